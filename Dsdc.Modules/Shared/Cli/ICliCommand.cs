@@ -1,0 +1,13 @@
+namespace Dsdc.Shared.Cli;
+
+/// <summary>A command of the same binary: <c>dotnet run --project Dsdc.Web -- NAME ARGS...</c>.</summary>
+public interface ICliCommand
+{
+    string Name { get; }
+
+    /// <summary>One line for the usage text, arguments first: <c>FILE... classify files and print JSON lines</c>.</summary>
+    string Usage { get; }
+
+    /// <summary>Runs with the arguments after the name; returns the process exit code.</summary>
+    Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct);
+}

@@ -1,0 +1,84 @@
+using Dsdc.Shared.Cli;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Serilog;
+using Serilog.Events;
+
+namespace Dsdc.Shared.Hosting;
+
+/// <summary>Creates the one host of DSDC and runs it either as the server or as a CLI command.</summary>
+public static class DsdcHost
+{
+    public static WebApplicationBuilder CreateBuilder(string[] args)
+    {
+        var cli = IsCommand(args);
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot.Resolve() });
+        builder.Services.AddSerilog((services, logger) =>
+        {
+            logger.ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .Enrich.FromLogContext()
+                // Commands print their results on standard output; their logs go to standard error.
+                .WriteTo.Console(standardErrorFromLevel: cli ? LogEventLevel.Verbose : null,
+                    outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            if (cli) logger.MinimumLevel.Override("Microsoft", LogEventLevel.Warning);
+        });
+        return builder;
+    }
+
+    private static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
+
+    /// <summary>
+    /// Serves when no command is given, after <paramref name="configureServer"/> has set up the pipeline and endpoints;
+    /// otherwise runs the command (no pipeline, no Hangfire server) and returns its exit code.
+    /// </summary>
+    public static async Task<int> RunDsdcAsync(this WebApplication app, string[] args, Action<WebApplication> configureServer)
+    {
+        try
+        {
+            if (!IsCommand(args))
+            {
+                configureServer(app);
+                await app.RunAsync();
+                return 0;
+            }
+            return await RunCommandAsync(app, args);
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync("Configuration error:\n  " + string.Join("\n  ", ex.Failures));
+            return 2;
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 2;
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    private static async Task<int> RunCommandAsync(WebApplication app, string[] args)
+    {
+        var commands = app.Services.GetServices<ICliCommand>().ToDictionary(c => c.Name, StringComparer.Ordinal);
+        if (args[0] is "help" || !commands.TryGetValue(args[0], out var command))
+        {
+            var usage = string.Join("\n", commands.Values.OrderBy(c => c.Name).Select(c => $"  {c.Name,-10} {c.Usage}"));
+            var text = $"Usage: Dsdc.Web [COMMAND [ARGS...]]\nWithout a command, serves the web app and the API.\nCommands:\n{usage}";
+            await (args[0] is "help" ? Console.Out : Console.Error).WriteLineAsync(text);
+            return args[0] is "help" ? 0 : 2;
+        }
+
+        // The same validation the server does at start, without starting the server or Hangfire.
+        app.Services.GetService<IStartupValidator>()?.Validate();
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        await using var scope = app.Services.CreateAsyncScope();
+        var scoped = scope.ServiceProvider.GetServices<ICliCommand>().First(c => c.Name == command.Name);
+        return await scoped.RunAsync(args.Skip(1).ToArray(), cancel.Token);
+    }
+}

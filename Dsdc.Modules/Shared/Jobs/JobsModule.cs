@@ -1,0 +1,83 @@
+using System.ComponentModel.DataAnnotations;
+using Dsdc.Shared.Database;
+using Hangfire;
+using Hangfire.Dashboard;
+using Hangfire.PostgreSql;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Dsdc.Shared.Jobs;
+
+public sealed class JobsOptions
+{
+    public const string Section = "Jobs";
+
+    /// <summary>Run a Hangfire server in this process (false for a web-only replica).</summary>
+    public bool Server { get; set; } = true;
+
+    /// <summary>Queues this process works on; <c>training</c> always gets its own single worker.</summary>
+    [MinLength(1)]
+    public string[] Queues { get; set; } = [.. JobQueues.All];
+
+    [Range(1, 256)]
+    public int WorkerCount { get; set; } = Math.Max(2, Environment.ProcessorCount);
+}
+
+public static class JobQueues
+{
+    public const string Default = "default";
+    public const string Ocr = "ocr";
+    public const string Embedding = "embedding";
+    public const string Training = "training";
+    public static readonly IReadOnlyList<string> All = [Default, Ocr, Embedding, Training];
+}
+
+public static class JobsModule
+{
+    public const string DashboardPath = "/hangfire";
+
+    /// <summary>Hangfire on PostgreSQL (schema <c>hangfire</c>) and, unless disabled, its servers in this process.</summary>
+    public static IHostApplicationBuilder AddJobs(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetRequiredValue(DatabaseModule.ConnectionStringKey);
+        builder.AddValidatedOptions<JobsOptions>(JobsOptions.Section);
+        var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+        foreach (var queue in options.Queues.Where(q => !JobQueues.All.Contains(q)))
+            throw new ConfigurationException($"{JobsOptions.Section}:Queues", $"names an unknown queue '{queue}' (known: {string.Join(", ", JobQueues.All)})");
+
+        builder.Services.AddHangfire(c => c
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings()
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString),
+                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
+
+        if (options.Server)
+        {
+            var general = options.Queues.Where(q => q != JobQueues.Training).ToArray();
+            if (general.Length > 0)
+                builder.Services.AddHangfireServer(o => { o.Queues = general; o.WorkerCount = options.WorkerCount; });
+            // Training uses every core on its own; one at a time, as in the original's max_active_runs=1.
+            if (options.Queues.Contains(JobQueues.Training))
+                builder.Services.AddHangfireServer(o => { o.ServerName = $"{Environment.MachineName}:training"; o.Queues = [JobQueues.Training]; o.WorkerCount = 1; });
+        }
+        return builder;
+    }
+
+    /// <summary>The dashboard: local requests only, until an authorization policy is given.</summary>
+    public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder app, string? authorizationPolicy = null)
+    {
+        var dashboard = new DashboardOptions { DashboardTitle = "DSDC jobs", DisplayStorageConnectionString = false };
+        if (authorizationPolicy is null)
+            app.MapHangfireDashboard(DashboardPath, dashboard);
+        else
+        {
+            dashboard.Authorization = [];
+            app.MapHangfireDashboardWithAuthorizationPolicy(authorizationPolicy, DashboardPath, dashboard);
+        }
+        return app;
+    }
+}

@@ -1,0 +1,77 @@
+using Dsdc.Tests.Infrastructure;
+
+namespace Dsdc.Tests.Shared;
+
+/// <summary>The binary started by hand with wrong settings: it stops at once and names the key to fix.</summary>
+public sealed class ConfigurationTests
+{
+    private static Dictionary<string, string?> ValidEnvironment() => new()
+    {
+        ["ConnectionStrings__Dsdc"] = "Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=1",
+        ["Dsdc__DataDir"] = Path.Combine(Path.GetTempPath(), "dsdc-config-test"),
+        ["Database__StartupWaitSeconds"] = "0",
+    };
+
+    [Fact]
+    public async Task AMissingConnectionStringIsRefusedWithTheKeyToSet()
+    {
+        var env = ValidEnvironment();
+        env.Remove("ConnectionStrings__Dsdc");
+
+        var result = await AppProcess.RunAsync(["migrate"], env);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("ConnectionStrings:Dsdc is missing", result.StdErr);
+        Assert.Contains("ConnectionStrings__Dsdc", result.StdErr);
+    }
+
+    [Fact]
+    public async Task AMalformedConnectionStringIsRefused()
+    {
+        var env = ValidEnvironment();
+        env["ConnectionStrings__Dsdc"] = "Hots=oops;;Colour=blue";
+
+        var result = await AppProcess.RunAsync(["migrate"], env);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("ConnectionStrings:Dsdc is not a valid PostgreSQL connection string", result.StdErr);
+    }
+
+    [Theory]
+    [InlineData("Jobs__WorkerCount", "0", "Jobs:WorkerCount")]
+    [InlineData("Dsdc__ModelsDir", "", "Dsdc:ModelsDir")]
+    [InlineData("Database__StartupWaitSeconds", "-5", "Database:StartupWaitSeconds")]
+    public async Task AnInvalidSettingStopsTheAppNamingTheKey(string variable, string value, string key)
+    {
+        var env = ValidEnvironment();
+        env[variable] = value;
+
+        var result = await AppProcess.RunAsync(["migrate"], env);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Configuration error", result.StdErr);
+        Assert.Contains(key, result.StdErr);
+    }
+
+    [Fact]
+    public async Task AnUnknownQueueIsRefused()
+    {
+        var env = ValidEnvironment();
+        env["Jobs__Queues__0"] = "gpu";
+
+        var result = await AppProcess.RunAsync([], env);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Jobs:Queues names an unknown queue 'gpu'", result.StdErr);
+    }
+
+    [Fact]
+    public async Task AnUnknownCommandPrintsTheUsage()
+    {
+        var result = await AppProcess.RunAsync(["frobnicate"], ValidEnvironment());
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Usage: Dsdc.Web", result.StdErr);
+        Assert.Contains("migrate", result.StdErr);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Collections.Concurrent;
+using Dapper;
+using Dsdc.Tests.Infrastructure;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Dsdc.Tests.Shared;
+
+public sealed class JobsTests(JobsTests.Factory factory) : IClassFixture<JobsTests.Factory>
+{
+    public sealed class Factory : DsdcAppFactory;
+
+    [Fact]
+    public async Task AJobEnqueuedThroughTheAppRunsAgainstPostgreSql()
+    {
+        var jobs = factory.Services.GetRequiredService<IBackgroundJobClient>();
+        var token = Guid.NewGuid().ToString("N");
+        var done = ProbeJob.Expect(token);
+
+        var jobId = jobs.Enqueue<ProbeJob>(j => j.Run(token, CancellationToken.None));
+
+        Assert.Same(done.Task, await Task.WhenAny(done.Task, Task.Delay(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken)));
+        Assert.Equal(factory.Database.Name, await done.Task);
+        // Hangfire keeps its state in its own schema of the same database.
+        await using var conn = new NpgsqlConnection(factory.Database.ConnectionString);
+        var state = await WaitForStateAsync(conn, jobId);
+        Assert.Equal("Succeeded", state);
+    }
+
+    private static async Task<string?> WaitForStateAsync(NpgsqlConnection conn, string jobId)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var state = await conn.ExecuteScalarAsync<string?>("SELECT statename FROM hangfire.job WHERE id = @Id", new { Id = long.Parse(jobId) });
+            if (state == "Succeeded") return state;
+            await Task.Delay(100);
+        }
+        return null;
+    }
+}
+
+/// <summary>A job that proves it ran inside the app: it reads the current database name through the app's data source.</summary>
+public sealed class ProbeJob(NpgsqlDataSource dataSource)
+{
+    private static readonly ConcurrentDictionary<string, TaskCompletionSource<string>> Waiting = new();
+
+    public static TaskCompletionSource<string> Expect(string token) =>
+        Waiting.GetOrAdd(token, _ => new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    public async Task Run(string token, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var database = await conn.ExecuteScalarAsync<string>("SELECT current_database()");
+        Expect(token).TrySetResult(database!);
+    }
+}

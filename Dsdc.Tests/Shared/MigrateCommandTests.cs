@@ -1,0 +1,25 @@
+using Dsdc.Tests.Infrastructure;
+
+namespace Dsdc.Tests.Shared;
+
+public sealed class MigrateCommandTests
+{
+    [Fact]
+    public async Task TheMigrateCommandAppliesEverythingThenReportsUpToDate()
+    {
+        await using var db = await TestDatabase.CreateAsync();
+        var env = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Dsdc"] = db.ConnectionString,
+            ["Dsdc__DataDir"] = Directory.CreateTempSubdirectory("dsdc-cli-").FullName,
+        };
+
+        var first = await AppProcess.RunAsync(["migrate"], env);
+        var second = await AppProcess.RunAsync(["migrate"], env);
+
+        Assert.True(first.ExitCode == 0, first.StdErr);
+        Assert.Contains("Applied", first.StdOut);
+        Assert.Equal(0, second.ExitCode);
+        Assert.Contains("Database is up to date", second.StdOut);
+    }
+}

@@ -1,0 +1,2 @@
+// Lets the tests host the app with WebApplicationFactory<Program>.
+public partial class Program;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs the system packages DSDC needs on Debian or Ubuntu, skipping what is already there:
+# PostgreSQL with pgvector, Tesseract 5 (English) with Leptonica, and MuPDF's command-line renderer for PDF pages.
+# Usage: scripts/lib/install-deps.sh [--browser]   (--browser adds Chromium for the UI tests)
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(postgresql postgresql-contrib tesseract-ocr tesseract-ocr-eng libtesseract5 mupdf-tools ca-certificates)
+[ "${1:-}" = "--browser" ] && packages+=(chromium fonts-dejavu-core)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+apt_updated=0
+apt_update() { [ "$apt_updated" = 1 ] || { $SUDO apt-get update -qq; apt_updated=1; }; }
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "install-deps: installing ${missing[*]}"
+  apt_update
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# pgvector: a distribution package where one exists, otherwise built from Debian's source package.
+pg_major=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+sharedir="/usr/share/postgresql/$pg_major"
+if [ ! -f "$sharedir/extension/vector.control" ]; then
+  apt_update
+  if apt-cache show "postgresql-$pg_major-pgvector" >/dev/null 2>&1; then
+    echo "install-deps: installing postgresql-$pg_major-pgvector"
+    $SUDO apt-get install -y -qq --no-install-recommends "postgresql-$pg_major-pgvector" >/dev/null
+  else
+    echo "install-deps: building pgvector from Debian's source package (about 30 s)"
+    $SUDO apt-get install -y -qq --no-install-recommends "postgresql-server-dev-$pg_major" build-essential dpkg-dev >/dev/null
+    pg_config_bin="/usr/lib/postgresql/$pg_major/bin/pg_config"
+    # The archive this machine already uses, so mirrors keep working.
+    mirror=$(grep -hoE '^URIs:[[:space:]]*[^[:space:]]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1 | awk '{print $2}' || true)
+    [ -n "$mirror" ] || mirror=$(grep -hoE '^deb[[:space:]]+[^[:space:]]+' /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1 | awk '{print $2}' || true)
+    [ -n "$mirror" ] || { echo "install-deps: no Debian archive found in the apt sources" >&2; exit 1; }
+    src_list=/etc/apt/sources.list.d/dsdc-pgvector-src.sources
+    printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" | $SUDO tee "$src_list" >/dev/null
+    $SUDO apt-get update -qq
+    work=$(mktemp -d) && chmod 755 "$work"   # apt's download user must be able to write there
+    trap 'rm -rf "$work"; $SUDO rm -f "$src_list"' EXIT
+    (cd "$work" && apt-get source --download-only -qq pgvector >/dev/null && tar xf pgvector_*.orig.tar.* && cd pgvector-*/ \
+      && make -s PG_CONFIG="$pg_config_bin" >/dev/null && $SUDO make -s install PG_CONFIG="$pg_config_bin" >/dev/null)
+    $SUDO rm -f "$src_list"
+    $SUDO apt-get update -qq
+  fi
+fi
+[ -f "$sharedir/extension/vector.control" ] || { echo "install-deps: pgvector is still missing after install" >&2; exit 1; }
+echo "install-deps: PostgreSQL $pg_major with pgvector, $(tesseract --version 2>&1 | head -n 1), $(mutool -v 2>&1 | head -n 1)"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs and starts everything the tests need, then runs ALL tests against a throw-away PostgreSQL cluster.
+# Exits non-zero on any failure. Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter Name~Migration]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/postgres.sh
+
+command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK is required (dotnet not found on PATH)" >&2; exit 1; }
+bash scripts/lib/install-deps.sh
+
+# A cluster that lives only for this run: nothing touches the machine's own databases.
+pg_dir=$(mktemp -d /tmp/dsdc-test-pg.XXXXXX)
+port=$(free_port 55432)
+cleanup() { pg_cluster_stop "$pg_dir"; rm -rf "$pg_dir"; }
+trap cleanup EXIT
+pg_cluster_start "$pg_dir" "$port"
+export DSDC_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=false"
+export DSDC_TEST_DATASETS="${DSDC_TEST_DATASETS:-$(cd .. && pwd)/shared/datasets}"
+echo "test.sh: PostgreSQL on 127.0.0.1:$port ($pg_dir)"
+
+results=$(mktemp -d /tmp/dsdc-test-results.XXXXXX)
+status=0
+dotnet build Dsdc.sln -c Release -nologo -v quiet
+dotnet test --solution Dsdc.sln -c Release --no-build --results-directory "$results" --report-xunit-trx "$@" || status=$?
+
+# One closing line that any CI can read, counted from the test results themselves.
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(get passed))); failed=$((failed + $(get failed) + $(get error))); skipped=$((skipped + $(get notExecuted)))
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+rm -rf "$results"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] || exit $(( status == 0 ? 1 : status ))
