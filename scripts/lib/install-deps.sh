@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages DSDC needs on Debian or Ubuntu, skipping what is already there:
 # PostgreSQL with pgvector, Tesseract 5 (English) with Leptonica, and MuPDF's command-line renderer for PDF pages.
-# Usage: scripts/lib/install-deps.sh [--browser]   (--browser adds Chromium for the UI tests)
+# Usage: scripts/lib/install-deps.sh [--browser] [--test]
+#   --browser  adds Chromium for the UI tests
+#   --test     adds what only the tests need (Debian's docker-compose, to validate docker-compose.yml)
 set -euo pipefail
 
 SUDO=""
@@ -11,8 +13,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 
-packages=(postgresql postgresql-contrib tesseract-ocr tesseract-ocr-eng libtesseract5 mupdf-tools ca-certificates)
-[ "${1:-}" = "--browser" ] && packages+=(chromium fonts-dejavu-core)
+packages=(postgresql postgresql-contrib tesseract-ocr tesseract-ocr-eng libtesseract5 mupdf-tools ca-certificates curl)
+for arg in "$@"; do
+  case "$arg" in
+    --browser) packages+=(chromium fonts-dejavu-core) ;;
+    --test) packages+=(docker-compose) ;;
+    *) echo "install-deps: unknown option '$arg' (known: --browser, --test)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,78 @@
+using Dapper;
+using Npgsql;
+using Pgvector;
+
+namespace Dsdc.Embedding;
+
+/// <summary>A document waiting for an embedding: its newest processed image and newest processed text.</summary>
+internal sealed record PendingDocument(string DocumentId, long ProcessedImageId, string ImagePath, long ProcessedTextId, string Text);
+
+internal sealed record NewEmbedding(
+    string DocumentId, long ProcessedImageId, long ProcessedTextId, string Encoder, string Version, int Dimensions, Vector Embedding);
+
+/// <summary>The <c>embeddings</c> table: what is missing, what was computed, what is stored.</summary>
+public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
+{
+    // A document needs a vector when its newest image + newest text pair has none for this encoder and version,
+    // so a newer image or text processor leads to a new vector while the old one stays for the runs that used it.
+    private const string PendingFrom = """
+        FROM original_documents d
+        CROSS JOIN LATERAL (SELECT p.id, p.file_path FROM processed_images p WHERE p.document_id = d.id
+                            ORDER BY p.created_at DESC, p.id DESC LIMIT 1) img
+        CROSS JOIN LATERAL (SELECT t.id, t.text FROM processed_texts t WHERE t.document_id = d.id
+                            ORDER BY t.created_at DESC, t.id DESC LIMIT 1) txt
+        WHERE NOT EXISTS (SELECT 1 FROM embeddings e
+                          WHERE e.processed_image_id = img.id AND e.processed_text_id = txt.id
+                            AND e.encoder = @encoder AND e.encoder_version = @version)
+        """;
+
+    internal async Task<IReadOnlyList<PendingDocument>> PendingAsync(
+        string encoder, string version, int limit, IReadOnlyCollection<string> skip, CancellationToken ct)
+    {
+        const string sql = "SELECT d.id AS document_id, img.id AS processed_image_id, img.file_path AS image_path, " +
+            "txt.id AS processed_text_id, txt.text " + PendingFrom +
+            " AND NOT (d.id = ANY(@skip)) ORDER BY d.ingested_at, d.id LIMIT @limit";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<PendingDocument>(
+            new CommandDefinition(sql, new { encoder, version, limit, skip = skip.ToArray() }, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    public async Task<long> CountPendingAsync(string encoder, string version, CancellationToken ct)
+    {
+        const string sql = "SELECT count(*) " + PendingFrom;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, new { encoder, version }, cancellationToken: ct));
+    }
+
+    /// <summary>Inserts the vectors; a row that already exists (another worker, a re-run) is left as it is.</summary>
+    /// <returns>How many rows were inserted now.</returns>
+    internal async Task<int> AddAsync(IReadOnlyList<NewEmbedding> rows, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO embeddings (document_id, processed_image_id, processed_text_id, encoder, encoder_version, dimensions, embedding)
+            VALUES (@DocumentId, @ProcessedImageId, @ProcessedTextId, @Encoder, @Version, @Dimensions, @Embedding)
+            ON CONFLICT (processed_image_id, processed_text_id, encoder, encoder_version) DO NOTHING
+            """;
+        if (rows.Count == 0) return 0;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var inserted = await conn.ExecuteAsync(new CommandDefinition(sql, rows, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return inserted;
+    }
+
+    /// <summary>The newest vector of a document for one encoder and version, or null.</summary>
+    public async Task<float[]?> FindAsync(string documentId, string encoder, string version, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT embedding FROM embeddings
+            WHERE document_id = @documentId AND encoder = @encoder AND encoder_version = @version
+            ORDER BY created_at DESC, id DESC LIMIT 1
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var vector = await conn.QuerySingleOrDefaultAsync<Vector?>(
+            new CommandDefinition(sql, new { documentId, encoder, version }, cancellationToken: ct));
+        return vector?.ToArray();
+    }
+}

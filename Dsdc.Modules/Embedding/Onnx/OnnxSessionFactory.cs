@@ -1,0 +1,90 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Dsdc.Embedding;
+
+/// <summary>
+/// Creates the ONNX Runtime sessions of the encoders with one policy: the CUDA provider when it is wanted and usable,
+/// otherwise the CPU, decided once per process and logged in one line.
+/// </summary>
+public sealed class OnnxSessionFactory(IOptions<EmbeddingOptions> options, ILogger<OnnxSessionFactory> logger)
+{
+    private readonly Lock _gate = new();
+    private bool? _cuda;
+
+    /// <summary>True once a session runs on CUDA; false when the CPU is in use; null before the first session.</summary>
+    public bool? UsesCuda => _cuda;
+
+    public InferenceSession Create(string modelPath)
+    {
+        lock (_gate)
+        {
+            if (_cuda is not false && options.Value.UseCuda)
+            {
+                // ONNX Runtime would also print its own multi-line error when the CUDA libraries are missing: quiet it
+                // during the attempt so that the operator sees one line, ours.
+                var env = OrtEnv.Instance();
+                var level = env.EnvLogLevel;
+                env.EnvLogLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL;
+                try
+                {
+                    using var cudaOptions = Options(cuda: true);
+                    var session = new InferenceSession(modelPath, cudaOptions);
+                    if (_cuda is null)
+                        logger.LogInformation("ONNX Runtime runs embeddings on CUDA device {Device}", options.Value.CudaDeviceId);
+                    _cuda = true;
+                    return session;
+                }
+                // Without CUDA 13 + cuDNN 9 the provider fails to load its libraries; without a device, session creation fails.
+                catch (Exception ex) when (ex is OnnxRuntimeException or EntryPointNotFoundException or DllNotFoundException)
+                {
+                    _cuda = false;
+                    logger.LogWarning("ONNX Runtime CUDA provider unavailable, embeddings run on the CPU with {Threads} threads: {Reason}",
+                        options.Value.IntraOpThreads, FirstLine(ex.Message));
+                }
+                finally
+                {
+                    env.EnvLogLevel = level;
+                }
+            }
+            else if (_cuda is null)
+            {
+                _cuda = false;
+                logger.LogInformation("ONNX Runtime runs embeddings on the CPU with {Threads} threads (Embedding:UseCuda is false)",
+                    options.Value.IntraOpThreads);
+            }
+            // The session keeps its own copy of the options.
+            using var cpuOptions = Options(cuda: false);
+            return new InferenceSession(modelPath, cpuOptions);
+        }
+    }
+
+    private SessionOptions Options(bool cuda)
+    {
+        var o = new SessionOptions
+        {
+            IntraOpNumThreads = options.Value.IntraOpThreads,
+            InterOpNumThreads = 1,
+            ExecutionMode = ExecutionMode.ORT_SEQUENTIAL,
+            GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL,
+        };
+        // Idle worker threads would otherwise spin and steal the cores OCR is using at the same time.
+        o.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+        if (cuda)
+        {
+            try
+            {
+                o.AppendExecutionProvider_CUDA(options.Value.CudaDeviceId);
+            }
+            catch
+            {
+                o.Dispose();
+                throw;
+            }
+        }
+        return o;
+    }
+
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
+}

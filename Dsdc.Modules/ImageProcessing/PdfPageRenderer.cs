@@ -1,0 +1,135 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using Dsdc.ImageProcessing.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.ImageProcessing;
+
+public enum PageColor
+{
+    Grey,
+    Rgb,
+}
+
+/// <summary>
+/// Renders PDF pages to pixels with MuPDF's <c>mutool draw</c>, run as a separate process: MuPDF is AGPL, and a
+/// process boundary keeps it out of our binary; it also contains a crash or a runaway page, which a timeout kills.
+/// Pages come out painted on white (<c>-c gray|rgb</c> has no alpha channel), so transparent PDFs look as printed.
+/// </summary>
+public sealed class PdfPageRenderer(IOptions<ImagingOptions> options, ILogger<PdfPageRenderer> logger)
+{
+    private readonly ImagingOptions _options = options.Value;
+
+    /// <summary>Renders the given 1-based pages into a temporary folder that disposing the result deletes.</summary>
+    public RenderedPages Render(string pdfPath, IReadOnlyList<int> pages, int dpi, PageColor color, CancellationToken ct)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(pages.Count);
+        var rendered = new RenderedPages(Directory.CreateTempSubdirectory("dsdc-pdf-").FullName, pages);
+        try
+        {
+            Run(Path.GetFullPath(pdfPath), pages, dpi, color, rendered.Folder, ct);
+            return rendered;
+        }
+        catch
+        {
+            rendered.Dispose();
+            throw;
+        }
+    }
+
+    private void Run(string pdfPath, IReadOnlyList<int> pages, int dpi, PageColor color, string folder, CancellationToken ct)
+    {
+        var info = new ProcessStartInfo(_options.MutoolPath)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[]
+                 {
+                     "draw", "-q", "-r", dpi.ToString(CultureInfo.InvariantCulture), "-c", color == PageColor.Grey ? "gray" : "rgb",
+                     "-o", Path.Combine(folder, "page-%d.pnm"), pdfPath, string.Join(',', pages),
+                 })
+            info.ArgumentList.Add(arg);
+
+        var timeout = TimeSpan.FromSeconds(_options.PdfRenderTimeoutSecondsPerPage * (double)pages.Count);
+        var started = Stopwatch.GetTimestamp();
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new InvalidOperationException("mutool did not start");
+        }
+        catch (Win32Exception ex)
+        {
+            throw new InvalidOperationException(
+                $"Cannot run '{_options.MutoolPath}' to render PDF pages ({ex.Message}): install mupdf-tools or set " +
+                $"{ImagingOptions.Section}:{nameof(ImagingOptions.MutoolPath)}.", ex);
+        }
+
+        using (process)
+        {
+            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            bool exited;
+            using (ct.Register(() => Kill(process)))
+                exited = process.WaitForExit(timeout);
+            if (!exited)
+            {
+                Kill(process);
+                throw Refusal.Of(Refusal.Corrupt,
+                    $"The PDF did not render within {timeout.TotalSeconds:0} s for {pages.Count} page(s) " +
+                    $"({ImagingOptions.Section}:{nameof(ImagingOptions.PdfRenderTimeoutSecondsPerPage)}).");
+            }
+            process.WaitForExit();
+            ct.ThrowIfCancellationRequested();
+            var errors = stderr.GetAwaiter().GetResult().Trim();
+            if (process.ExitCode != 0)
+                throw Refusal.Of(Refusal.Corrupt, $"The PDF cannot be rendered (mutool exit code {process.ExitCode}: {Tail(errors)}).");
+            logger.LogDebug("Rendered {PageCount} PDF page(s) at {Dpi} dpi in {ElapsedMs:0} ms",
+                pages.Count, dpi, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited on its own in the meantime.
+        }
+    }
+
+    private static string Tail(string text) => text.Length <= 300 ? text : "..." + text[^300..];
+}
+
+/// <summary>Rendered pages on disk; dispose to delete them.</summary>
+public sealed class RenderedPages(string folder, IReadOnlyList<int> pages) : IDisposable
+{
+    public string Folder { get; } = folder;
+    public IReadOnlyList<int> Pages { get; } = pages;
+
+    /// <summary>Decodes one rendered page (1-based page number as given to Render).</summary>
+    public Pix Load(int page)
+    {
+        var file = Path.Combine(Folder, $"page-{page}.pnm");
+        if (!File.Exists(file))
+            throw Refusal.Of(Refusal.Corrupt, $"The PDF's page {page} produced no image when rendered.");
+        return Pix.Read(File.ReadAllBytes(file)) ?? throw Refusal.CorruptPage(DocumentFormat.Pdf, page, "rendered image unreadable");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}

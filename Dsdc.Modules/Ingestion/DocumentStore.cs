@@ -1,0 +1,115 @@
+using Dapper;
+using Npgsql;
+
+namespace Dsdc.Ingestion;
+
+public sealed record KnownDocument(string Id, string SourceFolder, string OriginalName, string FilePath, string IngestState, DateTime IngestedAt);
+
+public sealed record NewDocument(
+    string Id, string OriginalName, string SourceFolder, string FilePath, string MediaType, long FileSize, int PageCount,
+    int Width, int Height, int? Label);
+
+/// <summary>SQL of the ingestion module: original documents, their dataset labels, and rejections.</summary>
+public sealed class DocumentStore(NpgsqlDataSource dataSource)
+{
+    public async Task<KnownDocument?> FindAsync(string id, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT id, source_folder, original_name, file_path, ingest_state, ingested_at
+            FROM original_documents WHERE id = @id
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<KnownDocument>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>Records a document about to move into raw/ (state 'moving'); false when its id is already known.</summary>
+    public async Task<bool> TryAddMovingAsync(NewDocument doc, CancellationToken ct)
+    {
+        const string insertDocument = """
+            INSERT INTO original_documents
+                (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height, ingest_state)
+            VALUES (@Id, @OriginalName, @SourceFolder, @FilePath, @MediaType, @FileSize, @PageCount, @Width, @Height, 'moving')
+            ON CONFLICT (id) DO NOTHING
+            """;
+        const string insertLabel = """
+            INSERT INTO labels (document_id, label, source) VALUES (@Id, @Label, 'dataset')
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        if (await conn.ExecuteAsync(new CommandDefinition(insertDocument, doc, tx, cancellationToken: ct)) == 0)
+            return false;
+        if (doc.Label is not null)
+            await conn.ExecuteAsync(new CommandDefinition(insertLabel, new { doc.Id, Label = (short)doc.Label }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task MarkStoredAsync(string id, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "UPDATE original_documents SET ingest_state = 'stored' WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>Forgets a document whose file vanished before it reached raw/ (someone removed it from the inbox).</summary>
+    public async Task DeleteMovingAsync(string id, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM original_documents WHERE id = @id AND ingest_state = 'moving'", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<KnownDocument>> ListMovingAsync(CancellationToken ct)
+    {
+        const string sql = """
+            SELECT id, source_folder, original_name, file_path, ingest_state, ingested_at
+            FROM original_documents WHERE ingest_state = 'moving'
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<KnownDocument>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
+    }
+
+    public async Task AddRejectionAsync(string sourceFolder, string? fileName, string? sha1, string reasonCode, string reason,
+        string rejectedPath, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO rejected_documents (source_folder, file_name, sha1, reason_code, reason, rejected_path)
+            VALUES (@sourceFolder, @fileName, @sha1, @reasonCode, @reason, @rejectedPath)
+            ON CONFLICT (rejected_path) DO NOTHING
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql,
+            new { sourceFolder, fileName, sha1, reasonCode, reason, rejectedPath }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Holds a session-level advisory lock on one inbox entry while it is processed, so two runs (two workers, or the
+    /// CLI beside the scheduled job) never ingest it twice. Null when another run holds it.
+    /// </summary>
+    public async Task<IAsyncDisposable?> TryLockEntryAsync(string entryName, CancellationToken ct)
+    {
+        var conn = await dataSource.OpenConnectionAsync(ct);
+        var key = "dsdc-ingest:" + entryName;
+        var locked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT pg_try_advisory_lock(hashtextextended(@key, 0))", new { key }, cancellationToken: ct));
+        if (locked) return new EntryLock(conn, key);
+        await conn.DisposeAsync();
+        return null;
+    }
+
+    private sealed class EntryLock(NpgsqlConnection conn, string key) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await conn.ExecuteAsync("SELECT pg_advisory_unlock(hashtextextended(@key, 0))", new { key });
+            }
+            finally
+            {
+                // Closing the session releases the lock in any case.
+                await conn.DisposeAsync();
+            }
+        }
+    }
+}

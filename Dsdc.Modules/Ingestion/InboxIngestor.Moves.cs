@@ -1,0 +1,130 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Logging;
+
+namespace Dsdc.Ingestion;
+
+public sealed partial class InboxIngestor
+{
+    /// <summary>
+    /// Renames the document into raw/, marks its row stored and removes what is left of its inbox folder.
+    /// Safe to repeat: each step checks whether it already happened.
+    /// </summary>
+    private async Task CompleteMoveAsync(string id, string? inboxFile, string relative, string inboxFolder, CancellationToken ct)
+    {
+        var target = Path.Combine(paths.DataDir, relative);
+        if (inboxFile is not null && File.Exists(inboxFile))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            if (File.Exists(target))
+            {
+                // Only a crash between two identical ingestions can get here: raw/ already holds these exact bytes.
+                if (await HashAsync(target, ct) != id)
+                    throw new IOException($"{relative} exists with other content; refusing to overwrite it");
+                File.Delete(inboxFile);
+            }
+            else
+            {
+                File.Move(inboxFile, target);
+            }
+        }
+        await store.MarkStoredAsync(id, ct);
+        RemoveInboxFolder(inboxFolder);
+    }
+
+    /// <summary>Deletes the label and reason files and the folder itself once no other file is left in it.</summary>
+    private static void RemoveInboxFolder(string folder)
+    {
+        if (!Directory.Exists(folder)) return;
+        foreach (var name in new[] { LabelFile.Name, ReasonFile })
+        {
+            var file = Directory.EnumerateFiles(folder).FirstOrDefault(f => Path.GetFileName(f).Equals(name, StringComparison.OrdinalIgnoreCase));
+            if (file is not null) File.Delete(file);
+        }
+        if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+    }
+
+    /// <summary>
+    /// Moves the whole inbox folder to rejected/ with a reason.txt, after recording the rejection (once per target
+    /// path, so an interrupted rejection that is retried records nothing twice).
+    /// </summary>
+    private async Task RejectAsync(DirectoryInfo folder, string? fileName, string? sha1, string code, string reason, CancellationToken ct)
+    {
+        var target = UniqueName(paths.Rejected, folder.Name);
+        var relative = Path.GetRelativePath(paths.DataDir, target);
+        var text = $"{code}: {reason}\n";
+        await store.AddRejectionAsync(folder.Name, fileName, sha1, code, reason, relative, ct);
+        if (folder.LinkTarget is not null)
+        {
+            // Never write through a link: the link itself moves into a folder that carries the reason.
+            Directory.CreateDirectory(target);
+            await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), text, Encoding.UTF8, ct);
+            File.Move(folder.FullName, Path.Combine(target, folder.Name));
+        }
+        else
+        {
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, ReasonFile), text, Encoding.UTF8, ct);
+            Directory.Move(folder.FullName, target);
+        }
+        LogRejected(folder.Name, code, reason);
+    }
+
+    /// <summary>Finishes the moves that an interrupted run left in state 'moving'. Returns how many it finished.</summary>
+    private async Task<int> RecoverAsync(CancellationToken ct)
+    {
+        var recovered = 0;
+        foreach (var doc in await store.ListMovingAsync(ct))
+        {
+            await using var entryLock = await store.TryLockEntryAsync(doc.SourceFolder, ct);
+            if (entryLock is null) continue; // a live run is moving it right now
+            var current = await store.FindAsync(doc.Id, ct);
+            if (current is not { IngestState: "moving" }) continue;
+
+            var inboxFolder = Path.Combine(paths.Inbox, doc.SourceFolder);
+            var inboxFile = Path.Combine(inboxFolder, doc.OriginalName);
+            var inRaw = File.Exists(Path.Combine(paths.DataDir, doc.FilePath));
+            if (inRaw || (File.Exists(inboxFile) && await HashAsync(inboxFile, ct) == doc.Id))
+            {
+                await CompleteMoveAsync(doc.Id, inRaw ? null : inboxFile, doc.FilePath, inboxFolder, ct);
+                recovered++;
+                logger.LogInformation("Finished the interrupted ingestion of {DocumentId} from {Folder}", doc.Id, doc.SourceFolder);
+            }
+            else
+            {
+                await store.DeleteMovingAsync(doc.Id, ct);
+                logger.LogWarning("Document {DocumentId} from {Folder} left the inbox before it was stored; its record was removed",
+                    doc.Id, doc.SourceFolder);
+            }
+        }
+        return recovered;
+    }
+
+    private bool IsSettled(FileSystemInfo entry)
+    {
+        var settle = TimeSpan.FromSeconds(options.Value.SettleSeconds);
+        return clock.GetUtcNow().UtcDateTime - entry.LastWriteTimeUtc >= settle;
+    }
+
+    /// <summary><paramref name="name"/> under <paramref name="parent"/>, or name~2, name~3... when taken.</summary>
+    private static string UniqueName(string parent, string name)
+    {
+        var candidate = Path.Combine(parent, name);
+        for (var n = 2; Path.Exists(candidate) || IsLink(candidate); n++)
+            candidate = Path.Combine(parent, $"{name}~{n}");
+        return candidate;
+    }
+
+    private static bool IsLink(string path) => new FileInfo(path).LinkTarget is not null;
+
+    internal static async Task<string> HashAsync(string path, CancellationToken ct)
+    {
+        await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return Convert.ToHexStringLower(await SHA1.HashDataAsync(stream, ct));
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ingested {Folder} as {DocumentId}")]
+    private partial void LogAccepted(string folder, string documentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Folder} ({ReasonCode}): {Reason}")]
+    private partial void LogRejected(string folder, string reasonCode, string reason);
+}

@@ -1,0 +1,149 @@
+using System.Security.Cryptography;
+using Dsdc.ImageProcessing;
+using Dsdc.Shared;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Ingestion;
+
+/// <summary>
+/// Moves documents from <c>data/to_ingest/</c> into <c>data/raw/</c> (or <c>data/rejected/</c> with a reason).
+/// Each inbox sub-folder holds one document and an optional <c>label.txt</c>; a loose file at the inbox root is first
+/// wrapped into a folder of its own. The SHA-1 of the file's bytes is the document id.
+/// <para>
+/// Crash safety: a file only ever moves by rename (atomic on one file system), so it is always in exactly one place.
+/// The database row is written first in state 'moving', then the file is renamed, then the row becomes 'stored';
+/// every run starts by finishing the moves an interrupted run left behind.
+/// </para>
+/// </summary>
+public sealed partial class InboxIngestor(
+    DocumentStore store,
+    IDocumentInspector inspector,
+    DsdcPaths paths,
+    IOptions<IngestionOptions> options,
+    TimeProvider clock,
+    ILogger<InboxIngestor> logger)
+{
+    private const string ReasonFile = "reason.txt";
+
+    /// <summary>Ingests up to <paramref name="maxDocuments"/> inbox entries.</summary>
+    public async Task<IngestionSummary> IngestAsync(int maxDocuments, IProgress<IngestionOutcome>? progress, CancellationToken ct)
+    {
+        var summary = new IngestionSummary { Recovered = await RecoverAsync(ct) };
+        WrapLooseFiles();
+        var done = 0;
+        foreach (var folder in ListFolders())
+        {
+            if (done >= maxDocuments) break;
+            ct.ThrowIfCancellationRequested();
+            var outcome = await IngestFolderAsync(folder, ct);
+            if (outcome is null) continue;
+            summary.Add(outcome);
+            progress?.Report(outcome);
+            if (outcome.Kind != IngestionOutcomeKind.Deferred) done++;
+        }
+        return summary;
+    }
+
+    /// <summary>How many entries wait in the inbox (for progress and backlog metrics).</summary>
+    public int CountWaiting() =>
+        Directory.Exists(paths.Inbox)
+            ? new DirectoryInfo(paths.Inbox).EnumerateFileSystemInfos().Count(e => !e.Name.StartsWith('.'))
+            : 0;
+
+    private IEnumerable<DirectoryInfo> ListFolders() =>
+        new DirectoryInfo(paths.Inbox).EnumerateDirectories()
+            .Where(d => !d.Name.StartsWith('.'))
+            .OrderBy(d => d.Name, StringComparer.Ordinal)
+            .ToList();
+
+    /// <summary>Gives each settled loose file at the inbox root a folder of its own (a rename, so nothing is lost).</summary>
+    private void WrapLooseFiles()
+    {
+        foreach (var file in new DirectoryInfo(paths.Inbox).EnumerateFiles().Where(f => !f.Name.StartsWith('.')).ToList())
+        {
+            if (!IsSettled(file)) continue;
+            var folder = UniqueName(paths.Inbox, Path.GetFileNameWithoutExtension(file.Name) is { Length: > 0 } stem ? stem : "document");
+            Directory.CreateDirectory(folder);
+            file.MoveTo(Path.Combine(folder, file.Name));
+        }
+    }
+
+    private async Task<IngestionOutcome?> IngestFolderAsync(DirectoryInfo folder, CancellationToken ct)
+    {
+        await using var entryLock = await store.TryLockEntryAsync(folder.Name, ct);
+        if (entryLock is null)
+            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "locked", "another run is ingesting it");
+        folder.Refresh();
+        if (!folder.Exists && folder.LinkTarget is null) return null; // another run finished it meanwhile
+
+        string? fileName = null, sha1 = null;
+        try
+        {
+            if (folder.LinkTarget is not null)
+                throw new RejectionException("symbolic-link", "the inbox entry is a symbolic link; links are never followed");
+            var entries = folder.EnumerateFileSystemInfos().ToList();
+            if (entries.Any(e => !IsSettled(e)) || !IsSettled(folder))
+                return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "still being written");
+
+            var (document, labelFile) = Classify(entries);
+            fileName = document.Name;
+            var label = labelFile is null ? (int?)null : LabelFile.Read(labelFile.FullName);
+
+            DocumentInfo info;
+            try
+            {
+                info = inspector.Inspect(document.FullName);
+            }
+            catch (InvalidDocumentException ex)
+            {
+                throw new RejectionException(ex.ReasonCode, ex.Message);
+            }
+
+            var (size, written) = (document.Length, document.LastWriteTimeUtc);
+            sha1 = await HashAsync(document.FullName, ct);
+            document.Refresh();
+            if (document.Length != size || document.LastWriteTimeUtc != written)
+                return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "changed while being read");
+
+            var known = await store.FindAsync(sha1, ct);
+            if (known is not null)
+                throw Duplicate(known);
+
+            var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
+            var doc = new NewDocument(sha1, document.Name, folder.Name, relative, info.MediaType, size, info.PageCount, info.Width, info.Height, label);
+            if (!await store.TryAddMovingAsync(doc, ct))
+                throw Duplicate((await store.FindAsync(sha1, ct))!);
+
+            await CompleteMoveAsync(sha1, document.FullName, relative, folder.FullName, ct);
+            LogAccepted(folder.Name, sha1);
+            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Accepted, sha1, null, null);
+        }
+        catch (RejectionException ex)
+        {
+            await RejectAsync(folder, fileName, sha1, ex.ReasonCode, ex.Message, ct);
+            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Rejected, null, ex.ReasonCode, ex.Message);
+        }
+    }
+
+    private static (FileInfo Document, FileInfo? Label) Classify(List<FileSystemInfo> entries)
+    {
+        if (entries.FirstOrDefault(e => e.LinkTarget is not null) is { } link)
+            throw new RejectionException("symbolic-link", $"'{link.Name}' is a symbolic link; links are never followed");
+        if (entries.FirstOrDefault(e => e is DirectoryInfo) is { } sub)
+            throw new RejectionException("unexpected-content", $"the folder holds a sub-folder '{sub.Name}'; it must hold one document and an optional label.txt");
+        var files = entries.OfType<FileInfo>().ToList();
+        var label = files.FirstOrDefault(f => f.Name.Equals(LabelFile.Name, StringComparison.OrdinalIgnoreCase));
+        var documents = files.Where(f => f != label && !f.Name.Equals(ReasonFile, StringComparison.OrdinalIgnoreCase)).ToList();
+        return documents.Count switch
+        {
+            0 => throw new RejectionException("empty-folder", label is null ? "the folder is empty" : "the folder holds a label.txt but no document"),
+            1 => (documents[0], label),
+            _ => throw new RejectionException("multiple-files",
+                $"the folder holds {documents.Count} files ({string.Join(", ", documents.Select(d => d.Name).Take(5))}); it must hold exactly one document"),
+        };
+    }
+
+    private static RejectionException Duplicate(KnownDocument known) => new("duplicate",
+        $"duplicate of known document {known.Id} (ingested from '{known.SourceFolder}/{known.OriginalName}' on {known.IngestedAt:yyyy-MM-dd HH:mm} UTC)");
+}

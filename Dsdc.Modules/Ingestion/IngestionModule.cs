@@ -1,0 +1,18 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Dsdc.Shared;
+
+namespace Dsdc.Ingestion;
+
+public static class IngestionModule
+{
+    public static IHostApplicationBuilder AddIngestionModule(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<IngestionOptions>(IngestionOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<DocumentStore>();
+        builder.Services.AddSingleton<InboxIngestor>();
+        return builder;
+    }
+}

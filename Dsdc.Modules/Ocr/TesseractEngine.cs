@@ -1,0 +1,70 @@
+using System.Runtime.InteropServices;
+using Dsdc.ImageProcessing.Native;
+using Dsdc.Ocr.Native;
+
+namespace Dsdc.Ocr;
+
+/// <summary>
+/// One initialised Tesseract engine (~140 ms and ~20 MB per language to create). NOT thread-safe: two threads on one
+/// engine crash the process (SIGSEGV/SIGFPE), which is why engines are only reached through <see cref="TesseractEnginePool"/>.
+/// </summary>
+internal sealed class TesseractEngine : IDisposable
+{
+    private readonly TesseractHandle _handle;
+
+    private TesseractEngine(TesseractHandle handle) => _handle = handle;
+
+    public static TesseractEngine Create(OcrOptions options)
+    {
+        NativeRuntime.EnsureTesseractLoaded();
+        var handle = TesseractApi.TessBaseAPICreate();
+        if (handle.IsInvalid) throw new InvalidOperationException("TessBaseAPICreate failed");
+        var dataPath = string.IsNullOrWhiteSpace(options.TessdataPath) ? null : options.TessdataPath;
+        // Init3 succeeds when only some of "eng+xyz" load, so the loaded set is checked too.
+        var failed = TesseractApi.TessBaseAPIInit3(handle, dataPath, options.Languages) != 0;
+        List<string> missing = failed ? [options.Languages] : options.Languages.Split('+').Except(TesseractApi.LoadedLanguages(handle)).ToList();
+        if (missing.Count > 0)
+        {
+            handle.Dispose();
+            throw new OcrSetupException(
+                $"Tesseract could not load language(s) '{string.Join('+', missing)}' of '{options.Languages}' from " +
+                $"{dataPath ?? "its default tessdata folder"}: install the traineddata (Debian: tesseract-ocr-<lang>) or fix " +
+                $"{OcrOptions.Section}:{nameof(OcrOptions.Languages)} / {OcrOptions.Section}:{nameof(OcrOptions.TessdataPath)}.");
+        }
+        // Tesseract's diagnostics ("Estimating resolution as ...") would go to stderr for every page.
+        TesseractApi.TessBaseAPISetVariable(handle, "debug_file", "/dev/null");
+        TesseractApi.TessBaseAPISetPageSegMode(handle, options.PageSegmentationMode);
+        return new TesseractEngine(handle);
+    }
+
+    /// <param name="resolution">the page's dots per inch; 0 when unknown (Tesseract then estimates it).</param>
+    public (string Text, int Confidence) Recognise(Pix page, int resolution)
+    {
+        try
+        {
+            TesseractApi.TessBaseAPISetImage2(_handle, page);
+            if (resolution > 0) TesseractApi.TessBaseAPISetSourceResolution(_handle, resolution);
+            if (TesseractApi.TessBaseAPIRecognize(_handle, 0) != 0)
+                throw new InvalidOperationException("Tesseract could not recognise the page");
+            var text = TesseractApi.TessBaseAPIGetUTF8Text(_handle);
+            try
+            {
+                return (Marshal.PtrToStringUTF8(text) ?? "", TesseractApi.TessBaseAPIMeanTextConf(_handle));
+            }
+            finally
+            {
+                TesseractApi.TessDeleteText(text);
+            }
+        }
+        finally
+        {
+            // Drops the engine's reference to the page and its results, so the pooled engine holds no page memory.
+            TesseractApi.TessBaseAPIClear(_handle);
+        }
+    }
+
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>Tesseract itself is missing or misconfigured (not a problem with a document).</summary>
+public sealed class OcrSetupException(string message) : Exception(message);

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Dsdc.ImageProcessing;
+using Dsdc.Ocr.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Ocr;
+
+/// <summary>
+/// The text of every page: a born-digital PDF's own text layer when it has one, otherwise Tesseract on each page
+/// (all TIFF pages, all PDF pages rendered by mutool). One pooled engine per document; its pages run in order on it.
+/// Pages are joined with a form feed, as the tesseract CLI separates them.
+/// </summary>
+internal sealed partial class TesseractTextExtractor(
+    TesseractEnginePool pool,
+    ImageDecoder decoder,
+    PdfPageRenderer renderer,
+    IOptions<OcrOptions> options,
+    IOptions<ImagingOptions> imaging,
+    ILogger<TesseractTextExtractor> logger) : ITextExtractor
+{
+    public const string OcrMethod = "ocr";
+    public const string TextLayerMethod = "pdf-text-layer";
+
+    private const int RenderChunkPages = 8;
+
+    private readonly OcrOptions _options = options.Value;
+    private readonly Lazy<string> _version = new(() =>
+        $"{NativeRuntime.TesseractVersion()};{options.Value.Languages};psm={options.Value.PageSegmentationMode}");
+
+    public string Processor => "tesseract";
+
+    /// <summary>Tesseract's version, languages and segmentation mode, e.g. <c>5.3.0;eng;psm=3</c>.</summary>
+    public string ProcessorVersion => _version.Value;
+
+    public async Task<ExtractedText> ExtractAsync(string path, DocumentFormat format, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var data = await Task.Run(() => decoder.ReadFile(path), ct);
+        var (result, pages) = format == DocumentFormat.Pdf
+            ? await ExtractPdfAsync(path, data, ct)
+            : await pool.RunAsync(engine => RecogniseRaster(engine, data, format, ct), ct);
+        LogExtracted(logger, pages, result.Method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return result;
+    }
+
+    private (ExtractedText, int) RecogniseRaster(TesseractEngine engine, byte[] data, DocumentFormat format, CancellationToken ct)
+    {
+        var pages = new List<(string, int)>();
+        foreach (var page in decoder.DecodePages(data, format))
+        {
+            using (page)
+            {
+                ct.ThrowIfCancellationRequested();
+                pages.Add(engine.Recognise(page, page.XResolution));
+            }
+        }
+        return (Combine(pages), pages.Count);
+    }
+
+    private async Task<(ExtractedText, int)> ExtractPdfAsync(string path, byte[] data, CancellationToken ct)
+    {
+        var layer = await Task.Run(() => PdfTextLayer.Read(data, decoder), ct);
+        if (layer.IsComplete)
+            return (new ExtractedText(string.Join('\f', layer.PageTexts), TextLayerMethod, "pdfpig", PdfTextLayer.PdfPigVersion, null),
+                layer.PageTexts.Count);
+
+        var dpi = OcrDpi(layer.LargestPageSquareInches);
+        var pages = new List<(string, int)>();
+        // A few pages at a time: 300 pages at 300 dpi would be 2.6 GB of rendered pixels on disk at once.
+        foreach (var chunk in Enumerable.Range(1, layer.PageTexts.Count).Chunk(RenderChunkPages))
+        {
+            using var rendered = await Task.Run(() => renderer.Render(path, chunk, dpi, PageColor.Grey, ct), ct);
+            pages.AddRange(await pool.RunAsync(engine => chunk.Select(number =>
+            {
+                ct.ThrowIfCancellationRequested();
+                using var page = rendered.Load(number);
+                return engine.Recognise(page, dpi);
+            }).ToList(), ct));
+        }
+        return (Combine(pages), pages.Count);
+    }
+
+    /// <summary>The configured OCR resolution, lowered where the largest page would pass the pixel limit.</summary>
+    private int OcrDpi(double largestSquareInches)
+    {
+        var fitting = largestSquareInches > 0 ? (int)Math.Sqrt(imaging.Value.MaxPixelsPerPage / largestSquareInches) : int.MaxValue;
+        return Math.Max(1, Math.Min(_options.PdfOcrDpi, fitting));
+    }
+
+    /// <summary>Confidence is weighted by each page's amount of text, so a blank back page does not drag it to 0.</summary>
+    private ExtractedText Combine(IReadOnlyList<(string Text, int Confidence)> pages)
+    {
+        var weights = pages.Select(p => p.Text.Count(c => !char.IsWhiteSpace(c))).ToList();
+        var total = weights.Sum();
+        var confidence = total == 0 ? 0f : (float)pages.Select((p, i) => (double)p.Confidence * weights[i]).Sum() / total;
+        return new ExtractedText(string.Join('\f', pages.Select(p => p.Text)), OcrMethod, Processor, ProcessorVersion, confidence);
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Extracted the text of {PageCount} page(s) by {Method} in {ElapsedMs:0} ms")]
+    private static partial void LogExtracted(ILogger logger, int pageCount, string method, double elapsedMs);
+}

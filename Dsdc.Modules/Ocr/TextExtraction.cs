@@ -1,0 +1,20 @@
+using Dsdc.ImageProcessing;
+
+namespace Dsdc.Ocr;
+
+/// <summary>The text of every page of a document, and how it was obtained.</summary>
+/// <param name="Method"><c>ocr</c>, or <c>pdf-text-layer</c> when a born-digital PDF carried its own text.</param>
+public sealed record ExtractedText(string Text, string Method, string Processor, string ProcessorVersion, float? MeanConfidence);
+
+public interface ITextExtractor
+{
+    /// <summary>The OCR engine's name and version (with its settings) as recorded for OCR results; a PDF text layer
+    /// records PdfPig instead. A change of <see cref="ProcessorVersion"/> means OCR results may differ.</summary>
+    string Processor { get; }
+
+    string ProcessorVersion { get; }
+
+    /// <summary>Extracts the text of all pages. Safe to call from several threads at once.</summary>
+    /// <exception cref="InvalidDocumentException">the document cannot be decoded.</exception>
+    Task<ExtractedText> ExtractAsync(string path, DocumentFormat format, CancellationToken ct);
+}

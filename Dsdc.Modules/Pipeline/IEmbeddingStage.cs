@@ -1,0 +1,11 @@
+namespace Dsdc.Pipeline;
+
+/// <summary>The last stage of the pipeline, provided by the Embedding module when it is registered.</summary>
+public interface IEmbeddingStage
+{
+    /// <summary>Embeds up to <paramref name="maxDocuments"/> documents that have a processed image and text but no embedding yet.</summary>
+    Task<int> EmbedMissingAsync(int maxDocuments, CancellationToken ct);
+
+    /// <summary>Documents waiting for an embedding.</summary>
+    Task<long> CountMissingAsync(CancellationToken ct);
+}

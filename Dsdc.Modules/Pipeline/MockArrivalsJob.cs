@@ -1,0 +1,71 @@
+using Dsdc.Shared;
+using Dsdc.Shared.Jobs;
+using Hangfire;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Pipeline;
+
+/// <summary>
+/// Simulated arrivals (the original's mock_new_data DAG): copies randomly chosen labelled documents from a corpus laid
+/// out in class folders (<c>&lt;index&gt;_&lt;name&gt;</c>) into the inbox, each with its label.txt. A document appears
+/// in the inbox all at once: it is written under a hidden name and renamed.
+/// </summary>
+public sealed class MockArrivalsJob(DsdcPaths paths, IOptions<PipelineOptions> options, IHostEnvironment environment)
+{
+    public const string RecurringId = "mock-arrivals";
+
+    [Queue(JobQueues.Default)]
+    [AutomaticRetry(Attempts = 0)]
+    public string Run(int? count = null)
+    {
+        var mock = options.Value.MockArrivals;
+        if (string.IsNullOrWhiteSpace(mock.CorpusDir))
+            throw new InvalidOperationException($"{PipelineOptions.Section}:MockArrivals:CorpusDir is not set: it names the folder to copy documents from");
+        var corpus = Path.GetFullPath(mock.CorpusDir, environment.ContentRootPath);
+        var files = LabelledCorpus.Enumerate(corpus).ToList();
+        if (files.Count == 0)
+            throw new InvalidOperationException($"no labelled document under {corpus} (expected class folders named <index>_<name>)");
+
+        var picked = files.OrderBy(_ => Random.Shared.Next()).Take(count ?? mock.Count).ToList();
+        foreach (var (path, label) in picked)
+        {
+            var name = $"mock-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..8]}";
+            var hidden = Path.Combine(paths.Inbox, "." + name);
+            Directory.CreateDirectory(hidden);
+            File.Copy(path, Path.Combine(hidden, Path.GetFileName(path)));
+            File.WriteAllText(Path.Combine(hidden, "label.txt"), label.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
+            Directory.Move(hidden, Path.Combine(paths.Inbox, name));
+        }
+        return $"{picked.Count} document(s) copied from {corpus}";
+    }
+}
+
+/// <summary>Labelled files of a corpus: a file's class is its nearest ancestor folder named &lt;index&gt;_&lt;name&gt;.</summary>
+public static class LabelledCorpus
+{
+    private static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase)
+        { ".tif", ".tiff", ".png", ".jpg", ".jpeg", ".bmp", ".pdf" };
+
+    public static IEnumerable<(string Path, int Label)> Enumerate(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => Extensions.Contains(Path.GetExtension(f)))
+            .Select(f => (f, LabelOf(f, root)))
+            .Where(x => x.Item2 is not null)
+            .Select(x => (x.f, x.Item2!.Value))
+            .OrderBy(x => x.f, StringComparer.Ordinal);
+
+    public static int? LabelOf(string file, string? stopAt = null)
+    {
+        for (var dir = Path.GetDirectoryName(Path.GetFullPath(file)); dir is not null; dir = Path.GetDirectoryName(dir))
+        {
+            var name = Path.GetFileName(dir);
+            var cut = name.IndexOf('_');
+            if (cut > 0 && int.TryParse(name.AsSpan(0, cut), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var label)
+                && DocumentClasses.IsValid(label))
+                return label;
+            if (stopAt is not null && Path.GetFullPath(dir) == Path.GetFullPath(stopAt)) break;
+        }
+        return null;
+    }
+}

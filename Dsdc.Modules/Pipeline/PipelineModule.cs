@@ -1,0 +1,46 @@
+using Dsdc.Shared;
+using Dsdc.Shared.Cli;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Pipeline;
+
+public static class PipelineModule
+{
+    public static IHostApplicationBuilder AddPipelineModule(this IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<PipelineOptions>(PipelineOptions.Section)
+            .Validate(o => !o.MockArrivals.Enabled || !string.IsNullOrWhiteSpace(o.MockArrivals.CorpusDir),
+                $"{PipelineOptions.Section}:MockArrivals:CorpusDir is required when {PipelineOptions.Section}:MockArrivals:Enabled is true");
+        builder.Services.AddSingleton<StageStore>();
+        builder.Services.AddSingleton<PipelineStages>();
+        builder.Services.AddSingleton<PipelineRunner>();
+        builder.Services.AddTransient<PipelineJobs>();
+        builder.Services.AddTransient<MockArrivalsJob>();
+        builder.Services.AddSingleton<ICliCommand, IngestCommand>();
+        builder.Services.AddHostedService<PipelineSchedule>();
+        return builder;
+    }
+
+    /// <summary>Registers (or removes) the recurring jobs from configuration at start-up.</summary>
+    private sealed class PipelineSchedule(IRecurringJobManager recurring, IOptions<PipelineOptions> options) : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            var o = options.Value;
+            if (o.Enabled)
+                recurring.AddOrUpdate<PipelineJobs>(PipelineJobs.RecurringId, j => j.RunAsync(CancellationToken.None), o.Cron);
+            else
+                recurring.RemoveIfExists(PipelineJobs.RecurringId);
+            if (o.MockArrivals.Enabled)
+                recurring.AddOrUpdate<MockArrivalsJob>(MockArrivalsJob.RecurringId, j => j.Run(null), o.MockArrivals.Cron);
+            else
+                recurring.RemoveIfExists(MockArrivalsJob.RecurringId);
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

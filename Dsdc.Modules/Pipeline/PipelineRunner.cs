@@ -1,0 +1,70 @@
+using Dsdc.Ingestion;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Pipeline;
+
+public sealed record PipelineProgress(int Ingested, int Rejected, int Images, int Texts, int Cleaned, int Embedded, int Failed);
+
+/// <summary>
+/// Runs the whole pipeline synchronously until the inbox is empty and every stage has caught up (the <c>ingest</c>
+/// command). The stages run at the same time, each taking what its upstream stage has finished, so OCR never waits
+/// for embeddings and the cores stay busy.
+/// </summary>
+public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages, IOptions<PipelineOptions> options, IServiceProvider services)
+{
+    private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(250);
+
+    public async Task<(IngestionSummary Ingestion, PipelineProgress Totals)> RunUntilEmptyAsync(IProgress<PipelineProgress>? progress, CancellationToken ct)
+    {
+        var embedding = services.GetService<IEmbeddingStage>();
+        var summary = new IngestionSummary();
+        int ingested = 0, rejected = 0, images = 0, texts = 0, cleaned = 0, embedded = 0, failed = 0;
+        var batch = Math.Max(4, Math.Min(options.Value.BatchSize, options.Value.Parallelism * 4));
+        void Report() => progress?.Report(new PipelineProgress(ingested, rejected, images, texts, cleaned, embedded, failed));
+
+        var ingest = Task.Run(async () =>
+        {
+            for (var idleRounds = 0; ; )
+            {
+                var s = await ingestor.IngestAsync(options.Value.BatchSize, null, ct);
+                summary.Merge(s);
+                Interlocked.Add(ref ingested, s.Accepted);
+                Interlocked.Add(ref rejected, s.Rejected);
+                Report();
+                if (s.Accepted + s.Rejected > 0) { idleRounds = 0; continue; }
+                // Only folders still being written (or locked by another run) are left: wait for them a while.
+                if (s.Deferred == 0 || ++idleRounds > 40) return;
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+            }
+        }, ct);
+
+        async Task Loop(Func<Task<StageResult>> step, Func<bool> upstreamDone, Action<StageResult> count)
+        {
+            while (true)
+            {
+                var done = upstreamDone(); // read before the step, so nothing finished upstream is missed
+                var r = await step();
+                count(r);
+                Interlocked.Add(ref failed, r.Failed);
+                Report();
+                if (r.Touched > 0) continue;
+                if (done) return;
+                await Task.Delay(Idle, ct);
+            }
+        }
+
+        var imageTask = Loop(() => stages.ProcessImagesAsync(batch, ct), () => ingest.IsCompleted, r => Interlocked.Add(ref images, r.Processed));
+        var ocrTask = Loop(() => stages.ExtractTextAsync(batch, ct), () => ingest.IsCompleted, r => Interlocked.Add(ref texts, r.Processed));
+        var textTask = Loop(() => stages.CleanTextAsync(options.Value.BatchSize, ct), () => ocrTask.IsCompleted, r => Interlocked.Add(ref cleaned, r.Processed));
+        var embedTask = embedding is null
+            ? Task.CompletedTask
+            : Loop(async () => new StageResult("embedding", await embedding.EmbedMissingAsync(batch, ct), 0),
+                () => textTask.IsCompleted && imageTask.IsCompleted, r => Interlocked.Add(ref embedded, r.Processed));
+
+        await Task.WhenAll(ingest, imageTask, ocrTask, textTask, embedTask);
+        var totals = new PipelineProgress(ingested, rejected, images, texts, cleaned, embedded, failed);
+        progress?.Report(totals);
+        return (summary, totals);
+    }
+}

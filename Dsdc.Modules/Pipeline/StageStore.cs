@@ -1,0 +1,153 @@
+using Dapper;
+using Dsdc.ImageProcessing;
+using Npgsql;
+
+namespace Dsdc.Pipeline;
+
+public sealed record StoredDocument(string Id, string FilePath, string MediaType)
+{
+    public DocumentFormat Format => MediaType switch
+    {
+        "image/tiff" => DocumentFormat.Tiff,
+        "image/png" => DocumentFormat.Png,
+        "image/jpeg" => DocumentFormat.Jpeg,
+        "image/bmp" => DocumentFormat.Bmp,
+        "application/pdf" => DocumentFormat.Pdf,
+        _ => throw new InvalidDocumentException("unsupported-format", $"unknown media type {MediaType}"),
+    };
+}
+
+public sealed record RawTextRow(long Id, string DocumentId, string Text);
+
+/// <summary>
+/// SQL of the pipeline stages: each selects what is missing for its processor version (skipping documents that failed
+/// too often), and inserts idempotently, so a stage can be re-run, resumed or run by several workers.
+/// </summary>
+public sealed class StageStore(NpgsqlDataSource dataSource)
+{
+    public const string ImageStage = "image";
+    public const string OcrStage = "ocr";
+    public const string TextStage = "text";
+
+    public async Task<IReadOnlyList<StoredDocument>> MissingImagesAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT d.id, d.file_path, d.media_type
+            FROM original_documents d
+            WHERE d.ingest_state = 'stored'
+              AND NOT EXISTS (SELECT 1 FROM processed_images p
+                              WHERE p.document_id = d.id AND p.processor = @processor AND p.processor_version = @version)
+              AND NOT EXISTS (SELECT 1 FROM stage_failures f
+                              WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
+            ORDER BY d.ingested_at, d.id
+            LIMIT @limit
+            """;
+        return await QueryAsync<StoredDocument>(sql, new { processor, version, maxAttempts, limit }, ct);
+    }
+
+    /// <summary>Documents without any extracted text yet.</summary>
+    public async Task<IReadOnlyList<StoredDocument>> MissingTextAsync(int maxAttempts, int limit, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT d.id, d.file_path, d.media_type
+            FROM original_documents d
+            WHERE d.ingest_state = 'stored'
+              AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id)
+              AND NOT EXISTS (SELECT 1 FROM stage_failures f
+                              WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.attempts >= @maxAttempts)
+            ORDER BY d.ingested_at, d.id
+            LIMIT @limit
+            """;
+        return await QueryAsync<StoredDocument>(sql, new { maxAttempts, limit }, ct);
+    }
+
+    /// <summary>The newest raw text of each document that has no cleaned text from this processor version.</summary>
+    public async Task<IReadOnlyList<RawTextRow>> MissingCleanTextAsync(string processor, string version, int limit, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT r.id, r.document_id, r.text
+            FROM (SELECT DISTINCT ON (document_id) id, document_id, text FROM raw_texts ORDER BY document_id, created_at DESC, id DESC) r
+            WHERE NOT EXISTS (SELECT 1 FROM processed_texts p
+                              WHERE p.raw_text_id = r.id AND p.processor = @processor AND p.processor_version = @version)
+            ORDER BY r.id
+            LIMIT @limit
+            """;
+        return await QueryAsync<RawTextRow>(sql, new { processor, version, limit }, ct);
+    }
+
+    public async Task AddProcessedImageAsync(string documentId, string filePath, int width, int height, string processor, string version, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO processed_images (document_id, file_path, width, height, processor, processor_version)
+            VALUES (@documentId, @filePath, @width, @height, @processor, @version)
+            ON CONFLICT (document_id, processor, processor_version) DO NOTHING
+            """;
+        await ExecuteAsync(sql, new { documentId, filePath, width, height, processor, version }, ct);
+    }
+
+    public async Task AddRawTextAsync(string documentId, string text, string method, string processor, string version,
+        float? meanConfidence, int durationMs, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms)
+            VALUES (@documentId, @text, @method, @processor, @version, @meanConfidence, @durationMs)
+            ON CONFLICT (document_id, processor, processor_version) DO NOTHING
+            """;
+        await ExecuteAsync(sql, new { documentId, text, method, processor, version, meanConfidence, durationMs }, ct);
+    }
+
+    public async Task AddProcessedTextAsync(long rawTextId, string documentId, string text, string processor, string version, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO processed_texts (raw_text_id, document_id, text, processor, processor_version)
+            VALUES (@rawTextId, @documentId, @text, @processor, @version)
+            ON CONFLICT (raw_text_id, processor, processor_version) DO NOTHING
+            """;
+        await ExecuteAsync(sql, new { rawTextId, documentId, text, processor, version }, ct);
+    }
+
+    public async Task RecordFailureAsync(string documentId, string stage, string version, string error, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO stage_failures (document_id, stage, processor_version, error)
+            VALUES (@documentId, @stage, @version, @error)
+            ON CONFLICT (document_id, stage, processor_version)
+            DO UPDATE SET attempts = stage_failures.attempts + 1, error = EXCLUDED.error, last_attempt_at = now()
+            """;
+        await ExecuteAsync(sql, new { documentId, stage, version, error = error.Length > 2000 ? error[..2000] : error }, ct);
+    }
+
+    /// <summary>Documents waiting at each stage, for progress, the dashboard and metrics.</summary>
+    public async Task<PipelineBacklog> BacklogAsync(string imageProcessor, string imageVersion, string textProcessor, string textVersion, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT
+              (SELECT count(*) FROM original_documents d WHERE d.ingest_state = 'stored'
+                 AND NOT EXISTS (SELECT 1 FROM processed_images p WHERE p.document_id = d.id
+                                 AND p.processor = @imageProcessor AND p.processor_version = @imageVersion)) AS images,
+              (SELECT count(*) FROM original_documents d WHERE d.ingest_state = 'stored'
+                 AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id)) AS ocr,
+              (SELECT count(*) FROM raw_texts r WHERE NOT EXISTS (SELECT 1 FROM processed_texts p
+                 WHERE p.raw_text_id = r.id AND p.processor = @textProcessor AND p.processor_version = @textVersion)) AS text,
+              (SELECT count(*) FROM stage_failures) AS failures,
+              (SELECT count(*) FROM original_documents) AS documents
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleAsync<PipelineBacklog>(new CommandDefinition(sql,
+            new { imageProcessor, imageVersion, textProcessor, textVersion }, cancellationToken: ct));
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object args, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<T>(new CommandDefinition(sql, args, cancellationToken: ct))).AsList();
+    }
+
+    private async Task ExecuteAsync(string sql, object args, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql, args, cancellationToken: ct));
+    }
+}
+
+public sealed record PipelineBacklog(long Images, long Ocr, long Text, long Failures, long Documents);

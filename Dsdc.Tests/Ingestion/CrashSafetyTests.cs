@@ -1,0 +1,88 @@
+using System.Security.Cryptography;
+using Dsdc.Ingestion;
+using Dsdc.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dsdc.Tests.Ingestion;
+
+/// <summary>
+/// The states a crash can leave behind, made on purpose (the same rows and files an interrupted run leaves), then a
+/// new run: every file in exactly one place, every row consistent with the disk, nothing twice.
+/// </summary>
+public sealed class CrashSafetyTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string Sha1(string path) => Convert.ToHexStringLower(SHA1.HashData(File.ReadAllBytes(path)));
+
+    private static NewDocument Row(string id, string folder, string name, string ext) =>
+        new(id, name, folder, Path.Combine("raw", id[..1], id[1..2], id + ext), "image/tiff", 1000, 1, 754, 1000, 4);
+
+    [Fact]
+    public async Task ACrashAfterTheRowWasWrittenButBeforeTheMoveIsFinishedByTheNextRun()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".tif");
+        var inboxCopy = app.Drop("interrupted", path, "4");
+        var id = Sha1(path);
+        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(Row(id, "interrupted", Path.GetFileName(path), ".tif"), Ct);
+
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(1, summary.Recovered);
+        Assert.Equal(0, summary.Accepted + summary.Rejected);
+        Assert.False(File.Exists(inboxCopy));
+        Assert.Equal([Path.Combine(id[..1], id[1..2], id + ".tif")], app.FilesUnder("raw"));
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM original_documents"));
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM labels"));
+        Assert.False(Directory.Exists(Path.Combine(app.Paths.Inbox, "interrupted")));
+    }
+
+    [Fact]
+    public async Task ACrashAfterTheMoveButBeforeTheRowWasMarkedIsFinishedByTheNextRun()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".tif");
+        var inboxCopy = app.Drop("moved", path, "4");
+        var id = Sha1(path);
+        var row = Row(id, "moved", Path.GetFileName(path), ".tif");
+        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(row, Ct);
+        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        File.Move(inboxCopy, raw);
+
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(1, summary.Recovered);
+        Assert.Equal(0, summary.Rejected); // the label.txt left behind is not mistaken for an empty folder
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM original_documents"));
+        Assert.False(Directory.Exists(Path.Combine(app.Paths.Inbox, "moved")));
+        Assert.Single(app.FilesUnder("raw"));
+    }
+
+    [Fact]
+    public async Task ARowWhoseFileLeftTheInboxIsForgotten()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(Row(new string('a', 40), "gone", "gone.tif", ".tif"), Ct);
+
+        await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents"));
+    }
+
+    [Fact]
+    public async Task ARejectionRecordedButNotMovedIsMovedOnceByTheNextRun()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        app.DropBytes("half-rejected", "empty.tif", [], "0");
+        await app.Services.GetRequiredService<DocumentStore>().AddRejectionAsync("half-rejected", "empty.tif", null, "empty-file",
+            "the file is empty", Path.Combine("rejected", "half-rejected"), Ct);
+
+        await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM rejected_documents"));
+        Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "half-rejected", "empty.tif")));
+        Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "half-rejected", "reason.txt")));
+    }
+}

@@ -1,0 +1,123 @@
+using System.Security.Cryptography;
+using Dsdc.Ingestion;
+using Dsdc.Tests.Infrastructure;
+
+namespace Dsdc.Tests.Ingestion;
+
+public sealed class IngestionTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static string Sha1(string path) => Convert.ToHexStringLower(SHA1.HashData(File.ReadAllBytes(path)));
+
+    [Fact]
+    public async Task RealDocumentsMoveToRawWithTheirDatasetLabels()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var picks = new[] { Fixtures.First(".tif"), Fixtures.First(".png"), Fixtures.First(".jpg"), Fixtures.First(".pdf") };
+        foreach (var (file, i) in picks.Select((p, i) => (p, i)))
+            app.Drop($"doc{i}", file.Path, file.Label.ToString());
+
+        var summary = await app.Ingestor.IngestAsync(100, null, Ct);
+
+        Assert.Equal(4, summary.Accepted);
+        Assert.Equal(0, summary.Rejected);
+        Assert.Empty(app.InboxEntries());
+        foreach (var (path, label) in picks)
+        {
+            var id = Sha1(path);
+            var ext = Path.GetExtension(path).ToLowerInvariant() is ".tiff" ? ".tif" : Path.GetExtension(path).ToLowerInvariant();
+            var stored = Path.Combine(app.Paths.Raw, id[..1], id[1..2], id + (ext == ".jpeg" ? ".jpg" : ext));
+            Assert.True(File.Exists(stored), $"{stored} missing");
+            Assert.Equal(id, Sha1(stored));
+            Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM original_documents WHERE id = @id", new { id }));
+            Assert.Equal(label, await app.ScalarAsync<int>("SELECT label FROM labels WHERE document_id = @id AND source = 'dataset'", new { id }));
+        }
+    }
+
+    [Fact]
+    public async Task ADocumentWithoutLabelIsIngestedWithoutOne()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".png");
+        app.Drop("unlabelled", path);
+
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(1, summary.Accepted);
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM labels"));
+    }
+
+    [Fact]
+    public async Task ALooseFileAtTheInboxRootIsIngestedToo()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".tif");
+        File.Copy(path, Path.Combine(app.Paths.Inbox, "scan 001.tif"));
+
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(1, summary.Accepted);
+        Assert.Equal("scan 001", await app.ScalarAsync<string>("SELECT source_folder FROM original_documents"));
+    }
+
+    [Fact]
+    public async Task PageCountsCoverMultiPageTiffAndPdfWithAndWithoutTextLayer()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var tiff = app.DropBytes("multipage", "pages.tif", Fixtures.MultiPageTiff(3), "1");
+        var scan = Fixtures.First(".png");
+        var scanPdf = Fixtures.ImageToPdf(scan.Path, Path.Combine(Directory.CreateTempSubdirectory().FullName, "scan.pdf"));
+        app.Drop("scanned-pdf", scanPdf, scan.Label.ToString());
+        var bornDigital = Fixtures.Labelled().Where(d => d.Path.EndsWith(".pdf")).ToList();
+        foreach (var (pdf, i) in bornDigital.Select((d, i) => (d, i)))
+            app.Drop($"invoice{i}", pdf.Path, pdf.Label.ToString());
+
+        var summary = await app.Ingestor.IngestAsync(100, null, Ct);
+
+        Assert.Equal(2 + bornDigital.Count, summary.Accepted);
+        Assert.Equal(3, await app.ScalarAsync<int>("SELECT page_count FROM original_documents WHERE source_folder = 'multipage'"));
+        Assert.Equal("image/tiff", await app.ScalarAsync<string>("SELECT media_type FROM original_documents WHERE source_folder = 'multipage'"));
+        Assert.Equal(1, await app.ScalarAsync<int>("SELECT page_count FROM original_documents WHERE source_folder = 'scanned-pdf'"));
+        Assert.Contains(2, await app.QueryAsync<int>("SELECT page_count FROM original_documents WHERE source_folder LIKE 'invoice%'"));
+        Assert.True(File.Exists(tiff) is false);
+    }
+
+    [Fact]
+    public async Task AFolderStillBeingWrittenWaitsForTheNextRun()
+    {
+        await using var app = await IngestionApp.StartAsync(settleSeconds: 60);
+        var (path, label) = Fixtures.First(".tif");
+        var copy = app.Drop("arriving", path, label.ToString());
+
+        var first = await app.Ingestor.IngestAsync(10, null, Ct);
+        Assert.Equal(0, first.Accepted);
+        Assert.Equal(1, first.Deferred);
+        Assert.True(File.Exists(copy));
+
+        var past = DateTime.UtcNow.AddMinutes(-5);
+        foreach (var f in Directory.EnumerateFiles(Path.GetDirectoryName(copy)!)) File.SetLastWriteTimeUtc(f, past);
+        Directory.SetLastWriteTimeUtc(Path.GetDirectoryName(copy)!, past);
+        var second = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(1, second.Accepted);
+    }
+
+    [Fact]
+    public async Task TwoRunsAtOnceNeverIngestADocumentTwice()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var docs = Fixtures.Labelled().Where(d => !d.Path.EndsWith(".pdf")).Take(16).ToList();
+        foreach (var (d, i) in docs.Select((d, i) => (d, i)))
+            app.Drop($"d{i:00}", d.Path, d.Label.ToString());
+        var distinct = docs.Select(d => Sha1(d.Path)).Distinct().Count();
+
+        var runs = await Task.WhenAll(app.Ingestor.IngestAsync(100, null, Ct), app.Ingestor.IngestAsync(100, null, Ct));
+        var rest = await app.Ingestor.IngestAsync(100, null, Ct); // whatever a run skipped while the other held it
+
+        Assert.Equal(distinct, runs.Sum(r => r.Accepted) + rest.Accepted);
+        Assert.Equal(distinct, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents"));
+        Assert.Equal(docs.Count - distinct, runs.Sum(r => r.RejectedByReason.GetValueOrDefault("duplicate")) + rest.RejectedByReason.GetValueOrDefault("duplicate"));
+        Assert.Equal(distinct, app.FilesUnder("raw").Count);
+    }
+}

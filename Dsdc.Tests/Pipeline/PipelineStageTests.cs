@@ -1,0 +1,93 @@
+using Dsdc.Pipeline;
+using Dsdc.Tests.Infrastructure;
+using Dsdc.Tests.Ingestion;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dsdc.Tests.Pipeline;
+
+public sealed class PipelineStageTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task StagesFillImagesTextsAndCleanedTextsForRealDocumentsOnce()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var tif = Fixtures.First(".tif", label: 0);
+        var pdf = Fixtures.First(".pdf");
+        app.Drop("letter", tif.Path, "0");
+        app.Drop("invoice", pdf.Path, "11");
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        var stages = app.Services.GetRequiredService<PipelineStages>();
+
+        var images = await stages.ProcessImagesAsync(10, Ct);
+        var texts = await stages.ExtractTextAsync(10, Ct);
+        var cleaned = await stages.CleanTextAsync(10, Ct);
+
+        Assert.Equal((2, 0), (images.Processed, images.Failed));
+        Assert.Equal((2, 0), (texts.Processed, texts.Failed));
+        Assert.Equal(2, cleaned.Processed);
+        foreach (var (path, w, h) in await app.QueryAsync<(string, int, int)>("SELECT file_path, width, height FROM processed_images"))
+        {
+            Assert.True(File.Exists(Path.Combine(app.Paths.DataDir, path)), path);
+            Assert.Equal((224, 224), (w, h));
+        }
+        var methods = (await app.QueryAsync<(string Folder, string Method, string Processor)>("""
+            SELECT d.source_folder, r.method, r.processor FROM raw_texts r JOIN original_documents d ON d.id = r.document_id
+            """)).ToDictionary(r => r.Folder);
+        Assert.Equal("ocr", methods["letter"].Method);
+        Assert.Equal("pdf-text-layer", methods["invoice"].Method);
+        var cleanInvoice = await app.ScalarAsync<string>("""
+            SELECT p.text FROM processed_texts p JOIN original_documents d ON d.id = p.document_id WHERE d.source_folder = 'invoice'
+            """);
+        Assert.Contains("invoice", cleanInvoice);
+        Assert.Matches("^[a-z ]*$", cleanInvoice);
+
+        // Nothing is missing any more: a second pass does nothing and writes nothing twice.
+        Assert.Equal(0, (await stages.ProcessImagesAsync(10, Ct)).Touched);
+        Assert.Equal(0, (await stages.ExtractTextAsync(10, Ct)).Touched);
+        Assert.Equal(0, (await stages.CleanTextAsync(10, Ct)).Touched);
+        Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM processed_texts"));
+    }
+
+    [Fact]
+    public async Task ADocumentAStageCannotReadIsRecordedAndThenSkipped()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var good = Fixtures.First(".png");
+        var bad = Fixtures.First(".tif");
+        app.Drop("good", good.Path, good.Label.ToString());
+        app.Drop("bad", bad.Path, bad.Label.ToString());
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        var badRaw = await app.ScalarAsync<string>("SELECT file_path FROM original_documents WHERE source_folder = 'bad'");
+        await File.WriteAllBytesAsync(Path.Combine(app.Paths.DataDir, badRaw), "II*\0garbage after a TIFF header"u8.ToArray(), Ct);
+        var stages = app.Services.GetRequiredService<PipelineStages>();
+
+        var first = await stages.ProcessImagesAsync(10, Ct);
+        await stages.ProcessImagesAsync(10, Ct);
+        await stages.ProcessImagesAsync(10, Ct);
+        var fourth = await stages.ProcessImagesAsync(10, Ct);
+
+        Assert.Equal((1, 1), (first.Processed, first.Failed));
+        Assert.Equal(0, fourth.Touched);
+        Assert.Equal(3, await app.ScalarAsync<int>("SELECT attempts FROM stage_failures WHERE stage = 'image'"));
+        Assert.NotEmpty(await app.ScalarAsync<string>("SELECT error FROM stage_failures WHERE stage = 'image'"));
+    }
+
+    [Fact]
+    public async Task AnEmptyTextIsAValidResult()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var blank = Fixtures.PngBlankPage();
+        app.DropBytes("blank", "blank.png", blank, "3");
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        var stages = app.Services.GetRequiredService<PipelineStages>();
+
+        var ocr = await stages.ExtractTextAsync(10, Ct);
+        var clean = await stages.CleanTextAsync(10, Ct);
+
+        Assert.Equal((1, 0), (ocr.Processed, ocr.Failed));
+        Assert.Equal(1, clean.Processed);
+        Assert.Equal("", await app.ScalarAsync<string>("SELECT text FROM processed_texts"));
+    }
+}

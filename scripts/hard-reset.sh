@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Wipes DSDC's data and database, after a confirmation (or --yes):
+#   - the contents of data/to_ingest, data/raw, data/processed and data/rejected (the folders and .gitkeep files stay),
+#   - the contents of models/ except README.md,
+#   - the database 'dsdc' (dropped and created again, empty, with pgvector; migrations run at the next start).
+# The app is stopped first if it runs. The secrets (.dsdc/secrets.env: database password, signing key, first admin)
+# are kept, so the next scripts/start.sh comes back with the same credentials.
+# Usage: scripts/hard-reset.sh [--yes]
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib/dsdc.sh"
+cd "$DSDC_ROOT"
+
+yes=0
+for arg in "$@"; do
+  case "$arg" in
+    --yes|-y) yes=1 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option '$arg' (usage: scripts/hard-reset.sh [--yes])" ;;
+  esac
+done
+
+data_dir=$(realpath -m "$DSDC_ROOT/${Dsdc__DataDir:-data}")
+models_dir=$(realpath -m "$DSDC_ROOT/${Dsdc__ModelsDir:-models}")
+# Dsdc__DataDir / Dsdc__ModelsDir as the app reads them (relative to the checkout); never a folder that holds more.
+for d in "$data_dir" "$models_dir"; do
+  case "$d" in /|/root|/home|"$DSDC_ROOT"|"${HOME:-/nonexistent}") die "refusing to wipe '$d' (check Dsdc__DataDir / Dsdc__ModelsDir)" ;; esac
+done
+
+if [ "$yes" != 1 ]; then
+  [ -t 0 ] || die "no terminal to confirm on: run scripts/hard-reset.sh --yes to wipe without asking"
+  echo "This DELETES, with no way back:"
+  echo "  - every file under $data_dir/{to_ingest,raw,processed,rejected}"
+  echo "  - every file under $models_dir (except README.md)"
+  echo "  - the database '$DSDC_DB_NAME' (documents, labels, embeddings, runs, jobs)"
+  read -r -p "Type 'yes' to continue: " answer
+  [ "$answer" = yes ] || { say "nothing changed"; exit 1; }
+fi
+
+if app_stop; then say "app stopped (start it again with scripts/start.sh)"; fi
+
+for sub in to_ingest raw processed rejected; do
+  mkdir -p "$data_dir/$sub"
+  find "$data_dir/$sub" -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf -- {} +
+done
+mkdir -p "$models_dir"
+find "$models_dir" -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf -- {} +
+say "data and models wiped"
+
+if ! secrets_load || ! command -v pg_lsclusters >/dev/null || ! pg_find_cluster; then
+  say "no database was ever set up here (no .dsdc/secrets.env or no PostgreSQL cluster): nothing to drop"
+  exit 0
+fi
+was_online=$PG_ONLINE
+pg_ensure_running 0
+say "dropping and re-creating the database '$DSDC_DB_NAME' on PostgreSQL $PG_VER/$PG_NAME"
+psql_super -d postgres -c "DROP DATABASE IF EXISTS $DSDC_DB_NAME WITH (FORCE)" >/dev/null
+pg_ensure_database
+if [ "$was_online" = 0 ]; then
+  say "stopping PostgreSQL $PG_VER/$PG_NAME again (it was down before)"
+  dsdc_sudo pg_ctlcluster "$PG_VER" "$PG_NAME" stop -m fast
+fi
+say "hard reset done: scripts/start.sh starts DSDC again (same secrets and admin password)"
