@@ -39,5 +39,6 @@ EXPOSE 8080
 USER $APP_UID
 HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
     CMD curl -fsS -o /dev/null http://127.0.0.1:8080/health/ready || exit 1
-# No argument serves; any CLI command works too: docker compose run --rm app migrate
+# No argument serves; `worker` runs only the job servers with /health and /metrics (compose's worker service, same
+# HEALTHCHECK); any CLI command works too: docker compose run --rm app migrate
 ENTRYPOINT ["dotnet", "Dsdc.Web.dll"]

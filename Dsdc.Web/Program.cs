@@ -1,5 +1,8 @@
+using Dsdc.Auth;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
+using Dsdc.Inference;
+using Dsdc.Inference.Api;
 using Dsdc.Ingestion;
 using Dsdc.Monitoring;
 using Dsdc.Ocr;
@@ -7,25 +10,41 @@ using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Dsdc.Shared.Hosting;
 using Dsdc.Shared.Jobs;
+using Dsdc.Training;
 
 try
 {
     var builder = DsdcHost.CreateBuilder(args);
     builder.AddSharedModule();
     builder.AddMonitoringModule();
+    builder.AddAuthModule();
     builder.AddImageProcessingModule();
     builder.AddOcrModule();
     builder.AddIngestionModule();
     builder.AddPipelineModule();
     builder.AddEmbeddingModule();
+    builder.AddTrainingModule();
+    builder.AddInferenceModule();
+    builder.AddPredictionApi();
 
     var app = builder.Build();
     return await app.RunDsdcAsync(args, web =>
     {
         web.UseSharedPipeline();
+        web.UseAuthentication();
+        web.UseAuthorization();
+        web.UseRateLimiter();
         web.UseMonitoring();
         web.MapMonitoringEndpoints();
-        web.MapJobsDashboard();
+        web.MapAuthEndpoints();
+        web.MapPredictionApi();
+        web.MapJobsDashboard(AuthPolicies.Admin);
+    }, worker =>
+    {
+        // `worker`: the job servers with health and metrics only (no UI, API or dashboard).
+        worker.UseSharedPipeline();
+        worker.UseMonitoring();
+        worker.MapMonitoringEndpoints();
     });
 }
 catch (ConfigurationException ex)

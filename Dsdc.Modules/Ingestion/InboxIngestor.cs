@@ -30,6 +30,7 @@ public sealed partial class InboxIngestor(
     public async Task<IngestionSummary> IngestAsync(int maxDocuments, IProgress<IngestionOutcome>? progress, CancellationToken ct)
     {
         var summary = new IngestionSummary { Recovered = await RecoverAsync(ct) };
+        if (summary.Recovered > 0) IngestionMetrics.Outcomes.WithLabels("recovered").Inc(summary.Recovered);
         WrapLooseFiles();
         var done = 0;
         foreach (var folder in ListFolders())
@@ -39,6 +40,7 @@ public sealed partial class InboxIngestor(
             var outcome = await IngestFolderAsync(folder, ct);
             if (outcome is null) continue;
             summary.Add(outcome);
+            IngestionMetrics.Record(outcome);
             progress?.Report(outcome);
             if (outcome.Kind != IngestionOutcomeKind.Deferred) done++;
         }

@@ -13,6 +13,7 @@ public static class IngestionModule
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DocumentStore>();
         builder.Services.AddSingleton<InboxIngestor>();
+        builder.Services.AddSingleton<DocumentIntake>();
         return builder;
     }
 }

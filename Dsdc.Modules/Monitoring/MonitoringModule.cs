@@ -1,9 +1,11 @@
 using System.Text.Json;
+using Dsdc.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Prometheus;
@@ -13,15 +15,23 @@ namespace Dsdc.Monitoring;
 public static class MonitoringModule
 {
     private const string ReadyTag = "ready";
+    public const string MetricsPath = "/metrics";
 
     public static IHostApplicationBuilder AddMonitoringModule(this IHostApplicationBuilder builder)
     {
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseReadyCheck>("database", tags: [ReadyTag]);
+        builder.AddValidatedOptions<MonitoringOptions>(MonitoringOptions.Section).ValidateDataAnnotations();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IScrapeCollector, JobMetricsCollector>();
+        builder.Services.AddSingleton<IScrapeCollector, ModelMetricsCollector>();
         return builder;
     }
 
-    /// <summary>Request metrics by route and status; call after routing.</summary>
+    /// <summary>
+    /// Request metrics by route template (label <c>endpoint</c>, e.g. <c>/api/v1/documents/{id}</c>), method and status
+    /// class; call after routing, or every request would count under an empty endpoint.
+    /// </summary>
     public static WebApplication UseMonitoring(this WebApplication app)
     {
         app.UseHttpMetrics(o => o.ReduceStatusCodeCardinality());
@@ -31,11 +41,17 @@ public static class MonitoringModule
     public static IEndpointRouteBuilder MapMonitoringEndpoints(this IEndpointRouteBuilder app)
     {
         // Liveness runs no check: the process answers. Readiness needs the database and an up-to-date schema.
+        // All three stay anonymous whatever fallback policy the app sets: probes and Prometheus carry no credentials.
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteJson })
-            .WithTags("Monitoring");
+            .WithTags("Monitoring").AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains(ReadyTag), ResponseWriter = WriteJson })
-            .WithTags("Monitoring");
-        app.MapMetrics("/metrics");
+            .WithTags("Monitoring").AllowAnonymous();
+        // Like prometheus-net's MapMetrics, with this app's scrape-time collectors run first.
+        var exporter = app.CreateApplicationBuilder()
+            .UseMiddleware<ScrapeCollectors>()
+            .UseMetricServer(_ => { }, url: null)
+            .Build();
+        app.Map(MetricsPath, exporter).WithTags("Monitoring").WithDisplayName("Prometheus metrics").AllowAnonymous();
         return app;
     }
 

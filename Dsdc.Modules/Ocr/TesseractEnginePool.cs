@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Dsdc.Ocr.Native;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -46,6 +47,10 @@ internal sealed class TesseractEnginePool(IOptions<OcrOptions> options, ILogger<
 
     private TesseractEngine Create()
     {
+        // 1 unless something loaded libgomp before Tesseract did; then each engine runs several threads per page.
+        var threadLimit = NativeRuntime.EnsureTesseractLoaded();
+        if (threadLimit != 1)
+            logger.LogWarning("OpenMP runs Tesseract with a thread limit of {ThreadLimit}, not 1: libgomp was loaded before libtesseract", threadLimit);
         var engine = TesseractEngine.Create(_options);
         var count = Interlocked.Increment(ref _created);
         logger.LogInformation("Tesseract engine {EngineNumber} of {PoolSize} ready ({Languages})", count, Size, _options.Languages);

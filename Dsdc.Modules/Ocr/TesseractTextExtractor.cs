@@ -19,9 +19,6 @@ internal sealed partial class TesseractTextExtractor(
     IOptions<ImagingOptions> imaging,
     ILogger<TesseractTextExtractor> logger) : ITextExtractor
 {
-    public const string OcrMethod = "ocr";
-    public const string TextLayerMethod = "pdf-text-layer";
-
     private const int RenderChunkPages = 8;
 
     private readonly OcrOptions _options = options.Value;
@@ -62,7 +59,7 @@ internal sealed partial class TesseractTextExtractor(
     {
         var layer = await Task.Run(() => PdfTextLayer.Read(data, decoder), ct);
         if (layer.IsComplete)
-            return (new ExtractedText(string.Join('\f', layer.PageTexts), TextLayerMethod, "pdfpig", PdfTextLayer.PdfPigVersion, null),
+            return (new ExtractedText(string.Join('\f', layer.PageTexts), ExtractionMethods.PdfTextLayer, "pdfpig", PdfTextLayer.PdfPigVersion, null),
                 layer.PageTexts.Count);
 
         var dpi = OcrDpi(layer.LargestPageSquareInches);
@@ -94,7 +91,7 @@ internal sealed partial class TesseractTextExtractor(
         var weights = pages.Select(p => p.Text.Count(c => !char.IsWhiteSpace(c))).ToList();
         var total = weights.Sum();
         var confidence = total == 0 ? 0f : (float)pages.Select((p, i) => (double)p.Confidence * weights[i]).Sum() / total;
-        return new ExtractedText(string.Join('\f', pages.Select(p => p.Text)), OcrMethod, Processor, ProcessorVersion, confidence);
+        return new ExtractedText(string.Join('\f', pages.Select(p => p.Text)), ExtractionMethods.Ocr, Processor, ProcessorVersion, confidence);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Extracted the text of {PageCount} page(s) by {Method} in {ElapsedMs:0} ms")]

@@ -22,34 +22,38 @@ public sealed class PipelineJobs(
     [AutomaticRetry(Attempts = 3)]
     public async Task<string> RunAsync(CancellationToken ct)
     {
-        var summary = await ingestor.IngestAsync(options.Value.BatchSize, null, ct);
+        var o = options.Value;
+        var summary = await ingestor.IngestAsync(o.BatchSize, null, ct);
         var backlog = await stages.BacklogAsync(ct);
         var embedding = services.GetService<IEmbeddingStage>();
         var toEmbed = embedding is null ? 0 : await embedding.CountMissingAsync(ct);
-        if (backlog.Images > 0)
+        // Stage jobs claim their documents one by one, so several of them (on any workers) share a large backlog.
+        var imageJobs = JobsFor(backlog.Images);
+        for (var i = 0; i < imageJobs; i++)
             jobs.Enqueue<PipelineJobs>(j => j.ImagesAsync(CancellationToken.None));
-        if (backlog.Ocr + backlog.Text + toEmbed > 0)
+        var ocrJobs = backlog.Ocr + backlog.Text + toEmbed > 0 ? Math.Max(1, JobsFor(backlog.Ocr)) : 0;
+        for (var i = 0; i < ocrJobs; i++)
         {
             var ocr = jobs.Enqueue<PipelineJobs>(j => j.OcrAsync(CancellationToken.None));
             var text = jobs.ContinueJobWith<PipelineJobs>(ocr, j => j.CleanTextAsync(CancellationToken.None));
             if (embedding is not null)
                 jobs.ContinueJobWith<PipelineJobs>(text, j => j.EmbeddingsAsync(CancellationToken.None));
         }
-        return $"ingestion: {summary}; waiting: {backlog.Images} image(s), {backlog.Ocr} OCR, {backlog.Text} text, {toEmbed} embedding(s)";
+        return $"ingestion: {summary}; waiting: {backlog.Images} image(s), {backlog.Ocr} OCR, {backlog.Text} text, {toEmbed} embedding(s); " +
+            $"enqueued {imageJobs} image and {ocrJobs} OCR job(s)";
     }
 
+    // Image, OCR and text jobs run concurrently on different documents (per-document claims in StageStore), so they
+    // need no job-wide lock. Embedding keeps one: it batches across documents inside the Embedding module.
     [Queue(JobQueues.Default)]
-    [DisableConcurrentExecution(LockSeconds)]
     [AutomaticRetry(Attempts = 5)]
     public async Task<string> ImagesAsync(CancellationToken ct) => Describe(await stages.ProcessImagesAsync(options.Value.BatchSize, ct));
 
     [Queue(JobQueues.Ocr)]
-    [DisableConcurrentExecution(LockSeconds)]
     [AutomaticRetry(Attempts = 5)]
     public async Task<string> OcrAsync(CancellationToken ct) => Describe(await stages.ExtractTextAsync(options.Value.BatchSize, ct));
 
     [Queue(JobQueues.Default)]
-    [DisableConcurrentExecution(LockSeconds)]
     [AutomaticRetry(Attempts = 5)]
     public async Task<string> CleanTextAsync(CancellationToken ct) => Describe(await stages.CleanTextAsync(options.Value.BatchSize, ct));
 
@@ -59,8 +63,14 @@ public sealed class PipelineJobs(
     public async Task<string> EmbeddingsAsync(CancellationToken ct)
     {
         var embedding = services.GetService<IEmbeddingStage>();
-        return embedding is null ? "no embedding module" : $"{await embedding.EmbedMissingAsync(options.Value.BatchSize, ct)} embedded";
+        return embedding is null
+            ? "no embedding module"
+            : $"{await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(options.Value.BatchSize, ct))} embedded";
     }
+
+    /// <summary>One job per batch of the backlog, at most <see cref="PipelineOptions.MaxJobsPerStage"/>.</summary>
+    private int JobsFor(long backlog) =>
+        (int)Math.Min(options.Value.MaxJobsPerStage, (backlog + options.Value.BatchSize - 1) / options.Value.BatchSize);
 
     private static string Describe(StageResult r) => $"{r.Stage}: {r.Processed} processed, {r.Failed} failed";
 }

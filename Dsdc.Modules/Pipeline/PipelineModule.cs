@@ -21,6 +21,7 @@ public static class PipelineModule
         builder.Services.AddTransient<MockArrivalsJob>();
         builder.Services.AddSingleton<ICliCommand, IngestCommand>();
         builder.Services.AddHostedService<PipelineSchedule>();
+        builder.Services.AddHostedService<PipelineObservability>();
         return builder;
     }
 

@@ -20,6 +20,13 @@ public sealed class PipelineOptions
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 3;
 
+    /// <summary>
+    /// Image and OCR jobs a pipeline run enqueues at most, one per <see cref="BatchSize"/> documents waiting: with
+    /// several workers, that many batches of a stage run at once (each claims its own documents).
+    /// </summary>
+    [Range(1, 64)]
+    public int MaxJobsPerStage { get; set; } = 4;
+
     /// <summary>Documents processed at once by the OCR and image stages.</summary>
     [Range(1, 256)]
     public int Parallelism { get; set; } = Environment.ProcessorCount;

@@ -59,7 +59,7 @@ public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages
         var textTask = Loop(() => stages.CleanTextAsync(options.Value.BatchSize, ct), () => ocrTask.IsCompleted, r => Interlocked.Add(ref cleaned, r.Processed));
         var embedTask = embedding is null
             ? Task.CompletedTask
-            : Loop(async () => new StageResult("embedding", await embedding.EmbedMissingAsync(batch, ct), 0),
+            : Loop(async () => new StageResult("embedding", await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(batch, ct)), 0),
                 () => textTask.IsCompleted && imageTask.IsCompleted, r => Interlocked.Add(ref embedded, r.Processed));
 
         await Task.WhenAll(ingest, imageTask, ocrTask, textTask, embedTask);

@@ -32,8 +32,8 @@ public sealed partial class PipelineStages(
 
     public async Task<StageResult> ProcessImagesAsync(int limit, CancellationToken ct)
     {
-        var todo = await store.MissingImagesAsync(images.Processor, images.Version, options.Value.MaxAttempts, limit, ct);
-        return await RunAsync(StageStore.ImageStage, images.Version, todo, async (doc, token) =>
+        await using var claim = await store.ClaimMissingImagesAsync(images.Processor, images.Version, options.Value.MaxAttempts, limit, ct);
+        return await RunAsync(StageStore.ImageStage, images.Version, claim.Items, async (doc, token) =>
         {
             var name = $"{doc.Id}.{Slug(images.Processor)}-{Slug(images.Version)}.png";
             var relative = Path.Combine("processed", doc.Id[..1], doc.Id[1..2], name);
@@ -44,21 +44,29 @@ public sealed partial class PipelineStages(
 
     public async Task<StageResult> ExtractTextAsync(int limit, CancellationToken ct)
     {
-        var todo = await store.MissingTextAsync(options.Value.MaxAttempts, limit, ct);
-        return await RunAsync(StageStore.OcrStage, "any", todo, async (doc, token) =>
+        await using var claim = await store.ClaimMissingTextAsync(options.Value.MaxAttempts, limit, ct);
+        return await RunAsync(StageStore.OcrStage, "any", claim.Items, async (doc, token) =>
         {
             var watch = Stopwatch.StartNew();
             var text = await extractor.ExtractAsync(Path.Combine(paths.DataDir, doc.FilePath), doc.Format, token);
+            var elapsed = watch.Elapsed;
             await store.AddRawTextAsync(doc.Id, text.Text, text.Method, text.Processor, text.ProcessorVersion, text.MeanConfidence,
-                (int)watch.ElapsedMilliseconds, token);
+                (int)elapsed.TotalMilliseconds, token);
+            PipelineMetrics.OcrDocuments.WithLabels(text.Method).Inc();
+            PipelineMetrics.OcrPages.WithLabels(text.Method).Inc(doc.PageCount);
+            PipelineMetrics.OcrDuration.WithLabels(text.Method).Observe(elapsed.TotalSeconds);
         }, ct);
     }
 
     public async Task<StageResult> CleanTextAsync(int limit, CancellationToken ct)
     {
-        var todo = await store.MissingCleanTextAsync(TextCleaner.Processor, TextCleaner.Version, limit, ct);
+        await using var claim = await store.ClaimMissingCleanTextAsync(TextCleaner.Processor, TextCleaner.Version, limit, ct);
+        var todo = claim.Items;
         foreach (var raw in todo)
+        {
             await store.AddProcessedTextAsync(raw.Id, raw.DocumentId, TextCleaner.Clean(raw.Text), TextCleaner.Processor, TextCleaner.Version, ct);
+            PipelineMetrics.StageDocuments.WithLabels(StageStore.TextStage, "processed").Inc();
+        }
         return new StageResult(StageStore.TextStage, todo.Count, 0);
     }
 
@@ -72,13 +80,17 @@ public sealed partial class PipelineStages(
         await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = ct },
             async (doc, token) =>
             {
+                var watch = Stopwatch.StartNew();
                 try
                 {
                     await work(doc, token);
+                    PipelineMetrics.StageDuration.WithLabels(stage).Observe(watch.Elapsed.TotalSeconds);
+                    PipelineMetrics.StageDocuments.WithLabels(stage, "processed").Inc();
                 }
                 catch (Exception ex) when (IsDocumentProblem(ex))
                 {
                     Interlocked.Increment(ref failed);
+                    PipelineMetrics.StageDocuments.WithLabels(stage, "failed").Inc();
                     LogStageFailure(stage, doc.Id, ex.Message);
                     await store.RecordFailureAsync(doc.Id, stage, version, $"{ex.GetType().Name}: {ex.Message}", token);
                 }

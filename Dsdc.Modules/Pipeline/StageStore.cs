@@ -4,7 +4,7 @@ using Npgsql;
 
 namespace Dsdc.Pipeline;
 
-public sealed record StoredDocument(string Id, string FilePath, string MediaType)
+public sealed record StoredDocument(string Id, string FilePath, string MediaType, int PageCount)
 {
     public DocumentFormat Format => MediaType switch
     {
@@ -20,60 +20,15 @@ public sealed record StoredDocument(string Id, string FilePath, string MediaType
 public sealed record RawTextRow(long Id, string DocumentId, string Text);
 
 /// <summary>
-/// SQL of the pipeline stages: each selects what is missing for its processor version (skipping documents that failed
-/// too often), and inserts idempotently, so a stage can be re-run, resumed or run by several workers.
+/// SQL of the pipeline stages: each claims what is missing for its processor version (skipping documents that failed
+/// too often, see StageStore.Claims.cs), and inserts idempotently, so a stage can be re-run, resumed or run by several
+/// workers at once.
 /// </summary>
-public sealed class StageStore(NpgsqlDataSource dataSource)
+public sealed partial class StageStore(NpgsqlDataSource dataSource)
 {
     public const string ImageStage = "image";
     public const string OcrStage = "ocr";
     public const string TextStage = "text";
-
-    public async Task<IReadOnlyList<StoredDocument>> MissingImagesAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct)
-    {
-        const string sql = """
-            SELECT d.id, d.file_path, d.media_type
-            FROM original_documents d
-            WHERE d.ingest_state = 'stored'
-              AND NOT EXISTS (SELECT 1 FROM processed_images p
-                              WHERE p.document_id = d.id AND p.processor = @processor AND p.processor_version = @version)
-              AND NOT EXISTS (SELECT 1 FROM stage_failures f
-                              WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
-            ORDER BY d.ingested_at, d.id
-            LIMIT @limit
-            """;
-        return await QueryAsync<StoredDocument>(sql, new { processor, version, maxAttempts, limit }, ct);
-    }
-
-    /// <summary>Documents without any extracted text yet.</summary>
-    public async Task<IReadOnlyList<StoredDocument>> MissingTextAsync(int maxAttempts, int limit, CancellationToken ct)
-    {
-        const string sql = """
-            SELECT d.id, d.file_path, d.media_type
-            FROM original_documents d
-            WHERE d.ingest_state = 'stored'
-              AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id)
-              AND NOT EXISTS (SELECT 1 FROM stage_failures f
-                              WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.attempts >= @maxAttempts)
-            ORDER BY d.ingested_at, d.id
-            LIMIT @limit
-            """;
-        return await QueryAsync<StoredDocument>(sql, new { maxAttempts, limit }, ct);
-    }
-
-    /// <summary>The newest raw text of each document that has no cleaned text from this processor version.</summary>
-    public async Task<IReadOnlyList<RawTextRow>> MissingCleanTextAsync(string processor, string version, int limit, CancellationToken ct)
-    {
-        const string sql = """
-            SELECT r.id, r.document_id, r.text
-            FROM (SELECT DISTINCT ON (document_id) id, document_id, text FROM raw_texts ORDER BY document_id, created_at DESC, id DESC) r
-            WHERE NOT EXISTS (SELECT 1 FROM processed_texts p
-                              WHERE p.raw_text_id = r.id AND p.processor = @processor AND p.processor_version = @version)
-            ORDER BY r.id
-            LIMIT @limit
-            """;
-        return await QueryAsync<RawTextRow>(sql, new { processor, version, limit }, ct);
-    }
 
     public async Task AddProcessedImageAsync(string documentId, string filePath, int width, int height, string processor, string version, CancellationToken ct)
     {
@@ -135,12 +90,6 @@ public sealed class StageStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<PipelineBacklog>(new CommandDefinition(sql,
             new { imageProcessor, imageVersion, textProcessor, textVersion }, cancellationToken: ct));
-    }
-
-    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object args, CancellationToken ct)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<T>(new CommandDefinition(sql, args, cancellationToken: ct))).AsList();
     }
 
     private async Task ExecuteAsync(string sql, object args, CancellationToken ct)

@@ -82,6 +82,47 @@ public sealed partial class ComposeTests
     }
 
     [Fact]
+    public async Task WorkersRunTheSameImageAsWorkersWithNothingPublishedSoTheyScale()
+    {
+        var result = await ComposeConfigAsync(FilledEnvFile());
+        var worker = Service(result.StdOut, "worker");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("image: dsdc:latest", worker);
+        Assert.Matches(@"command:\s*(-\s*)?\[?'?""?worker", worker);
+        Assert.Contains("Jobs__Queues__0: ocr", worker);
+        Assert.DoesNotContain("Jobs__Queues__3", worker); // training stays with the app: one run at a time
+        Assert.DoesNotContain("ports:", worker);          // a published port or a container name would block --scale
+        Assert.DoesNotContain("container_name:", worker);
+        Assert.Contains("dsdc-data:/app/data", worker);
+    }
+
+    [Fact]
+    public async Task PrometheusAndGrafanaRunWithTheRepositorysConfigurationOnLoopbackOnly()
+    {
+        var result = await ComposeConfigAsync(FilledEnvFile());
+        var prometheus = Service(result.StdOut, "prometheus");
+        var grafana = Service(result.StdOut, "grafana");
+
+        Assert.True(result.ExitCode == 0, result.Output);
+        Assert.Contains("monitoring/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml", prometheus);
+        Assert.Matches(@"127\.0\.0\.1:9090:9090|host_ip: 127\.0\.0\.1", prometheus);
+        Assert.Contains("monitoring/grafana/provisioning:/etc/grafana/provisioning", grafana);
+        Assert.Contains("monitoring/grafana/dashboards:/var/lib/grafana/dashboards", grafana);
+        Assert.Contains("GF_SECURITY_ADMIN_PASSWORD: filled-grafana_admin_password", grafana);
+        Assert.Matches(@"127\.0\.0\.1:3000:3000|host_ip: 127\.0\.0\.1", grafana);
+        Assert.True(File.Exists(RepositoryFiles.PathOf("monitoring/grafana/dashboards/pipelines.json")), "Grafana's home dashboard");
+    }
+
+    /// <summary>The block of one service in <c>config</c>'s output (two-space indented under <c>services:</c>).</summary>
+    private static string Service(string config, string name)
+    {
+        var match = Regex.Match(config, $@"(?ms)^  {name}:\n(.*?)(?=^  \S|^\S|\z)");
+        Assert.True(match.Success, $"service {name} is missing");
+        return match.Groups[1].Value;
+    }
+
+    [Fact]
     public void TheComposeFileUsesOnlyVariablesThatTheExampleEnvironmentDefines()
     {
         var compose = RepositoryFiles.Read(ComposeFile).Replace("$$", "", StringComparison.Ordinal);

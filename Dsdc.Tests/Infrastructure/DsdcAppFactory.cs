@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -15,6 +16,12 @@ public class DsdcAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public string DataDir { get; } = Directory.CreateTempSubdirectory("dsdc-data-").FullName;
     public string ModelsDir { get; } = Directory.CreateTempSubdirectory("dsdc-models-").FullName;
 
+    /// <summary>The JWT signing key of this app (<c>Auth:SigningKey</c>), random per factory.</summary>
+    public string SigningKey { get; } = NewSigningKey();
+
+    /// <summary>A random <c>Auth:SigningKey</c> for an app under test (the app refuses to start without one).</summary>
+    public static string NewSigningKey() => Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
+
     /// <summary>The client address TestServer reports (it has none of its own); loopback by default.</summary>
     public IPAddress RemoteAddress { get; set; } = IPAddress.Loopback;
 
@@ -27,6 +34,7 @@ public class DsdcAppFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:Dsdc", Database.ConnectionString);
         builder.UseSetting("Dsdc:DataDir", DataDir);
         builder.UseSetting("Dsdc:ModelsDir", ModelsDir);
+        builder.UseSetting("Auth:SigningKey", SigningKey);
         foreach (var (key, value) in Settings)
             builder.UseSetting(key, value);
         builder.ConfigureServices(s => s.AddSingleton<IStartupFilter>(new RemoteAddressFilter(this)));

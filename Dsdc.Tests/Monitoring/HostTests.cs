@@ -77,14 +77,17 @@ public sealed class HostTests(HostTests.Factory factory) : IClassFixture<HostTes
     }
 
     [Fact]
-    public async Task TheHangfireDashboardServesLocalRequests()
+    public async Task TheHangfireDashboardSendsAnonymousBrowsersToTheLogInPage()
     {
-        using var client = factory.CreateClient();
+        // Even local requests need an admin now (DashboardAccessTests checks the roles).
+        using var client = factory.CreateClient(new() { AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/hangfire");
+        request.Headers.Accept.ParseAdd("text/html");
 
-        var response = await client.GetAsync("/hangfire", TestContext.Current.CancellationToken);
+        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
 
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("DSDC jobs", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/login?ReturnUrl=%2Fhangfire", response.Headers.Location?.PathAndQuery);
     }
 
     [Fact]

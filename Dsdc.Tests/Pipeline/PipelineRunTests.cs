@@ -18,6 +18,7 @@ public sealed class PipelineRunTests
         ["Dsdc__DataDir"] = app.DataDir,
         ["Dsdc__ModelsDir"] = app.ModelsDir,
         ["Ingestion__SettleSeconds"] = "0",
+        ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
     };
 
     [Fact]

@@ -10,6 +10,7 @@ public sealed class ConfigurationTests
         ["ConnectionStrings__Dsdc"] = "Host=127.0.0.1;Port=1;Database=none;Username=none;Timeout=1",
         ["Dsdc__DataDir"] = Path.Combine(Path.GetTempPath(), "dsdc-config-test"),
         ["Database__StartupWaitSeconds"] = "0",
+        ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
     };
 
     [Fact]

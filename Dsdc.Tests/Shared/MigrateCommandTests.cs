@@ -12,6 +12,7 @@ public sealed class MigrateCommandTests
         {
             ["ConnectionStrings__Dsdc"] = db.ConnectionString,
             ["Dsdc__DataDir"] = Directory.CreateTempSubdirectory("dsdc-cli-").FullName,
+            ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
         };
 
         var first = await AppProcess.RunAsync(["migrate"], env);

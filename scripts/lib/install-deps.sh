@@ -3,7 +3,8 @@
 # PostgreSQL with pgvector, Tesseract 5 (English) with Leptonica, and MuPDF's command-line renderer for PDF pages.
 # Usage: scripts/lib/install-deps.sh [--browser] [--test]
 #   --browser  adds Chromium for the UI tests
-#   --test     adds what only the tests need (Debian's docker-compose, to validate docker-compose.yml)
+#   --test     adds what only the tests need: Debian's docker-compose (validates docker-compose.yml) and prometheus
+#              (promtool checks monitoring/prometheus/prometheus.yml; a real Prometheus scrapes the app)
 set -euo pipefail
 
 SUDO=""
@@ -17,7 +18,7 @@ packages=(postgresql postgresql-contrib tesseract-ocr tesseract-ocr-eng libtesse
 for arg in "$@"; do
   case "$arg" in
     --browser) packages+=(chromium fonts-dejavu-core) ;;
-    --test) packages+=(docker-compose) ;;
+    --test) packages+=(docker-compose prometheus) ;;
     *) echo "install-deps: unknown option '$arg' (known: --browser, --test)" >&2; exit 2 ;;
   esac
 done

@@ -28,7 +28,7 @@ internal sealed class EmbeddingBenchmarkCommand(OnnxSessionFactory sessions, Enc
         if (!args.Contains("--skip-encoder"))
         {
             using var bench = new EncoderThroughputBenchmark(sessions, catalog);
-            foreach (var line in bench.Run(Option("--images", 48), Option("--texts", 128), ct))
+            foreach (var line in bench.Run(Option("--images", 32), Option("--texts", 64), ct))
                 Console.WriteLine(line);
         }
         if (!args.Contains("--skip-search"))

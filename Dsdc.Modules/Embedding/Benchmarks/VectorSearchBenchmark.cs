@@ -15,7 +15,7 @@ namespace Dsdc.Embedding;
 internal sealed class VectorSearchBenchmark(NpgsqlDataSource dataSource)
 {
     private const int Dimensions = 896;
-    private const int Clusters = 2000;
+    private const int Clusters = 1000;
     private const string Schema = "dsdc_bench_embedding";
     private const int K = 10;
 
@@ -23,7 +23,7 @@ internal sealed class VectorSearchBenchmark(NpgsqlDataSource dataSource)
     {
         var random = new Random(7);
         var centres = Enumerable.Range(0, Clusters).Select(_ => Gaussian(random, 1.0)).ToArray();
-        float[] Sample() => Vectors.Normalize(Add(centres[random.Next(Clusters)], Gaussian(random, 0.8)));
+        float[] Sample() => Vectors.Normalize(Add(centres[random.Next(Clusters)], Gaussian(random, 1.5)));
 
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         try

@@ -28,19 +28,24 @@ public static class DsdcHost
         return builder;
     }
 
-    private static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
+    /// <summary>Runs the job servers (queues from Jobs:Queues) with health and metrics only: no UI, no API.</summary>
+    public const string WorkerCommand = "worker";
+
+    private static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && args[0] != WorkerCommand;
 
     /// <summary>
     /// Serves when no command is given, after <paramref name="configureServer"/> has set up the pipeline and endpoints;
     /// otherwise runs the command (no pipeline, no Hangfire server) and returns its exit code.
     /// </summary>
-    public static async Task<int> RunDsdcAsync(this WebApplication app, string[] args, Action<WebApplication> configureServer)
+    public static async Task<int> RunDsdcAsync(this WebApplication app, string[] args, Action<WebApplication> configureServer,
+        Action<WebApplication>? configureWorker = null)
     {
         try
         {
             if (!IsCommand(args))
             {
-                configureServer(app);
+                var worker = args.Length > 0 && args[0] == WorkerCommand;
+                (worker && configureWorker is not null ? configureWorker : configureServer)(app);
                 await app.RunAsync();
                 return 0;
             }
@@ -68,7 +73,8 @@ public static class DsdcHost
         if (args[0] is "help" || !commands.TryGetValue(args[0], out var command))
         {
             var usage = string.Join("\n", commands.Values.OrderBy(c => c.Name).Select(c => $"  {c.Name,-10} {c.Usage}"));
-            var text = $"Usage: Dsdc.Web [COMMAND [ARGS...]]\nWithout a command, serves the web app and the API.\nCommands:\n{usage}";
+            var text = "Usage: Dsdc.Web [COMMAND [ARGS...]]\nWithout a command, serves the web app, the API and the jobs.\nCommands:\n" +
+                $"  {WorkerCommand,-10} run the background jobs only (queues from Jobs:Queues), with /health and /metrics\n{usage}";
             await (args[0] is "help" ? Console.Out : Console.Error).WriteLineAsync(text);
             return args[0] is "help" ? 0 : 2;
         }

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Auth;
+
+/// <summary>
+/// At start (after the migrations), creates the admin named by <c>Auth:Admin:Username</c> and <c>Auth:Admin:Password</c>
+/// while no enabled admin exists. Once one does, those settings are ignored, so changing them never resets a password.
+/// </summary>
+internal sealed class AdminBootstrapService(
+    UserStore users, PasswordHashing hashing, IOptions<AuthOptions> options, ILogger<AdminBootstrapService> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (await users.AnyEnabledAdminAsync(cancellationToken)) return;
+
+        var admin = options.Value.Admin;
+        if (string.IsNullOrWhiteSpace(admin.Username) || string.IsNullOrEmpty(admin.Password))
+        {
+            logger.LogWarning(
+                "No enabled admin exists and none is configured: set Auth__Admin__Username and Auth__Admin__Password in the " +
+                "environment and restart, or run 'users add NAME --role admin'");
+            return;
+        }
+
+        await users.UpsertAdminAsync(admin.Username, hashing.Hash(admin.Password), cancellationToken);
+        logger.LogInformation("Created the first admin {Username} from Auth:Admin (no enabled admin existed)", admin.Username);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

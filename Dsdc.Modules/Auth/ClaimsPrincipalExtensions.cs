@@ -1,0 +1,25 @@
+using System.Security.Claims;
+
+namespace Dsdc.Auth;
+
+/// <summary>The signed-in user of a request, the same for bearer tokens and cookies: <c>User.GetUserName()</c>.</summary>
+public static class ClaimsPrincipalExtensions
+{
+    public const string NameClaim = "sub";
+    public const string RoleClaim = "role";
+
+    /// <summary>The user name (claim <c>sub</c>) of an authenticated principal, otherwise null.</summary>
+    public static string? GetUserName(this ClaimsPrincipal principal) =>
+        principal.Identity?.IsAuthenticated == true ? principal.FindFirstValue(NameClaim) : null;
+
+    /// <summary>The role (claim <c>role</c>) of an authenticated principal, otherwise null.</summary>
+    public static string? GetRole(this ClaimsPrincipal principal) =>
+        principal.Identity?.IsAuthenticated == true ? principal.FindFirstValue(RoleClaim) : null;
+
+    /// <summary>True when the principal's role carries the rights of <paramref name="role"/> (admin ⊃ model-admin ⊃ user).</summary>
+    public static bool HasRoleAtLeast(this ClaimsPrincipal principal, string role) =>
+        principal.GetRole() is { } actual && Roles.AtLeast(role).Contains(actual);
+
+    internal static ClaimsIdentity CreateIdentity(string authenticationType, string username, string role) =>
+        new([new Claim(NameClaim, username), new Claim(RoleClaim, role)], authenticationType, NameClaim, RoleClaim);
+}

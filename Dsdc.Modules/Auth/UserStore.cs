@@ -1,0 +1,89 @@
+using Dapper;
+using Npgsql;
+
+namespace Dsdc.Auth;
+
+/// <summary>SQL of <c>auth.users</c>. User names match case-insensitively.</summary>
+internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache statusCache) : IUserDirectory
+{
+    private const string Columns = "id, username, role, disabled, created_at, updated_at";
+
+    internal sealed record Credentials(long Id, string Username, string Role, bool Disabled, string PasswordHash);
+
+    public async Task<UserInfo?> FindAsync(string username, CancellationToken ct)
+    {
+        const string sql = $"SELECT {Columns} FROM auth.users WHERE lower(username) = lower(@username)";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<UserInfo>(new CommandDefinition(sql, new { username }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<UserInfo>> ListAsync(CancellationToken ct)
+    {
+        const string sql = $"SELECT {Columns} FROM auth.users ORDER BY lower(username)";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<UserInfo>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
+    }
+
+    public async Task<Credentials?> FindCredentialsAsync(string username, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT id, username, role, disabled, password_hash
+            FROM auth.users WHERE lower(username) = lower(@username)
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<Credentials>(new CommandDefinition(sql, new { username }, cancellationToken: ct));
+    }
+
+    /// <summary>Adds a user; false when the name is taken (in any letter case).</summary>
+    public async Task<bool> AddAsync(string username, string role, string passwordHash, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO auth.users (username, role, password_hash) VALUES (@username, @role, @passwordHash)
+            ON CONFLICT ((lower(username))) DO NOTHING
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(sql, new { username, role, passwordHash }, cancellationToken: ct)) == 1;
+    }
+
+    public Task<bool> SetPasswordHashAsync(string username, string passwordHash, CancellationToken ct) =>
+        UpdateAsync(username, "password_hash = @value", passwordHash, ct);
+
+    public Task<bool> SetDisabledAsync(string username, bool disabled, CancellationToken ct) =>
+        UpdateAsync(username, "disabled = @value", disabled, ct);
+
+    public Task<bool> SetRoleAsync(string username, string role, CancellationToken ct) =>
+        UpdateAsync(username, "role = @value", role, ct);
+
+    public async Task<bool> AnyEnabledAdminAsync(CancellationToken ct)
+    {
+        const string sql = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE role = 'admin' AND NOT disabled)";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(sql, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Makes <paramref name="username"/> an enabled admin with this password, creating it if needed; the way back in when
+    /// every admin is gone or disabled.
+    /// </summary>
+    public async Task UpsertAdminAsync(string username, string passwordHash, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO auth.users (username, role, password_hash) VALUES (@username, 'admin', @passwordHash)
+            ON CONFLICT ((lower(username))) DO UPDATE
+                SET role = 'admin', disabled = false, password_hash = excluded.password_hash, updated_at = now()
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql, new { username, passwordHash }, cancellationToken: ct));
+        statusCache.Forget(username);
+    }
+
+    // The column names are constants of this class, never input.
+    private async Task<bool> UpdateAsync<T>(string username, string assignment, T value, CancellationToken ct)
+    {
+        var sql = $"UPDATE auth.users SET {assignment}, updated_at = now() WHERE lower(username) = lower(@username)";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var changed = await conn.ExecuteAsync(new CommandDefinition(sql, new { username, value }, cancellationToken: ct)) == 1;
+        statusCache.Forget(username);
+        return changed;
+    }
+}

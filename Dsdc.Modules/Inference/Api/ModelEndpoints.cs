@@ -1,0 +1,57 @@
+using System.Security.Claims;
+using Dsdc.Auth;
+using Dsdc.Training;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Dsdc.Inference.Api;
+
+public sealed record ModelSummary(RunSummary Run, bool Champion);
+
+public sealed record ModelsResponse(long? ChampionRunId, long? ServedRunId, IReadOnlyList<ModelSummary> Runs, IReadOnlyList<Promotion> Promotions);
+
+public sealed record PromotionRequest(string? Reason);
+
+public sealed record PromotionResponse(bool Promoted, long? ChampionRunId, long? ServedRunId, string Message);
+
+/// <summary>The model registry over HTTP, for role model-admin: list, promote, roll back, reload.</summary>
+internal static class ModelEndpoints
+{
+    public static async Task<Ok<ModelsResponse>> List(int? limit, ModelRegistry registry, IDocumentClassifier classifier, CancellationToken ct)
+    {
+        var champion = await registry.ChampionRunIdAsync(ct);
+        var runs = await registry.RunsAsync(Math.Clamp(limit ?? 100, 1, 1000), ct);
+        return TypedResults.Ok(new ModelsResponse(champion, classifier.ModelRunId,
+            runs.Select(r => new ModelSummary(r, r.Id == champion)).ToList(), await registry.PromotionsAsync(ct)));
+    }
+
+    public static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Promote(
+        long runId, PromotionRequest? body, ClaimsPrincipal user, ModelRegistry registry, IDocumentClassifier classifier, CancellationToken ct)
+    {
+        if (await registry.RunAsync(runId, ct) is null)
+            return PredictionEndpoints.Problem(StatusCodes.Status404NotFound, "Unknown run", $"Run {runId} does not exist.");
+        var result = await registry.PromoteAsync(runId, user.GetUserName() ?? "unknown", body?.Reason, ct);
+        return await Answer(result, classifier, ct);
+    }
+
+    public static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Rollback(
+        PromotionRequest? body, ClaimsPrincipal user, ModelRegistry registry, IDocumentClassifier classifier, CancellationToken ct) =>
+        await Answer(await registry.RollbackAsync(user.GetUserName() ?? "unknown", body?.Reason, ct), classifier, ct);
+
+    public static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Reload(IDocumentClassifier classifier, CancellationToken ct)
+    {
+        var served = await classifier.ReloadAsync(ct);
+        return served is null
+            ? PredictionEndpoints.Problem(StatusCodes.Status503ServiceUnavailable, "No model", "No model has been promoted yet.")
+            : TypedResults.Ok(new PromotionResponse(false, served, served, $"serving run {served}"));
+    }
+
+    private static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Answer(PromotionResult result, IDocumentClassifier classifier, CancellationToken ct)
+    {
+        if (!result.Promoted)
+            return PredictionEndpoints.Problem(StatusCodes.Status409Conflict, "Not promoted", result.Message);
+        // The registry notifies this process's classifier; reloading here makes the answer state what now serves.
+        var served = await classifier.ReloadAsync(ct);
+        return TypedResults.Ok(new PromotionResponse(true, result.ChampionRunId, served, result.Message));
+    }
+}

@@ -1,0 +1,83 @@
+using System.Threading.RateLimiting;
+using Dsdc.Auth;
+using Dsdc.Shared;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Inference.Api;
+
+/// <summary>The prediction REST API: predict, corrections, similar documents, status, and the model registry.</summary>
+public sealed class PredictionApiModule
+{
+    public const string PredictLimiter = "predict";
+
+    private PredictionApiModule() { }
+
+    public static void Add(IHostApplicationBuilder builder)
+    {
+        builder.AddValidatedOptions<PredictionApiOptions>(PredictionApiOptions.Section);
+        builder.Services.AddSingleton<PredictionStore>();
+        var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();
+        // OCR is CPU-bound: beyond a few requests per core, waiting only turns into time-outs. Overload gets a fast
+        // 503 with Retry-After instead, which clients and load balancers understand.
+        builder.Services.AddRateLimiter(r =>
+        {
+            r.AddConcurrencyLimiter(PredictLimiter, l =>
+            {
+                l.PermitLimit = o.MaxConcurrentPredictions;
+                l.QueueLimit = o.QueueLimit;
+                l.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
+            });
+            r.OnRejected = async (context, ct) =>
+            {
+                var retry = context.HttpContext.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value.RetryAfterSeconds;
+                context.HttpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Busy",
+                    detail: $"Too many documents are being classified right now; retry in {retry} s.").ExecuteAsync(context.HttpContext);
+            };
+        });
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(f => f.MultipartBodyLengthLimit = o.MaxUploadBytes + 64 * 1024);
+    }
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1").WithTags("Prediction");
+        api.MapGet("/status", PredictionEndpoints.Status).AllowAnonymous();
+        api.MapPost("/predict", PredictionEndpoints.Predict)
+            .RequireAuthorization(AuthPolicies.User).RequireRateLimiting(PredictLimiter).DisableAntiforgery()
+            .Accepts<IFormFile>("multipart/form-data")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapPost("/documents/{id}/label", PredictionEndpoints.Label).RequireAuthorization(AuthPolicies.User);
+        api.MapGet("/documents/{id}/similar", PredictionEndpoints.Similar).RequireAuthorization(AuthPolicies.User);
+
+        var models = api.MapGroup("/models").WithTags("Models").RequireAuthorization(AuthPolicies.ModelAdmin);
+        models.MapGet("/", ModelEndpoints.List);
+        models.MapPost("/{runId:long}/promote", ModelEndpoints.Promote);
+        models.MapPost("/rollback", ModelEndpoints.Rollback);
+        models.MapPost("/reload", ModelEndpoints.Reload);
+    }
+}
+
+public static class PredictionApiExtensions
+{
+    public static IHostApplicationBuilder AddPredictionApi(this IHostApplicationBuilder builder)
+    {
+        PredictionApiModule.Add(builder);
+        return builder;
+    }
+
+    /// <summary>Needs <c>UseRateLimiter()</c> in the pipeline (after authentication).</summary>
+    public static IEndpointRouteBuilder MapPredictionApi(this IEndpointRouteBuilder app)
+    {
+        PredictionApiModule.Map(app);
+        return app;
+    }
+}

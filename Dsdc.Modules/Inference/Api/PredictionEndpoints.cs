@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using System.Security.Claims;
+using Dsdc.Auth;
+using Dsdc.Embedding;
+using Dsdc.ImageProcessing;
+using Dsdc.Ingestion;
+using Dsdc.Shared;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Inference.Api;
+
+internal static partial class PredictionEndpoints
+{
+    public const string FileField = "file";
+
+    /// <summary>Classifies one uploaded document with the champion model, records the prediction and keeps the document.</summary>
+    public static async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> Predict(
+        HttpRequest request, ClaimsPrincipal user, IDocumentClassifier classifier, IDocumentInspector inspector,
+        DocumentIntake intake, PredictionStore store, SimilarDocumentSearch similar, IOptions<PredictionApiOptions> options,
+        ILogger<PredictionApiModule> logger, CancellationToken ct)
+    {
+        var o = options.Value;
+        if (!request.HasFormContentType)
+            return Problem(StatusCodes.Status400BadRequest, "No document", $"Send the document as multipart/form-data in a field named '{FileField}'.");
+        if (request.ContentLength > o.MaxUploadBytes + 64 * 1024)
+            return TooLarge(o);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct);
+        }
+        catch (Exception ex) when (ex is InvalidDataException || ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+        {
+            return TooLarge(o);
+        }
+        if (form.Files.GetFile(FileField) is not { } file)
+            return Problem(StatusCodes.Status400BadRequest, "No document", $"The multipart field '{FileField}' is missing.");
+        if (file.Length > o.MaxUploadBytes)
+            return TooLarge(o);
+        if (classifier.ModelRunId is null && await classifier.ReloadAsync(ct) is null)
+            return NoModel();
+
+        var watch = Stopwatch.StartNew();
+        var received = Path.Combine(intake.UploadsDir, Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var target = File.Create(received))
+                await file.CopyToAsync(target, ct);
+            var info = inspector.Inspect(received);
+            var sha1 = await DocumentIntake.HashAsync(received, ct);
+            var result = await classifier.ClassifyFileAsync(received, ct);
+            var documentId = await intake.StoreAsync(received, file.FileName, info, sha1, ct);
+            var userName = user.GetUserName() ?? "anonymous";
+            var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
+            var neighbours = o.SimilarDocuments == 0 ? [] : await FindSimilarAsync(similar, result, documentId, o.SimilarDocuments, ct);
+            LogPrediction(logger, documentId, result.ClassName, result.Confidence, result.ModelId, userName);
+            return TypedResults.Ok(new PredictionResponse(result.Label, result.ClassName, result.Probabilities, result.Confidence,
+                result.TopProbability, result.ModelId, documentId, predictionId, neighbours, result.TimingsMs));
+        }
+        catch (InvalidDocumentException ex)
+        {
+            return ex.ReasonCode switch
+            {
+                "unsupported-format" => Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported document type",
+                    ex.Message + " Send a TIFF, PNG, JPEG, BMP or PDF file."),
+                "too-large" => TooLarge(o),
+                _ => Problem(StatusCodes.Status422UnprocessableEntity, "Unreadable document", ex.Message, ex.ReasonCode),
+            };
+        }
+        catch (NoModelException)
+        {
+            return NoModel();
+        }
+        finally
+        {
+            if (File.Exists(received)) File.Delete(received);
+        }
+    }
+
+    /// <summary>Known documents nearest to this one: by its stored embedding (it may be new: then none yet).</summary>
+    private static async Task<IReadOnlyList<SimilarDocument>> FindSimilarAsync(
+        SimilarDocumentSearch similar, Classification result, string documentId, int k, CancellationToken ct) =>
+        await similar.FindSimilarToAsync(documentId, k, includeSelf: false, ct) ?? [];
+
+    public static async Task<Results<Created<LabelResponse>, ProblemHttpResult, ValidationProblem>> Label(
+        string id, LabelRequest body, ClaimsPrincipal user, PredictionStore store, CancellationToken ct)
+    {
+        if (body.Label is not { } label || !DocumentClasses.IsValid(label))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["label"] = ["The label must be a class index from 0 to 15."] });
+        if (id.Length != 40 || !id.All(char.IsAsciiHexDigitLower) || !await store.DocumentExistsAsync(id, ct))
+            return Problem(StatusCodes.Status404NotFound, "Unknown document", $"No stored document has the id '{id}'.");
+        var row = await store.AddHumanLabelAsync(id, label, user.GetUserName() ?? "anonymous", ct);
+        return TypedResults.Created($"/api/v1/documents/{id}", new LabelResponse(id, row.Label, DocumentClasses.NameOf(row.Label), row.Source, row.CreatedBy, row.CreatedAt));
+    }
+
+    public static async Task<Results<Ok<IReadOnlyList<SimilarDocument>>, ProblemHttpResult>> Similar(
+        string id, int? k, SimilarDocumentSearch similar, CancellationToken ct)
+    {
+        var found = await similar.FindSimilarToAsync(id, Math.Clamp(k ?? 5, 1, SimilarDocumentSearch.MaxK), includeSelf: false, ct);
+        return found is null
+            ? Problem(StatusCodes.Status404NotFound, "No embedding", $"Document '{id}' is unknown or not embedded yet.")
+            : TypedResults.Ok(found);
+    }
+
+    public static Ok<StatusResponse> Status(IDocumentClassifier classifier, IDocumentEncoder encoder) =>
+        TypedResults.Ok(new StatusResponse(classifier.ModelRunId is null ? "no-model" : "ready",
+            typeof(PredictionEndpoints).Assembly.GetName().Version?.ToString() ?? "0", classifier.ModelRunId,
+            encoder.Id, encoder.Version, encoder.Dimensions));
+
+    private static ProblemHttpResult TooLarge(PredictionApiOptions o) => Problem(StatusCodes.Status413PayloadTooLarge, "Document too large",
+        $"The upload is larger than {o.MaxUploadBytes / (1024 * 1024)} MiB (Api:MaxUploadBytes).");
+
+    private static ProblemHttpResult NoModel() => Problem(StatusCodes.Status503ServiceUnavailable, "No model",
+        "No model has been promoted yet: train one (`train` command or the training job) and promote it.");
+
+    internal static ProblemHttpResult Problem(int status, string title, string detail, string? code = null) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail,
+            extensions: code is null ? null : new Dictionary<string, object?> { ["reason"] = code });
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {DocumentId} as {ClassName} ({Confidence:F2}) with {ModelId} for {User}")]
+    private static partial void LogPrediction(ILogger logger, string documentId, string className, double confidence, string modelId, string user);
+}

@@ -1,0 +1,25 @@
+namespace Dsdc.Inference;
+
+/// <summary>
+/// Classifies documents in-process with the champion model: the full prediction path (inspect, OCR or PDF text layer,
+/// cleaning, image preprocessing, encoder, the model's views). Safe to call from many threads; a model swap never fails a call.
+/// </summary>
+public interface IDocumentClassifier
+{
+    /// <exception cref="NoModelException">no champion is loaded.</exception>
+    /// <exception cref="Dsdc.ImageProcessing.InvalidDocumentException">the file is not a readable document.</exception>
+    Task<Classification> ClassifyFileAsync(string path, CancellationToken ct);
+
+    /// <summary>
+    /// The last step only: a vector of the serving encoder (its dimension) through the champion's views of the vector.
+    /// A multi-view champion also reads the raw text and the page layout, which a vector alone lacks: this answer then
+    /// comes from its vector view only and can differ from <see cref="ClassifyFileAsync"/> on the same document.
+    /// </summary>
+    Task<Classification> ClassifyEmbeddingAsync(float[] embedding, CancellationToken ct);
+
+    /// <summary>The loaded champion's run id, or null.</summary>
+    long? ModelRunId { get; }
+
+    /// <summary>Loads the registry's champion now if it differs from the served one; returns the served run id.</summary>
+    Task<long?> ReloadAsync(CancellationToken ct);
+}

@@ -1,0 +1,19 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dsdc.Inference;
+
+public sealed class InferenceOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary>
+    /// How often a process checks the registry for a new champion (promotions made by another process: a worker's
+    /// training job, a second web replica); 0 = only on promotions in this process and explicit reloads.
+    /// </summary>
+    [Range(0, 86_400)]
+    public int ReloadIntervalSeconds { get; set; } = 30;
+
+    /// <summary>Documents <c>evaluate</c> classifies at once (OCR is the slow stage; one engine per worker).</summary>
+    [Range(1, 64)]
+    public int EvaluateParallelism { get; set; } = Math.Max(1, Environment.ProcessorCount);
+}

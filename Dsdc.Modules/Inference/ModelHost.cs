@@ -1,0 +1,70 @@
+using Dsdc.Embedding;
+using Dsdc.Training;
+using Microsoft.Extensions.Logging;
+
+namespace Dsdc.Inference;
+
+/// <summary>
+/// Holds the served champion and swaps it atomically: a new model (its views' sessions) is loaded beside the old one, published with one
+/// exchange, and the old one is disposed only after the calls that leased it have finished. A failed load keeps the old model.
+/// </summary>
+public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory sessions, IDocumentEncoder encoder, ILogger<ModelHost> logger)
+    : IChampionObserver, IDisposable
+{
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private ServedModel? _current;
+
+    public long? RunId => Volatile.Read(ref _current)?.Champion.RunId;
+
+    internal ServedModel Lease()
+    {
+        while (true)
+        {
+            var model = Volatile.Read(ref _current) ?? throw new NoModelException(
+                "No model is promoted yet: train one (`train`, or wait for the training job) and promote it.");
+            if (model.TryAcquire()) return model;
+            // Retired between the read and the lease: the next read sees its successor.
+        }
+    }
+
+    public Task ChampionChangedAsync(long? runId, CancellationToken ct) => ReloadAsync(ct);
+
+    public async Task<long?> ReloadAsync(CancellationToken ct)
+    {
+        await _reload.WaitAsync(ct);
+        try
+        {
+            var champion = await registry.ChampionAsync(ct);
+            if (champion?.RunId == RunId) return RunId;
+            if (champion is null)
+            {
+                Swap(null);
+                return null;
+            }
+            var m = champion.Manifest;
+            if (m.Encoder != encoder.Id || m.EncoderVersion != encoder.Version || m.Dimensions != encoder.Dimensions)
+                throw new InvalidOperationException($"run {champion.RunId} was trained on {m.Encoder}@{m.EncoderVersion} ({m.Dimensions} dims), " +
+                    $"but this process embeds with {encoder.Id}@{encoder.Version} ({encoder.Dimensions} dims)");
+            // Every view's graph and feature file load before the swap: a broken artifact keeps the old model serving.
+            var model = await Task.Run(() => new ViewEnsembleRunner(champion, sessions.Create), ct);
+            Swap(new ServedModel(model, champion));
+            LogServing(champion.RunId, m.Name, m.Metrics.Accuracy);
+            return champion.RunId;
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+
+    private void Swap(ServedModel? next) => Interlocked.Exchange(ref _current, next)?.Release();
+
+    public void Dispose()
+    {
+        Swap(null);
+        _reload.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Serving run {RunId} ({Name}, test accuracy {Accuracy:P1})")]
+    private partial void LogServing(long runId, string name, double accuracy);
+}

@@ -1,0 +1,50 @@
+using Dsdc.ImageProcessing;
+using Dsdc.Shared;
+
+namespace Dsdc.Ingestion;
+
+/// <summary>
+/// Keeps a document that arrived by upload (a prediction request) in the same store as inbox documents, so it gets
+/// the same lineage, the pipeline processes it, and a person's correction of its class can feed the next training.
+/// </summary>
+public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
+{
+    public const string UploadFolder = "upload";
+
+    /// <summary>A folder on the data volume for files being received (moves from there into raw/ are renames).</summary>
+    public string UploadsDir
+    {
+        get
+        {
+            var dir = Path.Combine(paths.DataDir, ".uploads");
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+    }
+
+    public static Task<string> HashAsync(string path, CancellationToken ct) => InboxIngestor.HashAsync(path, ct);
+
+    /// <summary>
+    /// Moves <paramref name="receivedFile"/> into raw/ under its SHA-1 unless that document is already known (then the
+    /// received copy is deleted). Returns the document id. Same crash-safe order as the inbox: row, rename, stored.
+    /// </summary>
+    public async Task<string> StoreAsync(string receivedFile, string originalName, DocumentInfo info, string sha1, CancellationToken ct)
+    {
+        if (await store.FindAsync(sha1, ct) is { IngestState: "stored" })
+        {
+            File.Delete(receivedFile);
+            return sha1;
+        }
+        var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
+        var size = new FileInfo(receivedFile).Length;
+        var name = Path.GetFileName(originalName) is { Length: > 0 and <= 255 } n ? n : "upload" + info.Extension;
+        await store.TryAddMovingAsync(new NewDocument(sha1, name, UploadFolder, relative, info.MediaType, size, info.PageCount,
+            info.Width, info.Height, null), ct);
+        var target = Path.Combine(paths.DataDir, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        if (File.Exists(target)) File.Delete(receivedFile);
+        else File.Move(receivedFile, target);
+        await store.MarkStoredAsync(sha1, ct);
+        return sha1;
+    }
+}

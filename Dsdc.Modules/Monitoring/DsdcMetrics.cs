@@ -1,0 +1,69 @@
+using Dsdc.Shared;
+using Prometheus;
+
+namespace Dsdc.Monitoring;
+
+/// <summary>
+/// Prometheus series of the model and the job engine. Prediction code records through the two methods below; the
+/// gauges are filled at scrape time from the database and Hangfire (see <see cref="ScrapeCollectors"/>).
+/// Labels stay low-cardinality: a class name, a status, a queue; never a document or user.
+/// </summary>
+public static class DsdcMetrics
+{
+    public static readonly Counter Predictions = Metrics.CreateCounter(
+        "dsdc_predictions_total", "Predictions served, by predicted class.",
+        new CounterConfiguration { LabelNames = ["class"] });
+
+    public static readonly Histogram PredictionConfidence = Metrics.CreateHistogram(
+        "dsdc_prediction_confidence", "Entropy-based confidence of served predictions (1 = certain, 0 = uniform).",
+        new HistogramConfiguration { Buckets = Histogram.LinearBuckets(0.1, 0.1, 10) });
+
+    public static readonly Histogram PredictionDuration = Metrics.CreateHistogram(
+        "dsdc_prediction_duration_seconds", "Time to classify one uploaded document (OCR, preprocessing, encoder, model).",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.01, 2, 12) });
+
+    public static readonly Gauge ChampionAccuracy = Metrics.CreateGauge(
+        "dsdc_model_champion_accuracy", "Test accuracy of the promoted model (the champion).",
+        new GaugeConfiguration { SuppressInitialValue = true });
+
+    public static readonly Gauge ChampionMacroF1 = Metrics.CreateGauge(
+        "dsdc_model_champion_macro_f1", "Test macro-F1 of the promoted model (the champion).",
+        new GaugeConfiguration { SuppressInitialValue = true });
+
+    public static readonly Gauge ChampionAge = Metrics.CreateGauge(
+        "dsdc_model_champion_age_seconds", "Seconds since the champion's training run finished.",
+        new GaugeConfiguration { SuppressInitialValue = true });
+
+    public static readonly Gauge ChampionRunId = Metrics.CreateGauge(
+        "dsdc_model_champion_run_id", "Training run id of the champion (changes on promotion and rollback).",
+        new GaugeConfiguration { SuppressInitialValue = true });
+
+    public static readonly Gauge TrainingRuns = Metrics.CreateGauge(
+        "dsdc_training_runs", "Training runs recorded in the database, by status (running, succeeded, failed).",
+        new GaugeConfiguration { LabelNames = ["status"] });
+
+    public static readonly Gauge JobsEnqueued = Metrics.CreateGauge(
+        "dsdc_jobs_enqueued", "Hangfire jobs waiting in each queue.",
+        new GaugeConfiguration { LabelNames = ["queue"] });
+
+    public static readonly Gauge Jobs = Metrics.CreateGauge(
+        "dsdc_jobs", "Hangfire jobs by state (enqueued, scheduled, processing, failed, succeeded, deleted, retries, recurring).",
+        new GaugeConfiguration { LabelNames = ["state"] });
+
+    public static readonly Gauge JobServers = Metrics.CreateGauge(
+        "dsdc_jobs_servers", "Hangfire servers alive (each web process or worker runs one or two).");
+
+    static DsdcMetrics()
+    {
+        // Every class shows up at zero, so dashboards and rate() see the series before the first prediction.
+        foreach (var name in DocumentClasses.Names) Predictions.WithLabels(name);
+    }
+
+    /// <summary>Records one served prediction: call it from every path that answers a user with a class.</summary>
+    public static void RecordPrediction(int label, double confidence, TimeSpan? duration = null)
+    {
+        Predictions.WithLabels(DocumentClasses.NameOf(label)).Inc();
+        PredictionConfidence.Observe(Math.Clamp(confidence, 0, 1));
+        if (duration is { } d) PredictionDuration.Observe(d.TotalSeconds);
+    }
+}

@@ -1,0 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Dsdc.Monitoring;
+
+public sealed class MonitoringOptions
+{
+    public const string Section = "Monitoring";
+
+    /// <summary>How long Hangfire's queue and state counts are reused between scrapes.</summary>
+    [Range(0, 3600)]
+    public int JobsCacheSeconds { get; set; } = 5;
+
+    /// <summary>How long the champion's metrics and the training run counts are reused between scrapes.</summary>
+    [Range(0, 3600)]
+    public int ModelCacheSeconds { get; set; } = 15;
+}

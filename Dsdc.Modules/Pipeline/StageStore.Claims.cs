@@ -1,0 +1,152 @@
+using Dapper;
+using Npgsql;
+
+namespace Dsdc.Pipeline;
+
+/// <summary>
+/// Per-document claims, so several workers can run the same stage at once on different documents. A claim is a
+/// session-level advisory lock (stage, document) taken on a connection held for the batch: a crashed worker's claims
+/// vanish with its connection, nothing to clean up. Candidates that another session holds are skipped, and what was
+/// claimed is checked again under the lock, since another worker may have finished it just before.
+/// </summary>
+public sealed partial class StageStore
+{
+    // Advisory keys (classid) of the stages; the second key is the document id's first 31 bits, so two documents
+    // rarely share one (and then only wait for each other's batch). Ingestion and migrations use one-key locks.
+    private const int ImageClaim = 0x44530001, OcrClaim = 0x44530002, TextClaim = 0x44530003;
+
+    private const string DocumentKey = "(('x' || substr(d.id, 1, 8))::bit(32)::int & 2147483647)";
+    private const string HeldByOthers = """
+        SELECT l.objid::bigint FROM pg_locks l
+        WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.classid = @claim::oid AND l.granted
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        """;
+
+    private const string ImageMissing = """
+        d.ingest_state = 'stored'
+        AND NOT EXISTS (SELECT 1 FROM processed_images p
+                        WHERE p.document_id = d.id AND p.processor = @processor AND p.processor_version = @version)
+        AND NOT EXISTS (SELECT 1 FROM stage_failures f
+                        WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
+        """;
+
+    private const string TextMissing = """
+        d.ingest_state = 'stored'
+        AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id)
+        AND NOT EXISTS (SELECT 1 FROM stage_failures f
+                        WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.attempts >= @maxAttempts)
+        """;
+
+    /// <summary>Claims up to <paramref name="limit"/> documents without a processed image from this processor version.</summary>
+    public Task<StageClaim<StoredDocument>> ClaimMissingImagesAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct)
+    {
+        const string claim = $"""
+            WITH held AS MATERIALIZED ({HeldByOthers}),
+            candidates AS MATERIALIZED (
+                SELECT d.id, d.file_path, d.media_type, d.page_count, {DocumentKey} AS claim_key
+                FROM original_documents d
+                WHERE {ImageMissing} AND {DocumentKey} NOT IN (SELECT * FROM held)
+                ORDER BY d.ingested_at, d.id
+                LIMIT @scan)
+            SELECT id, file_path, media_type, page_count FROM candidates
+            WHERE pg_try_advisory_lock(@claim, claim_key)
+            LIMIT @limit
+            """;
+        const string recheck = $"SELECT d.id FROM original_documents d WHERE d.id = ANY(@ids) AND {ImageMissing}";
+        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, ImageClaim, limit, new { processor, version, maxAttempts }, ct);
+    }
+
+    /// <summary>Claims up to <paramref name="limit"/> documents without any extracted text yet.</summary>
+    public Task<StageClaim<StoredDocument>> ClaimMissingTextAsync(int maxAttempts, int limit, CancellationToken ct)
+    {
+        const string claim = $"""
+            WITH held AS MATERIALIZED ({HeldByOthers}),
+            candidates AS MATERIALIZED (
+                SELECT d.id, d.file_path, d.media_type, d.page_count, {DocumentKey} AS claim_key
+                FROM original_documents d
+                WHERE {TextMissing} AND {DocumentKey} NOT IN (SELECT * FROM held)
+                ORDER BY d.ingested_at, d.id
+                LIMIT @scan)
+            SELECT id, file_path, media_type, page_count FROM candidates
+            WHERE pg_try_advisory_lock(@claim, claim_key)
+            LIMIT @limit
+            """;
+        const string recheck = $"SELECT d.id FROM original_documents d WHERE d.id = ANY(@ids) AND {TextMissing}";
+        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, OcrClaim, limit, new { maxAttempts }, ct);
+    }
+
+    /// <summary>Claims the newest raw text of up to <paramref name="limit"/> documents with no cleaned text from this version.</summary>
+    public Task<StageClaim<RawTextRow>> ClaimMissingCleanTextAsync(string processor, string version, int limit, CancellationToken ct)
+    {
+        const string claim = $"""
+            WITH held AS MATERIALIZED ({HeldByOthers}),
+            candidates AS MATERIALIZED (
+                SELECT r.id, r.document_id, r.text, {DocumentKey} AS claim_key
+                FROM (SELECT DISTINCT ON (document_id) id, document_id, text FROM raw_texts ORDER BY document_id, created_at DESC, id DESC) r
+                JOIN original_documents d ON d.id = r.document_id
+                WHERE NOT EXISTS (SELECT 1 FROM processed_texts p
+                                  WHERE p.raw_text_id = r.id AND p.processor = @processor AND p.processor_version = @version)
+                  AND {DocumentKey} NOT IN (SELECT * FROM held)
+                ORDER BY r.id
+                LIMIT @scan)
+            SELECT id, document_id, text FROM candidates
+            WHERE pg_try_advisory_lock(@claim, claim_key)
+            LIMIT @limit
+            """;
+        const string recheck = """
+            SELECT r.document_id FROM raw_texts r
+            WHERE r.id = ANY(@rawIds) AND NOT EXISTS (SELECT 1 FROM processed_texts p
+                  WHERE p.raw_text_id = r.id AND p.processor = @processor AND p.processor_version = @version)
+            """;
+        return ClaimAsync<RawTextRow>(claim, recheck, r => r.DocumentId, TextClaim, limit, new { processor, version }, ct);
+    }
+
+    private async Task<StageClaim<T>> ClaimAsync<T>(string claimSql, string recheckSql, Func<T, string> documentOf, int claim, int limit,
+        object args, CancellationToken ct)
+    {
+        var conn = await dataSource.OpenConnectionAsync(ct);
+        try
+        {
+            var parameters = new DynamicParameters(args);
+            parameters.AddDynamicParams(new { claim, limit, scan = limit * 2 + 16 });
+            var claimed = (await conn.QueryAsync<T>(new CommandDefinition(claimSql, parameters, cancellationToken: ct))).AsList();
+            if (claimed.Count > 0)
+            {
+                var recheck = new DynamicParameters(args);
+                recheck.AddDynamicParams(new
+                {
+                    ids = claimed.Select(documentOf).ToArray(),
+                    rawIds = claimed.OfType<RawTextRow>().Select(r => r.Id).ToArray(),
+                });
+                var stillMissing = (await conn.QueryAsync<string>(new CommandDefinition(recheckSql, recheck, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+                claimed = claimed.Where(c => stillMissing.Contains(documentOf(c))).ToList();
+            }
+            return new StageClaim<T>(conn, claimed);
+        }
+        catch
+        {
+            await conn.DisposeAsync(); // ends the session's claims with it
+            throw;
+        }
+    }
+}
+
+/// <summary>Documents claimed for one batch of a stage; disposing releases them.</summary>
+public sealed class StageClaim<T>(NpgsqlConnection connection, IReadOnlyList<T> items) : IAsyncDisposable
+{
+    public IReadOnlyList<T> Items => items;
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            // The connection goes back to the pool: its session, and so its locks, would outlive this batch.
+            if (connection.State == System.Data.ConnectionState.Open)
+                await connection.ExecuteAsync("SELECT pg_advisory_unlock_all()");
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
+}

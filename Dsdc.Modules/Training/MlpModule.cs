@@ -1,0 +1,43 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Dsdc.Training;
+
+/// <summary>The MLP of <see cref="MlpParameters"/>: Linear + activation + dropout per hidden layer, then Linear to 16 logits.</summary>
+public sealed class MlpModule : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<Linear> _linears = new();
+    private readonly IReadOnlyList<LayerParameters> _layers;
+
+    public MlpModule(int inputs, int outputs, MlpParameters parameters) : base("mlp")
+    {
+        _layers = parameters.Layers;
+        var width = inputs;
+        foreach (var layer in parameters.Layers)
+        {
+            _linears.Add(nn.Linear(width, layer.Units));
+            width = layer.Units;
+        }
+        _linears.Add(nn.Linear(width, outputs));
+        RegisterComponents();
+    }
+
+    /// <summary>The linear layers in order (the last one makes the logits), for the ONNX export.</summary>
+    public IReadOnlyList<Linear> Linears => [.. _linears];
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = input;
+        for (var i = 0; i < _layers.Count; i++)
+        {
+            x = _linears[i].forward(x);
+            x = _layers[i].Activation == LayerParameters.LeakyRelu
+                ? nn.functional.leaky_relu(x, _layers[i].Slope)
+                : nn.functional.relu(x);
+            if (_layers[i].Dropout > 0) x = nn.functional.dropout(x, _layers[i].Dropout, training);
+        }
+        return _linears[^1].forward(x).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,65 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Dsdc.Training;
+
+/// <summary>
+/// <c>model.json</c> beside a run's <c>model.onnx</c>: what the model expects and what it scored. The Inference module
+/// reads it to check that the encoder matches and to name the classes. <see cref="Views"/> lists the views of a
+/// multi-view model (their files sit beside it); null for a single MLP on the vectors, which is <c>model.onnx</c>.
+/// </summary>
+public sealed record ModelManifest(
+    long RunId,
+    string Name,
+    IReadOnlyList<string> Classes,
+    string Encoder,
+    string EncoderVersion,
+    int Dimensions,
+    string Input,
+    string Output,
+    JsonElement Parameters,
+    ModelScores Metrics,
+    DateTime CreatedAt,
+    IReadOnlyList<ViewSpec>? Views = null)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ModelManifest Read(string path) =>
+        JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path), Json) ?? throw new InvalidDataException($"{path} is empty");
+}
+
+/// <summary>Test metrics on the stored test split at training time.</summary>
+public sealed record ModelScores(double Accuracy, double MacroF1, int TestSize, IReadOnlyList<ClassMetrics> PerClass, int[][] Confusion);
+
+/// <summary>Where run artifacts live: <c>&lt;ModelsDir&gt;/runs/&lt;runId&gt;/model.onnx</c> and <c>model.json</c>.</summary>
+public static class ModelArtifacts
+{
+    public const string OnnxFile = "model.onnx";
+    public const string ManifestFile = "model.json";
+
+    public static string RelativeDir(long runId) => Path.Combine("runs", runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Writes the files through temporary names, so a reader never sees half a model: <paramref name="extra"/> (other
+    /// views' graphs and feature files) first, <c>model.json</c> last, since a run without it is not loadable.
+    /// </summary>
+    public static string Write(string modelsDir, long runId, byte[] onnx, ModelManifest manifest, IReadOnlyDictionary<string, byte[]>? extra = null)
+    {
+        var dir = Path.Combine(modelsDir, RelativeDir(runId));
+        Directory.CreateDirectory(dir);
+        foreach (var (name, bytes) in extra ?? new Dictionary<string, byte[]>())
+            WriteAtomically(Path.Combine(dir, name), bytes);
+        WriteAtomically(Path.Combine(dir, OnnxFile), onnx);
+        WriteAtomically(Path.Combine(dir, ManifestFile), System.Text.Encoding.UTF8.GetBytes(manifest.ToJson()));
+        return Path.Combine(RelativeDir(runId), OnnxFile);
+    }
+
+    private static void WriteAtomically(string path, byte[] bytes)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllBytes(temp, bytes);
+        File.Move(temp, path, overwrite: true);
+    }
+}

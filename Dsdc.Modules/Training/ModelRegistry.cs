@@ -1,0 +1,96 @@
+using Dsdc.Shared;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dsdc.Training;
+
+/// <summary>The model being served: its run and artifact files.</summary>
+public sealed record ChampionModel(long RunId, string OnnxPath, ModelManifest Manifest);
+
+/// <summary>Told when the champion changes in this process (promotion, rollback), e.g. to hot-reload the served model.</summary>
+public interface IChampionObserver
+{
+    Task ChampionChangedAsync(long? runId, CancellationToken ct);
+}
+
+public sealed record PromotionResult(bool Promoted, long? ChampionRunId, string Message);
+
+/// <summary>
+/// Champion/challenger registry over the recorded runs: who serves, manual promotion, rollback, and the history with
+/// who, when and why. Other modules (the API, the dashboard, Inference) use this class, never the tables.
+/// </summary>
+/// <remarks>The observers are resolved when a promotion happens: the served model's host is one, and it reads the registry.</remarks>
+public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IServiceProvider services, ILogger<ModelRegistry> logger)
+{
+    public Task<IReadOnlyList<RunSummary>> RunsAsync(int limit, CancellationToken ct) => store.RunsAsync(limit, ct);
+
+    public Task<RunSummary?> RunAsync(long runId, CancellationToken ct) => store.RunAsync(runId, ct);
+
+    public Task<IReadOnlyList<EpochMetrics>> EpochsAsync(long runId, CancellationToken ct) => store.EpochsAsync(runId, ct);
+
+    public Task<IReadOnlyList<Promotion>> PromotionsAsync(CancellationToken ct) => store.PromotionsAsync(ct);
+
+    public async Task<long?> ChampionRunIdAsync(CancellationToken ct) => ChampionHistory.Champion(await store.PromotionsAsync(ct));
+
+    /// <summary>The champion's files, or null when nothing was ever promoted.</summary>
+    public async Task<ChampionModel?> ChampionAsync(CancellationToken ct) =>
+        await ChampionRunIdAsync(ct) is { } runId ? Artifact(runId) : null;
+
+    public ChampionModel Artifact(long runId)
+    {
+        var dir = Path.Combine(paths.ModelsDir, ModelArtifacts.RelativeDir(runId));
+        var onnx = Path.Combine(dir, ModelArtifacts.OnnxFile);
+        var manifest = Path.Combine(dir, ModelArtifacts.ManifestFile);
+        if (!File.Exists(onnx) || !File.Exists(manifest))
+            throw new FileNotFoundException($"run {runId} has no model files under {dir}", onnx);
+        return new ChampionModel(runId, onnx, ModelManifest.Read(manifest));
+    }
+
+    /// <summary>Makes a succeeded run the champion, whatever its scores (a person decided).</summary>
+    public async Task<PromotionResult> PromoteAsync(long runId, string promotedBy, string? reason, CancellationToken ct)
+    {
+        var run = await store.RunAsync(runId, ct);
+        if (run is null) return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} does not exist");
+        if (run.Status != "succeeded" || run.ArtifactPath is null)
+            return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} has status {run.Status}; only a succeeded run can serve");
+        Artifact(runId);
+        var current = await ChampionRunIdAsync(ct);
+        if (current == runId) return new PromotionResult(false, current, $"run {runId} is already the champion");
+        return await RecordAsync(runId, current, PromotionKinds.Manual, reason ?? "manual promotion", promotedBy, ct);
+    }
+
+    /// <summary>Returns to the champion before the current one.</summary>
+    public async Task<PromotionResult> RollbackAsync(string promotedBy, string? reason, CancellationToken ct)
+    {
+        var history = await store.PromotionsAsync(ct);
+        var current = ChampionHistory.Champion(history);
+        if (ChampionHistory.RollbackTarget(history) is not { } target)
+            return new PromotionResult(false, current, current is null ? "no champion to roll back" : "the champion has no predecessor to roll back to");
+        return await RecordAsync(target, current, PromotionKinds.Rollback, reason ?? $"rollback from run {current}", promotedBy, ct);
+    }
+
+    internal async Task<PromotionResult> RecordAsync(long runId, long? current, string kind, string reason, string by, CancellationToken ct)
+    {
+        if (!await store.AddPromotionAsync(runId, current, kind, reason, by, ct))
+            return new PromotionResult(false, await ChampionRunIdAsync(ct), "the champion changed meanwhile; try again");
+        logger.LogInformation("Run {RunId} is now the champion ({Kind} by {By}: {Reason}); previous {Previous}", runId, kind, by, reason, current);
+        await NotifyAsync(runId, ct);
+        return new PromotionResult(true, runId, $"run {runId} is now the champion ({kind})");
+    }
+
+    private async Task NotifyAsync(long? runId, CancellationToken ct)
+    {
+        foreach (var observer in services.GetServices<IChampionObserver>())
+        {
+            try
+            {
+                await observer.ChampionChangedAsync(runId, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The promotion is recorded; a server that failed to load it keeps its model and retries on its next reload.
+                logger.LogError(ex, "{Observer} failed to take run {RunId}", observer.GetType().Name, runId);
+            }
+        }
+    }
+}

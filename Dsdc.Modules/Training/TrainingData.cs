@@ -1,0 +1,24 @@
+namespace Dsdc.Training;
+
+/// <summary>One training example: a document's vector from one encoder and its effective label.</summary>
+public sealed record LabelledVector(string DocumentId, int Label, float[] Vector);
+
+/// <summary>The three sides of the stored split, for one encoder; with <see cref="Pages"/> when the views' inputs were loaded.</summary>
+public sealed record DataSplit(IReadOnlyList<LabelledVector> Train, IReadOnlyList<LabelledVector> Validation, IReadOnlyList<LabelledVector> Test)
+{
+    public int Dimensions => Train.Count > 0 ? Train[0].Vector.Length : 0;
+
+    /// <summary>What the views read, by document id (null unless loaded with pages).</summary>
+    public IReadOnlyDictionary<string, PageInputs>? Pages { get; init; }
+
+    public IReadOnlyList<LabelledPage> PagesOf(IReadOnlyList<LabelledVector> side) =>
+        side.Select(e => new LabelledPage(e.DocumentId, e.Label, (Pages ?? throw new InvalidOperationException("the split was loaded without pages"))[e.DocumentId])).ToList();
+}
+
+/// <summary>Which side of the split a document belongs to.</summary>
+public static class SplitSides
+{
+    public const string Train = "train";
+    public const string Validation = "validation";
+    public const string Test = "test";
+}

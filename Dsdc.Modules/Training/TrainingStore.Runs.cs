@@ -1,0 +1,101 @@
+using Dapper;
+
+namespace Dsdc.Training;
+
+/// <summary>A run as listed: what it trained and how it did.</summary>
+public sealed record RunSummary(
+    long Id, string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, string Status, string? Error,
+    int TrainSize, int ValidationSize, int TestSize, int? EpochsRun, int? BestEpoch, double? TestAccuracy, double? TestMacroF1,
+    string? ArtifactPath, string Device, string TriggeredBy, DateTime StartedAt, DateTime? FinishedAt, long? DurationMs);
+
+public sealed record NewRun(string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, int Seed, string Device,
+    int TrainSize, int ValidationSize, int TestSize, string TriggeredBy);
+
+public sealed partial class TrainingStore
+{
+    private const string RunColumns = """
+        id, name, parameters::text AS parameters, encoder, encoder_version, dimensions, status, error, train_size, validation_size,
+        test_size, epochs_run, best_epoch, test_accuracy, test_macro_f1, artifact_path, device, triggered_by, started_at, finished_at, duration_ms
+        """;
+
+    public async Task<long> CreateRunAsync(NewRun run, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO training.runs (name, parameters, encoder, encoder_version, dimensions, seed, device, train_size, validation_size, test_size, triggered_by)
+            VALUES (@Name, @Parameters::jsonb, @Encoder, @EncoderVersion, @Dimensions, @Seed, @Device, @TrainSize, @ValidationSize, @TestSize, @TriggeredBy)
+            RETURNING id
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, run, cancellationToken: ct));
+    }
+
+    public async Task AddEpochAsync(long runId, EpochMetrics m, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO training.epochs (run_id, epoch, train_loss, train_accuracy, validation_loss, validation_accuracy, duration_ms)
+            VALUES (@runId, @Epoch, @TrainLoss, @TrainAccuracy, @ValidationLoss, @ValidationAccuracy, @DurationMs)
+            ON CONFLICT (run_id, epoch) DO NOTHING
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql,
+            new { runId, m.Epoch, m.TrainLoss, m.TrainAccuracy, m.ValidationLoss, m.ValidationAccuracy, m.DurationMs }, cancellationToken: ct));
+    }
+
+    public async Task CompleteRunAsync(long runId, int epochsRun, int bestEpoch, double testLoss, ClassificationMetrics test, string artifactPath,
+        string metricsJson, long durationMs, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE training.runs SET status = 'succeeded', epochs_run = @epochsRun, best_epoch = @bestEpoch, test_accuracy = @accuracy,
+                test_macro_f1 = @macroF1, test_loss = @testLoss, metrics = @metricsJson::jsonb, artifact_path = @artifactPath,
+                finished_at = now(), duration_ms = @durationMs
+            WHERE id = @runId
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql, new
+        {
+            runId, epochsRun, bestEpoch, accuracy = test.Accuracy, macroF1 = test.MacroF1, testLoss = double.IsFinite(testLoss) ? testLoss : (double?)null,
+            metricsJson, artifactPath, durationMs,
+        }, cancellationToken: ct));
+    }
+
+    public async Task FailRunAsync(long runId, string error, long durationMs, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE training.runs SET status = 'failed', error = @error, finished_at = now(), duration_ms = @durationMs WHERE id = @runId
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql, new { runId, error, durationMs }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<RunSummary>> RunsAsync(int limit, CancellationToken ct)
+    {
+        const string sql = "SELECT " + RunColumns + " FROM training.runs ORDER BY id DESC LIMIT @limit";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<RunSummary>(new CommandDefinition(sql, new { limit }, cancellationToken: ct))).AsList();
+    }
+
+    public async Task<RunSummary?> RunAsync(long id, CancellationToken ct)
+    {
+        const string sql = "SELECT " + RunColumns + " FROM training.runs WHERE id = @id";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<RunSummary>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<EpochMetrics>> EpochsAsync(long runId, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT epoch, train_loss, train_accuracy, validation_loss, validation_accuracy, duration_ms
+            FROM training.epochs WHERE run_id = @runId ORDER BY epoch
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<EpochMetrics>(new CommandDefinition(sql, new { runId }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>The run's metrics JSON (per-class precision/recall, confusion matrix), or null.</summary>
+    public async Task<string?> MetricsJsonAsync(long runId, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT metrics::text FROM training.runs WHERE id = @runId", new { runId }, cancellationToken: ct));
+    }
+}

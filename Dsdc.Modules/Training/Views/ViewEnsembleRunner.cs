@@ -1,0 +1,63 @@
+using Microsoft.ML.OnnxRuntime;
+
+namespace Dsdc.Training;
+
+/// <summary>
+/// A run's model on ONNX Runtime, every view loaded: the features of each view computed by the same code as in training
+/// (<see cref="ViewFeatures"/>), each view's graph run, the probabilities averaged with the recorded weights.
+/// A run of a single MLP on the vectors (no <c>views</c> in its manifest) is one view. Owns its sessions.
+/// </summary>
+public sealed class ViewEnsembleRunner : IDisposable
+{
+    private readonly List<(ViewSpec Spec, InferenceSession Session, RawTextTfidf? Tfidf)> _views = [];
+
+    public ViewEnsembleRunner(ChampionModel model, Func<string, InferenceSession> createSession)
+    {
+        var dir = Path.GetDirectoryName(model.OnnxPath)!;
+        try
+        {
+            foreach (var spec in Specs(model.Manifest))
+            {
+                var tfidf = spec.Features is { } f ? RawTextTfidf.FromJson(File.ReadAllText(Path.Combine(dir, f))) : null;
+                if (tfidf is not null && tfidf.Dimensions != spec.Dimensions)
+                    throw new InvalidDataException($"{spec.Features} has {tfidf.Dimensions} terms; {spec.File} expects {spec.Dimensions}");
+                _views.Add((spec, createSession(Path.Combine(dir, spec.File)), tfidf));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The views of a manifest; a manifest without any is the single MLP on the vectors in <c>model.onnx</c>.</summary>
+    public static IReadOnlyList<ViewSpec> Specs(ModelManifest m) =>
+        m.Views is { Count: > 0 } views ? views : [new ViewSpec(ViewKinds.Vector, ModelArtifacts.OnnxFile, m.Dimensions, 1)];
+
+    /// <summary>Whether every view reads the vector only (then a vector alone is the whole input).</summary>
+    public bool VectorOnly => _views.All(v => v.Spec.View == ViewKinds.Vector);
+
+    public float[][] Predict(IReadOnlyList<PageInputs> pages)
+    {
+        if (pages.Count == 0) return [];
+        var perView = _views.Select(v => OnnxMlpRunner.Predict(v.Session, pages.Select(p => ViewFeatures.Raw(v.Spec.View, v.Tfidf, p)).ToList())).ToList();
+        var weights = _views.Select(v => v.Spec.Weight).ToList();
+        return pages.Select((_, i) => ViewFeatures.Combine(perView.Select(p => p[i]).ToList(), weights)).ToArray();
+    }
+
+    /// <summary>From a vector alone: the views that read the vector (for a multi-view model, only part of it).</summary>
+    public float[] PredictVector(float[] vector)
+    {
+        var views = _views.Where(v => v.Spec.View == ViewKinds.Vector).ToList();
+        if (views.Count == 0) throw new InvalidOperationException("this model has no view of the encoder's vector");
+        var perView = views.Select(v => OnnxMlpRunner.Predict(v.Session, [vector])[0]).ToList();
+        return ViewFeatures.Combine(perView, views.Select(v => v.Spec.Weight).ToList());
+    }
+
+    public void Dispose()
+    {
+        foreach (var v in _views) v.Session.Dispose();
+        _views.Clear();
+    }
+}

@@ -1,0 +1,40 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Dsdc.Training;
+
+/// <summary>The inputs a view reads from <see cref="PageInputs"/>.</summary>
+public static class ViewKinds
+{
+    /// <summary>The encoder's vector (ResNet18 image half ++ MiniLM text half).</summary>
+    public const string Vector = "vector";
+
+    /// <summary>TF-IDF of the raw OCR text (<see cref="RawTextTfidf"/>).</summary>
+    public const string Text = "text";
+
+    /// <summary>The 32x32 ink-density grid of the page (<see cref="PageLayout"/>).</summary>
+    public const string Layout = "layout";
+
+    public static readonly IReadOnlyList<string> All = [Vector, Text, Layout];
+}
+
+/// <summary>
+/// One view of a multi-view model: which features, the network on them (no hidden layers = multinomial logistic
+/// regression), L2 weight decay, whether the features are standardised, and its weight in the probability average.
+/// </summary>
+public sealed record ViewParameters(
+    [property: JsonPropertyName("view")] string View,
+    [property: JsonPropertyName("model")] MlpParameters Model,
+    [property: JsonPropertyName("weight_decay")] double WeightDecay,
+    [property: JsonPropertyName("standardize")] bool Standardize,
+    [property: JsonPropertyName("weight")] double Weight = 1);
+
+/// <summary>A multi-view model: one classifier per view, their probabilities averaged with the views' weights.</summary>
+public sealed record ViewEnsembleParameters([property: JsonPropertyName("views")] IReadOnlyList<ViewParameters> Views)
+{
+    public string ToJson() => JsonSerializer.Serialize(new { approach = "views", views = Views });
+
+    /// <summary>Logistic regression on a view: a dense layer to the 16 logits, trained with Adam at <paramref name="lr"/>.</summary>
+    public static ViewParameters Linear(string view, double lr, double weightDecay, bool standardize, double weight = 1) =>
+        new(view, new MlpParameters([], lr), weightDecay, standardize, weight);
+}

@@ -1,0 +1,69 @@
+using Dapper;
+using Dsdc.Pipeline;
+using Dsdc.Shared;
+using Dsdc.Tests.Infrastructure;
+using Dsdc.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Dsdc.Tests.Api;
+
+/// <summary>
+/// The app with a served model: five real pages per class (the fifth of a class is the first on the test side) go through the real pipeline, then one training run becomes
+/// the champion. The predict limiter is tight (one at a time, one waiting) so overload is easy to provoke.
+/// </summary>
+public sealed class ApiApp : DsdcAppFactory
+{
+    public const int PerClass = 5;
+    public const long MaxUpload = 8 * 1024 * 1024;
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Pipeline:Enabled"] = "false",
+        ["Jobs:Server"] = "false",
+        ["Training:Enabled"] = "false",
+        ["Training:MinDocuments"] = "16",
+        ["Inference:ReloadIntervalSeconds"] = "0",
+        ["Api:MaxConcurrentPredictions"] = "1",
+        ["Api:QueueLimit"] = "1",
+        ["Api:MaxUploadBytes"] = MaxUpload.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Auth:UserCacheSeconds"] = "0",
+    };
+
+    /// <summary>The documents the model was trained on (so they have embeddings and similar documents).</summary>
+    public IReadOnlyList<(string Path, int Label)> Known { get; private set; } = [];
+
+    public long ChampionRunId { get; private set; }
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var paths = Services.GetRequiredService<DsdcPaths>();
+        Known = Fixtures.Labelled()
+            .Where(d => Path.GetExtension(d.Path).ToLowerInvariant() is ".tif" or ".png")
+            .GroupBy(d => d.Label).SelectMany(g => g.Take(PerClass)).ToList();
+        var n = 0;
+        foreach (var (path, label) in Known)
+        {
+            var dir = Path.Combine(paths.Inbox, $"known{n++:D3}");
+            Directory.CreateDirectory(dir);
+            File.Copy(path, Path.Combine(dir, Path.GetFileName(path)));
+            await File.WriteAllTextAsync(Path.Combine(dir, "label.txt"), label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        await Services.GetRequiredService<PipelineRunner>().RunUntilEmptyAsync(null, CancellationToken.None);
+        var report = await Services.GetRequiredService<TrainingService>().TrainAsync(1, 40, "api-tests", CancellationToken.None);
+        ChampionRunId = report.Promotion?.ChampionRunId ?? throw new InvalidOperationException($"no champion: {report.Skipped}");
+    }
+
+    public async Task<T> ScalarAsync<T>(string sql, object? args = null)
+    {
+        await using var conn = new NpgsqlConnection(Database.ConnectionString);
+        return (await conn.ExecuteScalarAsync<T>(sql, args))!;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiApp>
+{
+    public const string Name = "api-with-model";
+}

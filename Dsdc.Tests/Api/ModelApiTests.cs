@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text.Json;
+using Dsdc.Auth;
+using Dsdc.Tests.Auth;
+using Dsdc.Tests.Infrastructure;
+
+namespace Dsdc.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public sealed class ModelApiTests(ApiApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task APlainUserCannotReachTheModelRegistry()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/models", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/api/v1/models/rollback", null, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync($"/api/v1/models/{app.ChampionRunId}/promote", null, Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AModelAdminListsRunsWithTheChampionMarked()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
+
+        var response = await client.GetAsync("/api/v1/models", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal(app.ChampionRunId, json.RootElement.GetProperty("championRunId").GetInt64());
+        var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToList();
+        Assert.Contains(runs, r => r.GetProperty("champion").GetBoolean() && r.GetProperty("run").GetProperty("id").GetInt64() == app.ChampionRunId);
+        Assert.NotEmpty(json.RootElement.GetProperty("promotions").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task PromotingAnUnknownRunIs404AndRollingBackWithoutPredecessorIs409()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.Admin);
+
+        var unknown = await client.PostAsync("/api/v1/models/999999/promote", null, Ct);
+        var already = await client.PostAsync($"/api/v1/models/{app.ChampionRunId}/promote", null, Ct);
+        var reload = await client.PostAsync("/api/v1/models/reload", null, Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, already.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, reload.StatusCode);
+    }
+
+    [Fact]
+    public async Task StatusNamesTheServedModelWithoutAuthentication()
+    {
+        using var client = app.CreateClient();
+
+        using var json = JsonDocument.Parse(await client.GetStringAsync("/api/v1/status", Ct));
+
+        Assert.Equal("ready", json.RootElement.GetProperty("status").GetString());
+        Assert.Equal(app.ChampionRunId, json.RootElement.GetProperty("modelRunId").GetInt64());
+        Assert.Equal(896, json.RootElement.GetProperty("dimensions").GetInt32());
+    }
+}
+
+/// <summary>An app where nothing was trained yet.</summary>
+public sealed class NoModelApiTests : IAsyncLifetime
+{
+    private readonly NoModelApp _app = new();
+
+    private sealed class NoModelApp : DsdcAppFactory
+    {
+        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+        {
+            ["Pipeline:Enabled"] = "false", ["Jobs:Server"] = "false", ["Training:Enabled"] = "false",
+            ["Inference:ReloadIntervalSeconds"] = "0",
+        };
+    }
+
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task PredictAnswers503WithAClearMessageWhileNoModelIsPromoted()
+    {
+        using var client = await _app.CreateClientWithRoleAsync(Roles.User);
+
+        var response = await client.PredictAsync(ApiRequests.File(Fixtures.First(".png").Path));
+
+        var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("No model has been promoted yet", body);
+    }
+}

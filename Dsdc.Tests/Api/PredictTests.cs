@@ -1,0 +1,114 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dsdc.Auth;
+using Dsdc.Shared;
+using Dsdc.Tests.Auth;
+using Dsdc.Tests.Infrastructure;
+
+namespace Dsdc.Tests.Api;
+
+[Collection(ApiCollection.Name)]
+public sealed class PredictTests(ApiApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    [Fact]
+    public async Task PredictClassifiesARealPageAndRecordsWhoAskedWithWhichModel()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var unseen = Fixtures.Labelled().First(d => d.Path.EndsWith(".tif") && !app.Known.Contains(d));
+
+        var response = await client.PredictAsync(ApiRequests.File(unseen.Path));
+
+        var body = await JsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        var label = body.GetProperty("label").GetInt32();
+        Assert.InRange(label, 0, 15);
+        Assert.Equal(DocumentClasses.NameOf(label), body.GetProperty("className").GetString());
+        var probabilities = body.GetProperty("probabilities").EnumerateArray().Select(p => p.GetDouble()).ToList();
+        Assert.Equal(16, probabilities.Count);
+        Assert.Equal(1.0, probabilities.Sum(), 3);
+        Assert.Equal(probabilities.Max(), body.GetProperty("topProbability").GetDouble(), 5);
+        Assert.InRange(body.GetProperty("confidence").GetDouble(), 0, 1);
+        Assert.Equal($"run-{app.ChampionRunId}", body.GetProperty("modelId").GetString());
+        var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(unseen.Path, Ct)));
+        Assert.Equal(id, body.GetProperty("documentId").GetString());
+        Assert.True(body.GetProperty("timingsMs").GetProperty("ocr").GetDouble() > 0);
+
+        var recorded = await app.ScalarAsync<string>(
+            "SELECT user_name || '|' || model_run_id || '|' || label FROM inference.predictions WHERE id = @id",
+            new { id = body.GetProperty("predictionId").GetInt64() });
+        Assert.EndsWith($"|{app.ChampionRunId}|{label}", recorded);
+        Assert.StartsWith("user-", recorded);
+        // The upload is kept with its lineage, so that a correction can feed the next training.
+        Assert.Equal("upload", await app.ScalarAsync<string>("SELECT source_folder FROM original_documents WHERE id = @id", new { id }));
+    }
+
+    [Fact]
+    public async Task PredictOnAKnownDocumentListsSimilarDocumentsWithTheirLabels()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var known = app.Known[0];
+
+        var response = await client.PredictAsync(ApiRequests.File(known.Path));
+
+        var body = await JsonAsync(response);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var similar = body.GetProperty("similarDocuments").EnumerateArray().ToList();
+        Assert.NotEmpty(similar);
+        Assert.All(similar, s => Assert.InRange(s.GetProperty("label").GetInt32(), 0, 15));
+        Assert.DoesNotContain(similar, s => s.GetProperty("documentId").GetString() == body.GetProperty("documentId").GetString());
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE id = @id",
+            new { id = body.GetProperty("documentId").GetString() }));
+    }
+
+    [Fact]
+    public async Task PredictReadsABornDigitalPdf()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+
+        var response = await client.PredictAsync(ApiRequests.File(Fixtures.First(".pdf").Path));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task ACorrectionBecomesAHumanLabel()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var predicted = await JsonAsync(await client.PredictAsync(ApiRequests.File(Fixtures.First(".png").Path)));
+        var id = predicted.GetProperty("documentId").GetString();
+
+        var response = await client.PostAsJsonAsync($"/api/v1/documents/{id}/label", new { label = 14 }, Ct);
+
+        var body = await JsonAsync(response);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal("resume", body.GetProperty("className").GetString());
+        Assert.Equal("human", body.GetProperty("source").GetString());
+        Assert.Equal(14, await app.ScalarAsync<int>(
+            "SELECT label FROM labels WHERE document_id = @id AND source = 'human' ORDER BY created_at DESC LIMIT 1", new { id }));
+    }
+
+    [Fact]
+    public async Task AnInvalidLabelOrAnUnknownDocumentIsRefused()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var id = await app.ScalarAsync<string>("SELECT id FROM original_documents LIMIT 1");
+
+        var invalid = await client.PostAsJsonAsync($"/api/v1/documents/{id}/label", new { label = 16 }, Ct);
+        var unknown = await client.PostAsJsonAsync($"/api/v1/documents/{new string('0', 40)}/label", new { label = 1 }, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Equal("application/problem+json", invalid.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Net;
+using System.Net.Http.Json;
+using Dsdc.Auth;
+
+namespace Dsdc.Tests.Auth;
+
+public sealed class ThrottleTests(ThrottleTests.App app) : IClassFixture<ThrottleTests.App>
+{
+    public sealed class App : AuthApp
+    {
+        protected override IDictionary<string, string?> Settings
+        {
+            get
+            {
+                var settings = base.Settings;
+                settings["Auth:Throttle:MaxFailuresPerAddress"] = "8";
+                return settings;
+            }
+        }
+    }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FiveWrongPasswordsLockTheUserOutWith429AndRetryAfter()
+    {
+        app.RemoteAddress = IPAddress.Parse("198.51.100.1");
+        var password = await app.CreateUserAsync("hank", Roles.User);
+        using var client = app.CreateClient();
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.RequestTokenAsync("hank", $"wrong-password-{i}")).StatusCode);
+
+        // Even the right password, from another address, is refused while the name is locked.
+        app.RemoteAddress = IPAddress.Parse("198.51.100.2");
+        var locked = await client.RequestTokenAsync("HANK", password);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
+        Assert.Equal("application/problem+json", locked.Content.Headers.ContentType?.MediaType);
+        var retryAfter = int.Parse(Assert.Single(locked.Headers.GetValues("Retry-After")));
+        Assert.InRange(retryAfter, 1, 30);
+    }
+
+    [Fact]
+    public async Task ManyFailuresFromOneAddressLockThatAddressOnly()
+    {
+        var password = await app.CreateUserAsync("iris", Roles.User);
+        using var client = app.CreateClient();
+        app.RemoteAddress = IPAddress.Parse("198.51.100.7");
+        for (var i = 0; i < 8; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.RequestTokenAsync($"guess{i}", "some-password-123")).StatusCode);
+
+        var fromThere = await client.RequestTokenAsync("iris", password);
+        app.RemoteAddress = IPAddress.Parse("198.51.100.8");
+        var fromElsewhere = await client.RequestTokenAsync("iris", password);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, fromThere.StatusCode);
+        Assert.True(fromThere.Headers.Contains("Retry-After"));
+        Assert.Equal(HttpStatusCode.OK, fromElsewhere.StatusCode);
+    }
+
+    [Fact]
+    public async Task ASuccessfulLogInClearsTheUsersFailures()
+    {
+        app.RemoteAddress = IPAddress.Parse("198.51.100.20");
+        var password = await app.CreateUserAsync("jack", Roles.User);
+        using var client = app.CreateClient();
+
+        for (var round = 0; round < 3; round++)
+        {
+            for (var i = 0; i < 4; i++)
+                Assert.Equal(HttpStatusCode.Unauthorized, (await client.RequestTokenAsync("jack", $"typo-password-{i}")).StatusCode);
+            app.RemoteAddress = IPAddress.Parse($"198.51.100.{21 + round}");
+            Assert.Equal(HttpStatusCode.OK, (await client.RequestTokenAsync("jack", password)).StatusCode);
+        }
+    }
+
+    [Fact]
+    public async Task TheCookieLogInIsThrottledToo()
+    {
+        app.RemoteAddress = IPAddress.Parse("198.51.100.30");
+        await app.CreateUserAsync("kate", Roles.User);
+        using var client = app.CreateClient();
+        for (var i = 0; i < 5; i++)
+            await client.PostAsync("/api/v1/session", JsonContent.Create(new { username = "kate", password = $"bad-password-{i}" }), Ct);
+
+        var response = await client.PostAsync("/api/v1/session", JsonContent.Create(new { username = "kate", password = "bad-password-x" }), Ct);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, response.StatusCode);
+        Assert.True(response.Headers.Contains("Retry-After"));
+    }
+}

@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace Dsdc.Tests.Monitoring;
+
+[Collection(ObservedApp.Collection)]
+public sealed class MetricsTests(ObservedApp app)
+{
+    public static TheoryData<string> Families() =>
+    [
+        "http_requests_received_total", "http_request_duration_seconds",           // HTTP by route and status
+        "dsdc_pipeline_documents_total", "dsdc_pipeline_stage_duration_seconds",   // stages: outcomes, durations
+        "dsdc_pipeline_backlog",                                                     // backlog per stage
+        "dsdc_ingestion_documents_total", "dsdc_ingestion_rejections_total",       // ingestion, rejections by reason
+        "dsdc_ocr_documents_total", "dsdc_ocr_pages_total", "dsdc_ocr_duration_seconds",   // OCR throughput
+        "dsdc_embedding_documents_total", "dsdc_embedding_batch_duration_seconds",  // embedding throughput
+        "dsdc_predictions_total", "dsdc_prediction_confidence", "dsdc_prediction_duration_seconds",
+        "dsdc_model_champion_accuracy", "dsdc_model_champion_macro_f1", "dsdc_model_champion_age_seconds", "dsdc_model_champion_run_id",
+        "dsdc_training_runs",
+        "dsdc_jobs_enqueued", "dsdc_jobs", "dsdc_jobs_servers",                     // Hangfire
+        "npgsql_db_client_connection_count", "npgsql_db_client_connection_max",      // the database pool (Npgsql's meter)
+        "process_cpu_seconds_total", "process_working_set_bytes",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Families))]
+    public void MetricsExposeTheFamilyAfterRealWork(string family) =>
+        Assert.Contains(family, ObservedApp.FamiliesWithSamples(app.Scrape));
+
+    [Fact]
+    public void HttpMetricsCarryTheRouteTemplateAndTheStatusClassNotTheRawPath()
+    {
+        Assert.Contains("http_requests_received_total{code=\"2xx\",method=\"GET\",controller=\"\",action=\"\",endpoint=\"/openapi/{documentName}.json\"}", app.Scrape);
+        Assert.DoesNotContain("endpoint=\"/openapi/v1.json\"", app.Scrape);
+        Assert.Contains("endpoint=\"/health/live\"", app.Scrape);
+    }
+
+    [Fact]
+    public void StageAndThroughputSeriesCountTheDocumentThatWentThrough()
+    {
+        foreach (var stage in new[] { "image", "ocr", "text", "embedding" })
+            Assert.Contains($"dsdc_pipeline_documents_total{{stage=\"{stage}\",outcome=\"processed\"}}", app.Scrape);
+        Assert.Contains("dsdc_ingestion_rejections_total{reason=\"empty-file\"}", app.Scrape);
+        Assert.Matches("dsdc_ocr_pages_total\\{method=\"(ocr|pdf-text-layer)\"\\} [1-9]", app.Scrape);
+    }
+
+    [Fact]
+    public void TheChampionAndTrainingRunsAreReadFromTheTrainingTables()
+    {
+        Assert.Contains($"dsdc_model_champion_accuracy {ObservedApp.ChampionAccuracy.ToString(CultureInfo.InvariantCulture)}", app.Scrape);
+        Assert.Contains($"dsdc_model_champion_macro_f1 {ObservedApp.ChampionMacroF1.ToString(CultureInfo.InvariantCulture)}", app.Scrape);
+        var age = double.Parse(Value("dsdc_model_champion_age_seconds"), CultureInfo.InvariantCulture);
+        Assert.InRange(age, 2 * 3600 - 60, 2 * 3600 + 600);
+        Assert.Contains("dsdc_training_runs{status=\"succeeded\"} 1", app.Scrape);
+        Assert.Contains("dsdc_training_runs{status=\"failed\"} 1", app.Scrape);
+        Assert.Contains("dsdc_training_runs{status=\"running\"} 0", app.Scrape);
+    }
+
+    [Fact]
+    public void HangfireQueuesAndStatesAreReadFromItsStorage()
+    {
+        Assert.Contains("dsdc_jobs_enqueued{queue=\"ocr\"} 1", app.Scrape);
+        Assert.Contains("dsdc_jobs_enqueued{queue=\"training\"} 0", app.Scrape);
+        Assert.Contains("dsdc_jobs{state=\"failed\"}", app.Scrape);
+        Assert.Contains("dsdc_jobs{state=\"processing\"}", app.Scrape);
+    }
+
+    [Fact]
+    public void PredictionsAreCountedByClassNameWithTheirConfidence()
+    {
+        Assert.Matches("dsdc_predictions_total\\{class=\"invoice\"\\} [1-9]", app.Scrape);
+        Assert.Contains("dsdc_predictions_total{class=\"memo\"}", app.Scrape);
+        Assert.Matches("dsdc_prediction_confidence_bucket\\{le=\"1\"\\} [1-9]", app.Scrape);
+    }
+
+    [Fact]
+    public void NoSeriesCarriesADocumentIdOrAPassword()
+    {
+        Assert.DoesNotMatch("[0-9a-f]{40}", app.Scrape);
+        Assert.DoesNotContain("Password", app.Scrape, StringComparison.OrdinalIgnoreCase);
+    }
+
+    private string Value(string series) =>
+        app.Scrape.Split('\n').First(l => l.StartsWith(series + " ", StringComparison.Ordinal)).Split(' ')[1];
+}

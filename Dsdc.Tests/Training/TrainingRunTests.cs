@@ -1,0 +1,59 @@
+using Dsdc.Training;
+
+namespace Dsdc.Tests.Training;
+
+[Collection(TrainingCollection.Name)]
+public sealed class TrainingRunTests(TrainingApp app)
+{
+    /// <summary>MLP12 at learning rate 1e-3: the 1e-4 default needs more epochs than a test can spend on this little data.</summary>
+    internal static readonly IReadOnlyList<(string, MlpParameters)> Good = [("mlp12-fast", KnownConfigurations.Mlp12 with { LearningRate = 1e-3 })];
+
+    internal static readonly IReadOnlyList<(string, MlpParameters)> Bad =
+        [("tiny", new MlpParameters([new LayerParameters(16, LayerParameters.Relu, null, 0.5), new LayerParameters(16, LayerParameters.Relu)], 1e-5))];
+
+    [Fact]
+    public async Task StoredSplitIsStableAndStratified()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var loader = app.Get<TrainingDataLoader>();
+        var first = await loader.LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct);
+        var second = await loader.LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct);
+        Assert.Equal(first.Test.Select(t => t.DocumentId), second.Test.Select(t => t.DocumentId));
+        Assert.True(first.Train.Count + first.Validation.Count + first.Test.Count >= 60);
+        // Every class with 5+ documents has documents on the test side.
+        foreach (var cls in first.Train.Concat(first.Validation).Concat(first.Test).GroupBy(d => d.Label).Where(g => g.Count() >= 5))
+            Assert.Contains(first.Test, t => t.Label == cls.Key);
+
+        // Sides never move: forget one document's side, load again; it is assigned anew and every other keeps its side.
+        var store = app.Get<TrainingStore>();
+        var before = (await store.SplitAsync(ct)).ToDictionary(s => s.DocumentId, s => s.Side);
+        var forgotten = first.Test[0].DocumentId;
+        await app.ExecuteAsync("DELETE FROM training.splits WHERE document_id = @forgotten", new { forgotten });
+        await loader.LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct);
+        var after = (await store.SplitAsync(ct)).ToDictionary(s => s.DocumentId, s => s.Side);
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        Assert.All(before.Where(kv => kv.Key != forgotten), kv => Assert.Equal(kv.Value, after[kv.Key]));
+    }
+
+    /// <summary>Threshold: 25% test accuracy, four times the 1/16 (6.25%) of chance, on real embeddings.</summary>
+    [Fact]
+    public async Task RunOnRealEmbeddingsLearnsAndIsRecorded()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var report = await app.Get<TrainingService>().TrainAsync(null, 150, "test", ct, Good);
+        var run = Assert.Single(report.Runs).Run;
+        Assert.Equal("succeeded", run.Status);
+        Assert.True(run.TestAccuracy >= 0.25, $"test accuracy {run.TestAccuracy:P1} on {run.TestSize} documents");
+        Assert.True(run.TestSize > 0 && run.ValidationSize > 0 && run.TrainSize > run.TestSize);
+        var epochs = await app.Get<ModelRegistry>().EpochsAsync(run.Id, ct);
+        Assert.Equal(run.EpochsRun, epochs.Count);
+        Assert.All(epochs, e => Assert.NotNull(e.ValidationLoss));
+        var metrics = await app.Get<TrainingStore>().MetricsJsonAsync(run.Id, ct);
+        Assert.Contains("confusion", metrics);
+        Assert.Contains("precision", metrics);
+        Assert.True(File.Exists(Path.Combine(app.ModelsDir, run.ArtifactPath!)));
+        var manifest = ModelManifest.Read(Path.Combine(app.ModelsDir, "runs", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), "model.json"));
+        Assert.Equal(896, manifest.Dimensions);
+        Assert.Equal(16, manifest.Classes.Count);
+    }
+}
