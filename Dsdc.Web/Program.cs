@@ -11,6 +11,7 @@ using Dsdc.Shared;
 using Dsdc.Shared.Hosting;
 using Dsdc.Shared.Jobs;
 using Dsdc.Training;
+using Dsdc.Web.Ui;
 
 try
 {
@@ -26,6 +27,7 @@ try
     builder.AddTrainingModule();
     builder.AddInferenceModule();
     builder.AddPredictionApi();
+    builder.AddDsdcUi();
 
     var app = builder.Build();
     return await app.RunDsdcAsync(args, web =>
@@ -39,6 +41,7 @@ try
         web.MapAuthEndpoints();
         web.MapPredictionApi();
         web.MapJobsDashboard(AuthPolicies.Admin);
+        web.MapDsdcUi();
     }, worker =>
     {
         // `worker`: the job servers with health and metrics only (no UI, API or dashboard).

@@ -9,7 +9,7 @@ source scripts/lib/postgres.sh
 corpus=$(cd "${1:-../shared/datasets}" && pwd)
 bash scripts/lib/install-deps.sh >/dev/null
 
-work=$(mktemp -d /tmp/dsdc-bench-ingest.XXXXXX)
+work=$(mktemp -d /tmp/dsdc-bench-ingest.XXXXXX) && chmod 755 "$work"   # the postgres user must reach pg/
 pg_dir="$work/pg"; port=$(free_port 56432)
 cleanup() { pg_cluster_stop "$pg_dir"; rm -rf "$work"; }
 trap cleanup EXIT

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
 
 command -v dotnet >/dev/null || { echo "test.sh: the .NET 10 SDK is required (dotnet not found on PATH)" >&2; exit 1; }
-bash scripts/lib/install-deps.sh --test
+bash scripts/lib/install-deps.sh --test --browser
 
 # A cluster that lives only for this run: nothing touches the machine's own databases.
 pg_dir=$(mktemp -d /tmp/dsdc-test-pg.XXXXXX)

@@ -44,8 +44,8 @@ public sealed partial class PipelineStages(
 
     public async Task<StageResult> ExtractTextAsync(int limit, CancellationToken ct)
     {
-        await using var claim = await store.ClaimMissingTextAsync(options.Value.MaxAttempts, limit, ct);
-        return await RunAsync(StageStore.OcrStage, "any", claim.Items, async (doc, token) =>
+        await using var claim = await store.ClaimMissingTextAsync(extractor.Processor, extractor.ProcessorVersion, options.Value.MaxAttempts, limit, ct);
+        return await RunAsync(StageStore.OcrStage, extractor.ProcessorVersion, claim.Items, async (doc, token) =>
         {
             var watch = Stopwatch.StartNew();
             var text = await extractor.ExtractAsync(Path.Combine(paths.DataDir, doc.FilePath), doc.Format, token);
@@ -71,7 +71,7 @@ public sealed partial class PipelineStages(
     }
 
     public Task<PipelineBacklog> BacklogAsync(CancellationToken ct) =>
-        store.BacklogAsync(images.Processor, images.Version, TextCleaner.Processor, TextCleaner.Version, ct);
+        store.BacklogAsync(images.Processor, images.Version, extractor.Processor, extractor.ProcessorVersion, TextCleaner.Processor, TextCleaner.Version, ct);
 
     private async Task<StageResult> RunAsync(string stage, string version, IReadOnlyList<StoredDocument> todo,
         Func<StoredDocument, CancellationToken, Task> work, CancellationToken ct)

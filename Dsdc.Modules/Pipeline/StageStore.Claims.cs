@@ -30,11 +30,13 @@ public sealed partial class StageStore
                         WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
         """;
 
+    // A PDF's own text layer stays valid whatever the OCR engine; OCR text from another engine version is redone.
     private const string TextMissing = """
         d.ingest_state = 'stored'
-        AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id)
+        AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id
+                        AND (r.method = 'pdf-text-layer' OR (r.processor = @processor AND r.processor_version = @version)))
         AND NOT EXISTS (SELECT 1 FROM stage_failures f
-                        WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.attempts >= @maxAttempts)
+                        WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
         """;
 
     /// <summary>Claims up to <paramref name="limit"/> documents without a processed image from this processor version.</summary>
@@ -56,8 +58,8 @@ public sealed partial class StageStore
         return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, ImageClaim, limit, new { processor, version, maxAttempts }, ct);
     }
 
-    /// <summary>Claims up to <paramref name="limit"/> documents without any extracted text yet.</summary>
-    public Task<StageClaim<StoredDocument>> ClaimMissingTextAsync(int maxAttempts, int limit, CancellationToken ct)
+    /// <summary>Claims up to <paramref name="limit"/> documents without text from a PDF text layer or this OCR version.</summary>
+    public Task<StageClaim<StoredDocument>> ClaimMissingTextAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct)
     {
         const string claim = $"""
             WITH held AS MATERIALIZED ({HeldByOthers}),
@@ -72,7 +74,7 @@ public sealed partial class StageStore
             LIMIT @limit
             """;
         const string recheck = $"SELECT d.id FROM original_documents d WHERE d.id = ANY(@ids) AND {TextMissing}";
-        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, OcrClaim, limit, new { maxAttempts }, ct);
+        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, OcrClaim, limit, new { processor, version, maxAttempts }, ct);
     }
 
     /// <summary>Claims the newest raw text of up to <paramref name="limit"/> documents with no cleaned text from this version.</summary>

@@ -73,7 +73,8 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Documents waiting at each stage, for progress, the dashboard and metrics.</summary>
-    public async Task<PipelineBacklog> BacklogAsync(string imageProcessor, string imageVersion, string textProcessor, string textVersion, CancellationToken ct)
+    public async Task<PipelineBacklog> BacklogAsync(string imageProcessor, string imageVersion, string ocrProcessor, string ocrVersion,
+        string textProcessor, string textVersion, CancellationToken ct)
     {
         const string sql = """
             SELECT
@@ -81,7 +82,8 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
                  AND NOT EXISTS (SELECT 1 FROM processed_images p WHERE p.document_id = d.id
                                  AND p.processor = @imageProcessor AND p.processor_version = @imageVersion)) AS images,
               (SELECT count(*) FROM original_documents d WHERE d.ingest_state = 'stored'
-                 AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id)) AS ocr,
+                 AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id AND (r.method = 'pdf-text-layer'
+                                 OR (r.processor = @ocrProcessor AND r.processor_version = @ocrVersion)))) AS ocr,
               (SELECT count(*) FROM raw_texts r WHERE NOT EXISTS (SELECT 1 FROM processed_texts p
                  WHERE p.raw_text_id = r.id AND p.processor = @textProcessor AND p.processor_version = @textVersion)) AS text,
               (SELECT count(*) FROM stage_failures) AS failures,
@@ -89,7 +91,7 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<PipelineBacklog>(new CommandDefinition(sql,
-            new { imageProcessor, imageVersion, textProcessor, textVersion }, cancellationToken: ct));
+            new { imageProcessor, imageVersion, ocrProcessor, ocrVersion, textProcessor, textVersion }, cancellationToken: ct));
     }
 
     private async Task ExecuteAsync(string sql, object args, CancellationToken ct)

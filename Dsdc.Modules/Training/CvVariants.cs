@@ -41,7 +41,9 @@ internal static class CvVariants
                 ViewEnsembleParameters.Linear(ViewKinds.Layout, 1e-3, 1e-3, true)),
             Views("views-vt", "mean probabilities of lr-vector and lr-text", longer, ct,
                 ViewEnsembleParameters.Linear(ViewKinds.Vector, 1e-3, 1e-3, true), ViewEnsembleParameters.Linear(ViewKinds.Text, 1e-2, 0, false)),
-            Views("views-vtl", "mean probabilities of lr-vector, lr-text and lr-layout", longer, ct, ProductionViews.Linear.Views.ToArray()),
+            Views("views-vtl", "mean probabilities of lr-vector, lr-text and lr-layout", longer, ct,
+                ViewEnsembleParameters.Linear(ViewKinds.Vector, 1e-3, 1e-3, true), ViewEnsembleParameters.Linear(ViewKinds.Text, 1e-2, 0, false),
+                ViewEnsembleParameters.Linear(ViewKinds.Layout, 1e-3, 1e-3, true)),
         ];
     }
 

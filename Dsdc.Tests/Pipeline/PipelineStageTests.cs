@@ -51,6 +51,32 @@ public sealed class PipelineStageTests
     }
 
     [Fact]
+    public async Task ANewProcessorVersionRecomputesItsStageAndKeepsTheOldRows()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        app.Drop("letter", Fixtures.First(".tif", label: 0).Path, "0");
+        app.Drop("invoice", Fixtures.First(".pdf").Path, "11");
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        var stages = app.Services.GetRequiredService<PipelineStages>();
+        await stages.ProcessImagesAsync(10, Ct);
+        await stages.ExtractTextAsync(10, Ct);
+        await stages.CleanTextAsync(10, Ct);
+
+        // As if the rows came from older processors: the current versions find them missing.
+        await app.ScalarAsync<int>("UPDATE raw_texts SET processor_version = 'older' WHERE method = 'ocr' RETURNING 1");
+        await app.ScalarAsync<int>("UPDATE processed_images SET processor_version = 'older' RETURNING 1");
+        var ocr = await stages.ExtractTextAsync(10, Ct);
+        var images = await stages.ProcessImagesAsync(10, Ct);
+        var cleaned = await stages.CleanTextAsync(10, Ct);
+
+        Assert.Equal(1, ocr.Processed); // the scanned letter; the PDF's own text layer stays valid
+        Assert.Equal(2, images.Processed);
+        Assert.Equal(1, cleaned.Processed); // the letter's new raw text
+        Assert.Equal(3, await app.ScalarAsync<long>("SELECT count(*) FROM raw_texts"));
+        Assert.Equal(4, await app.ScalarAsync<long>("SELECT count(*) FROM processed_images"));
+    }
+
+    [Fact]
     public async Task ADocumentAStageCannotReadIsRecordedAndThenSkipped()
     {
         await using var app = await IngestionApp.StartAsync();

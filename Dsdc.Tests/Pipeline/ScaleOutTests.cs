@@ -23,16 +23,17 @@ public sealed partial class ScaleOutTests
         await app.Ingestor.IngestAsync(10, null, Ct);
         var stored = await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE ingest_state = 'stored'");
         var store = app.Services.GetRequiredService<StageStore>();
+        var ocr = app.Services.GetRequiredService<Dsdc.Ocr.ITextExtractor>();
 
-        await using (var first = await store.ClaimMissingTextAsync(3, 4, Ct))
-        await using (var second = await store.ClaimMissingTextAsync(3, 4, Ct))
+        await using (var first = await store.ClaimMissingTextAsync(ocr.Processor, ocr.ProcessorVersion, 3, 4, Ct))
+        await using (var second = await store.ClaimMissingTextAsync(ocr.Processor, ocr.ProcessorVersion, 3, 4, Ct))
         {
             Assert.Equal(Math.Min(4, stored), first.Items.Count);
             Assert.Equal(stored - first.Items.Count, second.Items.Count);
             Assert.Empty(first.Items.Select(d => d.Id).Intersect(second.Items.Select(d => d.Id)));
         }
         // Released with the batch: the next claim sees every document again.
-        await using var third = await store.ClaimMissingTextAsync(3, 10, Ct);
+        await using var third = await store.ClaimMissingTextAsync(ocr.Processor, ocr.ProcessorVersion, 3, 10, Ct);
         Assert.Equal(stored, third.Items.Count);
     }
 

@@ -56,4 +56,21 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.Equal(896, manifest.Dimensions);
         Assert.Equal(16, manifest.Classes.Count);
     }
+
+    /// <summary>The production multi-view model on real pages: learns (same 25% threshold), and its artifact lists every view.</summary>
+    [Fact]
+    public async Task ViewModelRunLearnsAndRecordsEveryView()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var report = await app.Get<TrainingService>().TrainAsync(null, 150, "test", ct, [], [(ProductionViews.Name, ProductionViews.Linear)]);
+        var run = Assert.Single(report.Runs).Run;
+        Assert.Equal("succeeded", run.Status);
+        Assert.True(run.TestAccuracy >= 0.25, $"test accuracy {run.TestAccuracy:P1} on {run.TestSize} documents");
+        var dir = Path.Combine(app.ModelsDir, "runs", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var manifest = ModelManifest.Read(Path.Combine(dir, ModelArtifacts.ManifestFile));
+        Assert.Equal(ProductionViews.Linear.Views.Select(v => v.View), manifest.Views!.Select(v => v.View));
+        Assert.All(manifest.Views!, v => Assert.True(File.Exists(Path.Combine(dir, v.File)), v.File));
+        Assert.NotNull(manifest.Views!.Single(v => v.View == ViewKinds.Text).Features);
+        Assert.Equal(896, manifest.Dimensions);
+    }
 }

@@ -23,6 +23,8 @@ public sealed class PredictionApiModule
     {
         builder.AddValidatedOptions<PredictionApiOptions>(PredictionApiOptions.Section);
         builder.Services.AddSingleton<PredictionStore>();
+        builder.Services.AddScoped<PredictionService>();
+        builder.Services.AddScoped<PageImages>();
         var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();
         // OCR is CPU-bound: beyond a few requests per core, waiting only turns into time-outs. Overload gets a fast
         // 503 with Retry-After instead, which clients and load balancers understand.

@@ -1,26 +1,21 @@
-using System.Diagnostics;
 using System.Security.Claims;
 using Dsdc.Auth;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
-using Dsdc.Ingestion;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Dsdc.Inference.Api;
 
-internal static partial class PredictionEndpoints
+internal static class PredictionEndpoints
 {
     public const string FileField = "file";
 
     /// <summary>Classifies one uploaded document with the champion model, records the prediction and keeps the document.</summary>
     public static async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> Predict(
-        HttpRequest request, ClaimsPrincipal user, IDocumentClassifier classifier, IDocumentInspector inspector,
-        DocumentIntake intake, PredictionStore store, SimilarDocumentSearch similar, IOptions<PredictionApiOptions> options,
-        ILogger<PredictionApiModule> logger, CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal user, PredictionService predictions, IOptions<PredictionApiOptions> options, CancellationToken ct)
     {
         var o = options.Value;
         if (!request.HasFormContentType)
@@ -40,23 +35,13 @@ internal static partial class PredictionEndpoints
             return Problem(StatusCodes.Status400BadRequest, "No document", $"The multipart field '{FileField}' is missing.");
         if (file.Length > o.MaxUploadBytes)
             return TooLarge(o);
-        if (classifier.ModelRunId is null && await classifier.ReloadAsync(ct) is null)
+        if (!await predictions.HasModelAsync(ct))
             return NoModel();
 
-        var watch = Stopwatch.StartNew();
-        var received = Path.Combine(intake.UploadsDir, Guid.NewGuid().ToString("N"));
         try
         {
-            await using (var target = File.Create(received))
-                await file.CopyToAsync(target, ct);
-            var info = inspector.Inspect(received);
-            var sha1 = await DocumentIntake.HashAsync(received, ct);
-            var result = await classifier.ClassifyFileAsync(received, ct);
-            var documentId = await intake.StoreAsync(received, file.FileName, info, sha1, ct);
-            var userName = user.GetUserName() ?? "anonymous";
-            var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
-            var neighbours = o.SimilarDocuments == 0 ? [] : await FindSimilarAsync(similar, result, documentId, o.SimilarDocuments, ct);
-            LogPrediction(logger, documentId, result.ClassName, result.Confidence, result.ModelId, userName);
+            var (result, documentId, predictionId, neighbours) =
+                await predictions.ClassifyAsync(file.CopyToAsync, file.FileName, user.GetUserName() ?? "anonymous", ct);
             return TypedResults.Ok(new PredictionResponse(result.Label, result.ClassName, result.Probabilities, result.Confidence,
                 result.TopProbability, result.ModelId, documentId, predictionId, neighbours, result.TimingsMs));
         }
@@ -74,16 +59,7 @@ internal static partial class PredictionEndpoints
         {
             return NoModel();
         }
-        finally
-        {
-            if (File.Exists(received)) File.Delete(received);
-        }
     }
-
-    /// <summary>Known documents nearest to this one: by its stored embedding (it may be new: then none yet).</summary>
-    private static async Task<IReadOnlyList<SimilarDocument>> FindSimilarAsync(
-        SimilarDocumentSearch similar, Classification result, string documentId, int k, CancellationToken ct) =>
-        await similar.FindSimilarToAsync(documentId, k, includeSelf: false, ct) ?? [];
 
     public static async Task<Results<Created<LabelResponse>, ProblemHttpResult, ValidationProblem>> Label(
         string id, LabelRequest body, ClaimsPrincipal user, PredictionStore store, CancellationToken ct)
@@ -119,7 +95,4 @@ internal static partial class PredictionEndpoints
     internal static ProblemHttpResult Problem(int status, string title, string detail, string? code = null) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail,
             extensions: code is null ? null : new Dictionary<string, object?> { ["reason"] = code });
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {DocumentId} as {ClassName} ({Confidence:F2}) with {ModelId} for {User}")]
-    private static partial void LogPrediction(ILogger logger, string documentId, string className, double confidence, string modelId, string user);
 }

@@ -1,0 +1,53 @@
+using System.Diagnostics;
+using Dsdc.Embedding;
+using Dsdc.ImageProcessing;
+using Dsdc.Ingestion;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Inference.Api;
+
+/// <summary>A classified and stored upload: what the API answers and what the web UI shows.</summary>
+public sealed record PredictionOutcome(Classification Result, string DocumentId, long PredictionId, IReadOnlyList<SimilarDocument> Similar);
+
+/// <summary>
+/// The one flow behind <c>POST /api/v1/predict</c> and the web UI's classify page: inspect, hash, classify, keep the upload
+/// with its lineage, record the prediction, find similar known documents. Throws <see cref="InvalidDocumentException"/>
+/// and <see cref="NoModelException"/> for the caller to translate.
+/// </summary>
+public sealed partial class PredictionService(
+    IDocumentClassifier classifier, IDocumentInspector inspector, DocumentIntake intake, PredictionStore store,
+    SimilarDocumentSearch similar, IOptions<PredictionApiOptions> options, ILogger<PredictionService> logger)
+{
+    /// <summary>False when no model is served and none can be loaded now.</summary>
+    public async Task<bool> HasModelAsync(CancellationToken ct) =>
+        classifier.ModelRunId is not null || await classifier.ReloadAsync(ct) is not null;
+
+    /// <summary>Classifies <paramref name="content"/> (the upload named <paramref name="fileName"/>) for <paramref name="userName"/>.</summary>
+    public async Task<PredictionOutcome> ClassifyAsync(Func<Stream, CancellationToken, Task> copyTo, string fileName, string userName, CancellationToken ct)
+    {
+        var watch = Stopwatch.StartNew();
+        var received = Path.Combine(intake.UploadsDir, Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using (var target = File.Create(received))
+                await copyTo(target, ct);
+            var info = inspector.Inspect(received);
+            var sha1 = await DocumentIntake.HashAsync(received, ct);
+            var result = await classifier.ClassifyFileAsync(received, ct);
+            var documentId = await intake.StoreAsync(received, fileName, info, sha1, ct);
+            var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
+            var k = options.Value.SimilarDocuments;
+            var neighbours = k == 0 ? [] : await similar.FindSimilarToAsync(documentId, k, includeSelf: false, ct) ?? [];
+            LogPrediction(logger, documentId, result.ClassName, result.Confidence, result.ModelId, userName);
+            return new PredictionOutcome(result, documentId, predictionId, neighbours);
+        }
+        finally
+        {
+            if (File.Exists(received)) File.Delete(received);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {DocumentId} as {ClassName} ({Confidence:F2}) with {ModelId} for {User}")]
+    private static partial void LogPrediction(ILogger logger, string documentId, string className, double confidence, string modelId, string user);
+}

@@ -1,0 +1,135 @@
+using System.Text.RegularExpressions;
+using Dsdc.Auth;
+using Dsdc.Shared;
+using Microsoft.Playwright;
+
+namespace Dsdc.Tests.Ui;
+
+/// <summary>The web UI in Debian's Chromium: log in, classify, correct, promote, and role gates. Screenshots go to <see cref="UiApp.ScreenshotDir"/>.</summary>
+[Collection(UiCollection.Name)]
+public sealed partial class BrowserTests(UiApp app)
+{
+    [Fact]
+    public async Task AUserClassifiesAnUploadSeesItsChartAndCorrectsItsLabel()
+    {
+        var (context, page, user) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+        var document = app.Known[0];
+
+        await page.GetByLabel("Document").SetInputFilesAsync(document.Path);
+        await UiApp.ScreenshotAsync(page, "classify");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Classify" }).ClickAsync();
+        await page.WaitForURLAsync(PredictionUrl());
+
+        var predicted = (await page.GetByTestId("predicted-class").InnerTextAsync()).Trim();
+        Assert.Contains(predicted, DocumentClasses.Names);
+        Assert.Equal(16, await page.GetByTestId("probability-chart").Locator("rect.bar").CountAsync());
+        Assert.Matches("conf-(high|mid|low)", await page.GetByTestId("predicted-class").GetAttributeAsync("class") ?? "");
+        Assert.True(await page.GetByTestId("page-image").EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"), "the page image did not load");
+        Assert.True(await page.GetByTestId("similar").Locator("img").CountAsync() > 0, "no similar documents shown");
+        await UiApp.ScreenshotAsync(page, "prediction");
+
+        var correction = DocumentClasses.Names.First(n => n != predicted);
+        await page.GetByLabel("Class").SelectOptionAsync(new SelectOptionValue { Label = correction });
+        await page.GetByTestId("save-label").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync(correction);
+
+        await page.GetByTestId("document-link").ClickAsync();
+        var labels = page.GetByTestId("labels");
+        var human = labels.Locator("tr", new() { HasText = "human" }).First;
+        await Assertions.Expect(human).ToContainTextAsync(correction);
+        await Assertions.Expect(human).ToContainTextAsync(user);
+        await Assertions.Expect(page.GetByTestId("predictions")).ToContainTextAsync(predicted);
+        await UiApp.ScreenshotAsync(page, "document");
+
+        await page.GotoAsync("/documents?q=" + Uri.EscapeDataString(correction));
+        await Assertions.Expect(page.GetByTestId("documents")).ToContainTextAsync(Path.GetFileName(document.Path));
+        await UiApp.ScreenshotAsync(page, "documents");
+    }
+
+    [Fact]
+    public async Task AModelAdminPromotesARun()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.ModelAdmin);
+        await using var __ = context;
+        var runId = await app.NonChampionRunAsync();
+
+        await page.GotoAsync("/runs");
+        await Assertions.Expect(page.GetByTestId("champion-badge")).ToHaveCountAsync(1);
+        await UiApp.ScreenshotAsync(page, "runs");
+        await page.GotoAsync($"/runs/{runId}");
+        await Assertions.Expect(page.GetByTestId("confusion")).ToBeVisibleAsync();
+        await UiApp.ScreenshotAsync(page, "run");
+        await page.GetByLabel("Reason").FillAsync("browser test");
+        await page.GetByTestId("promote").ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"run {runId} is now the champion");
+        Assert.Equal(runId, await app.ChampionAsync());
+        await Assertions.Expect(page.GetByTestId("champion")).ToHaveTextAsync($"run {runId}");
+        await UiApp.ScreenshotAsync(page, "models");
+    }
+
+    [Fact]
+    public async Task APlainUserCannotReachAdminPagesOrHangfire()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Pipelines" })).ToHaveCountAsync(0);
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Hangfire" })).ToHaveCountAsync(0);
+        foreach (var path in new[] { "/pipelines", "/models", "/hangfire" })
+        {
+            var response = await page.GotoAsync(path);
+            Assert.Matches(DeniedUrl(), page.Url);
+            Assert.Equal(403, response!.Status);
+            await Assertions.Expect(page.GetByTestId("denied")).ToBeVisibleAsync();
+        }
+        // A promotion posted by hand is refused too (the form is not even shown to this role).
+        var post = await context.APIRequest.PostAsync("/models?handler=Promote", new() { MaxRedirects = 0 });
+        Assert.NotEqual(200, post.Status);
+        await page.GotoAsync($"/runs/{await app.NonChampionRunAsync()}");
+        await Assertions.Expect(page.GetByTestId("promote")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task AnAdminSeesPipelinesAndTheHangfireLinkAndPagesCarrySecurityHeaders()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.Admin);
+        await using var _ = context;
+
+        var response = await page.GotoAsync("/pipelines");
+        await Assertions.Expect(page.GetByTestId("backlog")).ToContainTextAsync("OCR");
+        await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Open the Hangfire dashboard" })).ToBeVisibleAsync();
+        await UiApp.ScreenshotAsync(page, "pipelines");
+        var headers = await response!.AllHeadersAsync();
+        Assert.Equal("nosniff", headers["x-content-type-options"]);
+        Assert.Contains("frame-ancestors 'none'", headers["content-security-policy"]);
+        Assert.Equal("DENY", headers["x-frame-options"]);
+        Assert.True(headers.ContainsKey("referrer-policy"));
+
+        var hangfire = await page.GotoAsync("/hangfire");
+        Assert.Equal(200, hangfire!.Status);
+    }
+
+    [Fact]
+    public async Task AnonymousVisitorsAreSentToTheLogInPageAndWrongPasswordsAreRefused()
+    {
+        var context = await app.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl });
+        await using var _ = context;
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync("/documents");
+        Assert.Contains("/login", page.Url);
+        await page.GetByLabel("User name").FillAsync("nobody");
+        await page.GetByLabel("Password").FillAsync("wrong-password");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Wrong user name or password");
+        await UiApp.ScreenshotAsync(page, "login");
+    }
+
+    [GeneratedRegex(@"/predictions/\d+$")]
+    private static partial Regex PredictionUrl();
+
+    [GeneratedRegex(@"/denied")]
+    private static partial Regex DeniedUrl();
+}

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+using Dsdc.Pipeline;
+using Dsdc.Shared;
+using Dsdc.Tests.Auth;
+using Dsdc.Tests.Infrastructure;
+using Dsdc.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+
+namespace Dsdc.Tests.Ui;
+
+/// <summary>
+/// The whole app on a real Kestrel port (a browser needs one) with a served model: four real pages per class go through
+/// the pipeline, then two training runs (so one can be promoted), and Debian's Chromium driven by Playwright.
+/// </summary>
+public sealed class UiApp : DsdcAppFactory
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+    public const int PerClass = 4;
+
+    private IPlaywright? _playwright;
+
+    protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Pipeline:Enabled"] = "false",
+        ["Jobs:Server"] = "false",
+        ["Training:Enabled"] = "false",
+        ["Training:MinDocuments"] = "16",
+        ["Inference:ReloadIntervalSeconds"] = "0",
+        ["Auth:UserCacheSeconds"] = "0",
+    };
+
+    public string BaseUrl { get; private set; } = "";
+    public IBrowser Browser { get; private set; } = null!;
+    public IReadOnlyList<(string Path, int Label)> Known { get; private set; } = [];
+
+    /// <summary>Where the screenshots go: $DSDC_TEST_ARTIFACTS/screenshots, else TestResults/screenshots beside the tests.</summary>
+    public static string ScreenshotDir =>
+        Path.Combine(Environment.GetEnvironmentVariable("DSDC_TEST_ARTIFACTS") is { Length: > 0 } dir ? dir
+            : Path.Combine(AppContext.BaseDirectory, "TestResults"), "screenshots");
+
+    public override async ValueTask InitializeAsync()
+    {
+        // No browser is a failure with a clear message, never a silent skip.
+        if (!File.Exists(ChromiumPath))
+            throw new InvalidOperationException(
+                $"{ChromiumPath} is missing: the UI tests drive Debian's Chromium. Install it with `bash scripts/lib/install-deps.sh --browser` (scripts/test.sh does).");
+        await base.InitializeAsync();
+        var port = FreePort();
+        UseKestrel(port);
+        StartServer();
+        BaseUrl = $"http://127.0.0.1:{port}";
+        await SeedAndTrainAsync();
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
+    }
+
+    private async Task SeedAndTrainAsync()
+    {
+        var paths = Services.GetRequiredService<DsdcPaths>();
+        Known = Fixtures.Labelled()
+            .Where(d => Path.GetExtension(d.Path).ToLowerInvariant() is ".tif" or ".png")
+            .GroupBy(d => d.Label).SelectMany(g => g.Take(PerClass)).ToList();
+        var n = 0;
+        foreach (var (path, label) in Known)
+        {
+            var dir = Path.Combine(paths.Inbox, $"known{n++:D3}");
+            Directory.CreateDirectory(dir);
+            File.Copy(path, Path.Combine(dir, Path.GetFileName(path)));
+            await File.WriteAllTextAsync(Path.Combine(dir, "label.txt"), label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        await Services.GetRequiredService<PipelineRunner>().RunUntilEmptyAsync(null, CancellationToken.None);
+        var training = Services.GetRequiredService<TrainingService>();
+        var first = await training.TrainAsync(1, 40, "ui-tests", CancellationToken.None);
+        if (first.Promotion?.ChampionRunId is null) throw new InvalidOperationException($"no champion: {first.Skipped}");
+        await training.TrainAsync(1, 20, "ui-tests", CancellationToken.None);
+    }
+
+    /// <summary>A new user of <paramref name="role"/> logged in through the log-in page, in a browser context of its own.</summary>
+    public async Task<(IBrowserContext Context, IPage Page, string User)> LogInAsync(string role)
+    {
+        var user = $"{role}-{Guid.NewGuid():N}"[..20];
+        var password = await this.CreateUserAsync(user, role);
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new() { Width = 1280, Height = 900 } });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync("/login");
+        await page.GetByLabel("User name").FillAsync(user);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await page.WaitForURLAsync("**/classify");
+        return (context, page, user);
+    }
+
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        Directory.CreateDirectory(ScreenshotDir);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ScreenshotDir, name + ".png"), FullPage = true });
+    }
+
+    public async Task<long> NonChampionRunAsync()
+    {
+        var registry = Services.GetRequiredService<ModelRegistry>();
+        var champion = await registry.ChampionRunIdAsync(CancellationToken.None);
+        return (await registry.RunsAsync(50, CancellationToken.None)).First(r => r.Status == "succeeded" && r.Id != champion).Id;
+    }
+
+    public Task<long?> ChampionAsync() => Services.GetRequiredService<ModelRegistry>().ChampionRunIdAsync(CancellationToken.None);
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+        await base.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class UiCollection : ICollectionFixture<UiApp>
+{
+    public const string Name = "ui-browser";
+}

@@ -1,0 +1,50 @@
+using Dsdc.Auth;
+using Dsdc.ImageProcessing;
+using Dsdc.Inference;
+using Dsdc.Inference.Api;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Web.Pages.Classify;
+
+/// <summary>Upload, classify with the champion, then Post-Redirect-Get to the recorded prediction.</summary>
+public sealed class IndexModel(PredictionService predictions, IOptions<PredictionApiOptions> options) : PageModel
+{
+    [BindProperty]
+    public IFormFile? Upload { get; set; }
+
+    public void OnGet() { }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
+    {
+        var upload = Upload;
+        if (upload is null || upload.Length == 0)
+            ModelState.AddModelError(nameof(Upload), "Choose a document to classify.");
+        else if (upload.Length > options.Value.MaxUploadBytes)
+            ModelState.AddModelError(nameof(Upload), $"The document is larger than {options.Value.MaxUploadBytes / (1024 * 1024)} MiB.");
+        if (!ModelState.IsValid || upload is null) return Page();
+        if (!await predictions.HasModelAsync(ct))
+        {
+            ModelState.AddModelError("", "No model is served yet: train one and promote it (Runs page).");
+            return Page();
+        }
+        try
+        {
+            var outcome = await predictions.ClassifyAsync(upload.CopyToAsync, upload.FileName, User.GetUserName() ?? "anonymous", ct);
+            return RedirectToPage("/Predictions/Show", new { id = outcome.PredictionId });
+        }
+        catch (InvalidDocumentException ex)
+        {
+            ModelState.AddModelError(nameof(Upload), ex.ReasonCode == "unsupported-format"
+                ? "This is not a TIFF, PNG, JPEG, BMP or PDF document."
+                : $"The document cannot be read: {ex.Message}");
+            return Page();
+        }
+        catch (NoModelException)
+        {
+            ModelState.AddModelError("", "No model is served yet: train one and promote it (Runs page).");
+            return Page();
+        }
+    }
+}

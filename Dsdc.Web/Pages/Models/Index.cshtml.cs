@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+using Dsdc.Auth;
+using Dsdc.Training;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Dsdc.Web.Pages.Models;
+
+/// <summary>Champion and promotion history; promote and roll back (model-admin and admin only, by the page's policy).</summary>
+public sealed class IndexModel(ModelRegistry registry) : PageModel
+{
+    public long? ChampionRunId { get; private set; }
+    public IReadOnlyList<RunSummary> Candidates { get; private set; } = [];
+    public IReadOnlyList<Promotion> Promotions { get; private set; } = [];
+
+    [BindProperty]
+    public long RunId { get; set; }
+
+    [BindProperty, StringLength(200)]
+    public string? Reason { get; set; }
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        ChampionRunId = await registry.ChampionRunIdAsync(ct);
+        Candidates = (await registry.RunsAsync(200, ct)).Where(r => r.Status == "succeeded" && r.Id != ChampionRunId).ToList();
+        Promotions = await registry.PromotionsAsync(ct);
+    }
+
+    public async Task<IActionResult> OnPostPromoteAsync(CancellationToken ct)
+    {
+        if (!ModelState.IsValid) return RedirectToPage();
+        var result = await registry.PromoteAsync(RunId, User.GetUserName() ?? "unknown", Blank(Reason), ct);
+        TempData["Message"] = result.Message;
+        return RedirectToPage();
+    }
+
+    public async Task<IActionResult> OnPostRollbackAsync(CancellationToken ct)
+    {
+        if (!ModelState.IsValid) return RedirectToPage();
+        var result = await registry.RollbackAsync(User.GetUserName() ?? "unknown", Blank(Reason), ct);
+        TempData["Message"] = result.Message;
+        return RedirectToPage();
+    }
+
+    private static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+}

@@ -1,0 +1,41 @@
+using System.ComponentModel.DataAnnotations;
+using Dsdc.Auth;
+using Dsdc.Embedding;
+using Dsdc.Inference.Api;
+using Dsdc.Web.Ui;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Dsdc.Web.Pages.Predictions;
+
+/// <summary>A recorded prediction: the page, the class and its probabilities, similar documents, and the human label form.</summary>
+public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, PredictionStore store) : PageModel
+{
+    public const int SimilarCount = 6;
+
+    public PredictionDetail? Prediction { get; private set; }
+    public LabelRow? CurrentLabel { get; private set; }
+    public IReadOnlyList<SimilarDocument> Similar { get; private set; } = [];
+
+    [BindProperty, Range(0, 15)]
+    public int Label { get; set; }
+
+    public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
+    {
+        Prediction = await queries.PredictionAsync(id, ct);
+        if (Prediction is null) return NotFound();
+        CurrentLabel = await queries.CurrentLabelAsync(Prediction.DocumentId, ct);
+        Similar = await similar.FindSimilarToAsync(Prediction.DocumentId, SimilarCount, includeSelf: false, ct) ?? [];
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(long id, CancellationToken ct)
+    {
+        var prediction = await queries.PredictionAsync(id, ct);
+        if (prediction is null) return NotFound();
+        if (!ModelState.IsValid) return await OnGetAsync(id, ct);
+        var row = await store.AddHumanLabelAsync(prediction.DocumentId, Label, User.GetUserName() ?? "anonymous", ct);
+        TempData["Message"] = $"Saved the label \"{Dsdc.Shared.DocumentClasses.NameOf(row.Label)}\": the next training run uses it.";
+        return RedirectToPage(new { id });
+    }
+}

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Encodings.Web;
+using Dsdc.Training;
+using Microsoft.AspNetCore.Html;
+
+namespace Dsdc.Web.Ui;
+
+/// <summary>Server-rendered inline SVG charts: no script, no inline style (the CSP forbids both), text encoded.</summary>
+public static class Charts
+{
+    private static string F(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+
+    private static string E(string s) => HtmlEncoder.Default.Encode(s);
+
+    /// <summary>One horizontal bar per class, the predicted class highlighted.</summary>
+    public static IHtmlContent Probabilities(IReadOnlyList<string> names, IReadOnlyList<float> probabilities, int predicted)
+    {
+        const int row = 22, labelWidth = 170, barWidth = 330, width = labelWidth + barWidth + 60;
+        var height = row * names.Count + 4;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"<svg class=\"chart\" role=\"img\" aria-labelledby=\"prob-title\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" data-testid=\"probability-chart\">");
+        sb.Append("<title id=\"prob-title\">Probability of each class</title>");
+        for (var i = 0; i < names.Count; i++)
+        {
+            var p = i < probabilities.Count ? probabilities[i] : 0;
+            var y = i * row + 2;
+            var cls = i == predicted ? "bar bar-top" : "bar";
+            sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{labelWidth - 6}\" y=\"{y + 15}\" text-anchor=\"end\">{E(names[i])}</text>");
+            sb.Append(CultureInfo.InvariantCulture, $"<rect class=\"track\" x=\"{labelWidth}\" y=\"{y + 3}\" width=\"{barWidth}\" height=\"{row - 8}\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<rect class=\"{cls}\" x=\"{labelWidth}\" y=\"{y + 3}\" width=\"{F(Math.Max(0, p) * barWidth)}\" height=\"{row - 8}\"><title>{E(names[i])}: {p:P1}</title></rect>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text class=\"value\" x=\"{labelWidth + barWidth + 6}\" y=\"{y + 15}\">{(p * 100).ToString("0.0", CultureInfo.InvariantCulture)}%</text>");
+        }
+        sb.Append("</svg>");
+        return new HtmlString(sb.ToString());
+    }
+
+    /// <summary>Train and validation curves of one metric per epoch (loss or accuracy).</summary>
+    public static IHtmlContent Curves(string title, string id, IReadOnlyList<EpochMetrics> epochs, Func<EpochMetrics, double?> train,
+        Func<EpochMetrics, double?> validation)
+    {
+        const int width = 460, height = 240, left = 50, right = 12, top = 24, bottom = 34;
+        var values = epochs.SelectMany(e => new[] { train(e), validation(e) }).OfType<double>().Where(double.IsFinite).ToList();
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"<svg class=\"chart\" role=\"img\" aria-labelledby=\"{id}-t\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\">");
+        sb.Append(CultureInfo.InvariantCulture, $"<title id=\"{id}-t\">{E(title)}</title>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{left}\" y=\"16\">{E(title)}</text>");
+        if (values.Count == 0 || epochs.Count == 0)
+        {
+            sb.Append("<text class=\"axis\" x=\"60\" y=\"120\">no epochs recorded</text></svg>");
+            return new HtmlString(sb.ToString());
+        }
+        double min = Math.Min(0, values.Min()), max = values.Max();
+        if (max - min < 1e-9) max = min + 1;
+        double X(int epoch) => left + (epochs.Count == 1 ? 0.5 : (epoch - 1.0) / (epochs.Count - 1)) * (width - left - right);
+        double Y(double v) => top + (1 - (v - min) / (max - min)) * (height - top - bottom);
+        sb.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{left}\" y1=\"{height - bottom}\" x2=\"{width - right}\" y2=\"{height - bottom}\"/>");
+        sb.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\"/>");
+        foreach (var v in new[] { min, (min + max) / 2, max })
+            sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{left - 4}\" y=\"{F(Y(v) + 4)}\" text-anchor=\"end\">{v.ToString("0.##", CultureInfo.InvariantCulture)}</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{(left + width) / 2}\" y=\"{height - 6}\" text-anchor=\"middle\">epoch (1–{epochs.Count})</text>");
+        void Line(Func<EpochMetrics, double?> pick, string cls, string name, int legendX)
+        {
+            var points = epochs.Select((e, i) => (i + 1, pick(e))).Where(p => p.Item2 is { } v && double.IsFinite(v))
+                .Select(p => $"{F(X(p.Item1))},{F(Y(p.Item2!.Value))}").ToList();
+            if (points.Count == 0) return;
+            sb.Append(CultureInfo.InvariantCulture, $"<polyline class=\"{cls}\" points=\"{string.Join(' ', points)}\"/>");
+            sb.Append(CultureInfo.InvariantCulture, $"<line class=\"{cls}\" x1=\"{legendX}\" y1=\"12\" x2=\"{legendX + 18}\" y2=\"12\"/><text class=\"axis\" x=\"{legendX + 22}\" y=\"16\">{name}</text>");
+        }
+        Line(train, "line-train", "train", width - 170);
+        Line(validation, "line-val", "validation", width - 100);
+        sb.Append("</svg>");
+        return new HtmlString(sb.ToString());
+    }
+
+    /// <summary>The CSS class of a heat-map cell: 0..5 by the share of its row.</summary>
+    public static string HeatClass(int count, int rowTotal) =>
+        count == 0 || rowTotal == 0 ? "heat0" : $"heat{Math.Clamp((int)Math.Ceiling(5.0 * count / rowTotal), 1, 5)}";
+
+    /// <summary>green (>= 85%), orange (>= 60%) or red.</summary>
+    public static string ConfidenceClass(double confidence) => confidence >= 0.85 ? "conf-high" : confidence >= 0.60 ? "conf-mid" : "conf-low";
+}

@@ -1,0 +1,25 @@
+// Drag and drop for the classify form: the dropped file goes into the form's file input, then the form is posted as usual.
+(function () {
+    "use strict";
+    var zone = document.getElementById("dropzone");
+    var input = document.getElementById("file");
+    var chosen = document.getElementById("chosen");
+    if (!zone || !input) return;
+    function show() { chosen.textContent = input.files && input.files.length ? "Selected: " + input.files[0].name : ""; }
+    input.addEventListener("change", show);
+    zone.addEventListener("keydown", function (e) {
+        if (e.target === zone && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); input.click(); }
+    });
+    ["dragenter", "dragover"].forEach(function (name) {
+        zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("over"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+        zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.remove("over"); });
+    });
+    zone.addEventListener("drop", function (e) {
+        if (!e.dataTransfer || !e.dataTransfer.files.length) return;
+        input.files = e.dataTransfer.files;
+        show();
+        if (input.form) input.form.requestSubmit();
+    });
+}());
