@@ -34,6 +34,7 @@ done
 floor_start=$(date +%s%N)
 find "$work/floor" -type f -o -type l | sort | OMP_THREAD_LIMIT=1 xargs -P 2 -I{} tesseract {} - -l eng >/dev/null 2>&1
 floor_ns=$(( $(date +%s%N) - floor_start ))
+awk -v n="${#files[@]}" -v f="$floor_ns" 'BEGIN { printf "floor measured: %.1f s, %.2f docs/s\n", f / 1e9, n / (f / 1e9) }'
 
 # DSDC: one inbox folder per document with its label, then `ingest` until empty (process start included).
 inbox="$work/data/to_ingest"; mkdir -p "$inbox"
@@ -43,6 +44,7 @@ for f in "${files[@]}"; do
   d="$inbox/doc$(printf %04d $i)"; mkdir -p "$d"; cp "$f" "$d/"; echo "$label" > "$d/label.txt"; i=$((i + 1))
 done
 export ConnectionStrings__Dsdc="Host=127.0.0.1;Port=$port;Username=postgres;Database=bench"
+export Auth__SigningKey="bench-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 export Dsdc__DataDir="$work/data" Dsdc__ModelsDir="$work/models" Ingestion__SettleSeconds=0 Pipeline__Enabled=false
 dsdc_start=$(date +%s%N)
 dotnet "$work/app/Dsdc.Web.dll" ingest > "$work/ingest.out" 2> "$work/ingest.err" || { cat "$work/ingest.err"; exit 1; }

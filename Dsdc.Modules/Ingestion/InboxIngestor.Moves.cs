@@ -59,7 +59,7 @@ public sealed partial class InboxIngestor
             // Never write through a link: the link itself moves into a folder that carries the reason.
             Directory.CreateDirectory(target);
             await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), text, Encoding.UTF8, ct);
-            File.Move(folder.FullName, Path.Combine(target, folder.Name));
+            RawNames.RenameEntry(folder.FullName, Path.Combine(target, folder.Name));
         }
         else
         {

@@ -31,8 +31,15 @@ public sealed partial class InboxIngestor(
     {
         var summary = new IngestionSummary { Recovered = await RecoverAsync(ct) };
         if (summary.Recovered > 0) IngestionMetrics.Outcomes.WithLabels("recovered").Inc(summary.Recovered);
-        WrapLooseFiles();
         var done = 0;
+        foreach (var outcome in await RejectUndecodableNamesAsync(ct))
+        {
+            summary.Add(outcome);
+            IngestionMetrics.Record(outcome);
+            progress?.Report(outcome);
+            done++;
+        }
+        WrapLooseFiles();
         foreach (var folder in ListFolders())
         {
             if (done >= maxDocuments) break;
@@ -67,7 +74,8 @@ public sealed partial class InboxIngestor(
             if (!IsSettled(file)) continue;
             var folder = UniqueName(paths.Inbox, Path.GetFileNameWithoutExtension(file.Name) is { Length: > 0 } stem ? stem : "document");
             Directory.CreateDirectory(folder);
-            file.MoveTo(Path.Combine(folder, file.Name));
+            if (file.LinkTarget is not null) RawNames.RenameEntry(file.FullName, Path.Combine(folder, file.Name)); // dangling too
+            else file.MoveTo(Path.Combine(folder, file.Name));
         }
     }
 
@@ -134,6 +142,9 @@ public sealed partial class InboxIngestor(
             throw new RejectionException("symbolic-link", $"'{link.Name}' is a symbolic link; links are never followed");
         if (entries.FirstOrDefault(e => e is DirectoryInfo) is { } sub)
             throw new RejectionException("unexpected-content", $"the folder holds a sub-folder '{sub.Name}'; it must hold one document and an optional label.txt");
+        if (entries.FirstOrDefault(e => e.Name.Contains('\uFFFD') && !e.Exists) is { } undecodable)
+            throw new RejectionException("unreadable-name",
+                $"'{undecodable.Name}' is not a valid UTF-8 file name and cannot be opened by name; rename it and drop it again");
         var files = entries.OfType<FileInfo>().ToList();
         var label = files.FirstOrDefault(f => f.Name.Equals(LabelFile.Name, StringComparison.OrdinalIgnoreCase));
         var documents = files.Where(f => f != label && !f.Name.Equals(ReasonFile, StringComparison.OrdinalIgnoreCase)).ToList();
@@ -144,6 +155,29 @@ public sealed partial class InboxIngestor(
             _ => throw new RejectionException("multiple-files",
                 $"the folder holds {documents.Count} files ({string.Join(", ", documents.Select(d => d.Name).Take(5))}); it must hold exactly one document"),
         };
+    }
+
+    /// <summary>
+    /// Inbox entries whose names are not UTF-8 cannot be addressed through .NET: each is renamed by its raw bytes into
+    /// rejected/unreadable-name-&lt;hex&gt;/ with a reason.txt (and a rejection record), so it is neither lost nor retried forever.
+    /// </summary>
+    private async Task<List<IngestionOutcome>> RejectUndecodableNamesAsync(CancellationToken ct)
+    {
+        var outcomes = new List<IngestionOutcome>();
+        foreach (var raw in RawNames.Undecodable(paths.Inbox))
+        {
+            var shown = System.Text.Encoding.UTF8.GetString(raw);
+            var hex = RawNames.Hex(raw);
+            var target = UniqueName(paths.Rejected, "unreadable-name-" + hex);
+            var reason = $"the inbox entry's name (bytes {hex}) is not valid UTF-8; it was moved here as '{Path.GetFileName(target)}/entry'";
+            await store.AddRejectionAsync(shown, null, null, "unreadable-name", reason, Path.GetRelativePath(paths.DataDir, target), ct);
+            Directory.CreateDirectory(target);
+            await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), $"unreadable-name: {reason}\n", ct);
+            RawNames.Rename(paths.Inbox, raw, Path.Combine(target, "entry"));
+            LogRejected(shown, "unreadable-name", reason);
+            outcomes.Add(new IngestionOutcome(shown, IngestionOutcomeKind.Rejected, null, "unreadable-name", reason));
+        }
+        return outcomes;
     }
 
     private static RejectionException Duplicate(KnownDocument known) => new("duplicate",

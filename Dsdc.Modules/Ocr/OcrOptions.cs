@@ -26,5 +26,9 @@ public sealed class OcrOptions
     [Range(72, 600)]
     public int PdfOcrDpi { get; set; } = 300;
 
+    /// <summary>How long Tesseract may spend on one page before the page (and so the document's OCR) fails.</summary>
+    [Range(1, 3600)]
+    public int PageTimeoutSeconds { get; set; } = 120;
+
     public int EffectiveConcurrency => MaxConcurrency > 0 ? MaxConcurrency : Environment.ProcessorCount;
 }

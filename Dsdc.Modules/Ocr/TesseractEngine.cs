@@ -12,7 +12,9 @@ internal sealed class TesseractEngine : IDisposable
 {
     private readonly TesseractHandle _handle;
 
-    private TesseractEngine(TesseractHandle handle) => _handle = handle;
+    private readonly int _pageTimeoutSeconds;
+
+    private TesseractEngine(TesseractHandle handle, int pageTimeoutSeconds) => (_handle, _pageTimeoutSeconds) = (handle, pageTimeoutSeconds);
 
     public static TesseractEngine Create(OcrOptions options)
     {
@@ -34,7 +36,7 @@ internal sealed class TesseractEngine : IDisposable
         // Tesseract's diagnostics ("Estimating resolution as ...") would go to stderr for every page.
         TesseractApi.TessBaseAPISetVariable(handle, "debug_file", "/dev/null");
         TesseractApi.TessBaseAPISetPageSegMode(handle, options.PageSegmentationMode);
-        return new TesseractEngine(handle);
+        return new TesseractEngine(handle, options.PageTimeoutSeconds);
     }
 
     /// <param name="resolution">the page's dots per inch; 0 when unknown (Tesseract then estimates it).</param>
@@ -44,8 +46,23 @@ internal sealed class TesseractEngine : IDisposable
         {
             TesseractApi.TessBaseAPISetImage2(_handle, page);
             if (resolution > 0) TesseractApi.TessBaseAPISetSourceResolution(_handle, resolution);
-            if (TesseractApi.TessBaseAPIRecognize(_handle, 0) != 0)
-                throw new InvalidOperationException("Tesseract could not recognise the page");
+            // A deadline per page: a pathological page fails its document's OCR instead of holding a worker forever.
+            var monitor = TesseractApi.TessMonitorCreate();
+            var started = Environment.TickCount64;
+            int status;
+            try
+            {
+                TesseractApi.TessMonitorSetDeadlineMSecs(monitor, _pageTimeoutSeconds * 1000);
+                status = TesseractApi.TessBaseAPIRecognize(_handle, monitor);
+            }
+            finally
+            {
+                TesseractApi.TessMonitorDelete(monitor);
+            }
+            if (status != 0)
+                throw new InvalidOperationException(Environment.TickCount64 - started >= _pageTimeoutSeconds * 1000L
+                    ? $"OCR of the page did not finish within {_pageTimeoutSeconds} s ({OcrOptions.Section}:{nameof(OcrOptions.PageTimeoutSeconds)})"
+                    : "Tesseract could not recognise the page");
             var text = TesseractApi.TessBaseAPIGetUTF8Text(_handle);
             try
             {

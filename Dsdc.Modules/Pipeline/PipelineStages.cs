@@ -100,7 +100,12 @@ public sealed partial class PipelineStages(
 
     // Cancellation and an unreachable database are not the document's fault: the job fails and is retried.
     private static bool IsDocumentProblem(Exception ex) =>
-        ex is not OperationCanceledException && ex is not NpgsqlException { IsTransient: true } && ex is not OutOfMemoryException;
+        ex is not OperationCanceledException && ex is not NpgsqlException { IsTransient: true } && ex is not OutOfMemoryException
+        && !IsDiskFull(ex);
+
+    /// <summary>ENOSPC/EDQUOT: the volume, not the document, is the problem; the job fails and is retried instead of
+    /// counting an attempt against the document.</summary>
+    internal static bool IsDiskFull(Exception ex) => ex is IOException { HResult: 28 or 122 } || (ex.InnerException is { } inner && IsDiskFull(inner));
 
     private static string Slug(string s) => string.Concat(s.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' ? c : '-'));
 

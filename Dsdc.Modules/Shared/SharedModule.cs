@@ -2,6 +2,7 @@ using Dsdc.Shared.Cli;
 using Dsdc.Shared.Database;
 using Dsdc.Shared.Jobs;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -24,6 +25,13 @@ public static class SharedModule
         builder.AddDatabase();
         builder.AddJobs();
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        // Cookie and antiforgery keys live with the data (a volume shared by every replica), so sign-ins survive
+        // restarts and work on whichever process answers.
+        var dataDir = Path.GetFullPath(builder.Configuration[$"{DsdcOptions.Section}:DataDir"] is { Length: > 0 } d ? d : "data",
+            builder.Environment.ContentRootPath);
+        builder.Services.AddDataProtection().SetApplicationName("dsdc")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, ".keys")));
         builder.Services.AddOpenApi();
         builder.Services.AddSingleton<ICliCommand, MigrateCommand>();
         return builder;

@@ -11,13 +11,13 @@ using Microsoft.Playwright;
 namespace Dsdc.Tests.Ui;
 
 /// <summary>
-/// The whole app on a real Kestrel port (a browser needs one) with a served model: four real pages per class go through
+/// The whole app on a real Kestrel port (a browser needs one) with a served model: five real pages per class (the fifth of a class lands on the test side) go through
 /// the pipeline, then two training runs (so one can be promoted), and Debian's Chromium driven by Playwright.
 /// </summary>
 public sealed class UiApp : DsdcAppFactory
 {
     public const string ChromiumPath = "/usr/bin/chromium";
-    public const int PerClass = 4;
+    public const int PerClass = 5;
 
     private IPlaywright? _playwright;
 

@@ -23,8 +23,21 @@ public sealed record LabelRow(short Label, string Source, string? CreatedBy, Dat
 
 public sealed record FailureRow(string Stage, string ProcessorVersion, int Attempts, string Error, DateTime LastAttemptAt);
 
-public sealed record PredictionDetail(long Id, string DocumentId, string UserName, string ModelId, long? ModelRunId, short Label,
-    double Confidence, double TopProbability, float[] Probabilities, int DurationMs, DateTime CreatedAt);
+/// <summary>A recorded prediction (a class: Npgsql reads real[] as an Array that Dapper's constructor matching refuses).</summary>
+public sealed class PredictionDetail
+{
+    public long Id { get; init; }
+    public string DocumentId { get; init; } = "";
+    public string UserName { get; init; } = "";
+    public string ModelId { get; init; } = "";
+    public long ModelRunId { get; init; }
+    public short Label { get; init; }
+    public double Confidence { get; init; }
+    public double TopProbability { get; init; }
+    public float[] Probabilities { get; init; } = [];
+    public int DurationMs { get; init; }
+    public DateTime CreatedAt { get; init; }
+}
 
 public sealed record DocumentLineage(DocumentFile File, IReadOnlyList<RawTextRow> RawTexts, IReadOnlyList<ProcessedTextRow> ProcessedTexts,
     IReadOnlyList<ProcessedImageRow> Images, IReadOnlyList<EmbeddingRow> Embeddings, IReadOnlyList<LabelRow> Labels,

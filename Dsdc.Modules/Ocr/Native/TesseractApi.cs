@@ -38,6 +38,17 @@ internal static partial class TesseractApi
     [LibraryImport(Lib)]
     internal static partial int TessBaseAPIRecognize(TesseractHandle handle, nint monitor);
 
+    /// <summary>An ETEXT_DESC progress monitor; freed with <see cref="TessMonitorDelete"/>.</summary>
+    [LibraryImport(Lib)]
+    internal static partial nint TessMonitorCreate();
+
+    [LibraryImport(Lib)]
+    internal static partial void TessMonitorDelete(nint monitor);
+
+    /// <summary>Recognition stops (and Recognize returns non-zero) once this many milliseconds from now have passed.</summary>
+    [LibraryImport(Lib)]
+    internal static partial void TessMonitorSetDeadlineMSecs(nint monitor, int deadline);
+
     [LibraryImport(Lib)]
     internal static partial nint TessBaseAPIGetUTF8Text(TesseractHandle handle);
 

@@ -24,7 +24,7 @@ public static class DsdcHost
                 .WriteTo.Console(standardErrorFromLevel: cli ? LogEventLevel.Verbose : null,
                     outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
             if (cli) logger.MinimumLevel.Override("Microsoft", LogEventLevel.Warning);
-        });
+        }, preserveStaticLogger: true); // each host its own logger: several hosts can share a process (tests, tools)
         return builder;
     }
 

@@ -1,0 +1,101 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Text;
+using Dsdc.Tests.Infrastructure;
+
+namespace Dsdc.Tests.Reliability;
+
+/// <summary>Generators for the bad-input corpus: broken, hostile and odd files the datasets never ship.</summary>
+internal static class BadInputs
+{
+    public static byte[] Truncate(string path, double fraction = 0.4)
+    {
+        var b = File.ReadAllBytes(path);
+        return b[..Math.Max(16, (int)(b.Length * fraction))];
+    }
+
+    /// <summary>The file's signature and first bytes kept, the rest replaced with noise.</summary>
+    public static byte[] Scramble(string path, int keep)
+    {
+        var b = File.ReadAllBytes(path);
+        var rng = new Random(42);
+        for (var i = keep; i < b.Length; i++) b[i] = (byte)rng.Next(256);
+        return b;
+    }
+
+    /// <summary>A little-endian TIFF whose one IFD declares <paramref name="width"/> x <paramref name="height"/> and holds 16 bytes.</summary>
+    public static byte[] TiffHeaderOnly(uint width, uint height)
+    {
+        using var ms = new MemoryStream();
+        var w = new BinaryWriter(ms);
+        w.Write("II"u8); w.Write((ushort)42); w.Write(8u);
+        (ushort Tag, ushort Type, uint Value)[] entries =
+            [(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1), (273, 4, 200), (277, 3, 1), (278, 4, height), (279, 4, 16)];
+        w.Write((ushort)entries.Length);
+        foreach (var (tag, type, value) in entries)
+        {
+            w.Write(tag); w.Write(type); w.Write(1u);
+            if (type == 3) { w.Write((ushort)value); w.Write((ushort)0); } else w.Write(value);
+        }
+        w.Write(0u);
+        while (ms.Length < 216) w.Write((byte)0);
+        return ms.ToArray();
+    }
+
+    /// <summary>A baseline JPEG start (SOI, SOF0) declaring a huge frame, then EOI.</summary>
+    public static byte[] JpegHeaderOnly(ushort width, ushort height)
+    {
+        var sof = new byte[] { 0xFF, 0xC0, 0, 11, 8, (byte)(height >> 8), (byte)height, (byte)(width >> 8), (byte)width, 1, 1, 0x11, 0 };
+        return [0xFF, 0xD8, 0xFF, 0xE0, 0, 16, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, .. sof, 0xFF, 0xD9];
+    }
+
+    /// <summary>An 8-bit greyscale BMP (with palette); <paramref name="pixels"/> false leaves the pixel data out.</summary>
+    public static byte[] Bmp(int width, int height, bool pixels = true)
+    {
+        var row = (width + 3) & ~3;
+        var dataSize = pixels ? row * height : 0;
+        using var ms = new MemoryStream();
+        var w = new BinaryWriter(ms);
+        w.Write("BM"u8); w.Write(14 + 40 + 1024 + dataSize); w.Write(0); w.Write(14 + 40 + 1024);
+        w.Write(40); w.Write(width); w.Write(height); w.Write((short)1); w.Write((short)8); w.Write(0); w.Write(pixels ? row * height : 0);
+        w.Write(2835); w.Write(2835); w.Write(256); w.Write(0);
+        for (var i = 0; i < 256; i++) { w.Write((byte)i); w.Write((byte)i); w.Write((byte)i); w.Write((byte)0); }
+        if (pixels) w.Write(Enumerable.Repeat((byte)255, dataSize).ToArray());
+        return ms.ToArray();
+    }
+
+    /// <summary>A valid PDF of <paramref name="pages"/> tiny empty pages, written by hand (with a correct xref table).</summary>
+    public static byte[] ManyPagePdf(int pages)
+    {
+        var sb = new StringBuilder("%PDF-1.4\n");
+        var offsets = new List<int>();
+        void Obj(string body) { offsets.Add(Encoding.ASCII.GetByteCount(sb.ToString())); sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n"); }
+        Obj("<< /Type /Catalog /Pages 2 0 R >>");
+        Obj($"<< /Type /Pages /Count {pages} /Kids [{string.Join(' ', Enumerable.Range(3, pages).Select(n => $"{n} 0 R"))}] >>");
+        for (var p = 0; p < pages; p++) Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>");
+        var xref = Encoding.ASCII.GetByteCount(sb.ToString());
+        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
+        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
+        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        return Encoding.ASCII.GetBytes(sb.ToString());
+    }
+
+    [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
+    private static extern int RenameBytes(byte[] from, byte[] to);
+
+    /// <summary>Renames <paramref name="path"/> to a name made of raw bytes (not valid UTF-8), which .NET strings cannot express.</summary>
+    public static void RenameToRawBytes(string path, byte[] rawName)
+    {
+        var parent = Encoding.UTF8.GetBytes(Path.GetDirectoryName(path)! + "/");
+        byte[] from = [.. Encoding.UTF8.GetBytes(path), 0];
+        byte[] to = [.. parent, .. rawName, 0];
+        if (RenameBytes(from, to) != 0) throw new IOException($"rename failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Every file (not folder) under <paramref name="root"/>, symbolic links included, by raw directory listing.</summary>
+    public static int CountEntries(string root, Func<string, bool>? exclude = null) =>
+        Directory.Exists(root)
+            ? new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false })
+                .Count(e => (e is FileInfo || e.LinkTarget is not null) && !(exclude?.Invoke(e.Name) ?? false))
+            : 0;
+}
