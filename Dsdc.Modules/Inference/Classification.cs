@@ -12,7 +12,11 @@ public sealed record Classification(
     double TopProbability,
     string ModelId,
     long ModelRunId,
-    IReadOnlyDictionary<string, double> TimingsMs);
+    IReadOnlyDictionary<string, double> TimingsMs)
+{
+    /// <summary>The encoder's vector of the document (file classifications only), for similar-document search.</summary>
+    public float[]? Embedding { get; init; }
+}
 
 /// <summary>No model has been promoted yet (or its files cannot be loaded): the API answers 503.</summary>
 public sealed class NoModelException(string message) : Exception(message);

@@ -17,10 +17,47 @@ public sealed class PipelineJobs(
     public const string RecurringId = "pipeline";
     private const int LockSeconds = 30 * 60;
 
+    /// <summary>Key of the session-level advisory lock that keeps pipeline runs one at a time ("DSDCPIPE").</summary>
+    private const long RunLockKey = 0x4453_4443_5049_5045;
+
+    // One run at a time with a PostgreSQL session advisory lock rather than Hangfire's DisableConcurrentExecution: the
+    // latter is a row in hangfire.lock that a run cut off by a database outage cannot delete, so every later run
+    // waited for it (up to Hangfire.PostgreSql's 10-minute lock expiry) and the pipeline stalled silently. An advisory
+    // lock dies with its connection. A run that finds another one in progress has nothing to add and returns.
     [Queue(JobQueues.Default)]
-    [DisableConcurrentExecution(LockSeconds)]
     [AutomaticRetry(Attempts = 3)]
     public async Task<string> RunAsync(CancellationToken ct)
+    {
+        await using var lockConnection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(ct);
+        await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", lockConnection))
+        {
+            take.Parameters.AddWithValue("key", RunLockKey);
+            if (await take.ExecuteScalarAsync(ct) is not true)
+                return "skipped: another pipeline run is in progress";
+        }
+        try
+        {
+            return await RunLockedAsync(ct);
+        }
+        finally
+        {
+            if (lockConnection.State == System.Data.ConnectionState.Open)
+            {
+                try
+                {
+                    await using var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(@key)", lockConnection);
+                    release.Parameters.AddWithValue("key", RunLockKey);
+                    await release.ExecuteScalarAsync(CancellationToken.None);
+                }
+                catch (Npgsql.NpgsqlException)
+                {
+                    // The connection is gone, and the lock with it.
+                }
+            }
+        }
+    }
+
+    private async Task<string> RunLockedAsync(CancellationToken ct)
     {
         var o = options.Value;
         var summary = await ingestor.IngestAsync(o.BatchSize, null, ct);

@@ -38,19 +38,7 @@ public sealed class ApiApp : DsdcAppFactory
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        var paths = Services.GetRequiredService<DsdcPaths>();
-        Known = Fixtures.Labelled()
-            .Where(d => Path.GetExtension(d.Path).ToLowerInvariant() is ".tif" or ".png")
-            .GroupBy(d => d.Label).SelectMany(g => g.Take(PerClass)).ToList();
-        var n = 0;
-        foreach (var (path, label) in Known)
-        {
-            var dir = Path.Combine(paths.Inbox, $"known{n++:D3}");
-            Directory.CreateDirectory(dir);
-            File.Copy(path, Path.Combine(dir, Path.GetFileName(path)));
-            await File.WriteAllTextAsync(Path.Combine(dir, "label.txt"), label.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        await Services.GetRequiredService<PipelineRunner>().RunUntilEmptyAsync(null, CancellationToken.None);
+        Known = await CorpusSeeder.IngestLabelledAsync(Services, PerClass, ".tif", ".png");
         var report = await Services.GetRequiredService<TrainingService>().TrainAsync(1, 40, "api-tests", CancellationToken.None);
         ChampionRunId = report.Promotion?.ChampionRunId ?? throw new InvalidOperationException($"no champion: {report.Skipped}");
     }

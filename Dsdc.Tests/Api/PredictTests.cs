@@ -42,6 +42,8 @@ public sealed class PredictTests(ApiApp app)
         var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(unseen.Path, Ct)));
         Assert.Equal(id, body.GetProperty("documentId").GetString());
         Assert.True(body.GetProperty("timingsMs").GetProperty("ocr").GetDouble() > 0);
+        // A new document has no stored embedding yet: its neighbours come from this prediction's own vector.
+        Assert.NotEmpty(body.GetProperty("similarDocuments").EnumerateArray());
 
         var recorded = await app.ScalarAsync<string>(
             "SELECT user_name || '|' || model_run_id || '|' || label FROM inference.predictions WHERE id = @id",

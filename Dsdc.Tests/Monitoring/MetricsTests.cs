@@ -29,7 +29,10 @@ public sealed class MetricsTests(ObservedApp app)
     [Fact]
     public void HttpMetricsCarryTheRouteTemplateAndTheStatusClassNotTheRawPath()
     {
-        Assert.Contains("http_requests_received_total{code=\"2xx\",method=\"GET\",controller=\"\",action=\"\",endpoint=\"/openapi/{documentName}.json\"}", app.Scrape);
+        // Label order and the extra labels (controller, action, page once Razor Pages exist) are prometheus-net's business.
+        Assert.Contains(app.Scrape.Split('\n'), line => line.StartsWith("http_requests_received_total{", StringComparison.Ordinal)
+            && line.Contains("code=\"2xx\"", StringComparison.Ordinal) && line.Contains("method=\"GET\"", StringComparison.Ordinal)
+            && line.Contains("endpoint=\"/openapi/{documentName}.json\"", StringComparison.Ordinal));
         Assert.DoesNotContain("endpoint=\"/openapi/v1.json\"", app.Scrape);
         Assert.Contains("endpoint=\"/health/live\"", app.Scrape);
     }

@@ -49,6 +49,20 @@ internal static class BadInputs
         return [0xFF, 0xD8, 0xFF, 0xE0, 0, 16, (byte)'J', (byte)'F', (byte)'I', (byte)'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0, .. sof, 0xFF, 0xD9];
     }
 
+    /// <summary>A real JPEG whose frame header (SOF0-2) is patched to declare <paramref name="width"/> x <paramref name="height"/>.</summary>
+    public static byte[] JpegDeclaring(string path, ushort width, ushort height)
+    {
+        var b = File.ReadAllBytes(path);
+        for (var i = 2; i + 9 < b.Length; i++)
+        {
+            if (b[i] != 0xFF || b[i + 1] is not (0xC0 or 0xC1 or 0xC2)) continue;
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(i + 5), height);
+            BinaryPrimitives.WriteUInt16BigEndian(b.AsSpan(i + 7), width);
+            return b;
+        }
+        throw new InvalidOperationException($"no frame header in {path}");
+    }
+
     /// <summary>An 8-bit greyscale BMP (with palette); <paramref name="pixels"/> false leaves the pixel data out.</summary>
     public static byte[] Bmp(int width, int height, bool pixels = true)
     {
@@ -92,10 +106,20 @@ internal static class BadInputs
         if (RenameBytes(from, to) != 0) throw new IOException($"rename failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
-    /// <summary>Every file (not folder) under <paramref name="root"/>, symbolic links included, by raw directory listing.</summary>
-    public static int CountEntries(string root, Func<string, bool>? exclude = null) =>
-        Directory.Exists(root)
-            ? new DirectoryInfo(root).EnumerateFileSystemInfos("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false })
-                .Count(e => (e is FileInfo || e.LinkTarget is not null) && !(exclude?.Invoke(e.Name) ?? false))
-            : 0;
+    /// <summary>
+    /// Files and symbolic links under <paramref name="root"/> except label.txt, reason.txt and .gitkeep, counted by
+    /// find(1), which, unlike .NET, also sees inside folders whose names are not UTF-8.
+    /// </summary>
+    public static int CountEntries(string root)
+    {
+        if (!Directory.Exists(root)) return 0;
+        var info = new System.Diagnostics.ProcessStartInfo("find") { RedirectStandardOutput = true };
+        foreach (var a in new[] { root, "-mindepth", "1", "(", "-type", "f", "-o", "-type", "l", ")", "!", "-name", "label.txt",
+                     "!", "-name", "reason.txt", "!", "-name", ".gitkeep", "-printf", "." })
+            info.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(info)!;
+        var dots = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return dots.Length;
+    }
 }

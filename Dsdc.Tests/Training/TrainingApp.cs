@@ -31,19 +31,7 @@ public sealed class TrainingApp : DsdcAppFactory
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
-        var paths = Services.GetRequiredService<DsdcPaths>();
-        Documents = Fixtures.Labelled()
-            .Where(d => Path.GetExtension(d.Path).ToLowerInvariant() is ".tif" or ".tiff" or ".png" or ".jpg")
-            .GroupBy(d => d.Label).SelectMany(g => g.Take(PerClass)).ToList();
-        var n = 0;
-        foreach (var (path, label) in Documents)
-        {
-            var dir = Path.Combine(paths.Inbox, $"doc{n++:D3}");
-            Directory.CreateDirectory(dir);
-            File.Copy(path, Path.Combine(dir, Path.GetFileName(path)));
-            await File.WriteAllTextAsync(Path.Combine(dir, "label.txt"), label.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        await Services.GetRequiredService<PipelineRunner>().RunUntilEmptyAsync(null, CancellationToken.None);
+        Documents = await CorpusSeeder.IngestLabelledAsync(Services, PerClass, ".tif", ".tiff", ".png", ".jpg");
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();

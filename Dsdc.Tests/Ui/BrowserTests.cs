@@ -30,7 +30,7 @@ public sealed partial class BrowserTests(UiApp app)
         await UiApp.ScreenshotAsync(page, "prediction");
 
         var correction = DocumentClasses.Names.First(n => n != predicted);
-        await page.GetByLabel("Class").SelectOptionAsync(new SelectOptionValue { Label = correction });
+        await page.GetByTestId("label-select").SelectOptionAsync(new SelectOptionValue { Label = correction });
         await page.GetByTestId("save-label").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync(correction);
 

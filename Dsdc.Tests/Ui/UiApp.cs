@@ -58,19 +58,7 @@ public sealed class UiApp : DsdcAppFactory
 
     private async Task SeedAndTrainAsync()
     {
-        var paths = Services.GetRequiredService<DsdcPaths>();
-        Known = Fixtures.Labelled()
-            .Where(d => Path.GetExtension(d.Path).ToLowerInvariant() is ".tif" or ".png")
-            .GroupBy(d => d.Label).SelectMany(g => g.Take(PerClass)).ToList();
-        var n = 0;
-        foreach (var (path, label) in Known)
-        {
-            var dir = Path.Combine(paths.Inbox, $"known{n++:D3}");
-            Directory.CreateDirectory(dir);
-            File.Copy(path, Path.Combine(dir, Path.GetFileName(path)));
-            await File.WriteAllTextAsync(Path.Combine(dir, "label.txt"), label.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-        await Services.GetRequiredService<PipelineRunner>().RunUntilEmptyAsync(null, CancellationToken.None);
+        Known = await CorpusSeeder.IngestLabelledAsync(Services, PerClass, ".tif", ".png");
         var training = Services.GetRequiredService<TrainingService>();
         var first = await training.TrainAsync(1, 40, "ui-tests", CancellationToken.None);
         if (first.Promotion?.ChampionRunId is null) throw new InvalidOperationException($"no champion: {first.Skipped}");

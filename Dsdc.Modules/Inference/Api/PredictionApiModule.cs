@@ -23,6 +23,7 @@ public sealed class PredictionApiModule
     {
         builder.AddValidatedOptions<PredictionApiOptions>(PredictionApiOptions.Section);
         builder.Services.AddSingleton<PredictionStore>();
+        builder.Services.AddSingleton<Dsdc.Shared.Cli.ICliCommand, PredictBenchmarkCommand>();
         builder.Services.AddScoped<PredictionService>();
         builder.Services.AddScoped<PageImages>();
         var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
 using Dsdc.Ingestion;
+using Dsdc.Monitoring;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -38,7 +39,8 @@ public sealed partial class PredictionService(
             var documentId = await intake.StoreAsync(received, fileName, info, sha1, ct);
             var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
             var k = options.Value.SimilarDocuments;
-            var neighbours = k == 0 ? [] : await similar.FindSimilarToAsync(documentId, k, includeSelf: false, ct) ?? [];
+            var neighbours = k == 0 ? [] : await FindSimilarAsync(result, documentId, k, ct);
+            DsdcMetrics.RecordPrediction(result.Label, result.Confidence, watch.Elapsed);
             LogPrediction(logger, documentId, result.ClassName, result.Confidence, result.ModelId, userName);
             return new PredictionOutcome(result, documentId, predictionId, neighbours);
         }
@@ -46,6 +48,18 @@ public sealed partial class PredictionService(
         {
             if (File.Exists(received)) File.Delete(received);
         }
+    }
+
+    /// <summary>
+    /// Known documents nearest to this one. A new upload has no stored embedding yet (the pipeline adds it later), so
+    /// its vector from this very prediction is searched instead; the document itself is never listed.
+    /// </summary>
+    private async Task<IReadOnlyList<SimilarDocument>> FindSimilarAsync(Classification result, string documentId, int k, CancellationToken ct)
+    {
+        if (await similar.FindSimilarToAsync(documentId, k, includeSelf: false, ct) is { Count: > 0 } stored) return stored;
+        if (result.Embedding is null) return [];
+        var found = await similar.FindAsync(result.Embedding, k + 1, ct);
+        return found.Where(d => d.DocumentId != documentId).Take(k).ToList();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {DocumentId} as {ClassName} ({Confidence:F2}) with {ModelId} for {User}")]

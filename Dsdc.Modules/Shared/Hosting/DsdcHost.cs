@@ -1,4 +1,5 @@
 using Dsdc.Shared.Cli;
+using Dsdc.Shared.Database;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -83,6 +84,9 @@ public static class DsdcHost
         app.Services.GetService<IStartupValidator>()?.Validate();
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        // Commands work on the same schema as the server: bring it up to date first, as the server does at start.
+        if (command.Name != "migrate" && app.Services.GetRequiredService<IOptions<DatabaseOptions>>().Value.MigrateOnStart)
+            await app.Services.GetRequiredService<MigrationRunner>().MigrateAsync(cancel.Token);
         await using var scope = app.Services.CreateAsyncScope();
         var scoped = scope.ServiceProvider.GetServices<ICliCommand>().First(c => c.Name == command.Name);
         return await scoped.RunAsync(args.Skip(1).ToArray(), cancel.Token);
