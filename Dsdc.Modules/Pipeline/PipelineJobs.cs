@@ -23,17 +23,24 @@ public sealed class PipelineJobs(
     // One run at a time with a PostgreSQL session advisory lock rather than Hangfire's DisableConcurrentExecution: the
     // latter is a row in hangfire.lock that a run cut off by a database outage cannot delete, so every later run
     // waited for it (up to Hangfire.PostgreSql's 10-minute lock expiry) and the pipeline stalled silently. An advisory
-    // lock dies with its connection. A run that finds another one in progress has nothing to add and returns.
+    // lock dies with its connection.
     [Queue(JobQueues.Default)]
     [AutomaticRetry(Attempts = 3)]
     public async Task<string> RunAsync(CancellationToken ct)
     {
         await using var lockConnection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(ct);
-        await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", lockConnection))
+        // Wait for the run in progress, as DisableConcurrentExecution did (runs queue up one at a time).
+        var deadline = DateTime.UtcNow.AddSeconds(LockSeconds);
+        while (true)
         {
-            take.Parameters.AddWithValue("key", RunLockKey);
-            if (await take.ExecuteScalarAsync(ct) is not true)
-                return "skipped: another pipeline run is in progress";
+            await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", lockConnection))
+            {
+                take.Parameters.AddWithValue("key", RunLockKey);
+                if (await take.ExecuteScalarAsync(ct) is true) break;
+            }
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"another pipeline run held the run lock for more than {LockSeconds} s");
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
         }
         try
         {

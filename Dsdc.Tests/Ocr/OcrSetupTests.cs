@@ -8,8 +8,16 @@ namespace Dsdc.Tests.Ocr;
 public sealed class OcrSetupTests
 {
     [Fact]
-    public void TesseractRunsWithOpenMpLimitedToOneThread() =>
-        Assert.Equal(1, NativeRuntime.EnsureTesseractLoaded());
+    public void TesseractRunsWithOpenMpLimitedToOneThread()
+    {
+        var limit = NativeRuntime.EnsureTesseractLoaded();
+        // The app loads Tesseract when it validates its options at start, before any training loads libtorch. In this
+        // shared test process a training test may have loaded libtorch's own OpenMP runtime first; Tesseract's OpenMP
+        // calls then bind to that runtime, which never saw the limit. Only then is there nothing to check here.
+        if (limit != 1 && File.ReadAllText("/proc/self/maps").Contains("libgomp-", StringComparison.Ordinal))
+            Assert.Skip("libtorch's OpenMP runtime was loaded in this test process before Tesseract");
+        Assert.Equal(1, limit);
+    }
 
     [Fact]
     public void TheOpenMpLimitIsRestoredInTheNativeEnvironmentOnceTesseractIsLoaded()
