@@ -104,7 +104,7 @@ cat <<EOF
 
 DSDC is running (pid $pid).
   App            $url/
-  Hangfire       $url/hangfire   (local requests only)
+  Hangfire       $url/hangfire   (role admin: log in at $url/login)
   Metrics        $url/metrics
   OpenAPI        $url/openapi/v1.json
   Health         $url/health/live, $url/health/ready
