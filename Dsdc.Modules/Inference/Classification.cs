@@ -16,6 +16,9 @@ public sealed record Classification(
 {
     /// <summary>The encoder's vector of the document (file classifications only), for similar-document search.</summary>
     public float[]? Embedding { get; init; }
+
+    /// <summary>What inspecting the file found (file classifications only), so callers need not inspect it again.</summary>
+    public Dsdc.ImageProcessing.DocumentInfo? Document { get; init; }
 }
 
 /// <summary>No model has been promoted yet (or its files cannot be loaded): the API answers 503.</summary>

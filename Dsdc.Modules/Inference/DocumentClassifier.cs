@@ -55,7 +55,7 @@ internal sealed class DocumentClassifier(
         timings["image"] = imageMs;
         var vector = Timed(timings, "encode", () => encoder.Embed(new EncoderInput(image, text), ct));
         // The views' other inputs, computed by the same code as in training: raw OCR text and the page's layout grid.
-        var result = Classify(vector, new PageInputs(vector, rawText, PageLayout.FromRgb(image.Pixels)), timings) with { Embedding = vector };
+        var result = Classify(vector, new PageInputs(vector, rawText, PageLayout.FromRgb(image.Pixels)), timings) with { Embedding = vector, Document = info };
         timings["total"] = total.Elapsed.TotalMilliseconds;
         return result;
     }

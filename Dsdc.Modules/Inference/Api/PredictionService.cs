@@ -17,7 +17,7 @@ public sealed record PredictionOutcome(Classification Result, string DocumentId,
 /// and <see cref="NoModelException"/> for the caller to translate.
 /// </summary>
 public sealed partial class PredictionService(
-    IDocumentClassifier classifier, IDocumentInspector inspector, DocumentIntake intake, PredictionStore store,
+    IDocumentClassifier classifier, DocumentIntake intake, PredictionStore store,
     SimilarDocumentSearch similar, IOptions<PredictionApiOptions> options, ILogger<PredictionService> logger)
 {
     /// <summary>False when no model is served and none can be loaded now.</summary>
@@ -33,10 +33,10 @@ public sealed partial class PredictionService(
         {
             await using (var target = File.Create(received))
                 await copyTo(target, ct);
-            var info = inspector.Inspect(received);
             var sha1 = await DocumentIntake.HashAsync(received, ct);
+            // The classifier inspects the file first (refusing what it cannot read) and hands back what it found.
             var result = await classifier.ClassifyFileAsync(received, ct);
-            var documentId = await intake.StoreAsync(received, fileName, info, sha1, ct);
+            var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1, ct);
             var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
             var k = options.Value.SimilarDocuments;
             var neighbours = k == 0 ? [] : await FindSimilarAsync(result, documentId, k, ct);
