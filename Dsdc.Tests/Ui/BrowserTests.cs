@@ -116,6 +116,8 @@ public sealed partial class BrowserTests(UiApp app)
     {
         var context = await app.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl });
         await using var _ = context;
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
         var page = await context.NewPageAsync();
 
         await page.GotoAsync("/documents");

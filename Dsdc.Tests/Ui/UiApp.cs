@@ -52,6 +52,7 @@ public sealed class UiApp : DsdcAppFactory
         StartServer();
         BaseUrl = $"http://127.0.0.1:{port}";
         await SeedAndTrainAsync();
+        Assertions.SetDefaultExpectTimeout(30_000); // the suite shares two cores with the browser
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
     }
@@ -71,12 +72,24 @@ public sealed class UiApp : DsdcAppFactory
         var user = $"{role}-{Guid.NewGuid():N}"[..20];
         var password = await this.CreateUserAsync(user, role);
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseUrl, ViewportSize = new() { Width = 1280, Height = 900 } });
+        // The whole suite shares two cores with this browser: pages can take longer than Playwright's default 30 s.
+        context.SetDefaultTimeout(90_000);
+        context.SetDefaultNavigationTimeout(90_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync("/login");
         await page.GetByLabel("User name").FillAsync(user);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-        await page.WaitForURLAsync("**/classify");
+        try
+        {
+            // Commit, not load: the next steps wait for their own elements, and waiting for a load event that already
+            // fired has hung now and then.
+            await page.WaitForURLAsync("**/classify", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"log-in as {user} ended on {page.Url}: {(await page.InnerTextAsync("body"))[..Math.Min(300, (await page.InnerTextAsync("body")).Length)]}", ex);
+        }
         return (context, page, user);
     }
 
