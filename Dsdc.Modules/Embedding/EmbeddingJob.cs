@@ -19,6 +19,7 @@ public sealed partial class EmbeddingJob(
     IDocumentEncoder encoder,
     EmbeddingStore store,
     IImagePreprocessor images,
+    RegionEncoder regions,
     DsdcPaths paths,
     IOptions<EmbeddingOptions> options,
     ILogger<EmbeddingJob> logger) : IEmbeddingStage
@@ -63,7 +64,46 @@ public sealed partial class EmbeddingJob(
         return stored;
     }
 
+    /// <summary>
+    /// The <c>regions</c> page features of embedded documents that lack them, from the stored original (the first page
+    /// at a higher resolution than the 224x224 processed image): what the classifier's region view reads.
+    /// A document whose original cannot be read is skipped for the rest of the run. Returns how many rows were stored.
+    /// </summary>
+    [Queue(JobQueues.Embedding)]
+    [AutomaticRetry(Attempts = 3)]
+    public async Task<int> AddPageFeaturesAsync(int maxDocuments, CancellationToken ct)
+    {
+        var failed = new HashSet<string>(StringComparer.Ordinal);
+        int done = 0, added = 0;
+        while (done < maxDocuments)
+        {
+            var pending = await store.PendingFeaturesAsync(RegionEncoder.Kind, regions.Version, Math.Min(options.Value.BatchSize, maxDocuments - done), failed, ct);
+            if (pending.Count == 0) break;
+            done += pending.Count;
+            var watch = Stopwatch.StartNew();
+            foreach (var (id, file, mediaType) in pending)
+            {
+                ct.ThrowIfCancellationRequested();
+                try
+                {
+                    if (await store.AddFeaturesAsync(id, RegionEncoder.Kind, regions.Version,
+                            regions.Encode(Path.Combine(paths.DataDir, file), MediaTypes.ToFormat(mediaType), ct), ct))
+                        added++;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDocumentException or ArgumentException or InvalidOperationException)
+                {
+                    failed.Add(id);
+                    LogUnreadable(id, file, ex.Message);
+                }
+            }
+            LogBatch(pending.Count - failed.Count, RegionEncoder.Kind, watch.ElapsedMilliseconds);
+        }
+        return added;
+    }
+
     public Task<long> CountMissingAsync(CancellationToken ct) => store.CountPendingAsync(encoder.Id, encoder.Version, ct);
+
+    public Task<long> CountMissingFeaturesAsync(CancellationToken ct) => store.CountPendingFeaturesAsync(RegionEncoder.Kind, regions.Version, ct);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded {Count} documents with {Encoder} in {ElapsedMs} ms")]
     private partial void LogBatch(int count, string encoder, long elapsedMs);

@@ -22,6 +22,7 @@ public static class EmbeddingModule
         builder.Services.AddSingleton<IDocumentEncoder>(sp =>
             sp.GetRequiredService<EncoderCatalog>().Create(sp.GetRequiredService<IOptions<EmbeddingOptions>>().Value.Encoder));
         builder.Services.AddSingleton<EmbeddingStore>();
+        builder.Services.AddSingleton<RegionEncoder>();
         builder.Services.AddSingleton<SimilarDocumentSearch>();
         builder.Services.AddSingleton<EmbeddingJob>();
         builder.Services.AddSingleton<IEmbeddingStage>(sp => sp.GetRequiredService<EmbeddingJob>());

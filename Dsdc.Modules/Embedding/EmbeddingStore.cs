@@ -75,4 +75,51 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
             new CommandDefinition(sql, new { documentId, encoder, version }, cancellationToken: ct));
         return vector?.ToArray();
     }
+
+    /// <summary>Stored documents with a vector from this encoder but no page features of this kind and version.</summary>
+    private const string PendingFeaturesFrom = """
+        FROM original_documents d
+        WHERE EXISTS (SELECT 1 FROM embeddings e WHERE e.document_id = d.id)
+          AND NOT EXISTS (SELECT 1 FROM page_features f WHERE f.document_id = d.id AND f.kind = @kind AND f.version = @version)
+        """;
+
+    internal async Task<IReadOnlyList<(string DocumentId, string FilePath, string MediaType)>> PendingFeaturesAsync(
+        string kind, string version, int limit, IReadOnlyCollection<string> skip, CancellationToken ct)
+    {
+        const string sql = "SELECT d.id, d.file_path, d.media_type " + PendingFeaturesFrom +
+            " AND NOT (d.id = ANY(@skip)) ORDER BY d.ingested_at, d.id LIMIT @limit";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<(string, string, string)>(
+            new CommandDefinition(sql, new { kind, version, limit, skip = skip.ToArray() }, cancellationToken: ct));
+        return rows.AsList();
+    }
+
+    public async Task<long> CountPendingFeaturesAsync(string kind, string version, CancellationToken ct)
+    {
+        const string sql = "SELECT count(*) " + PendingFeaturesFrom;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, new { kind, version }, cancellationToken: ct));
+    }
+
+    /// <summary>Stores one document's page features; an existing row (a re-run, another worker) is kept.</summary>
+    public async Task<bool> AddFeaturesAsync(string documentId, string kind, string version, float[] features, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO page_features (document_id, kind, version, dimensions, features)
+            VALUES (@documentId, @kind, @version, @dimensions, @vector)
+            ON CONFLICT (document_id, kind, version) DO NOTHING
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(sql,
+            new { documentId, kind, version, dimensions = features.Length, vector = new Vector(features) }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>The page features of one document, or null.</summary>
+    public async Task<float[]?> FindFeaturesAsync(string documentId, string kind, string version, CancellationToken ct)
+    {
+        const string sql = "SELECT features FROM page_features WHERE document_id = @documentId AND kind = @kind AND version = @version";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var vector = await conn.QuerySingleOrDefaultAsync<Vector?>(new CommandDefinition(sql, new { documentId, kind, version }, cancellationToken: ct));
+        return vector?.ToArray();
+    }
 }

@@ -45,4 +45,13 @@ public interface IImagePreprocessor
 
     /// <summary>Reads a PNG written by <see cref="Process"/> back as interleaved RGB bytes (224*224*3, row-major).</summary>
     byte[] ReadProcessed(string pngPath);
+
+    /// <summary>
+    /// The first page's <see cref="PageRegions.All"/> (whole page, header, footer, halves, quadrants...), each as
+    /// 224x224 interleaved RGB bytes, cut from the page at <see cref="PageRegions.BaseWidth"/> x <see cref="PageRegions.BaseHeight"/>.
+    /// </summary>
+    IReadOnlyList<byte[]> Regions(string sourcePath, DocumentFormat format);
+
+    /// <summary>Changes whenever <see cref="Regions"/> would give other pixels.</summary>
+    string RegionsVersion { get; }
 }

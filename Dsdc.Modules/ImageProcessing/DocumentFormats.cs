@@ -41,3 +41,17 @@ internal static class DocumentFormats
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, null),
     };
 }
+
+/// <summary>The stored media type of a document back to its format.</summary>
+public static class MediaTypes
+{
+    public static DocumentFormat ToFormat(string mediaType) => mediaType switch
+    {
+        "image/tiff" => DocumentFormat.Tiff,
+        "image/png" => DocumentFormat.Png,
+        "image/jpeg" => DocumentFormat.Jpeg,
+        "image/bmp" => DocumentFormat.Bmp,
+        "application/pdf" => DocumentFormat.Pdf,
+        _ => throw new ArgumentException($"unknown media type '{mediaType}'", nameof(mediaType)),
+    };
+}

@@ -34,6 +34,18 @@ public sealed class ImagePreprocessor(ImageDecoder decoder, PdfPageRenderer rend
         return new ProcessedImage(Size, Size);
     }
 
+    public string RegionsVersion => $"{PageRegions.Version};{Version}";
+
+    public IReadOnlyList<byte[]> Regions(string sourcePath, DocumentFormat format)
+    {
+        using var page = LoadFirstPage(sourcePath, format);
+        using var rgb = OnWhite(page);
+        using var scaled = Pix.Required(Leptonica.pixScaleAreaMapToSize(rgb, PageRegions.BaseWidth, PageRegions.BaseHeight), "pixScaleAreaMapToSize");
+        if (scaled.Width != PageRegions.BaseWidth || scaled.Height != PageRegions.BaseHeight)
+            throw new InvalidOperationException($"pixScaleAreaMapToSize returned a wrong size for a {page.Width}x{page.Height} page");
+        return PageRegions.Cut(ToRgbBytes(scaled));
+    }
+
     public byte[] ReadProcessed(string pngPath)
     {
         using var pix = Pix.Read(File.ReadAllBytes(pngPath))
@@ -55,19 +67,22 @@ public sealed class ImagePreprocessor(ImageDecoder decoder, PdfPageRenderer rend
     /// <summary>Any depth (1-bit, grey, palette, RGB, RGBA) -> 32-bit RGB on white -> 224x224.</summary>
     internal static Pix ToRgb224(Pix page)
     {
-        var rgb = Pix.Required(Leptonica.pixConvertTo32(page), "pixConvertTo32");
-        if (Leptonica.pixGetSpp(rgb) == 4)
-        {
-            using var rgba = rgb;
-            rgb = Pix.Required(Leptonica.pixAlphaBlendUniform(rgba, 0xFFFFFF00), "pixAlphaBlendUniform");
-        }
-        using var onWhite = rgb;
+        using var onWhite = OnWhite(page);
         var scaled = Pix.Required(Leptonica.pixScaleAreaMapToSize(onWhite, Size, Size), "pixScaleAreaMapToSize");
         // 3 samples: the PNG is written as 8-bit RGB, not RGBA.
         Leptonica.pixSetSpp(scaled, 3);
         if (scaled.Width == Size && scaled.Height == Size) return scaled;
         scaled.Dispose();
         throw new InvalidOperationException($"pixScaleAreaMapToSize returned a wrong size for a {page.Width}x{page.Height} page");
+    }
+
+    /// <summary>Any depth -> 32-bit RGB, transparency blended onto white.</summary>
+    private static Pix OnWhite(Pix page)
+    {
+        var rgb = Pix.Required(Leptonica.pixConvertTo32(page), "pixConvertTo32");
+        if (Leptonica.pixGetSpp(rgb) != 4) return rgb;
+        using var rgba = rgb;
+        return Pix.Required(Leptonica.pixAlphaBlendUniform(rgba, 0xFFFFFF00), "pixAlphaBlendUniform");
     }
 
     /// <summary>Leptonica keeps a 32-bit pixel as one native word with red in the top byte (0xRRGGBBAA).</summary>

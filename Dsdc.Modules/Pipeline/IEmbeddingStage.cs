@@ -8,4 +8,10 @@ public interface IEmbeddingStage
 
     /// <summary>Documents waiting for an embedding.</summary>
     Task<long> CountMissingAsync(CancellationToken ct);
+
+    /// <summary>Page features (region features of the page) for up to <paramref name="maxDocuments"/> embedded documents that lack them.</summary>
+    Task<int> AddPageFeaturesAsync(int maxDocuments, CancellationToken ct);
+
+    /// <summary>Embedded documents waiting for their page features.</summary>
+    Task<long> CountMissingFeaturesAsync(CancellationToken ct);
 }

@@ -107,9 +107,10 @@ public sealed class PipelineJobs(
     public async Task<string> EmbeddingsAsync(CancellationToken ct)
     {
         var embedding = services.GetService<IEmbeddingStage>();
-        return embedding is null
-            ? "no embedding module"
-            : $"{await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(options.Value.BatchSize, ct))} embedded";
+        if (embedding is null) return "no embedding module";
+        var embedded = await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(options.Value.BatchSize, ct));
+        var features = await embedding.AddPageFeaturesAsync(options.Value.BatchSize, ct);
+        return $"{embedded} embedded, page features of {features}";
     }
 
     /// <summary>One job per batch of the backlog, at most <see cref="PipelineOptions.MaxJobsPerStage"/>.</summary>

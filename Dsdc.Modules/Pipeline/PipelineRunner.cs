@@ -61,8 +61,11 @@ public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages
             ? Task.CompletedTask
             : Loop(async () => new StageResult("embedding", await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(batch, ct)), 0),
                 () => textTask.IsCompleted && imageTask.IsCompleted, r => Interlocked.Add(ref embedded, r.Processed));
+        var featuresTask = embedding is null
+            ? Task.CompletedTask
+            : Loop(async () => new StageResult("features", await embedding.AddPageFeaturesAsync(batch, ct), 0), () => embedTask.IsCompleted, _ => { });
 
-        await Task.WhenAll(ingest, imageTask, ocrTask, textTask, embedTask);
+        await Task.WhenAll(ingest, imageTask, ocrTask, textTask, embedTask, featuresTask);
         var totals = new PipelineProgress(ingested, rejected, images, texts, cleaned, embedded, failed);
         progress?.Report(totals);
         return (summary, totals);

@@ -1,89 +1,52 @@
 namespace Dsdc.Training;
 
-/// <summary>The model variants compared by <c>crossvalidate</c>: the production MLP and the changes tried to improve it.</summary>
-internal static class CvVariants
+/// <summary>A named recipe that <c>crossvalidate</c> and model selection compare.</summary>
+public sealed record CvVariant(string Name, string Description, CvRecipe Recipe);
+
+/// <summary>
+/// The recipes compared by cross-validation: the fused ridge models over combinations of views (what production
+/// trains), the previous production model (averaged logistic regressions) and the original's MLP12.
+/// </summary>
+public static class CvVariants
 {
-    public static List<CvVariant> All(int epochs, TrainingOptions o, CancellationToken ct)
-    {
-        TrainingSettings Settings(int e, int patience) => new(e, o.BatchSize, patience, o.Seed, o.UseCuda, o.Threads);
-        var production = Settings(epochs, o.Patience);
-        var longer = Settings(Math.Max(epochs, 300), 30);
-        var fastLr = KnownConfigurations.Mlp12 with { LearningRate = 1e-3 };
-        return
-        [
-            new("mlp12", $"MLP12 on the encoder's vectors, {epochs} epochs (production default)",
-                (tr, va, te) => Mlp(KnownConfigurations.Mlp12, production, tr, va, te, d => d.Vector, ct)),
-            new("mlp12-long", "MLP12 on the vectors, up to 300 epochs, patience 30",
-                (tr, va, te) => Mlp(KnownConfigurations.Mlp12, longer, tr, va, te, d => d.Vector, ct)),
-            new("mlp12-lr1e-3", "MLP12 with learning rate 1e-3 on the vectors, up to 300 epochs",
-                (tr, va, te) => Mlp(fastLr, longer, tr, va, te, d => d.Vector, ct)),
-            new("mlp12-tfidf", "MLP12 (lr 1e-3) on vectors ++ TF-IDF of the cleaned OCR text (2000 terms fitted on the training side)",
-                (tr, va, te) =>
-                {
-                    var tfidf = TfidfFeatures.Fit(tr.Select(d => d.Text));
-                    return Mlp(fastLr, longer, tr, va, te, d => [.. d.Vector, .. tfidf.Transform(d.Text)], ct);
-                }),
-            new("ensemble", "mean probabilities of MLP12 (lr 1e-3) on the vectors and MLP12 (lr 1e-3) on TF-IDF alone",
-                (tr, va, te) =>
-                {
-                    var tfidf = TfidfFeatures.Fit(tr.Select(d => d.Text));
-                    var (a, ma) = Mlp(fastLr, longer, tr, va, te, d => d.Vector, ct);
-                    var (b, mb) = Mlp(fastLr, longer, tr, va, te, d => tfidf.Transform(d.Text), ct);
-                    return (a.Select((p, i) => p.Select((x, j) => (x + b[i][j]) / 2).ToArray()).ToArray(), [.. ma, .. mb]);
-                }),
-            new("knn-vector", "5 nearest training documents by cosine on the vectors, similarity-weighted vote (pgvector's similar-document search)",
-                (tr, _, te) => (Knn(tr.Concat(_).ToList(), te, 5), [])),
-            Views("lr-vector", "logistic regression (L2 1e-3) on the standardised vectors", longer, ct,
-                ViewEnsembleParameters.Linear(ViewKinds.Vector, 1e-3, 1e-3, true)),
-            Views("lr-text", "logistic regression on TF-IDF of the raw OCR text (word 1-2-grams + char_wb 3-5-grams, 20000 terms)", longer, ct,
-                ViewEnsembleParameters.Linear(ViewKinds.Text, 1e-2, 0, false)),
-            Views("lr-layout", "logistic regression (L2 1e-3) on the standardised 32x32 ink-density grid of the page", longer, ct,
-                ViewEnsembleParameters.Linear(ViewKinds.Layout, 1e-3, 1e-3, true)),
-            Views("views-vt", "mean probabilities of lr-vector and lr-text", longer, ct,
-                ViewEnsembleParameters.Linear(ViewKinds.Vector, 1e-3, 1e-3, true), ViewEnsembleParameters.Linear(ViewKinds.Text, 1e-2, 0, false)),
-            Views("views-vtl", "mean probabilities of lr-vector, lr-text and lr-layout", longer, ct,
-                ViewEnsembleParameters.Linear(ViewKinds.Vector, 1e-3, 1e-3, true), ViewEnsembleParameters.Linear(ViewKinds.Text, 1e-2, 0, false),
-                ViewEnsembleParameters.Linear(ViewKinds.Layout, 1e-3, 1e-3, true)),
-        ];
-    }
+    public static readonly FusedParameters TextVectorRegions = Fused(ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions);
 
-    private static CvVariant Views(string name, string description, TrainingSettings settings, CancellationToken ct, params ViewParameters[] views) =>
-        new(name, description, (tr, va, te) =>
-        {
-            LabelledPage Page(CvDocument d) => new(d.DocumentId, d.Label, d.Inputs);
-            var epochs = new List<EpochMetrics>();
-            using var model = ViewEnsembleTrainer.Train(new ViewEnsembleParameters(views), tr.Select(Page).ToList(), va.Select(Page).ToList(),
-                settings, epochs.Add, ct);
-            return (model.Predict(te.Select(d => d.Inputs).ToList()), epochs.Select(e => e.DurationMs).ToList());
-        });
+    public static FusedParameters Fused(params string[] views) =>
+        new(views.Select(v => new FusedViewParameters(v, !ViewKinds.IsText(v))).ToList());
 
-    /// <summary>Cosine k-NN: each of the k most similar training documents votes for its class with its similarity.</summary>
-    private static float[][] Knn(IReadOnlyList<CvDocument> train, IReadOnlyList<CvDocument> test, int k) => test.Select(t =>
-    {
-        var votes = new float[Shared.DocumentClasses.Count];
-        foreach (var (label, similarity) in train.Select(d => (d.Label, Cosine(d.Vector, t.Vector))).OrderByDescending(x => x.Item2).Take(k))
-            votes[label] += Math.Max(similarity, 0);
-        var sum = votes.Sum();
-        return sum > 0 ? votes.Select(v => v / sum).ToArray() : votes;
-    }).ToArray();
+    public static CvRecipe FusedRecipe(FusedParameters parameters) =>
+        (train, test, ct) => FusedModel.Train(parameters, train, ct).Predict(test.Select(t => t.Inputs).ToList());
 
-    private static float Cosine(float[] a, float[] b)
+    /// <summary>A multi-view or MLP recipe trained by TorchSharp, with a stratified 15% of its training side for early stopping.</summary>
+    public static CvRecipe ViewsRecipe(ViewEnsembleParameters parameters, TrainingSettings settings) => (train, test, ct) =>
     {
-        double dot = 0, na = 0, nb = 0;
-        for (var i = 0; i < a.Length; i++)
-        {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return (float)(dot / Math.Sqrt(na * nb + 1e-12));
-    }
+        var inner = SplitAssigner.AssignNew([], train.Select(d => (d.DocumentId, d.Label)).ToList(), 0.15, 0.0001, settings.Seed)
+            .ToDictionary(a => a.DocumentId, a => a.Side);
+        var fit = train.Where(d => inner[d.DocumentId] != SplitSides.Validation).ToList();
+        var validation = train.Where(d => inner[d.DocumentId] == SplitSides.Validation).ToList();
+        using var model = ViewEnsembleTrainer.Train(parameters, fit, validation, settings, null, ct);
+        return model.Predict(test.Select(t => t.Inputs).ToList());
+    };
 
-    private static (float[][], List<double>) Mlp(MlpParameters parameters, TrainingSettings settings, IReadOnlyList<CvDocument> train,
-        IReadOnlyList<CvDocument> validation, IReadOnlyList<CvDocument> test, Func<CvDocument, float[]> features, CancellationToken ct)
+    public static List<CvVariant> All(TrainingOptions o)
     {
-        LabelledVector Row(CvDocument d) => new(d.DocumentId, d.Label, features(d));
-        using var model = MlpTrainer.Train(parameters, train.Select(Row).ToList(), validation.Select(Row).ToList(), settings, null, ct);
-        return (model.Predict(test.Select(features).ToList()), model.Epochs.Select(e => e.DurationMs).ToList());
+        var settings = new TrainingSettings(o.Epochs, o.BatchSize, o.Patience, o.Seed, o.UseCuda, o.Threads);
+        var list = new List<CvVariant>();
+        foreach (var (name, views) in new[]
+                 {
+                     ("fused-t", new[] { ViewKinds.Text }), ("fused-v", [ViewKinds.Vector]), ("fused-r", [ViewKinds.Regions]),
+                     ("fused-tv", [ViewKinds.Text, ViewKinds.Vector]), ("fused-tr", [ViewKinds.Text, ViewKinds.Regions]),
+                     ("fused-vr", [ViewKinds.Vector, ViewKinds.Regions]), ("fused-tvr", [ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions]),
+                     ("fused-h", [ViewKinds.Header]), ("fused-isr", [ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                     ("fused-tisr", [ViewKinds.Text, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                     ("fused-thvr", [ViewKinds.Text, ViewKinds.Header, ViewKinds.Vector, ViewKinds.Regions]),
+                     ("fused-thisr", [ViewKinds.Text, ViewKinds.Header, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                 })
+            list.Add(new CvVariant(name, $"ridge per view ({string.Join(" + ", views)}), stacked on leave-one-out scores", FusedRecipe(Fused(views))));
+        list.Add(new CvVariant("views-lr", "mean probabilities of logistic regression on the vectors and on raw-text TF-IDF (TorchSharp, Adam)",
+            ViewsRecipe(ProductionViews.Linear, settings)));
+        list.Add(new CvVariant("mlp12", "the original's MLP12 on the encoder's vectors",
+            ViewsRecipe(new ViewEnsembleParameters([new ViewParameters(ViewKinds.Vector, KnownConfigurations.Mlp12, 0, false)]), settings)));
+        return list;
     }
 }

@@ -6,11 +6,12 @@ namespace Dsdc.Training;
 /// Loads one encoder's labelled vectors and places them on the stored split, assigning new documents first; with
 /// <c>withPages</c>, also what the views of a multi-view model read (raw text, page layout).
 /// </summary>
-public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pages, IOptions<TrainingOptions> options)
+public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pages, Dsdc.Embedding.IDocumentEncoder encoder,
+    Dsdc.Embedding.RegionEncoder regions, IOptions<TrainingOptions> options)
 {
     public async Task<DataSplit> LoadAsync(string encoder, string version, CancellationToken ct, bool withPages = false)
     {
-        var stored = await store.LabelledDocumentsAsync(encoder, version, withText: withPages, ct);
+        var stored = await store.LabelledDocumentsAsync(encoder, version, withText: withPages, ct, regions.Version);
         var examples = stored.Select(e => e.Example).ToList();
         var sides = await EnsureSplitAsync(examples.Select(e => (e.DocumentId, e.Label)).ToList(), ct);
         List<LabelledVector> Side(string side) => examples.Where(e => sides[e.DocumentId] == side).ToList();
@@ -18,6 +19,16 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
         {
             Pages = withPages ? stored.ToDictionary(e => e.Example.DocumentId, pages.Load, StringComparer.Ordinal) : null,
         };
+    }
+
+    /// <summary>
+    /// Every labelled document embedded by the serving encoder, with everything the views read (vector, raw text,
+    /// layout, region features), in document-id order: what cross-validation and the fused models train on.
+    /// </summary>
+    public async Task<IReadOnlyList<LabelledPage>> LoadAllAsync(CancellationToken ct)
+    {
+        var stored = await store.LabelledDocumentsAsync(encoder.Id, encoder.Version, withText: true, ct, regions.Version);
+        return stored.Select(e => new LabelledPage(e.Example.DocumentId, e.Example.Label, pages.Load(e))).ToList();
     }
 
     /// <summary>The side of every given document; those without one are assigned and stored now.</summary>

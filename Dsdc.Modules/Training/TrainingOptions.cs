@@ -50,4 +50,16 @@ public sealed class TrainingOptions
     /// <summary>CPU threads for TorchSharp; 0 = every core.</summary>
     [Range(0, 256)]
     public int Threads { get; set; }
+
+    /// <summary>Folds of the repeated cross-validation that selects models while data is small (fewer folds when there are few documents).</summary>
+    [Range(2, 20)]
+    public int CvFolds { get; set; } = 5;
+
+    /// <summary>Repeats of the cross-validation, each with other folds (same seed, same folds every time).</summary>
+    [Range(1, 20)]
+    public int CvRepeats { get; set; } = 3;
+
+    /// <summary>A prediction needs review when its confidence is below the threshold at which cross-validated predictions reach this accuracy.</summary>
+    [Range(0.5, 1.0)]
+    public double ReviewTargetAccuracy { get; set; } = 0.9;
 }

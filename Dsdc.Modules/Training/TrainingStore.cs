@@ -5,7 +5,11 @@ using Pgvector;
 namespace Dsdc.Training;
 
 /// <summary>A labelled, embedded document as stored: its vector, cleaned and raw text, and processed image path.</summary>
-public sealed record StoredExample(LabelledVector Example, string? Text, string? RawText, string? ImagePath);
+public sealed record StoredExample(LabelledVector Example, string? Text, string? RawText, string? ImagePath)
+{
+    /// <summary>The page's region features (kind <c>regions</c> of the requested version), when loaded and computed.</summary>
+    public float[]? Regions { get; init; }
+}
 
 /// <summary>
 /// SQL of the training module: it reads the lineage (newest vector of one encoder per stored document, the effective
@@ -15,7 +19,8 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
 {
     private const string LabelledSql = """
         SELECT e.document_id, lb.label, e.embedding, CASE WHEN @withText THEN t.text END AS text,
-               CASE WHEN @withText THEN r.text END AS raw_text, CASE WHEN @withText THEN i.file_path END AS image_path
+               CASE WHEN @withText THEN r.text END AS raw_text, CASE WHEN @withText THEN i.file_path END AS image_path,
+               CASE WHEN @withText THEN f.features END AS regions
         FROM (SELECT DISTINCT ON (document_id) document_id, embedding, processed_text_id, processed_image_id FROM embeddings
               WHERE encoder = @encoder AND encoder_version = @version
               ORDER BY document_id, created_at DESC, id DESC) e
@@ -25,6 +30,7 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         LEFT JOIN processed_texts t ON t.id = e.processed_text_id
         LEFT JOIN raw_texts r ON r.id = t.raw_text_id
         LEFT JOIN processed_images i ON i.id = e.processed_image_id
+        LEFT JOIN page_features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = @regionsVersion
         ORDER BY e.document_id
         """;
 
@@ -37,11 +43,14 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
     /// Every labelled document with a vector from this encoder; with <paramref name="withText"/> also its cleaned and
     /// raw text and the processed image (relative to the data folder) that the vector was made from.
     /// </summary>
-    public async Task<IReadOnlyList<StoredExample>> LabelledDocumentsAsync(string encoder, string version, bool withText, CancellationToken ct)
+    public async Task<IReadOnlyList<StoredExample>> LabelledDocumentsAsync(string encoder, string version, bool withText, CancellationToken ct,
+        string? regionsVersion = null)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<LabelledRow>(new CommandDefinition(LabelledSql, new { encoder, version, withText }, cancellationToken: ct));
-        return rows.Select(r => new StoredExample(new LabelledVector(r.DocumentId, r.Label, r.Embedding.ToArray()), r.Text, r.RawText, r.ImagePath)).ToList();
+        var rows = await conn.QueryAsync<LabelledRow>(new CommandDefinition(LabelledSql,
+            new { encoder, version, withText, regionsVersion = regionsVersion ?? "" }, cancellationToken: ct));
+        return rows.Select(r => new StoredExample(new LabelledVector(r.DocumentId, r.Label, r.Embedding.ToArray()), r.Text, r.RawText, r.ImagePath)
+            { Regions = r.Regions?.ToArray() }).ToList();
     }
 
     public async Task<IReadOnlyList<SplitAssignment>> SplitAsync(CancellationToken ct)
@@ -67,5 +76,5 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         await tx.CommitAsync(ct);
     }
 
-    private sealed record LabelledRow(string DocumentId, short Label, Vector Embedding, string? Text, string? RawText, string? ImagePath);
+    private sealed record LabelledRow(string DocumentId, short Label, Vector Embedding, string? Text, string? RawText, string? ImagePath, Vector? Regions);
 }

@@ -16,6 +16,11 @@ internal static partial class EmbeddingTestKit
 
     public static IDocumentEncoder DefaultEncoder => LazyDefault.Value;
 
+    private static readonly Lazy<RegionEncoder> LazyRegions = new(() => new RegionEncoder(Sessions(), Preprocessor()));
+
+    /// <summary>The region features' encoder (ResNet18 on the page's regions), shared by the tests of a run.</summary>
+    public static RegionEncoder Regions => LazyRegions.Value;
+
     public static OnnxSessionFactory Sessions(bool useCuda = false, ILogger<OnnxSessionFactory>? logger = null) =>
         new(Options.Create(new EmbeddingOptions { UseCuda = useCuda, IntraOpThreads = 2 }), logger ?? NullLogger<OnnxSessionFactory>.Instance);
 

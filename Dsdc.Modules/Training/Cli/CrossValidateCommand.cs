@@ -1,65 +1,70 @@
 using System.Globalization;
 using System.Text.Json;
 using Dsdc.Embedding;
-using Dsdc.Shared;
 using Dsdc.Shared.Cli;
 using Microsoft.Extensions.Options;
 
 namespace Dsdc.Training;
 
 /// <summary>
-/// <c>crossvalidate [--folds K] [--epochs N] [--variants a,b] [--json]</c>: stratified k-fold accuracy and macro-F1 of
-/// model variants over every labelled document embedded by the configured encoder (run <c>ingest</c> on the corpus first).
+/// <c>crossvalidate [--folds K] [--repeats R] [--variants a,b] [--json]</c>: repeated stratified k-fold estimates (mean
+/// and spread of accuracy and macro-F1, log-loss, calibration error, accuracy at 50/70/90% coverage) of model recipes
+/// over every labelled document embedded by the configured encoder (run <c>ingest</c> on the corpus first).
 /// </summary>
-internal sealed class CrossValidateCommand(TrainingStore store, PageInputsLoader pages, IDocumentEncoder encoder, IOptions<TrainingOptions> options) : ICliCommand
+internal sealed class CrossValidateCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "crossvalidate";
-    public string Usage => "[--folds K] [--epochs N] [--variants a,b] [--json]  k-fold accuracy of model variants on the ingested labelled documents";
+    public string Usage => "[--folds K] [--repeats R] [--variants a,b] [--json]  repeated k-fold estimates of model recipes on the labelled documents";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var cli = new CliArgs(args);
         var o = options.Value;
-        var folds = cli.Int("--folds") ?? 5;
-        var epochs = cli.Int("--epochs") ?? o.Epochs;
-        var docs = (await store.LabelledDocumentsAsync(encoder.Id, encoder.Version, withText: true, ct))
-            .Select(e => new CvDocument(e.Example.DocumentId, e.Example.Label, e.Example.Vector, e.Text ?? "", pages.Load(e))).ToList();
-        if (docs.Count < folds * 2)
+        var docs = await loader.LoadAllAsync(ct);
+        var folds = RepeatedCrossValidation.FoldsFor(docs.Count, cli.Int("--folds") ?? o.CvFolds);
+        var repeats = cli.Int("--repeats") ?? o.CvRepeats;
+        if (docs.Count < 4)
         {
-            Console.Error.WriteLine($"Only {docs.Count} labelled document(s) embedded with {encoder.Id}: ingest a labelled corpus first.");
+            Console.Error.WriteLine($"Only {docs.Count} labelled, embedded document(s): ingest a labelled corpus first.");
             return 1;
         }
-        var variants = CvVariants.All(epochs, o, ct);
+        var variants = CvVariants.All(o);
         if (cli.Value("--variants") is { } chosen)
             variants = variants.Where(v => chosen.Split(',').Contains(v.Name)).ToList();
 
-        var results = new List<CvResult>();
+        var results = new List<(CvVariant Variant, CvOutcome Outcome, double Seconds)>();
         foreach (var variant in variants)
         {
-            var result = CrossValidation.Run(docs, folds, o.Seed, variant, line => Console.Error.WriteLine(line));
-            results.Add(result);
-            if (!cli.Flag("--json")) Print(result);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var outcome = RepeatedCrossValidation.Run(docs, folds, repeats, o.Seed, variant.Recipe, o.ReviewTargetAccuracy, ct);
+            results.Add((variant, outcome, watch.Elapsed.TotalSeconds));
+            if (!cli.Flag("--json")) Print(variant, outcome, watch.Elapsed.TotalSeconds);
         }
         if (cli.Flag("--json"))
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                documents = docs.Count, folds, encoder = encoder.Id, classes = docs.Select(d => d.Label).Distinct().Count(),
+                documents = docs.Count, folds, repeats, classes = docs.Select(d => d.Label).Distinct().Count(),
                 variants = results.Select(r => new
                 {
-                    name = r.Variant, r.Description, accuracy = r.Metrics.Accuracy, macroF1 = r.Metrics.MacroF1, meanEpochMs = r.MeanEpochMs,
-                    seconds = r.Seconds, foldAccuracies = r.FoldAccuracies,
-                    recall = r.Metrics.PerClass.Where(c => c.Support > 0).ToDictionary(c => c.ClassName, c => c.Recall),
-                    support = r.Metrics.PerClass.Where(c => c.Support > 0).ToDictionary(c => c.ClassName, c => c.Support),
+                    name = r.Variant.Name, description = r.Variant.Description, seconds = r.Seconds, estimate = r.Outcome.Estimate,
+                    accuracyAt50 = r.Outcome.Estimate.AccuracyAt(0.5), accuracyAt70 = r.Outcome.Estimate.AccuracyAt(0.7),
+                    accuracyAt90 = r.Outcome.Estimate.AccuracyAt(0.9),
+                    recall = r.Outcome.PerRepeat[0].PerClass.Where(c => c.Support > 0).ToDictionary(c => c.ClassName,
+                        c => r.Outcome.PerRepeat.Average(m => m.PerClass[c.Label].Recall)),
                 }),
             }, new JsonSerializerOptions(JsonSerializerDefaults.Web)));
         return 0;
     }
 
-    private static void Print(CvResult r)
+    private static void Print(CvVariant v, CvOutcome outcome, double seconds)
     {
-        Console.WriteLine($"{r.Variant}: accuracy {r.Metrics.Accuracy.ToString("P1", CultureInfo.InvariantCulture)}, macro-F1 " +
-            $"{r.Metrics.MacroF1.ToString("F3", CultureInfo.InvariantCulture)}, {r.MeanEpochMs:F1} ms/epoch, {r.Seconds:F0} s ({r.Description})");
-        foreach (var c in r.Metrics.PerClass.Where(c => c.Support > 0))
-            Console.WriteLine($"    {c.Label,2} {c.ClassName,-24} recall {c.Recall.ToString("P0", CultureInfo.InvariantCulture),5} of {c.Support}");
+        var e = outcome.Estimate;
+        string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
+        string F(double x) => x.ToString("F3", CultureInfo.InvariantCulture);
+        Console.WriteLine($"{v.Name}: accuracy {P(e.Accuracy)} (fold sd {P(e.AccuracySd)}, 95% CI ±{P(e.AccuracyCi95)}), macro-F1 {F(e.MacroF1)}, " +
+            $"log-loss {F(e.LogLoss)}, ECE {F(e.Ece)}, accuracy at 50/70/90% coverage {P(e.AccuracyAt(0.5))}/{P(e.AccuracyAt(0.7))}/{P(e.AccuracyAt(0.9))}, " +
+            $"review below {F(e.ReviewThreshold)}; {e.Folds}-fold x {e.Repeats} on {e.Documents} documents, {seconds:F0} s ({v.Description})");
+        foreach (var c in outcome.PerRepeat[0].PerClass.Where(c => c.Support > 0))
+            Console.WriteLine($"    {c.Label,2} {c.ClassName,-24} recall {outcome.PerRepeat.Average(m => m.PerClass[c.Label].Recall).ToString("P0", CultureInfo.InvariantCulture),5} of {c.Support}");
     }
 }

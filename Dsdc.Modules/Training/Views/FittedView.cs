@@ -36,8 +36,18 @@ public static class ViewFeatures
         ViewKinds.Vector => page.Vector,
         ViewKinds.Text => (tfidf ?? throw new InvalidOperationException("the text view has no vocabulary")).Transform(page.RawText),
         ViewKinds.Layout => page.Layout,
+        ViewKinds.Regions => page.Regions ?? throw new InvalidOperationException("the page's region features were not computed"),
+        ViewKinds.Header => (tfidf ?? throw new InvalidOperationException("the header view has no vocabulary")).Transform(page.Header),
+        ViewKinds.Image => page.Vector[..ImagePart(page)],
+        ViewKinds.Sentence => page.Vector[ImagePart(page)..],
         _ => throw new NotSupportedException($"unknown view '{view}'"),
     };
+
+    private static int ImagePart(PageInputs page) =>
+        page.ImageDimensions > 0 ? page.ImageDimensions : throw new InvalidOperationException("the vector's image part is not known");
+
+    /// <summary>The text a TF-IDF view reads.</summary>
+    public static string TextOf(string view, PageInputs page) => view == ViewKinds.Header ? page.Header : page.RawText;
 
     /// <summary>The weighted mean of the views' probabilities (weights need not sum to 1).</summary>
     public static float[] Combine(IReadOnlyList<float[]> perView, IReadOnlyList<double> weights)

@@ -5,4 +5,16 @@ namespace Dsdc.Training;
 /// its numbers, punctuation and OCR noise carry layout and genre cues) and the page layout thumbnail.
 /// Training builds it from the stored lineage, serving from the file being classified, through the same code.
 /// </summary>
-public sealed record PageInputs(float[] Vector, string RawText, float[] Layout);
+public sealed record PageInputs(float[] Vector, string RawText, float[] Layout)
+{
+    /// <summary>ResNet18 features of the page's regions (<c>page_features</c> kind <c>regions</c>); null when not computed.</summary>
+    public float[]? Regions { get; init; }
+
+    /// <summary>How many of <see cref="Vector"/>'s values are the image part (the rest is the text part); 0 = unknown.</summary>
+    public int ImageDimensions { get; init; }
+
+    /// <summary>The first lines of the raw text that carry a letter or digit: a letterhead, a memo's TO/FROM block, a form's title.</summary>
+    public string Header => string.Join('\n', RawText.Split('\n').Where(l => l.Any(char.IsLetterOrDigit)).Take(HeaderLines));
+
+    public const int HeaderLines = 10;
+}

@@ -29,12 +29,12 @@ public sealed class RawTextTfidf
     [JsonPropertyName("idf")] public IReadOnlyList<float> Idf { get; }
     [JsonIgnore] public int Dimensions => Terms.Count;
 
-    public static RawTextTfidf Fit(IEnumerable<string> trainingTexts, int maxTerms = MaxTerms)
+    public static RawTextTfidf Fit(IEnumerable<string> trainingTexts, int maxTerms = MaxTerms, int minDocumentFrequency = 2)
     {
         var docs = trainingTexts.Select(t => Terms_(t).Distinct(StringComparer.Ordinal).ToList()).ToList();
         var df = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var term in docs.SelectMany(d => d)) df[term] = df.GetValueOrDefault(term) + 1;
-        var terms = df.Where(kv => kv.Value >= 2).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+        var terms = df.Where(kv => kv.Value >= minDocumentFrequency).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
             .Take(maxTerms).Select(kv => kv.Key).ToList();
         var idf = terms.Select(t => (float)(Math.Log((1.0 + docs.Count) / (1.0 + df[t])) + 1)).ToList();
         return new RawTextTfidf(terms, idf);

@@ -15,7 +15,22 @@ public static class ViewKinds
     /// <summary>The 32x32 ink-density grid of the page (<see cref="PageLayout"/>).</summary>
     public const string Layout = "layout";
 
-    public static readonly IReadOnlyList<string> All = [Vector, Text, Layout];
+    /// <summary>ResNet18 features of 11 regions of the page (whole, header, footer, halves, quadrants).</summary>
+    public const string Regions = "regions";
+
+    /// <summary>The image part of the encoder's vector alone (ResNet18 or CLIP image features of the whole page).</summary>
+    public const string Image = "image";
+
+    /// <summary>The text part of the encoder's vector alone (MiniLM or CLIP text embedding of the cleaned text).</summary>
+    public const string Sentence = "sentence";
+
+    /// <summary>TF-IDF of the first lines of the raw OCR text (<see cref="PageInputs.Header"/>).</summary>
+    public const string Header = "header";
+
+    public static readonly IReadOnlyList<string> All = [Vector, Text, Layout, Regions, Image, Sentence, Header];
+
+    /// <summary>Views whose features are a TF-IDF fitted on the training side.</summary>
+    public static bool IsText(string view) => view is Text or Header;
 }
 
 /// <summary>

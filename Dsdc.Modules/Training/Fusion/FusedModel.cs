@@ -1,0 +1,134 @@
+using System.Text.Json.Serialization;
+
+namespace Dsdc.Training;
+
+/// <summary>One view of a fused model: which features, and whether they are standardised before the ridge fit.</summary>
+public sealed record FusedViewParameters(
+    [property: JsonPropertyName("view")] string View,
+    [property: JsonPropertyName("standardize")] bool Standardize);
+
+/// <summary>
+/// The fused model's recipe: a ridge classifier per view (<see cref="RidgeView"/>), then a stacking meta-learner that
+/// weighs the views' scores, fitted on their leave-one-out scores (never on scores of documents a view trained on),
+/// by minimising the log-loss of softmax(sum of weighted view scores). The weights also set the softmax's temperature,
+/// so the probabilities come out calibrated on held-out documents.
+/// </summary>
+public sealed record FusedParameters([property: JsonPropertyName("views")] IReadOnlyList<FusedViewParameters> Views)
+{
+    public const string Approach = "fused-ridge";
+
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views });
+}
+
+/// <summary>A fitted view of a <see cref="FusedModel"/>: its feature state (TF-IDF vocabulary), ridge and stacking weight.</summary>
+public sealed record FusedView(string View, RawTextTfidf? Tfidf, RidgeView Ridge, double Weight)
+{
+    public double[] Scores(PageInputs page) => Ridge.Scores(ViewFeatures.Raw(View, Tfidf, page));
+}
+
+/// <summary>
+/// A trained fused model: logits = sum over views of weight x ridge scores, softmax over the classes that had at least one
+/// training document (a class never labelled is never predicted: probability 0).
+/// </summary>
+public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClasses)
+{
+    public IReadOnlyList<FusedView> Views => views;
+    public bool[] KnownClasses => knownClasses;
+
+    public static FusedModel Train(FusedParameters parameters, IReadOnlyList<LabelledPage> train, CancellationToken ct = default)
+    {
+        if (train.Count < 2) throw new ArgumentException("a fused model needs at least two labelled documents", nameof(train));
+        var labels = train.Select(t => t.Label).ToList();
+        var known = new bool[Shared.DocumentClasses.Count];
+        foreach (var l in labels) known[l] = true;
+        if (known.Count(k => k) < 2) throw new ArgumentException("a fused model needs labelled documents of at least two classes", nameof(train));
+
+        var fitted = new List<(string View, RawTextTfidf? Tfidf, RidgeView Ridge)>();
+        foreach (var v in parameters.Views)
+        {
+            ct.ThrowIfCancellationRequested();
+            var tfidf = ViewKinds.IsText(v.View)
+                ? RawTextTfidf.Fit(train.Select(d => ViewFeatures.TextOf(v.View, d.Inputs)), minDocumentFrequency: train.Count < 40 ? 1 : 2)
+                : null;
+            var rows = train.Select(d => ViewFeatures.Raw(v.View, tfidf, d.Inputs)).ToList();
+            fitted.Add((v.View, tfidf, RidgeView.Fit(rows, labels, v.Standardize)));
+        }
+        var weights = Stacking.FitWeights(fitted.Select(f => f.Ridge.LooScores).ToList(), labels, known);
+        return new FusedModel(fitted.Select((f, i) => new FusedView(f.View, f.Tfidf, f.Ridge, weights[i])).ToList(), known);
+    }
+
+    public double[] Logits(PageInputs page)
+    {
+        var logits = new double[knownClasses.Length];
+        foreach (var v in views)
+        {
+            var s = v.Scores(page);
+            for (var c = 0; c < logits.Length; c++) logits[c] += v.Weight * s[c];
+        }
+        return logits;
+    }
+
+    public float[] Predict(PageInputs page) => Stacking.Softmax(Logits(page), knownClasses);
+
+    public float[][] Predict(IReadOnlyList<PageInputs> pages) => pages.Select(Predict).ToArray();
+}
+
+/// <summary>The stacking meta-learner and the masked softmax shared by training and serving.</summary>
+public static class Stacking
+{
+    /// <summary>Softmax over the known classes (double precision); unknown classes get probability 0.</summary>
+    public static float[] Softmax(IReadOnlyList<double> logits, IReadOnlyList<bool> known)
+    {
+        var max = double.NegativeInfinity;
+        for (var c = 0; c < logits.Count; c++)
+            if (known[c]) max = Math.Max(max, logits[c]);
+        var p = new double[logits.Count];
+        double sum = 0;
+        for (var c = 0; c < logits.Count; c++)
+            if (known[c]) sum += p[c] = Math.Exp(logits[c] - max);
+        return p.Select(x => (float)(x / sum)).ToArray();
+    }
+
+    /// <summary>
+    /// Non-negative weights w_v minimising the mean log-loss of softmax(sum_v w_v s_v) over the given (leave-one-out)
+    /// scores; gradient descent on log w from w = 1, a few hundred steps (a handful of parameters, a convex-ish surface).
+    /// </summary>
+    public static double[] FitWeights(IReadOnlyList<double[][]> scores, IReadOnlyList<int> labels, bool[] known, int steps = 400)
+    {
+        var views = scores.Count;
+        var theta = new double[views];
+        // Adam on theta = log w.
+        double[] m = new double[views], v = new double[views];
+        const double lr = 0.05, b1 = 0.9, b2 = 0.999;
+        var n = labels.Count;
+        var classes = known.Length;
+        var logits = new double[classes];
+        for (var step = 1; step <= steps; step++)
+        {
+            var w = theta.Select(Math.Exp).ToArray();
+            var grad = new double[views];
+            for (var i = 0; i < n; i++)
+            {
+                Array.Clear(logits);
+                for (var k = 0; k < views; k++)
+                    for (var c = 0; c < classes; c++) logits[c] += w[k] * scores[k][i][c];
+                var p = Softmax(logits, known);
+                for (var k = 0; k < views; k++)
+                {
+                    double g = 0;
+                    for (var c = 0; c < classes; c++)
+                        if (known[c]) g += (p[c] - (c == labels[i] ? 1 : 0)) * scores[k][i][c];
+                    grad[k] += g * w[k] / n;
+                }
+            }
+            for (var k = 0; k < views; k++)
+            {
+                m[k] = b1 * m[k] + (1 - b1) * grad[k];
+                v[k] = b2 * v[k] + (1 - b2) * grad[k] * grad[k];
+                theta[k] -= lr * (m[k] / (1 - Math.Pow(b1, step))) / (Math.Sqrt(v[k] / (1 - Math.Pow(b2, step))) + 1e-9);
+                theta[k] = Math.Clamp(theta[k], -12, 6);
+            }
+        }
+        return theta.Select(Math.Exp).ToArray();
+    }
+}
