@@ -22,6 +22,15 @@ public sealed record ModelManifest(
     DateTime CreatedAt,
     IReadOnlyList<ViewSpec>? Views = null)
 {
+    /// <summary>The classes the model was trained on (at least one labelled document each); null = all 16. Others are never predicted.</summary>
+    public IReadOnlyList<int>? KnownClasses { get; init; }
+
+    /// <summary>Below this calibrated confidence a prediction needs review (from the cross-validated accuracy-coverage curve); null = unknown.</summary>
+    public double? ReviewThreshold { get; init; }
+
+    /// <summary>Whether the class at <paramref name="label"/> can be predicted.</summary>
+    public bool Knows(int label) => KnownClasses is null || KnownClasses.Contains(label);
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -31,7 +40,11 @@ public sealed record ModelManifest(
 }
 
 /// <summary>Test metrics on the stored test split at training time.</summary>
-public sealed record ModelScores(double Accuracy, double MacroF1, int TestSize, IReadOnlyList<ClassMetrics> PerClass, int[][] Confusion);
+public sealed record ModelScores(double Accuracy, double MacroF1, int TestSize, IReadOnlyList<ClassMetrics> PerClass, int[][] Confusion)
+{
+    /// <summary>The repeated cross-validation estimate (mean, spread, calibration, coverage) when the run was selected that way.</summary>
+    public CvEstimate? Estimate { get; init; }
+}
 
 /// <summary>Where run artifacts live: <c>&lt;ModelsDir&gt;/runs/&lt;runId&gt;/model.onnx</c> and <c>model.json</c>.</summary>
 public static class ModelArtifacts

@@ -9,9 +9,13 @@ public static class OnnxExport
 {
     public const string InputName = "features";
     public const string OutputName = "probabilities";
+
+    /// <summary>The output of a graph exported without its softmax (a view of a fused model, whose logits are summed).</summary>
+    public const string LogitsName = "logits";
     private const int Opset = 13;
 
-    public static byte[] ToOnnx(IReadOnlyList<DenseLayer> layers, MlpParameters parameters, IReadOnlyDictionary<string, string>? metadata = null)
+    public static byte[] ToOnnx(IReadOnlyList<DenseLayer> layers, MlpParameters parameters, IReadOnlyDictionary<string, string>? metadata = null,
+        bool softmax = true)
     {
         if (layers.Count != parameters.Layers.Count + 1)
             throw new ArgumentException($"{layers.Count} dense layers for {parameters.Layers.Count} hidden layers + 1 output layer");
@@ -23,7 +27,7 @@ public static class OnnxExport
             var l = layers[i];
             initializers.Add(OnnxWriter.Tensor($"W{i}", [l.Outputs, l.Inputs], l.Weight));
             initializers.Add(OnnxWriter.Tensor($"B{i}", [l.Outputs], l.Bias));
-            var gemm = i == layers.Count - 1 ? "logits" : $"dense{i}";
+            var gemm = i == layers.Count - 1 ? LogitsName : $"dense{i}";
             nodes.Add(OnnxWriter.Node("Gemm", $"gemm{i}", [x, $"W{i}", $"B{i}"], gemm, OnnxWriter.IntAttribute("transB", 1)));
             x = gemm;
             if (i == layers.Count - 1) break;
@@ -34,14 +38,15 @@ public static class OnnxExport
                 : OnnxWriter.Node("Relu", $"relu{i}", [x], act));
             x = act;
         }
-        nodes.Add(OnnxWriter.Node("Softmax", "softmax", [x], OutputName, OnnxWriter.IntAttribute("axis", 1)));
+        var output = softmax ? OutputName : LogitsName;
+        if (softmax) nodes.Add(OnnxWriter.Node("Softmax", "softmax", [x], OutputName, OnnxWriter.IntAttribute("axis", 1)));
 
         var graph = new OnnxWriter();
         foreach (var n in nodes) graph.Message(1, n);
         graph.String(2, "dsdc-mlp");
         foreach (var t in initializers) graph.Message(5, t);
         graph.Message(11, OnnxWriter.FloatMatrix(InputName, layers[0].Inputs));
-        graph.Message(12, OnnxWriter.FloatMatrix(OutputName, layers[^1].Outputs));
+        graph.Message(12, OnnxWriter.FloatMatrix(output, layers[^1].Outputs));
 
         var model = new OnnxWriter()
             .Varint(1, 8)                                   // ir_version 8 (ONNX 1.10+)

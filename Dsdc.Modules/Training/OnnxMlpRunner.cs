@@ -20,14 +20,14 @@ public static class OnnxMlpRunner
         return new InferenceSession(modelPath, options);
     }
 
-    public static float[][] Predict(InferenceSession session, IReadOnlyList<float[]> rows)
+    public static float[][] Predict(InferenceSession session, IReadOnlyList<float[]> rows, string output = OnnxExport.OutputName)
     {
         var dims = rows[0].Length;
         var flat = new float[rows.Count * dims];
         for (var i = 0; i < rows.Count; i++) rows[i].CopyTo(flat, i * dims);
         using var input = OrtValue.CreateTensorValueFromMemory(flat, [rows.Count, dims]);
         using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, [OnnxExport.InputName], [input], [OnnxExport.OutputName]);
+        using var outputs = session.Run(runOptions, [OnnxExport.InputName], [input], [output]);
         var probabilities = outputs[0].GetTensorDataAsSpan<float>();
         var classes = probabilities.Length / rows.Count;
         var result = new float[rows.Count][];

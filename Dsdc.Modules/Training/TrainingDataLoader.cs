@@ -21,6 +21,9 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
         };
     }
 
+    /// <summary>The version of the region features the views read.</summary>
+    public string RegionsVersion => regions.Version;
+
     /// <summary>
     /// Every labelled document embedded by the serving encoder, with everything the views read (vector, raw text,
     /// layout, region features), in document-id order: what cross-validation and the fused models train on.

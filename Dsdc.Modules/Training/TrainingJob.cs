@@ -13,7 +13,7 @@ public sealed class TrainingJob(TrainingService training)
     [AutomaticRetry(Attempts = 0)]
     public async Task<string> RunAsync(CancellationToken ct)
     {
-        var report = await training.TrainAsync(null, null, "schedule", ct);
+        var report = await training.TrainAsync(null, null, "schedule", ct, skipWhenUnchanged: true);
         return report.Skipped is { } why
             ? $"skipped: {why}"
             : $"{report.Runs.Count} run(s), {report.Runs.Count(r => r.Run.Status == "succeeded")} succeeded; {report.Promotion?.Message}";

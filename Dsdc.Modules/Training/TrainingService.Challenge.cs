@@ -1,9 +1,59 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
 namespace Dsdc.Training;
 
 public sealed partial class TrainingService
 {
+    /// <summary>The champion's recipe, to re-run on today's folds and data; null when it cannot be re-run here (another encoder, an unknown approach).</summary>
+    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, CancellationToken ct)
+    {
+        var run = await store.RunAsync(championId, ct);
+        if (run is null || run.Encoder != encoder.Id || run.EncoderVersion != encoder.Version) return null;
+        try
+        {
+            return Candidates.FromRun($"{run.Name} (champion's recipe)", run.Parameters, settings);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException or NotSupportedException or ArgumentException)
+        {
+            logger.LogWarning("The champion's recipe (run {RunId}) cannot be re-run: {Reason}", championId, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The rule under cross-validation (docs/training.md): the best candidate by mean accuracy replaces the champion only
+    /// if, on the same folds, its per-fold accuracies beat those of the champion's recipe by more than the noise (the
+    /// paired corrected resampled t statistic above <see cref="TrainingOptions.PromotionT"/>). Otherwise the champion's
+    /// recipe stays, refitted on today's documents (the run of it in this job is promoted). Without a champion, or when
+    /// the champion's recipe cannot be re-run, the best candidate is promoted.
+    /// </summary>
+    private async Task<PromotionResult> ChallengeByFoldsAsync((Candidate Candidate, RunSummary Run, CvOutcome? Cv) best,
+        (Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent, long? championId, int k, string by, CancellationToken ct)
+    {
+        var mine = best.Cv!.Estimate;
+        var summary = $"run {best.Run.Id} ({best.Run.Name}) {mine.Accuracy:P1} ± {mine.AccuracySd:P1} per fold, macro-F1 {mine.MacroF1:F3}, " +
+            $"{mine.Folds}-fold x {mine.Repeats} on {mine.Documents} documents";
+        if (championId is null)
+            return await registry.RecordAsync(best.Run.Id, null, PromotionKinds.Automatic, $"first champion: {summary}", by, ct);
+        if (incumbent.Run is null)
+            return await registry.RecordAsync(best.Run.Id, championId, PromotionKinds.Automatic,
+                $"challenger wins: {summary}; the champion (run {championId}) cannot be re-run on these documents", by, ct);
+
+        var theirs = incumbent.Cv!.Estimate;
+        if (incumbent.Run.Id == best.Run.Id)
+            return await registry.RecordAsync(best.Run.Id, championId, PromotionKinds.Automatic,
+                $"champion's recipe refitted on today's documents: {summary}", by, ct);
+        var (difference, t, wins) = RepeatedCrossValidation.Compare(mine.FoldAccuracies, theirs.FoldAccuracies, k, options.Value.PromotionT);
+        var comparison = $"{summary} vs the champion's recipe {theirs.Accuracy:P1} on the same folds: mean paired difference {difference:+0.0%;-0.0%}, " +
+            $"corrected t {t:F2} (threshold {options.Value.PromotionT:F2})";
+        if (wins)
+            return await registry.RecordAsync(best.Run.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
+        logger.LogInformation("Champion's recipe kept: {Comparison}", comparison);
+        return await registry.RecordAsync(incumbent.Run.Id, championId, PromotionKinds.Automatic,
+            $"champion's recipe kept and refitted on today's documents (run {incumbent.Run.Id}); challenger within the noise: {comparison}", by, ct);
+    }
+
     /// <summary>
     /// The challenger replaces the champion only if it beats it on the test side stored today (accuracy, then macro-F1):
     /// the champion is re-scored on exactly those documents, since the side grows as documents arrive.

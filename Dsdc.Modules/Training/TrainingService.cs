@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Dsdc.Embedding;
 using Dsdc.Shared;
@@ -9,11 +11,19 @@ namespace Dsdc.Training;
 
 public sealed record RunOutcome(RunSummary Run, bool BestOfJob);
 
-public sealed record TrainingReport(IReadOnlyList<RunOutcome> Runs, PromotionResult? Promotion, string? Skipped);
+public sealed record TrainingReport(IReadOnlyList<RunOutcome> Runs, PromotionResult? Promotion, string? Skipped)
+{
+    /// <summary>How the job compared its candidates: <c>cross-validation</c> or <c>test-split</c>.</summary>
+    public string Evaluation { get; init; } = "test-split";
+}
 
 /// <summary>
-/// One training job: the known-best configurations, then random ones, each trained on the stored split, scored on its
-/// test side, exported to ONNX and recorded; then the job's best run challenges the champion on the same test side.
+/// One training job. While the data is small (the stored test side would hold fewer than
+/// <see cref="TrainingOptions.TestSidePerClass"/> documents of some class) every candidate recipe is estimated by
+/// repeated stratified k-fold cross-validation over all labelled documents, the champion's recipe on the same folds,
+/// and the served model is the winning recipe fitted on every labelled document; with more data each candidate trains
+/// on the stored train side and is scored on the stored test side, as is the champion. Every run is recorded with its
+/// estimate, exported and can be promoted. The recurring job skips when nothing it would train on changed.
 /// </summary>
 public sealed partial class TrainingService(
     TrainingDataLoader loader,
@@ -25,148 +35,193 @@ public sealed partial class TrainingService(
     ILogger<TrainingService> logger)
 {
     /// <summary>
-    /// One job. Without <paramref name="configurations"/>: the known MLPs and random ones (<paramref name="runs"/> in all),
-    /// then, when <see cref="TrainingOptions.TrainViewModel"/>, the multi-view model; with them, exactly those MLPs and
-    /// <paramref name="viewModels"/>.
+    /// One job. Without <paramref name="configurations"/>, <paramref name="viewModels"/> or <paramref name="fused"/>: the
+    /// fused recipes of <see cref="TrainingOptions.Candidates"/> and <paramref name="runs"/> MLPs (the original's known
+    /// configurations first, then random ones); with any of them, exactly those. With <paramref name="skipWhenUnchanged"/>
+    /// the job does nothing when the documents, labels, encoders and candidates are those of the last job that trained.
     /// </summary>
     public async Task<TrainingReport> TrainAsync(int? runs, int? epochs, string triggeredBy, CancellationToken ct,
         IReadOnlyList<(string Name, MlpParameters Parameters)>? configurations = null,
-        IReadOnlyList<(string Name, ViewEnsembleParameters Parameters)>? viewModels = null)
+        IReadOnlyList<(string Name, ViewEnsembleParameters Parameters)>? viewModels = null,
+        IReadOnlyList<(string Name, FusedParameters Parameters)>? fused = null,
+        bool skipWhenUnchanged = false)
     {
         var o = options.Value;
         var data = await loader.LoadAsync(encoder.Id, encoder.Version, ct, withPages: true);
-        var total = data.Train.Count + data.Validation.Count + data.Test.Count;
-        if (total < o.MinDocuments || data.Test.Count == 0)
+        // In document-id order, as cross-validation's folds depend on the order (the same folds as the crossvalidate command).
+        var all = data.PagesOf([.. data.Train, .. data.Validation, .. data.Test]).OrderBy(p => p.DocumentId, StringComparer.Ordinal).ToList();
+        var classes = all.Select(p => p.Label).Distinct().Count();
+        if (all.Count < Math.Max(2, o.MinDocuments) || classes < 2)
         {
-            var why = $"{total} labelled document(s) embedded with {encoder.Id} ({data.Test.Count} on the test side); Training:MinDocuments is {o.MinDocuments}";
+            var why = $"{all.Count} labelled document(s) of {classes} class(es) embedded with {encoder.Id}: a model needs documents of at least " +
+                $"two classes (Training:MinDocuments is {o.MinDocuments})";
             logger.LogWarning("Training skipped: {Reason}", why);
             return new TrainingReport([], null, why);
         }
 
-        // Each job draws new random configurations, still reproducible from the seed and the run history.
-        var lastRunId = (await store.RunsAsync(1, ct)).FirstOrDefault()?.Id ?? 0;
-        var plan = (configurations ?? Plan(runs ?? o.RunsPerJob, new RandomSearch(unchecked((int)(o.Seed * 7919L + lastRunId))))).Select(c => new PlannedRun(c.Item1, c.Item2, null))
-            .Concat((viewModels ?? (configurations is null && o.TrainViewModel ? [(ProductionViews.Name, ProductionViews.Linear)] : []))
-                .Select(v => new PlannedRun(v.Name, null, v.Parameters)))
-            .ToList();
         var settings = new TrainingSettings(epochs ?? o.Epochs, o.BatchSize, o.Patience, o.Seed, o.UseCuda, o.Threads);
-        var outcomes = new List<RunSummary>();
-        foreach (var run in plan)
+        var lastRunId = (await store.RunsAsync(1, ct)).FirstOrDefault()?.Id ?? 0;
+        var explicitPlan = configurations is not null || viewModels is not null || fused is not null;
+        var regionsReady = all.All(p => p.Inputs.Regions is not null);
+        var plan = explicitPlan
+            ? Candidates.From(configurations ?? [], viewModels ?? [], fused ?? [], settings)
+            : Candidates.Default(o, runs ?? o.RunsPerJob, regionsReady, settings, new RandomSearch(unchecked((int)(o.Seed * 7919L + lastRunId))));
+
+        var crossValidate = UseCrossValidation(all, o);
+        var fingerprint = Fingerprint(all, plan, crossValidate, o);
+        if (skipWhenUnchanged && await store.LastTrainedJobAsync(ct) is { } last && last.Fingerprint == fingerprint)
         {
-            ct.ThrowIfCancellationRequested();
-            var runId = await TrainOneAsync(run, data, settings, triggeredBy, ct);
-            outcomes.Add((await store.RunAsync(runId, ct))!);
+            var why = $"nothing changed since training job {last.Id} (same {all.Count} documents and labels, encoders and candidates)";
+            await store.AddJobAsync(fingerprint, all.Count, triggeredBy, "skipped", ct);
+            logger.LogInformation("Training skipped: {Reason}", why);
+            return new TrainingReport([], null, why);
         }
 
+        var report = crossValidate
+            ? await CrossValidatedJobAsync(all, plan, settings, triggeredBy, ct)
+            : await SplitJobAsync(data, plan, settings, triggeredBy, ct);
+        await store.AddJobAsync(fingerprint, all.Count, triggeredBy, report.Promotion?.Promoted == true ? "promoted" : "trained", ct);
+        return report;
+    }
+
+    /// <summary>Cross-validation while some class would have fewer than <see cref="TrainingOptions.TestSidePerClass"/> documents on the stored test side.</summary>
+    internal static bool UseCrossValidation(IReadOnlyList<LabelledPage> all, TrainingOptions o) =>
+        all.GroupBy(p => p.Label).Min(g => g.Count()) * o.TestFraction < o.TestSidePerClass;
+
+    /// <summary>What a job trains on: every (document, label), the encoders' versions, the candidates and how they are compared.</summary>
+    private string Fingerprint(IReadOnlyList<LabelledPage> all, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o)
+    {
+        var text = new StringBuilder();
+        text.Append(encoder.Id).Append('@').Append(encoder.Version).Append('|').Append(loader.RegionsVersion).Append('|')
+            .Append(crossValidate).Append('|').Append(o.CvFolds).Append('x').Append(o.CvRepeats).Append('|').Append(o.Seed).Append('\n');
+        foreach (var c in plan.Where(c => !c.Name.StartsWith("random-", StringComparison.Ordinal))) text.Append(c.Name).Append('=').Append(c.ParametersJson).Append('\n');
+        foreach (var p in all.OrderBy(p => p.DocumentId, StringComparer.Ordinal))
+            text.Append(p.DocumentId).Append(':').Append(p.Label).Append(':').Append(p.Inputs.Regions is null ? '-' : 'r').Append('\n');
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private async Task<TrainingReport> CrossValidatedJobAsync(IReadOnlyList<LabelledPage> all, IReadOnlyList<Candidate> plan, TrainingSettings settings,
+        string triggeredBy, CancellationToken ct)
+    {
+        var o = options.Value;
+        var k = RepeatedCrossValidation.FoldsFor(all.Count, o.CvFolds);
+        // The champion's recipe runs on the same folds: it is what the candidates must beat, and it is refitted on today's data.
+        var championId = await registry.ChampionRunIdAsync(ct);
+        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
+        if (champion is not null && plan.All(c => c.ParametersJson != champion.ParametersJson)) plan = [.. plan, champion];
+
+        var results = new List<(Candidate Candidate, RunSummary Run, CvOutcome? Cv)>();
+        foreach (var candidate in plan)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (run, cv) = await TrainOneAsync(candidate, all, [], null, settings, triggeredBy, ct,
+                () => RepeatedCrossValidation.Run(all, k, o.CvRepeats, settings.Seed, candidate.Recipe, o.ReviewTargetAccuracy, ct));
+            results.Add((candidate, run, cv));
+        }
+
+        var succeeded = results.Where(r => r.Run.Status == "succeeded" && r.Cv is not null).ToList();
+        var best = succeeded.OrderByDescending(r => r.Cv!.Estimate.Accuracy).ThenByDescending(r => r.Cv!.Estimate.MacroF1).ThenBy(r => r.Run.Id).FirstOrDefault();
+        PromotionResult? promotion = null;
+        if (best.Run is not null)
+        {
+            var incumbent = champion is null ? default : succeeded.FirstOrDefault(r => r.Candidate.ParametersJson == champion.ParametersJson);
+            promotion = await ChallengeByFoldsAsync(best, incumbent, championId, k, triggeredBy, ct);
+        }
+        return new TrainingReport(results.Select(r => new RunOutcome(r.Run, r.Run.Id == best.Run?.Id)).ToList(), promotion, null)
+        {
+            Evaluation = "cross-validation",
+        };
+    }
+
+    private async Task<TrainingReport> SplitJobAsync(DataSplit data, IReadOnlyList<Candidate> plan, TrainingSettings settings, string triggeredBy,
+        CancellationToken ct)
+    {
+        var train = data.PagesOf(data.Train);
+        var validation = data.PagesOf(data.Validation);
+        var test = data.PagesOf(data.Test);
+        var outcomes = new List<RunSummary>();
+        foreach (var candidate in plan)
+        {
+            ct.ThrowIfCancellationRequested();
+            outcomes.Add((await TrainOneAsync(candidate, train, validation, test, settings, triggeredBy, ct, null)).Run);
+        }
         var best = outcomes.Where(r => r.Status == "succeeded")
             .OrderByDescending(r => r.TestAccuracy).ThenByDescending(r => r.TestMacroF1).ThenBy(r => r.Id).FirstOrDefault();
         var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct);
         return new TrainingReport(outcomes.Select(r => new RunOutcome(r, r.Id == best?.Id)).ToList(), promotion, null);
     }
 
-    internal static IEnumerable<(string, MlpParameters)> Plan(int runs, RandomSearch search)
-    {
-        for (var i = 0; i < runs; i++)
-            yield return i < KnownConfigurations.All.Count ? KnownConfigurations.All[i] : ($"random-{i - KnownConfigurations.All.Count + 1}", search.Next());
-    }
-
-    /// <summary>A run of the job: an MLP on the vectors, or a multi-view model.</summary>
-    private sealed record PlannedRun(string Name, MlpParameters? Mlp, ViewEnsembleParameters? Views)
-    {
-        public string ParametersJson => Mlp?.ToJson() ?? Views!.ToJson();
-    }
-
-    /// <summary>What a trained run hands to the recorder: test probabilities, the graph files and the views they serve.</summary>
-    private sealed record TrainedRun(float[][] TestProbabilities, int BestEpoch, byte[] MainOnnx, IReadOnlyDictionary<string, byte[]> Extra,
-        IReadOnlyList<ViewSpec>? Views);
-
-    private async Task<long> TrainOneAsync(PlannedRun plan, DataSplit data, TrainingSettings settings, string triggeredBy, CancellationToken ct)
+    /// <summary>
+    /// Trains one candidate and records it. With <paramref name="crossValidate"/>: the estimate comes from the
+    /// repeated k-fold (pooled out-of-fold predictions for the per-class metrics and confusion matrix) and the model is
+    /// fitted on <paramref name="train"/> (every labelled document); otherwise it is scored on <paramref name="test"/>.
+    /// </summary>
+    private async Task<(RunSummary Run, CvOutcome? Cv)> TrainOneAsync(Candidate candidate, IReadOnlyList<LabelledPage> train,
+        IReadOnlyList<LabelledPage> validation, IReadOnlyList<LabelledPage>? test, TrainingSettings settings, string triggeredBy, CancellationToken ct,
+        Func<CvOutcome>? crossValidate)
     {
         var watch = Stopwatch.StartNew();
-        var name = plan.Name;
-        var runId = await store.CreateRunAsync(new NewRun(name, plan.ParametersJson, encoder.Id, encoder.Version, data.Dimensions, settings.Seed,
-            settings.UseCuda && TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu", data.Train.Count, data.Validation.Count, data.Test.Count,
-            triggeredBy), ct);
+        var runId = await store.CreateRunAsync(new NewRun(candidate.Name, candidate.ParametersJson, encoder.Id, encoder.Version, encoder.Dimensions,
+            settings.Seed, settings.UseCuda && TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu", train.Count, validation.Count,
+            test?.Count ?? train.Count, triggeredBy), ct);
+        CvOutcome? cv = null;
         try
         {
-            var epochs = new List<EpochMetrics>();
+            cv = crossValidate?.Invoke();
             var metadata = new Dictionary<string, string>
             {
                 ["dsdc.run_id"] = runId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["dsdc.encoder"] = $"{encoder.Id}@{encoder.Version}",
             };
-            var trained = plan.Mlp is { } mlp
-                ? TrainMlp(mlp, data, settings, epochs, metadata, ct)
-                : TrainViews(plan.Views!, data, settings, epochs, metadata, ct);
-            // A multi-view run trains its views one after another: its epochs are numbered on across them.
-            for (var i = 0; i < epochs.Count; i++) await store.AddEpochAsync(runId, epochs[i] with { Epoch = i + 1 }, ct);
+            var trained = (candidate with { TestInputs = test?.Select(t => t.Inputs).ToList() ?? [] }).Fit(train, validation, metadata, ct);
+            for (var i = 0; i < trained.Epochs.Count; i++) await store.AddEpochAsync(runId, trained.Epochs[i] with { Epoch = i + 1 }, ct);
 
-            var probabilities = trained.TestProbabilities;
-            var test = ClassificationMetrics.Compute(data.Test.Select(t => t.Label).ToList(),
-                probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
-            var testLoss = data.Test.Select((t, i) => -Math.Log(Math.Max(probabilities[i][t.Label], 1e-12))).DefaultIfEmpty(double.NaN).Average();
-            var scores = new ModelScores(test.Accuracy, test.MacroF1, test.Count, test.PerClass, test.Confusion);
-            var parameters = JsonSerializer.Deserialize<JsonElement>(plan.ParametersJson);
-            var manifest = new ModelManifest(runId, name, DocumentClasses.Names, encoder.Id, encoder.Version, data.Dimensions,
-                OnnxExport.InputName, OnnxExport.OutputName, parameters, scores, DateTime.UtcNow, trained.Views);
+            ClassificationMetrics scored;
+            double loss;
+            if (cv is not null)
+            {
+                scored = ClassificationMetrics.Compute(cv.Predictions.Select(p => p.Truth).ToList(), cv.Predictions.Select(p => p.Predicted).ToList());
+                // The pooled matrix counts each document once per repeat; the headline figures are the repeats' mean.
+                scored = scored with { Accuracy = cv.Estimate.Accuracy, MacroF1 = cv.Estimate.MacroF1 };
+                loss = cv.Estimate.LogLoss;
+            }
+            else
+            {
+                var probabilities = trained.Predict(test!.Select(t => t.Inputs).ToList());
+                scored = ClassificationMetrics.Compute(test!.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
+                loss = test!.Select((t, i) => -Math.Log(Math.Max(probabilities[i][t.Label], 1e-12))).DefaultIfEmpty(double.NaN).Average();
+            }
+            var scores = new ModelScores(scored.Accuracy, scored.MacroF1, scored.Count, scored.PerClass, scored.Confusion) { Estimate = cv?.Estimate };
+            var manifest = new ModelManifest(runId, candidate.Name, DocumentClasses.Names, encoder.Id, encoder.Version, encoder.Dimensions,
+                OnnxExport.InputName, OnnxExport.OutputName, JsonSerializer.Deserialize<JsonElement>(candidate.ParametersJson), scores, DateTime.UtcNow,
+                trained.Views)
+            {
+                KnownClasses = trained.KnownClasses,
+                ReviewThreshold = cv?.Estimate.ReviewThreshold,
+            };
             var artifact = ModelArtifacts.Write(paths.ModelsDir, runId, trained.MainOnnx, manifest, trained.Extra);
-            await store.CompleteRunAsync(runId, epochs.Count, trained.BestEpoch, testLoss, test, artifact,
+            if (cv is not null) await store.SetEstimateAsync(runId, cv.Estimate, ct);
+            await store.CompleteRunAsync(runId, trained.Epochs.Count, trained.BestEpoch, loss, scored, artifact,
                 JsonSerializer.Serialize(scores, ModelManifest.Json), watch.ElapsedMilliseconds, ct);
-            LogRun(runId, name, test.Accuracy, test.MacroF1, epochs.Count, trained.BestEpoch, watch.ElapsedMilliseconds);
+            LogRun(runId, candidate.Name, scored.Accuracy, cv?.Estimate.AccuracySd ?? 0, scored.MacroF1, cv is null ? "test side" : "cross-validation",
+                watch.ElapsedMilliseconds);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // One bad configuration fails its run, not the job: the others still train and compete.
-            logger.LogError(ex, "Run {RunId} ({Name}) failed", runId, name);
+            // One bad candidate fails its run, not the job: the others still train and compete.
+            logger.LogError(ex, "Run {RunId} ({Name}) failed", runId, candidate.Name);
             await store.FailRunAsync(runId, ex.Message, watch.ElapsedMilliseconds, CancellationToken.None);
+            cv = null;
         }
         catch (OperationCanceledException)
         {
             await store.FailRunAsync(runId, "cancelled", watch.ElapsedMilliseconds, CancellationToken.None);
             throw;
         }
-        return runId;
-    }
-
-    private static TrainedRun TrainMlp(MlpParameters parameters, DataSplit data, TrainingSettings settings, List<EpochMetrics> epochs,
-        Dictionary<string, string> metadata, CancellationToken ct)
-    {
-        using var trained = MlpTrainer.Train(parameters, data.Train, data.Validation, settings, epochs.Add, ct);
-        return new TrainedRun(trained.Predict(data.Test.Select(t => t.Vector).ToList()), trained.BestEpoch,
-            OnnxExport.ToOnnx(trained.Layers(), parameters, metadata), new Dictionary<string, byte[]>(), null);
-    }
-
-    /// <summary>
-    /// Each view's graph in its own file (the first one is <c>model.onnx</c>), standardisation folded in, and the text
-    /// view's vocabulary and idf beside it: serving recomputes exactly the features the views were trained on.
-    /// </summary>
-    private static TrainedRun TrainViews(ViewEnsembleParameters parameters, DataSplit data, TrainingSettings settings, List<EpochMetrics> epochs,
-        Dictionary<string, string> metadata, CancellationToken ct)
-    {
-        using var trained = ViewEnsembleTrainer.Train(parameters, data.PagesOf(data.Train), data.PagesOf(data.Validation), settings, epochs.Add, ct);
-        var probabilities = trained.Predict(data.PagesOf(data.Test).Select(p => p.Inputs).ToList());
-        var extra = new Dictionary<string, byte[]>();
-        var specs = new List<ViewSpec>();
-        byte[]? main = null;
-        for (var i = 0; i < trained.Views.Count; i++)
-        {
-            var view = trained.Views[i];
-            var file = i == 0 ? ModelArtifacts.OnnxFile : $"view{i}-{view.Parameters.View}.onnx";
-            var onnx = OnnxExport.ToOnnx(view.ExportLayers(), view.Parameters.Model, new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.Parameters.View });
-            if (i == 0) main = onnx;
-            else extra[file] = onnx;
-            string? features = null;
-            if (view.Tfidf is { } tfidf)
-            {
-                features = $"view{i}-{view.Parameters.View}-tfidf.json";
-                extra[features] = System.Text.Encoding.UTF8.GetBytes(tfidf.ToJson());
-            }
-            specs.Add(new ViewSpec(view.Parameters.View, file, view.Model.Inputs, view.Parameters.Weight, features));
-        }
-        return new TrainedRun(probabilities, trained.Views.Max(v => v.Model.BestEpoch), main!, extra, specs);
+        return ((await store.RunAsync(runId, ct))!, cv);
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Run {RunId} ({Name}): test accuracy {Accuracy:P1}, macro-F1 {MacroF1:F3}, {Epochs} epochs (best {BestEpoch}) in {ElapsedMs} ms")]
-    private partial void LogRun(long runId, string name, double accuracy, double macroF1, int epochs, int bestEpoch, long elapsedMs);
+        Message = "Run {RunId} ({Name}): accuracy {Accuracy:P1} (fold sd {Sd:P1}), macro-F1 {MacroF1:F3} by {Evaluation} in {ElapsedMs} ms")]
+    private partial void LogRun(long runId, string name, double accuracy, double sd, double macroF1, string evaluation, long elapsedMs);
 }

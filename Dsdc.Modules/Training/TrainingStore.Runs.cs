@@ -6,7 +6,10 @@ namespace Dsdc.Training;
 public sealed record RunSummary(
     long Id, string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, string Status, string? Error,
     int TrainSize, int ValidationSize, int TestSize, int? EpochsRun, int? BestEpoch, double? TestAccuracy, double? TestMacroF1,
-    string? ArtifactPath, string Device, string TriggeredBy, DateTime StartedAt, DateTime? FinishedAt, long? DurationMs);
+    string? ArtifactPath, string Device, string TriggeredBy, DateTime StartedAt, DateTime? FinishedAt, long? DurationMs,
+    string Evaluation = "test-split", double? AccuracySd = null, double? MacroF1Sd = null);
+// Evaluation: how the accuracy was measured, cross-validation (mean of repeated k-fold; AccuracySd = sd of the per-fold
+// accuracies) or test-split (the stored test side).
 
 public sealed record NewRun(string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, int Seed, string Device,
     int TrainSize, int ValidationSize, int TestSize, string TriggeredBy);
@@ -15,7 +18,8 @@ public sealed partial class TrainingStore
 {
     private const string RunColumns = """
         id, name, parameters::text AS parameters, encoder, encoder_version, dimensions, status, error, train_size, validation_size,
-        test_size, epochs_run, best_epoch, test_accuracy, test_macro_f1, artifact_path, device, triggered_by, started_at, finished_at, duration_ms
+        test_size, epochs_run, best_epoch, test_accuracy, test_macro_f1, artifact_path, device, triggered_by, started_at, finished_at, duration_ms,
+        evaluation, accuracy_sd, macro_f1_sd
         """;
 
     public async Task<long> CreateRunAsync(NewRun run, CancellationToken ct)
@@ -56,6 +60,46 @@ public sealed partial class TrainingStore
             runId, epochsRun, bestEpoch, accuracy = test.Accuracy, macroF1 = test.MacroF1, testLoss = double.IsFinite(testLoss) ? testLoss : (double?)null,
             metricsJson, artifactPath, durationMs,
         }, cancellationToken: ct));
+    }
+
+    /// <summary>Records a run's cross-validated estimate (mean and spread, the whole estimate as JSON).</summary>
+    public async Task SetEstimateAsync(long runId, CvEstimate estimate, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE training.runs SET evaluation = 'cross-validation', accuracy_sd = @AccuracySd, macro_f1_sd = @MacroF1Sd,
+                estimate = @json::jsonb
+            WHERE id = @runId
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql, new
+        {
+            runId, estimate.AccuracySd, estimate.MacroF1Sd, json = System.Text.Json.JsonSerializer.Serialize(estimate, ModelManifest.Json),
+        }, cancellationToken: ct));
+    }
+
+    /// <summary>The run's cross-validated estimate, or null for a run scored on the stored test side.</summary>
+    public async Task<CvEstimate?> EstimateAsync(long runId, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var json = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT estimate::text FROM training.runs WHERE id = @runId", new { runId }, cancellationToken: ct));
+        return json is null ? null : System.Text.Json.JsonSerializer.Deserialize<CvEstimate>(json, ModelManifest.Json);
+    }
+
+    /// <summary>The fingerprint of the newest job that trained (not one that skipped), or null.</summary>
+    public async Task<(long Id, string Fingerprint)?> LastTrainedJobAsync(CancellationToken ct)
+    {
+        const string sql = "SELECT id, fingerprint FROM training.jobs WHERE outcome <> 'skipped' ORDER BY id DESC LIMIT 1";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<(long, string)?>(new CommandDefinition(sql, cancellationToken: ct));
+        return row;
+    }
+
+    public async Task AddJobAsync(string fingerprint, int documents, string triggeredBy, string outcome, CancellationToken ct)
+    {
+        const string sql = "INSERT INTO training.jobs (fingerprint, documents, triggered_by, outcome) VALUES (@fingerprint, @documents, @triggeredBy, @outcome)";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql, new { fingerprint, documents, triggeredBy, outcome }, cancellationToken: ct));
     }
 
     public async Task FailRunAsync(long runId, string error, long durationMs, CancellationToken ct)

@@ -11,13 +11,18 @@ public sealed class ViewEnsembleRunner : IDisposable
 {
     private readonly List<(ViewSpec Spec, InferenceSession Session, RawTextTfidf? Tfidf)> _views = [];
 
+    private readonly bool[] _known;
+
     public ViewEnsembleRunner(ChampionModel model, Func<string, InferenceSession> createSession)
     {
         var dir = Path.GetDirectoryName(model.OnnxPath)!;
+        _known = Enumerable.Range(0, Shared.DocumentClasses.Count).Select(model.Manifest.Knows).ToArray();
         try
         {
             foreach (var spec in Specs(model.Manifest))
             {
+                if (spec.Output is not (OnnxExport.OutputName or OnnxExport.LogitsName))
+                    throw new InvalidDataException($"{spec.File}: unknown output '{spec.Output}'");
                 var tfidf = spec.Features is { } f ? RawTextTfidf.FromJson(File.ReadAllText(Path.Combine(dir, f))) : null;
                 if (tfidf is not null && tfidf.Dimensions != spec.Dimensions)
                     throw new InvalidDataException($"{spec.Features} has {tfidf.Dimensions} terms; {spec.File} expects {spec.Dimensions}");
@@ -41,17 +46,36 @@ public sealed class ViewEnsembleRunner : IDisposable
     public float[][] Predict(IReadOnlyList<PageInputs> pages)
     {
         if (pages.Count == 0) return [];
-        var perView = _views.Select(v => OnnxMlpRunner.Predict(v.Session, pages.Select(p => ViewFeatures.Raw(v.Spec.View, v.Tfidf, p)).ToList())).ToList();
+        var perView = _views.Select(v => OnnxMlpRunner.Predict(v.Session, pages.Select(p => ViewFeatures.Raw(v.Spec.View, v.Tfidf, p)).ToList(), v.Spec.Output)).ToList();
+        if (SumsLogits)
+        {
+            // A fused model: each view's graph gives its weighted scores; their sum goes through the softmax over the known classes.
+            return pages.Select((_, i) =>
+            {
+                var logits = new double[_known.Length];
+                foreach (var view in perView)
+                    for (var c = 0; c < logits.Length; c++) logits[c] += view[i][c];
+                return Stacking.Softmax(logits, _known);
+            }).ToArray();
+        }
         var weights = _views.Select(v => v.Spec.Weight).ToList();
         return pages.Select((_, i) => ViewFeatures.Combine(perView.Select(p => p[i]).ToList(), weights)).ToArray();
     }
+
+    /// <summary>Whether the views give logits to be summed (a fused model) rather than probabilities to be averaged.</summary>
+    public bool SumsLogits => _views.Count > 0 && _views.All(v => v.Spec.Output == OnnxExport.LogitsName);
+
+    /// <summary>Every view the model reads.</summary>
+    public IReadOnlyList<string> ViewNames => _views.Select(v => v.Spec.View).ToList();
 
     /// <summary>From a vector alone: the views that read the vector (for a multi-view model, only part of it).</summary>
     public float[] PredictVector(float[] vector)
     {
         var views = _views.Where(v => v.Spec.View == ViewKinds.Vector).ToList();
         if (views.Count == 0) throw new InvalidOperationException("this model has no view of the encoder's vector");
-        var perView = views.Select(v => OnnxMlpRunner.Predict(v.Session, [vector])[0]).ToList();
+        var perView = views.Select(v => OnnxMlpRunner.Predict(v.Session, [vector], v.Spec.Output)[0]).ToList();
+        if (SumsLogits)
+            return Stacking.Softmax(Enumerable.Range(0, _known.Length).Select(c => perView.Sum(p => (double)p[c])).ToArray(), _known);
         return ViewFeatures.Combine(perView, views.Select(v => v.Spec.Weight).ToList());
     }
 

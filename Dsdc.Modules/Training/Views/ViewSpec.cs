@@ -12,4 +12,5 @@ public sealed record ViewSpec(
     [property: JsonPropertyName("file")] string File,
     [property: JsonPropertyName("dimensions")] int Dimensions,
     [property: JsonPropertyName("weight")] double Weight,
-    [property: JsonPropertyName("features")] string? Features = null);
+    [property: JsonPropertyName("features")] string? Features = null,
+    [property: JsonPropertyName("output")] string Output = OnnxExport.OutputName);

@@ -1,0 +1,176 @@
+using System.Text.Json;
+
+namespace Dsdc.Training;
+
+/// <summary>What fitting a candidate hands to the recorder: the graph files, the views they serve, and test probabilities when asked.</summary>
+internal sealed record TrainedRun(byte[] MainOnnx, IReadOnlyDictionary<string, byte[]> Extra, IReadOnlyList<ViewSpec>? Views,
+    IReadOnlyList<int>? KnownClasses, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch, float[][] TestProbabilities)
+{
+    public float[][] Predict(IReadOnlyList<PageInputs> _) => TestProbabilities;
+}
+
+/// <summary>
+/// A model recipe a training job can try: how cross-validation trains and scores it (<see cref="Recipe"/>) and how the
+/// served artifact is fitted (<see cref="Fit"/>, on the training side, with the test side's probabilities computed by
+/// the same fitted model).
+/// </summary>
+internal sealed record Candidate(string Name, string ParametersJson, CvRecipe Recipe,
+    Func<IReadOnlyList<LabelledPage>, IReadOnlyList<LabelledPage>, IReadOnlyList<PageInputs>, Dictionary<string, string>, CancellationToken, TrainedRun> FitWithTest)
+{
+    public TrainedRun Fit(IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> validation, Dictionary<string, string> metadata, CancellationToken ct) =>
+        FitWithTest(train, validation, TestInputs, metadata, ct);
+
+    /// <summary>The pages whose probabilities <see cref="TrainedRun.TestProbabilities"/> holds (the stored test side; none under cross-validation).</summary>
+    public IReadOnlyList<PageInputs> TestInputs { get; init; } = [];
+}
+
+internal static class Candidates
+{
+    /// <summary>The fused recipes named in <see cref="TrainingOptions.Candidates"/> (those needing region features only when every page has them), then MLPs.</summary>
+    public static IReadOnlyList<Candidate> Default(TrainingOptions o, int mlps, bool regionsReady, TrainingSettings settings, RandomSearch search)
+    {
+        var fused = o.CandidateNames
+            .Select(name => (name, parameters: FusedRecipes.Named(name)))
+            .Where(c => regionsReady || c.parameters.Views.All(v => v.View != ViewKinds.Regions))
+            .ToList();
+        var mlp = Enumerable.Range(0, mlps).Select(i => i < KnownConfigurations.All.Count
+            ? KnownConfigurations.All[i]
+            : ($"random-{i - KnownConfigurations.All.Count + 1}", search.Next()));
+        return From(mlp.ToList(), [], fused, settings);
+    }
+
+    public static IReadOnlyList<Candidate> From(IReadOnlyList<(string Name, MlpParameters Parameters)> mlps,
+        IReadOnlyList<(string Name, ViewEnsembleParameters Parameters)> views, IReadOnlyList<(string Name, FusedParameters Parameters)> fused,
+        TrainingSettings settings) =>
+        [.. fused.Select(f => Fused(f.Name, f.Parameters)), .. mlps.Select(m => Mlp(m.Name, m.Parameters, settings)), .. views.Select(v => Views(v.Name, v.Parameters, settings))];
+
+    /// <summary>The recipe a recorded run was trained with, from its parameters JSON; null when it cannot be re-run here.</summary>
+    public static Candidate? FromRun(string name, string parametersJson, TrainingSettings settings)
+    {
+        using var doc = JsonDocument.Parse(parametersJson);
+        var approach = doc.RootElement.TryGetProperty("approach", out var a) ? a.GetString() : null;
+        return approach switch
+        {
+            FusedParameters.Approach => Fused(name, JsonSerializer.Deserialize<FusedParameters>(parametersJson)!),
+            "views" => Views(name, JsonSerializer.Deserialize<ViewEnsembleParameters>(parametersJson)!, settings),
+            null => Mlp(name, MlpParameters.FromJson(parametersJson), settings),
+            _ => null,
+        };
+    }
+
+    public static Candidate Fused(string name, FusedParameters parameters) =>
+        new(name, parameters.ToJson(), CvVariants.FusedRecipe(parameters), (train, validation, test, metadata, ct) =>
+        {
+            var model = FusedModel.Train(parameters, [.. train, .. validation], ct);
+            return FusedExport.Export(model, metadata, model.Predict(test));
+        });
+
+    public static Candidate Mlp(string name, MlpParameters parameters, TrainingSettings settings)
+    {
+        var asViews = new ViewEnsembleParameters([new ViewParameters(ViewKinds.Vector, parameters, 0, false)]);
+        return new(name, parameters.ToJson(), CvVariants.ViewsRecipe(asViews, settings), (train, validation, test, metadata, ct) =>
+        {
+            var (fit, early) = WithValidation(train, validation, settings.Seed);
+            var epochs = new List<EpochMetrics>();
+            LabelledVector Row(LabelledPage p) => new(p.DocumentId, p.Label, p.Inputs.Vector);
+            using var trained = MlpTrainer.Train(parameters, fit.Select(Row).ToList(), early.Select(Row).ToList(), settings, epochs.Add, ct);
+            var probabilities = test.Count == 0 ? [] : trained.Predict(test.Select(t => t.Vector).ToList());
+            return new TrainedRun(OnnxExport.ToOnnx(trained.Layers(), parameters, metadata), new Dictionary<string, byte[]>(), null,
+                Known(train, validation), epochs, trained.BestEpoch, probabilities);
+        });
+    }
+
+    /// <summary>
+    /// Each view's graph in its own file (the first one is <c>model.onnx</c>), standardisation folded in, and the text
+    /// view's vocabulary and idf beside it: serving recomputes exactly the features the views were trained on.
+    /// </summary>
+    public static Candidate Views(string name, ViewEnsembleParameters parameters, TrainingSettings settings) =>
+        new(name, parameters.ToJson(), CvVariants.ViewsRecipe(parameters, settings), (train, validation, test, metadata, ct) =>
+        {
+            var (fit, early) = WithValidation(train, validation, settings.Seed);
+            var epochs = new List<EpochMetrics>();
+            using var trained = ViewEnsembleTrainer.Train(parameters, fit, early, settings, epochs.Add, ct);
+            var probabilities = test.Count == 0 ? [] : trained.Predict(test);
+            var extra = new Dictionary<string, byte[]>();
+            var specs = new List<ViewSpec>();
+            byte[]? main = null;
+            for (var i = 0; i < trained.Views.Count; i++)
+            {
+                var view = trained.Views[i];
+                var file = i == 0 ? ModelArtifacts.OnnxFile : $"view{i}-{view.Parameters.View}.onnx";
+                var onnx = OnnxExport.ToOnnx(view.ExportLayers(), view.Parameters.Model, new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.Parameters.View });
+                if (i == 0) main = onnx;
+                else extra[file] = onnx;
+                string? features = null;
+                if (view.Tfidf is { } tfidf)
+                {
+                    features = $"view{i}-{view.Parameters.View}-tfidf.json";
+                    extra[features] = System.Text.Encoding.UTF8.GetBytes(tfidf.ToJson());
+                }
+                specs.Add(new ViewSpec(view.Parameters.View, file, view.Model.Inputs, view.Parameters.Weight, features));
+            }
+            return new TrainedRun(main!, extra, specs, Known(train, validation), epochs, trained.Views.Max(v => v.Model.BestEpoch), probabilities);
+        });
+
+    /// <summary>Under cross-validation every labelled document is on the training side: a stratified 15% of it stops the networks early.</summary>
+    private static (IReadOnlyList<LabelledPage> Fit, IReadOnlyList<LabelledPage> Validation) WithValidation(
+        IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> validation, int seed)
+    {
+        if (validation.Count > 0 || train.Count < 8) return (train, validation);
+        var sides = SplitAssigner.AssignNew([], train.Select(d => (d.DocumentId, d.Label)).ToList(), 0.15, 0.0001, seed)
+            .ToDictionary(a => a.DocumentId, a => a.Side);
+        return (train.Where(d => sides[d.DocumentId] != SplitSides.Validation).ToList(), train.Where(d => sides[d.DocumentId] == SplitSides.Validation).ToList());
+    }
+
+    private static IReadOnlyList<int> Known(IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> validation) =>
+        train.Concat(validation).Select(p => p.Label).Distinct().Order().ToList();
+}
+
+/// <summary>The fused recipes production knows by name (<see cref="TrainingOptions.Candidates"/>).</summary>
+public static class FusedRecipes
+{
+    public static readonly IReadOnlyDictionary<string, FusedParameters> All = new Dictionary<string, FusedParameters>
+    {
+        ["fused-tvr"] = CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions),
+        ["fused-tv"] = CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector),
+        ["fused-tr"] = CvVariants.Fused(ViewKinds.Text, ViewKinds.Regions),
+        ["fused-t"] = CvVariants.Fused(ViewKinds.Text),
+        ["fused-v"] = CvVariants.Fused(ViewKinds.Vector),
+    };
+
+    public static FusedParameters Named(string name) =>
+        All.TryGetValue(name, out var p) ? p : throw new ArgumentException($"unknown fused recipe '{name}' (known: {string.Join(", ", All.Keys)})", nameof(name));
+}
+
+/// <summary>
+/// A fused model as served files: one ONNX graph per view (Gemm to the 16 classes, the stacking weight folded into the
+/// weights, no softmax: output <see cref="OnnxExport.LogitsName"/>), the TF-IDF vocabulary of the text views beside
+/// them; serving sums the views' logits and applies the softmax over the known classes, as <see cref="FusedModel"/> does.
+/// </summary>
+internal static class FusedExport
+{
+    public static TrainedRun Export(FusedModel model, Dictionary<string, string> metadata, float[][] testProbabilities)
+    {
+        var extra = new Dictionary<string, byte[]>();
+        var specs = new List<ViewSpec>();
+        byte[]? main = null;
+        for (var i = 0; i < model.Views.Count; i++)
+        {
+            var view = model.Views[i];
+            var file = i == 0 ? ModelArtifacts.OnnxFile : $"view{i}-{view.View}.onnx";
+            var onnx = OnnxExport.ToOnnx([view.Ridge.Layer(view.Weight)], new MlpParameters([], 1),
+                new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.View }, softmax: false);
+            if (i == 0) main = onnx;
+            else extra[file] = onnx;
+            string? features = null;
+            if (view.Tfidf is { } tfidf)
+            {
+                features = $"view{i}-{view.View}-tfidf.json";
+                extra[features] = System.Text.Encoding.UTF8.GetBytes(tfidf.ToJson());
+            }
+            specs.Add(new ViewSpec(view.View, file, view.Ridge.Inputs, view.Weight, features, OnnxExport.LogitsName));
+        }
+        var known = Enumerable.Range(0, model.KnownClasses.Length).Where(c => model.KnownClasses[c]).ToList();
+        return new TrainedRun(main!, extra, specs, known, [], 0, testProbabilities);
+    }
+}
