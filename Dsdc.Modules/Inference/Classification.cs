@@ -11,9 +11,24 @@ public sealed record Classification(
     double Confidence,
     double TopProbability,
     string ModelId,
-    long ModelRunId,
+    long? ModelRunId,
     IReadOnlyDictionary<string, double> TimingsMs)
 {
+    /// <summary>
+    /// True when the calibrated probability of the predicted class is below the served model's review threshold (the
+    /// confidence at which its cross-validated predictions reach the target accuracy), and always for the zero-shot model.
+    /// </summary>
+    public bool NeedsReview { get; init; }
+
+    /// <summary>The threshold <see cref="NeedsReview"/> was decided with; null for the zero-shot model.</summary>
+    public double? ReviewThreshold { get; init; }
+
+    /// <summary>True when no trained model exists yet and the zero-shot model answered.</summary>
+    public bool ZeroShot { get; init; }
+
+    /// <summary>The classes the answering model can predict (all 16 for the zero-shot model).</summary>
+    public IReadOnlyList<int> KnownClasses { get; init; } = [];
+
     /// <summary>The encoder's vector of the document (file classifications only), for similar-document search.</summary>
     public float[]? Embedding { get; init; }
 
@@ -21,7 +36,7 @@ public sealed record Classification(
     public Dsdc.ImageProcessing.DocumentInfo? Document { get; init; }
 }
 
-/// <summary>No model has been promoted yet (or its files cannot be loaded): the API answers 503.</summary>
+/// <summary>No model can answer (no champion, and the zero-shot model is switched off): the API answers 503.</summary>
 public sealed class NoModelException(string message) : Exception(message);
 
 public static class Confidence

@@ -9,17 +9,20 @@ using Dsdc.Training;
 namespace Dsdc.Inference;
 
 internal sealed class DocumentClassifier(
-    ModelHost host, IDocumentInspector inspector, ITextExtractor extractor, IImagePreprocessor images, IDocumentEncoder encoder)
+    ModelHost host, IDocumentInspector inspector, ITextExtractor extractor, IImagePreprocessor images, IDocumentEncoder encoder,
+    RegionEncoder regions, ZeroShotServing zeroShot)
     : IDocumentClassifier
 {
     public long? ModelRunId => host.RunId;
+
+    public bool CanClassify => host.RunId is not null || zeroShot.Enabled;
 
     public Task<long?> ReloadAsync(CancellationToken ct) => host.ReloadAsync(ct);
 
     public async Task<Classification> ClassifyFileAsync(string path, CancellationToken ct)
     {
         // Fail before the expensive stages when nothing can serve the result.
-        if (host.RunId is null) host.Lease();
+        if (!CanClassify) host.Lease();
         var timings = new Dictionary<string, double>();
         var total = Stopwatch.StartNew();
         var info = Timed(timings, "inspect", () => inspector.Inspect(path));
@@ -48,14 +51,27 @@ internal sealed class DocumentClassifier(
                 dir.Delete(recursive: true);
             }
         }, ct);
+        // The region features, when the served model reads them: the same code as the embedding stage, from the file itself.
+        var regionTask = host.ReadsRegions ? Task.Run(() =>
+        {
+            var watch = Stopwatch.StartNew();
+            return (regions.Encode(path, info.Format, ct), watch.Elapsed.TotalMilliseconds);
+        }, ct) : null;
         var (rawText, text, ocrMs, cleanMs) = await textTask;
         var (image, imageMs) = await imageTask;
         timings["ocr"] = ocrMs;
         timings["clean"] = cleanMs;
         timings["image"] = imageMs;
         var vector = Timed(timings, "encode", () => encoder.Embed(new EncoderInput(image, text), ct));
-        // The views' other inputs, computed by the same code as in training: raw OCR text and the page's layout grid.
-        var result = Classify(vector, new PageInputs(vector, rawText, PageLayout.FromRgb(image.Pixels)), timings) with { Embedding = vector, Document = info };
+        float[]? regionFeatures = null;
+        if (regionTask is not null)
+        {
+            (regionFeatures, var regionMs) = await regionTask;
+            timings["regions"] = regionMs;
+        }
+        // The views' other inputs, computed by the same code as in training: raw OCR text, the page's layout grid, its regions.
+        var page = new PageInputs(vector, rawText, PageLayout.FromRgb(image.Pixels)) { Regions = regionFeatures, ImageDimensions = encoder.ImageDimensions };
+        var result = Classify(vector, page, timings) with { Embedding = vector, Document = info };
         timings["total"] = total.Elapsed.TotalMilliseconds;
         return result;
     }
@@ -63,10 +79,21 @@ internal sealed class DocumentClassifier(
     public Task<Classification> ClassifyEmbeddingAsync(float[] embedding, CancellationToken ct) =>
         Task.FromResult(Classify(embedding, null, new Dictionary<string, double>()));
 
-    /// <summary>With <paramref name="page"/>, every view of the model; without, the views of the vector only.</summary>
+    /// <summary>With <paramref name="page"/>, every view of the model; without, the views of the vector only. Without a
+    /// champion, the zero-shot model.</summary>
     private Classification Classify(float[] vector, PageInputs? page, Dictionary<string, double> timings)
     {
         var watch = Stopwatch.StartNew();
+        if (host.RunId is null && zeroShot.Enabled)
+        {
+            var p = zeroShot.Model.Predict(page ?? new PageInputs(vector, "", []) { ImageDimensions = encoder.ImageDimensions });
+            timings["model"] = watch.Elapsed.TotalMilliseconds;
+            var top = ClassificationMetrics.ArgMax(p);
+            return new Classification(top, DocumentClasses.NameOf(top), p, Confidence.Entropy(p), p[top], ZeroShotModel.Id, null, timings)
+            {
+                NeedsReview = true, ZeroShot = true, KnownClasses = Enumerable.Range(0, DocumentClasses.Count).ToList(),
+            };
+        }
         var model = host.Lease();
         try
         {
@@ -74,10 +101,16 @@ internal sealed class DocumentClassifier(
             if (vector.Length != m.Dimensions)
                 throw new ArgumentException($"the vector has {vector.Length} values; run {m.RunId} expects {m.Dimensions}", nameof(vector));
             var probabilities = page is null ? model.Model.PredictVector(vector) : model.Model.Predict([page])[0];
-            timings["mlp"] = watch.Elapsed.TotalMilliseconds;
+            timings["model"] = watch.Elapsed.TotalMilliseconds;
             var label = ClassificationMetrics.ArgMax(probabilities);
             return new Classification(label, DocumentClasses.NameOf(label), probabilities, Confidence.Entropy(probabilities),
-                probabilities[label], $"run-{m.RunId}", m.RunId, timings);
+                probabilities[label], $"run-{m.RunId}", m.RunId, timings)
+            {
+                // A model without a measured threshold (trained before calibration was recorded) cannot say; it is not flagged.
+                NeedsReview = m.ReviewThreshold is { } threshold && probabilities[label] < threshold,
+                ReviewThreshold = m.ReviewThreshold,
+                KnownClasses = Enumerable.Range(0, DocumentClasses.Count).Where(m.Knows).ToList(),
+            };
         }
         finally
         {

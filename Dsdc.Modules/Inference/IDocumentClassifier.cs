@@ -6,7 +6,7 @@ namespace Dsdc.Inference;
 /// </summary>
 public interface IDocumentClassifier
 {
-    /// <exception cref="NoModelException">no champion is loaded.</exception>
+    /// <exception cref="NoModelException">no champion is loaded and the zero-shot model is switched off.</exception>
     /// <exception cref="Dsdc.ImageProcessing.InvalidDocumentException">the file is not a readable document.</exception>
     Task<Classification> ClassifyFileAsync(string path, CancellationToken ct);
 
@@ -17,8 +17,11 @@ public interface IDocumentClassifier
     /// </summary>
     Task<Classification> ClassifyEmbeddingAsync(float[] embedding, CancellationToken ct);
 
-    /// <summary>The loaded champion's run id, or null.</summary>
+    /// <summary>The loaded champion's run id, or null (then the zero-shot model answers, when enabled).</summary>
     long? ModelRunId { get; }
+
+    /// <summary>Whether a prediction can be made now: a champion is loaded, or the zero-shot model is enabled.</summary>
+    bool CanClassify { get; }
 
     /// <summary>Loads the registry's champion now if it differs from the served one; returns the served run id.</summary>
     Task<long?> ReloadAsync(CancellationToken ct);

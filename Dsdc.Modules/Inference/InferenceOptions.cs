@@ -16,4 +16,7 @@ public sealed class InferenceOptions
     /// <summary>Documents <c>evaluate</c> classifies at once (OCR is the slow stage; one engine per worker).</summary>
     [Range(1, 64)]
     public int EvaluateParallelism { get; set; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>Before any model is trained and promoted, answer with the zero-shot model (class descriptions and cue words) instead of 503.</summary>
+    public bool ZeroShot { get; set; } = true;
 }

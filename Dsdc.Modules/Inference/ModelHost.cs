@@ -16,6 +16,12 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
 
     public long? RunId => Volatile.Read(ref _current)?.Champion.RunId;
 
+    /// <summary>Whether the served model reads the page's region features (then a prediction computes them).</summary>
+    public bool ReadsRegions => Volatile.Read(ref _current)?.Model.ViewNames.Contains(ViewKinds.Regions) == true;
+
+    /// <summary>The served champion's manifest, or null.</summary>
+    public ModelManifest? Manifest => Volatile.Read(ref _current)?.Champion.Manifest;
+
     internal ServedModel Lease()
     {
         while (true)

@@ -30,7 +30,7 @@ public sealed class InferenceTests(TrainingApp app)
             {
                 try
                 {
-                    served.Add((await classifier.ClassifyEmbeddingAsync(vector, ct)).ModelRunId);
+                    served.Add((await classifier.ClassifyEmbeddingAsync(vector, ct)).ModelRunId!.Value);
                 }
                 catch (Exception ex)
                 {

@@ -1,0 +1,116 @@
+using System.Text.RegularExpressions;
+using Dsdc.Embedding;
+using Dsdc.Shared;
+using Dsdc.Training;
+
+namespace Dsdc.Inference;
+
+/// <summary>
+/// The model served before any training (cold start): what each of the 16 classes is, written once here from the
+/// classes' definitions and never fitted to data. Three cues, added as logits:
+/// the cosine between the page's text embedding (the encoder's text part) and a short description of each class;
+/// cue words and phrases of each class found in the raw OCR text (a memo's "TO:/FROM:/SUBJECT:", an invoice's
+/// "invoice no", a resume's "education"...); and the amount of text on the page (a file folder or a handwritten note
+/// yields little or no OCR text). Its confidences are not calibrated: every prediction it makes needs review.
+/// </summary>
+public sealed partial class ZeroShotModel
+{
+    public const string Id = "zero-shot";
+
+    /// <summary>Class index -> what a page of that class is, in words a sentence encoder relates to page text.</summary>
+    internal static readonly string[] Descriptions =
+    [
+        "A business letter: Dear Sir or Madam, a letterhead, the date, the recipient's address, paragraphs, Sincerely yours and a signature.",
+        "A form: blank fields to fill in, boxes to check, name, address, date, signature lines, and a form number.",
+        "An email message: From, Sent, To, Cc, Subject lines, an email address with @, Re: and Fw:, a short message.",
+        "A handwritten note or page: words written by hand, few typed words.",
+        "An advertisement: a product promotion, brand names, slogans, new, free offers, buy now, prices and large display text.",
+        "A scientific report: a study's introduction, methods, results and conclusions, tables and data from a laboratory or research project.",
+        "A scientific publication: a journal article with authors, abstract, keywords, introduction, methods, discussion and references.",
+        "A specification: technical specifications, product requirements, test methods, tolerances, materials, parameters and standards.",
+        "A file folder: the cover or tab of a file folder with a label, a name or a number, and almost no other text.",
+        "A news article: a newspaper or magazine story with a headline, columns, reporters, quotes and said.",
+        "A budget: a financial plan with line items, expenses, totals, cost estimates, fiscal year and amounts in columns.",
+        "An invoice: a bill for goods or services with invoice number, date, quantity, unit price, amount due, total and payment terms.",
+        "A presentation slide: a title and short bullet points, an overview, objectives, agenda and key points.",
+        "A questionnaire or survey: numbered questions, answer choices, yes or no, please circle or check one, rate from 1 to 5.",
+        "A resume or curriculum vitae: a person's name, education, degrees, professional experience, employment history, publications and references.",
+        "A memorandum: MEMORANDUM, TO, FROM, DATE, SUBJECT or RE lines, and a short internal message.",
+    ];
+
+    /// <summary>Class index -> cue words and phrases (lowercase; matched on word boundaries in the raw OCR text).</summary>
+    internal static readonly string[][] Cues =
+    [
+        ["dear", "sincerely", "yours truly", "very truly yours", "cordially", "best regards", "enclosed please find", "thank you for your letter"],
+        ["please print", "signature", "date of birth", "check one", "social security", "applicant", "approved by", "form no"],
+        ["sent:", "subject:", "cc:", "fw:", "e-mail", "email", "@", "original message"],
+        [],
+        ["free", "offer", "save", "buy", "taste", "flavor", "enjoy", "introducing", "limited time"],
+        ["objective", "conclusions", "experimental", "procedure", "samples", "analysis", "summary of results", "study"],
+        ["abstract", "references", "journal", "et al", "keywords", "vol", "pp", "introduction"],
+        ["specification", "specifications", "requirements", "tolerance", "test method", "minimum", "maximum", "parameters"],
+        ["file", "folder", "files"],
+        ["said", "reported", "according to", "newspaper", "press", "yesterday", "reporter", "editor"],
+        ["budget", "expenses", "fiscal", "estimated", "actual", "variance", "salaries", "projected"],
+        ["invoice", "bill to", "remit", "amount due", "total due", "qty", "quantity", "unit price", "balance due", "terms"],
+        ["presentation", "overview", "objectives", "agenda", "next steps", "recommendations", "strategy", "issues"],
+        ["questionnaire", "survey", "please circle", "please check", "how often", "agree", "disagree", "questions"],
+        ["resume", "curriculum vitae", "education", "experience", "employment", "degree", "born", "publications"],
+        ["memorandum", "memo", "to:", "from:", "date:", "subject:", "re:", "interoffice"],
+    ];
+
+    /// <summary>Weights of the three cues in the logits: fixed a priori (the scales of a cosine, a log count of distinct
+    /// cues and a flag), never fitted. Each class has about eight cues, so no class gains from having more of them.</summary>
+    private const double SemanticScale = 20, CueScale = 1.0, LittleTextScale = 2.5;
+
+    private readonly float[][] _descriptions;
+    private readonly Regex[][] _cues;
+
+    public ZeroShotModel(IDocumentEncoder encoder)
+    {
+        _descriptions = encoder.EmbedTexts(Descriptions).ToArray();
+        _cues = Cues.Select(words => words.Select(Cue).ToArray()).ToArray();
+    }
+
+    /// <summary>A cue as a case-insensitive pattern that does not match inside a longer word.</summary>
+    private static Regex Cue(string word) =>
+        new($"(?<![a-z0-9]){Regex.Escape(word)}(?![a-z0-9])", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+
+    public float[] Predict(PageInputs page) => Stacking.Softmax(Logits(page), Enumerable.Repeat(true, DocumentClasses.Count).ToArray());
+
+    public double[] Logits(PageInputs page)
+    {
+        var logits = new double[DocumentClasses.Count];
+        var sentence = page.ImageDimensions > 0 ? page.Vector[page.ImageDimensions..] : null;
+        if (sentence is { Length: > 0 } && sentence.Length == _descriptions[0].Length)
+            for (var c = 0; c < logits.Length; c++) logits[c] += SemanticScale * Dot(sentence, _descriptions[c]);
+
+        var text = page.RawText ?? "";
+        for (var c = 0; c < logits.Length; c++)
+        {
+            var distinct = _cues[c].Count(r => r.IsMatch(text));
+            logits[c] += CueScale * Math.Log(1 + distinct);
+        }
+
+        // Little recognisable text: a file folder's tab, or handwriting that OCR cannot read.
+        var words = Words().Matches(text).Count;
+        if (words < 15)
+        {
+            logits[8] += LittleTextScale;
+            logits[3] += LittleTextScale;
+        }
+        else if (words < 40) logits[3] += LittleTextScale / 2;
+        return logits;
+    }
+
+    private static double Dot(float[] a, float[] b)
+    {
+        double s = 0;
+        for (var i = 0; i < a.Length; i++) s += a[i] * b[i];
+        return s;
+    }
+
+    /// <summary>Dictionary-like words: three or more letters.</summary>
+    [GeneratedRegex("[A-Za-z]{3,}")]
+    private static partial Regex Words();
+}
