@@ -17,6 +17,8 @@ internal sealed class DocumentClassifier(
 
     public bool CanClassify => host.RunId is not null || zeroShot.Enabled;
 
+    public ModelManifest? ServedManifest => host.Manifest;
+
     public Task<long?> ReloadAsync(CancellationToken ct) => host.ReloadAsync(ct);
 
     public async Task<Classification> ClassifyFileAsync(string path, CancellationToken ct)

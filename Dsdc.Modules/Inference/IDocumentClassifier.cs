@@ -20,6 +20,9 @@ public interface IDocumentClassifier
     /// <summary>The loaded champion's run id, or null (then the zero-shot model answers, when enabled).</summary>
     long? ModelRunId { get; }
 
+    /// <summary>The served champion's manifest (classes it knows, review threshold, estimate), or null.</summary>
+    Training.ModelManifest? ServedManifest { get; }
+
     /// <summary>Whether a prediction can be made now: a champion is loaded, or the zero-shot model is enabled.</summary>
     bool CanClassify { get; }
 

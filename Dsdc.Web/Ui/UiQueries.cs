@@ -30,7 +30,8 @@ public sealed class PredictionDetail
     public string DocumentId { get; init; } = "";
     public string UserName { get; init; } = "";
     public string ModelId { get; init; } = "";
-    public long ModelRunId { get; init; }
+    public long? ModelRunId { get; init; }
+    public bool NeedsReview { get; init; }
     public short Label { get; init; }
     public double Confidence { get; init; }
     public double TopProbability { get; init; }
@@ -102,7 +103,8 @@ public sealed class UiQueries(NpgsqlDataSource dataSource)
     public async Task<PredictionDetail?> PredictionAsync(long id, CancellationToken ct)
     {
         const string sql = """
-            SELECT id, document_id, user_name, model_id, model_run_id, label, confidence, top_probability, probabilities, duration_ms, created_at
+            SELECT id, document_id, user_name, model_id, model_run_id, label, confidence, top_probability, probabilities, duration_ms, created_at,
+                   needs_review
             FROM inference.predictions WHERE id = @id
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);

@@ -5,7 +5,11 @@ namespace Dsdc.Inference.Api;
 
 /// <summary>The answer of <c>POST /api/v1/predict</c>.</summary>
 /// <param name="Confidence">The original's entropy-based score: 1 - H(p)/ln 16 (1 = certain, 0 = uniform).</param>
-/// <param name="TopProbability">The probability of the predicted class.</param>
+/// <param name="TopProbability">The (calibrated) probability of the predicted class.</param>
+/// <param name="NeedsReview">True when <paramref name="TopProbability"/> is below the model's review threshold (the
+/// confidence at which its cross-validated predictions reach the target accuracy), and always for the zero-shot model.</param>
+/// <param name="ZeroShot">True when no trained model exists yet and the zero-shot model answered.</param>
+/// <param name="KnownClasses">The classes the answering model can predict; the others have probability 0.</param>
 public sealed record PredictionResponse(
     int Label,
     string ClassName,
@@ -16,10 +20,21 @@ public sealed record PredictionResponse(
     string DocumentId,
     long PredictionId,
     IReadOnlyList<SimilarDocument> SimilarDocuments,
-    IReadOnlyDictionary<string, double> TimingsMs);
+    IReadOnlyDictionary<string, double> TimingsMs,
+    bool NeedsReview,
+    bool ZeroShot,
+    IReadOnlyList<string> KnownClasses);
 
 public sealed record LabelRequest([property: Required, Range(0, 15)] int? Label);
 
 public sealed record LabelResponse(string DocumentId, int Label, string ClassName, string Source, string? CreatedBy, DateTime CreatedAt);
 
-public sealed record StatusResponse(string Status, string Version, long? ModelRunId, string Encoder, string EncoderVersion, int Dimensions);
+/// <summary>The answer of <c>GET /api/v1/status</c>.</summary>
+/// <param name="Status"><c>ready</c> (a trained model serves), <c>zero-shot</c> (no trained model yet: the zero-shot model
+/// answers) or <c>no-model</c> (neither).</param>
+/// <param name="TrainedModel">Whether a trained model exists and serves.</param>
+/// <param name="Message">In plain words what serves and how sure it is.</param>
+/// <param name="KnownClasses">The classes the serving model can predict.</param>
+/// <param name="Estimate">The served model's cross-validated estimate (mean, spread, calibration), when it has one.</param>
+public sealed record StatusResponse(string Status, string Version, long? ModelRunId, string Encoder, string EncoderVersion, int Dimensions,
+    bool TrainedModel, string Message, IReadOnlyList<string> KnownClasses, double? ReviewThreshold, Dsdc.Training.CvEstimate? Estimate);

@@ -43,7 +43,8 @@ internal static class PredictionEndpoints
             var (result, documentId, predictionId, neighbours) =
                 await predictions.ClassifyAsync(file.CopyToAsync, file.FileName, user.GetUserName() ?? "anonymous", ct);
             return TypedResults.Ok(new PredictionResponse(result.Label, result.ClassName, result.Probabilities, result.Confidence,
-                result.TopProbability, result.ModelId, documentId, predictionId, neighbours, result.TimingsMs));
+                result.TopProbability, result.ModelId, documentId, predictionId, neighbours, result.TimingsMs, result.NeedsReview, result.ZeroShot,
+                result.KnownClasses.Select(DocumentClasses.NameOf).ToList()));
         }
         catch (InvalidDocumentException ex)
         {
@@ -82,9 +83,7 @@ internal static class PredictionEndpoints
     }
 
     public static Ok<StatusResponse> Status(IDocumentClassifier classifier, IDocumentEncoder encoder) =>
-        TypedResults.Ok(new StatusResponse(classifier.ModelRunId is null ? "no-model" : "ready",
-            typeof(PredictionEndpoints).Assembly.GetName().Version?.ToString() ?? "0", classifier.ModelRunId,
-            encoder.Id, encoder.Version, encoder.Dimensions));
+        TypedResults.Ok(ServingStatus.Describe(classifier, encoder));
 
     private static ProblemHttpResult TooLarge(PredictionApiOptions o) => Problem(StatusCodes.Status413PayloadTooLarge, "Document too large",
         $"The upload is larger than {o.MaxUploadBytes / (1024 * 1024)} MiB (Api:MaxUploadBytes).");

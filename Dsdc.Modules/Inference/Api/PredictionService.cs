@@ -22,7 +22,7 @@ public sealed partial class PredictionService(
 {
     /// <summary>False when no model is served and none can be loaded now.</summary>
     public async Task<bool> HasModelAsync(CancellationToken ct) =>
-        classifier.ModelRunId is not null || await classifier.ReloadAsync(ct) is not null;
+        classifier.ModelRunId is not null || await classifier.ReloadAsync(ct) is not null || classifier.CanClassify;
 
     /// <summary>Classifies <paramref name="content"/> (the upload named <paramref name="fileName"/>) for <paramref name="userName"/>.</summary>
     public async Task<PredictionOutcome> ClassifyAsync(Func<Stream, CancellationToken, Task> copyTo, string fileName, string userName, CancellationToken ct)

@@ -14,15 +14,15 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
     {
         const string sql = """
             INSERT INTO inference.predictions
-                (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms)
-            VALUES (@documentId, @userName, @ModelRunId, @ModelId, @Label, @Confidence, @TopProbability, @Probabilities, @durationMs)
+                (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+            VALUES (@documentId, @userName, @ModelRunId, @ModelId, @Label, @Confidence, @TopProbability, @Probabilities, @durationMs, @NeedsReview)
             RETURNING id
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, new
         {
             documentId, userName, c.ModelRunId, c.ModelId, Label = (short)c.Label, c.Confidence, c.TopProbability,
-            Probabilities = c.Probabilities.ToArray(), durationMs,
+            Probabilities = c.Probabilities.ToArray(), durationMs, c.NeedsReview,
         }, cancellationToken: ct));
     }
 

@@ -9,10 +9,14 @@ using Microsoft.Extensions.Options;
 namespace Dsdc.Web.Pages.Classify;
 
 /// <summary>Upload, classify with the champion, then Post-Redirect-Get to the recorded prediction.</summary>
-public sealed class IndexModel(PredictionService predictions, IOptions<PredictionApiOptions> options) : PageModel
+public sealed class IndexModel(PredictionService predictions, IDocumentClassifier classifier, Dsdc.Embedding.IDocumentEncoder encoder,
+    IOptions<PredictionApiOptions> options) : PageModel
 {
     [BindProperty]
     public IFormFile? Upload { get; set; }
+
+    /// <summary>What serves predictions now: a trained model (and the classes it knows) or the zero-shot model.</summary>
+    public StatusResponse Serving => ServingStatus.Describe(classifier, encoder);
 
     public void OnGet() { }
 

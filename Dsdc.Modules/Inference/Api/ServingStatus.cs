@@ -1,0 +1,34 @@
+using Dsdc.Embedding;
+using Dsdc.Shared;
+
+namespace Dsdc.Inference.Api;
+
+/// <summary>What serves predictions now, in plain words: the status endpoint and the web UI say the same.</summary>
+public static class ServingStatus
+{
+    public static StatusResponse Describe(IDocumentClassifier classifier, IDocumentEncoder encoder)
+    {
+        var version = typeof(ServingStatus).Assembly.GetName().Version?.ToString() ?? "0";
+        var manifest = classifier.ServedManifest;
+        if (classifier.ModelRunId is { } runId && manifest is not null)
+        {
+            var known = Enumerable.Range(0, DocumentClasses.Count).Where(manifest.Knows).ToList();
+            var estimate = manifest.Metrics.Estimate;
+            var measured = estimate is null
+                ? $"test accuracy {manifest.Metrics.Accuracy:P1} on {manifest.Metrics.TestSize} documents"
+                : $"cross-validated accuracy {estimate.Accuracy:P1} (± {estimate.AccuracyCi95:P1} at 95%, {estimate.Folds}-fold x {estimate.Repeats} on {estimate.Documents} documents)";
+            var missing = DocumentClasses.Count - known.Count;
+            return new StatusResponse("ready", version, runId, encoder.Id, encoder.Version, encoder.Dimensions, true,
+                $"Trained model run {runId} ({manifest.Name}) serves: {measured}." +
+                (missing > 0 ? $" It knows {known.Count} of {DocumentClasses.Count} classes: label documents of the others to have them predicted." : ""),
+                known.Select(DocumentClasses.NameOf).ToList(), manifest.ReviewThreshold, estimate);
+        }
+        return classifier.CanClassify
+            ? new StatusResponse("zero-shot", version, null, encoder.Id, encoder.Version, encoder.Dimensions, false,
+                "No trained model exists yet: the zero-shot model (class descriptions and cue words, about 25% accurate on the shared datasets) " +
+                "answers, and every prediction needs review. Label documents of at least two classes and train.",
+                DocumentClasses.Names.ToList(), null, null)
+            : new StatusResponse("no-model", version, null, encoder.Id, encoder.Version, encoder.Dimensions, false,
+                "No trained model exists yet and the zero-shot model is switched off (Inference:ZeroShot): nothing can be classified.", [], null, null);
+    }
+}
