@@ -4,17 +4,31 @@ using Dsdc.Inference;
 using Dsdc.Inference.Api;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Dsdc.Web.Pages.Classify;
 
-/// <summary>Upload, classify with the champion, then Post-Redirect-Get to the recorded prediction.</summary>
+/// <summary>
+/// Upload, classify with the champion, then Post-Redirect-Get to the recorded prediction. Posts share the API's
+/// concurrency limit (<c>Api:MaxConcurrentPredictions</c> and <c>Api:QueueLimit</c>): beyond it, 503 with Retry-After.
+/// </summary>
+[EnableRateLimiting(PredictionApiModule.PredictLimiter)]
 public sealed class IndexModel(PredictionService predictions, IOptions<PredictionApiOptions> options) : PageModel
 {
     [BindProperty]
     public IFormFile? Upload { get; set; }
 
-    public void OnGet() { }
+    /// <summary>The upload limit, for the browser's own check before sending.</summary>
+    public long MaxUploadBytes => options.Value.MaxUploadBytes;
+
+    public string TooLargeMessage => UploadLimits.TooLargeMessage(options.Value);
+
+    /// <summary><c>?tooLarge=true</c>: an upload over the limit was refused before it reached this page.</summary>
+    public void OnGet(bool tooLarge = false)
+    {
+        if (tooLarge) ModelState.AddModelError(nameof(Upload), TooLargeMessage);
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
@@ -22,7 +36,7 @@ public sealed class IndexModel(PredictionService predictions, IOptions<Predictio
         if (upload is null || upload.Length == 0)
             ModelState.AddModelError(nameof(Upload), "Choose a document to classify.");
         else if (upload.Length > options.Value.MaxUploadBytes)
-            ModelState.AddModelError(nameof(Upload), $"The document is larger than {options.Value.MaxUploadBytes / (1024 * 1024)} MiB.");
+            ModelState.AddModelError(nameof(Upload), TooLargeMessage);
         if (!ModelState.IsValid || upload is null) return Page();
         if (!await predictions.HasModelAsync(ct))
         {
