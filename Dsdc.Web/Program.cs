@@ -32,6 +32,7 @@ try
     var app = builder.Build();
     return await app.RunDsdcAsync(args, web =>
     {
+        web.UseSecurityHeaders();
         web.UseSharedPipeline();
         web.UseAuthentication();
         web.UseAuthorization();

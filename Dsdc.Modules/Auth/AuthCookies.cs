@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dsdc.Auth;
 
@@ -9,8 +10,20 @@ public static class AuthCookies
 {
     public static Task SignInAsync(HttpContext http, LoginResult.Success user) =>
         http.SignInAsync(AuthSchemes.Cookie,
-            new ClaimsPrincipal(ClaimsPrincipalExtensions.CreateIdentity(AuthSchemes.Cookie, user.Username, user.Role)),
+            new ClaimsPrincipal(ClaimsPrincipalExtensions.CreateIdentity(AuthSchemes.Cookie, user.Username, user.Role, user.SessionVersion)),
             new AuthenticationProperties { IsPersistent = false, IssuedUtc = DateTimeOffset.UtcNow });
 
-    public static Task SignOutAsync(HttpContext http) => http.SignOutAsync(AuthSchemes.Cookie);
+    /// <summary>
+    /// Logs out: ends every session of the signed-in user (a copy of this cookie, the user's other cookies and bearer
+    /// tokens all stop working, see <see cref="ActiveUserCheck"/>), then deletes the cookie. The user is the one of the
+    /// cookie, else of the request's bearer token; without either only the cookie is deleted.
+    /// </summary>
+    public static async Task SignOutAsync(HttpContext http)
+    {
+        var cookie = await http.AuthenticateAsync(AuthSchemes.Cookie);
+        var name = cookie.Principal?.GetUserName() ?? http.User.GetUserName();
+        if (name is not null)
+            await http.RequestServices.GetRequiredService<UserStore>().EndSessionsAsync(name, http.RequestAborted);
+        await http.SignOutAsync(AuthSchemes.Cookie);
+    }
 }

@@ -32,7 +32,7 @@ internal static class AuthEndpoints
         http.Response.Headers.CacheControl = "no-store";
         return await logins.LogInAsync(username!, password!, http.Connection.RemoteIpAddress, ct) switch
         {
-            LoginResult.Success s => TypedResults.Ok(tokens.Issue(s.Username, s.Role)),
+            LoginResult.Success s => TypedResults.Ok(tokens.Issue(s.Username, s.Role, s.SessionVersion)),
             LoginResult.Throttled t => Throttled(http, t),
             _ => Unauthorized(),
         };

@@ -64,8 +64,12 @@ public sealed class AdminOptions
 /// <summary>Brute-force protection of the log-in endpoints.</summary>
 public sealed class ThrottleOptions
 {
-    /// <summary>Failures of one user name before it is locked out.</summary>
+    /// <summary>Failures for one user name from one client address before that address is locked out for that name.</summary>
     public int MaxFailuresPerUser { get; set; } = 5;
+
+    /// <summary>Failures for one user name from all addresses together before the name is locked out, for the addresses
+    /// that failed for it only (an address without failures still logs in with the right password).</summary>
+    public int MaxFailuresPerUserName { get; set; } = 20;
 
     /// <summary>Failures from one client address before it is locked out (higher: many users may share one address).</summary>
     public int MaxFailuresPerAddress { get; set; } = 20;
@@ -81,6 +85,7 @@ public sealed class ThrottleOptions
     internal IEnumerable<ValidationResult> Validate()
     {
         if (MaxFailuresPerUser is < 1 or > 1000) yield return new("must be between 1 and 1000", ["Throttle:MaxFailuresPerUser"]);
+        if (MaxFailuresPerUserName is < 1 or > 100_000) yield return new("must be between 1 and 100000", ["Throttle:MaxFailuresPerUserName"]);
         if (MaxFailuresPerAddress is < 1 or > 100_000) yield return new("must be between 1 and 100000", ["Throttle:MaxFailuresPerAddress"]);
         if (LockoutSeconds is < 1 or > 86_400) yield return new("must be between 1 and 86400", ["Throttle:LockoutSeconds"]);
         if (MaxLockoutSeconds < LockoutSeconds || MaxLockoutSeconds > 86_400)

@@ -91,12 +91,19 @@ public static class AuthSchemes
         };
     }
 
+    internal static string LocalPart(string redirectUri) =>
+        Uri.TryCreate(redirectUri, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https"
+            ? (absolute.PathAndQuery is var local && (local.StartsWith("//", StringComparison.Ordinal) || local.StartsWith("/\\", StringComparison.Ordinal)) ? "/" : local)
+            : redirectUri;
+
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
         var request = context.Request;
         var wantsPage = !request.Path.StartsWithSegments("/api")
             && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
-        if (wantsPage) context.Response.Redirect(context.RedirectUri);
+        // The handler builds an absolute URI from the request's Host header, which the client chose: keep the path and query
+        // only, so a redirect never points at a host the client made up ("Host: evil.example").
+        if (wantsPage) context.Response.Redirect(LocalPart(context.RedirectUri));
         else context.Response.StatusCode = status; // UseStatusCodePages turns the empty answer into ProblemDetails.
         return Task.CompletedTask;
     }

@@ -6,7 +6,7 @@ namespace Dsdc.Auth;
 /// <summary>The outcome of a log-in attempt.</summary>
 public abstract record LoginResult
 {
-    public sealed record Success(string Username, string Role) : LoginResult;
+    public sealed record Success(string Username, string Role, int SessionVersion = 0) : LoginResult;
 
     /// <summary>Unknown user, wrong password or disabled user: deliberately not told apart.</summary>
     public sealed record Invalid : LoginResult;
@@ -51,9 +51,9 @@ internal sealed class LoginService(UserStore users, PasswordHashing hashing, Log
         }
 
         if (outcome == PasswordHashing.Outcome.RightButRehash)
-            await users.SetPasswordHashAsync(user.Username, hashing.Hash(password), ct);
-        await throttle.RecordSuccessAsync(user.Username, ct);
+            await users.RehashPasswordAsync(user.Username, hashing.Hash(password), ct);
+        await throttle.RecordSuccessAsync(user.Username, client, ct);
         logger.LogInformation("User {Username} logged in from {Client}", user.Username, client);
-        return new LoginResult.Success(user.Username, user.Role);
+        return new LoginResult.Success(user.Username, user.Role, user.SessionVersion);
     }
 }

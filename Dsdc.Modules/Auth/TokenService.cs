@@ -13,10 +13,10 @@ public sealed record TokenResponse(
     [property: JsonPropertyName("token_type")] string TokenType,
     [property: JsonPropertyName("expires_in")] int ExpiresIn);
 
-/// <summary>Issues the HS256 access tokens: <c>sub</c>, <c>role</c>, <c>exp</c>, <c>iat</c>, <c>nbf</c>, <c>jti</c>.</summary>
+/// <summary>Issues the HS256 access tokens: <c>sub</c>, <c>role</c>, <c>sv</c> (session version), <c>exp</c>, <c>iat</c>, <c>nbf</c>, <c>jti</c>.</summary>
 internal sealed class TokenService(IOptions<AuthOptions> options, TimeProvider time)
 {
-    public TokenResponse Issue(string username, string role)
+    public TokenResponse Issue(string username, string role, int sessionVersion = 0)
     {
         var settings = options.Value;
         var now = time.GetUtcNow().UtcDateTime;
@@ -32,6 +32,7 @@ internal sealed class TokenService(IOptions<AuthOptions> options, TimeProvider t
             {
                 [ClaimsPrincipalExtensions.NameClaim] = username,
                 [ClaimsPrincipalExtensions.RoleClaim] = role,
+                [ClaimsPrincipalExtensions.SessionVersionClaim] = sessionVersion,
                 [JwtRegisteredClaimNames.Jti] = Guid.NewGuid().ToString("N"),
             },
             SigningCredentials = new SigningCredentials(SigningKey(settings), SecurityAlgorithms.HmacSha256),

@@ -8,7 +8,21 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
 {
     private const string Columns = "id, username, role, disabled, created_at, updated_at";
 
-    internal sealed record Credentials(long Id, string Username, string Role, bool Disabled, string PasswordHash);
+    internal sealed record Credentials(long Id, string Username, string Role, bool Disabled, string PasswordHash, int SessionVersion);
+
+    /// <summary>What the per-request check of a cookie or token needs.</summary>
+    internal sealed record SessionState(string Role, bool Disabled, int SessionVersion);
+
+    public async Task<SessionState?> FindSessionStateAsync(string username, CancellationToken ct)
+    {
+        const string sql = "SELECT role, disabled, session_version FROM auth.users WHERE lower(username) = lower(@username)";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<SessionState>(new CommandDefinition(sql, new { username }, cancellationToken: ct));
+    }
+
+    /// <summary>Ends every session of the user: cookies and tokens issued before now stop working (log-out).</summary>
+    public Task<bool> EndSessionsAsync(string username, CancellationToken ct) =>
+        UpdateAsync(username, "session_version = session_version + 1", 0, ct);
 
     public async Task<UserInfo?> FindAsync(string username, CancellationToken ct)
     {
@@ -27,7 +41,7 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
     public async Task<Credentials?> FindCredentialsAsync(string username, CancellationToken ct)
     {
         const string sql = """
-            SELECT id, username, role, disabled, password_hash
+            SELECT id, username, role, disabled, password_hash, session_version
             FROM auth.users WHERE lower(username) = lower(@username)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
@@ -45,7 +59,12 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
         return await conn.ExecuteAsync(new CommandDefinition(sql, new { username, role, passwordHash }, cancellationToken: ct)) == 1;
     }
 
+    /// <summary>A new password: every session of the user ends with it.</summary>
     public Task<bool> SetPasswordHashAsync(string username, string passwordHash, CancellationToken ct) =>
+        UpdateAsync(username, "password_hash = @value, session_version = session_version + 1", passwordHash, ct);
+
+    /// <summary>The same password under a stronger hash (at log-in): sessions go on.</summary>
+    public Task<bool> RehashPasswordAsync(string username, string passwordHash, CancellationToken ct) =>
         UpdateAsync(username, "password_hash = @value", passwordHash, ct);
 
     public Task<bool> SetDisabledAsync(string username, bool disabled, CancellationToken ct) =>
@@ -70,7 +89,8 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
         const string sql = """
             INSERT INTO auth.users (username, role, password_hash) VALUES (@username, 'admin', @passwordHash)
             ON CONFLICT ((lower(username))) DO UPDATE
-                SET role = 'admin', disabled = false, password_hash = excluded.password_hash, updated_at = now()
+                SET role = 'admin', disabled = false, password_hash = excluded.password_hash,
+                    session_version = auth.users.session_version + 1, updated_at = now()
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(sql, new { username, passwordHash }, cancellationToken: ct));

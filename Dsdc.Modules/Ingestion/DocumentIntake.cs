@@ -37,7 +37,8 @@ public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
         }
         var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
         var size = new FileInfo(receivedFile).Length;
-        var name = Path.GetFileName(originalName) is { Length: > 0 and <= 255 } n ? n : "upload" + info.Extension;
+        // Control characters (a NUL above all: PostgreSQL text cannot hold it) are dropped from the client's name.
+        var name = Path.GetFileName(TextInput.Name(originalName)) is { Length: > 0 and <= 255 } n ? n : "upload" + info.Extension;
         await store.TryAddMovingAsync(new NewDocument(sha1, name, UploadFolder, relative, info.MediaType, size, info.PageCount,
             info.Width, info.Height, null), ct);
         var target = Path.Combine(paths.DataDir, relative);

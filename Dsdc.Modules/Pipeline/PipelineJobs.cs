@@ -26,25 +26,33 @@ public sealed class PipelineJobs(
     // lock dies with its connection.
     [Queue(JobQueues.Default)]
     [AutomaticRetry(Attempts = 3)]
-    public async Task<string> RunAsync(CancellationToken ct)
+    public Task<string> RunAsync(CancellationToken ct) => OneAtATimeAsync(RunLockKey, "pipeline run", RunLockedAsync, ct);
+
+    /// <summary>Key of the advisory lock that keeps embedding jobs one at a time ("DSDCEMBD").</summary>
+    private const long EmbeddingLockKey = 0x4453_4443_454D_4244;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> while holding the session advisory lock <paramref name="key"/>, waiting (up to
+    /// <see cref="LockSeconds"/>) for whoever holds it, as DisableConcurrentExecution did.
+    /// </summary>
+    private async Task<string> OneAtATimeAsync(long key, string what, Func<CancellationToken, Task<string>> body, CancellationToken ct)
     {
         await using var lockConnection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(ct);
-        // Wait for the run in progress, as DisableConcurrentExecution did (runs queue up one at a time).
         var deadline = DateTime.UtcNow.AddSeconds(LockSeconds);
         while (true)
         {
             await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", lockConnection))
             {
-                take.Parameters.AddWithValue("key", RunLockKey);
+                take.Parameters.AddWithValue("key", key);
                 if (await take.ExecuteScalarAsync(ct) is true) break;
             }
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"another pipeline run held the run lock for more than {LockSeconds} s");
+                throw new TimeoutException($"another {what} held its lock for more than {LockSeconds} s");
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
         }
         try
         {
-            return await RunLockedAsync(ct);
+            return await body(ct);
         }
         finally
         {
@@ -53,7 +61,7 @@ public sealed class PipelineJobs(
                 try
                 {
                     await using var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(@key)", lockConnection);
-                    release.Parameters.AddWithValue("key", RunLockKey);
+                    release.Parameters.AddWithValue("key", key);
                     await release.ExecuteScalarAsync(CancellationToken.None);
                 }
                 catch (Npgsql.NpgsqlException)
@@ -101,10 +109,13 @@ public sealed class PipelineJobs(
     [AutomaticRetry(Attempts = 5)]
     public async Task<string> CleanTextAsync(CancellationToken ct) => Describe(await stages.CleanTextAsync(options.Value.BatchSize, ct));
 
+    // One at a time with an advisory lock too (it was DisableConcurrentExecution: an outage that cut a job off left its
+    // hangfire.lock row behind and delayed later embedding jobs up to Hangfire.PostgreSql's 10-minute expiry).
     [Queue(JobQueues.Embedding)]
-    [DisableConcurrentExecution(LockSeconds)]
     [AutomaticRetry(Attempts = 5)]
-    public async Task<string> EmbeddingsAsync(CancellationToken ct)
+    public Task<string> EmbeddingsAsync(CancellationToken ct) => OneAtATimeAsync(EmbeddingLockKey, "embedding job", EmbedLockedAsync, ct);
+
+    private async Task<string> EmbedLockedAsync(CancellationToken ct)
     {
         var embedding = services.GetService<IEmbeddingStage>();
         if (embedding is null) return "no embedding module";

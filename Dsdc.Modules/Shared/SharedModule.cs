@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using System.Text.Json.Serialization;
 using Serilog;
 
 namespace Dsdc.Shared;
@@ -24,8 +25,15 @@ public static class SharedModule
         });
         builder.AddDatabase();
         builder.AddJobs();
-        builder.Services.AddProblemDetails();
+        // Every error answer is a ProblemDetails with a type, whichever component wrote it.
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemTypes.Apply);
+        // A number must be sent as a JSON number: {"label": "7"} is a validation error, like {"label": "abc"}.
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+        // A request the framework could not bind (bad JSON, a string where a number belongs, a body cut short) is the
+        // client's error in every environment: its 4xx, not 500 (Development throws these instead of answering 400).
+        builder.Services.Configure<ExceptionHandlerOptions>(o => o.StatusCodeSelector = ex =>
+            ex is Microsoft.AspNetCore.Http.BadHttpRequestException bad ? bad.StatusCode : Microsoft.AspNetCore.Http.StatusCodes.Status500InternalServerError);
         // Cookie and antiforgery keys live with the data (a volume shared by every replica), so sign-ins survive
         // restarts and work on whichever process answers.
         var dataDir = Path.GetFullPath(builder.Configuration[$"{DsdcOptions.Section}:DataDir"] is { Length: > 0 } d ? d : "data",
@@ -33,6 +41,7 @@ public static class SharedModule
         builder.Services.AddDataProtection().SetApplicationName("dsdc")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataDir, ".keys")));
         builder.Services.AddOpenApi();
+        Http.ReverseProxy.Add(builder);
         builder.Services.AddSingleton<ICliCommand, MigrateCommand>();
         return builder;
     }
@@ -40,6 +49,7 @@ public static class SharedModule
     /// <summary>The request pipeline shared by every endpoint.</summary>
     public static WebApplication UseSharedPipeline(this WebApplication app)
     {
+        Http.ReverseProxy.Use(app);
         app.UseSerilogRequestLogging();
         app.UseExceptionHandler();
         app.UseStatusCodePages();

@@ -22,7 +22,7 @@ public sealed class ThrottleTests(ThrottleTests.App app) : IClassFixture<Throttl
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task FiveWrongPasswordsLockTheUserOutWith429AndRetryAfter()
+    public async Task FiveWrongPasswordsLockThatNameFromThatAddressWith429RetryAfterAndAProblemType()
     {
         app.RemoteAddress = IPAddress.Parse("198.51.100.1");
         var password = await app.CreateUserAsync("hank", Roles.User);
@@ -30,14 +30,48 @@ public sealed class ThrottleTests(ThrottleTests.App app) : IClassFixture<Throttl
         for (var i = 0; i < 5; i++)
             Assert.Equal(HttpStatusCode.Unauthorized, (await client.RequestTokenAsync("hank", $"wrong-password-{i}")).StatusCode);
 
-        // Even the right password, from another address, is refused while the name is locked.
-        app.RemoteAddress = IPAddress.Parse("198.51.100.2");
+        // Even the right password is refused from the address that made the failures.
         var locked = await client.RequestTokenAsync("HANK", password);
 
         Assert.Equal(HttpStatusCode.TooManyRequests, locked.StatusCode);
         Assert.Equal("application/problem+json", locked.Content.Headers.ContentType?.MediaType);
         var retryAfter = int.Parse(Assert.Single(locked.Headers.GetValues("Retry-After")));
         Assert.InRange(retryAfter, 1, 30);
+        using var problem = System.Text.Json.JsonDocument.Parse(await locked.Content.ReadAsStringAsync(Ct));
+        Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("type").GetString()), "the 429 ProblemDetails has no type");
+    }
+
+    /// <summary>Issue 14 defect 7: anyone could lock an account out by failing its log-in on purpose.</summary>
+    [Fact]
+    public async Task AnAttackerCannotLockTheOwnerOutFromAnotherAddress()
+    {
+        var password = await app.CreateUserAsync("lily", Roles.User);
+        using var client = app.CreateClient();
+        app.RemoteAddress = IPAddress.Parse("203.0.113.66");
+        for (var i = 0; i < 7; i++)
+            await client.RequestTokenAsync("lily", $"attacker-guess-{i}");
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.RequestTokenAsync("lily", password)).StatusCode);
+
+        app.RemoteAddress = IPAddress.Parse("198.51.100.99");
+        Assert.Equal(HttpStatusCode.OK, (await client.RequestTokenAsync("lily", password)).StatusCode);
+    }
+
+    [Fact]
+    public async Task FailuresFromManyAddressesLockTheNameForEveryAddressThatFailedButNotForACleanOne()
+    {
+        var password = await app.CreateUserAsync("mona", Roles.User);
+        using var client = app.CreateClient();
+        // A guesser spreading its tries over many addresses (a botnet): each address stays under its own limits.
+        for (var i = 0; i < 24; i++)
+        {
+            app.RemoteAddress = IPAddress.Parse($"192.0.2.{10 + i}");
+            await client.RequestTokenAsync("mona", $"spread-guess-{i}");
+        }
+
+        app.RemoteAddress = IPAddress.Parse("192.0.2.10");
+        Assert.Equal(HttpStatusCode.TooManyRequests, (await client.RequestTokenAsync("mona", password)).StatusCode);
+        app.RemoteAddress = IPAddress.Parse("192.0.2.200");
+        Assert.Equal(HttpStatusCode.OK, (await client.RequestTokenAsync("mona", password)).StatusCode);
     }
 
     [Fact]

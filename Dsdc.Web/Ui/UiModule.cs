@@ -1,6 +1,8 @@
 using Dsdc.Auth;
 using Dsdc.Inference.Api;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
 
 namespace Dsdc.Web.Ui;
 
@@ -21,9 +23,24 @@ public static class UiModule
         return builder;
     }
 
+    /// <summary>
+    /// First in the pipeline: the security headers go on every answer, also the 401, 403, 404, 429 and 503 written by
+    /// authentication, the rate limiter or the exception handler before any page runs (they are added as the response starts,
+    /// so a handler that clears the response does not lose them).
+    /// </summary>
+    public static WebApplication UseSecurityHeaders(this WebApplication app)
+    {
+        app.Use((context, next) =>
+        {
+            context.Response.OnStarting(() => AddSecurityHeaders(context));
+            return next(context);
+        });
+        return app;
+    }
+
     public static WebApplication MapDsdcUi(this WebApplication app)
     {
-        app.Use(SecurityHeaders);
+        app.Use(RefuseOversizedClassifyUploads);
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new EmbeddedFileProvider(typeof(UiModule).Assembly, "Dsdc.Web.wwwroot"),
@@ -38,7 +55,40 @@ public static class UiModule
         return app;
     }
 
-    private static Task SecurityHeaders(HttpContext context, RequestDelegate next)
+    /// <summary>
+    /// A classify form over Api:MaxUploadBytes would otherwise fail inside the antiforgery check with a bare 400. It is read
+    /// to its end and thrown away (up to four times the limit, so that the browser gets to read the answer), then the page
+    /// says what the limit is. Bigger bodies get a plain 413 that names the limit.
+    /// </summary>
+    private static async Task RefuseOversizedClassifyUploads(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        if (!HttpMethods.IsPost(request.Method) || !request.Path.Equals("/classify", StringComparison.OrdinalIgnoreCase))
+        {
+            await next(context);
+            return;
+        }
+        var api = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value;
+        var limit = UploadLimits.RequestBytes(api);
+        if (request.ContentLength is not { } length || length <= limit)
+        {
+            await next(context);
+            return;
+        }
+        if (length <= 4 * limit && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+        {
+            size.MaxRequestBodySize = length;
+            await request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+            context.Response.StatusCode = StatusCodes.Status303SeeOther;
+            context.Response.Headers.Location = "/classify?tooLarge=true";
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+        context.Response.Headers.Connection = "close";
+        await context.Response.WriteAsync(UploadLimits.TooLargeMessage(api), context.RequestAborted);
+    }
+
+    private static Task AddSecurityHeaders(HttpContext context)
     {
         var headers = context.Response.Headers;
         headers.XContentTypeOptions = "nosniff";
@@ -54,6 +104,6 @@ public static class UiModule
         {
             headers.XFrameOptions = "SAMEORIGIN";
         }
-        return next(context);
+        return Task.CompletedTask;
     }
 }

@@ -55,7 +55,7 @@ public sealed class UiQueries(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<(IReadOnlyList<DocumentListItem> Items, bool More)> DocumentsAsync(string? query, int page, CancellationToken ct)
     {
-        query = string.IsNullOrWhiteSpace(query) ? null : query.Trim();
+        query = string.IsNullOrWhiteSpace(query) ? null : TextInput.ForDatabase(query).Trim() is { Length: > 0 } q ? q : null;
         var classLabel = query is null ? -1 : DocumentClasses.Names.ToList().FindIndex(n => n.Equals(query, StringComparison.OrdinalIgnoreCase));
         const string sql = """
             SELECT d.id, d.original_name, d.media_type, d.ingested_at,

@@ -31,12 +31,15 @@ public sealed class PredictionApiModule
         // 503 with Retry-After instead, which clients and load balancers understand.
         builder.Services.AddRateLimiter(r =>
         {
-            r.AddConcurrencyLimiter(PredictLimiter, l =>
-            {
-                l.PermitLimit = o.MaxConcurrentPredictions;
-                l.QueueLimit = o.QueueLimit;
-                l.QueueProcessingOrder = QueueProcessingOrder.OldestFirst;
-            });
+            // One limiter shared by the API and the web UI's classify form; reading the form page is not limited.
+            r.AddPolicy(PredictLimiter, context => HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
+                ? RateLimitPartition.GetNoLimiter("read")
+                : RateLimitPartition.GetConcurrencyLimiter("classify", _ => new ConcurrencyLimiterOptions
+                {
+                    PermitLimit = o.MaxConcurrentPredictions,
+                    QueueLimit = o.QueueLimit,
+                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+                }));
             r.OnRejected = async (context, ct) =>
             {
                 var retry = context.HttpContext.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value.RetryAfterSeconds;
@@ -46,7 +49,12 @@ public sealed class PredictionApiModule
                     detail: $"Too many documents are being classified right now; retry in {retry} s.").ExecuteAsync(context.HttpContext);
             };
         });
-        builder.Services.Configure<Microsoft.AspNetCore.Http.Features.FormOptions>(f => f.MultipartBodyLengthLimit = o.MaxUploadBytes + 64 * 1024);
+        // One limit, Api:MaxUploadBytes: Kestrel (whose own default, 30,000,000 bytes, would otherwise win), the form reader,
+        // the API and the classify page all use it.
+        builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<PredictionApiOptions>>(
+            (f, api) => f.MultipartBodyLengthLimit = UploadLimits.RequestBytes(api.Value));
+        builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<IOptions<PredictionApiOptions>>(
+            (k, api) => k.Limits.MaxRequestBodySize = UploadLimits.RequestBytes(api.Value));
     }
 
     public static void Map(IEndpointRouteBuilder app)

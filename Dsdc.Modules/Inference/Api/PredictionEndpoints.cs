@@ -20,23 +20,36 @@ internal static class PredictionEndpoints
         var o = options.Value;
         if (!request.HasFormContentType)
             return Problem(StatusCodes.Status400BadRequest, "No document", $"Send the document as multipart/form-data in a field named '{FileField}'.");
-        if (request.ContentLength > o.MaxUploadBytes + 64 * 1024)
+        if (UploadLimits.MissingBoundary(request))
+            return Malformed("The multipart/form-data content type has no boundary parameter.");
+        if (request.ContentLength > UploadLimits.RequestBytes(o))
             return TooLarge(o);
         IFormCollection form;
         try
         {
             form = await request.ReadFormAsync(ct);
         }
-        catch (Exception ex) when (ex is InvalidDataException || ex is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+        catch (Exception ex) when (UploadLimits.IsTooLarge(ex))
         {
             return TooLarge(o);
+        }
+        catch (Exception ex) when (UploadLimits.IsMalformed(ex) && !ct.IsCancellationRequested)
+        {
+            // A truncated body, a part whose headers never end, bytes that are not multipart at all: the client's fault.
+            return Malformed(ex.Message);
         }
         if (form.Files.GetFile(FileField) is not { } file)
             return Problem(StatusCodes.Status400BadRequest, "No document", $"The multipart field '{FileField}' is missing.");
         if (file.Length > o.MaxUploadBytes)
             return TooLarge(o);
+        // What the file is comes first: an empty or unsupported upload is told so even when no model is served.
+        if (await UploadLimits.SniffAsync(file, ct) is { } refusal)
+            return refusal == "empty-file"
+                ? Problem(StatusCodes.Status422UnprocessableEntity, "Unreadable document", "The file is empty.", refusal)
+                : Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported document type",
+                    "The file is not a TIFF, PNG, JPEG, BMP or PDF document.");
         if (!await predictions.HasModelAsync(ct))
-            return NoModel();
+            return NoModel(request.HttpContext);
 
         try
         {
@@ -58,7 +71,7 @@ internal static class PredictionEndpoints
         }
         catch (NoModelException)
         {
-            return NoModel();
+            return NoModel(request.HttpContext);
         }
     }
 
@@ -76,6 +89,8 @@ internal static class PredictionEndpoints
     public static async Task<Results<Ok<IReadOnlyList<SimilarDocument>>, ProblemHttpResult>> Similar(
         string id, int? k, SimilarDocumentSearch similar, CancellationToken ct)
     {
+        if (!PageImages.IsDocumentId(id))
+            return Problem(StatusCodes.Status404NotFound, "No embedding", "No stored document has this id.");
         var found = await similar.FindSimilarToAsync(id, Math.Clamp(k ?? 5, 1, SimilarDocumentSearch.MaxK), includeSelf: false, ct);
         return found is null
             ? Problem(StatusCodes.Status404NotFound, "No embedding", $"Document '{id}' is unknown or not embedded yet.")
@@ -86,10 +101,17 @@ internal static class PredictionEndpoints
         TypedResults.Ok(ServingStatus.Describe(classifier, encoder));
 
     private static ProblemHttpResult TooLarge(PredictionApiOptions o) => Problem(StatusCodes.Status413PayloadTooLarge, "Document too large",
-        $"The upload is larger than {o.MaxUploadBytes / (1024 * 1024)} MiB (Api:MaxUploadBytes).");
+        UploadLimits.TooLargeMessage(o));
 
-    private static ProblemHttpResult NoModel() => Problem(StatusCodes.Status503ServiceUnavailable, "No model",
-        "No model has been promoted yet: train one (`train` command or the training job) and promote it.");
+    private static ProblemHttpResult Malformed(string detail) =>
+        Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", detail, "malformed-multipart");
+
+    private static ProblemHttpResult NoModel(HttpContext http)
+    {
+        http.Response.Headers.RetryAfter = UploadLimits.NoModelRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problem(StatusCodes.Status503ServiceUnavailable, "No model",
+            "No model has been promoted yet: train one (`train` command or the training job) and promote it.");
+    }
 
     internal static ProblemHttpResult Problem(int status, string title, string detail, string? code = null) =>
         TypedResults.Problem(statusCode: status, title: title, detail: detail,

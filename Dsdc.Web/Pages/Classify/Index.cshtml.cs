@@ -4,11 +4,16 @@ using Dsdc.Inference;
 using Dsdc.Inference.Api;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Dsdc.Web.Pages.Classify;
 
-/// <summary>Upload, classify with the champion, then Post-Redirect-Get to the recorded prediction.</summary>
+/// <summary>
+/// Upload, classify with the champion, then Post-Redirect-Get to the recorded prediction. Posts share the API's
+/// concurrency limit (<c>Api:MaxConcurrentPredictions</c> and <c>Api:QueueLimit</c>): beyond it, 503 with Retry-After.
+/// </summary>
+[EnableRateLimiting(PredictionApiModule.PredictLimiter)]
 public sealed class IndexModel(PredictionService predictions, IDocumentClassifier classifier, Dsdc.Embedding.IDocumentEncoder encoder,
     IOptions<PredictionApiOptions> options) : PageModel
 {
@@ -18,7 +23,16 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
     /// <summary>What serves predictions now: a trained model (and the classes it knows) or the zero-shot model.</summary>
     public StatusResponse Serving => ServingStatus.Describe(classifier, encoder);
 
-    public void OnGet() { }
+    /// <summary>The upload limit, for the browser's own check before sending.</summary>
+    public long MaxUploadBytes => options.Value.MaxUploadBytes;
+
+    public string TooLargeMessage => UploadLimits.TooLargeMessage(options.Value);
+
+    /// <summary><c>?tooLarge=true</c>: an upload over the limit was refused before it reached this page.</summary>
+    public void OnGet(bool tooLarge = false)
+    {
+        if (tooLarge) ModelState.AddModelError(nameof(Upload), TooLargeMessage);
+    }
 
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
@@ -26,7 +40,7 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
         if (upload is null || upload.Length == 0)
             ModelState.AddModelError(nameof(Upload), "Choose a document to classify.");
         else if (upload.Length > options.Value.MaxUploadBytes)
-            ModelState.AddModelError(nameof(Upload), $"The document is larger than {options.Value.MaxUploadBytes / (1024 * 1024)} MiB.");
+            ModelState.AddModelError(nameof(Upload), TooLargeMessage);
         if (!ModelState.IsValid || upload is null) return Page();
         if (!await predictions.HasModelAsync(ct))
         {

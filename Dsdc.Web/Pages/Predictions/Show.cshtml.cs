@@ -17,8 +17,9 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
     public LabelRow? CurrentLabel { get; private set; }
     public IReadOnlyList<SimilarDocument> Similar { get; private set; } = [];
 
-    [BindProperty, Range(0, 15)]
-    public int Label { get; set; }
+    /// <summary>Nullable and required: a post without the field (or with "abc") is a validation error, never class 0.</summary>
+    [BindProperty, Required(ErrorMessage = "Choose the document's class label."), Range(0, 15, ErrorMessage = "The label must be a class index from 0 to 15.")]
+    public int? Label { get; set; }
 
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
@@ -33,8 +34,8 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
     {
         var prediction = await queries.PredictionAsync(id, ct);
         if (prediction is null) return NotFound();
-        if (!ModelState.IsValid) return await OnGetAsync(id, ct);
-        var row = await store.AddHumanLabelAsync(prediction.DocumentId, Label, User.GetUserName() ?? "anonymous", ct);
+        if (!ModelState.IsValid || Label is not { } label) return await OnGetAsync(id, ct);
+        var row = await store.AddHumanLabelAsync(prediction.DocumentId, label, User.GetUserName() ?? "anonymous", ct);
         TempData["Message"] = $"Saved the label \"{Dsdc.Shared.DocumentClasses.NameOf(row.Label)}\": the next training run uses it.";
         return RedirectToPage(new { id });
     }

@@ -5,7 +5,12 @@
     var input = document.getElementById("file");
     var chosen = document.getElementById("chosen");
     if (!zone || !input) return;
-    function show() { chosen.textContent = input.files && input.files.length ? "Selected: " + input.files[0].name : ""; }
+    var max = Number(input.getAttribute("data-max-bytes") || "0");
+    function tooLarge() { return max > 0 && input.files && input.files.length && input.files[0].size > max; }
+    function show() {
+        input.setCustomValidity(tooLarge() ? input.getAttribute("data-too-large") || "The document is too large." : "");
+        chosen.textContent = input.files && input.files.length ? "Selected: " + input.files[0].name : "";
+    }
     input.addEventListener("change", show);
     zone.addEventListener("keydown", function (e) {
         if (e.target === zone && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); input.click(); }
@@ -20,6 +25,7 @@
         if (!e.dataTransfer || !e.dataTransfer.files.length) return;
         input.files = e.dataTransfer.files;
         show();
-        if (input.form) input.form.requestSubmit();
+        if (input.form && !tooLarge()) input.form.requestSubmit();
+        else if (tooLarge()) input.reportValidity();
     });
 }());

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Text.Json;
+using Dapper;
+using Dsdc.Auth;
+using Dsdc.Inference.Api;
+using Dsdc.Tests.Auth;
+using Dsdc.Tests.Ui;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Npgsql;
+using static Dsdc.Tests.Hardening.HardeningRequests;
+
+namespace Dsdc.Tests.Hardening;
+
+/// <summary>
+/// Issue 14 on the real server (Kestrel on loopback, as an outside tester reaches it) and in Debian's Chromium: one
+/// upload limit everywhere (defect 4), no redirect built from the Host header (defect 6), a correction form posted
+/// without its label (defect 1) and a cookie replayed after log-out (defect 5).
+/// </summary>
+[Collection(UiCollection.Name)]
+public sealed class KestrelAndBrowserTests(UiApp app)
+{
+    private const long DefaultLimit = 50L * 1024 * 1024;
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private HttpClient Client(bool redirects = false) =>
+        new(new HttpClientHandler { AllowAutoRedirect = redirects, UseCookies = true, CookieContainer = new() })
+        { BaseAddress = new Uri(app.BaseUrl), Timeout = TimeSpan.FromMinutes(3) };
+
+    private async Task<HttpClient> BearerClientAsync()
+    {
+        var name = $"k-{Guid.NewGuid():N}"[..20];
+        var password = await app.CreateUserAsync(name, Roles.User);
+        var client = Client();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", await client.GetTokenAsync(name, password));
+        return client;
+    }
+
+    [Fact]
+    public async Task TheConfiguredLimitIsTheOneKestrelEnforces()
+    {
+        Assert.Equal(DefaultLimit, app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PredictionApiOptions>>().Value.MaxUploadBytes);
+        using var client = await BearerClientAsync();
+
+        // 30.1 MB: above Kestrel's own default (30,000,000 bytes), well under the configured 50 MiB: read, then refused for its content.
+        var under = await client.PostAsync("/api/v1/predict", FilePart(new byte[30_100_000], "filename=\"zeros.tif\""), Ct);
+        await AssertProblemAsync(under, HttpStatusCode.UnsupportedMediaType);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict") { Content = FilePart(new byte[DefaultLimit + 1024 * 1024], "filename=\"big.tif\"") };
+        request.Headers.ExpectContinue = true;
+        var over = await client.SendAsync(request, Ct);
+        await AssertProblemAsync(over, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Contains("50 MiB", await over.Content.ReadAsStringAsync(Ct));
+    }
+
+    [Fact]
+    public async Task TheClassifyPageRefusesAnOversizedUploadWithTheLimitInItsMessage()
+    {
+        var name = $"u-{Guid.NewGuid():N}"[..20];
+        var password = await app.CreateUserAsync(name, Roles.User);
+        using var client = Client(redirects: true);
+        await client.LogInWithCookieAsync(name, password);
+        var token = await FormTokenAsync(client, "/classify");
+        var form = new MultipartFormDataContent { { new StringContent(token), "__RequestVerificationToken" } };
+        var file = new ByteArrayContent(new byte[DefaultLimit + 512 * 1024]);
+        file.Headers.ContentType = OctetStream;
+        form.Add(file, "Upload", "big.tif");
+
+        var response = await client.PostAsync("/classify", form, Ct);
+
+        var html = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {html[..Math.Min(300, html.Length)]}");
+        Assert.Contains("larger than 50 MiB", html);
+    }
+
+    [Fact]
+    public async Task ARedirectNeverNamesTheHostTheClientSent()
+    {
+        using var client = Client();
+        foreach (var path in new[] { "/documents", "/classify?x=1" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, path);
+            request.Headers.Host = "evil.example";
+            request.Headers.Accept.ParseAdd("text/html");
+            var response = await client.SendAsync(request, Ct);
+
+            Assert.True((int)response.StatusCode is 302 or 400, $"{path}: {(int)response.StatusCode}");
+            if (response.Headers.Location is { } location)
+            {
+                Assert.DoesNotContain("evil.example", location.OriginalString);
+                Assert.StartsWith("/login", location.OriginalString);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ACorrectionPostedWithoutItsLabelFieldIsRefusedAndStoresNothing()
+    {
+        var (context, page, user) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+        await page.GetByLabel("Document").SetInputFilesAsync(app.Known[1].Path);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Classify" }).ClickAsync();
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/predictions/\d+$"));
+        var predictionId = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..]);
+        var documentId = await ScalarAsync<string>("SELECT document_id FROM inference.predictions WHERE id = @predictionId", new { predictionId });
+        var before = await ScalarAsync<long>("SELECT count(*) FROM labels WHERE document_id = @documentId AND source = 'human'", new { documentId });
+
+        // What a hand-made post does: the form without its select.
+        await page.EvaluateAsync("() => document.getElementById('label').remove()");
+        await page.GetByTestId("save-label").ClickAsync();
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("label");
+        Assert.Equal(before, await ScalarAsync<long>("SELECT count(*) FROM labels WHERE document_id = @documentId AND source = 'human'", new { documentId }));
+        Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM labels WHERE source = 'human' AND created_by = @user", new { user }));
+    }
+
+    [Fact]
+    public async Task ACookieSavedBeforeLogOutNoLongerOpensDocuments()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.User);
+        var saved = await context.StorageStateAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+        await page.WaitForURLAsync("**/login**");
+        await context.DisposeAsync();
+
+        var replay = await app.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl, StorageState = saved });
+        await using var __ = replay;
+        replay.SetDefaultNavigationTimeout(90_000);
+        var again = await replay.NewPageAsync();
+        await again.GotoAsync("/documents");
+
+        Assert.Contains("/login", again.Url);
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql, object args)
+    {
+        await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
+        return (await conn.ExecuteScalarAsync<T>(sql, args))!;
+    }
+}
