@@ -7,6 +7,8 @@ ALTER TABLE training.runs ADD COLUMN IF NOT EXISTS evaluation text NOT NULL DEFA
 ALTER TABLE training.runs ADD COLUMN IF NOT EXISTS accuracy_sd double precision;
 ALTER TABLE training.runs ADD COLUMN IF NOT EXISTS macro_f1_sd double precision;
 ALTER TABLE training.runs ADD COLUMN IF NOT EXISTS estimate jsonb;
+-- What the run's model was fitted on (documents, labels, encoders): a champion is refitted only when it changed.
+ALTER TABLE training.runs ADD COLUMN IF NOT EXISTS data_fingerprint text;
 
 CREATE TABLE IF NOT EXISTS training.jobs (
     id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

@@ -43,6 +43,8 @@ public static class CvVariants
                      ("fused-thisr", [ViewKinds.Text, ViewKinds.Header, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
                  })
             list.Add(new CvVariant(name, $"ridge per view ({string.Join(" + ", views)}), stacked on leave-one-out scores", FusedRecipe(Fused(views))));
+        list.Add(new CvVariant("fused-tvr-unstacked", "the views of fused-tvr, every weight 1: the raw ridge scores summed, no stacking (no calibration)",
+            FusedRecipe(TextVectorRegions with { Stack = false })));
         list.Add(new CvVariant("views-lr", "mean probabilities of logistic regression on the vectors and on raw-text TF-IDF (TorchSharp, Adam)",
             ViewsRecipe(ProductionViews.Linear, settings)));
         list.Add(new CvVariant("mlp12", "the original's MLP12 on the encoder's vectors",

@@ -24,6 +24,7 @@ public static class TrainingModule
         builder.Services.AddSingleton<ICliCommand, TrainCommand>();
         builder.Services.AddSingleton<ICliCommand, ModelsCommand>();
         builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
+        builder.Services.AddSingleton<ICliCommand, LearningCurveCommand>();
         return builder;
     }
 }

@@ -25,11 +25,12 @@ public sealed partial class TrainingService
     /// The rule under cross-validation (docs/training.md): the best candidate by mean accuracy replaces the champion only
     /// if, on the same folds, its per-fold accuracies beat those of the champion's recipe by more than the noise (the
     /// paired corrected resampled t statistic above <see cref="TrainingOptions.PromotionT"/>). Otherwise the champion's
-    /// recipe stays, refitted on today's documents (the run of it in this job is promoted). Without a champion, or when
-    /// the champion's recipe cannot be re-run, the best candidate is promoted.
+    /// recipe stays, refitted on today's documents when they differ from those the champion was fitted on (the run of
+    /// it in this job is promoted). Without a champion, or when the champion's recipe cannot be re-run, the best
+    /// candidate is promoted.
     /// </summary>
     private async Task<PromotionResult> ChallengeByFoldsAsync((Candidate Candidate, RunSummary Run, CvOutcome? Cv) best,
-        (Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent, long? championId, int k, string by, CancellationToken ct)
+        (Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent, long? championId, bool championStale, int k, string by, CancellationToken ct)
     {
         var mine = best.Cv!.Estimate;
         var summary = $"run {best.Run.Id} ({best.Run.Name}) {mine.Accuracy:P1} ± {mine.AccuracySd:P1} per fold, macro-F1 {mine.MacroF1:F3}, " +
@@ -41,17 +42,23 @@ public sealed partial class TrainingService
                 $"challenger wins: {summary}; the champion (run {championId}) cannot be re-run on these documents", by, ct);
 
         var theirs = incumbent.Cv!.Estimate;
-        if (incumbent.Run.Id == best.Run.Id)
-            return await registry.RecordAsync(best.Run.Id, championId, PromotionKinds.Automatic,
-                $"champion's recipe refitted on today's documents: {summary}", by, ct);
+        async Task<PromotionResult> KeepAsync(string why)
+        {
+            if (!championStale)
+            {
+                logger.LogInformation("Champion kept: {Why}", why);
+                return new PromotionResult(false, championId, $"champion run {championId} kept: {why}");
+            }
+            return await registry.RecordAsync(incumbent.Run.Id, championId, PromotionKinds.Automatic,
+                $"champion's recipe refitted on today's documents (run {incumbent.Run.Id}): {why}", by, ct);
+        }
+        if (incumbent.Run.Id == best.Run.Id) return await KeepAsync($"its recipe is still the best: {summary}");
         var (difference, t, wins) = RepeatedCrossValidation.Compare(mine.FoldAccuracies, theirs.FoldAccuracies, k, options.Value.PromotionT);
         var comparison = $"{summary} vs the champion's recipe {theirs.Accuracy:P1} on the same folds: mean paired difference {difference:+0.0%;-0.0%}, " +
             $"corrected t {t:F2} (threshold {options.Value.PromotionT:F2})";
         if (wins)
             return await registry.RecordAsync(best.Run.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
-        logger.LogInformation("Champion's recipe kept: {Comparison}", comparison);
-        return await registry.RecordAsync(incumbent.Run.Id, championId, PromotionKinds.Automatic,
-            $"champion's recipe kept and refitted on today's documents (run {incumbent.Run.Id}); challenger within the noise: {comparison}", by, ct);
+        return await KeepAsync($"the challenger is not better by more than the noise: {comparison}");
     }
 
     /// <summary>

@@ -68,7 +68,8 @@ public sealed partial class TrainingService(
             : Candidates.Default(o, runs ?? o.RunsPerJob, regionsReady, settings, new RandomSearch(unchecked((int)(o.Seed * 7919L + lastRunId))));
 
         var crossValidate = UseCrossValidation(all, o);
-        var fingerprint = Fingerprint(all, plan, crossValidate, o);
+        var dataFingerprint = DataFingerprint(all);
+        var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o);
         if (skipWhenUnchanged && await store.LastTrainedJobAsync(ct) is { } last && last.Fingerprint == fingerprint)
         {
             var why = $"nothing changed since training job {last.Id} (same {all.Count} documents and labels, encoders and candidates)";
@@ -78,7 +79,7 @@ public sealed partial class TrainingService(
         }
 
         var report = crossValidate
-            ? await CrossValidatedJobAsync(all, plan, settings, triggeredBy, ct)
+            ? await CrossValidatedJobAsync(all, dataFingerprint, plan, settings, triggeredBy, ct)
             : await SplitJobAsync(data, plan, settings, triggeredBy, ct);
         await store.AddJobAsync(fingerprint, all.Count, triggeredBy, report.Promotion?.Promoted == true ? "promoted" : "trained", ct);
         return report;
@@ -88,20 +89,29 @@ public sealed partial class TrainingService(
     internal static bool UseCrossValidation(IReadOnlyList<LabelledPage> all, TrainingOptions o) =>
         all.GroupBy(p => p.Label).Min(g => g.Count()) * o.TestFraction < o.TestSidePerClass;
 
-    /// <summary>What a job trains on: every (document, label), the encoders' versions, the candidates and how they are compared.</summary>
-    private string Fingerprint(IReadOnlyList<LabelledPage> all, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o)
+    /// <summary>What a model is fitted on: every (document, label), whether its region features exist, the encoders' versions.</summary>
+    private string DataFingerprint(IReadOnlyList<LabelledPage> all)
     {
         var text = new StringBuilder();
-        text.Append(encoder.Id).Append('@').Append(encoder.Version).Append('|').Append(loader.RegionsVersion).Append('|')
-            .Append(crossValidate).Append('|').Append(o.CvFolds).Append('x').Append(o.CvRepeats).Append('|').Append(o.Seed).Append('\n');
-        foreach (var c in plan.Where(c => !c.Name.StartsWith("random-", StringComparison.Ordinal))) text.Append(c.Name).Append('=').Append(c.ParametersJson).Append('\n');
+        text.Append(encoder.Id).Append('@').Append(encoder.Version).Append('|').Append(loader.RegionsVersion).Append('\n');
         foreach (var p in all.OrderBy(p => p.DocumentId, StringComparer.Ordinal))
             text.Append(p.DocumentId).Append(':').Append(p.Label).Append(':').Append(p.Inputs.Regions is null ? '-' : 'r').Append('\n');
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        return Hash(text.ToString());
     }
 
-    private async Task<TrainingReport> CrossValidatedJobAsync(IReadOnlyList<LabelledPage> all, IReadOnlyList<Candidate> plan, TrainingSettings settings,
-        string triggeredBy, CancellationToken ct)
+    /// <summary>What a job does: the data, the candidates (random ones aside: they are drawn anew each job) and how they are compared.</summary>
+    private static string Fingerprint(string data, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o)
+    {
+        var text = new StringBuilder(data).Append('|').Append(crossValidate).Append('|').Append(o.CvFolds).Append('x').Append(o.CvRepeats)
+            .Append('|').Append(o.Seed).Append('\n');
+        foreach (var c in plan.Where(c => !c.Name.StartsWith("random-", StringComparison.Ordinal))) text.Append(c.Name).Append('=').Append(c.ParametersJson).Append('\n');
+        return Hash(text.ToString());
+    }
+
+    private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private async Task<TrainingReport> CrossValidatedJobAsync(IReadOnlyList<LabelledPage> all, string dataFingerprint, IReadOnlyList<Candidate> plan,
+        TrainingSettings settings, string triggeredBy, CancellationToken ct)
     {
         var o = options.Value;
         var k = RepeatedCrossValidation.FoldsFor(all.Count, o.CvFolds);
@@ -114,7 +124,7 @@ public sealed partial class TrainingService(
         foreach (var candidate in plan)
         {
             ct.ThrowIfCancellationRequested();
-            var (run, cv) = await TrainOneAsync(candidate, all, [], null, settings, triggeredBy, ct,
+            var (run, cv) = await TrainOneAsync(candidate, all, [], null, settings, triggeredBy, dataFingerprint, ct,
                 () => RepeatedCrossValidation.Run(all, k, o.CvRepeats, settings.Seed, candidate.Recipe, o.ReviewTargetAccuracy, ct));
             results.Add((candidate, run, cv));
         }
@@ -125,7 +135,8 @@ public sealed partial class TrainingService(
         if (best.Run is not null)
         {
             var incumbent = champion is null ? default : succeeded.FirstOrDefault(r => r.Candidate.ParametersJson == champion.ParametersJson);
-            promotion = await ChallengeByFoldsAsync(best, incumbent, championId, k, triggeredBy, ct);
+            var championStale = championId is { } cid && await store.DataFingerprintAsync(cid, ct) != dataFingerprint;
+            promotion = await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct);
         }
         return new TrainingReport(results.Select(r => new RunOutcome(r.Run, r.Run.Id == best.Run?.Id)).ToList(), promotion, null)
         {
@@ -143,7 +154,7 @@ public sealed partial class TrainingService(
         foreach (var candidate in plan)
         {
             ct.ThrowIfCancellationRequested();
-            outcomes.Add((await TrainOneAsync(candidate, train, validation, test, settings, triggeredBy, ct, null)).Run);
+            outcomes.Add((await TrainOneAsync(candidate, train, validation, test, settings, triggeredBy, null, ct, null)).Run);
         }
         var best = outcomes.Where(r => r.Status == "succeeded")
             .OrderByDescending(r => r.TestAccuracy).ThenByDescending(r => r.TestMacroF1).ThenBy(r => r.Id).FirstOrDefault();
@@ -157,8 +168,8 @@ public sealed partial class TrainingService(
     /// fitted on <paramref name="train"/> (every labelled document); otherwise it is scored on <paramref name="test"/>.
     /// </summary>
     private async Task<(RunSummary Run, CvOutcome? Cv)> TrainOneAsync(Candidate candidate, IReadOnlyList<LabelledPage> train,
-        IReadOnlyList<LabelledPage> validation, IReadOnlyList<LabelledPage>? test, TrainingSettings settings, string triggeredBy, CancellationToken ct,
-        Func<CvOutcome>? crossValidate)
+        IReadOnlyList<LabelledPage> validation, IReadOnlyList<LabelledPage>? test, TrainingSettings settings, string triggeredBy, string? dataFingerprint,
+        CancellationToken ct, Func<CvOutcome>? crossValidate)
     {
         var watch = Stopwatch.StartNew();
         var runId = await store.CreateRunAsync(new NewRun(candidate.Name, candidate.ParametersJson, encoder.Id, encoder.Version, encoder.Dimensions,
@@ -200,7 +211,7 @@ public sealed partial class TrainingService(
                 ReviewThreshold = cv?.Estimate.ReviewThreshold,
             };
             var artifact = ModelArtifacts.Write(paths.ModelsDir, runId, trained.MainOnnx, manifest, trained.Extra);
-            if (cv is not null) await store.SetEstimateAsync(runId, cv.Estimate, ct);
+            if (cv is not null) await store.SetEstimateAsync(runId, cv.Estimate, dataFingerprint ?? "", ct);
             await store.CompleteRunAsync(runId, trained.Epochs.Count, trained.BestEpoch, loss, scored, artifact,
                 JsonSerializer.Serialize(scores, ModelManifest.Json), watch.ElapsedMilliseconds, ct);
             LogRun(runId, candidate.Name, scored.Accuracy, cv?.Estimate.AccuracySd ?? 0, scored.MacroF1, cv is null ? "test side" : "cross-validation",

@@ -63,17 +63,17 @@ public sealed partial class TrainingStore
     }
 
     /// <summary>Records a run's cross-validated estimate (mean and spread, the whole estimate as JSON).</summary>
-    public async Task SetEstimateAsync(long runId, CvEstimate estimate, CancellationToken ct)
+    public async Task SetEstimateAsync(long runId, CvEstimate estimate, string dataFingerprint, CancellationToken ct)
     {
         const string sql = """
             UPDATE training.runs SET evaluation = 'cross-validation', accuracy_sd = @AccuracySd, macro_f1_sd = @MacroF1Sd,
-                estimate = @json::jsonb
+                estimate = @json::jsonb, data_fingerprint = @dataFingerprint
             WHERE id = @runId
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(sql, new
         {
-            runId, estimate.AccuracySd, estimate.MacroF1Sd, json = System.Text.Json.JsonSerializer.Serialize(estimate, ModelManifest.Json),
+            runId, estimate.AccuracySd, estimate.MacroF1Sd, json = System.Text.Json.JsonSerializer.Serialize(estimate, ModelManifest.Json), dataFingerprint,
         }, cancellationToken: ct));
     }
 
@@ -84,6 +84,14 @@ public sealed partial class TrainingStore
         var json = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
             "SELECT estimate::text FROM training.runs WHERE id = @runId", new { runId }, cancellationToken: ct));
         return json is null ? null : System.Text.Json.JsonSerializer.Deserialize<CvEstimate>(json, ModelManifest.Json);
+    }
+
+    /// <summary>What a run's model was fitted on (null for runs selected on the stored test side).</summary>
+    public async Task<string?> DataFingerprintAsync(long runId, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "SELECT data_fingerprint FROM training.runs WHERE id = @runId", new { runId }, cancellationToken: ct));
     }
 
     /// <summary>The fingerprint of the newest job that trained (not one that skipped), or null.</summary>

@@ -13,11 +13,17 @@ public sealed record FusedViewParameters(
 /// by minimising the log-loss of softmax(sum of weighted view scores). The weights also set the softmax's temperature,
 /// so the probabilities come out calibrated on held-out documents.
 /// </summary>
-public sealed record FusedParameters([property: JsonPropertyName("views")] IReadOnlyList<FusedViewParameters> Views)
+/// <param name="Stack">false: every view weighs 1 and the scores go through the softmax as they are (the uncalibrated
+/// baseline the stacking is measured against).</param>
+public sealed record FusedParameters(
+    [property: JsonPropertyName("views")] IReadOnlyList<FusedViewParameters> Views,
+    [property: JsonPropertyName("stack")] bool Stack = true)
 {
     public const string Approach = "fused-ridge";
 
-    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views });
+    public string ToJson() => Stack
+        ? System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views })
+        : System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views, stack = false });
 }
 
 /// <summary>A fitted view of a <see cref="FusedModel"/>: its feature state (TF-IDF vocabulary), ridge and stacking weight.</summary>
@@ -53,7 +59,9 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
             var rows = train.Select(d => ViewFeatures.Raw(v.View, tfidf, d.Inputs)).ToList();
             fitted.Add((v.View, tfidf, RidgeView.Fit(rows, labels, v.Standardize)));
         }
-        var weights = Stacking.FitWeights(fitted.Select(f => f.Ridge.LooScores).ToList(), labels, known);
+        var weights = parameters.Stack
+            ? Stacking.FitWeights(fitted.Select(f => f.Ridge.LooScores).ToList(), labels, known)
+            : fitted.Select(_ => 1.0).ToArray();
         return new FusedModel(fitted.Select((f, i) => new FusedView(f.View, f.Tfidf, f.Ridge, weights[i])).ToList(), known);
     }
 

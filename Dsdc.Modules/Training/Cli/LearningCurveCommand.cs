@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text.Json;
+using Dsdc.Shared.Cli;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Training;
+
+/// <summary>
+/// <c>learningcurve [--recipe NAME] [--repeats R] [--json]</c>: how the production recipe does with few labels. For 1,
+/// 2, 4 and 8 labelled documents per class: R seeded draws of that many per class as the training side, every other
+/// labelled document as the test side (a class with no more documents than that is tested on none); then all of them by
+/// repeated k-fold cross-validation, with accuracy at 50%, 70% and 90% coverage.
+/// </summary>
+internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
+{
+    public string Name => "learningcurve";
+    public string Usage => "[--recipe fused-tvr] [--repeats R] [--json]  accuracy and macro-F1 at 1, 2, 4, 8 and all labelled documents per class";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var cli = new CliArgs(args);
+        var o = options.Value;
+        var recipeName = cli.Value("--recipe") ?? "fused-tvr";
+        var recipe = CvVariants.FusedRecipe(FusedRecipes.Named(recipeName));
+        var repeats = cli.Int("--repeats") ?? 5;
+        var docs = await loader.LoadAllAsync(ct);
+        if (docs.Select(d => d.Label).Distinct().Count() < 2)
+        {
+            Console.Error.WriteLine("Fewer than two labelled classes: ingest a labelled corpus first.");
+            return 1;
+        }
+
+        var points = new List<object>();
+        foreach (var perClass in new[] { 1, 2, 4, 8 })
+        {
+            var accuracies = new List<double>();
+            var f1s = new List<double>();
+            for (var r = 0; r < repeats; r++)
+            {
+                var random = new Random(unchecked(o.Seed * 97 + perClass * 13 + r));
+                var train = docs.GroupBy(d => d.Label).SelectMany(g => g.OrderBy(_ => random.Next()).Take(perClass)).ToList();
+                var chosen = train.Select(t => t.DocumentId).ToHashSet(StringComparer.Ordinal);
+                var test = docs.Where(d => !chosen.Contains(d.DocumentId)).ToList();
+                var probabilities = recipe(train, test, ct);
+                var metrics = ClassificationMetrics.Compute(test.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
+                accuracies.Add(metrics.Accuracy);
+                f1s.Add(metrics.MacroF1);
+            }
+            points.Add(Report(cli, $"{perClass} per class", perClass, accuracies, f1s, null));
+        }
+        var k = RepeatedCrossValidation.FoldsFor(docs.Count, o.CvFolds);
+        var cv = RepeatedCrossValidation.Run(docs, k, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct).Estimate;
+        points.Add(Report(cli, $"all ({docs.Count}, {k}-fold x {o.CvRepeats})", null, cv.FoldAccuracies, null, cv));
+        if (cli.Flag("--json"))
+            Console.WriteLine(JsonSerializer.Serialize(new { recipe = recipeName, documents = docs.Count, repeats, points },
+                new JsonSerializerOptions(JsonSerializerDefaults.Web)));
+        return 0;
+    }
+
+    private static object Report(CliArgs cli, string label, int? perClass, IReadOnlyList<double> accuracies, IReadOnlyList<double>? f1s, CvEstimate? cv)
+    {
+        var accuracy = cv?.Accuracy ?? accuracies.Average();
+        var macroF1 = cv?.MacroF1 ?? f1s!.Average();
+        var sd = RepeatedCrossValidation.Sd(accuracies);
+        if (!cli.Flag("--json"))
+        {
+            string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
+            Console.WriteLine($"{label,-28} accuracy {P(accuracy)} (sd {P(sd)}), macro-F1 {macroF1.ToString("F3", CultureInfo.InvariantCulture)}" +
+                (cv is null ? "" : $", at 50/70/90% coverage {P(cv.AccuracyAt(0.5))}/{P(cv.AccuracyAt(0.7))}/{P(cv.AccuracyAt(0.9))}, ECE {cv.Ece.ToString("F3", CultureInfo.InvariantCulture)}"));
+        }
+        return new
+        {
+            label, perClass, accuracy, accuracySd = sd, macroF1,
+            accuracyAt50 = cv?.AccuracyAt(0.5), accuracyAt70 = cv?.AccuracyAt(0.7), accuracyAt90 = cv?.AccuracyAt(0.9), ece = cv?.Ece,
+        };
+    }
+}
