@@ -27,8 +27,8 @@ public sealed class TrainingOptions
     /// <summary>The fused recipes of <see cref="Candidates"/>, or the default ones when it is not set (configuration binding appends to an array default).</summary>
     public IReadOnlyList<string> CandidateNames => Candidates is { Length: > 0 } names ? names : ["fused-tvr", "fused-tv"];
 
-    /// <summary>Selection by cross-validation while the stored test side would hold fewer documents than this of some class.</summary>
-    [Range(1, 1000)]
+    /// <summary>Selection by cross-validation while the stored test side would hold fewer documents than this of some class (0: never).</summary>
+    [Range(0, 1000)]
     public int TestSidePerClass { get; set; } = 10;
 
     /// <summary>One-sided threshold on the corrected resampled t statistic of the paired fold differences above which a

@@ -23,6 +23,7 @@ public sealed class ApiApp : DsdcAppFactory
         ["Jobs:Server"] = "false",
         ["Training:Enabled"] = "false",
         ["Training:MinDocuments"] = "16",
+        ["Training:CvRepeats"] = "1",
         ["Inference:ReloadIntervalSeconds"] = "0",
         ["Api:MaxConcurrentPredictions"] = "1",
         ["Api:QueueLimit"] = "1",
@@ -42,6 +43,8 @@ public sealed class ApiApp : DsdcAppFactory
         var report = await Services.GetRequiredService<TrainingService>().TrainAsync(1, 40, "api-tests", CancellationToken.None);
         ChampionRunId = report.Promotion?.ChampionRunId ?? throw new InvalidOperationException($"no champion: {report.Skipped}");
     }
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
     public async Task<T> ScalarAsync<T>(string sql, object? args = null)
     {

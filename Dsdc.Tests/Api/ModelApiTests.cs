@@ -63,7 +63,7 @@ public sealed class ModelApiTests(ApiApp app)
     }
 }
 
-/// <summary>An app where nothing was trained yet.</summary>
+/// <summary>An app where nothing was trained yet: the zero-shot model answers, and says so.</summary>
 public sealed class NoModelApiTests : IAsyncLifetime
 {
     private readonly NoModelApp _app = new();
@@ -82,15 +82,36 @@ public sealed class NoModelApiTests : IAsyncLifetime
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
     [Fact]
-    public async Task PredictAnswers503WithAClearMessageWhileNoModelIsPromoted()
+    public async Task BeforeAnyTrainingTheZeroShotModelAnswersAndEveryPredictionNeedsReview()
     {
         using var client = await _app.CreateClientWithRoleAsync(Roles.User);
 
         var response = await client.PredictAsync(ApiRequests.File(Fixtures.First(".png").Path));
 
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("No model has been promoted yet", body);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        using var json = JsonDocument.Parse(body);
+        Assert.Equal("zero-shot", json.RootElement.GetProperty("modelId").GetString());
+        Assert.True(json.RootElement.GetProperty("zeroShot").GetBoolean());
+        Assert.True(json.RootElement.GetProperty("needsReview").GetBoolean());
+        Assert.Equal(16, json.RootElement.GetProperty("knownClasses").GetArrayLength());
+        Assert.Equal(1.0, json.RootElement.GetProperty("probabilities").EnumerateArray().Sum(p => p.GetDouble()), 3);
+        await using var conn = new Npgsql.NpgsqlConnection(_app.Database.ConnectionString);
+        Assert.Equal("zero-shot|true|null", await Dapper.SqlMapper.ExecuteScalarAsync<string>(conn,
+            "SELECT model_id || '|' || needs_review || '|' || coalesce(model_run_id::text, 'null') FROM inference.predictions WHERE id = @id",
+            new { id = json.RootElement.GetProperty("predictionId").GetInt64() }));
+    }
+
+    [Fact]
+    public async Task StatusSaysThatNoTrainedModelExistsYet()
+    {
+        using var client = _app.CreateClient();
+
+        using var json = JsonDocument.Parse(await client.GetStringAsync("/api/v1/status", TestContext.Current.CancellationToken));
+
+        Assert.Equal("zero-shot", json.RootElement.GetProperty("status").GetString());
+        Assert.False(json.RootElement.GetProperty("trainedModel").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("modelRunId").ValueKind);
+        Assert.Contains("No trained model exists yet", json.RootElement.GetProperty("message").GetString());
     }
 }

@@ -39,6 +39,13 @@ public sealed class PredictTests(ApiApp app)
         Assert.Equal(probabilities.Max(), body.GetProperty("topProbability").GetDouble(), 5);
         Assert.InRange(body.GetProperty("confidence").GetDouble(), 0, 1);
         Assert.Equal($"run-{app.ChampionRunId}", body.GetProperty("modelId").GetString());
+        // Review: below the served model's threshold (from its cross-validated accuracy-coverage curve) and only then.
+        var threshold = app.Get<Dsdc.Training.ModelRegistry>().Artifact(app.ChampionRunId).Manifest.ReviewThreshold;
+        Assert.NotNull(threshold);
+        var needsReview = body.GetProperty("needsReview").GetBoolean();
+        Assert.Equal(body.GetProperty("topProbability").GetDouble() < threshold, needsReview);
+        Assert.False(body.GetProperty("zeroShot").GetBoolean());
+        Assert.Equal(DocumentClasses.Names, body.GetProperty("knownClasses").EnumerateArray().Select(c => c.GetString()!).ToList());
         var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(unseen.Path, Ct)));
         Assert.Equal(id, body.GetProperty("documentId").GetString());
         Assert.True(body.GetProperty("timingsMs").GetProperty("ocr").GetDouble() > 0);
@@ -46,9 +53,9 @@ public sealed class PredictTests(ApiApp app)
         Assert.NotEmpty(body.GetProperty("similarDocuments").EnumerateArray());
 
         var recorded = await app.ScalarAsync<string>(
-            "SELECT user_name || '|' || model_run_id || '|' || label FROM inference.predictions WHERE id = @id",
+            "SELECT user_name || '|' || needs_review || '|' || model_run_id || '|' || label FROM inference.predictions WHERE id = @id",
             new { id = body.GetProperty("predictionId").GetInt64() });
-        Assert.EndsWith($"|{app.ChampionRunId}|{label}", recorded);
+        Assert.EndsWith($"|{(needsReview ? "true" : "false")}|{app.ChampionRunId}|{label}", recorded);
         Assert.StartsWith("user-", recorded);
         // The upload is kept with its lineage, so that a correction can feed the next training.
         Assert.Equal("upload", await app.ScalarAsync<string>("SELECT source_folder FROM original_documents WHERE id = @id", new { id }));

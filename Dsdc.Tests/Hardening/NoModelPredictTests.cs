@@ -15,7 +15,7 @@ public sealed class NoModelPredictTests(NoModelPredictTests.App app) : IClassFix
         protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
         {
             ["Jobs:Server"] = "false", ["Pipeline:Enabled"] = "false", ["Training:Enabled"] = "false",
-            ["Inference:ReloadIntervalSeconds"] = "0", ["Auth:UserCacheSeconds"] = "0",
+            ["Inference:ReloadIntervalSeconds"] = "0", ["Auth:UserCacheSeconds"] = "0", ["Inference:ZeroShot"] = "false",
         };
     }
 

@@ -22,6 +22,7 @@ public sealed class NoModelTests
         protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
         {
             ["Jobs:Server"] = "false", ["Pipeline:Enabled"] = "false", ["Training:Enabled"] = "false", ["Inference:ReloadIntervalSeconds"] = "0",
+            ["Inference:ZeroShot"] = "false",
         };
     }
 }

@@ -22,6 +22,7 @@ public sealed class TrainingApp : DsdcAppFactory
         ["Jobs:Server"] = "false",
         ["Training:Enabled"] = "false",
         ["Training:MinDocuments"] = "16",
+        ["Training:CvRepeats"] = "1",
         ["Inference:ReloadIntervalSeconds"] = "0",
         ["Embedding:UseCuda"] = "false",
     };

@@ -16,6 +16,8 @@ public sealed partial class BrowserTests(UiApp app)
         await using var _ = context;
         var document = app.Known[0];
 
+        await page.GotoAsync("/classify");
+        await Assertions.Expect(page.GetByTestId("serving-status")).ToContainTextAsync("Trained model run");
         await page.GetByLabel("Document").SetInputFilesAsync(document.Path);
         await UiApp.ScreenshotAsync(page, "classify");
         await page.GetByRole(AriaRole.Button, new() { Name = "Classify" }).ClickAsync();
@@ -28,6 +30,18 @@ public sealed partial class BrowserTests(UiApp app)
         Assert.True(await page.GetByTestId("page-image").EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"), "the page image did not load");
         Assert.True(await page.GetByTestId("similar").Locator("img").CountAsync() > 0, "no similar documents shown");
         await UiApp.ScreenshotAsync(page, "prediction");
+
+        // The review flag: shown exactly when the recorded prediction needs review.
+        var predictionId = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+        {
+            var needsReview = await Dapper.SqlMapper.ExecuteScalarAsync<bool>(conn, "SELECT needs_review FROM inference.predictions WHERE id = @predictionId", new { predictionId });
+            Assert.Equal(needsReview ? 1 : 0, await page.GetByTestId("needs-review").CountAsync());
+            await Dapper.SqlMapper.ExecuteAsync(conn, "UPDATE inference.predictions SET needs_review = true WHERE id = @predictionId", new { predictionId });
+        }
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByTestId("needs-review")).ToContainTextAsync("Needs review");
+        await UiApp.ScreenshotAsync(page, "prediction-needs-review");
 
         var correction = DocumentClasses.Names.First(n => n != predicted);
         await page.GetByTestId("label-select").SelectOptionAsync(new SelectOptionValue { Label = correction });

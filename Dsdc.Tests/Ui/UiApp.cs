@@ -27,6 +27,7 @@ public sealed class UiApp : DsdcAppFactory
         ["Jobs:Server"] = "false",
         ["Training:Enabled"] = "false",
         ["Training:MinDocuments"] = "16",
+        ["Training:CvRepeats"] = "1",
         ["Inference:ReloadIntervalSeconds"] = "0",
         ["Auth:UserCacheSeconds"] = "0",
     };

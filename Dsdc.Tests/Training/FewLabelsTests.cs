@@ -1,0 +1,144 @@
+using Dsdc.Embedding;
+using Dsdc.Inference;
+using Dsdc.Training;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dsdc.Tests.Training;
+
+/// <summary>Model selection, calibration and serving of the fused models on the real pages of <see cref="TrainingApp"/>.</summary>
+[Collection(TrainingCollection.Name)]
+public sealed class FewLabelsTests(TrainingApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task CrossValidationIsReproducibleWithItsSeed()
+    {
+        var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        var recipe = CvVariants.FusedRecipe(CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector));
+        var first = RepeatedCrossValidation.Run(docs, 4, 2, 7, recipe, 0.9, Ct).Estimate;
+        var again = RepeatedCrossValidation.Run(docs, 4, 2, 7, recipe, 0.9, Ct).Estimate;
+        var otherSeed = RepeatedCrossValidation.Folds(docs.Select(d => d.Label).ToList(), 4, 2, 8);
+
+        Assert.Equal(8, first.FoldAccuracies.Count);
+        Assert.Equal(first.FoldAccuracies, again.FoldAccuracies);
+        Assert.Equal(first.Accuracy, again.Accuracy);
+        Assert.NotEqual(RepeatedCrossValidation.Folds(docs.Select(d => d.Label).ToList(), 4, 2, 7)[0], otherSeed[0]);
+        // Stratified: each fold holds every class that has at least 4 documents.
+        var folds = RepeatedCrossValidation.Folds(docs.Select(d => d.Label).ToList(), 4, 1, 7)[0];
+        foreach (var cls in docs.Select((d, i) => (d.Label, Fold: folds[i])).GroupBy(x => x.Label).Where(g => g.Count() >= 4))
+            Assert.Equal(4, cls.Select(x => x.Fold).Distinct().Count());
+        Assert.True(first.Accuracy > 0.25, $"cross-validated accuracy {first.Accuracy:P1}");
+        Assert.True(first.AccuracySd > 0 && first.AccuracyCi95 > 0);
+    }
+
+    /// <summary>The stacking weights (fitted on leave-one-out scores) are the calibration: held-out log-loss must drop against the raw scores.</summary>
+    [Fact]
+    public async Task StackingLowersTheLogLossOnHeldOutFolds()
+    {
+        var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        var stacked = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvVariants.FusedRecipe(CvVariants.TextVectorRegions), 0.9, Ct).Estimate;
+        var raw = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvVariants.FusedRecipe(CvVariants.TextVectorRegions with { Stack = false }), 0.9, Ct).Estimate;
+
+        Assert.True(stacked.LogLoss < raw.LogLoss, $"log-loss stacked {stacked.LogLoss:F3} vs raw {raw.LogLoss:F3}");
+        Assert.True(stacked.Ece < raw.Ece, $"ECE stacked {stacked.Ece:F3} vs raw {raw.Ece:F3}");
+    }
+
+    /// <summary>The served files (ONNX Runtime, per-view logits summed) give the probabilities of the trained model.</summary>
+    [Fact]
+    public async Task ServedFusedArtifactGivesTheTrainingProbabilitiesWithin1e4()
+    {
+        var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        Assert.All(docs, d => Assert.NotNull(d.Inputs.Regions));
+        var train = docs.Where((_, i) => i % 3 != 0).ToList();
+        var held = docs.Where((_, i) => i % 3 == 0).Select(d => d.Inputs).ToList();
+        var model = FusedModel.Train(CvVariants.TextVectorRegions, train, Ct);
+        var expected = model.Predict(held);
+
+        var exported = FusedExport.Export(model, [], expected);
+        var dir = Directory.CreateTempSubdirectory("dsdc-fused-").FullName;
+        var manifest = new ModelManifest(9001, "fused-tvr", Dsdc.Shared.DocumentClasses.Names, EncoderIds.Default, "1", 896, OnnxExport.InputName,
+            OnnxExport.OutputName, System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(CvVariants.TextVectorRegions.ToJson()),
+            new ModelScores(0, 0, 0, [], []), DateTime.UtcNow, exported.Views) { KnownClasses = exported.KnownClasses };
+        ModelArtifacts.Write(dir, 9001, exported.MainOnnx, manifest, exported.Extra);
+        var runDir = Path.Combine(dir, ModelArtifacts.RelativeDir(9001));
+        using var runner = new ViewEnsembleRunner(new ChampionModel(9001, Path.Combine(runDir, ModelArtifacts.OnnxFile), ModelManifest.Read(Path.Combine(runDir, ModelArtifacts.ManifestFile))),
+            OnnxMlpRunner.CpuSession);
+        var served = runner.Predict(held);
+
+        Assert.True(runner.SumsLogits);
+        for (var i = 0; i < held.Count; i++)
+            for (var c = 0; c < 16; c++)
+                Assert.True(Math.Abs(expected[i][c] - served[i][c]) < 1e-4, $"page {i} class {c}: {expected[i][c]} vs {served[i][c]}");
+    }
+
+    /// <summary>
+    /// The whole prediction path on a stored file (OCR, cleaning, preprocessing, encoder, region features, every view of the
+    /// served fused champion) gives the probabilities that the champion's artifact gives on the inputs stored by the pipeline.
+    /// </summary>
+    [Fact]
+    public async Task ClassifyingAStoredFileReproducesTheProbabilitiesOfItsStoredInputs()
+    {
+        var report = await app.Get<TrainingService>().TrainAsync(0, null, "test", Ct, fused: [("fused-tvr", CvVariants.TextVectorRegions)]);
+        var run = Assert.Single(report.Runs).Run;
+        Assert.Equal("cross-validation", run.Evaluation);
+        await app.Get<ModelRegistry>().PromoteAsync(run.Id, "test", "parity check", Ct);
+        var classifier = app.Get<IDocumentClassifier>();
+        Assert.Equal(run.Id, await classifier.ReloadAsync(Ct));
+
+        var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        var artifact = app.Get<ModelRegistry>().Artifact(run.Id);
+        var threshold = artifact.Manifest.ReviewThreshold ?? throw new InvalidOperationException("a cross-validated run records its review threshold");
+        using var runner = new ViewEnsembleRunner(artifact, OnnxMlpRunner.CpuSession);
+        foreach (var (path, _) in app.Documents.Take(3))
+        {
+            var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(await File.ReadAllBytesAsync(path, Ct)));
+            var stored = docs.Single(d => d.DocumentId == id).Inputs;
+            var expected = runner.Predict([stored])[0];
+            var result = await classifier.ClassifyFileAsync(path, Ct);
+            Assert.Equal(stored.Vector, result.Embedding);
+            for (var c = 0; c < 16; c++)
+                Assert.True(Math.Abs(expected[c] - result.Probabilities[c]) < 1e-4, $"{path} class {c}: {expected[c]} vs {result.Probabilities[c]}");
+            Assert.Equal(result.Probabilities[result.Label] < threshold, result.NeedsReview);
+        }
+    }
+
+    [Fact]
+    public async Task TheRecurringJobSkipsWhenNothingChangedAndTrainsWhenALabelDoes()
+    {
+        var training = app.Get<TrainingService>();
+        var plan = new[] { ("fused-tv", CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        var first = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+        Assert.Null(first.Skipped);
+        var second = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+        Assert.NotNull(second.Skipped);
+        Assert.StartsWith("nothing changed", second.Skipped);
+        Assert.Empty(second.Runs);
+
+        // A person relabels one document: the next job trains again.
+        var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        var doc = docs[0];
+        await app.ExecuteAsync("INSERT INTO labels (document_id, label, source, created_by) VALUES (@id, @label, 'human', 'tester')",
+            new { id = doc.DocumentId, label = (short)((doc.Label + 1) % 16) });
+        try
+        {
+            var third = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+            Assert.Null(third.Skipped);
+            Assert.Single(third.Runs);
+        }
+        finally
+        {
+            await app.ExecuteAsync("DELETE FROM labels WHERE document_id = @id AND source = 'human'", new { id = doc.DocumentId });
+        }
+    }
+
+    [Fact]
+    public async Task TheZeroShotModelBeatsChanceOnRealPagesWithoutTraining()
+    {
+        var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        var zeroShot = new ZeroShotModel(app.Get<IDocumentEncoder>());
+        var correct = docs.Count(d => ClassificationMetrics.ArgMax(zeroShot.Predict(d.Inputs)) == d.Label);
+        // Chance is 1/16 = 6.25%; nothing here was fitted to these pages.
+        Assert.True(correct / (double)docs.Count >= 0.125, $"zero-shot {correct} of {docs.Count}");
+    }
+}

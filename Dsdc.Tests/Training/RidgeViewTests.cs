@@ -1,0 +1,68 @@
+using Dsdc.Training;
+
+namespace Dsdc.Tests.Training;
+
+public sealed class RidgeViewTests
+{
+    /// <summary>
+    /// On features that carry no information (random labels, more dimensions than documents) the leave-one-out scores
+    /// must be no better than chance: a leave-one-out formula that forgets the intercept's leverage reads 100% here.
+    /// </summary>
+    [Fact]
+    public void LeaveOneOutScoresAreHonestOnNoise()
+    {
+        var random = new Random(5);
+        var rows = Enumerable.Range(0, 64).Select(_ => Enumerable.Range(0, 300).Select(_ => (float)random.NextDouble()).ToArray()).ToList();
+        var labels = Enumerable.Range(0, 64).Select(i => i % 4).ToList();
+        var fit = RidgeView.Fit(rows, labels, standardize: true);
+        var accuracy = fit.LooScores.Select((s, i) => Array.IndexOf(s, s.Max()) == labels[i] ? 1.0 : 0).Average();
+        Assert.InRange(accuracy, 0, 0.45);
+    }
+
+    [Fact]
+    public void LeaveOneOutAgreesWithRefittingWithoutTheDocument()
+    {
+        // Separable classes: the leave-one-out predictions must match fits made without each document.
+        var random = new Random(11);
+        var labels = Enumerable.Range(0, 40).Select(i => i % 2).ToList();
+        var rows = labels.Select(l => Enumerable.Range(0, 20).Select(j => (float)(random.NextDouble() + (j == l ? 2 : 0))).ToArray()).ToList();
+        var fit = RidgeView.Fit(rows, labels, standardize: false);
+        for (var i = 0; i < rows.Count; i += 7)
+        {
+            var without = RidgeView.Fit(rows.Where((_, j) => j != i).ToList(), labels.Where((_, j) => j != i).ToList(), standardize: false);
+            var refit = without.Scores(rows[i]);
+            Assert.Equal(Array.IndexOf(refit, refit.Max()), Array.IndexOf(fit.LooScores[i], fit.LooScores[i].Max()));
+        }
+        Assert.True(fit.LooScores.Select((s, i) => Array.IndexOf(s, s.Max()) == labels[i] ? 1.0 : 0).Average() > 0.9);
+    }
+
+    [Fact]
+    public void PairedComparisonPromotesOnlyBeyondTheNoise()
+    {
+        double[] champion = [0.60, 0.62, 0.58, 0.61, 0.59, 0.60, 0.63, 0.57, 0.60, 0.61];
+        var slightlyBetter = champion.Select((a, i) => a + (i % 2 == 0 ? 0.03 : -0.02)).ToArray();
+        var clearlyBetter = champion.Select(a => a + 0.08).ToArray();
+        Assert.False(RepeatedCrossValidation.Compare(slightlyBetter, champion, 5).ChallengerWins);
+        Assert.True(RepeatedCrossValidation.Compare(clearlyBetter, champion, 5).ChallengerWins);
+        Assert.False(RepeatedCrossValidation.Compare(champion, clearlyBetter, 5).ChallengerWins);
+    }
+
+    [Fact]
+    public void ReviewThresholdReachesTheTargetAccuracy()
+    {
+        // 10 confident right answers, then 10 unsure ones of which half are wrong.
+        var predictions = Enumerable.Range(0, 20).Select(i =>
+        {
+            var p = new float[16];
+            var confidence = i < 10 ? 0.9f - i * 0.01f : 0.4f - (i - 10) * 0.01f;
+            p[0] = confidence;
+            p[1] = 1 - confidence;
+            return new OutOfFold(i < 10 || i % 2 == 0 ? 0 : 1, p);
+        }).ToList();
+        var threshold = Calibration.ReviewThreshold(predictions, 0.9);
+        var kept = predictions.Where(p => p.Confidence >= threshold).ToList();
+        Assert.True(kept.Average(p => p.Predicted == p.Truth ? 1.0 : 0) >= 0.9);
+        Assert.Equal(0.81f, (float)threshold, 3);
+        Assert.Equal(1.0, Calibration.Curve(predictions)[0].Accuracy);
+    }
+}
