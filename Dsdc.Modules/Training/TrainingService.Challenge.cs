@@ -12,7 +12,9 @@ public sealed partial class TrainingService
         if (run is null || run.Encoder != encoder.Id || run.EncoderVersion != encoder.Version) return null;
         try
         {
-            return Candidates.FromRun($"{run.Name} (champion's recipe)", run.Parameters, settings);
+            const string suffix = " (champion's recipe)";
+            var name = run.Name.EndsWith(suffix, StringComparison.Ordinal) ? run.Name[..^suffix.Length] : run.Name;
+            return Candidates.FromRun(name + suffix, run.Parameters, settings);
         }
         catch (Exception ex) when (ex is JsonException or FormatException or NotSupportedException or ArgumentException)
         {

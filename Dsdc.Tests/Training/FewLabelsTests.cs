@@ -80,7 +80,7 @@ public sealed class FewLabelsTests(TrainingApp app)
     public async Task ClassifyingAStoredFileReproducesTheProbabilitiesOfItsStoredInputs()
     {
         var report = await app.Get<TrainingService>().TrainAsync(0, null, "test", Ct, fused: [("fused-tvr", CvVariants.TextVectorRegions)]);
-        var run = Assert.Single(report.Runs).Run;
+        var run = report.Runs.First(r => r.Run.Name == "fused-tvr").Run;
         Assert.Equal("cross-validation", run.Evaluation);
         await app.Get<ModelRegistry>().PromoteAsync(run.Id, "test", "parity check", Ct);
         var classifier = app.Get<IDocumentClassifier>();
@@ -124,7 +124,7 @@ public sealed class FewLabelsTests(TrainingApp app)
         {
             var third = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
             Assert.Null(third.Skipped);
-            Assert.Single(third.Runs);
+            Assert.Contains(third.Runs, r => r.Run.Name == "fused-tv" && r.Run.Status == "succeeded");
         }
         finally
         {

@@ -67,7 +67,7 @@ public sealed class FirstLabelsTests(FirstLabelsTests.App app) : IClassFixture<F
 
         // Every class labelled once: the model knows them all, with an estimate and its uncertainty recorded.
         await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
-            await Dapper.SqlMapper.ExecuteAsync(conn, "INSERT INTO labels SELECT * FROM set_aside; DROP TABLE set_aside");
+            await Dapper.SqlMapper.ExecuteAsync(conn, "INSERT INTO labels OVERRIDING SYSTEM VALUE SELECT * FROM set_aside; DROP TABLE set_aside");
         var all = await Get<TrainingService>().TrainAsync(null, null, "test", Ct);
         Assert.Equal("cross-validation", all.Evaluation);
         var best = all.Runs.Single(r => r.BestOfJob).Run;
@@ -76,12 +76,19 @@ public sealed class FirstLabelsTests(FirstLabelsTests.App app) : IClassFixture<F
         var estimate = await Get<TrainingStore>().EstimateAsync(best.Id, Ct);
         Assert.NotNull(estimate);
         Assert.Equal(16, estimate.Documents);
-        Assert.True(estimate.AccuracyCi95 > 0);
+        Assert.Equal(1, estimate.SmallestClass);
+        Assert.Contains("single labelled document", estimate.Uncertainty);
         Assert.NotEmpty(estimate.Coverage);
         await classifier.ReloadAsync(Ct);
         var sixteen = await classifier.ClassifyFileAsync(probe, Ct);
         Assert.Equal(Enumerable.Range(0, DocumentClasses.Count), sixteen.KnownClasses);
         Assert.False(sixteen.ZeroShot);
         Assert.NotNull(sixteen.ReviewThreshold);
+        using (var client = app.CreateClient())
+        {
+            var status = await client.GetFromJsonAsync<JsonElement>("/api/v1/status", Ct);
+            Assert.Contains("pessimistic", status.GetProperty("message").GetString());
+            Assert.Equal(16, status.GetProperty("estimate").GetProperty("documents").GetInt32());
+        }
     }
 }

@@ -60,9 +60,13 @@ public sealed class RidgeViewTests
             return new OutOfFold(i < 10 || i % 2 == 0 ? 0 : 1, p);
         }).ToList();
         var threshold = Calibration.ReviewThreshold(predictions, 0.9);
-        var kept = predictions.Where(p => p.Confidence >= threshold).ToList();
-        Assert.True(kept.Average(p => p.Predicted == p.Truth ? 1.0 : 0) >= 0.9);
-        Assert.Equal(0.81f, (float)threshold, 3);
+        double AccuracyFrom(double t) => predictions.Where(p => p.Confidence >= t).Average(p => p.Predicted == p.Truth ? 1.0 : 0);
+        Assert.True(AccuracyFrom(threshold) >= 0.9);
+        // The lowest such threshold: one step lower falls below the target.
+        var lower = predictions.Select(p => p.Confidence).Where(c => c < threshold).DefaultIfEmpty(-1).Max();
+        Assert.True(lower < 0 || AccuracyFrom(lower) < 0.9, $"threshold {threshold}, next {lower}");
+        Assert.True(threshold < 0.81, "the unsure but right answers just below the sure ones count too");
         Assert.Equal(1.0, Calibration.Curve(predictions)[0].Accuracy);
+        Assert.Equal(1.0, Calibration.ReviewThreshold([new OutOfFold(0, predictions[15].Probabilities)], 0.9));
     }
 }

@@ -16,10 +16,10 @@ public static class ServingStatus
             var estimate = manifest.Metrics.Estimate;
             var measured = estimate is null
                 ? $"test accuracy {manifest.Metrics.Accuracy:P1} on {manifest.Metrics.TestSize} documents"
-                : $"cross-validated accuracy {estimate.Accuracy:P1} (± {estimate.AccuracyCi95:P1} at 95%, {estimate.Folds}-fold x {estimate.Repeats} on {estimate.Documents} documents)";
+                : $"cross-validated accuracy {estimate.Accuracy:P1}, macro-F1 {estimate.MacroF1:F2} ({estimate.Folds}-fold x {estimate.Repeats} on {estimate.Documents} documents). {estimate.Uncertainty}";
             var missing = DocumentClasses.Count - known.Count;
             return new StatusResponse("ready", version, runId, encoder.Id, encoder.Version, encoder.Dimensions, true,
-                $"Trained model run {runId} ({manifest.Name}) serves: {measured}." +
+                $"Trained model run {runId} ({manifest.Name}) serves: {measured}".TrimEnd('.') + "." +
                 (missing > 0 ? $" It knows {known.Count} of {DocumentClasses.Count} classes: label documents of the others to have them predicted." : ""),
                 known.Select(DocumentClasses.NameOf).ToList(), manifest.ReviewThreshold, estimate);
         }

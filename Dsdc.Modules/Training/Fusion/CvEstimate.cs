@@ -31,8 +31,18 @@ public sealed record CvEstimate(
     [property: JsonPropertyName("foldAccuracies")] IReadOnlyList<double> FoldAccuracies,
     [property: JsonPropertyName("coverage")] IReadOnlyList<CoveragePoint> Coverage,
     [property: JsonPropertyName("reviewThreshold")] double ReviewThreshold,
-    [property: JsonPropertyName("targetAccuracy")] double TargetAccuracy)
+    [property: JsonPropertyName("targetAccuracy")] double TargetAccuracy,
+    [property: JsonPropertyName("smallestClass")] int SmallestClass = 0)
 {
+    /// <summary>In plain words, how far the estimate can be trusted.</summary>
+    [JsonIgnore]
+    public string Uncertainty =>
+        (SmallestClass == 1
+            ? "Some classes have a single labelled document, which cross-validation never has on both sides: for them it can only count errors, so the estimate is pessimistic. "
+            : "") +
+        $"With {Documents} documents the true accuracy is within about ±{AccuracyCi95:P0} of {Accuracy:P0} (95%)" +
+        (Documents < 160 ? "; label more documents to narrow it." : ".");
+
     /// <summary>The accuracy when answering only the <paramref name="coverage"/> most confident share.</summary>
     public double AccuracyAt(double coverage) =>
         Coverage.Where(p => p.Coverage >= coverage - 1e-9).OrderBy(p => p.Coverage).Select(p => p.Accuracy).DefaultIfEmpty(double.NaN).First();
