@@ -71,7 +71,7 @@ public sealed class InferenceTests(TrainingApp app)
         Assert.Equal(c.Probabilities.Max(), c.TopProbability, 6);
         Assert.Equal(Dsdc.Shared.DocumentClasses.NameOf(c.Label), c.ClassName);
         Assert.Equal($"run-{classifier.ModelRunId}", c.ModelId);
-        foreach (var stage in new[] { "inspect", "ocr", "image", "encode", "mlp", "total" })
+        foreach (var stage in new[] { "inspect", "ocr", "image", "encode", "model", "total" })
             Assert.True(c.TimingsMs.ContainsKey(stage), stage);
     }
 
