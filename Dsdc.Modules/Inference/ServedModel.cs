@@ -12,7 +12,6 @@ internal sealed class ServedModel(ViewEnsembleRunner model, ChampionModel champi
 
     public ViewEnsembleRunner Model => model;
     public ChampionModel Champion => champion;
-    public bool IsDisposed => Volatile.Read(ref _references) == 0;
 
     public bool TryAcquire()
     {

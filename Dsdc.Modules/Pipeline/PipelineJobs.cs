@@ -29,7 +29,7 @@ public sealed class PipelineJobs(
     public Task<string> RunAsync(CancellationToken ct) => OneAtATimeAsync(RunLockKey, "pipeline run", RunLockedAsync, ct);
 
     /// <summary>Key of the advisory lock that keeps embedding jobs one at a time ("DSDCEMBD").</summary>
-    private const long EmbeddingLockKey = 0x4453_4443_454D_4244;
+    internal const long EmbeddingLockKey = 0x4453_4443_454D_4244;
 
     /// <summary>
     /// Runs <paramref name="body"/> while holding the session advisory lock <paramref name="key"/>, waiting (up to

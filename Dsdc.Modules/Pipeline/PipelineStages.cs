@@ -27,9 +27,6 @@ public sealed partial class PipelineStages(
     IOptions<PipelineOptions> options,
     ILogger<PipelineStages> logger)
 {
-    public string ImageProcessor => images.Processor;
-    public string ImageVersion => images.Version;
-
     public async Task<StageResult> ProcessImagesAsync(int limit, CancellationToken ct)
     {
         await using var claim = await store.ClaimMissingImagesAsync(images.Processor, images.Version, options.Value.MaxAttempts, limit, ct);

@@ -91,25 +91,11 @@ internal static class Candidates
             var epochs = new List<EpochMetrics>();
             using var trained = ViewEnsembleTrainer.Train(parameters, fit, early, settings, epochs.Add, ct);
             var probabilities = test.Count == 0 ? [] : trained.Predict(test);
-            var extra = new Dictionary<string, byte[]>();
-            var specs = new List<ViewSpec>();
-            byte[]? main = null;
-            for (var i = 0; i < trained.Views.Count; i++)
-            {
-                var view = trained.Views[i];
-                var file = i == 0 ? ModelArtifacts.OnnxFile : $"view{i}-{view.Parameters.View}.onnx";
-                var onnx = OnnxExport.ToOnnx(view.ExportLayers(), view.Parameters.Model, new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.Parameters.View });
-                if (i == 0) main = onnx;
-                else extra[file] = onnx;
-                string? features = null;
-                if (view.Tfidf is { } tfidf)
-                {
-                    features = $"view{i}-{view.Parameters.View}-tfidf.json";
-                    extra[features] = System.Text.Encoding.UTF8.GetBytes(tfidf.ToJson());
-                }
-                specs.Add(new ViewSpec(view.Parameters.View, file, view.Model.Inputs, view.Parameters.Weight, features));
-            }
-            return new TrainedRun(main!, extra, specs, Known(train, validation), epochs, trained.Views.Max(v => v.Model.BestEpoch), probabilities);
+            var files = new ViewFiles();
+            foreach (var view in trained.Views)
+                files.Add(view.Parameters.View, OnnxExport.ToOnnx(view.ExportLayers(), view.Parameters.Model,
+                    new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.Parameters.View }), view.Tfidf, view.Model.Inputs, view.Parameters.Weight);
+            return new TrainedRun(files.Main, files.Extra, files.Specs, Known(train, validation), epochs, trained.Views.Max(v => v.Model.BestEpoch), probabilities);
         });
 
     /// <summary>Under cross-validation every labelled document is on the training side: a stratified 15% of it stops the networks early.</summary>
@@ -151,26 +137,40 @@ internal static class FusedExport
 {
     public static TrainedRun Export(FusedModel model, Dictionary<string, string> metadata, float[][] testProbabilities)
     {
-        var extra = new Dictionary<string, byte[]>();
-        var specs = new List<ViewSpec>();
-        byte[]? main = null;
-        for (var i = 0; i < model.Views.Count; i++)
-        {
-            var view = model.Views[i];
-            var file = i == 0 ? ModelArtifacts.OnnxFile : $"view{i}-{view.View}.onnx";
-            var onnx = OnnxExport.ToOnnx([view.Ridge.Layer(view.Weight)], new MlpParameters([], 1),
-                new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.View }, softmax: false);
-            if (i == 0) main = onnx;
-            else extra[file] = onnx;
-            string? features = null;
-            if (view.Tfidf is { } tfidf)
-            {
-                features = $"view{i}-{view.View}-tfidf.json";
-                extra[features] = System.Text.Encoding.UTF8.GetBytes(tfidf.ToJson());
-            }
-            specs.Add(new ViewSpec(view.View, file, view.Ridge.Inputs, view.Weight, features, OnnxExport.LogitsName));
-        }
+        var files = new ViewFiles();
+        foreach (var view in model.Views)
+            files.Add(view.View, OnnxExport.ToOnnx([view.Ridge.Layer(view.Weight)], new MlpParameters([], 1),
+                new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.View }, softmax: false), view.Tfidf, view.Ridge.Inputs, view.Weight,
+                OnnxExport.LogitsName);
         var known = Enumerable.Range(0, model.KnownClasses.Length).Where(c => model.KnownClasses[c]).ToList();
-        return new TrainedRun(main!, extra, specs, known, [], 0, testProbabilities);
+        return new TrainedRun(files.Main, files.Extra, files.Specs, known, [], 0, testProbabilities);
+    }
+}
+
+/// <summary>
+/// The files of a model's views as <c>model.json</c> lists them: the first view's graph is <c>model.onnx</c>, the others
+/// <c>view&lt;N&gt;-&lt;view&gt;.onnx</c>, each text view's vocabulary and idf beside its graph.
+/// </summary>
+internal sealed class ViewFiles
+{
+    private byte[]? _main;
+
+    public byte[] Main => _main ?? throw new InvalidOperationException("a model has at least one view");
+    public Dictionary<string, byte[]> Extra { get; } = [];
+    public List<ViewSpec> Specs { get; } = [];
+
+    public void Add(string view, byte[] onnx, RawTextTfidf? tfidf, int dimensions, double weight, string output = OnnxExport.OutputName)
+    {
+        var i = Specs.Count;
+        var file = i == 0 ? ModelArtifacts.OnnxFile : $"view{i}-{view}.onnx";
+        if (i == 0) _main = onnx;
+        else Extra[file] = onnx;
+        string? features = null;
+        if (tfidf is not null)
+        {
+            features = $"view{i}-{view}-tfidf.json";
+            Extra[features] = System.Text.Encoding.UTF8.GetBytes(tfidf.ToJson());
+        }
+        Specs.Add(new ViewSpec(view, file, dimensions, weight, features, output));
     }
 }

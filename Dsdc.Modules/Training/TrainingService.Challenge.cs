@@ -98,9 +98,7 @@ public sealed partial class TrainingService
             return (champion.Manifest.Metrics.Accuracy, champion.Manifest.Metrics.MacroF1);
         // Every view of the champion, on the same inputs serving would compute for these documents.
         using var runner = new ViewEnsembleRunner(champion, OnnxMlpRunner.CpuSession);
-        var probabilities = data.Pages is null
-            ? runner.VectorOnly ? test.Select(t => runner.PredictVector(t.Vector)).ToArray() : throw new InvalidOperationException("a multi-view champion needs the pages")
-            : runner.Predict(data.PagesOf(test).Select(p => p.Inputs).ToList());
+        var probabilities = runner.Predict(data.PagesOf(test).Select(p => p.Inputs).ToList());
         var metrics = ClassificationMetrics.Compute(test.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
         return (metrics.Accuracy, metrics.MacroF1);
     }

@@ -34,11 +34,6 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         ORDER BY e.document_id
         """;
 
-    /// <summary>Every labelled document with a vector from this encoder; with <paramref name="withText"/>, its cleaned text too.</summary>
-    public async Task<IReadOnlyList<(LabelledVector Example, string? Text)>> LabelledAsync(
-        string encoder, string version, bool withText, CancellationToken ct) =>
-        (await LabelledDocumentsAsync(encoder, version, withText, ct)).Select(r => (r.Example, r.Text)).ToList();
-
     /// <summary>
     /// Every labelled document with a vector from this encoder; with <paramref name="withText"/> also its cleaned and
     /// raw text and the processed image (relative to the data folder) that the vector was made from.

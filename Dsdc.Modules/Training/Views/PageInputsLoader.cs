@@ -13,7 +13,4 @@ public sealed class PageInputsLoader(IImagePreprocessor images, Dsdc.Embedding.I
         var layout = png is not null && File.Exists(png) ? PageLayout.FromRgb(images.ReadProcessed(png)) : new float[PageLayout.Dimensions];
         return new PageInputs(e.Example.Vector, e.RawText ?? "", layout) { Regions = e.Regions, ImageDimensions = encoder.ImageDimensions };
     }
-
-    public IReadOnlyList<LabelledPage> LoadAll(IReadOnlyList<StoredExample> examples) =>
-        examples.Select(e => new LabelledPage(e.Example.DocumentId, e.Example.Label, Load(e))).ToList();
 }

@@ -40,8 +40,6 @@ public sealed class ViewEnsembleRunner : IDisposable
     public static IReadOnlyList<ViewSpec> Specs(ModelManifest m) =>
         m.Views is { Count: > 0 } views ? views : [new ViewSpec(ViewKinds.Vector, ModelArtifacts.OnnxFile, m.Dimensions, 1)];
 
-    /// <summary>Whether every view reads the vector only (then a vector alone is the whole input).</summary>
-    public bool VectorOnly => _views.All(v => v.Spec.View == ViewKinds.Vector);
 
     public float[][] Predict(IReadOnlyList<PageInputs> pages)
     {
