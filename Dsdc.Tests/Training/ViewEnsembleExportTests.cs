@@ -49,7 +49,7 @@ public sealed class ViewEnsembleExportTests
         var maxDiff = expected.Zip(actual).SelectMany(p => p.First.Zip(p.Second, (a, b) => Math.Abs(a - b))).Max();
         Assert.True(maxDiff < 1e-4, $"max |trained - served| = {maxDiff}");
         Assert.All(actual, p => Assert.Equal(1.0, p.Sum(), 4));
-        Assert.False(served.VectorOnly);
+        Assert.False(served.SumsLogits);
         Assert.Equal(16, served.PredictVector(probe[0].Vector).Length);
     }
 
