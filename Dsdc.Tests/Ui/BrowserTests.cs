@@ -70,9 +70,11 @@ public sealed partial class BrowserTests(UiApp app)
 
         await page.GotoAsync("/runs");
         await Assertions.Expect(page.GetByTestId("champion-badge")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("run-accuracy").First).ToContainTextAsync("±");
         await UiApp.ScreenshotAsync(page, "runs");
         await page.GotoAsync($"/runs/{runId}");
         await Assertions.Expect(page.GetByTestId("confusion")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("estimate")).ToContainTextAsync("cross-validation repeated");
         await UiApp.ScreenshotAsync(page, "run");
         await page.GetByLabel("Reason").FillAsync("browser test");
         await page.GetByTestId("promote").ClickAsync();
