@@ -11,11 +11,12 @@ namespace Dsdc.Inference.Api;
 /// <summary>
 /// <c>bench-predict DIR [--pages N] [--rounds N]</c>: prediction latency (p50, p95) at concurrency 1 and 4 through the
 /// same service the API calls, beside the bare stage costs measured in the same run on the same pages: the OCR engine,
-/// the image preprocessing, the encoder and the classifier on a vector. Needs a promoted model.
+/// the image preprocessing, the encoder, the region features when the served model reads them, and the classifier on a
+/// vector. Needs a promoted model.
 /// </summary>
 internal sealed class PredictBenchmarkCommand(
     IServiceScopeFactory scopes, IDocumentClassifier classifier, IDocumentInspector inspector, ITextExtractor extractor,
-    IImagePreprocessor images, IDocumentEncoder encoder) : ICliCommand
+    IImagePreprocessor images, IDocumentEncoder encoder, RegionEncoder regions) : ICliCommand
 {
     public string Name => "bench-predict";
     public string Usage => "DIR [--pages N] [--rounds N]  measure prediction latency against the bare stage costs";
@@ -54,7 +55,7 @@ internal sealed class PredictBenchmarkCommand(
         var c4 = await LoadAsync(pages, 4, rounds, ct);
 
         var bareP50 = Percentile(bare, 0.5);
-        Console.WriteLine($"bare stage costs per page (OCR + preprocessing + encoder + classifier): p50 {bareP50:F0} ms, p95 {Percentile(bare, 0.95):F0} ms");
+        Console.WriteLine($"bare stage costs per page (OCR + preprocessing + encoder + region features + classifier): p50 {bareP50:F0} ms, p95 {Percentile(bare, 0.95):F0} ms");
         foreach (var (n, r) in new[] { (1, c1), (4, c4) })
             Console.WriteLine($"predict at concurrency {n}: p50 {Percentile(r.Latencies, 0.5):F0} ms, p95 {Percentile(r.Latencies, 0.95):F0} ms, " +
                 $"{r.Throughput:F2} pages/s ({r.Latencies.Count} requests)");
@@ -82,6 +83,8 @@ internal sealed class PredictBenchmarkCommand(
             var png = Path.Combine(dir.FullName, "page.png");
             images.Process(page, info.Format, png);
             var vector = encoder.Embed(new EncoderInput(RgbImage.FromProcessed(images.ReadProcessed(png)), text.Text), ct);
+            if (classifier.ServedManifest?.Views?.Any(v => v.View == Training.ViewKinds.Regions) == true)
+                regions.Encode(page, info.Format, ct);
             await classifier.ClassifyEmbeddingAsync(vector, ct);
             return watch.Elapsed.TotalMilliseconds;
         }
