@@ -2,27 +2,17 @@ using System.Text.Json;
 
 namespace Dsdc.Training;
 
-/// <summary>What fitting a candidate hands to the recorder: the graph files, the views they serve, and test probabilities when asked.</summary>
+/// <summary>What fitting a candidate hands to the recorder: the graph files, the views they serve, and the test pages' probabilities.</summary>
 internal sealed record TrainedRun(byte[] MainOnnx, IReadOnlyDictionary<string, byte[]> Extra, IReadOnlyList<ViewSpec>? Views,
-    IReadOnlyList<int>? KnownClasses, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch, float[][] TestProbabilities)
-{
-    public float[][] Predict(IReadOnlyList<PageInputs> _) => TestProbabilities;
-}
+    IReadOnlyList<int>? KnownClasses, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch, float[][] TestProbabilities);
 
 /// <summary>
 /// A model recipe a training job can try: how cross-validation trains and scores it (<see cref="Recipe"/>) and how the
-/// served artifact is fitted (<see cref="Fit"/>, on the training side, with the test side's probabilities computed by
-/// the same fitted model).
+/// served artifact is fitted (<see cref="Fit"/>: train side, validation side, the test pages to score with the fitted
+/// model (none under cross-validation), the ONNX metadata).
 /// </summary>
 internal sealed record Candidate(string Name, string ParametersJson, CvRecipe Recipe,
-    Func<IReadOnlyList<LabelledPage>, IReadOnlyList<LabelledPage>, IReadOnlyList<PageInputs>, Dictionary<string, string>, CancellationToken, TrainedRun> FitWithTest)
-{
-    public TrainedRun Fit(IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> validation, Dictionary<string, string> metadata, CancellationToken ct) =>
-        FitWithTest(train, validation, TestInputs, metadata, ct);
-
-    /// <summary>The pages whose probabilities <see cref="TrainedRun.TestProbabilities"/> holds (the stored test side; none under cross-validation).</summary>
-    public IReadOnlyList<PageInputs> TestInputs { get; init; } = [];
-}
+    Func<IReadOnlyList<LabelledPage>, IReadOnlyList<LabelledPage>, IReadOnlyList<PageInputs>, Dictionary<string, string>, CancellationToken, TrainedRun> Fit);
 
 internal static class Candidates
 {

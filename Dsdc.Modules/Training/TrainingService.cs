@@ -184,7 +184,7 @@ public sealed partial class TrainingService(
                 ["dsdc.run_id"] = runId.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["dsdc.encoder"] = $"{encoder.Id}@{encoder.Version}",
             };
-            var trained = (candidate with { TestInputs = test?.Select(t => t.Inputs).ToList() ?? [] }).Fit(train, validation, metadata, ct);
+            var trained = candidate.Fit(train, validation, test?.Select(t => t.Inputs).ToList() ?? [], metadata, ct);
             for (var i = 0; i < trained.Epochs.Count; i++) await store.AddEpochAsync(runId, trained.Epochs[i] with { Epoch = i + 1 }, ct);
 
             ClassificationMetrics scored;
@@ -198,7 +198,7 @@ public sealed partial class TrainingService(
             }
             else
             {
-                var probabilities = trained.Predict(test!.Select(t => t.Inputs).ToList());
+                var probabilities = trained.TestProbabilities;
                 scored = ClassificationMetrics.Compute(test!.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
                 loss = test!.Select((t, i) => -Math.Log(Math.Max(probabilities[i][t.Label], 1e-12))).DefaultIfEmpty(double.NaN).Average();
             }
