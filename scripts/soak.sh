@@ -29,46 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if [ -z "${DSDC_APP_DLL:-}" ]; then
-  say "publishing the app (Release) into $WORK/app"
-  dotnet publish "$ROOT/Dsdc.Web/Dsdc.Web.csproj" -c Release -o "$WORK/app" -nologo -v quiet -p:UseAppHost=false \
-    --artifacts-path "$WORK/artifacts" >/dev/null
-  DSDC_APP_DLL="$WORK/app/Dsdc.Web.dll"
-fi
-
-PG_PORT=$(free_port 57100)
-pg_cluster_start "$WORK/pg" "$PG_PORT"
-as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE dsdc" >/dev/null
-as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d dsdc -qc "CREATE EXTENSION vector" >/dev/null
-psql_q() { as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d dsdc -Atqc "$1" 2>/dev/null || echo "?"; }
-
-APP_PORT=$(free_port 18700)
-export ConnectionStrings__Dsdc="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=dsdc;Timeout=3"
-export Dsdc__DataDir="$WORK/data" Dsdc__ModelsDir="$WORK/models"
-export Auth__SigningKey=$(head -c 48 /dev/urandom | base64 -w0)
-export Auth__Admin__Username=soakadmin Auth__Admin__Password=$(head -c 18 /dev/urandom | base64 -w0 | tr -d '/+=')
-export Ingestion__SettleSeconds=0 Pipeline__Cron="* * * * *" Training__Enabled=false OMP_THREAD_LIMIT=1
-APP=(dotnet "$DSDC_APP_DLL")
-mkdir -p "$WORK/data/to_ingest"
-
-say "training a model on 6 documents per class"
-n=0
-while IFS= read -r f; do
-  label=$(basename "$(dirname "$f")" | cut -d_ -f1)
-  [ "$(ls "$WORK/data/to_ingest" | grep -c "^c${label}-" || true)" -ge 6 ] && continue
-  d="$WORK/data/to_ingest/c${label}-$n"; mkdir -p "$d"; cp "$f" "$d/"; echo "$label" >"$d/label.txt"; n=$((n + 1))
-done < <(find "$DATASETS" -type f \( -iname '*.png' -o -iname '*.tif' -o -iname '*.tiff' \) -path '*/[0-9]*_*/*' | sort)
-"${APP[@]}" ingest >"$WORK/ingest.log" 2>&1 || { tail -20 "$WORK/ingest.log"; exit 1; }
-"${APP[@]}" train --runs 1 --epochs 40 >"$WORK/train.log" 2>&1 || { tail -20 "$WORK/train.log"; exit 1; }
-
-ASPNETCORE_URLS="http://127.0.0.1:$APP_PORT" "${APP[@]}" >"$WORK/app.log" 2>&1 &
-APP_PID=$!
-for _ in $(seq 1 120); do
-  [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$APP_PORT/health/ready")" = 200 ] && break; sleep 1
-done
-TOKEN=$(curl -s -X POST "http://127.0.0.1:$APP_PORT/api/v1/token" \
-  --data-urlencode "username=$Auth__Admin__Username" --data-urlencode "password=$Auth__Admin__Password" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
-[ -n "$TOKEN" ] || { say "no token"; exit 1; }
+source "$ROOT/scripts/lib/bench-app.sh"
+bench_app_start soakadmin 57100 18700
 mapfile -t DOCS < <(find "$DATASETS" -type f \( -iname '*.png' -o -iname '*.tif' \) | sort | head -n 24)
 mapfile -t ALL < <(find "$DATASETS" -type f \( -iname '*.png' -o -iname '*.tif' -o -iname '*.tiff' -o -iname '*.jpg' \) | sort)
 
