@@ -111,7 +111,7 @@ internal sealed class DocumentClassifier(
                 // A model without a measured threshold (trained before calibration was recorded) cannot say; it is not flagged.
                 NeedsReview = m.ReviewThreshold is { } threshold && probabilities[label] < threshold,
                 ReviewThreshold = m.ReviewThreshold,
-                KnownClasses = Enumerable.Range(0, DocumentClasses.Count).Where(m.Knows).ToList(),
+                KnownClasses = m.Predictable,
             };
         }
         finally

@@ -31,6 +31,10 @@ public sealed record ModelManifest(
     /// <summary>Whether the class at <paramref name="label"/> can be predicted.</summary>
     public bool Knows(int label) => KnownClasses is null || KnownClasses.Contains(label);
 
+    /// <summary>The classes the model can predict, in order (all 16 when <see cref="KnownClasses"/> is null).</summary>
+    [JsonIgnore]
+    public IReadOnlyList<int> Predictable => KnownClasses ?? Enumerable.Range(0, Classes.Count).ToList();
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);

@@ -12,7 +12,7 @@ public static class ServingStatus
         var manifest = classifier.ServedManifest;
         if (classifier.ModelRunId is { } runId && manifest is not null)
         {
-            var known = Enumerable.Range(0, DocumentClasses.Count).Where(manifest.Knows).ToList();
+            var known = manifest.Predictable;
             var estimate = manifest.Metrics.Estimate;
             var measured = estimate is null
                 ? $"test accuracy {manifest.Metrics.Accuracy:P1} on {manifest.Metrics.TestSize} documents"
