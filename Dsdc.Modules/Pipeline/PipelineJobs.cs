@@ -33,9 +33,11 @@ public sealed class PipelineJobs(
 
     /// <summary>
     /// Runs <paramref name="body"/> while holding the session advisory lock <paramref name="key"/>, waiting (up to
-    /// <see cref="LockSeconds"/>) for whoever holds it, as DisableConcurrentExecution did.
+    /// <see cref="LockSeconds"/>) for whoever holds it, as DisableConcurrentExecution did; with <paramref name="skipWhenBusy"/>,
+    /// returns at once instead of parking a worker while another job holds it.
     /// </summary>
-    private async Task<string> OneAtATimeAsync(long key, string what, Func<CancellationToken, Task<string>> body, CancellationToken ct)
+    private async Task<string> OneAtATimeAsync(long key, string what, Func<CancellationToken, Task<string>> body, CancellationToken ct,
+        bool skipWhenBusy = false)
     {
         await using var lockConnection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(ct);
         var deadline = DateTime.UtcNow.AddSeconds(LockSeconds);
@@ -46,6 +48,7 @@ public sealed class PipelineJobs(
                 take.Parameters.AddWithValue("key", key);
                 if (await take.ExecuteScalarAsync(ct) is true) break;
             }
+            if (skipWhenBusy) return $"skipped: another {what} is running";
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"another {what} held its lock for more than {LockSeconds} s");
             await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
@@ -78,7 +81,7 @@ public sealed class PipelineJobs(
         var summary = await ingestor.IngestAsync(o.BatchSize, null, ct);
         var backlog = await stages.BacklogAsync(ct);
         var embedding = services.GetService<IEmbeddingStage>();
-        var toEmbed = embedding is null ? 0 : await embedding.CountMissingAsync(ct);
+        var toEmbed = embedding is null ? 0 : await embedding.CountMissingAsync(ct) + await embedding.CountMissingFeaturesAsync(ct);
         // Stage jobs claim their documents one by one, so several of them (on any workers) share a large backlog.
         var imageJobs = JobsFor(backlog.Images);
         for (var i = 0; i < imageJobs; i++)
@@ -110,10 +113,13 @@ public sealed class PipelineJobs(
     public async Task<string> CleanTextAsync(CancellationToken ct) => Describe(await stages.CleanTextAsync(options.Value.BatchSize, ct));
 
     // One at a time with an advisory lock too (it was DisableConcurrentExecution: an outage that cut a job off left its
-    // hangfire.lock row behind and delayed later embedding jobs up to Hangfire.PostgreSql's 10-minute expiry).
+    // hangfire.lock row behind and delayed later embedding jobs up to Hangfire.PostgreSql's 10-minute expiry). A job that
+    // finds another running leaves at once rather than holding one of the few workers the OCR and image jobs need: the
+    // running one takes what is pending, and the next pipeline run enqueues another for whatever is left.
     [Queue(JobQueues.Embedding)]
     [AutomaticRetry(Attempts = 5)]
-    public Task<string> EmbeddingsAsync(CancellationToken ct) => OneAtATimeAsync(EmbeddingLockKey, "embedding job", EmbedLockedAsync, ct);
+    public Task<string> EmbeddingsAsync(CancellationToken ct) =>
+        OneAtATimeAsync(EmbeddingLockKey, "embedding job", EmbedLockedAsync, ct, skipWhenBusy: true);
 
     private async Task<string> EmbedLockedAsync(CancellationToken ct)
     {
