@@ -26,6 +26,9 @@ public sealed partial class InboxIngestor(
 {
     private const string ReasonFile = "reason.txt";
 
+    /// <summary>The reason code of a file whose bytes are those of a known document.</summary>
+    public const string DuplicateReason = "duplicate";
+
     /// <summary>Ingests up to <paramref name="maxDocuments"/> inbox entries.</summary>
     public async Task<IngestionSummary> IngestAsync(int maxDocuments, IProgress<IngestionOutcome>? progress, CancellationToken ct)
     {
@@ -84,6 +87,15 @@ public sealed partial class InboxIngestor(
         await using var entryLock = await store.TryLockEntryAsync(folder.Name, ct);
         if (entryLock is null)
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "locked", "another run is ingesting it");
+        return await IngestLockedFolderAsync(folder, requireSettled: true, ct);
+    }
+
+    /// <summary>
+    /// Ingests one inbox folder whose entry lock the caller holds. <paramref name="requireSettled"/> is false only for
+    /// folders this process wrote completely itself (uploads), which need not wait for <c>Ingestion:SettleSeconds</c>.
+    /// </summary>
+    private async Task<IngestionOutcome?> IngestLockedFolderAsync(DirectoryInfo folder, bool requireSettled, CancellationToken ct)
+    {
         folder.Refresh();
         if (!folder.Exists && folder.LinkTarget is null) return null; // another run finished it meanwhile
 
@@ -93,7 +105,7 @@ public sealed partial class InboxIngestor(
             if (folder.LinkTarget is not null)
                 throw new RejectionException("symbolic-link", "the inbox entry is a symbolic link; links are never followed");
             var entries = folder.EnumerateFileSystemInfos().ToList();
-            if (entries.Any(e => !IsSettled(e)) || !IsSettled(folder))
+            if (requireSettled && (entries.Any(e => !IsSettled(e)) || !IsSettled(folder)))
                 return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "still being written");
 
             var (document, labelFile) = Classify(entries);
@@ -132,7 +144,7 @@ public sealed partial class InboxIngestor(
         catch (RejectionException ex)
         {
             await RejectAsync(folder, fileName, sha1, ex.ReasonCode, ex.Message, ct);
-            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Rejected, null, ex.ReasonCode, ex.Message);
+            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Rejected, ex.KnownDocumentId, ex.ReasonCode, ex.Message);
         }
     }
 
@@ -180,6 +192,6 @@ public sealed partial class InboxIngestor(
         return outcomes;
     }
 
-    private static RejectionException Duplicate(KnownDocument known) => new("duplicate",
-        $"duplicate of known document {known.Id} (ingested from '{known.SourceFolder}/{known.OriginalName}' on {known.IngestedAt:yyyy-MM-dd HH:mm} UTC)");
+    private static RejectionException Duplicate(KnownDocument known) => new(DuplicateReason,
+        $"duplicate of known document {known.Id} (ingested from '{known.SourceFolder}/{known.OriginalName}' on {known.IngestedAt:yyyy-MM-dd HH:mm} UTC)") { KnownDocumentId = known.Id };
 }

@@ -14,6 +14,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<DocumentStore>();
         builder.Services.AddSingleton<InboxIngestor>();
         builder.Services.AddSingleton<DocumentIntake>();
+        builder.Services.AddSingleton<IngestionQueries>();
         return builder;
     }
 }

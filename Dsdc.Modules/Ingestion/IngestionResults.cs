@@ -1,6 +1,8 @@
 namespace Dsdc.Ingestion;
 
 /// <summary>What happened to one inbox entry.</summary>
+/// <param name="DocumentId">Accepted: the new document's id. Rejected as a duplicate: the id of the known document it
+/// repeats. Otherwise null.</param>
 public sealed record IngestionOutcome(string Folder, IngestionOutcomeKind Kind, string? DocumentId, string? ReasonCode, string? Reason);
 
 public enum IngestionOutcomeKind
@@ -51,4 +53,7 @@ public sealed class IngestionSummary
 internal sealed class RejectionException(string reasonCode, string message) : Exception(message)
 {
     public string ReasonCode { get; } = reasonCode;
+
+    /// <summary>For a duplicate: the known document it repeats.</summary>
+    public string? KnownDocumentId { get; init; }
 }

@@ -1,4 +1,5 @@
 using Dapper;
+using Dsdc.Ingestion;
 using Dsdc.Shared;
 using Npgsql;
 
@@ -57,7 +58,7 @@ public sealed class UiQueries(NpgsqlDataSource dataSource)
     {
         query = string.IsNullOrWhiteSpace(query) ? null : TextInput.ForDatabase(query).Trim() is { Length: > 0 } q ? q : null;
         var classLabel = query is null ? -1 : DocumentClasses.Names.ToList().FindIndex(n => n.Equals(query, StringComparison.OrdinalIgnoreCase));
-        const string sql = """
+        const string sql = $"""
             SELECT d.id, d.original_name, d.media_type, d.ingested_at,
                    EXISTS (SELECT 1 FROM processed_images i WHERE i.document_id = d.id) AS has_image,
                    EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id) AS has_ocr,
@@ -67,7 +68,7 @@ public sealed class UiQueries(NpgsqlDataSource dataSource)
                    l.label, l.source AS label_source, p.label AS predicted_label, p.confidence AS predicted_confidence
             FROM original_documents d
             LEFT JOIN LATERAL (SELECT label, source FROM labels WHERE document_id = d.id
-                               ORDER BY (source = 'human') DESC, created_at DESC, id DESC LIMIT 1) l ON true
+                               ORDER BY {CurrentLabel.Order} LIMIT 1) l ON true
             LEFT JOIN LATERAL (SELECT label, confidence FROM inference.predictions WHERE document_id = d.id
                                ORDER BY created_at DESC, id DESC LIMIT 1) p ON true
             WHERE d.ingest_state = 'stored'
@@ -111,13 +112,11 @@ public sealed class UiQueries(NpgsqlDataSource dataSource)
         return await conn.QuerySingleOrDefaultAsync<PredictionDetail>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
     }
 
-    /// <summary>The current label of a document: the newest human label, else the dataset's.</summary>
+    /// <summary>The current label of a document (<see cref="CurrentLabel"/>).</summary>
     public async Task<LabelRow?> CurrentLabelAsync(string id, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<LabelRow>(new CommandDefinition("""
-            SELECT label, source, created_by, created_at FROM labels WHERE document_id = @id
-            ORDER BY (source = 'human') DESC, created_at DESC, id DESC LIMIT 1
-            """, new { id }, cancellationToken: ct));
+        const string sql = $"SELECT label, source, created_by, created_at FROM labels WHERE document_id = @id ORDER BY {CurrentLabel.Order} LIMIT 1";
+        return await conn.QuerySingleOrDefaultAsync<LabelRow>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
     }
 }

@@ -26,6 +26,8 @@ public sealed class PredictionApiModule
         builder.Services.AddSingleton<Dsdc.Shared.Cli.ICliCommand, PredictBenchmarkCommand>();
         builder.Services.AddScoped<PredictionService>();
         builder.Services.AddScoped<PageImages>();
+        builder.Services.AddScoped<DocumentUploads>();
+        builder.Services.AddSingleton<Review.ReviewQueue>();
         var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();
         // OCR is CPU-bound: beyond a few requests per core, waiting only turns into time-outs. Overload gets a fast
         // 503 with Retry-After instead, which clients and load balancers understand.
@@ -66,6 +68,11 @@ public sealed class PredictionApiModule
             .Accepts<IFormFile>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        api.MapPost("/documents", DocumentEndpoints.Upload)
+            .RequireAuthorization(AuthPolicies.User).DisableAntiforgery().WithTags("Documents")
+            .Accepts<IFormFileCollection>("multipart/form-data")
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesValidationProblem();
+        api.MapGet("/documents/batches/{batch}", DocumentEndpoints.Batch).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
         api.MapPost("/documents/{id}/label", PredictionEndpoints.Label).RequireAuthorization(AuthPolicies.User);
         api.MapGet("/documents/{id}/similar", PredictionEndpoints.Similar).RequireAuthorization(AuthPolicies.User);
 

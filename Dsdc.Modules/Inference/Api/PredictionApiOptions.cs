@@ -10,6 +10,17 @@ public sealed class PredictionApiOptions
     [Range(1024, 1L << 32)]
     public long MaxUploadBytes { get; set; } = 50L * 1024 * 1024;
 
+    /// <summary>
+    /// Largest request of a batch upload (<c>POST /api/v1/documents</c> and the upload page), all its files together;
+    /// each file is still held to <see cref="MaxUploadBytes"/>.
+    /// </summary>
+    [Range(1024, 1L << 40)]
+    public long MaxBatchUploadBytes { get; set; } = 1L << 30;
+
+    /// <summary>Most files in one batch upload.</summary>
+    [Range(1, 1000)]
+    public int MaxBatchFiles { get; set; } = 500;
+
     /// <summary>Predictions computed at once (OCR is CPU-bound: about one per core).</summary>
     [Range(1, 1024)]
     public int MaxConcurrentPredictions { get; set; } = Environment.ProcessorCount;

@@ -29,6 +29,20 @@ public static class UploadLimits
             : string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)MiB:0.##} MiB ({bytes} bytes)");
     }
 
+    /// <summary>The largest batch upload request (never below one file's limit).</summary>
+    public static long BatchRequestBytes(PredictionApiOptions o) => Math.Max(o.MaxBatchUploadBytes, o.MaxUploadBytes) + MultipartOverhead;
+
+    public static string BatchTooLargeMessage(PredictionApiOptions o) =>
+        $"The upload is larger than {Describe(Math.Max(o.MaxBatchUploadBytes, o.MaxUploadBytes))} in all, the limit of this server for several files " +
+        $"(Api:MaxBatchUploadBytes); each file may have up to {Describe(o.MaxUploadBytes)} (Api:MaxUploadBytes).";
+
+    /// <summary>Raises this request's body limit (Kestrel's is one file's) to the batch limit, before the body is read.</summary>
+    public static void AllowBatchBody(HttpContext context, PredictionApiOptions o)
+    {
+        if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = BatchRequestBytes(o);
+    }
+
     public static string TooLargeMessage(PredictionApiOptions o) =>
         $"The upload is larger than {Describe(o.MaxUploadBytes)}, the limit of this server (Api:MaxUploadBytes).";
 

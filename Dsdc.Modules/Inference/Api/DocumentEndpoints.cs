@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Security.Claims;
+using Dsdc.Auth;
+using Dsdc.Shared;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using static Dsdc.Inference.Api.PredictionEndpoints;
+
+namespace Dsdc.Inference.Api;
+
+/// <summary>Batch upload of documents (<c>POST /api/v1/documents</c>) and the progress of a batch.</summary>
+internal static class DocumentEndpoints
+{
+    public static async Task<Results<Ok<UploadResponse>, ProblemHttpResult, ValidationProblem>> Upload(
+        HttpRequest request, ClaimsPrincipal user, DocumentUploads uploads, IOptions<PredictionApiOptions> options, CancellationToken ct)
+    {
+        var o = options.Value;
+        if (!request.HasFormContentType)
+            return Problem(StatusCodes.Status400BadRequest, "No documents", $"Send the documents as multipart/form-data in fields named '{DocumentUploads.FilesField}'.");
+        if (UploadLimits.MissingBoundary(request))
+            return Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", "The multipart/form-data content type has no boundary parameter.", "malformed-multipart");
+        if (request.ContentLength > UploadLimits.BatchRequestBytes(o))
+            return BatchTooLarge(o);
+        UploadLimits.AllowBatchBody(request.HttpContext, o);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct);
+        }
+        catch (Exception ex) when (UploadLimits.IsTooLarge(ex))
+        {
+            return BatchTooLarge(o);
+        }
+        catch (Exception ex) when (UploadLimits.IsMalformed(ex) && !ct.IsCancellationRequested)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", ex.Message, "malformed-multipart");
+        }
+
+        int? label = null;
+        if (form.TryGetValue(DocumentUploads.LabelField, out var labelText) && labelText.ToString() is { Length: > 0 } text)
+        {
+            if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || !DocumentClasses.IsValid(value))
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                    { [DocumentUploads.LabelField] = ["The label must be a class index from 0 to 15."] });
+            label = value;
+        }
+        var files = form.Files.GetFiles(DocumentUploads.FilesField);
+        if (files.Count == 0)
+            return Problem(StatusCodes.Status400BadRequest, "No documents",
+                $"The multipart body has no file in a field named '{DocumentUploads.FilesField}'.");
+        if (files.Count > o.MaxBatchFiles)
+            return Problem(StatusCodes.Status400BadRequest, "Too many files",
+                $"{files.Count} files were sent; at most {o.MaxBatchFiles} go in one request (Api:MaxBatchFiles).");
+        if (files.FirstOrDefault(f => f.Length > o.MaxUploadBytes) is { } big)
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Document too large", $"'{big.FileName}': " + UploadLimits.TooLargeMessage(o));
+
+        return TypedResults.Ok(await uploads.IngestAsync(files, label, user.GetUserName() ?? "anonymous", ct));
+    }
+
+    public static async Task<Results<Ok<BatchStatus>, ProblemHttpResult>> Batch(string batch, DocumentUploads uploads, CancellationToken ct) =>
+        await uploads.StatusAsync(batch, ct) is { } status
+            ? TypedResults.Ok(status)
+            : Problem(StatusCodes.Status404NotFound, "Unknown batch", $"No upload batch has the id '{batch}'.");
+
+    private static ProblemHttpResult BatchTooLarge(PredictionApiOptions o) =>
+        Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large", UploadLimits.BatchTooLargeMessage(o));
+}

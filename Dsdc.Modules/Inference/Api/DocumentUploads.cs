@@ -1,0 +1,73 @@
+using Dsdc.Ingestion;
+using Dsdc.Pipeline;
+using Dsdc.Shared;
+using Hangfire;
+using Microsoft.AspNetCore.Http;
+
+namespace Dsdc.Inference.Api;
+
+/// <summary>What happened to one uploaded file.</summary>
+/// <param name="Outcome"><c>accepted</c> (a new document: <paramref name="DocumentId"/>), <c>duplicate</c> (the bytes of known
+/// document <paramref name="DuplicateOf"/>) or <c>rejected</c> (with <paramref name="ReasonCode"/> and <paramref name="Reason"/>).</param>
+public sealed record UploadOutcome(string FileName, string Outcome, string? DocumentId, string? DuplicateOf, string? ReasonCode, string? Reason);
+
+/// <summary>The answer of <c>POST /api/v1/documents</c>: one outcome per file, in the order sent.</summary>
+public sealed record UploadResponse(string Batch, int? Label, string? ClassName, int Accepted, int Duplicates, int Rejected,
+    IReadOnlyList<UploadOutcome> Files, string StatusUrl);
+
+/// <summary>A file of a batch as recorded, with its progress through the pipeline once accepted.</summary>
+public sealed record BatchFile(string FileName, string Outcome, string? DocumentId, string? DuplicateOf, string? ReasonCode, string? Reason,
+    DocumentStages? Stages);
+
+public sealed record BatchStatus(string Batch, IReadOnlyList<BatchFile> Files, int Accepted, int Processed);
+
+/// <summary>
+/// Many documents in at once, for the API and the upload page: the files go through the inbox's ingestion
+/// (<see cref="InboxIngestor.IngestUploadsAsync"/>: same validation, deduplication and rejection records), an optional class
+/// becomes a human label of each accepted document (the same code path as a correction), and a pipeline run is enqueued.
+/// </summary>
+public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ingestion, DocumentProgress progress, PredictionStore labels,
+    IBackgroundJobClient jobs)
+{
+    public const string FilesField = "files";
+    public const string LabelField = "label";
+
+    public async Task<UploadResponse> IngestAsync(IReadOnlyList<IFormFile> files, int? label, string userName, CancellationToken ct)
+    {
+        var batch = ingestor.NewBatchId();
+        var outcomes = await ingestor.IngestUploadsAsync(batch, files.Select(f => new UploadedFile(f.FileName, f.CopyToAsync)).ToList(), ct);
+        var results = new List<UploadOutcome>(outcomes.Count);
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            var o = outcomes[i];
+            var name = Path.GetFileName(TextInput.Name(files[i].FileName).Replace('\\', '/'));
+            if (o.Kind == IngestionOutcomeKind.Accepted && label is { } l)
+                await labels.AddHumanLabelAsync(o.DocumentId!, l, userName, ct);
+            results.Add(o switch
+            {
+                { Kind: IngestionOutcomeKind.Accepted } => new UploadOutcome(name, "accepted", o.DocumentId, null, null, null),
+                { ReasonCode: InboxIngestor.DuplicateReason } => new UploadOutcome(name, "duplicate", null, o.DocumentId, o.ReasonCode, o.Reason),
+                _ => new UploadOutcome(name, "rejected", null, null, o.ReasonCode, o.Reason),
+            });
+        }
+        if (results.Any(r => r.Outcome == "accepted"))
+            jobs.Enqueue<PipelineJobs>(j => j.RunAsync(CancellationToken.None));
+        return new UploadResponse(batch, label, label is { } c ? DocumentClasses.NameOf(c) : null,
+            results.Count(r => r.Outcome == "accepted"), results.Count(r => r.Outcome == "duplicate"), results.Count(r => r.Outcome == "rejected"),
+            results, $"/api/v1/documents/batches/{batch}");
+    }
+
+    /// <summary>The recorded outcome of every file of <paramref name="batch"/> and the pipeline stages of those accepted; null when unknown.</summary>
+    public async Task<BatchStatus?> StatusAsync(string batch, CancellationToken ct)
+    {
+        var entries = await ingestion.BatchAsync(batch, ct);
+        if (entries.Count == 0) return null;
+        var accepted = entries.Where(e => e.Outcome == "accepted").Select(e => e.DocumentId!).ToList();
+        var stages = (await progress.StagesAsync(accepted, ct)).ToDictionary(s => s.DocumentId);
+        var files = entries.Select(e => e.Outcome == "accepted"
+                ? new BatchFile(e.FileName ?? e.Folder, e.Outcome, e.DocumentId, null, null, null, stages.GetValueOrDefault(e.DocumentId!))
+                : new BatchFile(e.FileName ?? e.Folder, e.Outcome, null, e.Outcome == "duplicate" ? e.DocumentId : null, e.ReasonCode, e.Reason, null))
+            .ToList();
+        return new BatchStatus(batch, files, accepted.Count, files.Count(f => f.Stages is { Done: true }));
+    }
+}

@@ -1,0 +1,74 @@
+using System.Security.Cryptography;
+using Dsdc.Shared;
+
+namespace Dsdc.Ingestion;
+
+/// <summary>A file received over HTTP: the name the client gave it and how to copy its bytes.</summary>
+public sealed record UploadedFile(string FileName, Func<Stream, CancellationToken, Task> CopyToAsync);
+
+public sealed partial class InboxIngestor
+{
+    /// <summary>Inbox folders of an upload batch are named <c>upload-&lt;batch&gt;-&lt;NNNN&gt;</c>.</summary>
+    public const string UploadFolderPrefix = "upload-";
+
+    /// <summary>A new batch id: UTC time and 6 random hex digits (<c>20260102-101500-a1b2c3</c>).</summary>
+    public string NewBatchId() =>
+        $"{clock.GetUtcNow().UtcDateTime:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+
+    public static bool IsBatchId(string? batch) =>
+        batch is { Length: 22 } b && b[8] == '-' && b[15] == '-'
+        && b.Where((c, i) => i is not (8 or 15)).All(c => char.IsAsciiDigit(c) || c is >= 'a' and <= 'f');
+
+    /// <summary>The inbox folder name of the <paramref name="index"/>-th file of a batch (also its lineage's source folder).</summary>
+    public static string BatchFolder(string batch, int index) => $"{UploadFolderPrefix}{batch}-{index:D4}";
+
+    /// <summary>
+    /// Ingests uploaded files with the inbox's own code: each file becomes an inbox folder of its own (written under
+    /// <c>data/.uploads/</c> first, then renamed into the inbox while its entry lock is held, so no scheduled run takes a
+    /// half-written file), and is then validated, deduplicated, stored or rejected with a reason exactly as a dropped
+    /// folder would be. A rejected file lies under <c>rejected/</c> with its reason.txt and a rejection record. Should the
+    /// process stop midway, the folders already renamed are ingested by the next scheduled run.
+    /// </summary>
+    public async Task<IReadOnlyList<IngestionOutcome>> IngestUploadsAsync(string batch, IReadOnlyList<UploadedFile> files, CancellationToken ct)
+    {
+        if (!IsBatchId(batch)) throw new ArgumentException($"'{batch}' is not a batch id", nameof(batch));
+        var staging = Path.Combine(paths.DataDir, ".uploads", "batch-" + batch);
+        Directory.CreateDirectory(paths.Inbox);
+        var outcomes = new List<IngestionOutcome>(files.Count);
+        try
+        {
+            for (var i = 0; i < files.Count; i++)
+            {
+                var name = BatchFolder(batch, i);
+                var staged = Directory.CreateDirectory(Path.Combine(staging, name));
+                var path = Path.Combine(staged.FullName, UploadedName(files[i].FileName, i));
+                await using (var target = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+                    await files[i].CopyToAsync(target, ct);
+
+                await using var entryLock = await store.TryLockEntryAsync(name, ct)
+                    ?? throw new IOException($"inbox entry {name} is locked by another run");
+                var folder = Path.Combine(paths.Inbox, name);
+                Directory.Move(staged.FullName, folder);
+                var outcome = await IngestLockedFolderAsync(new DirectoryInfo(folder), requireSettled: false, ct)
+                    ?? throw new IOException($"inbox entry {name} vanished while it was ingested");
+                IngestionMetrics.Record(outcome);
+                outcomes.Add(outcome);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        }
+        return outcomes;
+    }
+
+    /// <summary>The client's file name without its path or control characters; never one the inbox reads as a label or reason.</summary>
+    private static string UploadedName(string clientName, int index)
+    {
+        var name = Path.GetFileName(TextInput.Name(clientName).Replace('\\', '/')).Trim();
+        if (name.Length is 0 or > 200 || name is "." or "..") name = $"document-{index + 1:D4}";
+        if (name.Equals(LabelFile.Name, StringComparison.OrdinalIgnoreCase) || name.Equals(ReasonFile, StringComparison.OrdinalIgnoreCase))
+            name = "upload-" + name;
+        return name;
+    }
+}
