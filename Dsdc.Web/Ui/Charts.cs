@@ -73,6 +73,49 @@ public static class Charts
         return new HtmlString(sb.ToString());
     }
 
+    /// <summary>
+    /// Accuracy-coverage curves: answering only the most confident share x of the documents is right y of the time
+    /// (cross-validated). One line per run; the title names what is drawn, each point has a tooltip.
+    /// </summary>
+    public static IHtmlContent Coverage(string id, IReadOnlyList<(string Name, IReadOnlyList<CoveragePoint> Points)> series)
+    {
+        const int width = 460, height = 260, left = 50, right = 14, top = 28, bottom = 40;
+        var sb = new StringBuilder();
+        sb.Append(CultureInfo.InvariantCulture, $"<svg class=\"chart\" role=\"img\" aria-labelledby=\"{id}-t\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" data-testid=\"coverage-chart\">");
+        sb.Append(CultureInfo.InvariantCulture, $"<title id=\"{id}-t\">Accuracy when answering only the most confident share of documents</title>");
+        if (series.All(s => s.Points.Count == 0))
+        {
+            sb.Append("<text class=\"axis\" x=\"60\" y=\"120\">no cross-validated estimate recorded</text></svg>");
+            return new HtmlString(sb.ToString());
+        }
+        var min = Math.Floor(Math.Min(0.5, series.SelectMany(s => s.Points).Min(p => p.Accuracy)) * 10) / 10;
+        double X(double coverage) => left + coverage * (width - left - right);
+        double Y(double accuracy) => top + (1 - (accuracy - min) / (1 - min)) * (height - top - bottom);
+        sb.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{left}\" y1=\"{height - bottom}\" x2=\"{width - right}\" y2=\"{height - bottom}\"/>");
+        sb.Append(CultureInfo.InvariantCulture, $"<line class=\"grid\" x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{height - bottom}\"/>");
+        foreach (var v in new[] { min, (min + 1) / 2, 1.0 })
+            sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{left - 4}\" y=\"{F(Y(v) + 4)}\" text-anchor=\"end\">{(v * 100).ToString("0", CultureInfo.InvariantCulture)}%</text>");
+        foreach (var c in new[] { 0.0, 0.5, 1.0 })
+            sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{F(X(c))}\" y=\"{height - bottom + 14}\" text-anchor=\"middle\">{(c * 100).ToString("0", CultureInfo.InvariantCulture)}%</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{(left + width) / 2}\" y=\"{height - 6}\" text-anchor=\"middle\">share of documents answered (most confident first)</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{left}\" y=\"14\">accuracy</text>");
+        string[] classes = ["line-train", "line-val"];
+        for (var i = 0; i < series.Count; i++)
+        {
+            var (name, points) = series[i];
+            if (points.Count == 0) continue;
+            var cls = classes[i % classes.Length];
+            var ordered = points.OrderBy(p => p.Coverage).ToList();
+            sb.Append(CultureInfo.InvariantCulture, $"<polyline class=\"{cls}\" points=\"{string.Join(' ', ordered.Select(p => $"{F(X(p.Coverage))},{F(Y(p.Accuracy))}"))}\"/>");
+            foreach (var p in ordered)
+                sb.Append(CultureInfo.InvariantCulture, $"<circle class=\"dot\" cx=\"{F(X(p.Coverage))}\" cy=\"{F(Y(p.Accuracy))}\" r=\"2.5\"><title>{E(name)}: {p.Accuracy:P1} right when answering {p.Coverage:P0} (confidence ≥ {p.Threshold:0.00})</title></circle>");
+            var legendX = width - 200 + i * 100;
+            sb.Append(CultureInfo.InvariantCulture, $"<line class=\"{cls}\" x1=\"{legendX}\" y1=\"10\" x2=\"{legendX + 18}\" y2=\"10\"/><text class=\"axis\" x=\"{legendX + 22}\" y=\"14\">{E(name)}</text>");
+        }
+        sb.Append("</svg>");
+        return new HtmlString(sb.ToString());
+    }
+
     /// <summary>The CSS class of a heat-map cell: 0..5 by the share of its row.</summary>
     public static string HeatClass(int count, int rowTotal) =>
         count == 0 || rowTotal == 0 ? "heat0" : $"heat{Math.Clamp((int)Math.Ceiling(5.0 * count / rowTotal), 1, 5)}";

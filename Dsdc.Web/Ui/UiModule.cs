@@ -41,6 +41,7 @@ public static class UiModule
     public static WebApplication MapDsdcUi(this WebApplication app)
     {
         app.Use(RefuseOversizedClassifyUploads);
+        app.Use(AllowBatchUploads);
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new EmbeddedFileProvider(typeof(UiModule).Assembly, "Dsdc.Web.wwwroot"),
@@ -52,7 +53,32 @@ public static class UiModule
             await pages.PagePngAsync(id, ct) is { } png ? Results.File(png, "image/png") : Results.NotFound());
         images.MapGet("/thumb.png", async (string id, PageImages pages, CancellationToken ct) =>
             await pages.ThumbnailPngAsync(id, ct) is { } png ? Results.File(png, "image/png") : Results.NotFound());
+        app.MapGet("/ui/uploads/{batch}/status", async (string batch, DocumentUploads uploads, CancellationToken ct) =>
+            await uploads.StatusAsync(batch, ct) is { } status ? Results.Json(status) : Results.NotFound())
+            .RequireAuthorization(AuthPolicies.User);
         return app;
+    }
+
+    /// <summary>
+    /// The upload page's form holds many files: its body may reach Api:MaxBatchUploadBytes rather than one file's limit
+    /// (each file is still held to Api:MaxUploadBytes by the form reader). A bigger body gets a plain 413 that names the limit.
+    /// </summary>
+    private static async Task AllowBatchUploads(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        if (HttpMethods.IsPost(request.Method) && request.Path.Equals("/upload", StringComparison.OrdinalIgnoreCase))
+        {
+            var api = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value;
+            if (request.ContentLength > UploadLimits.BatchRequestBytes(api))
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                context.Response.Headers.Connection = "close";
+                await context.Response.WriteAsync(UploadLimits.BatchTooLargeMessage(api), context.RequestAborted);
+                return;
+            }
+            UploadLimits.AllowBatchBody(context, api);
+        }
+        await next(context);
     }
 
     /// <summary>

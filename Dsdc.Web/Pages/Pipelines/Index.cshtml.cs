@@ -12,10 +12,13 @@ public sealed record RecentJob(string Id, string Method, string State, DateTime?
 
 /// <summary>Backlog, recent jobs and runs; enqueues ingestion or training (admin only, by the folder's policy).</summary>
 public sealed class IndexModel(PipelineStages stages, InboxIngestor inbox, ModelRegistry registry, JobStorage storage,
-    IBackgroundJobClient jobs) : PageModel
+    IBackgroundJobClient jobs, IServiceProvider services) : PageModel
 {
     public PipelineBacklog? Backlog { get; private set; }
     public int InboxWaiting { get; private set; }
+
+    /// <summary>Documents waiting for an embedding and for page features; null without the embedding module.</summary>
+    public (long Embeddings, long PageFeatures)? EmbeddingBacklog { get; private set; }
     public StatisticsDto? Stats { get; private set; }
     public IReadOnlyList<RecentJob> Jobs { get; private set; } = [];
     public IReadOnlyList<RunSummary> Runs { get; private set; } = [];
@@ -24,6 +27,8 @@ public sealed class IndexModel(PipelineStages stages, InboxIngestor inbox, Model
     {
         Backlog = await stages.BacklogAsync(ct);
         InboxWaiting = inbox.CountWaiting();
+        if (services.GetService<IEmbeddingStage>() is { } embedding)
+            EmbeddingBacklog = (await embedding.CountMissingAsync(ct), await embedding.CountMissingFeaturesAsync(ct));
         Runs = await registry.RunsAsync(5, ct);
         var monitor = storage.GetMonitoringApi();
         Stats = monitor.GetStatistics();

@@ -1,8 +1,10 @@
 using Dsdc.Training;
+using Dsdc.Web.Ui;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Dsdc.Web.Pages.Runs;
 
+/// <summary>Every run, best first, with the champion marked; two can be chosen for a side-by-side comparison.</summary>
 public sealed class IndexModel(ModelRegistry registry) : PageModel
 {
     public IReadOnlyList<RunSummary> Runs { get; private set; } = [];
@@ -10,7 +12,7 @@ public sealed class IndexModel(ModelRegistry registry) : PageModel
 
     public async Task OnGetAsync(CancellationToken ct)
     {
-        Runs = await registry.RunsAsync(200, ct);
+        Runs = RunDisplay.BestFirst(await registry.RunsAsync(200, ct));
         ChampionRunId = await registry.ChampionRunIdAsync(ct);
     }
 }

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using Dsdc.Training;
+using Dsdc.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
@@ -19,11 +19,7 @@ public sealed class ShowModel(ModelRegistry registry, TrainingStore store) : Pag
         if (Run is null) return NotFound();
         Epochs = await registry.EpochsAsync(id, ct);
         ChampionRunId = await registry.ChampionRunIdAsync(ct);
-        if (await store.MetricsJsonAsync(id, ct) is { Length: > 0 } json)
-        {
-            try { Scores = JsonSerializer.Deserialize<ModelScores>(json, ModelManifest.Json); }
-            catch (JsonException) { Scores = null; }
-        }
+        Scores = await RunDisplay.ScoresAsync(store, id, ct);
         return Page();
     }
 }

@@ -12,9 +12,6 @@
         chosen.textContent = input.files && input.files.length ? "Selected: " + input.files[0].name : "";
     }
     input.addEventListener("change", show);
-    zone.addEventListener("keydown", function (e) {
-        if (e.target === zone && (e.key === "Enter" || e.key === " ")) { e.preventDefault(); input.click(); }
-    });
     ["dragenter", "dragover"].forEach(function (name) {
         zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("over"); });
     });

@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+using Dsdc.Auth;
+using Dsdc.Inference.Api;
+using Dsdc.Inference.Review;
+using Dsdc.Shared;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+
+namespace Dsdc.Web.Pages.Review;
+
+/// <summary>
+/// The review queue (<see cref="ReviewQueue"/>): confirm or correct one document at a time, or confirm a selection of
+/// predictions at once. Every decision is a human label (who and when) written by the same code as the API's correction.
+/// </summary>
+public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageModel
+{
+    public const int PageSize = 30;
+
+    public IReadOnlyList<ReviewItem> Items { get; private set; } = [];
+
+    /// <summary>The document the keyboard starts on: <c>?at=</c> when it is still in the queue, else the first.</summary>
+    public string? CurrentId { get; private set; }
+
+    [BindProperty, Required]
+    public string? DocumentId { get; set; }
+
+    [BindProperty, Required(ErrorMessage = "Choose the document's class."), Range(0, 15, ErrorMessage = "The label must be a class index from 0 to 15.")]
+    public int? Label { get; set; }
+
+    /// <summary>Where to go after the decision: the next document of the queue.</summary>
+    [BindProperty]
+    public string? Next { get; set; }
+
+    [BindProperty]
+    public List<string> Selected { get; set; } = [];
+
+    public async Task OnGetAsync(string? at, CancellationToken ct)
+    {
+        Items = await queue.NextAsync(PageSize, ct);
+        CurrentId = Items.FirstOrDefault(i => i.DocumentId == at)?.DocumentId ?? Items.FirstOrDefault()?.DocumentId;
+    }
+
+    public async Task<IActionResult> OnPostDecideAsync(CancellationToken ct)
+    {
+        if (!ModelState.IsValid || Label is not { } label || DocumentId is not { } id || !PageImages.IsDocumentId(id)
+            || !await store.DocumentExistsAsync(id, ct))
+        {
+            TempData["Message"] = "Nothing saved: choose a class for a stored document.";
+            return RedirectToPage(new { at = DocumentId });
+        }
+        await store.AddHumanLabelAsync(id, label, User.GetUserName() ?? "anonymous", ct);
+        TempData["Message"] = $"Labelled {id[..8]} as {DocumentClasses.NameOf(label)}.";
+        return RedirectToPage(new { at = Next });
+    }
+
+    /// <summary>Confirms the latest prediction of every selected document (those never predicted are left in the queue).</summary>
+    public async Task<IActionResult> OnPostBulkAsync(CancellationToken ct)
+    {
+        var ids = Selected.Where(PageImages.IsDocumentId).Distinct().ToList();
+        var predicted = await queue.PredictedClassesAsync(ids, ct);
+        foreach (var (id, label) in predicted)
+            await store.AddHumanLabelAsync(id, label, User.GetUserName() ?? "anonymous", ct);
+        TempData["Message"] = predicted.Count == 0 ? "Nothing confirmed: select documents that have a prediction."
+            : $"Confirmed {predicted.Count} prediction{(predicted.Count == 1 ? "" : "s")}.";
+        return RedirectToPage();
+    }
+}

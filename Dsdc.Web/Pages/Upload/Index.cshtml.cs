@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+using Dsdc.Auth;
+using Dsdc.Inference.Api;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Web.Pages.Upload;
+
+/// <summary>
+/// Many documents in (files or a whole folder), optionally with one class for all: the same <see cref="DocumentUploads"/> as
+/// <c>POST /api/v1/documents</c>, then Post-Redirect-Get to the batch's page, which follows the documents through the pipeline.
+/// </summary>
+public sealed class IndexModel(DocumentUploads uploads, IOptions<PredictionApiOptions> options) : PageModel
+{
+    [BindProperty]
+    public List<IFormFile> Files { get; set; } = [];
+
+    [BindProperty, Range(0, 15, ErrorMessage = "The class must be an index from 0 to 15.")]
+    public int? Label { get; set; }
+
+    public PredictionApiOptions Limits => options.Value;
+
+    public void OnGet(bool tooLarge = false)
+    {
+        if (tooLarge) ModelState.AddModelError(nameof(Files), UploadLimits.BatchTooLargeMessage(Limits));
+    }
+
+    public async Task<IActionResult> OnPostAsync(CancellationToken ct)
+    {
+        var files = Files.Where(f => f.Length > 0 || f.FileName.Length > 0).ToList();
+        if (files.Count == 0)
+            ModelState.AddModelError(nameof(Files), "Choose or drop at least one document.");
+        else if (files.Count > Limits.MaxBatchFiles)
+            ModelState.AddModelError(nameof(Files), $"{files.Count} files: at most {Limits.MaxBatchFiles} go in one upload (Api:MaxBatchFiles).");
+        else if (files.FirstOrDefault(f => f.Length > Limits.MaxUploadBytes) is { } big)
+            ModelState.AddModelError(nameof(Files), $"'{big.FileName}': " + UploadLimits.TooLargeMessage(Limits));
+        if (!ModelState.IsValid) return Page();
+        var result = await uploads.IngestAsync(files, Label, User.GetUserName() ?? "anonymous", ct);
+        TempData["Message"] = $"{result.Accepted} accepted, {result.Duplicates} duplicate{(result.Duplicates == 1 ? "" : "s")}, {result.Rejected} rejected" +
+            (result.ClassName is null ? "." : $"; the accepted ones are labelled {result.ClassName}.");
+        return RedirectToPage("/Upload/Batch", new { batch = result.Batch });
+    }
+}
