@@ -1,0 +1,196 @@
+using System.Text.RegularExpressions;
+using Dapper;
+using Dsdc.Auth;
+using Dsdc.Shared;
+using Dsdc.Tests.Infrastructure;
+using Microsoft.Playwright;
+using Npgsql;
+
+namespace Dsdc.Tests.Ui;
+
+/// <summary>The labelling workflow in Chromium: bulk upload, the review queue by keyboard, the labels overview, run comparison, and axe-core on every page.</summary>
+[Collection(UiCollection.Name)]
+public sealed partial class WorkflowBrowserTests(UiApp app)
+{
+    private async Task<T> ScalarAsync<T>(string sql, object? args = null)
+    {
+        await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
+        return (await conn.ExecuteScalarAsync<T>(sql, args))!;
+    }
+
+    [Fact]
+    public async Task TenFilesUploadedWithAClassEndWithTheirDocumentsAndTheDuplicateAndTheBadFileWithTheirReasons()
+    {
+        var (context, page, user) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+        var fresh = UnseenDocuments.Take(app.Known.Select(k => k.Path), 0, 10);
+        var duplicate = app.Known[1].Path;
+        var bad = Path.Combine(Directory.CreateTempSubdirectory("dsdc-ui-").FullName, "not-a-scan.tif");
+        await File.WriteAllTextAsync(bad, "Plain text, not a scan.", TestContext.Current.CancellationToken);
+
+        await page.GotoAsync("/upload");
+        await page.GetByLabel("Documents", new() { Exact = true }).SetInputFilesAsync([.. fresh, duplicate, bad]);
+        await Assertions.Expect(page.GetByTestId("chosen")).ToContainTextAsync("12 files selected");
+        await page.GetByLabel("Class of all these documents").SelectOptionAsync(new SelectOptionValue { Label = "11 invoice" });
+        await UiApp.ScreenshotAsync(page, "upload");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync(BatchUrl());
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("10 accepted, 1 duplicate, 1 rejected");
+        var rows = page.GetByTestId("batch-file");
+        await Assertions.Expect(rows).ToHaveCountAsync(12);
+        await Assertions.Expect(page.Locator("tr[data-outcome=accepted]")).ToHaveCountAsync(10);
+        foreach (var path in fresh)
+            await Assertions.Expect(page.Locator($"tr[data-document-id='{UnseenDocuments.Sha1(path)}']")).ToContainTextAsync(Path.GetFileName(path));
+        await Assertions.Expect(page.Locator("tr[data-outcome=duplicate]").GetByTestId("duplicate-of"))
+            .ToHaveAttributeAsync("href", "/documents/" + UnseenDocuments.Sha1(duplicate));
+        await Assertions.Expect(page.Locator("tr[data-outcome=rejected]")).ToContainTextAsync("not-a-scan.tif");
+        await Assertions.Expect(page.Locator("tr[data-outcome=rejected]").GetByTestId("reason")).ToContainTextAsync("unsupported-format");
+        await Assertions.Expect(page.GetByTestId("batch-progress")).ToContainTextAsync("of 10 through the pipeline");
+        await UiApp.ScreenshotAsync(page, "upload-batch");
+        var ids = fresh.Select(UnseenDocuments.Sha1).ToArray();
+        Assert.Equal(10, await ScalarAsync<long>(
+            "SELECT count(*) FROM labels WHERE document_id = ANY(@ids) AND source = 'human' AND label = 11 AND created_by = @user", new { ids, user }));
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task TheReviewQueueConfirmsAndCorrectsWithTheKeyboard()
+    {
+        // Three stored documents whose latest predictions need review, the least certain of all (near-uniform probabilities).
+        var docs = app.Known.Skip(20).Take(3).Select(k => UnseenDocuments.Sha1(k.Path)).ToArray();
+        int[] predicted = [2, 9, 14];
+        int[] second = [4, 12, 0];
+        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+            for (var i = 0; i < 3; i++)
+            {
+                var p = Enumerable.Repeat(0.05f, 16).ToArray();
+                p[predicted[i]] = 0.065f + 0.001f * i;
+                p[second[i]] = 0.06f;
+                await conn.ExecuteAsync("""
+                    INSERT INTO inference.predictions (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+                    VALUES (@id, 'test', NULL, 'test', @label, 0.01, @top, @p, 1, true)
+                    """, new { id = docs[i], label = (short)predicted[i], top = (double)p[predicted[i]], p });
+            }
+        var (context, page, user) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+
+        await page.GotoAsync("/review");
+        var items = page.GetByTestId("review-item");
+        await Assertions.Expect(items.First).ToHaveAttributeAsync("data-document-id", docs[0]);
+        await Assertions.Expect(items.Nth(1)).ToHaveAttributeAsync("data-document-id", docs[1]);
+        await Assertions.Expect(items.First).ToBeFocusedAsync();
+        await UiApp.ScreenshotAsync(page, "review");
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+
+        // j moves down, k back up; focus follows.
+        await page.Keyboard.PressAsync("j");
+        await Assertions.Expect(items.Nth(1)).ToBeFocusedAsync();
+        await Assertions.Expect(items.Nth(1)).ToHaveAttributeAsync("aria-current", "true");
+        await page.Keyboard.PressAsync("k");
+        await Assertions.Expect(items.First).ToBeFocusedAsync();
+
+        // Enter confirms the first; the next document becomes current and focused.
+        await page.Keyboard.PressAsync("Enter");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"as {DocumentClasses.NameOf(predicted[0])}");
+        await Assertions.Expect(page.Locator($"li[data-document-id='{docs[1]}']")).ToBeFocusedAsync();
+        await Assertions.Expect(page.Locator($"li[data-document-id='{docs[0]}']")).ToHaveCountAsync(0);
+
+        // 2 corrects the second to its second most probable class.
+        await page.Keyboard.PressAsync("2");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"as {DocumentClasses.NameOf(second[1])}");
+        await Assertions.Expect(page.Locator($"li[data-document-id='{docs[2]}']")).ToBeFocusedAsync();
+
+        // x selects the third for bulk confirmation.
+        await page.Keyboard.PressAsync("x");
+        await Assertions.Expect(page.Locator($"#sel-{docs[2]}")).ToBeCheckedAsync();
+        await page.GetByTestId("bulk-confirm").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Confirmed 1 prediction");
+
+        int[] expected = [predicted[0], second[1], predicted[2]];
+        for (var i = 0; i < 3; i++)
+            Assert.Equal(expected[i], await ScalarAsync<short>(
+                "SELECT label FROM labels WHERE document_id = @id AND source = 'human' AND created_by = @user ORDER BY id DESC LIMIT 1", new { id = docs[i], user }));
+        await Assertions.Expect(page.Locator($"li[data-document-id='{docs[2]}']")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task TheLabelsOverviewCountsCurrentLabelsAndChangesSinceTheChampion()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+
+        await page.GotoAsync("/labels");
+        var counts = page.GetByTestId("label-counts");
+        await Assertions.Expect(counts.Locator("tbody tr")).ToHaveCountAsync(16);
+        var labelled = await ScalarAsync<long>("SELECT count(DISTINCT l.document_id) FROM labels l JOIN original_documents d ON d.id = l.document_id AND d.ingest_state = 'stored'");
+        await Assertions.Expect(counts.Locator("tfoot td").Nth(2)).ToHaveTextAsync(labelled.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Assertions.Expect(page.GetByTestId("labels-since")).ToContainTextAsync("since run");
+        await Assertions.Expect(page.GetByTestId("unpredictable")).ToContainTextAsync("None");
+        await UiApp.ScreenshotAsync(page, "labels");
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+    }
+
+    [Fact]
+    public async Task TwoRunsAreComparedSideBySide()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+        var ids = await ScalarAsync<long[]>("SELECT array_agg(id ORDER BY id) FROM training.runs WHERE status = 'succeeded'");
+
+        await page.GotoAsync("/runs");
+        await Assertions.Expect(page.GetByTestId("run-duration").First).Not.ToHaveTextAsync("–");
+        await page.GetByTestId($"compare-{ids[0]}").CheckAsync();
+        await page.GetByTestId($"compare-{ids[1]}").CheckAsync();
+        await page.GetByTestId("compare").ClickAsync();
+        await page.WaitForURLAsync(CompareUrl());
+
+        await Assertions.Expect(page.GetByTestId("compare-metrics")).ToContainTextAsync("Accuracy");
+        await Assertions.Expect(page.GetByTestId("compare-recall").Locator("tbody tr")).ToHaveCountAsync(16);
+        await Assertions.Expect(page.GetByTestId("confusion")).ToHaveCountAsync(2);
+        await Assertions.Expect(page.GetByTestId("coverage-chart").Locator("polyline")).ToHaveCountAsync(2);
+        await UiApp.ScreenshotAsync(page, "runs-compare");
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+
+        await page.GotoAsync($"/runs/{ids[0]}");
+        await Assertions.Expect(page.GetByTestId("parameters")).ToContainTextAsync("approach");
+        await Assertions.Expect(page.GetByTestId("coverage-chart")).ToBeVisibleAsync();
+        await Assertions.Expect(page.GetByTestId("run-duration")).ToContainTextAsync(" s");
+    }
+
+    [Fact]
+    public async Task EveryPageHasNoSeriousOrCriticalAccessibilityViolation()
+    {
+        var anonymous = await app.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl });
+        await using (anonymous)
+        {
+            var login = await anonymous.NewPageAsync();
+            await login.GotoAsync("/login");
+            await Accessibility.AssertNoSeriousViolationsAsync(login);
+        }
+
+        var (context, page, _) = await app.LogInAsync(Roles.Admin);
+        await using var _ = context;
+        var document = UnseenDocuments.Sha1(app.Known[0].Path);
+        var runs = await ScalarAsync<long[]>("SELECT array_agg(id ORDER BY id) FROM training.runs WHERE status = 'succeeded'");
+        var prediction = await ScalarAsync<long?>("SELECT max(id) FROM inference.predictions");
+        var batch = await ScalarAsync<string?>("SELECT substring(source_folder from 8 for 22) FROM original_documents WHERE source_folder LIKE 'upload-%' LIMIT 1");
+        List<string> paths = ["/classify", "/upload", "/review", "/labels", "/documents", $"/documents/{document}", "/runs", $"/runs/{runs[0]}",
+            $"/runs/compare?a={runs[0]}&b={runs[1]}", "/models", "/pipelines", "/denied"];
+        if (prediction is { } p) paths.Add($"/predictions/{p}");
+        if (batch is { } b) paths.Add($"/upload/{b}");
+        foreach (var path in paths)
+        {
+            await page.GotoAsync(path);
+            await Accessibility.AssertNoSeriousViolationsAsync(page);
+        }
+        await page.GotoAsync("/pipelines");
+        await Assertions.Expect(page.GetByTestId("backlog")).ToContainTextAsync("Embedding");
+    }
+
+    [GeneratedRegex(@"/upload/\d{8}-\d{6}-[0-9a-f]{6}$")]
+    private static partial Regex BatchUrl();
+
+    [GeneratedRegex(@"/runs/compare\?")]
+    private static partial Regex CompareUrl();
+}
