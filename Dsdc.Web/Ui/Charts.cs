@@ -79,7 +79,9 @@ public static class Charts
     /// </summary>
     public static IHtmlContent Coverage(string id, IReadOnlyList<(string Name, IReadOnlyList<CoveragePoint> Points)> series)
     {
-        const int width = 460, height = 260, left = 50, right = 14, top = 28, bottom = 40;
+        const int width = 460, left = 50, right = 14, bottom = 40, legendRow = 16;
+        var top = 20 + legendRow * series.Count;
+        var height = 230 + top;
         var sb = new StringBuilder();
         sb.Append(CultureInfo.InvariantCulture, $"<svg class=\"chart\" role=\"img\" aria-labelledby=\"{id}-t\" viewBox=\"0 0 {width} {height}\" width=\"{width}\" height=\"{height}\" data-testid=\"coverage-chart\">");
         sb.Append(CultureInfo.InvariantCulture, $"<title id=\"{id}-t\">Accuracy when answering only the most confident share of documents</title>");
@@ -98,7 +100,7 @@ public static class Charts
         foreach (var c in new[] { 0.0, 0.5, 1.0 })
             sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{F(X(c))}\" y=\"{height - bottom + 14}\" text-anchor=\"middle\">{(c * 100).ToString("0", CultureInfo.InvariantCulture)}%</text>");
         sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{(left + width) / 2}\" y=\"{height - 6}\" text-anchor=\"middle\">share of documents answered (most confident first)</text>");
-        sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{left}\" y=\"14\">accuracy</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text class=\"axis\" x=\"{left - 40}\" y=\"{top - 8}\">accuracy</text>");
         string[] classes = ["line-train", "line-val"];
         for (var i = 0; i < series.Count; i++)
         {
@@ -109,8 +111,8 @@ public static class Charts
             sb.Append(CultureInfo.InvariantCulture, $"<polyline class=\"{cls}\" points=\"{string.Join(' ', ordered.Select(p => $"{F(X(p.Coverage))},{F(Y(p.Accuracy))}"))}\"/>");
             foreach (var p in ordered)
                 sb.Append(CultureInfo.InvariantCulture, $"<circle class=\"dot\" cx=\"{F(X(p.Coverage))}\" cy=\"{F(Y(p.Accuracy))}\" r=\"2.5\"><title>{E(name)}: {p.Accuracy:P1} right when answering {p.Coverage:P0} (confidence ≥ {p.Threshold:0.00})</title></circle>");
-            var legendX = width - 200 + i * 100;
-            sb.Append(CultureInfo.InvariantCulture, $"<line class=\"{cls}\" x1=\"{legendX}\" y1=\"10\" x2=\"{legendX + 18}\" y2=\"10\"/><text class=\"axis\" x=\"{legendX + 22}\" y=\"14\">{E(name)}</text>");
+            var legendY = 10 + i * legendRow;
+            sb.Append(CultureInfo.InvariantCulture, $"<line class=\"{cls}\" x1=\"{left + 60}\" y1=\"{legendY}\" x2=\"{left + 78}\" y2=\"{legendY}\"/><text class=\"axis\" x=\"{left + 82}\" y=\"{legendY + 4}\">{E(name)}</text>");
         }
         sb.Append("</svg>");
         return new HtmlString(sb.ToString());

@@ -8,7 +8,8 @@ namespace Dsdc.Inference.Api;
 
 /// <summary>What happened to one uploaded file.</summary>
 /// <param name="Outcome"><c>accepted</c> (a new document: <paramref name="DocumentId"/>), <c>duplicate</c> (the bytes of known
-/// document <paramref name="DuplicateOf"/>) or <c>rejected</c> (with <paramref name="ReasonCode"/> and <paramref name="Reason"/>).</param>
+/// document <paramref name="DuplicateOf"/>) or <c>rejected</c> (with <paramref name="ReasonCode"/> and <paramref name="Reason"/>);
+/// <c>deferred</c> only for a file that changed while it was read (the next scheduled ingestion takes it).</param>
 public sealed record UploadOutcome(string FileName, string Outcome, string? DocumentId, string? DuplicateOf, string? ReasonCode, string? Reason);
 
 /// <summary>The answer of <c>POST /api/v1/documents</c>: one outcome per file, in the order sent.</summary>
@@ -47,6 +48,8 @@ public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ing
             {
                 { Kind: IngestionOutcomeKind.Accepted } => new UploadOutcome(name, "accepted", o.DocumentId, null, null, null),
                 { ReasonCode: InboxIngestor.DuplicateReason } => new UploadOutcome(name, "duplicate", null, o.DocumentId, o.ReasonCode, o.Reason),
+                // Only a file changed while it was read gets here: it stays in the inbox for the next scheduled run.
+                { Kind: IngestionOutcomeKind.Deferred } => new UploadOutcome(name, "deferred", null, null, o.ReasonCode, o.Reason),
                 _ => new UploadOutcome(name, "rejected", null, null, o.ReasonCode, o.Reason),
             });
         }

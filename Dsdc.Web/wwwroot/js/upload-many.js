@@ -51,6 +51,10 @@
     }
 
     [files, folder].forEach(function (input) { if (input) input.addEventListener("change", check); });
+    form.addEventListener("submit", function () {
+        var n = all().length;
+        if (n) chosen.textContent = "Uploading and checking " + n + " file" + (n === 1 ? "" : "s") + "…";
+    });
     ["dragenter", "dragover"].forEach(function (name) {
         zone.addEventListener(name, function (e) { e.preventDefault(); zone.classList.add("over"); });
     });
