@@ -55,6 +55,31 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
     }
 
     [Fact]
+    public async Task AFolderIsUploadedWithItsSubFoldersAndItsUnlabelledDocumentsWaitInTheReviewQueue()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+        // Copies of dataset pages in a temporary folder (never in the repository): two at the top, one in a sub-folder.
+        var files = UnseenDocuments.Take(app.Known.Select(k => k.Path), 10, 3);
+        var folder = Directory.CreateTempSubdirectory("dsdc-ui-folder-").FullName;
+        Directory.CreateDirectory(Path.Combine(folder, "more"));
+        string[] copies = [Path.Combine(folder, Path.GetFileName(files[0])), Path.Combine(folder, Path.GetFileName(files[1])),
+            Path.Combine(folder, "more", Path.GetFileName(files[2]))];
+        for (var i = 0; i < 3; i++) File.Copy(files[i], copies[i]);
+
+        await page.GotoAsync("/upload");
+        await page.GetByLabel("A whole folder").SetInputFilesAsync(folder);
+        await Assertions.Expect(page.GetByTestId("chosen")).ToContainTextAsync("3 files selected");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
+        await page.WaitForURLAsync(BatchUrl());
+
+        await Assertions.Expect(page.Locator("tr[data-outcome=accepted]")).ToHaveCountAsync(3);
+        await page.GotoAsync("/review");
+        foreach (var path in files)
+            await Assertions.Expect(page.Locator($"li[data-document-id='{UnseenDocuments.Sha1(path)}']")).ToContainTextAsync("No label.");
+    }
+
+    [Fact]
     public async Task TheReviewQueueConfirmsAndCorrectsWithTheKeyboard()
     {
         // Three stored documents whose latest predictions need review, the least certain of all (near-uniform probabilities).
