@@ -16,6 +16,7 @@ public static class PipelineModule
                 $"{PipelineOptions.Section}:MockArrivals:CorpusDir is required when {PipelineOptions.Section}:MockArrivals:Enabled is true");
         builder.Services.AddSingleton<StageStore>();
         builder.Services.AddSingleton<DocumentProcessor>();
+        builder.Services.AddSingleton<DocumentLineage>();
         builder.Services.AddSingleton<PipelineStages>();
         builder.Services.AddSingleton<PipelineRunner>();
         builder.Services.AddTransient<PipelineJobs>();

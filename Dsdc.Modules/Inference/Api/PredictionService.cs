@@ -3,6 +3,7 @@ using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
 using Dsdc.Ingestion;
 using Dsdc.Monitoring;
+using Dsdc.Pipeline;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,12 +13,13 @@ namespace Dsdc.Inference.Api;
 public sealed record PredictionOutcome(Classification Result, string DocumentId, long PredictionId, IReadOnlyList<SimilarDocument> Similar);
 
 /// <summary>
-/// The one flow behind <c>POST /api/v1/predict</c> and the web UI's classify page: inspect, hash, classify, keep the upload
-/// with its lineage, record the prediction, find similar known documents. Throws <see cref="InvalidDocumentException"/>
+/// The one flow behind <c>POST /api/v1/predict</c> and the web UI's classify page: hash, classify (inspect, OCR, image,
+/// cleaning, encoding: <see cref="DocumentProcessor"/>), keep the upload with the lineage rows of what was just computed
+/// (so the pipeline has nothing left to do for it), record the prediction, find similar known documents. Throws <see cref="InvalidDocumentException"/>
 /// and <see cref="NoModelException"/> for the caller to translate.
 /// </summary>
 public sealed partial class PredictionService(
-    IDocumentClassifier classifier, DocumentIntake intake, PredictionStore store,
+    IDocumentClassifier classifier, DocumentIntake intake, DocumentLineage lineage, PredictionStore store,
     SimilarDocumentSearch similar, IOptions<PredictionApiOptions> options, ILogger<PredictionService> logger)
 {
     /// <summary>False when no model is served and none can be loaded now.</summary>
@@ -29,14 +31,17 @@ public sealed partial class PredictionService(
     {
         var watch = Stopwatch.StartNew();
         var received = Path.Combine(intake.UploadsDir, Guid.NewGuid().ToString("N"));
+        // The processed page, beside the upload until it is stored at the image stage's path.
+        var processedPng = received + ".png";
         try
         {
             await using (var target = File.Create(received))
                 await copyTo(target, ct);
             var sha1 = await DocumentIntake.HashAsync(received, ct);
-            // The classifier inspects the file first (refusing what it cannot read) and hands back what it found.
-            var result = await classifier.ClassifyFileAsync(received, ct);
-            var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1, ct);
+            // The classifier inspects the file first (refusing what it cannot read) and hands back what every step made.
+            var result = await classifier.ClassifyFileAsync(received, processedPng, ct);
+            var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1,
+                (id, token) => lineage.StoreAsync(id, result.Processed!, token), ct);
             var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
             var k = options.Value.SimilarDocuments;
             var neighbours = k == 0 ? [] : await FindSimilarAsync(result, documentId, k, ct);
@@ -47,12 +52,13 @@ public sealed partial class PredictionService(
         finally
         {
             if (File.Exists(received)) File.Delete(received);
+            if (File.Exists(processedPng)) File.Delete(processedPng);
         }
     }
 
     /// <summary>
-    /// Known documents nearest to this one. A new upload has no stored embedding yet (the pipeline adds it later), so
-    /// its vector from this very prediction is searched instead; the document itself is never listed.
+    /// Known documents nearest to this one: by its stored embedding (stored with the upload), or, when none is stored,
+    /// by the vector from this very prediction; the document itself is never listed.
     /// </summary>
     private async Task<IReadOnlyList<SimilarDocument>> FindSimilarAsync(Classification result, string documentId, int k, CancellationToken ct)
     {
