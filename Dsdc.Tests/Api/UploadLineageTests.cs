@@ -107,6 +107,28 @@ public sealed class UploadLineageTests(ApiApp app)
         AssertClose(outcome.Result.Probabilities, again.Probabilities);
     }
 
+    [Fact]
+    public async Task AnUploadInterruptedWhileStoringItsLineageIsCompletedWithoutASecondOcr()
+    {
+        var page = Fixtures.Labelled().Where(d => d.Path.EndsWith(".tif", StringComparison.OrdinalIgnoreCase) && !app.Known.Contains(d))
+            .Skip(9).First();
+        var outcome = await PredictAsync(page.Path);
+        var id = outcome.DocumentId;
+        // As if the process died after the raw text: no cleaned text nor embedding yet, the document still 'moving'.
+        await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
+        await conn.ExecuteAsync("DELETE FROM processed_texts WHERE document_id = @id", new { id });
+        await conn.ExecuteAsync("UPDATE original_documents SET ingest_state = 'moving' WHERE id = @id", new { id });
+
+        await app.Get<PipelineRunner>().RunUntilEmptyAsync(null, Ct);
+
+        Assert.Equal("stored", await conn.ExecuteScalarAsync<string>("SELECT ingest_state FROM original_documents WHERE id = @id", new { id }));
+        Assert.Equal(1, app.Ocr.Calls(id));
+        foreach (var table in new[] { "raw_texts", "processed_texts", "processed_images", "embeddings" })
+            Assert.Equal(1L, await conn.ExecuteScalarAsync<long>($"SELECT count(*) FROM {table} WHERE document_id = @id", new { id }));
+        var encoder = app.Get<IDocumentEncoder>();
+        AssertClose(outcome.Result.Embedding!, (await app.Get<EmbeddingStore>().FindAsync(id, encoder.Id, encoder.Version, Ct))!, 1e-5);
+    }
+
     private async Task<PredictionOutcome> PredictAsync(string path)
     {
         await using var scope = app.Services.CreateAsyncScope();
