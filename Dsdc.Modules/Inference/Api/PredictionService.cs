@@ -41,7 +41,7 @@ public sealed partial class PredictionService(
             // The classifier inspects the file first (refusing what it cannot read) and hands back what every step made.
             var result = await classifier.ClassifyFileAsync(received, processedPng, ct);
             var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1,
-                (id, token) => lineage.StoreAsync(id, result.Processed!, token), ct);
+                (id, token) => StoreLineageAsync(id, result, token), ct);
             var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
             var k = options.Value.SimilarDocuments;
             var neighbours = k == 0 ? [] : await FindSimilarAsync(result, documentId, k, ct);
@@ -57,6 +57,22 @@ public sealed partial class PredictionService(
     }
 
     /// <summary>
+    /// Stores what the prediction computed as the document's lineage. A failure there does not fail the prediction:
+    /// the rows stored so far are a prefix of the stages, and the pipeline does the rest as for any stored document.
+    /// </summary>
+    private async Task StoreLineageAsync(string documentId, Classification result, CancellationToken ct)
+    {
+        try
+        {
+            await lineage.StoreAsync(documentId, result.Processed!, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogLineageNotStored(logger, documentId, ex.Message);
+        }
+    }
+
+    /// <summary>
     /// Known documents nearest to this one: by its stored embedding (stored with the upload), or, when none is stored,
     /// by the vector from this very prediction; the document itself is never listed.
     /// </summary>
@@ -67,6 +83,9 @@ public sealed partial class PredictionService(
         var found = await similar.FindAsync(result.Embedding, k + 1, ct);
         return found.Where(d => d.DocumentId != documentId).Take(k).ToList();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The lineage of upload {DocumentId} was not stored ({Error}); the pipeline will compute it")]
+    private static partial void LogLineageNotStored(ILogger logger, string documentId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {DocumentId} as {ClassName} ({Confidence:F2}) with {ModelId} for {User}")]
     private static partial void LogPrediction(ILogger logger, string documentId, string className, double confidence, string modelId, string user);
