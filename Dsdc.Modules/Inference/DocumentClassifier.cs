@@ -87,5 +87,4 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
             model.Release();
         }
     }
-
 }
