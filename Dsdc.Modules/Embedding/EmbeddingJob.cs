@@ -18,9 +18,8 @@ namespace Dsdc.Embedding;
 public sealed partial class EmbeddingJob(
     IDocumentEncoder encoder,
     EmbeddingStore store,
-    IImagePreprocessor images,
+    DocumentProcessor processor,
     RegionEncoder regions,
-    DsdcPaths paths,
     IOptions<EmbeddingOptions> options,
     ILogger<EmbeddingJob> logger) : IEmbeddingStage
 {
@@ -45,8 +44,7 @@ public sealed partial class EmbeddingJob(
             {
                 try
                 {
-                    var rgb = images.ReadProcessed(Path.Combine(paths.DataDir, doc.ImagePath));
-                    inputs.Add((doc, new EncoderInput(RgbImage.FromProcessed(rgb), doc.Text)));
+                    inputs.Add((doc, new EncoderInput(processor.ReadProcessedImage(processor.DataPath(doc.ImagePath)), doc.Text)));
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDocumentException or ArgumentException)
                 {
@@ -54,7 +52,7 @@ public sealed partial class EmbeddingJob(
                     LogUnreadable(doc.DocumentId, doc.ImagePath, ex.Message);
                 }
             }
-            var vectors = encoder.EmbedBatch(inputs.Select(i => i.Input).ToList(), ct);
+            var vectors = processor.EncodeBatch(inputs.Select(i => i.Input).ToList(), ct);
             var rows = inputs.Select((item, n) => new NewEmbedding(item.Doc.DocumentId, item.Doc.ProcessedImageId,
                 item.Doc.ProcessedTextId, encoder.Id, encoder.Version, encoder.Dimensions, new Vector(vectors[n]))).ToList();
             var inserted = await store.AddAsync(rows, ct);
@@ -86,8 +84,8 @@ public sealed partial class EmbeddingJob(
                 ct.ThrowIfCancellationRequested();
                 try
                 {
-                    if (await store.AddFeaturesAsync(id, RegionEncoder.Kind, regions.Version,
-                            regions.Encode(Path.Combine(paths.DataDir, file), MediaTypes.ToFormat(mediaType), ct), ct))
+                    var made = processor.EncodeRegions(processor.DataPath(file), MediaTypes.ToFormat(mediaType), ct);
+                    if (await store.AddFeaturesAsync(id, made.Processor, made.Version, made.Value, ct))
                         added++;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDocumentException or ArgumentException or InvalidOperationException)

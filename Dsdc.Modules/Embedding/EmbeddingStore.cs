@@ -62,6 +62,14 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
         return inserted;
     }
 
+    /// <summary>
+    /// Stores one document's vector, computed from the processed image and the processed text with these ids; an
+    /// existing row (a re-run, another worker) is kept. Returns whether a row was inserted now.
+    /// </summary>
+    public async Task<bool> AddAsync(string documentId, long processedImageId, long processedTextId, string encoder, string version,
+        float[] vector, CancellationToken ct) =>
+        await AddAsync([new NewEmbedding(documentId, processedImageId, processedTextId, encoder, version, vector.Length, new Vector(vector))], ct) == 1;
+
     /// <summary>The newest vector of a document for one encoder and version, or null.</summary>
     public async Task<float[]?> FindAsync(string documentId, string encoder, string version, CancellationToken ct)
     {

@@ -34,6 +34,9 @@ public sealed record Classification(
 
     /// <summary>What inspecting the file found (file classifications only), so callers need not inspect it again.</summary>
     public Dsdc.ImageProcessing.DocumentInfo? Document { get; init; }
+
+    /// <summary>What each step made for the file, with its processor name and version (file classifications only).</summary>
+    public Dsdc.Pipeline.ProcessedDocument? Processed { get; init; }
 }
 
 /// <summary>No model can answer (no champion, and the zero-shot model is switched off): the API answers 503.</summary>

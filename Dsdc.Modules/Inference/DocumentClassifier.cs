@@ -1,16 +1,12 @@
 using System.Diagnostics;
 using Dsdc.Embedding;
-using Dsdc.ImageProcessing;
-using Dsdc.Ocr;
+using Dsdc.Pipeline;
 using Dsdc.Shared;
-using Dsdc.TextProcessing;
 using Dsdc.Training;
 
 namespace Dsdc.Inference;
 
-internal sealed class DocumentClassifier(
-    ModelHost host, IDocumentInspector inspector, ITextExtractor extractor, IImagePreprocessor images, IDocumentEncoder encoder,
-    RegionEncoder regions, ZeroShotServing zeroShot)
+internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor processor, IDocumentEncoder encoder, ZeroShotServing zeroShot)
     : IDocumentClassifier
 {
     public long? ModelRunId => host.RunId;
@@ -21,62 +17,34 @@ internal sealed class DocumentClassifier(
 
     public Task<long?> ReloadAsync(CancellationToken ct) => host.ReloadAsync(ct);
 
-    public async Task<Classification> ClassifyFileAsync(string path, CancellationToken ct)
+    public Task<Classification> ClassifyFileAsync(string path, CancellationToken ct) => ClassifyFileAsync(path, null, ct);
+
+    public async Task<Classification> ClassifyFileAsync(string path, string? processedImagePath, CancellationToken ct)
     {
         // Fail before the expensive stages when nothing can serve the result.
         if (!CanClassify) host.Lease();
-        var timings = new Dictionary<string, double>();
         var total = Stopwatch.StartNew();
-        var info = Timed(timings, "inspect", () => inspector.Inspect(path));
-
-        // OCR and image preprocessing are independent: run them side by side.
-        var textTask = Task.Run(async () =>
+        // The same steps as the pipeline's stages; the region features when the served model reads them.
+        var processed = await processor.ProcessAsync(path, processedImagePath, host.ReadsRegions, ct);
+        var timings = new Dictionary<string, double>(processed.TimingsMs);
+        var result = Classify(processed.Embedding.Value, Inputs(processed), timings) with
         {
-            var watch = Stopwatch.StartNew();
-            var raw = await extractor.ExtractAsync(path, info.Format, ct);
-            var ocr = watch.Elapsed.TotalMilliseconds;
-            var clean = TextCleaner.Clean(raw.Text);
-            return (raw.Text, clean, ocr, watch.Elapsed.TotalMilliseconds - ocr);
-        }, ct);
-        var imageTask = Task.Run(() =>
-        {
-            var watch = Stopwatch.StartNew();
-            var dir = Directory.CreateTempSubdirectory("dsdc-predict-");
-            try
-            {
-                var png = Path.Combine(dir.FullName, "page.png");
-                images.Process(path, info.Format, png);
-                return (RgbImage.FromProcessed(images.ReadProcessed(png)), watch.Elapsed.TotalMilliseconds);
-            }
-            finally
-            {
-                dir.Delete(recursive: true);
-            }
-        }, ct);
-        // The region features, when the served model reads them: the same code as the embedding stage, from the file itself.
-        var regionTask = host.ReadsRegions ? Task.Run(() =>
-        {
-            var watch = Stopwatch.StartNew();
-            return (regions.Encode(path, info.Format, ct), watch.Elapsed.TotalMilliseconds);
-        }, ct) : null;
-        var (rawText, text, ocrMs, cleanMs) = await textTask;
-        var (image, imageMs) = await imageTask;
-        timings["ocr"] = ocrMs;
-        timings["clean"] = cleanMs;
-        timings["image"] = imageMs;
-        var vector = Timed(timings, "encode", () => encoder.Embed(new EncoderInput(image, text), ct));
-        float[]? regionFeatures = null;
-        if (regionTask is not null)
-        {
-            (regionFeatures, var regionMs) = await regionTask;
-            timings["regions"] = regionMs;
-        }
-        // The views' other inputs, computed by the same code as in training: raw OCR text, the page's layout grid, its regions.
-        var page = new PageInputs(vector, rawText, PageLayout.FromRgb(image.Pixels)) { Regions = regionFeatures, ImageDimensions = encoder.ImageDimensions };
-        var result = Classify(vector, page, timings) with { Embedding = vector, Document = info };
+            Embedding = processed.Embedding.Value, Document = processed.Info, Processed = processed,
+        };
         timings["total"] = total.Elapsed.TotalMilliseconds;
         return result;
     }
+
+    /// <summary>The views' inputs, computed by the same code as in training: the vector, the raw OCR text, the page's
+    /// layout grid (from the processed page's pixels), its region features.</summary>
+    private PageInputs Inputs(ProcessedDocument d) =>
+        new(d.Embedding.Value, d.RawText.Value.Text, PageLayout.FromRgb(d.Image.Value.Pixels.Pixels))
+        {
+            Regions = d.Regions?.Value, ImageDimensions = encoder.ImageDimensions,
+        };
+
+    public Task<Classification> ClassifyInputsAsync(PageInputs page, CancellationToken ct) =>
+        Task.FromResult(Classify(page.Vector, page, new Dictionary<string, double>()));
 
     public Task<Classification> ClassifyEmbeddingAsync(float[] embedding, CancellationToken ct) =>
         Task.FromResult(Classify(embedding, null, new Dictionary<string, double>()));
@@ -118,13 +86,5 @@ internal sealed class DocumentClassifier(
         {
             model.Release();
         }
-    }
-
-    private static T Timed<T>(Dictionary<string, double> timings, string stage, Func<T> work)
-    {
-        var watch = Stopwatch.StartNew();
-        var result = work();
-        timings[stage] = watch.Elapsed.TotalMilliseconds;
-        return result;
     }
 }

@@ -11,6 +11,20 @@ public interface IDocumentClassifier
     Task<Classification> ClassifyFileAsync(string path, CancellationToken ct);
 
     /// <summary>
+    /// As <see cref="ClassifyFileAsync(string, CancellationToken)"/>, keeping the processed page (PNG) at
+    /// <paramref name="processedImagePath"/> when one is given (otherwise in a temporary folder that is deleted).
+    /// <see cref="Classification.Processed"/> carries every step's output with its processor version, for
+    /// <see cref="Dsdc.Pipeline.DocumentLineage"/> to store.
+    /// </summary>
+    Task<Classification> ClassifyFileAsync(string path, string? processedImagePath, CancellationToken ct);
+
+    /// <summary>
+    /// The last step only, on inputs already computed (a stored document's vector, raw text, processed page and region
+    /// features): what <see cref="ClassifyFileAsync(string, CancellationToken)"/> answers for the file they came from.
+    /// </summary>
+    Task<Classification> ClassifyInputsAsync(Training.PageInputs page, CancellationToken ct);
+
+    /// <summary>
     /// The last step only: a vector of the serving encoder (its dimension) through the champion's views of the vector.
     /// A multi-view champion also reads the raw text and the page layout, which a vector alone lacks: this answer then
     /// comes from its vector view only and can differ from <see cref="ClassifyFileAsync"/> on the same document.

@@ -28,11 +28,24 @@ public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
     /// Moves <paramref name="receivedFile"/> into raw/ under its SHA-1 unless that document is already known (then the
     /// received copy is deleted). Returns the document id. Same crash-safe order as the inbox: row, rename, stored.
     /// </summary>
-    public async Task<string> StoreAsync(string receivedFile, string originalName, DocumentInfo info, string sha1, CancellationToken ct)
+    public Task<string> StoreAsync(string receivedFile, string originalName, DocumentInfo info, string sha1, CancellationToken ct) =>
+        StoreAsync(receivedFile, originalName, info, sha1, null, ct);
+
+    /// <summary>
+    /// As <see cref="StoreAsync(string, string, DocumentInfo, string, CancellationToken)"/>, calling
+    /// <paramref name="withDocument"/> (to store what was already computed from the file) once the file is in raw/ and
+    /// BEFORE the document becomes <c>stored</c>, so the pipeline, which only takes stored documents, cannot start the
+    /// same work meanwhile. A crash in between leaves the row <c>moving</c> with its file in raw/: the next ingestion run
+    /// marks it stored and the pipeline does what is missing. A document already stored gets the call too (its rows
+    /// are inserted idempotently).
+    /// </summary>
+    public async Task<string> StoreAsync(string receivedFile, string originalName, DocumentInfo info, string sha1,
+        Func<string, CancellationToken, Task>? withDocument, CancellationToken ct)
     {
         if (await store.FindAsync(sha1, ct) is { IngestState: "stored" })
         {
             File.Delete(receivedFile);
+            if (withDocument is not null) await withDocument(sha1, ct);
             return sha1;
         }
         var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
@@ -45,6 +58,7 @@ public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         if (File.Exists(target)) File.Delete(receivedFile);
         else File.Move(receivedFile, target);
+        if (withDocument is not null) await withDocument(sha1, ct);
         await store.MarkStoredAsync(sha1, ct);
         return sha1;
     }

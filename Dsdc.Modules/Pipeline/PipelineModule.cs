@@ -15,6 +15,8 @@ public static class PipelineModule
             .Validate(o => !o.MockArrivals.Enabled || !string.IsNullOrWhiteSpace(o.MockArrivals.CorpusDir),
                 $"{PipelineOptions.Section}:MockArrivals:CorpusDir is required when {PipelineOptions.Section}:MockArrivals:Enabled is true");
         builder.Services.AddSingleton<StageStore>();
+        builder.Services.AddSingleton<DocumentProcessor>();
+        builder.Services.AddSingleton<DocumentLineage>();
         builder.Services.AddSingleton<PipelineStages>();
         builder.Services.AddSingleton<DocumentProgress>();
         builder.Services.AddSingleton<PipelineRunner>();

@@ -1,8 +1,4 @@
 using System.Diagnostics;
-using Dsdc.ImageProcessing;
-using Dsdc.Ocr;
-using Dsdc.Shared;
-using Dsdc.TextProcessing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -21,54 +17,50 @@ public sealed record StageResult(string Stage, int Processed, int Failed)
 /// </summary>
 public sealed partial class PipelineStages(
     StageStore store,
-    IImagePreprocessor images,
-    ITextExtractor extractor,
-    DsdcPaths paths,
+    DocumentProcessor processor,
     IOptions<PipelineOptions> options,
     ILogger<PipelineStages> logger)
 {
     public async Task<StageResult> ProcessImagesAsync(int limit, CancellationToken ct)
     {
-        await using var claim = await store.ClaimMissingImagesAsync(images.Processor, images.Version, options.Value.MaxAttempts, limit, ct);
-        return await RunAsync(StageStore.ImageStage, images.Version, claim.Items, async (doc, token) =>
+        await using var claim = await store.ClaimMissingImagesAsync(processor.ImageProcessor, processor.ImageVersion, options.Value.MaxAttempts, limit, ct);
+        return await RunAsync(StageStore.ImageStage, processor.ImageVersion, claim.Items, async (doc, token) =>
         {
-            var name = $"{doc.Id}.{Slug(images.Processor)}-{Slug(images.Version)}.png";
-            var relative = Path.Combine("processed", doc.Id[..1], doc.Id[1..2], name);
-            var result = await Task.Run(() => images.Process(Path.Combine(paths.DataDir, doc.FilePath), doc.Format, Path.Combine(paths.DataDir, relative)), token);
-            await store.AddProcessedImageAsync(doc.Id, relative, result.Width, result.Height, images.Processor, images.Version, token);
+            var relative = processor.ProcessedImagePath(doc.Id);
+            var made = await Task.Run(() => processor.ProcessImage(processor.DataPath(doc.FilePath), doc.Format, processor.DataPath(relative)), token);
+            await store.AddProcessedImageAsync(doc.Id, relative, made.Value.Width, made.Value.Height, made.Processor, made.Version, token);
         }, ct);
     }
 
     public async Task<StageResult> ExtractTextAsync(int limit, CancellationToken ct)
     {
-        await using var claim = await store.ClaimMissingTextAsync(extractor.Processor, extractor.ProcessorVersion, options.Value.MaxAttempts, limit, ct);
-        return await RunAsync(StageStore.OcrStage, extractor.ProcessorVersion, claim.Items, async (doc, token) =>
+        await using var claim = await store.ClaimMissingTextAsync(processor.OcrProcessor, processor.OcrVersion, options.Value.MaxAttempts, limit, ct);
+        return await RunAsync(StageStore.OcrStage, processor.OcrVersion, claim.Items, async (doc, token) =>
         {
-            var watch = Stopwatch.StartNew();
-            var text = await extractor.ExtractAsync(Path.Combine(paths.DataDir, doc.FilePath), doc.Format, token);
-            var elapsed = watch.Elapsed;
-            await store.AddRawTextAsync(doc.Id, text.Text, text.Method, text.Processor, text.ProcessorVersion, text.MeanConfidence,
-                (int)elapsed.TotalMilliseconds, token);
-            PipelineMetrics.OcrDocuments.WithLabels(text.Method).Inc();
-            PipelineMetrics.OcrPages.WithLabels(text.Method).Inc(doc.PageCount);
-            PipelineMetrics.OcrDuration.WithLabels(text.Method).Observe(elapsed.TotalSeconds);
+            var made = await processor.ExtractTextAsync(processor.DataPath(doc.FilePath), doc.Format, token);
+            await store.AddRawTextAsync(doc.Id, made, token);
+            PipelineMetrics.OcrDocuments.WithLabels(made.Value.Method).Inc();
+            PipelineMetrics.OcrPages.WithLabels(made.Value.Method).Inc(doc.PageCount);
+            PipelineMetrics.OcrDuration.WithLabels(made.Value.Method).Observe(made.Milliseconds / 1000);
         }, ct);
     }
 
     public async Task<StageResult> CleanTextAsync(int limit, CancellationToken ct)
     {
-        await using var claim = await store.ClaimMissingCleanTextAsync(TextCleaner.Processor, TextCleaner.Version, limit, ct);
+        await using var claim = await store.ClaimMissingCleanTextAsync(DocumentProcessor.CleanProcessor, DocumentProcessor.CleanVersion, limit, ct);
         var todo = claim.Items;
         foreach (var raw in todo)
         {
-            await store.AddProcessedTextAsync(raw.Id, raw.DocumentId, TextCleaner.Clean(raw.Text), TextCleaner.Processor, TextCleaner.Version, ct);
+            var made = DocumentProcessor.Clean(raw.Text);
+            await store.AddProcessedTextAsync(raw.Id, raw.DocumentId, made.Value, made.Processor, made.Version, ct);
             PipelineMetrics.StageDocuments.WithLabels(StageStore.TextStage, "processed").Inc();
         }
         return new StageResult(StageStore.TextStage, todo.Count, 0);
     }
 
     public Task<PipelineBacklog> BacklogAsync(CancellationToken ct) =>
-        store.BacklogAsync(images.Processor, images.Version, extractor.Processor, extractor.ProcessorVersion, TextCleaner.Processor, TextCleaner.Version, ct);
+        store.BacklogAsync(processor.ImageProcessor, processor.ImageVersion, processor.OcrProcessor, processor.OcrVersion,
+            DocumentProcessor.CleanProcessor, DocumentProcessor.CleanVersion, ct);
 
     private async Task<StageResult> RunAsync(string stage, string version, IReadOnlyList<StoredDocument> todo,
         Func<StoredDocument, CancellationToken, Task> work, CancellationToken ct)
@@ -103,8 +95,6 @@ public sealed partial class PipelineStages(
     /// <summary>ENOSPC/EDQUOT: the volume, not the document, is the problem; the job fails and is retried instead of
     /// counting an attempt against the document.</summary>
     internal static bool IsDiskFull(Exception ex) => ex is IOException { HResult: 28 or 122 } || (ex.InnerException is { } inner && IsDiskFull(inner));
-
-    private static string Slug(string s) => string.Concat(s.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' ? c : '-'));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage} could not process {DocumentId}: {Error}")]
     private partial void LogStageFailure(string stage, string documentId, string error);

@@ -1,5 +1,6 @@
 using Dapper;
 using Dsdc.ImageProcessing;
+using Dsdc.Ocr;
 using Npgsql;
 
 namespace Dsdc.Pipeline;
@@ -30,35 +31,55 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
     public const string OcrStage = "ocr";
     public const string TextStage = "text";
 
-    public async Task AddProcessedImageAsync(string documentId, string filePath, int width, int height, string processor, string version, CancellationToken ct)
+    /// <summary>Inserts a processed image row unless this processor version already has one; returns the row's id either way.</summary>
+    public Task<long> AddProcessedImageAsync(string documentId, string filePath, int width, int height, string processor, string version, CancellationToken ct)
     {
         const string sql = """
             INSERT INTO processed_images (document_id, file_path, width, height, processor, processor_version)
             VALUES (@documentId, @filePath, @width, @height, @processor, @version)
             ON CONFLICT (document_id, processor, processor_version) DO NOTHING
+            RETURNING id
             """;
-        await ExecuteAsync(sql, new { documentId, filePath, width, height, processor, version }, ct);
+        const string existing = """
+            SELECT id FROM processed_images WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
+            """;
+        return InsertOrFindAsync(sql, existing, new { documentId, filePath, width, height, processor, version }, ct);
     }
 
-    public async Task AddRawTextAsync(string documentId, string text, string method, string processor, string version,
+    /// <summary>Inserts a raw text row unless this processor version already has one; returns the row's id either way.</summary>
+    public Task<long> AddRawTextAsync(string documentId, string text, string method, string processor, string version,
         float? meanConfidence, int durationMs, CancellationToken ct)
     {
         const string sql = """
             INSERT INTO raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms)
             VALUES (@documentId, @text, @method, @processor, @version, @meanConfidence, @durationMs)
             ON CONFLICT (document_id, processor, processor_version) DO NOTHING
+            RETURNING id
             """;
-        await ExecuteAsync(sql, new { documentId, text, method, processor, version, meanConfidence, durationMs }, ct);
+        const string existing = """
+            SELECT id FROM raw_texts WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
+            """;
+        return InsertOrFindAsync(sql, existing, new { documentId, text, method, processor, version, meanConfidence, durationMs }, ct);
     }
 
-    public async Task AddProcessedTextAsync(long rawTextId, string documentId, string text, string processor, string version, CancellationToken ct)
+    /// <summary>Stores what the OCR step made (<see cref="DocumentProcessor.ExtractTextAsync"/>); returns the row's id.</summary>
+    public Task<long> AddRawTextAsync(string documentId, StepOutput<ExtractedText> made, CancellationToken ct) =>
+        AddRawTextAsync(documentId, made.Value.Text, made.Value.Method, made.Processor, made.Version, made.Value.MeanConfidence,
+            (int)made.Milliseconds, ct);
+
+    /// <summary>Inserts a cleaned text row unless this processor version already has one; returns the row's id either way.</summary>
+    public Task<long> AddProcessedTextAsync(long rawTextId, string documentId, string text, string processor, string version, CancellationToken ct)
     {
         const string sql = """
             INSERT INTO processed_texts (raw_text_id, document_id, text, processor, processor_version)
             VALUES (@rawTextId, @documentId, @text, @processor, @version)
             ON CONFLICT (raw_text_id, processor, processor_version) DO NOTHING
+            RETURNING id
             """;
-        await ExecuteAsync(sql, new { rawTextId, documentId, text, processor, version }, ct);
+        const string existing = """
+            SELECT id FROM processed_texts WHERE raw_text_id = @rawTextId AND processor = @processor AND processor_version = @version
+            """;
+        return InsertOrFindAsync(sql, existing, new { rawTextId, documentId, text, processor, version }, ct);
     }
 
     public async Task RecordFailureAsync(string documentId, string stage, string version, string error, CancellationToken ct)
@@ -92,6 +113,14 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<PipelineBacklog>(new CommandDefinition(sql,
             new { imageProcessor, imageVersion, ocrProcessor, ocrVersion, textProcessor, textVersion }, cancellationToken: ct));
+    }
+
+    /// <summary>The inserted row's id, or (the insert did nothing: a re-run, another worker) the existing row's.</summary>
+    private async Task<long> InsertOrFindAsync(string insertSql, string findSql, object args, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(insertSql, args, cancellationToken: ct))
+            ?? await conn.QuerySingleAsync<long>(new CommandDefinition(findSql, args, cancellationToken: ct));
     }
 
     private async Task ExecuteAsync(string sql, object args, CancellationToken ct)

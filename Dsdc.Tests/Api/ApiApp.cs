@@ -3,6 +3,7 @@ using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Dsdc.Tests.Infrastructure;
 using Dsdc.Training;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -10,7 +11,7 @@ namespace Dsdc.Tests.Api;
 
 /// <summary>
 /// The app with a served model: five real pages per class (the fifth of a class is the first on the test side) go through the real pipeline, then one training run becomes
-/// the champion. The predict limiter is tight (one at a time, one waiting) so overload is easy to provoke.
+/// the champion. The OCR extractor counts its calls per document. The predict limiter is tight (one at a time, one waiting) so overload is easy to provoke.
 /// </summary>
 public sealed class ApiApp : DsdcAppFactory
 {
@@ -42,6 +43,15 @@ public sealed class ApiApp : DsdcAppFactory
         Known = await CorpusSeeder.IngestLabelledAsync(Services, PerClass, ".tif", ".png");
         var report = await Services.GetRequiredService<TrainingService>().TrainAsync(1, 40, "api-tests", CancellationToken.None);
         ChampionRunId = report.Promotion?.ChampionRunId ?? throw new InvalidOperationException($"no champion: {report.Skipped}");
+    }
+
+    /// <summary>The app's OCR, counting its calls per document.</summary>
+    public CountingTextExtractor Ocr => Get<CountingTextExtractor>();
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(CountingTextExtractor.Decorate);
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();

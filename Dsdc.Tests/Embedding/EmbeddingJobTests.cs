@@ -22,7 +22,7 @@ public sealed class EmbeddingJobTests(EmbeddingDatabase db) : IClassFixture<Embe
     }
 
     private EmbeddingJob Job(int batchSize = 2) => new(EmbeddingTestKit.DefaultEncoder, new EmbeddingStore(db.DataSource),
-        EmbeddingTestKit.Preprocessor(), EmbeddingTestKit.Regions, Paths, Options.Create(new EmbeddingOptions { BatchSize = batchSize }), NullLogger<EmbeddingJob>.Instance);
+        EmbeddingTestKit.Processor(Paths), EmbeddingTestKit.Regions, Options.Create(new EmbeddingOptions { BatchSize = batchSize }), NullLogger<EmbeddingJob>.Instance);
 
     private SimilarDocumentSearch Search() => new(db.DataSource, new EmbeddingStore(db.DataSource), EmbeddingTestKit.DefaultEncoder,
         Options.Create(new EmbeddingOptions()));

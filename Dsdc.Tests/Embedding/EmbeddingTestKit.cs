@@ -1,7 +1,9 @@
 using System.Text.RegularExpressions;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
+using Dsdc.Pipeline;
 using Dsdc.Shared;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -32,6 +34,26 @@ internal static partial class EmbeddingTestKit
     {
         var options = Options.Create(new ImagingOptions());
         return new ImagePreprocessor(new ImageDecoder(options), new PdfPageRenderer(options, NullLogger<PdfPageRenderer>.Instance), options);
+    }
+
+    /// <summary>
+    /// The document processor over the test encoders and preprocessor, for the embedding stage, which reads processed
+    /// pages and encodes them (its OCR step is not available here).
+    /// </summary>
+    public static DocumentProcessor Processor(DsdcPaths paths)
+    {
+        var services = new ServiceCollection().AddSingleton(DefaultEncoder).AddSingleton(Regions).BuildServiceProvider();
+        var options = Options.Create(new ImagingOptions());
+        return new DocumentProcessor(new DocumentInspector(new ImageDecoder(options), options), new NoOcr(), Preprocessor(), paths, services);
+    }
+
+    private sealed class NoOcr : Dsdc.Ocr.ITextExtractor
+    {
+        public string Processor => "none";
+        public string ProcessorVersion => "none";
+
+        public Task<Dsdc.Ocr.ExtractedText> ExtractAsync(string path, DocumentFormat format, CancellationToken ct) =>
+            throw new NotSupportedException("no OCR in the embedding tests");
     }
 
     public static string DatasetsRoot =>

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using Dsdc.Embedding;
-using Dsdc.ImageProcessing;
-using Dsdc.Ocr;
 using Dsdc.Pipeline;
 using Dsdc.Shared.Cli;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,9 +11,8 @@ namespace Dsdc.Inference.Api;
 /// the image preprocessing, the encoder, the region features when the served model reads them, and the classifier on a
 /// vector. Needs a promoted model.
 /// </summary>
-internal sealed class PredictBenchmarkCommand(
-    IServiceScopeFactory scopes, IDocumentClassifier classifier, IDocumentInspector inspector, ITextExtractor extractor,
-    IImagePreprocessor images, IDocumentEncoder encoder, RegionEncoder regions) : ICliCommand
+internal sealed class PredictBenchmarkCommand(IServiceScopeFactory scopes, IDocumentClassifier classifier, DocumentProcessor processor)
+    : ICliCommand
 {
     public string Name => "bench-predict";
     public string Usage => "DIR [--pages N] [--rounds N]  measure prediction latency against the bare stage costs";
@@ -71,21 +67,25 @@ internal sealed class PredictBenchmarkCommand(
             await source.CopyToAsync(target, token);
         }, Path.GetFileName(page), "bench-predict", ct);
 
-    /// <summary>Each stage on its own, one after the other: what a prediction cannot avoid doing.</summary>
+    /// <summary>
+    /// Each step of the document processor on its own, one after the other (the steps a prediction runs, the cleaned
+    /// text encoded as in production), then the classifier on the vector: what a prediction cannot avoid doing.
+    /// </summary>
     private async Task<double> BareAsync(string page, CancellationToken ct)
     {
-        var info = inspector.Inspect(page);
+        var info = processor.Inspect(page);
         var dir = Directory.CreateTempSubdirectory("dsdc-bench-");
         try
         {
             var watch = Stopwatch.StartNew();
-            var text = await extractor.ExtractAsync(page, info.Format, ct);
+            var text = await processor.ExtractTextAsync(page, info.Format, ct);
             var png = Path.Combine(dir.FullName, "page.png");
-            images.Process(page, info.Format, png);
-            var vector = encoder.Embed(new EncoderInput(RgbImage.FromProcessed(images.ReadProcessed(png)), text.Text), ct);
+            processor.ProcessImage(page, info.Format, png);
+            var clean = DocumentProcessor.Clean(text.Value.Text);
+            var vector = processor.Encode(processor.ReadProcessedImage(png), clean.Value, ct);
             if (classifier.ServedManifest?.Views?.Any(v => v.View == Training.ViewKinds.Regions) == true)
-                regions.Encode(page, info.Format, ct);
-            await classifier.ClassifyEmbeddingAsync(vector, ct);
+                processor.EncodeRegions(page, info.Format, ct);
+            await classifier.ClassifyEmbeddingAsync(vector.Value, ct);
             return watch.Elapsed.TotalMilliseconds;
         }
         finally

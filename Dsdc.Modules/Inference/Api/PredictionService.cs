@@ -3,6 +3,7 @@ using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
 using Dsdc.Ingestion;
 using Dsdc.Monitoring;
+using Dsdc.Pipeline;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,12 +13,13 @@ namespace Dsdc.Inference.Api;
 public sealed record PredictionOutcome(Classification Result, string DocumentId, long PredictionId, IReadOnlyList<SimilarDocument> Similar);
 
 /// <summary>
-/// The one flow behind <c>POST /api/v1/predict</c> and the web UI's classify page: inspect, hash, classify, keep the upload
-/// with its lineage, record the prediction, find similar known documents. Throws <see cref="InvalidDocumentException"/>
+/// The one flow behind <c>POST /api/v1/predict</c> and the web UI's classify page: hash, classify (inspect, OCR, image,
+/// cleaning, encoding: <see cref="DocumentProcessor"/>), keep the upload with the lineage rows of what was just computed
+/// (so the pipeline has nothing left to do for it), record the prediction, find similar known documents. Throws <see cref="InvalidDocumentException"/>
 /// and <see cref="NoModelException"/> for the caller to translate.
 /// </summary>
 public sealed partial class PredictionService(
-    IDocumentClassifier classifier, DocumentIntake intake, PredictionStore store,
+    IDocumentClassifier classifier, DocumentIntake intake, DocumentLineage lineage, PredictionStore store,
     SimilarDocumentSearch similar, IOptions<PredictionApiOptions> options, ILogger<PredictionService> logger)
 {
     /// <summary>False when no model is served and none can be loaded now.</summary>
@@ -29,14 +31,17 @@ public sealed partial class PredictionService(
     {
         var watch = Stopwatch.StartNew();
         var received = Path.Combine(intake.UploadsDir, Guid.NewGuid().ToString("N"));
+        // The processed page, beside the upload until it is stored at the image stage's path.
+        var processedPng = received + ".png";
         try
         {
             await using (var target = File.Create(received))
                 await copyTo(target, ct);
             var sha1 = await DocumentIntake.HashAsync(received, ct);
-            // The classifier inspects the file first (refusing what it cannot read) and hands back what it found.
-            var result = await classifier.ClassifyFileAsync(received, ct);
-            var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1, ct);
+            // The classifier inspects the file first (refusing what it cannot read) and hands back what every step made.
+            var result = await classifier.ClassifyFileAsync(received, processedPng, ct);
+            var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1,
+                (id, token) => StoreLineageAsync(id, result, token), ct);
             var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
             var k = options.Value.SimilarDocuments;
             var neighbours = k == 0 ? [] : await FindSimilarAsync(result, documentId, k, ct);
@@ -47,12 +52,29 @@ public sealed partial class PredictionService(
         finally
         {
             if (File.Exists(received)) File.Delete(received);
+            if (File.Exists(processedPng)) File.Delete(processedPng);
         }
     }
 
     /// <summary>
-    /// Known documents nearest to this one. A new upload has no stored embedding yet (the pipeline adds it later), so
-    /// its vector from this very prediction is searched instead; the document itself is never listed.
+    /// Stores what the prediction computed as the document's lineage. A failure there does not fail the prediction:
+    /// the rows stored so far are a prefix of the stages, and the pipeline does the rest as for any stored document.
+    /// </summary>
+    private async Task StoreLineageAsync(string documentId, Classification result, CancellationToken ct)
+    {
+        try
+        {
+            await lineage.StoreAsync(documentId, result.Processed!, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogLineageNotStored(logger, documentId, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Known documents nearest to this one: by its stored embedding (stored with the upload), or, when none is stored,
+    /// by the vector from this very prediction; the document itself is never listed.
     /// </summary>
     private async Task<IReadOnlyList<SimilarDocument>> FindSimilarAsync(Classification result, string documentId, int k, CancellationToken ct)
     {
@@ -61,6 +83,9 @@ public sealed partial class PredictionService(
         var found = await similar.FindAsync(result.Embedding, k + 1, ct);
         return found.Where(d => d.DocumentId != documentId).Take(k).ToList();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The lineage of upload {DocumentId} was not stored ({Error}); the pipeline will compute it")]
+    private static partial void LogLineageNotStored(ILogger logger, string documentId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {DocumentId} as {ClassName} ({Confidence:F2}) with {ModelId} for {User}")]
     private static partial void LogPrediction(ILogger logger, string documentId, string className, double confidence, string modelId, string user);
