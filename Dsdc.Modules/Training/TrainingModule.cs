@@ -25,6 +25,7 @@ public static class TrainingModule
         builder.Services.AddSingleton<ICliCommand, ModelsCommand>();
         builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
         builder.Services.AddSingleton<ICliCommand, LearningCurveCommand>();
+        builder.Services.AddSingleton<ICliCommand, FineTuneCommand>();
         return builder;
     }
 }
