@@ -23,7 +23,6 @@ public sealed class PredictionApiModule
     {
         builder.AddValidatedOptions<PredictionApiOptions>(PredictionApiOptions.Section);
         builder.Services.AddSingleton<PredictionStore>();
-        builder.Services.AddSingleton<Dsdc.Shared.Cli.ICliCommand, PredictBenchmarkCommand>();
         builder.Services.AddScoped<PredictionService>();
         builder.Services.AddScoped<PageImages>();
         builder.Services.AddScoped<DocumentUploads>();
