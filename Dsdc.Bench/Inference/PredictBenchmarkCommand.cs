@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dsdc.Ingestion;
 using Dsdc.Pipeline;
 using Dsdc.Shared.Cli;
 using Microsoft.Extensions.DependencyInjection;
