@@ -24,7 +24,6 @@ public sealed class PredictionApiModule
         builder.AddValidatedOptions<PredictionApiOptions>(PredictionApiOptions.Section);
         builder.Services.AddSingleton<PredictionStore>();
         builder.Services.AddScoped<PredictionService>();
-        builder.Services.AddScoped<PageImages>();
         builder.Services.AddScoped<DocumentUploads>();
         builder.Services.AddSingleton<Review.ReviewQueue>();
         var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dsdc.Auth;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
+using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
