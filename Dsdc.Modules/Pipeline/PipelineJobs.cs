@@ -1,8 +1,8 @@
 using Dsdc.Ingestion;
 using Dsdc.Shared.Jobs;
 using Hangfire;
-using Npgsql;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Dsdc.Pipeline;
 
