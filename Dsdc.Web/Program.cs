@@ -1,32 +1,16 @@
+using Dsdc;
 using Dsdc.Auth;
-using Dsdc.Embedding;
-using Dsdc.ImageProcessing;
-using Dsdc.Inference;
 using Dsdc.Inference.Api;
-using Dsdc.Ingestion;
 using Dsdc.Monitoring;
-using Dsdc.Ocr;
-using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Dsdc.Shared.Hosting;
 using Dsdc.Shared.Jobs;
-using Dsdc.Training;
 using Dsdc.Web.Ui;
 
 try
 {
     var builder = DsdcHost.CreateBuilder(args);
-    builder.AddSharedModule();
-    builder.AddMonitoringModule();
-    builder.AddAuthModule();
-    builder.AddImageProcessingModule();
-    builder.AddOcrModule();
-    builder.AddIngestionModule();
-    builder.AddPipelineModule();
-    builder.AddEmbeddingModule();
-    builder.AddTrainingModule();
-    builder.AddInferenceModule();
-    builder.AddPredictionApi();
+    builder.AddDsdcModules();
     builder.AddDsdcUi();
 
     var app = builder.Build();

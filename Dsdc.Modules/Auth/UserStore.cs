@@ -70,9 +70,6 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
     public Task<bool> SetDisabledAsync(string username, bool disabled, CancellationToken ct) =>
         UpdateAsync(username, "disabled = @value", disabled, ct);
 
-    public Task<bool> SetRoleAsync(string username, string role, CancellationToken ct) =>
-        UpdateAsync(username, "role = @value", role, ct);
-
     public async Task<bool> AnyEnabledAdminAsync(CancellationToken ct)
     {
         const string sql = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE role = 'admin' AND NOT disabled)";

@@ -16,13 +16,14 @@ namespace Dsdc.Embedding;
 /// Enqueue it as <c>jobs.Enqueue&lt;EmbeddingJob&gt;(j =&gt; j.EmbedMissingAsync(500, CancellationToken.None))</c>.
 /// </summary>
 public sealed partial class EmbeddingJob(
-    IDocumentEncoder encoder,
     EmbeddingStore store,
     DocumentProcessor processor,
-    RegionEncoder regions,
     IOptions<EmbeddingOptions> options,
     ILogger<EmbeddingJob> logger) : IEmbeddingStage
 {
+    // The processor creates the encoders on first use: injecting the stage (pipeline jobs, backlog metrics) loads no model.
+    private IDocumentEncoder Encoder => processor.Encoder;
+
     /// <summary>Embeds up to <paramref name="maxDocuments"/> documents in batches; returns how many vectors were stored.</summary>
     [Queue(JobQueues.Embedding)]
     [AutomaticRetry(Attempts = 3)]
@@ -34,7 +35,7 @@ public sealed partial class EmbeddingJob(
         while (attempted < maxDocuments)
         {
             var limit = Math.Min(options.Value.BatchSize, maxDocuments - attempted);
-            var pending = await store.PendingAsync(encoder.Id, encoder.Version, limit, unreadable, ct);
+            var pending = await store.PendingAsync(Encoder.Id, Encoder.Version, limit, unreadable, ct);
             if (pending.Count == 0) break;
             attempted += pending.Count;
 
@@ -54,10 +55,10 @@ public sealed partial class EmbeddingJob(
             }
             var vectors = processor.EncodeBatch(inputs.Select(i => i.Input).ToList(), ct);
             var rows = inputs.Select((item, n) => new NewEmbedding(item.Doc.DocumentId, item.Doc.ProcessedImageId,
-                item.Doc.ProcessedTextId, encoder.Id, encoder.Version, encoder.Dimensions, new Vector(vectors[n]))).ToList();
+                item.Doc.ProcessedTextId, Encoder.Id, Encoder.Version, Encoder.Dimensions, new Vector(vectors[n]))).ToList();
             var inserted = await store.AddAsync(rows, ct);
             stored += inserted;
-            LogBatch(inserted, encoder.Id, watch.ElapsedMilliseconds);
+            LogBatch(inserted, Encoder.Id, watch.ElapsedMilliseconds);
         }
         return stored;
     }
@@ -75,7 +76,7 @@ public sealed partial class EmbeddingJob(
         int done = 0, added = 0;
         while (done < maxDocuments)
         {
-            var pending = await store.PendingFeaturesAsync(RegionEncoder.Kind, regions.Version, Math.Min(options.Value.BatchSize, maxDocuments - done), failed, ct);
+            var pending = await store.PendingFeaturesAsync(RegionEncoder.Kind, processor.RegionsVersion, Math.Min(options.Value.BatchSize, maxDocuments - done), failed, ct);
             if (pending.Count == 0) break;
             done += pending.Count;
             var watch = Stopwatch.StartNew();
@@ -99,9 +100,9 @@ public sealed partial class EmbeddingJob(
         return added;
     }
 
-    public Task<long> CountMissingAsync(CancellationToken ct) => store.CountPendingAsync(encoder.Id, encoder.Version, ct);
+    public Task<long> CountMissingAsync(CancellationToken ct) => store.CountPendingAsync(Encoder.Id, Encoder.Version, ct);
 
-    public Task<long> CountMissingFeaturesAsync(CancellationToken ct) => store.CountPendingFeaturesAsync(RegionEncoder.Kind, regions.Version, ct);
+    public Task<long> CountMissingFeaturesAsync(CancellationToken ct) => store.CountPendingFeaturesAsync(RegionEncoder.Kind, processor.RegionsVersion, ct);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded {Count} documents with {Encoder} in {ElapsedMs} ms")]
     private partial void LogBatch(int count, string encoder, long elapsedMs);

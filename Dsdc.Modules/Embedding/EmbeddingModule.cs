@@ -1,6 +1,5 @@
 using Dsdc.Pipeline;
 using Dsdc.Shared;
-using Dsdc.Shared.Cli;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -11,7 +10,7 @@ public static class EmbeddingModule
 {
     /// <summary>
     /// The configured encoder (created on first use: its sessions take a second and a few hundred MB), the embedding
-    /// stage for the pipeline, similar-document search and the <c>bench-embedding</c> command.
+    /// stage for the pipeline and similar-document search.
     /// </summary>
     public static IHostApplicationBuilder AddEmbeddingModule(this IHostApplicationBuilder builder)
     {
@@ -26,7 +25,6 @@ public static class EmbeddingModule
         builder.Services.AddSingleton<SimilarDocumentSearch>();
         builder.Services.AddSingleton<EmbeddingJob>();
         builder.Services.AddSingleton<IEmbeddingStage>(sp => sp.GetRequiredService<EmbeddingJob>());
-        builder.Services.AddSingleton<ICliCommand, EmbeddingBenchmarkCommand>();
         return builder;
     }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Dsdc.ImageProcessing;
+using Dsdc.Ingestion;
 using Dsdc.Pipeline;
 using Dsdc.Shared.Cli;
 using Dsdc.Training;

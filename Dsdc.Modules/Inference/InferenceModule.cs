@@ -17,7 +17,6 @@ public static class InferenceModule
         builder.Services.AddSingleton<IChampionObserver>(sp => sp.GetRequiredService<ModelHost>());
         builder.Services.AddSingleton<ZeroShotServing>();
         builder.Services.AddSingleton<IDocumentClassifier, DocumentClassifier>();
-        builder.Services.AddSingleton<ICliCommand, ZeroShotCommand>();
         builder.Services.AddHostedService<ModelReloader>();
         builder.Services.AddSingleton<ICliCommand, PredictCommand>();
         builder.Services.AddSingleton<ICliCommand, EvaluateCommand>();

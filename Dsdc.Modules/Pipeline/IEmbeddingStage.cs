@@ -1,6 +1,9 @@
 namespace Dsdc.Pipeline;
 
-/// <summary>The last stage of the pipeline, provided by the Embedding module when it is registered.</summary>
+/// <summary>
+/// The last stage of the pipeline, provided by the Embedding module when it is registered; the pipeline's jobs, runner
+/// and backlog metrics take it as an optional constructor parameter.
+/// </summary>
 public interface IEmbeddingStage
 {
     /// <summary>Embeds up to <paramref name="maxDocuments"/> documents that have a processed image and text but no embedding yet.</summary>

@@ -1,8 +1,8 @@
 using Dsdc.Ingestion;
 using Dsdc.Shared.Jobs;
 using Hangfire;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Dsdc.Pipeline;
 
@@ -12,7 +12,8 @@ namespace Dsdc.Pipeline;
 /// Every stage takes what is missing, so a failed or skipped job is simply caught up by the next run.
 /// </summary>
 public sealed class PipelineJobs(
-    InboxIngestor ingestor, PipelineStages stages, IBackgroundJobClient jobs, IOptions<PipelineOptions> options, IServiceProvider services)
+    InboxIngestor ingestor, PipelineStages stages, IBackgroundJobClient jobs, IOptions<PipelineOptions> options, NpgsqlDataSource dataSource,
+    IEmbeddingStage? embedding = null)
 {
     public const string RecurringId = "pipeline";
     private const int LockSeconds = 30 * 60;
@@ -39,7 +40,7 @@ public sealed class PipelineJobs(
     private async Task<string> OneAtATimeAsync(long key, string what, Func<CancellationToken, Task<string>> body, CancellationToken ct,
         bool skipWhenBusy = false)
     {
-        await using var lockConnection = await services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(ct);
+        await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
         var deadline = DateTime.UtcNow.AddSeconds(LockSeconds);
         while (true)
         {
@@ -80,7 +81,6 @@ public sealed class PipelineJobs(
         var o = options.Value;
         var summary = await ingestor.IngestAsync(o.BatchSize, null, ct);
         var backlog = await stages.BacklogAsync(ct);
-        var embedding = services.GetService<IEmbeddingStage>();
         var toEmbed = embedding is null ? 0 : await embedding.CountMissingAsync(ct) + await embedding.CountMissingFeaturesAsync(ct);
         // Stage jobs claim their documents one by one, so several of them (on any workers) share a large backlog.
         var imageJobs = JobsFor(backlog.Images);
@@ -123,7 +123,6 @@ public sealed class PipelineJobs(
 
     private async Task<string> EmbedLockedAsync(CancellationToken ct)
     {
-        var embedding = services.GetService<IEmbeddingStage>();
         if (embedding is null) return "no embedding module";
         var embedded = await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(options.Value.BatchSize, ct));
         var features = await embedding.AddPageFeaturesAsync(options.Value.BatchSize, ct);

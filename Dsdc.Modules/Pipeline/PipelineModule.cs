@@ -17,6 +17,7 @@ public static class PipelineModule
         builder.Services.AddSingleton<StageStore>();
         builder.Services.AddSingleton<DocumentProcessor>();
         builder.Services.AddSingleton<DocumentLineage>();
+        builder.Services.AddSingleton<PageImages>();
         builder.Services.AddSingleton<PipelineStages>();
         builder.Services.AddSingleton<DocumentProgress>();
         builder.Services.AddSingleton<PipelineRunner>();

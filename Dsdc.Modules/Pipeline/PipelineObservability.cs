@@ -1,7 +1,6 @@
 using Dsdc.Ingestion;
 using Hangfire;
 using Hangfire.Dashboard;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prometheus;
@@ -12,7 +11,8 @@ namespace Dsdc.Pipeline;
 /// Keeps a fresh view of the backlog per stage: as the <c>dsdc_pipeline_backlog</c> gauge (refreshed when Prometheus
 /// scrapes) and as counters on the Hangfire dashboard's home page, so a running pipeline's progress can be watched.
 /// </summary>
-internal sealed class PipelineObservability(IServiceProvider services, ILogger<PipelineObservability> logger) : IHostedService
+internal sealed class PipelineObservability(PipelineStages stages, InboxIngestor ingestor, ILogger<PipelineObservability> logger,
+    IEmbeddingStage? embedding = null) : IHostedService
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
     private static PipelineObservability? _current;
@@ -64,11 +64,10 @@ internal sealed class PipelineObservability(IServiceProvider services, ILogger<P
         try
         {
             if (DateTime.UtcNow - _snapshot.At < MaxAge) return _snapshot.Values;
-            var backlog = await services.GetRequiredService<PipelineStages>().BacklogAsync(ct);
-            var embedding = services.GetService<IEmbeddingStage>();
+            var backlog = await stages.BacklogAsync(ct);
             _snapshot = (DateTime.UtcNow, new Dictionary<string, long>
             {
-                ["inbox"] = services.GetRequiredService<InboxIngestor>().CountWaiting(),
+                ["inbox"] = ingestor.CountWaiting(),
                 ["image"] = backlog.Images, ["ocr"] = backlog.Ocr, ["text"] = backlog.Text,
                 ["embedding"] = embedding is null ? 0 : await embedding.CountMissingAsync(ct),
                 ["failed"] = backlog.Failures,

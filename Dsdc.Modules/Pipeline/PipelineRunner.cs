@@ -1,5 +1,4 @@
 using Dsdc.Ingestion;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Dsdc.Pipeline;
@@ -11,13 +10,13 @@ public sealed record PipelineProgress(int Ingested, int Rejected, int Images, in
 /// command). The stages run at the same time, each taking what its upstream stage has finished, so OCR never waits
 /// for embeddings and the cores stay busy.
 /// </summary>
-public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages, IOptions<PipelineOptions> options, IServiceProvider services)
+public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages, IOptions<PipelineOptions> options,
+    IEmbeddingStage? embedding = null)
 {
     private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(250);
 
     public async Task<(IngestionSummary Ingestion, PipelineProgress Totals)> RunUntilEmptyAsync(IProgress<PipelineProgress>? progress, CancellationToken ct)
     {
-        var embedding = services.GetService<IEmbeddingStage>();
         var summary = new IngestionSummary();
         int ingested = 0, rejected = 0, images = 0, texts = 0, cleaned = 0, embedded = 0, failed = 0;
         var batch = Math.Max(4, Math.Min(options.Value.BatchSize, options.Value.Parallelism * 4));

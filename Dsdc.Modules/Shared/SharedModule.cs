@@ -27,6 +27,9 @@ public static class SharedModule
         builder.AddJobs();
         // Every error answer is a ProblemDetails with a type, whichever component wrote it.
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = Http.ProblemTypes.Apply);
+        // The DataAnnotations of the API's request records are enforced before a handler runs (400 ValidationProblem).
+        // Called here, inside Dsdc.Modules: the validation source generator only sees the endpoints of its own assembly.
+        builder.Services.AddValidation();
         // A number must be sent as a JSON number: {"label": "7"} is a validation error, like {"label": "abc"}.
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict);
         builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();

@@ -49,7 +49,7 @@ internal static class Candidates
     }
 
     public static Candidate Fused(string name, FusedParameters parameters) =>
-        new(name, parameters.ToJson(), CvVariants.FusedRecipe(parameters), (train, validation, test, metadata, ct) =>
+        new(name, parameters.ToJson(), CvRecipes.FusedRecipe(parameters), (train, validation, test, metadata, ct) =>
         {
             var model = FusedModel.Train(parameters, [.. train, .. validation], ct);
             return FusedExport.Export(model, metadata, model.Predict(test));
@@ -58,7 +58,7 @@ internal static class Candidates
     public static Candidate Mlp(string name, MlpParameters parameters, TrainingSettings settings)
     {
         var asViews = new ViewEnsembleParameters([new ViewParameters(ViewKinds.Vector, parameters, 0, false)]);
-        return new(name, parameters.ToJson(), CvVariants.ViewsRecipe(asViews, settings), (train, validation, test, metadata, ct) =>
+        return new(name, parameters.ToJson(), CvRecipes.ViewsRecipe(asViews, settings), (train, validation, test, metadata, ct) =>
         {
             var (fit, early) = WithValidation(train, validation, settings.Seed);
             var epochs = new List<EpochMetrics>();
@@ -75,7 +75,7 @@ internal static class Candidates
     /// view's vocabulary and idf beside it: serving recomputes exactly the features the views were trained on.
     /// </summary>
     public static Candidate Views(string name, ViewEnsembleParameters parameters, TrainingSettings settings) =>
-        new(name, parameters.ToJson(), CvVariants.ViewsRecipe(parameters, settings), (train, validation, test, metadata, ct) =>
+        new(name, parameters.ToJson(), CvRecipes.ViewsRecipe(parameters, settings), (train, validation, test, metadata, ct) =>
         {
             var (fit, early) = WithValidation(train, validation, settings.Seed);
             var epochs = new List<EpochMetrics>();
@@ -107,11 +107,11 @@ public static class FusedRecipes
 {
     public static readonly IReadOnlyDictionary<string, FusedParameters> All = new Dictionary<string, FusedParameters>
     {
-        ["fused-tvr"] = CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions),
-        ["fused-tv"] = CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector),
-        ["fused-tr"] = CvVariants.Fused(ViewKinds.Text, ViewKinds.Regions),
-        ["fused-t"] = CvVariants.Fused(ViewKinds.Text),
-        ["fused-v"] = CvVariants.Fused(ViewKinds.Vector),
+        ["fused-tvr"] = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions),
+        ["fused-tv"] = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector),
+        ["fused-tr"] = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Regions),
+        ["fused-t"] = CvRecipes.Fused(ViewKinds.Text),
+        ["fused-v"] = CvRecipes.Fused(ViewKinds.Vector),
     };
 
     public static FusedParameters Named(string name) =>

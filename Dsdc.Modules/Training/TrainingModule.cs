@@ -9,7 +9,7 @@ public static class TrainingModule
 {
     /// <summary>
     /// Training (TorchSharp, only inside the training job and the CLI), the run store, the model registry, the
-    /// recurring training job and the <c>train</c>, <c>models</c> and <c>crossvalidate</c> commands.
+    /// recurring training job and the <c>train</c> and <c>models</c> commands.
     /// </summary>
     public static IHostApplicationBuilder AddTrainingModule(this IHostApplicationBuilder builder)
     {
@@ -23,9 +23,6 @@ public static class TrainingModule
         builder.Services.AddHostedService<TrainingSchedule>();
         builder.Services.AddSingleton<ICliCommand, TrainCommand>();
         builder.Services.AddSingleton<ICliCommand, ModelsCommand>();
-        builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
-        builder.Services.AddSingleton<ICliCommand, LearningCurveCommand>();
-        builder.Services.AddSingleton<ICliCommand, FineTuneCommand>();
         return builder;
     }
 }

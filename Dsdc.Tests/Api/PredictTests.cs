@@ -128,4 +128,23 @@ public sealed class PredictTests(ApiApp app)
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
     }
+
+    [Theory]
+    [InlineData(16)]
+    [InlineData(-1)]
+    [InlineData(null)]
+    public async Task AnOutOfRangeOrMissingLabelGetsAValidationProblemNamingTheField(int? label)
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var id = await app.ScalarAsync<string>("SELECT id FROM original_documents LIMIT 1");
+        var before = await app.ScalarAsync<long>("SELECT count(*) FROM labels WHERE source = 'human'");
+
+        var response = await client.PostAsJsonAsync($"/api/v1/documents/{id}/label", new { label }, Ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = (await JsonAsync(response)).GetProperty("errors");
+        Assert.Contains(errors.EnumerateObject(), e => e.Name.Equals("label", StringComparison.OrdinalIgnoreCase));
+        Assert.Equal(before, await app.ScalarAsync<long>("SELECT count(*) FROM labels WHERE source = 'human'"));
+    }
 }

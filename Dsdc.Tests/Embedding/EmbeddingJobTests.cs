@@ -21,8 +21,8 @@ public sealed class EmbeddingJobTests(EmbeddingDatabase db) : IClassFixture<Embe
         return paths;
     }
 
-    private EmbeddingJob Job(int batchSize = 2) => new(EmbeddingTestKit.DefaultEncoder, new EmbeddingStore(db.DataSource),
-        EmbeddingTestKit.Processor(Paths), EmbeddingTestKit.Regions, Options.Create(new EmbeddingOptions { BatchSize = batchSize }), NullLogger<EmbeddingJob>.Instance);
+    private EmbeddingJob Job(int batchSize = 2) => new(new EmbeddingStore(db.DataSource), EmbeddingTestKit.Processor(Paths),
+        Options.Create(new EmbeddingOptions { BatchSize = batchSize }), NullLogger<EmbeddingJob>.Instance);
 
     private SimilarDocumentSearch Search() => new(db.DataSource, new EmbeddingStore(db.DataSource), EmbeddingTestKit.DefaultEncoder,
         Options.Create(new EmbeddingOptions()));

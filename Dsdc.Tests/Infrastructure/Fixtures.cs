@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Dsdc.Ingestion;
 using Dsdc.Pipeline;
 
 namespace Dsdc.Tests.Infrastructure;

@@ -15,7 +15,7 @@ public sealed class FewLabelsTests(TrainingApp app)
     public async Task CrossValidationIsReproducibleWithItsSeed()
     {
         var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
-        var recipe = CvVariants.FusedRecipe(CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector));
+        var recipe = CvRecipes.FusedRecipe(CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector));
         var first = RepeatedCrossValidation.Run(docs, 4, 2, 7, recipe, 0.9, Ct).Estimate;
         var again = RepeatedCrossValidation.Run(docs, 4, 2, 7, recipe, 0.9, Ct).Estimate;
         var otherSeed = RepeatedCrossValidation.Folds(docs.Select(d => d.Label).ToList(), 4, 2, 8);
@@ -37,8 +37,8 @@ public sealed class FewLabelsTests(TrainingApp app)
     public async Task StackingLowersTheLogLossOnHeldOutFolds()
     {
         var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
-        var stacked = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvVariants.FusedRecipe(CvVariants.TextVectorRegions), 0.9, Ct).Estimate;
-        var raw = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvVariants.FusedRecipe(CvVariants.TextVectorRegions with { Stack = false }), 0.9, Ct).Estimate;
+        var stacked = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvRecipes.FusedRecipe(CvRecipes.TextVectorRegions), 0.9, Ct).Estimate;
+        var raw = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvRecipes.FusedRecipe(CvRecipes.TextVectorRegions with { Stack = false }), 0.9, Ct).Estimate;
 
         Assert.True(stacked.LogLoss < raw.LogLoss, $"log-loss stacked {stacked.LogLoss:F3} vs raw {raw.LogLoss:F3}");
         Assert.True(stacked.Ece < raw.Ece, $"ECE stacked {stacked.Ece:F3} vs raw {raw.Ece:F3}");
@@ -52,13 +52,13 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.All(docs, d => Assert.NotNull(d.Inputs.Regions));
         var train = docs.Where((_, i) => i % 3 != 0).ToList();
         var held = docs.Where((_, i) => i % 3 == 0).Select(d => d.Inputs).ToList();
-        var model = FusedModel.Train(CvVariants.TextVectorRegions, train, Ct);
+        var model = FusedModel.Train(CvRecipes.TextVectorRegions, train, Ct);
         var expected = model.Predict(held);
 
         var exported = FusedExport.Export(model, [], expected);
         var dir = Directory.CreateTempSubdirectory("dsdc-fused-").FullName;
         var manifest = new ModelManifest(9001, "fused-tvr", Dsdc.Shared.DocumentClasses.Names, EncoderIds.Default, "1", 896, OnnxExport.InputName,
-            OnnxExport.OutputName, System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(CvVariants.TextVectorRegions.ToJson()),
+            OnnxExport.OutputName, System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(CvRecipes.TextVectorRegions.ToJson()),
             new ModelScores(0, 0, 0, [], []), DateTime.UtcNow, exported.Views) { KnownClasses = exported.KnownClasses };
         ModelArtifacts.Write(dir, 9001, exported.MainOnnx, manifest, exported.Extra);
         var runDir = Path.Combine(dir, ModelArtifacts.RelativeDir(9001));
@@ -79,7 +79,7 @@ public sealed class FewLabelsTests(TrainingApp app)
     [Fact]
     public async Task ClassifyingAStoredFileReproducesTheProbabilitiesOfItsStoredInputs()
     {
-        var report = await app.Get<TrainingService>().TrainAsync(0, null, "test", Ct, fused: [("fused-tvr", CvVariants.TextVectorRegions)]);
+        var report = await app.Get<TrainingService>().TrainAsync(0, null, "test", Ct, fused: [("fused-tvr", CvRecipes.TextVectorRegions)]);
         var run = report.Runs.First(r => r.Run.Name == "fused-tvr").Run;
         Assert.Equal("cross-validation", run.Evaluation);
         await app.Get<ModelRegistry>().PromoteAsync(run.Id, "test", "parity check", Ct);
@@ -107,7 +107,7 @@ public sealed class FewLabelsTests(TrainingApp app)
     public async Task TheRecurringJobSkipsWhenNothingChangedAndTrainsWhenALabelDoes()
     {
         var training = app.Get<TrainingService>();
-        var plan = new[] { ("fused-tv", CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
         var first = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
         Assert.Null(first.Skipped);
         var second = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);

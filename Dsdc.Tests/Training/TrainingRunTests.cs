@@ -90,7 +90,7 @@ public sealed class TrainingRunTests(TrainingApp app)
             app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
             Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
-        var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvVariants.Fused(ViewKinds.Text, ViewKinds.Vector))]);
+        var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
         var run = Assert.Single(report.Runs).Run;
         Assert.Equal("test-split", report.Evaluation);
         Assert.Equal("test-split", run.Evaluation);

@@ -1,5 +1,6 @@
 using Dsdc.Auth;
 using Dsdc.Inference.Api;
+using Dsdc.Pipeline;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;

@@ -23,9 +23,7 @@ public sealed class PredictionApiModule
     {
         builder.AddValidatedOptions<PredictionApiOptions>(PredictionApiOptions.Section);
         builder.Services.AddSingleton<PredictionStore>();
-        builder.Services.AddSingleton<Dsdc.Shared.Cli.ICliCommand, PredictBenchmarkCommand>();
         builder.Services.AddScoped<PredictionService>();
-        builder.Services.AddScoped<PageImages>();
         builder.Services.AddScoped<DocumentUploads>();
         builder.Services.AddSingleton<Review.ReviewQueue>();
         var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Dsdc.Embedding;
+using Dsdc.Shared;
 
 namespace Dsdc.Inference.Api;
 
@@ -25,7 +26,8 @@ public sealed record PredictionResponse(
     bool ZeroShot,
     IReadOnlyList<string> KnownClasses);
 
-public sealed record LabelRequest([property: Required, Range(0, 15)] int? Label);
+/// <summary>The body of <c>POST /api/v1/documents/{id}/label</c>; its attributes are enforced (400 ValidationProblem).</summary>
+public sealed record LabelRequest([property: Required, Range(0, DocumentClasses.Count - 1)] int? Label);
 
 public sealed record LabelResponse(string DocumentId, int Label, string ClassName, string Source, string? CreatedBy, DateTime CreatedAt);
 

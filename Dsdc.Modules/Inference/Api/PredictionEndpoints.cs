@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dsdc.Auth;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
+using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -78,8 +79,7 @@ internal static class PredictionEndpoints
     public static async Task<Results<Created<LabelResponse>, ProblemHttpResult, ValidationProblem>> Label(
         string id, LabelRequest body, ClaimsPrincipal user, PredictionStore store, CancellationToken ct)
     {
-        if (body.Label is not { } label || !DocumentClasses.IsValid(label))
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["label"] = ["The label must be a class index from 0 to 15."] });
+        var label = body.Label!.Value; // [Required, Range(0, 15)], enforced by the framework's validation
         if (id.Length != 40 || !id.All(char.IsAsciiHexDigitLower) || !await store.DocumentExistsAsync(id, ct))
             return Problem(StatusCodes.Status404NotFound, "Unknown document", $"No stored document has the id '{id}'.");
         var row = await store.AddHumanLabelAsync(id, label, user.GetUserName() ?? "anonymous", ct);

@@ -35,22 +35,24 @@ public static class DsdcHost
     private static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && args[0] != WorkerCommand;
 
     /// <summary>
-    /// Serves when no command is given, after <paramref name="configureServer"/> has set up the pipeline and endpoints;
-    /// otherwise runs the command (no pipeline, no Hangfire server) and returns its exit code.
+    /// Serves when no command is given, after <paramref name="configureServer"/> has set up the pipeline and endpoints
+    /// (without it, a host of commands only, lists them); otherwise runs the command (no pipeline, no Hangfire server)
+    /// and returns its exit code.
     /// </summary>
-    public static async Task<int> RunDsdcAsync(this WebApplication app, string[] args, Action<WebApplication> configureServer,
+    public static async Task<int> RunDsdcAsync(this WebApplication app, string[] args, Action<WebApplication>? configureServer,
         Action<WebApplication>? configureWorker = null)
     {
         try
         {
+            if (configureServer is null && !IsCommand(args)) return await RunCommandAsync(app, ["help"], serves: false);
             if (!IsCommand(args))
             {
                 var worker = args.Length > 0 && args[0] == WorkerCommand;
-                (worker && configureWorker is not null ? configureWorker : configureServer)(app);
+                (worker && configureWorker is not null ? configureWorker : configureServer!)(app);
                 await app.RunAsync();
                 return 0;
             }
-            return await RunCommandAsync(app, args);
+            return await RunCommandAsync(app, args, serves: configureServer is not null);
         }
         catch (OptionsValidationException ex)
         {
@@ -68,14 +70,17 @@ public static class DsdcHost
         }
     }
 
-    private static async Task<int> RunCommandAsync(WebApplication app, string[] args)
+    private static async Task<int> RunCommandAsync(WebApplication app, string[] args, bool serves)
     {
         var commands = app.Services.GetServices<ICliCommand>().ToDictionary(c => c.Name, StringComparer.Ordinal);
         if (args[0] is "help" || !commands.TryGetValue(args[0], out var command))
         {
             var usage = string.Join("\n", commands.Values.OrderBy(c => c.Name).Select(c => $"  {c.Name,-10} {c.Usage}"));
-            var text = "Usage: Dsdc.Web [COMMAND [ARGS...]]\nWithout a command, serves the web app, the API and the jobs.\nCommands:\n" +
-                $"  {WorkerCommand,-10} run the background jobs only (queues from Jobs:Queues), with /health and /metrics\n{usage}";
+            var program = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "Dsdc.Web";
+            var text = serves
+                ? $"Usage: {program} [COMMAND [ARGS...]]\nWithout a command, serves the web app, the API and the jobs.\nCommands:\n" +
+                  $"  {WorkerCommand,-10} run the background jobs only (queues from Jobs:Queues), with /health and /metrics\n{usage}"
+                : $"Usage: {program} COMMAND [ARGS...]\nCommands:\n{usage}";
             await (args[0] is "help" ? Console.Out : Console.Error).WriteLineAsync(text);
             return args[0] is "help" ? 0 : 2;
         }

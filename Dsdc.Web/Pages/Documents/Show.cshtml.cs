@@ -13,7 +13,7 @@ public sealed class ShowModel(UiQueries queries, PredictionStore predictions) : 
 
     public async Task<IActionResult> OnGetAsync(string id, CancellationToken ct)
     {
-        if (!PageImages.IsDocumentId(id)) return NotFound();
+        if (!Dsdc.Pipeline.PageImages.IsDocumentId(id)) return NotFound();
         Lineage = await queries.LineageAsync(id, ct);
         if (Lineage is null) return NotFound();
         Predictions = await predictions.ForDocumentAsync(id, ct);

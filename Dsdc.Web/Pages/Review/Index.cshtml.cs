@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Dsdc.Auth;
 using Dsdc.Inference.Api;
 using Dsdc.Inference.Review;
+using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;

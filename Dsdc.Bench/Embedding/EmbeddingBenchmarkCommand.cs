@@ -18,11 +18,8 @@ internal sealed class EmbeddingBenchmarkCommand(OnnxSessionFactory sessions, Enc
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
-        int Option(string name, int fallback)
-        {
-            var i = args.ToList().IndexOf(name);
-            return i >= 0 && i + 1 < args.Count && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
-        }
+        var cli = new Training.CliArgs(args);
+        int Option(string name, int fallback) => cli.Int(name) ?? fallback;
 
         Console.WriteLine($"# bench-embedding on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
         if (!args.Contains("--skip-encoder"))

@@ -8,7 +8,8 @@ namespace Dsdc.Embedding;
 
 /// <summary>
 /// Similar-document queries over synthetic vectors: a scratch schema holds <c>embeddings</c> and <c>labels</c> tables
-/// of the production shape with the production HNSW index, and the production query text (search_path points at the
+/// with only the columns the production query reads (not a copy of the product's DDL) and the production HNSW index
+/// definition, and the production query text (search_path points at the
 /// scratch schema) runs at several <c>hnsw.ef_search</c> values; recall@10 is measured against the same query with
 /// index scans disabled (exact). The schema is dropped at the end.
 /// </summary>

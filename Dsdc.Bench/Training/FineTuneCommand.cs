@@ -101,7 +101,7 @@ internal sealed class FineTuneCommand(TrainingDataLoader loader, Dsdc.Ingestion.
         CvRecipe Tuned(bool lastStage) => (train, test, token) => FineTuner.FitPredict(Pretrained, cache,
             train.Select(t => (index[t.DocumentId], t.Label)).ToList(), test.Select(t => index[t.DocumentId]).ToList(),
             settings with { TrainLastStage = lastStage }, token);
-        var fused = Memo("fused-tvr", CvVariants.FusedRecipe(FusedRecipes.Named("fused-tvr")));
+        var fused = Memo("fused-tvr", CvRecipes.FusedRecipe(FusedRecipes.Named("fused-tvr")));
         var tuned = Memo("finetuned", Tuned(true));
         var probe = Memo("probe", Tuned(false));
         CvRecipe Product(CvRecipe a, CvRecipe b) => (train, test, token) =>

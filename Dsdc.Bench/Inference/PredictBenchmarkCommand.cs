@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Dsdc.Ingestion;
 using Dsdc.Pipeline;
 using Dsdc.Shared.Cli;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,8 +30,8 @@ internal sealed class PredictBenchmarkCommand(IServiceScopeFactory scopes, IDocu
             Console.Error.WriteLine("bench-predict: give a folder of labelled pages (class folders <index>_<name>)");
             return 2;
         }
-        int Option(string name, int fallback) =>
-            args.ToList().IndexOf(name) is var i and >= 0 && i + 1 < args.Count && int.TryParse(args[i + 1], out var v) && v > 0 ? v : fallback;
+        var cli = new Training.CliArgs(args);
+        int Option(string name, int fallback) => cli.Int(name) ?? fallback;
         if (!await predictions.HasModelAsync(ct))
         {
             Console.Error.WriteLine("bench-predict: no model is promoted (run `train` first)");

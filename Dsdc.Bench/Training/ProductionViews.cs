@@ -1,9 +1,9 @@
 namespace Dsdc.Training;
 
 /// <summary>
-/// The multi-view model that the training job trains beside the MLPs, chosen by cross-validation
-/// (docs/benchmarks.md, "Training and accuracy", variant <c>views-vt</c>): logistic regression on the standardised
-/// vectors and on TF-IDF of the raw OCR text, probabilities averaged. The layout view did not help in CV and is left out.
+/// The previous production model, <c>views-lr</c> (docs/benchmarks.md, "Training and accuracy", variant <c>views-vt</c>):
+/// logistic regression on the standardised vectors and on TF-IDF of the raw OCR text, probabilities averaged. Now a
+/// cross-validation variant only; a champion trained with it is still served and re-run from its recorded parameters.
 /// </summary>
 public static class ProductionViews
 {

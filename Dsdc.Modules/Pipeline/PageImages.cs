@@ -1,19 +1,18 @@
 using Dapper;
 using Dsdc.ImageProcessing;
-using Dsdc.ImageProcessing.Native;
 using Dsdc.Shared;
 using Npgsql;
 
-namespace Dsdc.Inference.Api;
+namespace Dsdc.Pipeline;
 
 /// <summary>
-/// Browser-ready images of stored documents: page 1 rendered as PNG (TIFF and PDF included) and the processed 224x224
-/// thumbnail. Documents are found by id in the database; no file path ever comes from the request.
+/// Browser-ready images of stored documents: page 1 of the original rendered as PNG by ImageProcessing (TIFF and PDF
+/// included) and the processed 224x224 thumbnail of the image stage. Documents are found by id in the database; no file
+/// path ever comes from the request.
 /// </summary>
-public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, ImageDecoder decoder, PdfPageRenderer pdf)
+public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, PagePreview preview)
 {
     public const int MaxWidth = 1000;
-    private const int PdfDpi = 100;
 
     public static bool IsDocumentId(string id) => id.Length == 40 && id.All(char.IsAsciiHexDigitLower);
 
@@ -22,17 +21,7 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Ima
     {
         if (!IsDocumentId(documentId)) return null;
         var file = await FileOfAsync("SELECT file_path FROM original_documents WHERE id = @documentId AND ingest_state = 'stored'", documentId, ct);
-        if (file is null) return null;
-        var data = decoder.ReadFile(file);
-        var format = ImageDecoder.DetectFormat(data);
-        if (format == DocumentFormat.Pdf)
-        {
-            using var rendered = pdf.Render(file, [1], PdfDpi, PageColor.Rgb, ct);
-            using var page = rendered.Load(1);
-            return ToPng(page);
-        }
-        using (var first = decoder.DecodeFirstPage(data, format))
-            return ToPng(first);
+        return file is null ? null : preview.FirstPagePng(file, MaxWidth, ct);
     }
 
     /// <summary>The newest processed 224x224 PNG of the document, or null when it has none.</summary>
@@ -53,17 +42,5 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Ima
         var root = Path.GetFullPath(paths.DataDir) + Path.DirectorySeparatorChar;
         var full = Path.GetFullPath(Path.Combine(root, relative));
         return full.StartsWith(root, StringComparison.Ordinal) && File.Exists(full) ? full : null;
-    }
-
-    private static byte[] ToPng(Pix page)
-    {
-        using var rgb = Pix.Required(Leptonica.pixConvertTo32(page), "pixConvertTo32");
-        Leptonica.pixSetSpp(rgb, 3);
-        var width = Math.Min(rgb.Width, MaxWidth);
-        var height = Math.Max(1, (int)Math.Round((double)rgb.Height * width / rgb.Width));
-        using var scaled = width == rgb.Width ? null : Pix.Required(Leptonica.pixScaleAreaMapToSize(rgb, width, height), "pixScaleAreaMapToSize");
-        if (Leptonica.pixWriteMem(out var data, out var size, scaled ?? rgb, Leptonica.IffPng) != 0)
-            throw new InvalidOperationException("Leptonica could not encode the PNG");
-        return Leptonica.TakeBuffer(data, size);
     }
 }

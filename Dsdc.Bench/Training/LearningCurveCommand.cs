@@ -21,7 +21,7 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
         var cli = new CliArgs(args);
         var o = options.Value;
         var recipeName = cli.Value("--recipe") ?? "fused-tvr";
-        var recipe = CvVariants.FusedRecipe(FusedRecipes.Named(recipeName));
+        var recipe = CvRecipes.FusedRecipe(FusedRecipes.Named(recipeName));
         var repeats = cli.Int("--repeats") ?? 5;
         var docs = await loader.LoadAllAsync(ct);
         if (docs.Select(d => d.Label).Distinct().Count() < 2)

@@ -1,0 +1,25 @@
+using Dsdc.Embedding;
+using Dsdc.Inference;
+using Dsdc.Inference.Api;
+using Dsdc.Shared.Cli;
+using Dsdc.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Dsdc.Bench;
+
+public static class BenchCommands
+{
+    /// <summary>The experiment and benchmark commands: <c>crossvalidate</c>, <c>learningcurve</c>, <c>zeroshot</c>,
+    /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>.</summary>
+    public static IHostApplicationBuilder AddBenchCommands(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
+        builder.Services.AddSingleton<ICliCommand, LearningCurveCommand>();
+        builder.Services.AddSingleton<ICliCommand, ZeroShotCommand>();
+        builder.Services.AddSingleton<ICliCommand, PredictBenchmarkCommand>();
+        builder.Services.AddSingleton<ICliCommand, EmbeddingBenchmarkCommand>();
+        builder.Services.AddSingleton<ICliCommand, FineTuneCommand>();
+        return builder;
+    }
+}

@@ -1,0 +1,35 @@
+namespace Dsdc.Training;
+
+/// <summary>A named recipe that <c>crossvalidate</c> compares.</summary>
+public sealed record CvVariant(string Name, string Description, CvRecipe Recipe);
+
+/// <summary>
+/// The recipes <c>crossvalidate</c> compares: the fused ridge models over combinations of views (what production
+/// trains), the previous production model (averaged logistic regressions) and the original's MLP12.
+/// </summary>
+public static class CvVariants
+{
+    public static List<CvVariant> All(TrainingOptions o)
+    {
+        var settings = new TrainingSettings(o.Epochs, o.BatchSize, o.Patience, o.Seed, o.UseCuda, o.Threads);
+        var list = new List<CvVariant>();
+        foreach (var (name, views) in new[]
+                 {
+                     ("fused-t", new[] { ViewKinds.Text }), ("fused-v", [ViewKinds.Vector]), ("fused-r", [ViewKinds.Regions]),
+                     ("fused-tv", [ViewKinds.Text, ViewKinds.Vector]), ("fused-tr", [ViewKinds.Text, ViewKinds.Regions]),
+                     ("fused-vr", [ViewKinds.Vector, ViewKinds.Regions]), ("fused-tvr", [ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions]),
+                     ("fused-h", [ViewKinds.Header]), ("fused-isr", [ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                     ("fused-tisr", [ViewKinds.Text, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                     ("fused-thvr", [ViewKinds.Text, ViewKinds.Header, ViewKinds.Vector, ViewKinds.Regions]),
+                     ("fused-thisr", [ViewKinds.Text, ViewKinds.Header, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                 })
+            list.Add(new CvVariant(name, $"ridge per view ({string.Join(" + ", views)}), stacked on leave-one-out scores", CvRecipes.FusedRecipe(CvRecipes.Fused(views))));
+        list.Add(new CvVariant("fused-tvr-unstacked", "the views of fused-tvr, every weight 1: the raw ridge scores summed, no stacking (no calibration)",
+            CvRecipes.FusedRecipe(CvRecipes.TextVectorRegions with { Stack = false })));
+        list.Add(new CvVariant("views-lr", "mean probabilities of logistic regression on the vectors and on raw-text TF-IDF (TorchSharp, Adam)",
+            CvRecipes.ViewsRecipe(ProductionViews.Linear, settings)));
+        list.Add(new CvVariant("mlp12", "the original's MLP12 on the encoder's vectors",
+            CvRecipes.ViewsRecipe(new ViewEnsembleParameters([new ViewParameters(ViewKinds.Vector, KnownConfigurations.Mlp12, 0, false)]), settings)));
+        return list;
+    }
+}

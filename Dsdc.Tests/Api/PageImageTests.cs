@@ -1,0 +1,30 @@
+using System.Net;
+using Dsdc.Auth;
+using Dsdc.Tests.Auth;
+
+namespace Dsdc.Tests.Api;
+
+/// <summary>The UI's page image and thumbnail of a stored document, found by its id only.</summary>
+[Collection(ApiCollection.Name)]
+public sealed class PageImageTests(ApiApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task AStoredDocumentHasAPageImageAndAThumbnailAndAnUnknownOneHasNeither()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var id = await app.ScalarAsync<string>(
+            "SELECT d.id FROM original_documents d WHERE d.ingest_state = 'stored' AND EXISTS (SELECT 1 FROM processed_images i WHERE i.document_id = d.id) LIMIT 1");
+
+        foreach (var image in new[] { "page.png", "thumb.png" })
+        {
+            var response = await client.GetAsync($"/ui/documents/{id}/{image}", Ct);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await response.Content.ReadAsByteArrayAsync(Ct))[..4]);
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/ui/documents/{new string('0', 40)}/page.png", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/ui/documents/..%2Fsecret/page.png", Ct)).StatusCode);
+    }
+}

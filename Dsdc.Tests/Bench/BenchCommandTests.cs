@@ -1,0 +1,37 @@
+using Dsdc.Bench;
+using Dsdc.Inference;
+using Dsdc.Shared.Cli;
+using Dsdc.Tests.Training;
+using Dsdc.Training;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Dsdc.Tests.Bench;
+
+/// <summary>Dsdc.Bench's measuring commands run on the product's services over the labelled pages of <see cref="TrainingApp"/>.</summary>
+[Collection(TrainingCollection.Name)]
+public sealed class BenchCommandTests(TrainingApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private T Command<T>() where T : ICliCommand => ActivatorUtilities.CreateInstance<T>(app.Services);
+
+    [Fact]
+    public async Task CrossValidateLearningCurveAndZeroShotMeasureTheLabelledDocuments()
+    {
+        Assert.Equal(0, await Command<CrossValidateCommand>().RunAsync(["--variants", "fused-tv", "--folds", "3", "--repeats", "1", "--json"], Ct));
+        Assert.Equal(0, await Command<LearningCurveCommand>().RunAsync(["--recipe", "fused-tv", "--repeats", "1", "--json"], Ct));
+        Assert.Equal(0, await Command<ZeroShotCommand>().RunAsync(["--json"], Ct));
+    }
+
+    [Fact]
+    public void TheBenchHostRegistersEveryMeasuringCommand()
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.AddBenchCommands();
+
+        var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
+
+        Assert.Equal(["CrossValidateCommand", "EmbeddingBenchmarkCommand", "LearningCurveCommand", "PredictBenchmarkCommand", "ZeroShotCommand"], names);
+    }
+}
