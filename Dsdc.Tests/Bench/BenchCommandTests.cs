@@ -32,6 +32,6 @@ public sealed class BenchCommandTests(TrainingApp app)
 
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
-        Assert.Equal(["CrossValidateCommand", "EmbeddingBenchmarkCommand", "LearningCurveCommand", "PredictBenchmarkCommand", "ZeroShotCommand"], names);
+        Assert.Equal(["CrossValidateCommand", "EmbeddingBenchmarkCommand", "FineTuneCommand", "LearningCurveCommand", "PredictBenchmarkCommand", "ZeroShotCommand"], names);
     }
 }
