@@ -62,6 +62,9 @@ public sealed partial class ModuleBoundaryTests
             .SelectMany(f => Violations(File.ReadAllText(f), ownSchema: null, allowPublishedViews: false, catalog)
                 .Select(v => $"{Path.GetRelativePath(RepositoryFiles.Root, f)}: {v}"))
             .ToList();
+        violations.AddRange(SourceFiles(RepositoryFiles.PathOf("Dsdc.Web"))
+            .Where(f => File.ReadAllText(f) is var text && (text.Contains("using Dapper", StringComparison.Ordinal) || text.Contains("NpgsqlDataSource", StringComparison.Ordinal)))
+            .Select(f => $"{Path.GetRelativePath(RepositoryFiles.Root, f)}: opens the database itself"));
         Assert.True(violations.Count == 0, "SQL in the web host:\n" + string.Join('\n', violations));
     }
 
