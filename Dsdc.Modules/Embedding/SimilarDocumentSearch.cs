@@ -70,7 +70,9 @@ public sealed class SimilarDocumentSearch(
             ORDER BY (e.embedding::vector({dimensions})) <=> (@query::vector({dimensions}))
             LIMIT @k
         ) n
-        LEFT JOIN ingestion.current_labels lb ON lb.document_id = n.document_id
+        LEFT JOIN LATERAL (
+            SELECT c.label, c.source FROM ingestion.current_labels c WHERE c.document_id = n.document_id
+        ) lb ON true
         ORDER BY n.distance
         """;
 

@@ -12,7 +12,9 @@ public static class CurrentLabel
 
     /// <summary>
     /// A join giving alias <c>cl</c> (label, source, created_by, created_at) for the document aliased <c>d</c>;
-    /// put <c>LEFT</c> before it to keep unlabelled documents.
+    /// put <c>LEFT</c> before it to keep unlabelled documents. Lateral, so that the document's id reaches the view's
+    /// DISTINCT ON (an index scan of that document's labels) instead of ranking every label for one page of documents.
     /// </summary>
-    public const string JoinOnDocument = "JOIN " + View + " cl ON cl.document_id = d.id";
+    public const string JoinOnDocument =
+        "JOIN LATERAL (SELECT c.label, c.source, c.created_by, c.created_at FROM " + View + " c WHERE c.document_id = d.id) cl ON true";
 }

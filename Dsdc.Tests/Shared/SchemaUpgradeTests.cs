@@ -114,6 +114,15 @@ public sealed class SchemaUpgradeTests
             Assert.Contains("embeddings_resnet18_minilm_hnsw_idx", plan);
         }
 
+        // The current-label view, joined per document, reads only that document's labels through their index.
+        await using (var tx = await check.BeginTransactionAsync(ct))
+        {
+            await check.ExecuteAsync("SET LOCAL enable_seqscan = off", transaction: tx);
+            var plan = string.Join('\n', await check.QueryAsync<string>(
+                $"EXPLAIN SELECT d.id, cl.label FROM ingestion.documents d LEFT {CurrentLabel.JoinOnDocument}", transaction: tx));
+            Assert.Contains("labels_document_idx", plan);
+        }
+
         // Foreign keys across schemas still hold: deleting a document removes its rows in every module's schema.
         await check.ExecuteAsync("DELETE FROM ingestion.original_documents WHERE id = @DocA", new { DocA });
         foreach (var table in new[] { "ingestion.labels", "pipeline.raw_texts", "embedding.embeddings", "embedding.page_features", "training.splits", "inference.predictions" })
