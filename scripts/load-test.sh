@@ -59,7 +59,7 @@ say "dropping every document of $DATASETS into the inbox"
 k=0
 while IFS= read -r f; do d="$WORK/data/to_ingest/all-$k"; mkdir -p "$d"; cp "$f" "$d/"; k=$((k + 1)); done \
   < <(find "$DATASETS" -type f \( -iname '*.png' -o -iname '*.tif' -o -iname '*.tiff' -o -iname '*.jpg' -o -iname '*.pdf' \))
-docs_before=$(psql_q "SELECT count(*) FROM original_documents")
+docs_before=$(psql_q "SELECT count(*) FROM ingestion.original_documents")
 sample_rss "$WORK/rss1.txt" & SAMPLER_PID=$!
 say "phase 1: $DURATION s of predictions, $k documents waiting in the inbox"
 for w in $(seq 1 "$CONCURRENCY"); do worker "$WORK/p1.txt" "$DURATION" & done
@@ -67,7 +67,7 @@ wait $(jobs -p | grep -v "^$SAMPLER_PID$" | grep -v "^$APP_PID$") 2>/dev/null ||
 kill "$SAMPLER_PID"; SAMPLER_PID=""
 report "phase 1 (predictions while the pipeline ingests)" "$WORK/p1.txt" "$DURATION"
 say "RSS MiB over time (every 2 s): $(awk '{printf "%s ", $2}' "$WORK/rss1.txt")"
-say "pipeline during phase 1: documents $docs_before -> $(psql_q "SELECT count(*) FROM original_documents"), rejected $(psql_q "SELECT count(*) FROM rejected_documents"), texts $(psql_q "SELECT count(*) FROM processed_texts"), images $(psql_q "SELECT count(*) FROM processed_images"), inbox left $(ls "$WORK/data/to_ingest" | wc -l)"
+say "pipeline during phase 1: documents $docs_before -> $(psql_q "SELECT count(*) FROM ingestion.original_documents"), rejected $(psql_q "SELECT count(*) FROM ingestion.rejected_documents"), texts $(psql_q "SELECT count(*) FROM pipeline.processed_texts"), images $(psql_q "SELECT count(*) FROM pipeline.processed_images"), inbox left $(ls "$WORK/data/to_ingest" | wc -l)"
 
 if [ "${DSDC_LOAD_OUTAGE:-1}" = 1 ]; then
   P2=$((OUTAGE + 20))
@@ -83,6 +83,6 @@ if [ "${DSDC_LOAD_OUTAGE:-1}" = 1 ]; then
   for _ in $(seq 1 120); do [ "$(ls "$WORK/data/to_ingest" | wc -l)" = 0 ] && break; sleep 2; done
   sleep 20
 fi
-stored=$(psql_q "SELECT count(*) FROM original_documents WHERE ingest_state='stored'")
-say "final: stored $stored, distinct ids $(psql_q "SELECT count(DISTINCT id) FROM original_documents"), raw files $(find "$WORK/data/raw" -type f ! -name .gitkeep | wc -l), rejected $(psql_q "SELECT count(*) FROM rejected_documents") (by reason: $(psql_q "SELECT string_agg(reason_code || '=' || n, ' ') FROM (SELECT reason_code, count(*) n FROM rejected_documents GROUP BY 1) r")), inbox left $(ls "$WORK/data/to_ingest" | wc -l), stage failures $(psql_q "SELECT count(*) FROM stage_failures")"
+stored=$(psql_q "SELECT count(*) FROM ingestion.original_documents WHERE ingest_state='stored'")
+say "final: stored $stored, distinct ids $(psql_q "SELECT count(DISTINCT id) FROM ingestion.original_documents"), raw files $(find "$WORK/data/raw" -type f ! -name .gitkeep | wc -l), rejected $(psql_q "SELECT count(*) FROM ingestion.rejected_documents") (by reason: $(psql_q "SELECT string_agg(reason_code || '=' || n, ' ') FROM (SELECT reason_code, count(*) n FROM ingestion.rejected_documents GROUP BY 1) r")), inbox left $(ls "$WORK/data/to_ingest" | wc -l), stage failures $(psql_q "SELECT count(*) FROM pipeline.stage_failures")"
 say "app still alive: $(kill -0 "$APP_PID" 2>/dev/null && echo yes || echo NO), RSS $(rss) MiB"

@@ -73,7 +73,7 @@ kill "$SAMPLER_PID"; SAMPLER_PID=""
 say "requests: $(wc -l <"$WORK/requests.txt"), status codes: $(awk '{print $1}' "$WORK/requests.txt" | sort | uniq -c | awk '{printf "%s x%s  ", $2, $1}')"
 bad=$(awk '($1 ~ /^5/ && !($1 == 503 && $3 != "")) || $1 == "000"' "$WORK/requests.txt" | wc -l)
 say "5xx other than 503 with Retry-After, or no answer: $bad"
-say "documents stored: $(psql_q "SELECT count(*) FROM original_documents WHERE ingest_state = 'stored'"), embedded: $(psql_q "SELECT count(DISTINCT document_id) FROM embeddings"), stage failures: $(psql_q "SELECT count(*) FROM stage_failures")"
+say "documents stored: $(psql_q "SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'stored'"), embedded: $(psql_q "SELECT count(DISTINCT document_id) FROM embedding.embeddings"), stage failures: $(psql_q "SELECT count(*) FROM pipeline.stage_failures")"
 say "samples (seconds from start, RSS MiB, threads, open files, DB connections):"
 awk 'NR == 1 {t0 = $1} {printf "  %5d %6d %5d %5d %4s\n", $1 - t0, $2, $3, $4, $5}' "$WORK/samples.txt"
 

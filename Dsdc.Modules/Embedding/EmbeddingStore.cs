@@ -10,18 +10,21 @@ internal sealed record PendingDocument(string DocumentId, long ProcessedImageId,
 internal sealed record NewEmbedding(
     string DocumentId, long ProcessedImageId, long ProcessedTextId, string Encoder, string Version, int Dimensions, Vector Embedding);
 
+/// <summary>One stored vector of a document, without the vector.</summary>
+public sealed record EmbeddingEntry(string Encoder, string EncoderVersion, int Dimensions, DateTime CreatedAt);
+
 /// <summary>The <c>embeddings</c> table: what is missing, what was computed, what is stored.</summary>
 public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
 {
     // A document needs a vector when its newest image + newest text pair has none for this encoder and version,
     // so a newer image or text processor leads to a new vector while the old one stays for the runs that used it.
     private const string PendingFrom = """
-        FROM original_documents d
-        CROSS JOIN LATERAL (SELECT p.id, p.file_path FROM processed_images p WHERE p.document_id = d.id
+        FROM ingestion.documents d
+        CROSS JOIN LATERAL (SELECT p.id, p.file_path FROM pipeline.images p WHERE p.document_id = d.id
                             ORDER BY p.created_at DESC, p.id DESC LIMIT 1) img
-        CROSS JOIN LATERAL (SELECT t.id, t.text FROM processed_texts t WHERE t.document_id = d.id
+        CROSS JOIN LATERAL (SELECT t.id, t.text FROM pipeline.texts t WHERE t.document_id = d.id
                             ORDER BY t.created_at DESC, t.id DESC LIMIT 1) txt
-        WHERE NOT EXISTS (SELECT 1 FROM embeddings e
+        WHERE NOT EXISTS (SELECT 1 FROM embedding.embeddings e
                           WHERE e.processed_image_id = img.id AND e.processed_text_id = txt.id
                             AND e.encoder = @encoder AND e.encoder_version = @version)
         """;
@@ -50,7 +53,7 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
     internal async Task<int> AddAsync(IReadOnlyList<NewEmbedding> rows, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO embeddings (document_id, processed_image_id, processed_text_id, encoder, encoder_version, dimensions, embedding)
+            INSERT INTO embedding.embeddings (document_id, processed_image_id, processed_text_id, encoder, encoder_version, dimensions, embedding)
             VALUES (@DocumentId, @ProcessedImageId, @ProcessedTextId, @Encoder, @Version, @Dimensions, @Embedding)
             ON CONFLICT (processed_image_id, processed_text_id, encoder, encoder_version) DO NOTHING
             """;
@@ -70,11 +73,19 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
         float[] vector, CancellationToken ct) =>
         await AddAsync([new NewEmbedding(documentId, processedImageId, processedTextId, encoder, version, vector.Length, new Vector(vector))], ct) == 1;
 
+    /// <summary>Every vector of a document (encoder, version, size), newest first.</summary>
+    public async Task<IReadOnlyList<EmbeddingEntry>> ForDocumentAsync(string documentId, CancellationToken ct)
+    {
+        const string sql = "SELECT encoder, encoder_version, dimensions, created_at FROM embedding.embeddings WHERE document_id = @documentId ORDER BY created_at DESC";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<EmbeddingEntry>(new CommandDefinition(sql, new { documentId }, cancellationToken: ct))).AsList();
+    }
+
     /// <summary>The newest vector of a document for one encoder and version, or null.</summary>
     public async Task<float[]?> FindAsync(string documentId, string encoder, string version, CancellationToken ct)
     {
         const string sql = """
-            SELECT embedding FROM embeddings
+            SELECT embedding FROM embedding.embeddings
             WHERE document_id = @documentId AND encoder = @encoder AND encoder_version = @version
             ORDER BY created_at DESC, id DESC LIMIT 1
             """;
@@ -86,9 +97,9 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
 
     /// <summary>Stored documents with a vector from this encoder but no page features of this kind and version.</summary>
     private const string PendingFeaturesFrom = """
-        FROM original_documents d
-        WHERE EXISTS (SELECT 1 FROM embeddings e WHERE e.document_id = d.id)
-          AND NOT EXISTS (SELECT 1 FROM page_features f WHERE f.document_id = d.id AND f.kind = @kind AND f.version = @version)
+        FROM ingestion.documents d
+        WHERE EXISTS (SELECT 1 FROM embedding.embeddings e WHERE e.document_id = d.id)
+          AND NOT EXISTS (SELECT 1 FROM embedding.page_features f WHERE f.document_id = d.id AND f.kind = @kind AND f.version = @version)
         """;
 
     internal async Task<IReadOnlyList<(string DocumentId, string FilePath, string MediaType)>> PendingFeaturesAsync(
@@ -113,7 +124,7 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
     public async Task<bool> AddFeaturesAsync(string documentId, string kind, string version, float[] features, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO page_features (document_id, kind, version, dimensions, features)
+            INSERT INTO embedding.page_features (document_id, kind, version, dimensions, features)
             VALUES (@documentId, @kind, @version, @dimensions, @vector)
             ON CONFLICT (document_id, kind, version) DO NOTHING
             """;
@@ -125,7 +136,7 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
     /// <summary>The page features of one document, or null.</summary>
     public async Task<float[]?> FindFeaturesAsync(string documentId, string kind, string version, CancellationToken ct)
     {
-        const string sql = "SELECT features FROM page_features WHERE document_id = @documentId AND kind = @kind AND version = @version";
+        const string sql = "SELECT features FROM embedding.page_features WHERE document_id = @documentId AND kind = @kind AND version = @version";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var vector = await conn.QuerySingleOrDefaultAsync<Vector?>(new CommandDefinition(sql, new { documentId, kind, version }, cancellationToken: ct));
         return vector?.ToArray();

@@ -5,7 +5,7 @@ namespace Dsdc.Embedding;
 /// <summary>
 /// The <c>regions</c> view of a page: ResNet18 (ImageNet) features of each of <see cref="PageRegions.All"/>, each
 /// L2-normalised, concatenated in that order (11 x 512 values). Always ResNet18, whatever the configured encoder, since
-/// the bundled weights are always there. Stored in <c>page_features</c> by the embedding stage, computed the same way
+/// the bundled weights are always there. Stored in <c>embedding.page_features</c> by the embedding stage, computed the same way
 /// for an uploaded file at prediction time.
 /// </summary>
 public sealed class RegionEncoder : IDisposable

@@ -64,15 +64,14 @@ public sealed class SimilarDocumentSearch(
         SELECT n.document_id, n.distance, lb.label, lb.source AS label_source
         FROM (
             SELECT e.document_id, (e.embedding::vector({dimensions})) <=> (@query::vector({dimensions})) AS distance
-            FROM embeddings e
+            FROM embedding.embeddings e
             WHERE e.encoder = @encoder AND e.encoder_version = @version
               AND (@exclude::text IS NULL OR e.document_id <> @exclude::text)
             ORDER BY (e.embedding::vector({dimensions})) <=> (@query::vector({dimensions}))
             LIMIT @k
         ) n
         LEFT JOIN LATERAL (
-            SELECT l.label, l.source FROM labels l WHERE l.document_id = n.document_id
-            ORDER BY (l.source = 'human') DESC, l.created_at DESC, l.id DESC LIMIT 1
+            SELECT c.label, c.source FROM ingestion.current_labels c WHERE c.document_id = n.document_id
         ) lb ON true
         ORDER BY n.distance
         """;

@@ -9,14 +9,36 @@ public sealed record NewDocument(
     string Id, string OriginalName, string SourceFolder, string FilePath, string MediaType, long FileSize, int PageCount,
     int Width, int Height, int? Label);
 
-/// <summary>SQL of the ingestion module: original documents, their dataset labels, and rejections.</summary>
+public sealed record HumanLabel(long Id, string DocumentId, short Label, string Source, string? CreatedBy, DateTime CreatedAt);
+
+/// <summary>SQL of the ingestion module: original documents, their labels, and rejections.</summary>
 public sealed class DocumentStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>Whether a stored document has this id (a row still moving into raw/ is not a document yet).</summary>
+    public async Task<bool> DocumentExistsAsync(string documentId, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM ingestion.documents WHERE id = @documentId)",
+            new { documentId }, cancellationToken: ct));
+    }
+
+    /// <summary>A person's label: it wins over the dataset label (<see cref="CurrentLabel"/>) in the next training run.</summary>
+    public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@documentId, @label, 'human', @userName)
+            RETURNING id, document_id, label, source, created_by, created_at
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleAsync<HumanLabel>(new CommandDefinition(sql, new { documentId, label = (short)label, userName }, cancellationToken: ct));
+    }
+
     public async Task<KnownDocument?> FindAsync(string id, CancellationToken ct)
     {
         const string sql = """
             SELECT id, source_folder, original_name, file_path, ingest_state, ingested_at
-            FROM original_documents WHERE id = @id
+            FROM ingestion.original_documents WHERE id = @id
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<KnownDocument>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
@@ -26,13 +48,13 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     public async Task<bool> TryAddMovingAsync(NewDocument doc, CancellationToken ct)
     {
         const string insertDocument = """
-            INSERT INTO original_documents
+            INSERT INTO ingestion.original_documents
                 (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height, ingest_state)
             VALUES (@Id, @OriginalName, @SourceFolder, @FilePath, @MediaType, @FileSize, @PageCount, @Width, @Height, 'moving')
             ON CONFLICT (id) DO NOTHING
             """;
         const string insertLabel = """
-            INSERT INTO labels (document_id, label, source) VALUES (@Id, @Label, 'dataset')
+            INSERT INTO ingestion.labels (document_id, label, source) VALUES (@Id, @Label, 'dataset')
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -48,7 +70,7 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(
-            "UPDATE original_documents SET ingest_state = 'stored' WHERE id = @id", new { id }, cancellationToken: ct));
+            "UPDATE ingestion.original_documents SET ingest_state = 'stored' WHERE id = @id", new { id }, cancellationToken: ct));
     }
 
     /// <summary>Forgets a document whose file vanished before it reached raw/ (someone removed it from the inbox).</summary>
@@ -56,14 +78,14 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM original_documents WHERE id = @id AND ingest_state = 'moving'", new { id }, cancellationToken: ct));
+            "DELETE FROM ingestion.original_documents WHERE id = @id AND ingest_state = 'moving'", new { id }, cancellationToken: ct));
     }
 
     public async Task<IReadOnlyList<KnownDocument>> ListMovingAsync(CancellationToken ct)
     {
         const string sql = """
             SELECT id, source_folder, original_name, file_path, ingest_state, ingested_at
-            FROM original_documents WHERE ingest_state = 'moving'
+            FROM ingestion.original_documents WHERE ingest_state = 'moving'
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<KnownDocument>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
@@ -73,7 +95,7 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
         string rejectedPath, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO rejected_documents (source_folder, file_name, sha1, reason_code, reason, rejected_path)
+            INSERT INTO ingestion.rejected_documents (source_folder, file_name, sha1, reason_code, reason, rejected_path)
             VALUES (@sourceFolder, @fileName, @sha1, @reasonCode, @reason, @rejectedPath)
             ON CONFLICT (rejected_path) DO NOTHING
             """;

@@ -14,9 +14,68 @@ public sealed record ClassLabelCount(short Label, long Human, long Dataset);
 /// <summary>Labels written after a moment: how many rows, on how many documents.</summary>
 public sealed record LabelChanges(long Labels, long Documents, long Human);
 
-/// <summary>Read-only SQL over the ingestion module's tables: upload batches and label counts.</summary>
+/// <summary>A stored document in a list, with its current label (<see cref="CurrentLabel"/>).</summary>
+public sealed record DocumentSummary(string Id, string OriginalName, string MediaType, DateTime IngestedAt, short? Label, string? LabelSource);
+
+/// <summary>A stored document's file as ingested.</summary>
+public sealed record DocumentFile(string Id, string OriginalName, string SourceFolder, string FilePath, string MediaType, long FileSize,
+    int PageCount, int Width, int Height, DateTime IngestedAt);
+
+/// <summary>One label of a document (labels accumulate).</summary>
+public sealed record LabelEntry(short Label, string Source, string? CreatedBy, DateTime CreatedAt);
+
+/// <summary>Read-only SQL over the ingestion module's tables: documents, upload batches, labels and label counts.</summary>
 public sealed class IngestionQueries(NpgsqlDataSource dataSource)
 {
+    /// <summary>
+    /// Stored documents, newest first, whose id starts with <paramref name="idPrefix"/>, whose file name contains
+    /// <paramref name="nameContains"/> (a LIKE pattern, already escaped) or whose current label is <paramref name="label"/>;
+    /// all of them when the three are null. Skips <paramref name="skip"/>, returns at most <paramref name="take"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<DocumentSummary>> DocumentsAsync(string? idPrefix, string? nameContains, int? label, int skip, int take,
+        CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source
+            FROM ingestion.documents d
+            LEFT {CurrentLabel.JoinOnDocument}
+            WHERE (@idPrefix::text IS NULL AND @nameContains::text IS NULL AND @label::int IS NULL)
+               OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%' OR cl.label = @label
+            ORDER BY d.ingested_at DESC, d.id
+            LIMIT @take OFFSET @skip
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<DocumentSummary>(new CommandDefinition(sql,
+            new { idPrefix, nameContains, label, take, skip }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>A stored document's file, or null when no stored document has this id.</summary>
+    public async Task<DocumentFile?> DocumentAsync(string id, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height, ingested_at
+            FROM ingestion.documents WHERE id = @id
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<DocumentFile>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>Every label of a document, newest first.</summary>
+    public async Task<IReadOnlyList<LabelEntry>> LabelsAsync(string id, CancellationToken ct)
+    {
+        const string sql = "SELECT label, source, created_by, created_at FROM ingestion.labels WHERE document_id = @id ORDER BY created_at DESC, id DESC";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<LabelEntry>(new CommandDefinition(sql, new { id }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>The current label of a document (<see cref="CurrentLabel"/>), or null when it has none.</summary>
+    public async Task<LabelEntry?> CurrentLabelAsync(string id, CancellationToken ct)
+    {
+        const string sql = $"SELECT label, source, created_by, created_at FROM {CurrentLabel.View} WHERE document_id = @id";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<LabelEntry>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
+    }
+
     /// <summary>Every file of the upload batch <paramref name="batch"/>, in upload order, from the lineage and the rejections.</summary>
     public async Task<IReadOnlyList<BatchEntry>> BatchAsync(string batch, CancellationToken ct)
     {
@@ -24,11 +83,11 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
         const string sql = """
             SELECT source_folder AS folder, original_name AS file_name, 'accepted' AS outcome, id AS document_id,
                    NULL AS reason_code, NULL AS reason, ingested_at AS at
-            FROM original_documents WHERE source_folder LIKE @prefix AND ingest_state = 'stored'
+            FROM ingestion.original_documents WHERE source_folder LIKE @prefix AND ingest_state = 'stored'
             UNION ALL
             SELECT source_folder, file_name, CASE WHEN reason_code = @duplicate THEN 'duplicate' ELSE 'rejected' END,
                    CASE WHEN reason_code = @duplicate THEN sha1 END, reason_code, reason, rejected_at
-            FROM rejected_documents WHERE source_folder LIKE @prefix
+            FROM ingestion.rejected_documents WHERE source_folder LIKE @prefix
             ORDER BY folder
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
@@ -41,7 +100,7 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
     {
         const string sql = $"""
             SELECT cl.label, count(*) FILTER (WHERE cl.source = 'human') AS human, count(*) FILTER (WHERE cl.source = 'dataset') AS dataset
-            FROM original_documents d {CurrentLabel.JoinOnDocument}
+            FROM ingestion.original_documents d {CurrentLabel.JoinOnDocument}
             WHERE d.ingest_state = 'stored'
             GROUP BY cl.label ORDER BY cl.label
             """;
@@ -53,8 +112,8 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
     public async Task<long> UnlabelledCountAsync(CancellationToken ct)
     {
         const string sql = """
-            SELECT count(*) FROM original_documents d
-            WHERE d.ingest_state = 'stored' AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.document_id = d.id)
+            SELECT count(*) FROM ingestion.original_documents d
+            WHERE d.ingest_state = 'stored' AND NOT EXISTS (SELECT 1 FROM ingestion.labels l WHERE l.document_id = d.id)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, cancellationToken: ct));
@@ -65,7 +124,7 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
     {
         const string sql = """
             SELECT count(*) AS labels, count(DISTINCT document_id) AS documents, count(*) FILTER (WHERE source = 'human') AS human
-            FROM labels WHERE created_at > @since
+            FROM ingestion.labels WHERE created_at > @since
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<LabelChanges>(new CommandDefinition(sql, new { since }, cancellationToken: ct));

@@ -1,48 +1,47 @@
-using Dapper;
+using Dsdc.Training;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Dsdc.Monitoring;
 
 /// <summary>
-/// The champion's test metrics and age, and training runs by status, read from the Training module's tables. Reading
-/// another module's schema is the one exception to the module rule, for monitoring only: read-only, a few columns, and
-/// skipped while the tables do not exist (a database migrated by an older build).
+/// The champion's test metrics and age, and training runs by status, asked of the Training module's public
+/// <see cref="ModelRegistry"/> (which defines the champion once); skipped where the Training module is not registered
+/// or its tables do not exist yet (a database migrated by an older build).
 /// </summary>
-internal sealed class ModelMetricsCollector(NpgsqlDataSource dataSource, IOptions<MonitoringOptions> options, TimeProvider time) : IScrapeCollector
+internal sealed class ModelMetricsCollector(IServiceProvider services, IOptions<MonitoringOptions> options, TimeProvider time) : IScrapeCollector
 {
     private static readonly string[] Statuses = ["running", "succeeded", "failed"];
     private readonly ScrapeCache _cache = new(() => TimeSpan.FromSeconds(options.Value.ModelCacheSeconds), time);
 
-    private sealed record Champion(long RunId, double? TestAccuracy, double? TestMacroF1, DateTime? FinishedAt);
-
     public async Task CollectAsync(CancellationToken ct)
     {
         if (_cache.IsFresh) return;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var present = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT to_regclass('training.runs') IS NOT NULL AND to_regclass('training.promotions') IS NOT NULL", cancellationToken: ct));
-        if (!present)
+        if (services.GetService<ModelRegistry>() is not { } registry)
         {
             _cache.Mark();
             return;
         }
 
-        var counts = (await conn.QueryAsync<(string Status, long Count)>(new CommandDefinition(
-            "SELECT status, count(*) FROM training.runs GROUP BY status", cancellationToken: ct))).ToDictionary(r => r.Status, r => r.Count);
+        IReadOnlyDictionary<string, long> counts;
+        long? championId;
+        try
+        {
+            counts = await registry.RunCountsAsync(ct);
+            championId = await registry.ChampionRunIdAsync(ct);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            _cache.Mark();
+            return;
+        }
         foreach (var status in Statuses.Union(counts.Keys))
             DsdcMetrics.TrainingRuns.WithLabels(status).Set(counts.GetValueOrDefault(status));
 
-        // The champion is the run of the newest promotion (a rollback row names the run it returns to).
-        const string championSql = """
-            SELECT r.id AS run_id, r.test_accuracy, r.test_macro_f1, r.finished_at
-            FROM training.promotions p JOIN training.runs r ON r.id = p.run_id
-            ORDER BY p.promoted_at DESC, p.id DESC
-            LIMIT 1
-            """;
-        if (await conn.QuerySingleOrDefaultAsync<Champion>(new CommandDefinition(championSql, cancellationToken: ct)) is { } champion)
+        if (championId is { } runId && await registry.RunAsync(runId, ct) is { } champion)
         {
-            DsdcMetrics.ChampionRunId.Set(champion.RunId);
+            DsdcMetrics.ChampionRunId.Set(champion.Id);
             if (champion.TestAccuracy is { } accuracy) DsdcMetrics.ChampionAccuracy.Set(accuracy);
             if (champion.TestMacroF1 is { } f1) DsdcMetrics.ChampionMacroF1.Set(f1);
             if (champion.FinishedAt is { } finished)

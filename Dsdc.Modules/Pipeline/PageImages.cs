@@ -20,7 +20,7 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Pag
     public async Task<byte[]?> PagePngAsync(string documentId, CancellationToken ct)
     {
         if (!IsDocumentId(documentId)) return null;
-        var file = await FileOfAsync("SELECT file_path FROM original_documents WHERE id = @documentId AND ingest_state = 'stored'", documentId, ct);
+        var file = await FileOfAsync("SELECT file_path FROM ingestion.documents WHERE id = @documentId", documentId, ct);
         return file is null ? null : preview.FirstPagePng(file, MaxWidth, ct);
     }
 
@@ -29,7 +29,7 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Pag
     {
         if (!IsDocumentId(documentId)) return null;
         var file = await FileOfAsync(
-            "SELECT file_path FROM processed_images WHERE document_id = @documentId ORDER BY created_at DESC, id DESC LIMIT 1", documentId, ct);
+            "SELECT file_path FROM pipeline.images WHERE document_id = @documentId ORDER BY created_at DESC, id DESC LIMIT 1", documentId, ct);
         return file is null ? null : await File.ReadAllBytesAsync(file, ct);
     }
 

@@ -23,19 +23,17 @@ public sealed partial class StageStore
         """;
 
     private const string ImageMissing = """
-        d.ingest_state = 'stored'
-        AND NOT EXISTS (SELECT 1 FROM processed_images p
+        NOT EXISTS (SELECT 1 FROM pipeline.processed_images p
                         WHERE p.document_id = d.id AND p.processor = @processor AND p.processor_version = @version)
-        AND NOT EXISTS (SELECT 1 FROM stage_failures f
+        AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f
                         WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
         """;
 
     // A PDF's own text layer stays valid whatever the OCR engine; OCR text from another engine version is redone.
     private const string TextMissing = """
-        d.ingest_state = 'stored'
-        AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id
+        NOT EXISTS (SELECT 1 FROM pipeline.raw_texts r WHERE r.document_id = d.id
                         AND (r.method = 'pdf-text-layer' OR (r.processor = @processor AND r.processor_version = @version)))
-        AND NOT EXISTS (SELECT 1 FROM stage_failures f
+        AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f
                         WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
         """;
 
@@ -46,7 +44,7 @@ public sealed partial class StageStore
             WITH held AS MATERIALIZED ({HeldByOthers}),
             candidates AS MATERIALIZED (
                 SELECT d.id, d.file_path, d.media_type, d.page_count, {DocumentKey} AS claim_key
-                FROM original_documents d
+                FROM ingestion.documents d
                 WHERE {ImageMissing} AND {DocumentKey} NOT IN (SELECT * FROM held)
                 ORDER BY d.ingested_at, d.id
                 LIMIT @scan)
@@ -54,7 +52,7 @@ public sealed partial class StageStore
             WHERE pg_try_advisory_lock(@claim, claim_key)
             LIMIT @limit
             """;
-        const string recheck = $"SELECT d.id FROM original_documents d WHERE d.id = ANY(@ids) AND {ImageMissing}";
+        const string recheck = $"SELECT d.id FROM ingestion.documents d WHERE d.id = ANY(@ids) AND {ImageMissing}";
         return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, ImageClaim, limit, new { processor, version, maxAttempts }, ct);
     }
 
@@ -65,7 +63,7 @@ public sealed partial class StageStore
             WITH held AS MATERIALIZED ({HeldByOthers}),
             candidates AS MATERIALIZED (
                 SELECT d.id, d.file_path, d.media_type, d.page_count, {DocumentKey} AS claim_key
-                FROM original_documents d
+                FROM ingestion.documents d
                 WHERE {TextMissing} AND {DocumentKey} NOT IN (SELECT * FROM held)
                 ORDER BY d.ingested_at, d.id
                 LIMIT @scan)
@@ -73,7 +71,7 @@ public sealed partial class StageStore
             WHERE pg_try_advisory_lock(@claim, claim_key)
             LIMIT @limit
             """;
-        const string recheck = $"SELECT d.id FROM original_documents d WHERE d.id = ANY(@ids) AND {TextMissing}";
+        const string recheck = $"SELECT d.id FROM ingestion.documents d WHERE d.id = ANY(@ids) AND {TextMissing}";
         return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, OcrClaim, limit, new { processor, version, maxAttempts }, ct);
     }
 
@@ -84,9 +82,9 @@ public sealed partial class StageStore
             WITH held AS MATERIALIZED ({HeldByOthers}),
             candidates AS MATERIALIZED (
                 SELECT r.id, r.document_id, r.text, {DocumentKey} AS claim_key
-                FROM (SELECT DISTINCT ON (document_id) id, document_id, text FROM raw_texts ORDER BY document_id, created_at DESC, id DESC) r
-                JOIN original_documents d ON d.id = r.document_id
-                WHERE NOT EXISTS (SELECT 1 FROM processed_texts p
+                FROM (SELECT DISTINCT ON (document_id) id, document_id, text FROM pipeline.raw_texts ORDER BY document_id, created_at DESC, id DESC) r
+                JOIN ingestion.documents d ON d.id = r.document_id
+                WHERE NOT EXISTS (SELECT 1 FROM pipeline.processed_texts p
                                   WHERE p.raw_text_id = r.id AND p.processor = @processor AND p.processor_version = @version)
                   AND {DocumentKey} NOT IN (SELECT * FROM held)
                 ORDER BY r.id
@@ -96,8 +94,8 @@ public sealed partial class StageStore
             LIMIT @limit
             """;
         const string recheck = """
-            SELECT r.document_id FROM raw_texts r
-            WHERE r.id = ANY(@rawIds) AND NOT EXISTS (SELECT 1 FROM processed_texts p
+            SELECT r.document_id FROM pipeline.raw_texts r
+            WHERE r.id = ANY(@rawIds) AND NOT EXISTS (SELECT 1 FROM pipeline.processed_texts p
                   WHERE p.raw_text_id = r.id AND p.processor = @processor AND p.processor_version = @version)
             """;
         return ClaimAsync<RawTextRow>(claim, recheck, r => r.DocumentId, TextClaim, limit, new { processor, version }, ct);

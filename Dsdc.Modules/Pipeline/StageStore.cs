@@ -35,13 +35,13 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
     public Task<long> AddProcessedImageAsync(string documentId, string filePath, int width, int height, string processor, string version, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO processed_images (document_id, file_path, width, height, processor, processor_version)
+            INSERT INTO pipeline.processed_images (document_id, file_path, width, height, processor, processor_version)
             VALUES (@documentId, @filePath, @width, @height, @processor, @version)
             ON CONFLICT (document_id, processor, processor_version) DO NOTHING
             RETURNING id
             """;
         const string existing = """
-            SELECT id FROM processed_images WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
+            SELECT id FROM pipeline.processed_images WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
             """;
         return InsertOrFindAsync(sql, existing, new { documentId, filePath, width, height, processor, version }, ct);
     }
@@ -51,13 +51,13 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
         float? meanConfidence, int durationMs, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms)
+            INSERT INTO pipeline.raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms)
             VALUES (@documentId, @text, @method, @processor, @version, @meanConfidence, @durationMs)
             ON CONFLICT (document_id, processor, processor_version) DO NOTHING
             RETURNING id
             """;
         const string existing = """
-            SELECT id FROM raw_texts WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
+            SELECT id FROM pipeline.raw_texts WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
             """;
         return InsertOrFindAsync(sql, existing, new { documentId, text, method, processor, version, meanConfidence, durationMs }, ct);
     }
@@ -71,13 +71,13 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
     public Task<long> AddProcessedTextAsync(long rawTextId, string documentId, string text, string processor, string version, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO processed_texts (raw_text_id, document_id, text, processor, processor_version)
+            INSERT INTO pipeline.processed_texts (raw_text_id, document_id, text, processor, processor_version)
             VALUES (@rawTextId, @documentId, @text, @processor, @version)
             ON CONFLICT (raw_text_id, processor, processor_version) DO NOTHING
             RETURNING id
             """;
         const string existing = """
-            SELECT id FROM processed_texts WHERE raw_text_id = @rawTextId AND processor = @processor AND processor_version = @version
+            SELECT id FROM pipeline.processed_texts WHERE raw_text_id = @rawTextId AND processor = @processor AND processor_version = @version
             """;
         return InsertOrFindAsync(sql, existing, new { rawTextId, documentId, text, processor, version }, ct);
     }
@@ -85,10 +85,10 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
     public async Task RecordFailureAsync(string documentId, string stage, string version, string error, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO stage_failures (document_id, stage, processor_version, error)
+            INSERT INTO pipeline.stage_failures (document_id, stage, processor_version, error)
             VALUES (@documentId, @stage, @version, @error)
             ON CONFLICT (document_id, stage, processor_version)
-            DO UPDATE SET attempts = stage_failures.attempts + 1, error = EXCLUDED.error, last_attempt_at = now()
+            DO UPDATE SET attempts = pipeline.stage_failures.attempts + 1, error = EXCLUDED.error, last_attempt_at = now()
             """;
         await ExecuteAsync(sql, new { documentId, stage, version, error = error.Length > 2000 ? error[..2000] : error }, ct);
     }
@@ -99,16 +99,16 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
     {
         const string sql = """
             SELECT
-              (SELECT count(*) FROM original_documents d WHERE d.ingest_state = 'stored'
-                 AND NOT EXISTS (SELECT 1 FROM processed_images p WHERE p.document_id = d.id
+              (SELECT count(*) FROM ingestion.documents d WHERE true
+                 AND NOT EXISTS (SELECT 1 FROM pipeline.processed_images p WHERE p.document_id = d.id
                                  AND p.processor = @imageProcessor AND p.processor_version = @imageVersion)) AS images,
-              (SELECT count(*) FROM original_documents d WHERE d.ingest_state = 'stored'
-                 AND NOT EXISTS (SELECT 1 FROM raw_texts r WHERE r.document_id = d.id AND (r.method = 'pdf-text-layer'
+              (SELECT count(*) FROM ingestion.documents d WHERE true
+                 AND NOT EXISTS (SELECT 1 FROM pipeline.raw_texts r WHERE r.document_id = d.id AND (r.method = 'pdf-text-layer'
                                  OR (r.processor = @ocrProcessor AND r.processor_version = @ocrVersion)))) AS ocr,
-              (SELECT count(*) FROM raw_texts r WHERE NOT EXISTS (SELECT 1 FROM processed_texts p
+              (SELECT count(*) FROM pipeline.raw_texts r WHERE NOT EXISTS (SELECT 1 FROM pipeline.processed_texts p
                  WHERE p.raw_text_id = r.id AND p.processor = @textProcessor AND p.processor_version = @textVersion)) AS text,
-              (SELECT count(*) FROM stage_failures) AS failures,
-              (SELECT count(*) FROM original_documents) AS documents
+              (SELECT count(*) FROM pipeline.stage_failures) AS failures,
+              (SELECT count(*) FROM ingestion.documents) AS documents
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<PipelineBacklog>(new CommandDefinition(sql,

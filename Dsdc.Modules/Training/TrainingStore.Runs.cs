@@ -126,6 +126,14 @@ public sealed partial class TrainingStore
         return (await conn.QueryAsync<RunSummary>(new CommandDefinition(sql, new { limit }, cancellationToken: ct))).AsList();
     }
 
+    /// <summary>How many runs have each status.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> RunCountsAsync(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<(string Status, long Count)>(new CommandDefinition(
+            "SELECT status, count(*) FROM training.runs GROUP BY status", cancellationToken: ct))).ToDictionary(r => r.Status, r => r.Count);
+    }
+
     public async Task<RunSummary?> RunAsync(long id, CancellationToken ct)
     {
         const string sql = "SELECT " + RunColumns + " FROM training.runs WHERE id = @id";

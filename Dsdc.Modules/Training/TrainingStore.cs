@@ -17,20 +17,20 @@ public sealed record StoredExample(LabelledVector Example, string? Text, string?
 /// </summary>
 public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
 {
+    // Reads only the owners' published views: embedding.vectors and embedding.features, ingestion.documents and
+    // ingestion.current_labels (the one rule for a document's label), pipeline.texts and pipeline.images.
     private const string LabelledSql = """
         SELECT e.document_id, lb.label, e.embedding, CASE WHEN @withText THEN t.text END AS text,
-               CASE WHEN @withText THEN r.text END AS raw_text, CASE WHEN @withText THEN i.file_path END AS image_path,
+               CASE WHEN @withText THEN t.raw_text END AS raw_text, CASE WHEN @withText THEN i.file_path END AS image_path,
                CASE WHEN @withText THEN f.features END AS regions
-        FROM (SELECT DISTINCT ON (document_id) document_id, embedding, processed_text_id, processed_image_id FROM embeddings
+        FROM (SELECT DISTINCT ON (document_id) document_id, embedding, processed_text_id, processed_image_id FROM embedding.vectors
               WHERE encoder = @encoder AND encoder_version = @version
               ORDER BY document_id, created_at DESC, id DESC) e
-        JOIN original_documents d ON d.id = e.document_id AND d.ingest_state = 'stored'
-        JOIN LATERAL (SELECT l.label FROM labels l WHERE l.document_id = e.document_id
-                      ORDER BY (l.source = 'human') DESC, l.created_at DESC, l.id DESC LIMIT 1) lb ON true
-        LEFT JOIN processed_texts t ON t.id = e.processed_text_id
-        LEFT JOIN raw_texts r ON r.id = t.raw_text_id
-        LEFT JOIN processed_images i ON i.id = e.processed_image_id
-        LEFT JOIN page_features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = @regionsVersion
+        JOIN ingestion.documents d ON d.id = e.document_id
+        JOIN ingestion.current_labels lb ON lb.document_id = e.document_id
+        LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
+        LEFT JOIN pipeline.images i ON i.id = e.processed_image_id
+        LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = @regionsVersion
         ORDER BY e.document_id
         """;
 

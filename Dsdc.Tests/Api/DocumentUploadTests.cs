@@ -66,7 +66,7 @@ public sealed class DocumentUploadTests(ApiApp app)
             Assert.Equal(UnseenDocuments.Sha1(fresh[i]), id);
             // The class is a human label with who wrote it, as a correction would be.
             Assert.Equal(user, await app.ScalarAsync<string>(
-                "SELECT created_by FROM labels WHERE document_id = @id AND source = 'human' AND label = 11", new { id }));
+                "SELECT created_by FROM ingestion.labels WHERE document_id = @id AND source = 'human' AND label = 11", new { id }));
         }
         Assert.Equal("duplicate", files[3].GetProperty("outcome").GetString());
         Assert.Equal(UnseenDocuments.Sha1(known), files[3].GetProperty("duplicateOf").GetString());
@@ -77,9 +77,9 @@ public sealed class DocumentUploadTests(ApiApp app)
         // Nothing lost: the refused files are recorded the way the inbox records rejections, and lie under rejected/.
         var batch = result.GetProperty("batch").GetString()!;
         var rejectedPath = await app.ScalarAsync<string>(
-            "SELECT rejected_path FROM rejected_documents WHERE source_folder LIKE @p AND reason_code = 'unsupported-format'", new { p = $"upload-{batch}-%" });
+            "SELECT rejected_path FROM ingestion.rejected_documents WHERE source_folder LIKE @p AND reason_code = 'unsupported-format'", new { p = $"upload-{batch}-%" });
         Assert.True(File.Exists(Path.Combine(app.Get<DsdcPaths>().DataDir, rejectedPath, "notes.tif")), rejectedPath);
-        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM rejected_documents WHERE source_folder LIKE @p AND reason_code = 'duplicate'",
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents WHERE source_folder LIKE @p AND reason_code = 'duplicate'",
             new { p = $"upload-{batch}-%" }));
 
         // The batch can be followed: the same outcomes, with the pipeline stages of the accepted documents.
@@ -105,7 +105,7 @@ public sealed class DocumentUploadTests(ApiApp app)
         var result = await response.Content.ReadFromJsonAsync<JsonElement>(Ct);
         Assert.Equal(JsonValueKind.Null, result.GetProperty("label").ValueKind);
         var id = result.GetProperty("files")[0].GetProperty("documentId").GetString();
-        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM labels WHERE document_id = @id", new { id }));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id", new { id }));
     }
 
     [Fact]
@@ -123,13 +123,13 @@ public sealed class DocumentUploadTests(ApiApp app)
     {
         var (client, _) = await ClientAsync(Roles.User);
         using var _ = client;
-        var before = await app.ScalarAsync<long>("SELECT count(*) FROM original_documents");
+        var before = await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents");
 
         var problem = await ProblemAsync(await client.PostAsync("/api/v1/documents", Files([Real(Unseen(6, 1)[0])], label: "16"), Ct),
             HttpStatusCode.BadRequest);
 
         Assert.True(problem.GetProperty("errors").TryGetProperty("label", out var labelErrors), labelErrors.ToString());
-        Assert.Equal(before, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents"));
+        Assert.Equal(before, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents"));
     }
 
     [Fact]

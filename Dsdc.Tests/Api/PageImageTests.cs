@@ -15,7 +15,7 @@ public sealed class PageImageTests(ApiApp app)
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
         var id = await app.ScalarAsync<string>(
-            "SELECT d.id FROM original_documents d WHERE d.ingest_state = 'stored' AND EXISTS (SELECT 1 FROM processed_images i WHERE i.document_id = d.id) LIMIT 1");
+            "SELECT d.id FROM ingestion.original_documents d WHERE d.ingest_state = 'stored' AND EXISTS (SELECT 1 FROM pipeline.processed_images i WHERE i.document_id = d.id) LIMIT 1");
 
         foreach (var image in new[] { "page.png", "thumb.png" })
         {

@@ -58,7 +58,7 @@ public sealed class PredictTests(ApiApp app)
         Assert.EndsWith($"|{(needsReview ? "true" : "false")}|{app.ChampionRunId}|{label}", recorded);
         Assert.StartsWith("user-", recorded);
         // The upload is kept with its lineage, so that a correction can feed the next training.
-        Assert.Equal("upload", await app.ScalarAsync<string>("SELECT source_folder FROM original_documents WHERE id = @id", new { id }));
+        Assert.Equal("upload", await app.ScalarAsync<string>("SELECT source_folder FROM ingestion.original_documents WHERE id = @id", new { id }));
     }
 
     [Fact]
@@ -77,13 +77,13 @@ public sealed class PredictTests(ApiApp app)
         // carries a class exactly when it has a label.
         foreach (var s in similar)
         {
-            var labelled = await app.ScalarAsync<long>("SELECT count(*) FROM labels WHERE document_id = @id", new { id = s.GetProperty("documentId").GetString() }) > 0;
+            var labelled = await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id", new { id = s.GetProperty("documentId").GetString() }) > 0;
             if (labelled) Assert.InRange(s.GetProperty("label").GetInt32(), 0, 15);
             else Assert.Equal(JsonValueKind.Null, s.GetProperty("label").ValueKind);
         }
         Assert.Contains(similar, s => s.GetProperty("label").ValueKind == JsonValueKind.Number);
         Assert.DoesNotContain(similar, s => s.GetProperty("documentId").GetString() == body.GetProperty("documentId").GetString());
-        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE id = @id",
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id",
             new { id = body.GetProperty("documentId").GetString() }));
     }
 
@@ -111,14 +111,14 @@ public sealed class PredictTests(ApiApp app)
         Assert.Equal("resume", body.GetProperty("className").GetString());
         Assert.Equal("human", body.GetProperty("source").GetString());
         Assert.Equal(14, await app.ScalarAsync<int>(
-            "SELECT label FROM labels WHERE document_id = @id AND source = 'human' ORDER BY created_at DESC LIMIT 1", new { id }));
+            "SELECT label FROM ingestion.labels WHERE document_id = @id AND source = 'human' ORDER BY created_at DESC LIMIT 1", new { id }));
     }
 
     [Fact]
     public async Task AnInvalidLabelOrAnUnknownDocumentIsRefused()
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
-        var id = await app.ScalarAsync<string>("SELECT id FROM original_documents LIMIT 1");
+        var id = await app.ScalarAsync<string>("SELECT id FROM ingestion.original_documents LIMIT 1");
 
         var invalid = await client.PostAsJsonAsync($"/api/v1/documents/{id}/label", new { label = 16 }, Ct);
         var unknown = await client.PostAsJsonAsync($"/api/v1/documents/{new string('0', 40)}/label", new { label = 1 }, Ct);
@@ -136,8 +136,8 @@ public sealed class PredictTests(ApiApp app)
     public async Task AnOutOfRangeOrMissingLabelGetsAValidationProblemNamingTheField(int? label)
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
-        var id = await app.ScalarAsync<string>("SELECT id FROM original_documents LIMIT 1");
-        var before = await app.ScalarAsync<long>("SELECT count(*) FROM labels WHERE source = 'human'");
+        var id = await app.ScalarAsync<string>("SELECT id FROM ingestion.original_documents LIMIT 1");
+        var before = await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE source = 'human'");
 
         var response = await client.PostAsJsonAsync($"/api/v1/documents/{id}/label", new { label }, Ct);
 
@@ -145,6 +145,6 @@ public sealed class PredictTests(ApiApp app)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var errors = (await JsonAsync(response)).GetProperty("errors");
         Assert.Contains(errors.EnumerateObject(), e => e.Name.Equals("label", StringComparison.OrdinalIgnoreCase));
-        Assert.Equal(before, await app.ScalarAsync<long>("SELECT count(*) FROM labels WHERE source = 'human'"));
+        Assert.Equal(before, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE source = 'human'"));
     }
 }

@@ -28,7 +28,7 @@ public sealed class UploadLineageTests(ApiApp app)
         var page = Fixtures.Labelled().Where(d => d.Path.EndsWith(".tif", StringComparison.OrdinalIgnoreCase) && !app.Known.Contains(d))
             .Skip(7).First();
         var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(page.Path, Ct)));
-        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE id = @id", new { id }));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id", new { id }));
 
         var outcome = await PredictAsync(page.Path);
 
@@ -43,27 +43,27 @@ public sealed class UploadLineageTests(ApiApp app)
 
         // Every row of the lineage, from the processors' current versions, before any pipeline run.
         var image = await conn.QuerySingleAsync<(long Id, string Path, string Processor, string Version)>(
-            "SELECT id, file_path, processor, processor_version FROM processed_images WHERE document_id = @id", new { id });
+            "SELECT id, file_path, processor, processor_version FROM pipeline.processed_images WHERE document_id = @id", new { id });
         Assert.Equal((processor.ProcessedImagePath(id), processor.ImageProcessor, processor.ImageVersion), (image.Path, image.Processor, image.Version));
         Assert.True(File.Exists(processor.DataPath(image.Path)), image.Path);
         Assert.Empty(Directory.EnumerateFiles(Path.GetDirectoryName(processor.DataPath(image.Path))!, ".*.tmp"));
         var raw = await conn.QuerySingleAsync<(long Id, string Text, string Method, string Processor, string Version)>(
-            "SELECT id, text, method, processor, processor_version FROM raw_texts WHERE document_id = @id", new { id });
+            "SELECT id, text, method, processor, processor_version FROM pipeline.raw_texts WHERE document_id = @id", new { id });
         Assert.Equal(("ocr", ocr.Processor, ocr.ProcessorVersion), (raw.Method, raw.Processor, raw.Version));
         var clean = await conn.QuerySingleAsync<(long Id, long RawTextId, string Processor, string Version)>(
-            "SELECT id, raw_text_id, processor, processor_version FROM processed_texts WHERE document_id = @id", new { id });
+            "SELECT id, raw_text_id, processor, processor_version FROM pipeline.processed_texts WHERE document_id = @id", new { id });
         Assert.Equal((raw.Id, DocumentProcessor.CleanProcessor, DocumentProcessor.CleanVersion), (clean.RawTextId, clean.Processor, clean.Version));
         var embedding = await conn.QuerySingleAsync<(long ImageId, long TextId, string Encoder, string Version)>(
-            "SELECT processed_image_id, processed_text_id, encoder, encoder_version FROM embeddings WHERE document_id = @id", new { id });
+            "SELECT processed_image_id, processed_text_id, encoder, encoder_version FROM embedding.embeddings WHERE document_id = @id", new { id });
         Assert.Equal((image.Id, clean.Id, encoder.Id, encoder.Version), embedding);
         // The region features only when the served model read them; otherwise the embedding stage adds them later.
-        Assert.Equal(readsRegions ? 1L : 0L, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM page_features WHERE document_id = @id", new { id }));
+        Assert.Equal(readsRegions ? 1L : 0L, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM embedding.page_features WHERE document_id = @id", new { id }));
 
         await app.Get<PipelineRunner>().RunUntilEmptyAsync(null, Ct);
 
         // The pipeline found nothing missing: no second OCR, no second row of any stage.
         Assert.Equal(1, app.Ocr.Calls(id));
-        foreach (var table in new[] { "raw_texts", "processed_texts", "processed_images", "embeddings", "page_features" })
+        foreach (var table in new[] { "pipeline.raw_texts", "pipeline.processed_texts", "pipeline.processed_images", "embedding.embeddings", "embedding.page_features" })
             Assert.Equal(1L, await conn.ExecuteScalarAsync<long>($"SELECT count(*) FROM {table} WHERE document_id = @id", new { id }));
     }
 
@@ -87,8 +87,8 @@ public sealed class UploadLineageTests(ApiApp app)
         // The stored inputs (vector, raw text, processed page, region features) give the prediction's probabilities.
         await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
         var (rawText, png, file) = await conn.QuerySingleAsync<(string, string, string)>("""
-            SELECT r.text, i.file_path, d.file_path FROM original_documents d
-            JOIN raw_texts r ON r.document_id = d.id JOIN processed_images i ON i.document_id = d.id WHERE d.id = @id
+            SELECT r.text, i.file_path, d.file_path FROM ingestion.original_documents d
+            JOIN pipeline.raw_texts r ON r.document_id = d.id JOIN pipeline.processed_images i ON i.document_id = d.id WHERE d.id = @id
             """, new { id });
         var regions = app.Get<ModelHost>().ReadsRegions
             ? await embeddings.FindFeaturesAsync(id, RegionEncoder.Kind, processor.RegionsVersion, Ct)
@@ -116,14 +116,14 @@ public sealed class UploadLineageTests(ApiApp app)
         var id = outcome.DocumentId;
         // As if the process died after the raw text: no cleaned text nor embedding yet, the document still 'moving'.
         await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
-        await conn.ExecuteAsync("DELETE FROM processed_texts WHERE document_id = @id", new { id });
-        await conn.ExecuteAsync("UPDATE original_documents SET ingest_state = 'moving' WHERE id = @id", new { id });
+        await conn.ExecuteAsync("DELETE FROM pipeline.processed_texts WHERE document_id = @id", new { id });
+        await conn.ExecuteAsync("UPDATE ingestion.original_documents SET ingest_state = 'moving' WHERE id = @id", new { id });
 
         await app.Get<PipelineRunner>().RunUntilEmptyAsync(null, Ct);
 
-        Assert.Equal("stored", await conn.ExecuteScalarAsync<string>("SELECT ingest_state FROM original_documents WHERE id = @id", new { id }));
+        Assert.Equal("stored", await conn.ExecuteScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
         Assert.Equal(1, app.Ocr.Calls(id));
-        foreach (var table in new[] { "raw_texts", "processed_texts", "processed_images", "embeddings" })
+        foreach (var table in new[] { "pipeline.raw_texts", "pipeline.processed_texts", "pipeline.processed_images", "embedding.embeddings" })
             Assert.Equal(1L, await conn.ExecuteScalarAsync<long>($"SELECT count(*) FROM {table} WHERE document_id = @id", new { id }));
         var encoder = app.Get<IDocumentEncoder>();
         AssertClose(outcome.Result.Embedding!, (await app.Get<EmbeddingStore>().FindAsync(id, encoder.Id, encoder.Version, Ct))!, 1e-5);

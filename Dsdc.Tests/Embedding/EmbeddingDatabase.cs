@@ -28,7 +28,7 @@ public sealed class EmbeddingDatabase : IAsyncLifetime
         var id = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()) + "00000000";
         await using var conn = await DataSource.OpenConnectionAsync();
         await conn.ExecuteAsync("""
-            INSERT INTO original_documents (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height)
+            INSERT INTO ingestion.original_documents (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height)
             VALUES (@id, 'page.tif', 'tests', 'raw/' || @id || '.tif', 'image/tiff', 1000, 1, 754, 1000)
             """, new { id });
         if (datasetLabel is { } label) await AddLabelAsync(id, label, "dataset");
@@ -38,7 +38,7 @@ public sealed class EmbeddingDatabase : IAsyncLifetime
     public async Task AddLabelAsync(string documentId, int label, string source)
     {
         await using var conn = await DataSource.OpenConnectionAsync();
-        await conn.ExecuteAsync("INSERT INTO labels (document_id, label, source) VALUES (@documentId, @label, @source)",
+        await conn.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source) VALUES (@documentId, @label, @source)",
             new { documentId, label = (short)label, source });
     }
 
@@ -46,7 +46,7 @@ public sealed class EmbeddingDatabase : IAsyncLifetime
     {
         await using var conn = await DataSource.OpenConnectionAsync();
         return await conn.ExecuteScalarAsync<long>("""
-            INSERT INTO processed_images (document_id, file_path, width, height, processor, processor_version)
+            INSERT INTO pipeline.processed_images (document_id, file_path, width, height, processor, processor_version)
             VALUES (@documentId, @relativePng, 224, 224, 'test', @version) RETURNING id
             """, new { documentId, relativePng, version });
     }
@@ -55,11 +55,11 @@ public sealed class EmbeddingDatabase : IAsyncLifetime
     {
         await using var conn = await DataSource.OpenConnectionAsync();
         var raw = await conn.ExecuteScalarAsync<long>("""
-            INSERT INTO raw_texts (document_id, text, method, processor, processor_version, duration_ms)
+            INSERT INTO pipeline.raw_texts (document_id, text, method, processor, processor_version, duration_ms)
             VALUES (@documentId, @text, 'ocr', 'test', @version, 1) RETURNING id
             """, new { documentId, text, version });
         return await conn.ExecuteScalarAsync<long>("""
-            INSERT INTO processed_texts (raw_text_id, document_id, text, processor, processor_version)
+            INSERT INTO pipeline.processed_texts (raw_text_id, document_id, text, processor, processor_version)
             VALUES (@raw, @documentId, @text, 'test', @version) RETURNING id
             """, new { raw, documentId, text, version });
     }
@@ -68,7 +68,7 @@ public sealed class EmbeddingDatabase : IAsyncLifetime
     {
         await using var conn = await DataSource.OpenConnectionAsync();
         return (await conn.QueryAsync<(string, long, long, string, int)>(
-            "SELECT document_id, processed_image_id, processed_text_id, encoder, dimensions FROM embeddings ORDER BY id")).AsList();
+            "SELECT document_id, processed_image_id, processed_text_id, encoder, dimensions FROM embedding.embeddings ORDER BY id")).AsList();
     }
 
     public async ValueTask DisposeAsync()

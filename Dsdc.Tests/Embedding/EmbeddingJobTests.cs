@@ -63,7 +63,7 @@ public sealed class EmbeddingJobTests(EmbeddingDatabase db) : IClassFixture<Embe
         var doneText = await db.AddProcessedTextAsync(done, "already");
         await using (var conn = await db.DataSource.OpenConnectionAsync(ct))
             await conn.ExecuteAsync("""
-                INSERT INTO embeddings (document_id, processed_image_id, processed_text_id, encoder, encoder_version, dimensions, embedding)
+                INSERT INTO embedding.embeddings (document_id, processed_image_id, processed_text_id, encoder, encoder_version, dimensions, embedding)
                 VALUES (@done, @doneImage, @doneText, 'resnet18-minilm', '1', 896, @v)
                 """, new { done, doneImage, doneText, v = new Vector(Enumerable.Repeat(0.1f, 896).ToArray()) });
         var before = await db.EmbeddingsAsync();

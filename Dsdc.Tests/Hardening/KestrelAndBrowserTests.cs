@@ -104,15 +104,15 @@ public sealed class KestrelAndBrowserTests(UiApp app)
         await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/predictions/\d+$"));
         var predictionId = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..]);
         var documentId = await ScalarAsync<string>("SELECT document_id FROM inference.predictions WHERE id = @predictionId", new { predictionId });
-        var before = await ScalarAsync<long>("SELECT count(*) FROM labels WHERE document_id = @documentId AND source = 'human'", new { documentId });
+        var before = await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @documentId AND source = 'human'", new { documentId });
 
         // What a hand-made post does: the form without its select.
         await page.EvaluateAsync("() => document.getElementById('label').remove()");
         await page.GetByTestId("save-label").ClickAsync();
 
         await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("label");
-        Assert.Equal(before, await ScalarAsync<long>("SELECT count(*) FROM labels WHERE document_id = @documentId AND source = 'human'", new { documentId }));
-        Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM labels WHERE source = 'human' AND created_by = @user", new { user }));
+        Assert.Equal(before, await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @documentId AND source = 'human'", new { documentId }));
+        Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE source = 'human' AND created_by = @user", new { user }));
     }
 
     [Fact]

@@ -19,10 +19,10 @@ public sealed class MalformedRequestTests(ApiApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private Task<string> AnyDocumentIdAsync() => app.ScalarAsync<string>("SELECT id FROM original_documents ORDER BY id LIMIT 1");
+    private Task<string> AnyDocumentIdAsync() => app.ScalarAsync<string>("SELECT id FROM ingestion.original_documents ORDER BY id LIMIT 1");
 
     private Task<long> HumanLabelsAsync(string id) =>
-        app.ScalarAsync<long>("SELECT count(*) FROM labels WHERE document_id = @id AND source = 'human'", new { id });
+        app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id AND source = 'human'", new { id });
 
     [Fact]
     public async Task ALabelSentAsAStringOrMissingIsAValidationErrorAndNothingIsStored()
@@ -77,7 +77,7 @@ public sealed class MalformedRequestTests(ApiApp app)
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
         using var json = System.Text.Json.JsonDocument.Parse(body);
         var id = json.RootElement.GetProperty("documentId").GetString();
-        Assert.Equal("invoice.png", await app.ScalarAsync<string>("SELECT original_name FROM original_documents WHERE id = @id", new { id }));
+        Assert.Equal("invoice.png", await app.ScalarAsync<string>("SELECT original_name FROM ingestion.original_documents WHERE id = @id", new { id }));
     }
 
     [Fact]

@@ -53,7 +53,7 @@ public sealed class PropertyTests(ApiApp app)
     public async Task TheLabelParserStoresExactlyTheIntegerLabelsFrom0To15AndAnswersEverythingElseWith4xx()
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
-        var id = await app.ScalarAsync<string>("SELECT id FROM original_documents ORDER BY id DESC LIMIT 1");
+        var id = await app.ScalarAsync<string>("SELECT id FROM ingestion.original_documents ORDER BY id DESC LIMIT 1");
         var count = 0;
 
         await LabelBody.SampleAsync(async body =>
@@ -68,7 +68,7 @@ public sealed class PropertyTests(ApiApp app)
                 Assert.True(status == 201, $"{body.Json}: {status}");
                 Assert.Equal(before + 1, after);
                 Assert.Equal(label, await app.ScalarAsync<int>(
-                    "SELECT label FROM labels WHERE document_id = @id AND source = 'human' ORDER BY id DESC LIMIT 1", new { id }));
+                    "SELECT label FROM ingestion.labels WHERE document_id = @id AND source = 'human' ORDER BY id DESC LIMIT 1", new { id }));
             }
             else
             {
@@ -172,7 +172,7 @@ public sealed class PropertyTests(ApiApp app)
     }
 
     private Task<long> HumanLabelsAsync(string id) =>
-        app.ScalarAsync<long>("SELECT count(*) FROM labels WHERE document_id = @id AND source = 'human'", new { id });
+        app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id AND source = 'human'", new { id });
 
     /// <summary>UTF-8 percent-encoding that, unlike Uri.EscapeDataString, accepts unpaired surrogates (as U+FFFD, like browsers).</summary>
     private static string PercentEncode(string s) =>

@@ -33,8 +33,8 @@ public sealed class CrashSafetyTests
         Assert.Equal(0, summary.Accepted + summary.Rejected);
         Assert.False(File.Exists(inboxCopy));
         Assert.Equal([Path.Combine(id[..1], id[1..2], id + ".tif")], app.FilesUnder("raw"));
-        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM original_documents"));
-        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM labels"));
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents"));
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels"));
         Assert.False(Directory.Exists(Path.Combine(app.Paths.Inbox, "interrupted")));
     }
 
@@ -55,7 +55,7 @@ public sealed class CrashSafetyTests
 
         Assert.Equal(1, summary.Recovered);
         Assert.Equal(0, summary.Rejected); // the label.txt left behind is not mistaken for an empty folder
-        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM original_documents"));
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents"));
         Assert.False(Directory.Exists(Path.Combine(app.Paths.Inbox, "moved")));
         Assert.Single(app.FilesUnder("raw"));
     }
@@ -68,7 +68,7 @@ public sealed class CrashSafetyTests
 
         await app.Ingestor.IngestAsync(10, null, Ct);
 
-        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents"));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents"));
     }
 
     [Fact]
@@ -81,7 +81,7 @@ public sealed class CrashSafetyTests
 
         await app.Ingestor.IngestAsync(10, null, Ct);
 
-        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM rejected_documents"));
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents"));
         Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "half-rejected", "empty.tif")));
         Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "half-rejected", "reason.txt")));
     }

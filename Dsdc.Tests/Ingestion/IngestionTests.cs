@@ -30,8 +30,8 @@ public sealed class IngestionTests
             var stored = Path.Combine(app.Paths.Raw, id[..1], id[1..2], id + (ext == ".jpeg" ? ".jpg" : ext));
             Assert.True(File.Exists(stored), $"{stored} missing");
             Assert.Equal(id, Sha1(stored));
-            Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM original_documents WHERE id = @id", new { id }));
-            Assert.Equal(label, await app.ScalarAsync<int>("SELECT label FROM labels WHERE document_id = @id AND source = 'dataset'", new { id }));
+            Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+            Assert.Equal(label, await app.ScalarAsync<int>("SELECT label FROM ingestion.labels WHERE document_id = @id AND source = 'dataset'", new { id }));
         }
     }
 
@@ -45,7 +45,7 @@ public sealed class IngestionTests
         var summary = await app.Ingestor.IngestAsync(10, null, Ct);
 
         Assert.Equal(1, summary.Accepted);
-        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM labels"));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels"));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class IngestionTests
         var summary = await app.Ingestor.IngestAsync(10, null, Ct);
 
         Assert.Equal(1, summary.Accepted);
-        Assert.Equal("scan 001", await app.ScalarAsync<string>("SELECT source_folder FROM original_documents"));
+        Assert.Equal("scan 001", await app.ScalarAsync<string>("SELECT source_folder FROM ingestion.original_documents"));
     }
 
     [Fact]
@@ -76,10 +76,10 @@ public sealed class IngestionTests
         var summary = await app.Ingestor.IngestAsync(100, null, Ct);
 
         Assert.Equal(2 + bornDigital.Count, summary.Accepted);
-        Assert.Equal(3, await app.ScalarAsync<int>("SELECT page_count FROM original_documents WHERE source_folder = 'multipage'"));
-        Assert.Equal("image/tiff", await app.ScalarAsync<string>("SELECT media_type FROM original_documents WHERE source_folder = 'multipage'"));
-        Assert.Equal(1, await app.ScalarAsync<int>("SELECT page_count FROM original_documents WHERE source_folder = 'scanned-pdf'"));
-        Assert.Contains(2, await app.QueryAsync<int>("SELECT page_count FROM original_documents WHERE source_folder LIKE 'invoice%'"));
+        Assert.Equal(3, await app.ScalarAsync<int>("SELECT page_count FROM ingestion.original_documents WHERE source_folder = 'multipage'"));
+        Assert.Equal("image/tiff", await app.ScalarAsync<string>("SELECT media_type FROM ingestion.original_documents WHERE source_folder = 'multipage'"));
+        Assert.Equal(1, await app.ScalarAsync<int>("SELECT page_count FROM ingestion.original_documents WHERE source_folder = 'scanned-pdf'"));
+        Assert.Contains(2, await app.QueryAsync<int>("SELECT page_count FROM ingestion.original_documents WHERE source_folder LIKE 'invoice%'"));
         Assert.True(File.Exists(tiff) is false);
     }
 
@@ -116,7 +116,7 @@ public sealed class IngestionTests
         var rest = await app.Ingestor.IngestAsync(100, null, Ct); // whatever a run skipped while the other held it
 
         Assert.Equal(distinct, runs.Sum(r => r.Accepted) + rest.Accepted);
-        Assert.Equal(distinct, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents"));
+        Assert.Equal(distinct, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents"));
         Assert.Equal(docs.Count - distinct, runs.Sum(r => r.RejectedByReason.GetValueOrDefault("duplicate")) + rest.RejectedByReason.GetValueOrDefault("duplicate"));
         Assert.Equal(distinct, app.FilesUnder("raw").Count);
     }

@@ -46,7 +46,7 @@ public sealed class RejectionTests
         Assert.Equal(1, summary.Accepted);
         Assert.Equal(expected.Count, summary.Rejected);
         var rows = (await app.QueryAsync<(string SourceFolder, string ReasonCode, string Reason, string RejectedPath)>(
-            "SELECT source_folder, reason_code, reason, rejected_path FROM rejected_documents")).ToDictionary(r => r.SourceFolder);
+            "SELECT source_folder, reason_code, reason, rejected_path FROM ingestion.rejected_documents")).ToDictionary(r => r.SourceFolder);
         foreach (var (folder, code) in expected)
         {
             Assert.True(rows.ContainsKey(folder), $"no rejection recorded for {folder}");
@@ -54,7 +54,7 @@ public sealed class RejectionTests
             var reasonFile = Path.Combine(app.Paths.DataDir, rows[folder].RejectedPath, "reason.txt");
             Assert.StartsWith(code + ": ", await File.ReadAllTextAsync(reasonFile, Ct));
         }
-        Assert.Contains(await app.ScalarAsync<string>("SELECT id FROM original_documents"), rows["zduplicate"].Reason);
+        Assert.Contains(await app.ScalarAsync<string>("SELECT id FROM ingestion.original_documents"), rows["zduplicate"].Reason);
         Assert.Contains("original/", rows["zduplicate"].Reason);
         // Nothing lost: every document file that arrived is in raw/ or rejected/.
         var after = app.FilesUnder("raw").Count + app.FilesUnder("rejected").Count(f => Path.GetFileName(f) is not ("reason.txt" or "label.txt"));
@@ -75,7 +75,7 @@ public sealed class RejectionTests
 
         Assert.True(Directory.Exists(Path.Combine(app.Paths.Rejected, "same-name")));
         Assert.True(Directory.Exists(Path.Combine(app.Paths.Rejected, "same-name~2")));
-        Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM rejected_documents"));
+        Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents"));
     }
 
     private static int CountFiles(string root) =>

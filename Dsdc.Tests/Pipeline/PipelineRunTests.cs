@@ -34,8 +34,8 @@ public sealed class PipelineRunTests
         Assert.True(result.ExitCode == 0, result.StdErr);
         Assert.Contains($"{docs.Count} accepted, 1 rejected (empty-file: 1)", result.StdOut);
         Assert.Contains("documents/s", result.StdOut);
-        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM processed_texts"));
-        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM processed_images"));
+        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_texts"));
+        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
         Assert.Empty(app.InboxEntries());
     }
 
@@ -59,15 +59,15 @@ public sealed class PipelineRunTests
 
         Assert.True(final.ExitCode == 0, final.StdErr);
         Assert.Empty(app.InboxEntries());
-        var stored = await app.QueryAsync<string>("SELECT id FROM original_documents WHERE ingest_state = 'stored'");
+        var stored = await app.QueryAsync<string>("SELECT id FROM ingestion.original_documents WHERE ingest_state = 'stored'");
         Assert.Equal(ids.Distinct().Order(), stored.Order());
-        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE ingest_state <> 'stored'"));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE ingest_state <> 'stored'"));
         Assert.Equal(stored.Count, app.FilesUnder("raw").Count);
         // Identical files among the inputs are the only rejections, each once.
-        Assert.Equal(ids.Count - ids.Distinct().Count(), await app.ScalarAsync<long>("SELECT count(*) FROM rejected_documents WHERE reason_code = 'duplicate'"));
-        Assert.Equal(stored.Count, await app.ScalarAsync<long>("SELECT count(DISTINCT document_id) FROM labels"));
-        Assert.Equal(stored.Count, await app.ScalarAsync<long>("SELECT count(*) FROM labels"));
-        Assert.Equal(stored.Count, await app.ScalarAsync<long>("SELECT count(*) FROM processed_texts"));
+        Assert.Equal(ids.Count - ids.Distinct().Count(), await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents WHERE reason_code = 'duplicate'"));
+        Assert.Equal(stored.Count, await app.ScalarAsync<long>("SELECT count(DISTINCT document_id) FROM ingestion.labels"));
+        Assert.Equal(stored.Count, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels"));
+        Assert.Equal(stored.Count, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_texts"));
     }
 
     [Fact]
@@ -81,11 +81,11 @@ public sealed class PipelineRunTests
 
         var watch = Stopwatch.StartNew();
         while (watch.Elapsed < TimeSpan.FromMinutes(2)
-               && (await app.ScalarAsync<long>("SELECT count(*) FROM processed_texts") < docs.Count
-                   || await app.ScalarAsync<long>("SELECT count(*) FROM processed_images") < docs.Count))
+               && (await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_texts") < docs.Count
+                   || await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images") < docs.Count))
             await Task.Delay(250, Ct);
-        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM processed_texts"));
-        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM processed_images"));
+        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_texts"));
+        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
         var states = await app.QueryAsync<string>("SELECT invocationdata::json->>'Method' || ':' || statename FROM hangfire.job");
         Assert.Contains("RunAsync:Succeeded", states);
         Assert.Contains(states, s => s.StartsWith("OcrAsync:"));

@@ -27,18 +27,18 @@ public sealed class PipelineStageTests
         Assert.Equal((2, 0), (images.Processed, images.Failed));
         Assert.Equal((2, 0), (texts.Processed, texts.Failed));
         Assert.Equal(2, cleaned.Processed);
-        foreach (var (path, w, h) in await app.QueryAsync<(string, int, int)>("SELECT file_path, width, height FROM processed_images"))
+        foreach (var (path, w, h) in await app.QueryAsync<(string, int, int)>("SELECT file_path, width, height FROM pipeline.processed_images"))
         {
             Assert.True(File.Exists(Path.Combine(app.Paths.DataDir, path)), path);
             Assert.Equal((224, 224), (w, h));
         }
         var methods = (await app.QueryAsync<(string Folder, string Method, string Processor)>("""
-            SELECT d.source_folder, r.method, r.processor FROM raw_texts r JOIN original_documents d ON d.id = r.document_id
+            SELECT d.source_folder, r.method, r.processor FROM pipeline.raw_texts r JOIN ingestion.original_documents d ON d.id = r.document_id
             """)).ToDictionary(r => r.Folder);
         Assert.Equal("ocr", methods["letter"].Method);
         Assert.Equal("pdf-text-layer", methods["invoice"].Method);
         var cleanInvoice = await app.ScalarAsync<string>("""
-            SELECT p.text FROM processed_texts p JOIN original_documents d ON d.id = p.document_id WHERE d.source_folder = 'invoice'
+            SELECT p.text FROM pipeline.processed_texts p JOIN ingestion.original_documents d ON d.id = p.document_id WHERE d.source_folder = 'invoice'
             """);
         Assert.Contains("invoice", cleanInvoice);
         Assert.Matches("^[a-z ]*$", cleanInvoice);
@@ -47,7 +47,7 @@ public sealed class PipelineStageTests
         Assert.Equal(0, (await stages.ProcessImagesAsync(10, Ct)).Touched);
         Assert.Equal(0, (await stages.ExtractTextAsync(10, Ct)).Touched);
         Assert.Equal(0, (await stages.CleanTextAsync(10, Ct)).Touched);
-        Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM processed_texts"));
+        Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_texts"));
     }
 
     [Fact]
@@ -63,8 +63,8 @@ public sealed class PipelineStageTests
         await stages.CleanTextAsync(10, Ct);
 
         // As if the rows came from older processors: the current versions find them missing.
-        await app.ScalarAsync<int>("UPDATE raw_texts SET processor_version = 'older' WHERE method = 'ocr' RETURNING 1");
-        await app.ScalarAsync<int>("UPDATE processed_images SET processor_version = 'older' RETURNING 1");
+        await app.ScalarAsync<int>("UPDATE pipeline.raw_texts SET processor_version = 'older' WHERE method = 'ocr' RETURNING 1");
+        await app.ScalarAsync<int>("UPDATE pipeline.processed_images SET processor_version = 'older' RETURNING 1");
         var ocr = await stages.ExtractTextAsync(10, Ct);
         var images = await stages.ProcessImagesAsync(10, Ct);
         var cleaned = await stages.CleanTextAsync(10, Ct);
@@ -72,8 +72,8 @@ public sealed class PipelineStageTests
         Assert.Equal(1, ocr.Processed); // the scanned letter; the PDF's own text layer stays valid
         Assert.Equal(2, images.Processed);
         Assert.Equal(1, cleaned.Processed); // the letter's new raw text
-        Assert.Equal(3, await app.ScalarAsync<long>("SELECT count(*) FROM raw_texts"));
-        Assert.Equal(4, await app.ScalarAsync<long>("SELECT count(*) FROM processed_images"));
+        Assert.Equal(3, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.raw_texts"));
+        Assert.Equal(4, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class PipelineStageTests
         app.Drop("good", good.Path, good.Label.ToString());
         app.Drop("bad", bad.Path, bad.Label.ToString());
         await app.Ingestor.IngestAsync(10, null, Ct);
-        var badRaw = await app.ScalarAsync<string>("SELECT file_path FROM original_documents WHERE source_folder = 'bad'");
+        var badRaw = await app.ScalarAsync<string>("SELECT file_path FROM ingestion.original_documents WHERE source_folder = 'bad'");
         await File.WriteAllBytesAsync(Path.Combine(app.Paths.DataDir, badRaw), "II*\0garbage after a TIFF header"u8.ToArray(), Ct);
         var stages = app.Services.GetRequiredService<PipelineStages>();
 
@@ -96,8 +96,8 @@ public sealed class PipelineStageTests
 
         Assert.Equal((1, 1), (first.Processed, first.Failed));
         Assert.Equal(0, fourth.Touched);
-        Assert.Equal(3, await app.ScalarAsync<int>("SELECT attempts FROM stage_failures WHERE stage = 'image'"));
-        Assert.NotEmpty(await app.ScalarAsync<string>("SELECT error FROM stage_failures WHERE stage = 'image'"));
+        Assert.Equal(3, await app.ScalarAsync<int>("SELECT attempts FROM pipeline.stage_failures WHERE stage = 'image'"));
+        Assert.NotEmpty(await app.ScalarAsync<string>("SELECT error FROM pipeline.stage_failures WHERE stage = 'image'"));
     }
 
     [Fact]
@@ -114,6 +114,6 @@ public sealed class PipelineStageTests
 
         Assert.Equal((1, 0), (ocr.Processed, ocr.Failed));
         Assert.Equal(1, clean.Processed);
-        Assert.Equal("", await app.ScalarAsync<string>("SELECT text FROM processed_texts"));
+        Assert.Equal("", await app.ScalarAsync<string>("SELECT text FROM pipeline.processed_texts"));
     }
 }

@@ -21,7 +21,7 @@ public sealed partial class ScaleOutTests
         foreach (var (d, i) in Fixtures.Labelled().Where(d => d.Path.EndsWith(".png")).Take(6).Select((d, i) => (d, i)))
             app.Drop($"doc{i}", d.Path, d.Label.ToString());
         await app.Ingestor.IngestAsync(10, null, Ct);
-        var stored = await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE ingest_state = 'stored'");
+        var stored = await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'stored'");
         var store = app.Services.GetRequiredService<StageStore>();
         var ocr = app.Services.GetRequiredService<Dsdc.Ocr.ITextExtractor>();
 
@@ -88,10 +88,10 @@ public sealed partial class ScaleOutTests
         // Generous: the whole suite runs beside this test on two cores.
         while (watch.Elapsed < TimeSpan.FromMinutes(8))
         {
-            stored = await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE ingest_state = 'stored'");
+            stored = await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'stored'");
             if (stored > 0 && app.InboxEntries().Count == 0
-                && await app.ScalarAsync<long>("SELECT count(*) FROM processed_texts") >= stored
-                && await app.ScalarAsync<long>("SELECT count(*) FROM processed_images") >= stored
+                && await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_texts") >= stored
+                && await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images") >= stored
                 && await app.ScalarAsync<long>("SELECT count(*) FROM hangfire.job WHERE statename IN ('Enqueued', 'Processing', 'Awaiting')") == 0)
                 break;
             await Task.Delay(500, Ct);
@@ -99,8 +99,8 @@ public sealed partial class ScaleOutTests
 
         Assert.True(stored > 0, one.Output + two.Output);
         Assert.Empty(app.InboxEntries());
-        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM stage_failures"));
-        foreach (var table in new[] { "raw_texts", "processed_texts", "processed_images" })
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.stage_failures"));
+        foreach (var table in new[] { "pipeline.raw_texts", "pipeline.processed_texts", "pipeline.processed_images" })
         {
             Assert.Equal(stored, await app.ScalarAsync<long>($"SELECT count(*) FROM {table}"));
             Assert.Equal(stored, await app.ScalarAsync<long>($"SELECT count(DISTINCT document_id) FROM {table}"));

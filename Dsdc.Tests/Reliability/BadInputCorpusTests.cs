@@ -200,15 +200,15 @@ public sealed class BadInputCorpusTests
         Assert.Equal(before, after);
         Assert.Empty(app.InboxEntries());
         Assert.Single(Directory.GetFiles(outside, "target.png")); // a link target is never moved or deleted
-        Assert.Equal(summary.Accepted, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE ingest_state = 'stored'"));
-        Assert.Equal(summary.Rejected, await app.ScalarAsync<long>("SELECT count(*) FROM rejected_documents"));
+        Assert.Equal(summary.Accepted, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'stored'"));
+        Assert.Equal(summary.Rejected, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents"));
         Assert.Empty(Directory.EnumerateFiles(app.DataDir, "*.tmp", SearchOption.AllDirectories));
 
         // Every accepted document went through the stages, or failed a stage with a recorded reason.
         var unprocessed = await app.QueryAsync<string>("""
-            SELECT o.id FROM original_documents o
-            WHERE NOT (EXISTS (SELECT 1 FROM processed_images i WHERE i.document_id = o.id) OR EXISTS (SELECT 1 FROM stage_failures f WHERE f.document_id = o.id AND f.stage LIKE '%image%'))
-               OR NOT (EXISTS (SELECT 1 FROM raw_texts t WHERE t.document_id = o.id) OR EXISTS (SELECT 1 FROM stage_failures f WHERE f.document_id = o.id AND f.stage LIKE '%ocr%'))
+            SELECT o.id FROM ingestion.original_documents o
+            WHERE NOT (EXISTS (SELECT 1 FROM pipeline.processed_images i WHERE i.document_id = o.id) OR EXISTS (SELECT 1 FROM pipeline.stage_failures f WHERE f.document_id = o.id AND f.stage LIKE '%image%'))
+               OR NOT (EXISTS (SELECT 1 FROM pipeline.raw_texts t WHERE t.document_id = o.id) OR EXISTS (SELECT 1 FROM pipeline.stage_failures f WHERE f.document_id = o.id AND f.stage LIKE '%ocr%'))
             """);
         Assert.True(unprocessed.Count == 0, $"{unprocessed.Count} accepted documents neither processed nor failed with a reason: {totals}");
         Assert.True(memory.PeakGrowth < MemoryGrowthBound, $"working set grew by {memory.PeakGrowth / (1024 * 1024)} MiB");
@@ -277,6 +277,6 @@ public sealed class BadInputPredictTests(ApiApp app)
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         // Upload names are data: a traversal-looking name created nothing outside the data folder.
         Assert.False(File.Exists(Path.Combine(app.DataDir, "..", "etc", "passwd.png")));
-        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM original_documents WHERE original_name LIKE '%/%'"));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE original_name LIKE '%/%'"));
     }
 }

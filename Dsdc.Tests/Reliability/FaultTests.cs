@@ -60,7 +60,7 @@ public sealed class FaultTests
         (await client.GetAsync("/api/v1/status", Ct)).Dispose();
 
         app.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<PipelineJobs>(j => j.RunAsync(CancellationToken.None));
-        await WaitAsync(async () => await CountAsync(pg, "SELECT count(*) FROM original_documents") >= 2, TimeSpan.FromMinutes(2));
+        await WaitAsync(async () => await CountAsync(pg, "SELECT count(*) FROM ingestion.original_documents") >= 2, TimeSpan.FromMinutes(2));
 
         await pg.StopServerAsync();
         var down = Stopwatch.StartNew();
@@ -87,17 +87,17 @@ public sealed class FaultTests
         }
 
         // Hangfire retries the failed jobs (and the recurring run comes back): everything lands exactly once.
-        await WaitAsync(async () => await CountAsync(pg, "SELECT count(*) FROM processed_texts") >= ids.Count
-                                    && await CountAsync(pg, "SELECT count(*) FROM processed_images") >= ids.Count, TimeSpan.FromMinutes(4));
-        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM original_documents WHERE ingest_state = 'stored'"));
-        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM original_documents"));
-        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM processed_texts"));
-        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM processed_images"));
-        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM labels"));
-        Assert.Equal(docs.Count - ids.Count, await CountAsync(pg, "SELECT count(*) FROM rejected_documents"));
+        await WaitAsync(async () => await CountAsync(pg, "SELECT count(*) FROM pipeline.processed_texts") >= ids.Count
+                                    && await CountAsync(pg, "SELECT count(*) FROM pipeline.processed_images") >= ids.Count, TimeSpan.FromMinutes(4));
+        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'stored'"));
+        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM ingestion.original_documents"));
+        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM pipeline.processed_texts"));
+        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM pipeline.processed_images"));
+        Assert.Equal(ids.Count, await CountAsync(pg, "SELECT count(*) FROM ingestion.labels"));
+        Assert.Equal(docs.Count - ids.Count, await CountAsync(pg, "SELECT count(*) FROM ingestion.rejected_documents"));
         Assert.Equal(ids.Count, Directory.EnumerateFiles(Path.Combine(app.DataDir, "raw"), "*", SearchOption.AllDirectories).Count());
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(paths.Inbox), e => Path.GetFileName(e) != ".gitkeep");
-        Assert.Equal(0, await CountAsync(pg, "SELECT count(*) FROM stage_failures"));
+        Assert.Equal(0, await CountAsync(pg, "SELECT count(*) FROM pipeline.stage_failures"));
         // The database went away under running jobs: Hangfire recorded their failure and retried them.
         Assert.True(await CountAsync(pg, "SELECT count(*) FROM hangfire.state WHERE reason LIKE 'Retry attempt%'") >= 1, "no job was retried");
     }
@@ -158,7 +158,7 @@ public sealed class FaultTests
             Assert.Contains("No space left on device", error.ToString());
             AssertNoPartialFiles(mount);
             await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
-                Assert.Equal(0L, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM stage_failures"));
+                Assert.Equal(0L, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM pipeline.stage_failures"));
 
             File.Delete(filler);
             await app.Services.GetRequiredService<PipelineRunner>().RunUntilEmptyAsync(null, Ct);
@@ -166,8 +166,8 @@ public sealed class FaultTests
             AssertNoPartialFiles(mount);
             await using var db = new NpgsqlConnection(app.Database.ConnectionString);
             var ids = docs.Select(d => Convert.ToHexStringLower(SHA1.HashData(File.ReadAllBytes(d.Path)))).Distinct().Count();
-            Assert.Equal(ids, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM original_documents WHERE ingest_state = 'stored'"));
-            Assert.Equal(ids, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM processed_images"));
+            Assert.Equal(ids, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'stored'"));
+            Assert.Equal(ids, await db.ExecuteScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
             Assert.Equal(ids, Directory.EnumerateFiles(paths.Processed, "*", SearchOption.AllDirectories).Count(f => !f.EndsWith(".gitkeep")));
         }
         finally

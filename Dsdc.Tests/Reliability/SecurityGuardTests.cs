@@ -32,7 +32,7 @@ public sealed partial class SecurityGuardTests
     /// </summary>
     private static readonly HashSet<string> ReviewedHoles =
         ["ImageMissing", "TextMissing", "Columns", "DocumentKey", "Schema", "Dimensions", "dimensions", "assignment", "sql",
-         "CurrentLabel.JoinOnDocument", "CurrentLabel.Order"];
+         "CurrentLabel.JoinOnDocument", "CurrentLabel.View"];
 
     [Fact]
     public void SqlIsNeverBuiltFromInterpolatedValues()

@@ -36,9 +36,9 @@ public sealed class MigrationTests
         Assert.Empty(second);
         Assert.Empty(await runner.PendingAsync(ct));
         Assert.Equal(schemaAfterFirst, (await conn.QueryAsync<string>(SchemaQuery)).ToList());
-        Assert.Contains(schemaAfterFirst, c => c.StartsWith("public.embeddings.embedding:USER-DEFINED", StringComparison.Ordinal));
-        foreach (var table in new[] { "original_documents", "labels", "raw_texts", "processed_texts", "processed_images", "embeddings" })
-            Assert.Contains(schemaAfterFirst, c => c.StartsWith($"public.{table}.", StringComparison.Ordinal));
+        Assert.Contains(schemaAfterFirst, c => c.StartsWith("embedding.embeddings.embedding:USER-DEFINED", StringComparison.Ordinal));
+        foreach (var table in new[] { "ingestion.original_documents", "ingestion.labels", "pipeline.raw_texts", "pipeline.processed_texts", "pipeline.processed_images", "embedding.embeddings" })
+            Assert.Contains(schemaAfterFirst, c => c.StartsWith($"{table}.", StringComparison.Ordinal));
     }
 
     [Fact]

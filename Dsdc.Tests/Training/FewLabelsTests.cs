@@ -118,7 +118,7 @@ public sealed class FewLabelsTests(TrainingApp app)
         // A person relabels one document: the next job trains again.
         var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
         var doc = docs[0];
-        await app.ExecuteAsync("INSERT INTO labels (document_id, label, source, created_by) VALUES (@id, @label, 'human', 'tester')",
+        await app.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, @label, 'human', 'tester')",
             new { id = doc.DocumentId, label = (short)((doc.Label + 1) % 16) });
         try
         {
@@ -128,7 +128,7 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
         finally
         {
-            await app.ExecuteAsync("DELETE FROM labels WHERE document_id = @id AND source = 'human'", new { id = doc.DocumentId });
+            await app.ExecuteAsync("DELETE FROM ingestion.labels WHERE document_id = @id AND source = 'human'", new { id = doc.DocumentId });
         }
     }
 

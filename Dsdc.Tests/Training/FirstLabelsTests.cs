@@ -44,8 +44,8 @@ public sealed class FirstLabelsTests(FirstLabelsTests.App app) : IClassFixture<F
         var keep = app.Documents.Take(2).Select(d => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(d.Path)))).ToArray();
         await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
         {
-            await Dapper.SqlMapper.ExecuteAsync(conn, "CREATE TABLE set_aside AS SELECT * FROM labels WHERE NOT (document_id = ANY(@keep))", new { keep });
-            await Dapper.SqlMapper.ExecuteAsync(conn, "DELETE FROM labels WHERE NOT (document_id = ANY(@keep))", new { keep });
+            await Dapper.SqlMapper.ExecuteAsync(conn, "CREATE TABLE set_aside AS SELECT * FROM ingestion.labels WHERE NOT (document_id = ANY(@keep))", new { keep });
+            await Dapper.SqlMapper.ExecuteAsync(conn, "DELETE FROM ingestion.labels WHERE NOT (document_id = ANY(@keep))", new { keep });
         }
         var two = await Get<TrainingService>().TrainAsync(null, null, "test", Ct);
         Assert.Null(two.Skipped);
@@ -67,7 +67,7 @@ public sealed class FirstLabelsTests(FirstLabelsTests.App app) : IClassFixture<F
 
         // Every class labelled once: the model knows them all, with an estimate and its uncertainty recorded.
         await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
-            await Dapper.SqlMapper.ExecuteAsync(conn, "INSERT INTO labels OVERRIDING SYSTEM VALUE SELECT * FROM set_aside; DROP TABLE set_aside");
+            await Dapper.SqlMapper.ExecuteAsync(conn, "INSERT INTO ingestion.labels OVERRIDING SYSTEM VALUE SELECT * FROM set_aside; DROP TABLE set_aside");
         var all = await Get<TrainingService>().TrainAsync(null, null, "test", Ct);
         Assert.Equal("cross-validation", all.Evaluation);
         var best = all.Runs.Single(r => r.BestOfJob).Run;

@@ -50,7 +50,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await UiApp.ScreenshotAsync(page, "upload-batch");
         var ids = fresh.Select(UnseenDocuments.Sha1).ToArray();
         Assert.Equal(10, await ScalarAsync<long>(
-            "SELECT count(*) FROM labels WHERE document_id = ANY(@ids) AND source = 'human' AND label = 11 AND created_by = @user", new { ids, user }));
+            "SELECT count(*) FROM ingestion.labels WHERE document_id = ANY(@ids) AND source = 'human' AND label = 11 AND created_by = @user", new { ids, user }));
         await Accessibility.AssertNoSeriousViolationsAsync(page);
     }
 
@@ -135,7 +135,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         int[] expected = [predicted[0], second[1], predicted[2]];
         for (var i = 0; i < 3; i++)
             Assert.Equal(expected[i], await ScalarAsync<short>(
-                "SELECT label FROM labels WHERE document_id = @id AND source = 'human' AND created_by = @user ORDER BY id DESC LIMIT 1", new { id = docs[i], user }));
+                "SELECT label FROM ingestion.labels WHERE document_id = @id AND source = 'human' AND created_by = @user ORDER BY id DESC LIMIT 1", new { id = docs[i], user }));
         await Assertions.Expect(page.Locator($"li[data-document-id='{docs[2]}']")).ToHaveCountAsync(0);
     }
 
@@ -148,7 +148,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await page.GotoAsync("/labels");
         var counts = page.GetByTestId("label-counts");
         await Assertions.Expect(counts.Locator("tbody tr")).ToHaveCountAsync(16);
-        var labelled = await ScalarAsync<long>("SELECT count(DISTINCT l.document_id) FROM labels l JOIN original_documents d ON d.id = l.document_id AND d.ingest_state = 'stored'");
+        var labelled = await ScalarAsync<long>("SELECT count(DISTINCT l.document_id) FROM ingestion.labels l JOIN ingestion.original_documents d ON d.id = l.document_id AND d.ingest_state = 'stored'");
         await Assertions.Expect(counts.Locator("tfoot td").Nth(2)).ToHaveTextAsync(labelled.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(page.GetByTestId("labels-since")).ToContainTextAsync("since run");
         await Assertions.Expect(page.GetByTestId("unpredictable")).ToContainTextAsync("None");
@@ -199,7 +199,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         var document = UnseenDocuments.Sha1(app.Known[0].Path);
         var runs = await ScalarAsync<long[]>("SELECT array_agg(id ORDER BY id) FROM training.runs WHERE status = 'succeeded'");
         var prediction = await ScalarAsync<long?>("SELECT max(id) FROM inference.predictions");
-        var batch = await ScalarAsync<string?>("SELECT substring(source_folder from 8 for 22) FROM original_documents WHERE source_folder LIKE 'upload-%' LIMIT 1");
+        var batch = await ScalarAsync<string?>("SELECT substring(source_folder from 8 for 22) FROM ingestion.original_documents WHERE source_folder LIKE 'upload-%' LIMIT 1");
         List<string> paths = ["/classify", "/upload", "/review", "/labels", "/documents", $"/documents/{document}", "/runs", $"/runs/{runs[0]}",
             $"/runs/compare?a={runs[0]}&b={runs[1]}", "/models", "/pipelines", "/denied"];
         if (prediction is { } p) paths.Add($"/predictions/{p}");

@@ -1,14 +1,33 @@
 using Dapper;
+using Dsdc.Ingestion;
 using Npgsql;
 
 namespace Dsdc.Inference.Api;
 
 public sealed record PredictionRow(long Id, string DocumentId, string UserName, string ModelId, short Label, double Confidence, DateTime CreatedAt);
 
-public sealed record HumanLabel(long Id, string DocumentId, short Label, string Source, string? CreatedBy, DateTime CreatedAt);
+/// <summary>A recorded prediction (a class: Npgsql reads real[] as an Array that Dapper's constructor matching refuses).</summary>
+public sealed class PredictionDetail
+{
+    public long Id { get; init; }
+    public string DocumentId { get; init; } = "";
+    public string UserName { get; init; } = "";
+    public string ModelId { get; init; } = "";
+    public long? ModelRunId { get; init; }
+    public bool NeedsReview { get; init; }
+    public short Label { get; init; }
+    public double Confidence { get; init; }
+    public double TopProbability { get; init; }
+    public float[] Probabilities { get; init; } = [];
+    public int DurationMs { get; init; }
+    public DateTime CreatedAt { get; init; }
+}
 
-/// <summary>SQL of the prediction API: the record of every prediction, and corrections as human labels.</summary>
-public sealed class PredictionStore(NpgsqlDataSource dataSource)
+/// <summary>The newest prediction of a document: its class and confidence.</summary>
+public sealed record LatestPrediction(string DocumentId, short Label, double Confidence);
+
+/// <summary>SQL of the prediction API: the record of every prediction; corrections go to the Ingestion module as human labels.</summary>
+public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore documents)
 {
     public async Task<long> RecordAsync(string documentId, string userName, Classification c, int durationMs, CancellationToken ct)
     {
@@ -26,6 +45,30 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
         }, cancellationToken: ct));
     }
 
+    public async Task<PredictionDetail?> FindAsync(long id, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT id, document_id, user_name, model_id, model_run_id, label, confidence, top_probability, probabilities, duration_ms, created_at,
+                   needs_review
+            FROM inference.predictions WHERE id = @id
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<PredictionDetail>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>The newest prediction of each of these documents that has one.</summary>
+    public async Task<IReadOnlyList<LatestPrediction>> LatestAsync(IReadOnlyCollection<string> documentIds, CancellationToken ct)
+    {
+        if (documentIds.Count == 0) return [];
+        const string sql = """
+            SELECT DISTINCT ON (document_id) document_id, label, confidence
+            FROM inference.predictions WHERE document_id = ANY(@ids)
+            ORDER BY document_id, created_at DESC, id DESC
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<LatestPrediction>(new CommandDefinition(sql, new { ids = documentIds.ToArray() }, cancellationToken: ct))).AsList();
+    }
+
     public async Task<IReadOnlyList<PredictionRow>> ForDocumentAsync(string documentId, CancellationToken ct)
     {
         const string sql = """
@@ -36,22 +79,10 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource)
         return (await conn.QueryAsync<PredictionRow>(new CommandDefinition(sql, new { documentId }, cancellationToken: ct))).AsList();
     }
 
-    public async Task<bool> DocumentExistsAsync(string documentId, CancellationToken ct)
-    {
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM original_documents WHERE id = @documentId AND ingest_state = 'stored')",
-            new { documentId }, cancellationToken: ct));
-    }
+    /// <summary>Whether a stored document has this id (asked of the Ingestion module).</summary>
+    public Task<bool> DocumentExistsAsync(string documentId, CancellationToken ct) => documents.DocumentExistsAsync(documentId, ct);
 
-    /// <summary>A person's label: it wins over the dataset label in the next training run.</summary>
-    public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct)
-    {
-        const string sql = """
-            INSERT INTO labels (document_id, label, source, created_by) VALUES (@documentId, @label, 'human', @userName)
-            RETURNING id, document_id, label, source, created_by, created_at
-            """;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.QuerySingleAsync<HumanLabel>(new CommandDefinition(sql, new { documentId, label = (short)label, userName }, cancellationToken: ct));
-    }
+    /// <summary>A correction: stored by the Ingestion module as a human label, which wins over the dataset label in the next training run.</summary>
+    public Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct) =>
+        documents.AddHumanLabelAsync(documentId, label, userName, ct);
 }

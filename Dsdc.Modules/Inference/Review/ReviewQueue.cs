@@ -45,12 +45,12 @@ public sealed class ReviewQueue(NpgsqlDataSource dataSource)
                 SELECT d.id AS document_id, d.original_name, d.ingested_at, p.id AS prediction_id, p.label AS predicted,
                        p.top_probability, coalesce(p.needs_review, false) AS needs_review, p.probabilities,
                        cl.label AS current_label, cl.source AS label_source
-                FROM original_documents d
+                FROM ingestion.documents d
                 LEFT JOIN latest p ON p.document_id = d.id
                 LEFT {CurrentLabel.JoinOnDocument}
-                WHERE d.ingest_state = 'stored'
-                  AND (cl.label IS NULL OR p.needs_review)
-                  AND NOT EXISTS (SELECT 1 FROM labels h WHERE h.document_id = d.id AND h.source = 'human' AND h.created_at >= p.created_at))
+                WHERE (cl.label IS NULL OR p.needs_review)
+                  -- a person labelled it since the prediction: the current label is then that human label
+                  AND NOT coalesce(cl.source = 'human' AND cl.created_at >= p.created_at, false))
             SELECT r.*, count(*) OVER () AS total
             FROM (SELECT q.*, row_number() OVER (PARTITION BY q.predicted ORDER BY q.top_probability, q.document_id) AS turn FROM queue q) r
             ORDER BY (r.predicted IS NULL), CASE WHEN r.predicted IS NULL THEN 0 ELSE r.turn END, r.top_probability, r.ingested_at, r.document_id

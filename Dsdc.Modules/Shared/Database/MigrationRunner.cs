@@ -41,8 +41,16 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
     }
 
     /// <summary>Applies what is pending; returns the names applied now (empty when the database was up to date).</summary>
-    public async Task<IReadOnlyList<string>> MigrateAsync(CancellationToken ct)
+    public Task<IReadOnlyList<string>> MigrateAsync(CancellationToken ct) => MigrateAsync(null, ct);
+
+    /// <summary>
+    /// Applies what is pending up to and including the script named <paramref name="upTo"/> (every script when null),
+    /// so that tests can build a database as an older release left it and then upgrade it.
+    /// </summary>
+    internal async Task<IReadOnlyList<string>> MigrateAsync(string? upTo, CancellationToken ct)
     {
+        if (upTo is not null && Scripts.All(s => s.Name != upTo))
+            throw new ArgumentException($"no migration is named {upTo}", nameof(upTo));
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@AdvisoryLockKey)", new { AdvisoryLockKey }, cancellationToken: ct));
         try
@@ -59,7 +67,7 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
                 .ToDictionary(r => r.Name, r => r.Checksum);
 
             var applied = new List<string>();
-            foreach (var script in Scripts)
+            foreach (var script in upTo is null ? Scripts : Scripts.TakeWhile(s => string.CompareOrdinal(s.Name, upTo) <= 0))
             {
                 if (journal.TryGetValue(script.Name, out var checksum))
                 {

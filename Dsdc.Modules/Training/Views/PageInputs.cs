@@ -7,7 +7,7 @@ namespace Dsdc.Training;
 /// </summary>
 public sealed record PageInputs(float[] Vector, string RawText, float[] Layout)
 {
-    /// <summary>ResNet18 features of the page's regions (<c>page_features</c> kind <c>regions</c>); null when not computed.</summary>
+    /// <summary>ResNet18 features of the page's regions (<c>embedding.page_features</c> kind <c>regions</c>); null when not computed.</summary>
     public float[]? Regions { get; init; }
 
     /// <summary>How many of <see cref="Vector"/>'s values are the image part (the rest is the text part); 0 = unknown.</summary>

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Dsdc.Auth;
 using Dsdc.Embedding;
 using Dsdc.Inference.Api;
+using Dsdc.Ingestion;
 using Dsdc.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -14,7 +15,7 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
     public const int SimilarCount = 6;
 
     public PredictionDetail? Prediction { get; private set; }
-    public LabelRow? CurrentLabel { get; private set; }
+    public LabelEntry? CurrentLabel { get; private set; }
     public IReadOnlyList<SimilarDocument> Similar { get; private set; } = [];
 
     /// <summary>Nullable and required: a post without the field (or with "abc") is a validation error, never class 0.</summary>
