@@ -18,27 +18,13 @@ internal static class DocumentEndpoints
         var o = options.Value;
         if (!request.HasFormContentType)
             return Problem(StatusCodes.Status400BadRequest, "No documents", $"Send the documents as multipart/form-data in fields named '{DocumentUploads.FilesField}'.");
-        if (UploadLimits.MissingBoundary(request))
-            return Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", "The multipart/form-data content type has no boundary parameter.", "malformed-multipart");
-        if (request.ContentLength > UploadLimits.BatchRequestBytes(o))
-            return BatchTooLarge(o);
+        // Kestrel's body limit is one file's; a batch may carry more.
         UploadLimits.AllowBatchBody(request.HttpContext, o);
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(ct);
-        }
-        catch (Exception ex) when (UploadLimits.IsTooLarge(ex))
-        {
-            return BatchTooLarge(o);
-        }
-        catch (Exception ex) when (UploadLimits.IsMalformed(ex) && !ct.IsCancellationRequested)
-        {
-            return Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", ex.Message, "malformed-multipart");
-        }
+        var (form, problem) = await ReadUploadFormAsync(request, UploadLimits.BatchRequestBytes(o), () => BatchTooLarge(o), ct);
+        if (problem is not null) return problem;
 
         int? label = null;
-        if (form.TryGetValue(DocumentUploads.LabelField, out var labelText) && labelText.ToString() is { Length: > 0 } text)
+        if (form!.TryGetValue(DocumentUploads.LabelField, out var labelText) && labelText.ToString() is { Length: > 0 } text)
         {
             if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || !DocumentClasses.IsValid(value))
                 return TypedResults.ValidationProblem(new Dictionary<string, string[]>

@@ -21,25 +21,9 @@ internal static class PredictionEndpoints
         var o = options.Value;
         if (!request.HasFormContentType)
             return Problem(StatusCodes.Status400BadRequest, "No document", $"Send the document as multipart/form-data in a field named '{FileField}'.");
-        if (UploadLimits.MissingBoundary(request))
-            return Malformed("The multipart/form-data content type has no boundary parameter.");
-        if (request.ContentLength > UploadLimits.RequestBytes(o))
-            return TooLarge(o);
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(ct);
-        }
-        catch (Exception ex) when (UploadLimits.IsTooLarge(ex))
-        {
-            return TooLarge(o);
-        }
-        catch (Exception ex) when (UploadLimits.IsMalformed(ex) && !ct.IsCancellationRequested)
-        {
-            // A truncated body, a part whose headers never end, bytes that are not multipart at all: the client's fault.
-            return Malformed(ex.Message);
-        }
-        if (form.Files.GetFile(FileField) is not { } file)
+        var (form, problem) = await ReadUploadFormAsync(request, UploadLimits.RequestBytes(o), () => TooLarge(o), ct);
+        if (problem is not null) return problem;
+        if (form!.Files.GetFile(FileField) is not { } file)
             return Problem(StatusCodes.Status400BadRequest, "No document", $"The multipart field '{FileField}' is missing.");
         if (file.Length > o.MaxUploadBytes)
             return TooLarge(o);
@@ -102,6 +86,32 @@ internal static class PredictionEndpoints
 
     private static ProblemHttpResult TooLarge(PredictionApiOptions o) => Problem(StatusCodes.Status413PayloadTooLarge, "Document too large",
         UploadLimits.TooLargeMessage(o));
+
+    /// <summary>
+    /// Reads the multipart form of an upload: a content type without a boundary, or a body that cannot be parsed (truncated,
+    /// a part whose headers never end, bytes that are not multipart at all: the client's fault), answers 400
+    /// <c>malformed-multipart</c>; a body declared or found larger than <paramref name="limit"/>, <paramref name="tooLarge"/>.
+    /// </summary>
+    internal static async Task<(IFormCollection? Form, ProblemHttpResult? Problem)> ReadUploadFormAsync(
+        HttpRequest request, long limit, Func<ProblemHttpResult> tooLarge, CancellationToken ct)
+    {
+        if (UploadLimits.MissingBoundary(request))
+            return (null, Malformed("The multipart/form-data content type has no boundary parameter."));
+        if (request.ContentLength > limit)
+            return (null, tooLarge());
+        try
+        {
+            return (await request.ReadFormAsync(ct), null);
+        }
+        catch (Exception ex) when (UploadLimits.IsTooLarge(ex))
+        {
+            return (null, tooLarge());
+        }
+        catch (Exception ex) when (UploadLimits.IsMalformed(ex) && !ct.IsCancellationRequested)
+        {
+            return (null, Malformed(ex.Message));
+        }
+    }
 
     private static ProblemHttpResult Malformed(string detail) =>
         Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", detail, "malformed-multipart");
