@@ -50,30 +50,39 @@ public sealed class RidgeView
     /// <param name="rows">one feature vector per document</param>
     /// <param name="labels">class index 0-15 per document</param>
     /// <param name="standardize">z-score each feature first (dense features of different scales); no for TF-IDF</param>
+    /// <remarks>
+    /// Only the matrix products and the eigendecomposition run in LibTorch; every element-wise step is plain C#. TorchSharp
+    /// turns a number in tensor arithmetic (<c>t + 1.5</c>, <c>clamp_min(0)</c>, even the implicit <c>alpha = 1</c> of
+    /// <c>t1 + t2</c>) into a finalizable <c>Scalar</c> that nothing keeps alive during the native call, so the garbage
+    /// collector can free it mid-call ("Unknown scalar type"); the operations used here take no Scalar.
+    /// </remarks>
     public static RidgeView Fit(IReadOnlyList<float[]> rows, IReadOnlyList<int> labels, bool standardize, int classes = Shared.DocumentClasses.Count)
     {
         var n = rows.Count;
         if (n < 2) throw new ArgumentException("a ridge view needs at least two documents", nameof(rows));
         var d = rows[0].Length;
-        using var scope = NewDisposeScope();
-        var flat = new double[n * d];
-        for (var i = 0; i < n; i++)
-            for (var j = 0; j < d; j++) flat[i * d + j] = rows[i][j];
-        var x = tensor(flat, [n, d], dtype: ScalarType.Float64);
 
         // Standardise (z-score, unweighted) for dense views; constant features keep scale 1.
-        Tensor mean, scale;
+        var mean = new double[d];
+        var scale = new double[d];
+        Array.Fill(scale, 1.0);
         if (standardize)
         {
-            mean = x.mean([0L]);
-            scale = x.std([0L], unbiased: false);
-            scale = where(scale.lt(1e-6), ones_like(scale), scale);
-            x = (x - mean) / scale;
-        }
-        else
-        {
-            mean = zeros(d, dtype: ScalarType.Float64);
-            scale = ones(d, dtype: ScalarType.Float64);
+            foreach (var row in rows)
+                for (var j = 0; j < d; j++) mean[j] += row[j];
+            for (var j = 0; j < d; j++) mean[j] /= n;
+            var variance = new double[d];
+            foreach (var row in rows)
+                for (var j = 0; j < d; j++)
+                {
+                    var dev = row[j] - mean[j];
+                    variance[j] += dev * dev;
+                }
+            for (var j = 0; j < d; j++)
+            {
+                var sd = Math.Sqrt(variance[j] / n);
+                scale[j] = sd < 1e-6 ? 1 : sd;
+            }
         }
 
         // Class-balanced sample weights n / (classes present * count): a rare class counts as much as a common one.
@@ -81,53 +90,107 @@ public sealed class RidgeView
         foreach (var l in labels) counts[l]++;
         var present = counts.Count(c => c > 0);
         var w = labels.Select(l => (double)n / (present * counts[l])).ToArray();
-        var weights = tensor(w, dtype: ScalarType.Float64);
-        var sw = weights.sqrt().unsqueeze(1);
+        var total = w.Sum();
 
-        var targets = full(n, classes, -1.0, dtype: ScalarType.Float64);
-        for (var i = 0; i < n; i++) targets[i, labels[i]] = tensor(1.0, dtype: ScalarType.Float64);
-        var total = weights.sum();
-        var xMean = (weights.unsqueeze(1) * x).sum([0L]) / total;
-        var tMean = (weights.unsqueeze(1) * targets).sum([0L]) / total;
-        var xs = sw * (x - xMean);
-        var ts = sw * (targets - tMean);
+        // Weighted means of the standardised features and of the ±1 targets; the problem is centred on them and each row
+        // scaled by sqrt(w_i).
+        var xMean = new double[d];
+        var tMean = new double[classes];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < d; j++) xMean[j] += w[i] * ((rows[i][j] - mean[j]) / scale[j]);
+            for (var c = 0; c < classes; c++) tMean[c] += w[i] * (c == labels[i] ? 1 : -1);
+        }
+        for (var j = 0; j < d; j++) xMean[j] /= total;
+        for (var c = 0; c < classes; c++) tMean[c] /= total;
+        var sw = w.Select(Math.Sqrt).ToArray();
+        var xs = new double[n * d];
+        var ts = new double[n * classes];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < d; j++) xs[i * d + j] = sw[i] * ((rows[i][j] - mean[j]) / scale[j] - xMean[j]);
+            for (var c = 0; c < classes; c++) ts[i * classes + c] = sw[i] * ((c == labels[i] ? 1 : -1) - tMean[c]);
+        }
 
-        var kernel = xs.matmul(xs.t());
-        var (eigenvalues, q) = linalg.eigh(kernel);
-        eigenvalues = eigenvalues.clamp_min(0);
-        var meanEigen = Math.Max(eigenvalues.mean().item<double>(), 1e-12);
-        var qt = q.t().matmul(ts);
-        var q2 = q * q;
+        double[] eigenvalues, q, qt;
+        using (NewDisposeScope())
+        {
+            var xsT = tensor(xs, [n, d], dtype: ScalarType.Float64);
+            var (values, vectors) = linalg.eigh(xsT.matmul(xsT.t()));
+            eigenvalues = values.data<double>().ToArray();
+            q = vectors.contiguous().data<double>().ToArray();
+            qt = vectors.t().matmul(tensor(ts, [n, classes], dtype: ScalarType.Float64)).contiguous().data<double>().ToArray();
+        }
+        for (var k = 0; k < n; k++) eigenvalues[k] = Math.Max(eigenvalues[k], 0);
+        var meanEigen = Math.Max(eigenvalues.Average(), 1e-12);
 
-        Tensor? bestLoo = null;
+        // For each alpha: fitted = Q diag(shrink) Q^T T, the leverages h = sum_k Q_ik^2 shrink_k, and the exact
+        // leave-one-out residuals (T - fitted) / (1 - h).
+        double[]? bestLoo = null;
         var best = (Error: double.PositiveInfinity, Alpha: Alphas[0]);
+        var fitted = new double[classes];
         foreach (var alpha in Alphas)
         {
             var lambda = alpha * meanEigen;
-            var shrink = eigenvalues / (eigenvalues + lambda);
-            var fitted = q.matmul(shrink.unsqueeze(1) * qt);
-            // The unpenalised intercept (the centring) fits the weighted mean exactly: its direction sw / |sw| adds
-            // w_i / sum(w) to each leverage; without it the leave-one-out residuals of a near-interpolating fit vanish.
-            var h = q2.matmul(shrink) + weights / total;
-            var residual = (ts - fitted) / (1 - h).clamp_min(1e-9).unsqueeze(1);
-            var error = residual.pow(2).sum().item<double>();
+            var shrink = eigenvalues.Select(e => e / (e + lambda)).ToArray();
+            var loo = new double[n * classes];
+            double error = 0;
+            for (var i = 0; i < n; i++)
+            {
+                Array.Clear(fitted);
+                // The unpenalised intercept (the centring) fits the weighted mean exactly: its direction sw / |sw| adds
+                // w_i / sum(w) to each leverage; without it the leave-one-out residuals of a near-interpolating fit vanish.
+                var h = w[i] / total;
+                for (var k = 0; k < n; k++)
+                {
+                    var qs = q[i * n + k] * shrink[k];
+                    h += q[i * n + k] * qs;
+                    for (var c = 0; c < classes; c++) fitted[c] += qs * qt[k * classes + c];
+                }
+                var denominator = Math.Max(1 - h, 1e-9);
+                for (var c = 0; c < classes; c++)
+                {
+                    var residual = (ts[i * classes + c] - fitted[c]) / denominator;
+                    error += residual * residual;
+                    loo[i * classes + c] = (ts[i * classes + c] - residual) / sw[i] + tMean[c];
+                }
+            }
             if (error < best.Error)
             {
                 best = (error, alpha);
-                bestLoo = (ts - residual) / sw + tMean;
+                bestLoo = loo;
             }
         }
 
+        // dual = Q diag(1 / (e + lambda)) Q^T T; primal = Xs^T dual: [d, classes] on the standardised, centred features.
         var lambdaBest = best.Alpha * meanEigen;
-        var dual = q.matmul((1 / (eigenvalues + lambdaBest)).unsqueeze(1) * qt);
-        var primal = xs.t().matmul(dual);                       // [d, classes] on the standardised, centred features
+        var dual = new double[n * classes];
+        for (var i = 0; i < n; i++)
+            for (var k = 0; k < n; k++)
+            {
+                var f = q[i * n + k] / (eigenvalues[k] + lambdaBest);
+                for (var c = 0; c < classes; c++) dual[i * classes + c] += f * qt[k * classes + c];
+            }
+        double[] primal;
+        using (NewDisposeScope())
+            primal = tensor(xs, [n, d], dtype: ScalarType.Float64).t().matmul(tensor(dual, [n, classes], dtype: ScalarType.Float64))
+                .contiguous().data<double>().ToArray();
+
         // scores = ((x - mean) / scale - xMean) W + tMean  =  x (W / scale) + (tMean - (mean / scale + xMean) W)
-        var folded = primal / scale.unsqueeze(1);
-        var bias = tMean - (mean / scale + xMean).unsqueeze(0).matmul(primal).squeeze(0);
-        var weightsOut = folded.t().contiguous().to_type(ScalarType.Float32).data<float>().ToArray();
-        var biasOut = bias.to_type(ScalarType.Float32).data<float>().ToArray();
-        var loo = bestLoo!.data<double>().ToArray();
-        var looRows = Enumerable.Range(0, n).Select(i => loo.AsSpan(i * classes, classes).ToArray()).ToArray();
+        var weightsOut = new float[classes * d];
+        var biasOut = new float[classes];
+        for (var c = 0; c < classes; c++)
+        {
+            var bias = tMean[c];
+            for (var j = 0; j < d; j++)
+            {
+                var v = primal[j * classes + c];
+                weightsOut[c * d + j] = (float)(v / scale[j]);
+                bias -= (mean[j] / scale[j] + xMean[j]) * v;
+            }
+            biasOut[c] = (float)bias;
+        }
+        var looRows = Enumerable.Range(0, n).Select(i => bestLoo!.AsSpan(i * classes, classes).ToArray()).ToArray();
         return new RidgeView(weightsOut, biasOut, d, best.Alpha, looRows);
     }
 
