@@ -26,6 +26,13 @@ public sealed class OcrOptions
     [Range(72, 600)]
     public int PdfOcrDpi { get; set; } = 300;
 
+    /// <summary>
+    /// Raster pages below this resolution are scaled up to it (at most 4x) before OCR; their resolution is the file's, or
+    /// the one a letter-sized page of that many pixels would have when the file declares none or too little. 0 = never.
+    /// </summary>
+    [Range(0, 600)]
+    public int MinimumDpi { get; set; }
+
     /// <summary>How long Tesseract may spend on one page before the page (and so the document's OCR) fails.</summary>
     [Range(1, 3600)]
     public int PageTimeoutSeconds { get; set; } = 120;

@@ -23,11 +23,13 @@ internal sealed partial class TesseractTextExtractor(
 
     private readonly OcrOptions _options = options.Value;
     private readonly Lazy<string> _version = new(() =>
-        $"{NativeRuntime.TesseractVersion()};{options.Value.Languages};psm={options.Value.PageSegmentationMode}");
+        $"{NativeRuntime.TesseractVersion()};{options.Value.Languages};psm={options.Value.PageSegmentationMode}" +
+        (options.Value.MinimumDpi > 0 ? $";min-dpi={options.Value.MinimumDpi}" : ""));
 
     public string Processor => "tesseract";
 
-    /// <summary>Tesseract's version, languages and segmentation mode, e.g. <c>5.3.0;eng;psm=3</c>.</summary>
+    /// <summary>Tesseract's version, languages and segmentation mode, e.g. <c>5.3.0;eng;psm=3</c>, and the upscaling
+    /// resolution when set (<c>;min-dpi=200</c>), since it changes the text.</summary>
     public string ProcessorVersion => _version.Value;
 
     public async Task<ExtractedText> ExtractAsync(string path, DocumentFormat format, CancellationToken ct)
@@ -49,7 +51,9 @@ internal sealed partial class TesseractTextExtractor(
             using (page)
             {
                 ct.ThrowIfCancellationRequested();
-                pages.Add(engine.Recognise(page, page.XResolution));
+                var (input, resolution, scaled) = OcrResolution.Prepare(page, _options.MinimumDpi, imaging.Value.MaxPixelsPerPage);
+                using (scaled ? input : null)
+                    pages.Add(engine.Recognise(input, resolution));
             }
         }
         return (Combine(pages), pages.Count);

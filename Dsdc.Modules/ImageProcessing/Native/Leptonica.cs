@@ -75,6 +75,13 @@ internal static partial class Leptonica
     [LibraryImport(Lib)]
     internal static partial Pix pixScaleToSize(Pix pix, int width, int height);
 
+    /// <summary>Scales by factors; growing an 8-bit page, Leptonica interpolates linearly (<c>pixScaleGrayLI</c>).</summary>
+    [LibraryImport(Lib)]
+    internal static partial Pix pixScale(Pix pix, float scaleX, float scaleY);
+
+    [LibraryImport(Lib)]
+    internal static partial int pixSetResolution(Pix pix, int xres, int yres);
+
     [LibraryImport(Lib)]
     internal static partial int pixWriteMem(out nint data, out nuint size, Pix pix, int format);
 
