@@ -24,6 +24,8 @@ public static class CvVariants
                      ("fused-thisr", [ViewKinds.Text, ViewKinds.Header, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
                  })
             list.Add(new CvVariant(name, $"ridge per view ({string.Join(" + ", views)}), stacked on leave-one-out scores", CvRecipes.FusedRecipe(CvRecipes.Fused(views))));
+        list.Add(new CvVariant("fused-tvr-uncalibrated", "the views of fused-tvr, stacked, without the top-label calibration",
+            CvRecipes.FusedRecipe(CvRecipes.TextVectorRegions with { Calibrate = false })));
         list.Add(new CvVariant("fused-tvr-unstacked", "the views of fused-tvr, every weight 1: the raw ridge scores summed, no stacking (no calibration)",
             CvRecipes.FusedRecipe(CvRecipes.TextVectorRegions with { Stack = false })));
         list.Add(new CvVariant("views-lr", "mean probabilities of logistic regression on the vectors and on raw-text TF-IDF (TorchSharp, Adam)",

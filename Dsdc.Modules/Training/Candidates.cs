@@ -4,7 +4,11 @@ namespace Dsdc.Training;
 
 /// <summary>What fitting a candidate hands to the recorder: the graph files, the views they serve, and the test pages' probabilities.</summary>
 internal sealed record TrainedRun(byte[] MainOnnx, IReadOnlyDictionary<string, byte[]> Extra, IReadOnlyList<ViewSpec>? Views,
-    IReadOnlyList<int>? KnownClasses, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch, float[][] TestProbabilities);
+    IReadOnlyList<int>? KnownClasses, IReadOnlyList<EpochMetrics> Epochs, int BestEpoch, float[][] TestProbabilities)
+{
+    /// <summary>A fused model's top-label calibration, applied by serving after the softmax; null = none.</summary>
+    public TopLabelCalibration? Calibration { get; init; }
+}
 
 /// <summary>
 /// A model recipe a training job can try: how cross-validation trains and scores it (<see cref="Recipe"/>) and how the
@@ -133,7 +137,7 @@ internal static class FusedExport
                 new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.View }, softmax: false), view.Tfidf, view.Ridge.Inputs, view.Weight,
                 OnnxExport.LogitsName);
         var known = Enumerable.Range(0, model.KnownClasses.Length).Where(c => model.KnownClasses[c]).ToList();
-        return new TrainedRun(files.Main, files.Extra, files.Specs, known, [], 0, testProbabilities);
+        return new TrainedRun(files.Main, files.Extra, files.Specs, known, [], 0, testProbabilities) { Calibration = model.Calibration };
     }
 }
 

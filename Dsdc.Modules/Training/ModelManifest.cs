@@ -28,6 +28,9 @@ public sealed record ModelManifest(
     /// <summary>Below this calibrated confidence a prediction needs review (from the cross-validated accuracy-coverage curve); null = unknown.</summary>
     public double? ReviewThreshold { get; init; }
 
+    /// <summary>A fused model's top-label calibration, applied after the softmax of the summed view logits; null = none.</summary>
+    public TopLabelCalibration? Calibration { get; init; }
+
     /// <summary>Whether the class at <paramref name="label"/> can be predicted.</summary>
     public bool Knows(int label) => KnownClasses is null || KnownClasses.Contains(label);
 

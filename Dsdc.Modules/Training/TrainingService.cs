@@ -209,6 +209,7 @@ public sealed partial class TrainingService(
             {
                 KnownClasses = trained.KnownClasses,
                 ReviewThreshold = cv?.Estimate.ReviewThreshold,
+                Calibration = trained.Calibration,
             };
             var artifact = ModelArtifacts.Write(paths.ModelsDir, runId, trained.MainOnnx, manifest, trained.Extra);
             if (cv is not null) await store.SetEstimateAsync(runId, cv.Estimate, dataFingerprint ?? "", ct);

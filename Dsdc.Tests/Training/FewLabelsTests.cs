@@ -54,12 +54,13 @@ public sealed class FewLabelsTests(TrainingApp app)
         var held = docs.Where((_, i) => i % 3 == 0).Select(d => d.Inputs).ToList();
         var model = FusedModel.Train(CvRecipes.TextVectorRegions, train, Ct);
         var expected = model.Predict(held);
+        Assert.NotNull(model.Calibration);
 
         var exported = FusedExport.Export(model, [], expected);
         var dir = Directory.CreateTempSubdirectory("dsdc-fused-").FullName;
         var manifest = new ModelManifest(9001, "fused-tvr", Dsdc.Shared.DocumentClasses.Names, EncoderIds.Default, "1", 896, OnnxExport.InputName,
             OnnxExport.OutputName, System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(CvRecipes.TextVectorRegions.ToJson()),
-            new ModelScores(0, 0, 0, [], []), DateTime.UtcNow, exported.Views) { KnownClasses = exported.KnownClasses };
+            new ModelScores(0, 0, 0, [], []), DateTime.UtcNow, exported.Views) { KnownClasses = exported.KnownClasses, Calibration = exported.Calibration };
         ModelArtifacts.Write(dir, 9001, exported.MainOnnx, manifest, exported.Extra);
         var runDir = Path.Combine(dir, ModelArtifacts.RelativeDir(9001));
         using var runner = new ViewEnsembleRunner(new ChampionModel(9001, Path.Combine(runDir, ModelArtifacts.OnnxFile), ModelManifest.Read(Path.Combine(runDir, ModelArtifacts.ManifestFile))),

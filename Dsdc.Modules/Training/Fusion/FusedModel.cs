@@ -15,15 +15,20 @@ public sealed record FusedViewParameters(
 /// </summary>
 /// <param name="Stack">false: every view weighs 1 and the scores go through the softmax as they are (the uncalibrated
 /// baseline the stacking is measured against).</param>
+/// <param name="Calibrate">with stacking, also fit a <see cref="TopLabelCalibration"/> on the stacked leave-one-out predictions.</param>
 public sealed record FusedParameters(
     [property: JsonPropertyName("views")] IReadOnlyList<FusedViewParameters> Views,
-    [property: JsonPropertyName("stack")] bool Stack = true)
+    [property: JsonPropertyName("stack")] bool Stack = true,
+    [property: JsonPropertyName("calibrate")] bool Calibrate = true)
 {
     public const string Approach = "fused-ridge";
 
-    public string ToJson() => Stack
-        ? System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views })
-        : System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views, stack = false });
+    public string ToJson() => (Stack, Calibrate) switch
+    {
+        (false, _) => System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views, stack = false }),
+        (true, false) => System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views, calibrate = false }),
+        _ => System.Text.Json.JsonSerializer.Serialize(new { approach = Approach, views = Views }),
+    };
 }
 
 /// <summary>A fitted view of a <see cref="FusedModel"/>: its feature state (TF-IDF vocabulary), ridge and stacking weight.</summary>
@@ -34,12 +39,14 @@ public sealed record FusedView(string View, RawTextTfidf? Tfidf, RidgeView Ridge
 
 /// <summary>
 /// A trained fused model: logits = sum over views of weight x ridge scores, softmax over the classes that had at least one
-/// training document (a class never labelled is never predicted: probability 0).
+/// training document (a class never labelled is never predicted: probability 0), then the top-label calibration when
+/// one was fitted.
 /// </summary>
-public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClasses)
+public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClasses, TopLabelCalibration? calibration = null)
 {
     public IReadOnlyList<FusedView> Views => views;
     public bool[] KnownClasses => knownClasses;
+    public TopLabelCalibration? Calibration => calibration;
 
     public static FusedModel Train(FusedParameters parameters, IReadOnlyList<LabelledPage> train, CancellationToken ct = default)
     {
@@ -59,10 +66,21 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
             var rows = train.Select(d => ViewFeatures.Raw(v.View, tfidf, d.Inputs)).ToList();
             fitted.Add((v.View, tfidf, RidgeView.Fit(rows, labels, v.Standardize)));
         }
-        var weights = parameters.Stack
-            ? Stacking.FitWeights(fitted.Select(f => f.Ridge.LooScores).ToList(), labels, known)
-            : fitted.Select(_ => 1.0).ToArray();
-        return new FusedModel(fitted.Select((f, i) => new FusedView(f.View, f.Tfidf, f.Ridge, weights[i])).ToList(), known);
+        var looScores = fitted.Select(f => f.Ridge.LooScores).ToList();
+        var weights = parameters.Stack ? Stacking.FitWeights(looScores, labels, known) : fitted.Select(_ => 1.0).ToArray();
+        var calibration = parameters.Stack && parameters.Calibrate
+            ? TopLabelCalibration.Fit(Enumerable.Range(0, train.Count).Select(i =>
+            {
+                // The stacked prediction of each training document from views that did not train on it.
+                var logits = new double[known.Length];
+                for (var v = 0; v < looScores.Count; v++)
+                    for (var c = 0; c < logits.Length; c++) logits[c] += weights[v] * looScores[v][i][c];
+                var p = Stacking.Softmax(logits, known);
+                var top = ClassificationMetrics.ArgMax(p);
+                return ((double)p[top], top == labels[i]);
+            }).ToList())
+            : null;
+        return new FusedModel(fitted.Select((f, i) => new FusedView(f.View, f.Tfidf, f.Ridge, weights[i])).ToList(), known, calibration);
     }
 
     public double[] Logits(PageInputs page)
@@ -76,7 +94,11 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
         return logits;
     }
 
-    public float[] Predict(PageInputs page) => Stacking.Softmax(Logits(page), knownClasses);
+    public float[] Predict(PageInputs page)
+    {
+        var p = Stacking.Softmax(Logits(page), knownClasses);
+        return calibration?.Apply(p) ?? p;
+    }
 
     public float[][] Predict(IReadOnlyList<PageInputs> pages) => pages.Select(Predict).ToArray();
 }

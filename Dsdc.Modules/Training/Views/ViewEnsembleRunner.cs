@@ -12,11 +12,13 @@ public sealed class ViewEnsembleRunner : IDisposable
     private readonly List<(ViewSpec Spec, InferenceSession Session, RawTextTfidf? Tfidf)> _views = [];
 
     private readonly bool[] _known;
+    private readonly TopLabelCalibration? _calibration;
 
     public ViewEnsembleRunner(ChampionModel model, Func<string, InferenceSession> createSession)
     {
         var dir = Path.GetDirectoryName(model.OnnxPath)!;
         _known = Enumerable.Range(0, Shared.DocumentClasses.Count).Select(model.Manifest.Knows).ToArray();
+        _calibration = model.Manifest.Calibration;
         try
         {
             foreach (var spec in Specs(model.Manifest))
@@ -53,12 +55,14 @@ public sealed class ViewEnsembleRunner : IDisposable
                 var logits = new double[_known.Length];
                 foreach (var view in perView)
                     for (var c = 0; c < logits.Length; c++) logits[c] += view[i][c];
-                return Stacking.Softmax(logits, _known);
+                return Calibrated(Stacking.Softmax(logits, _known));
             }).ToArray();
         }
         var weights = _views.Select(v => v.Spec.Weight).ToList();
         return pages.Select((_, i) => ViewFeatures.Combine(perView.Select(p => p[i]).ToList(), weights)).ToArray();
     }
+
+    private float[] Calibrated(float[] p) => _calibration?.Apply(p) ?? p;
 
     /// <summary>Whether the views give logits to be summed (a fused model) rather than probabilities to be averaged.</summary>
     public bool SumsLogits => _views.Count > 0 && _views.All(v => v.Spec.Output == OnnxExport.LogitsName);
@@ -73,7 +77,7 @@ public sealed class ViewEnsembleRunner : IDisposable
         if (views.Count == 0) throw new InvalidOperationException("this model has no view of the encoder's vector");
         var perView = views.Select(v => OnnxMlpRunner.Predict(v.Session, [vector], v.Spec.Output)[0]).ToList();
         if (SumsLogits)
-            return Stacking.Softmax(Enumerable.Range(0, _known.Length).Select(c => perView.Sum(p => (double)p[c])).ToArray(), _known);
+            return Calibrated(Stacking.Softmax(Enumerable.Range(0, _known.Length).Select(c => perView.Sum(p => (double)p[c])).ToArray(), _known));
         return ViewFeatures.Combine(perView, views.Select(v => v.Spec.Weight).ToList());
     }
 
