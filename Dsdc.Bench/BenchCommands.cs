@@ -11,7 +11,7 @@ namespace Dsdc.Bench;
 public static class BenchCommands
 {
     /// <summary>The experiment and benchmark commands: <c>crossvalidate</c>, <c>learningcurve</c>, <c>zeroshot</c>,
-    /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>.</summary>
+    /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>, <c>imageprobe</c>, <c>extraviews</c>.</summary>
     public static IHostApplicationBuilder AddBenchCommands(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
@@ -20,6 +20,8 @@ public static class BenchCommands
         builder.Services.AddSingleton<ICliCommand, PredictBenchmarkCommand>();
         builder.Services.AddSingleton<ICliCommand, EmbeddingBenchmarkCommand>();
         builder.Services.AddSingleton<ICliCommand, FineTuneCommand>();
+        builder.Services.AddSingleton<ICliCommand, ImageProbeCommand>();
+        builder.Services.AddSingleton<ICliCommand, ExtraViewsCommand>();
         return builder;
     }
 }

@@ -36,14 +36,18 @@ public sealed class ImagePreprocessor(ImageDecoder decoder, PdfPageRenderer rend
 
     public string RegionsVersion => $"{PageRegions.Version};{Version}";
 
-    public IReadOnlyList<byte[]> Regions(string sourcePath, DocumentFormat format)
+    public IReadOnlyList<byte[]> Regions(string sourcePath, DocumentFormat format) =>
+        PageRegions.Cut(PageRgb(sourcePath, format, PageRegions.BaseWidth, PageRegions.BaseHeight));
+
+    /// <summary>The first page on white, area-averaged to <paramref name="width"/> x <paramref name="height"/>, as interleaved RGB bytes.</summary>
+    public byte[] PageRgb(string sourcePath, DocumentFormat format, int width, int height)
     {
         using var page = LoadFirstPage(sourcePath, format);
         using var rgb = OnWhite(page);
-        using var scaled = Pix.Required(Leptonica.pixScaleAreaMapToSize(rgb, PageRegions.BaseWidth, PageRegions.BaseHeight), "pixScaleAreaMapToSize");
-        if (scaled.Width != PageRegions.BaseWidth || scaled.Height != PageRegions.BaseHeight)
+        using var scaled = Pix.Required(Leptonica.pixScaleAreaMapToSize(rgb, width, height), "pixScaleAreaMapToSize");
+        if (scaled.Width != width || scaled.Height != height)
             throw new InvalidOperationException($"pixScaleAreaMapToSize returned a wrong size for a {page.Width}x{page.Height} page");
-        return PageRegions.Cut(ToRgbBytes(scaled));
+        return ToRgbBytes(scaled);
     }
 
     public byte[] ReadProcessed(string pngPath)

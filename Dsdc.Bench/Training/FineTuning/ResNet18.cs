@@ -72,6 +72,34 @@ public sealed class ResNet18 : Module<Tensor, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The feature maps after each stage (1-4) of a planar RGB 0-255 batch of any size; the mean image is resized to it
+    /// (bilinear), so a 448x576 page is seen at twice the detail of the 224x224 encoder input.
+    /// </summary>
+    public Tensor[] Stages(Tensor rgb)
+    {
+        using var scope = NewDisposeScope();
+        var size = new[] { rgb.shape[2], rgb.shape[3] };
+        var m = size[0] == Size && size[1] == Size ? mean : functional.interpolate(mean, size, mode: InterpolationMode.Bilinear, align_corners: false);
+        var x = maxpool.forward(functional.relu(bn1.forward(conv1.forward(rgb.flip(1) - m))));
+        var outputs = new Tensor[4];
+        for (var i = 0; i < 4; i++) outputs[i] = x = Layers[i].forward(x);
+        foreach (var o in outputs) o.MoveToOuterDisposeScope();
+        return outputs;
+    }
+
+    /// <summary>Interleaved RGB bytes of <paramref name="width"/> x <paramref name="height"/> to a planar float batch 0-255.</summary>
+    public static Tensor Input(IReadOnlyList<byte[]> rgb, int width, int height)
+    {
+        var plane = width * height;
+        var data = new float[rgb.Count * 3 * plane];
+        for (var n = 0; n < rgb.Count; n++)
+        for (var p = 0; p < plane; p++)
+        for (var c = 0; c < 3; c++)
+            data[(n * 3 + c) * plane + p] = rgb[n][3 * p + c];
+        return tensor(data, [rgb.Count, 3, height, width]);
+    }
+
     /// <summary>The blocks after <paramref name="from"/> (0-4) and the global average pool: [N, 512].</summary>
     public Tensor Head(Tensor x, int from)
     {
