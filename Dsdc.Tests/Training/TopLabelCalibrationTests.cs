@@ -41,7 +41,8 @@ public sealed class TopLabelCalibrationTests
         var q = calibration.Apply(p);
 
         Assert.Equal(0, ClassificationMetrics.ArgMax(q));
-        Assert.True(q[0] >= q[1]);
+        Assert.True(q[0] > q[1], $"{q[0]} vs {q[1]}");
+        Assert.True(q[0] < p[0], "pulled down as far as the runner-up allows");
         Assert.Equal(0f, q[2]);
         Assert.Equal(1.0, q.Sum(), 5);
         // The others keep their proportions.

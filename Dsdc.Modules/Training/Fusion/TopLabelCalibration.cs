@@ -54,8 +54,8 @@ public sealed record TopLabelCalibration(
         return double.IsFinite(a) && double.IsFinite(b) && a > 0 ? new TopLabelCalibration(a, b) : null;
     }
 
-    /// <summary>The calibrated distribution: the top class at its calibrated confidence (never below the runner-up after
-    /// rescaling, so the answer stays the same), the others scaled to share the rest; zeros stay zero.</summary>
+    /// <summary>The calibrated distribution: the top class at its calibrated confidence (kept strictly above the
+    /// runner-up after rescaling, so the answer never changes), the others scaled to share the rest; zeros stay zero.</summary>
     public float[] Apply(float[] p)
     {
         var top = ClassificationMetrics.ArgMax(p);
@@ -64,7 +64,9 @@ public sealed record TopLabelCalibration(
         double second = 0;
         for (var c = 0; c < p.Length; c++)
             if (c != top) second = Math.Max(second, p[c]);
-        var calibrated = Math.Max(Sigmoid(A * Logit(p[top]) + B), second / (rest + second));
+        // At second / (rest + second) the top and the runner-up would tie; a hair above it the top stays strictly on top.
+        var floor = Math.Min(p[top], second / (rest + second) + 1e-6);
+        var calibrated = Math.Max(Sigmoid(A * Logit(p[top]) + B), floor);
         var result = new float[p.Length];
         for (var c = 0; c < p.Length; c++)
             result[c] = c == top ? (float)calibrated : (float)(p[c] * (1 - calibrated) / rest);
