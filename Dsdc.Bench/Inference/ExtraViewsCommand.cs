@@ -144,6 +144,21 @@ internal sealed class ExtraViewsCommand(TrainingDataLoader loader, ZeroShotServi
             var outcome = RepeatedCrossValidation.Run(docs, o.CvFolds, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct);
             var cv = outcome.Estimate;
             if (cli.Flag("--reliability"))
+            {
+                // Which score ranks the answers best for selective prediction: the top probability, or its margin over the runner-up.
+                foreach (var (score, rank) in new (string, Func<OutOfFold, double>)[]
+                         {
+                             ("top probability", p => p.Confidence),
+                             ("margin p1 - p2", p => p.Confidence - p.Probabilities.Where((_, c) => c != p.Predicted).Max()),
+                             ("log(p1 / p2)", p => Math.Log(p.Confidence / Math.Max(1e-9, p.Probabilities.Where((_, c) => c != p.Predicted).Max()))),
+                         })
+                {
+                    var ordered = outcome.Predictions.OrderByDescending(rank).ToList();
+                    string At(double coverage) => P(ordered.Take((int)Math.Ceiling(coverage * ordered.Count)).Average(p => p.Predicted == p.Truth ? 1.0 : 0));
+                    Console.WriteLine($"    ranked by {score}: accuracy at 50/70/90% coverage {At(0.5)}/{At(0.7)}/{At(0.9)}");
+                }
+            }
+            if (cli.Flag("--reliability"))
                 foreach (var bin in outcome.Predictions.GroupBy(p => Math.Min(9, (int)(p.Confidence * 10))).OrderBy(b => b.Key))
                     Console.WriteLine($"    confidence {bin.Key / 10.0:F1}-{(bin.Key + 1) / 10.0:F1}: {bin.Count(),4} predictions, mean confidence {bin.Average(p => p.Confidence):F3}, accuracy {bin.Average(p => p.Predicted == p.Truth ? 1.0 : 0):F3}");
             Console.WriteLine($"all, {name,-26} accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}, log-loss {cv.LogLoss:F3}, " +

@@ -69,4 +69,28 @@ public sealed class RidgeViewTests
         Assert.Equal(1.0, Calibration.Curve(predictions)[0].Accuracy);
         Assert.Equal(1.0, Calibration.ReviewThreshold([new OutOfFold(0, predictions[15].Probabilities)], 0.9));
     }
+
+    /// <summary>With 729 pooled predictions (243 documents x 3 repeats), "50% coverage" is the 365 most confident, not 364.</summary>
+    [Theory]
+    [InlineData(729)]
+    [InlineData(243)]
+    [InlineData(17)]
+    public void EachPointOfTheCoverageCurveCoversAtLeastItsShare(int count)
+    {
+        var predictions = Enumerable.Range(0, count).Select(i =>
+        {
+            var p = new float[16];
+            p[0] = 0.99f - i * 0.9f / count;
+            p[1] = 1 - p[0];
+            return new OutOfFold(i % 3 == 0 ? 1 : 0, p);
+        }).ToList();
+        var curve = Calibration.Curve(predictions);
+        Assert.Equal(20, curve.Count);
+        for (var s = 1; s <= 20; s++)
+        {
+            Assert.InRange(curve[s - 1].Coverage, s / 20.0 - 1e-9, s / 20.0 + 1.0 / count);
+            var estimate = new CvEstimate(5, 3, 42, count, 0, 0, 0, 0, 0, 0, 0, [], curve, 1, 0.9);
+            Assert.Equal(curve[s - 1].Accuracy, estimate.AccuracyAt(s / 20.0));
+        }
+    }
 }

@@ -82,7 +82,9 @@ public static class Calibration
         var points = new List<CoveragePoint>();
         for (var s = 1; s <= steps; s++)
         {
-            var take = Math.Max(1, (int)Math.Round(sorted.Count * s / (double)steps));
+            // At least the share asked for: rounding 364.5 of 729 down would make the "50%" point a 49.9% one, and
+            // AccuracyAt(0.5) would then read the 55% point.
+            var take = Math.Max(1, (int)Math.Ceiling(sorted.Count * s / (double)steps - 1e-9));
             if (take > sorted.Count) break;
             var part = sorted.Take(take).ToList();
             points.Add(new CoveragePoint(take / (double)sorted.Count, part.Average(p => p.Predicted == p.Truth ? 1.0 : 0.0), part[^1].Confidence));

@@ -76,8 +76,7 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
                 for (var v = 0; v < looScores.Count; v++)
                     for (var c = 0; c < logits.Length; c++) logits[c] += weights[v] * looScores[v][i][c];
                 var p = Stacking.Softmax(logits, known);
-                var top = ClassificationMetrics.ArgMax(p);
-                return ((double)p[top], top == labels[i]);
+                return (p, ClassificationMetrics.ArgMax(p) == labels[i]);
             }).ToList())
             : null;
         return new FusedModel(fitted.Select((f, i) => new FusedView(f.View, f.Tfidf, f.Ridge, weights[i])).ToList(), known, calibration);
