@@ -22,6 +22,7 @@ public static class BenchCommands
         builder.Services.AddSingleton<ICliCommand, FineTuneCommand>();
         builder.Services.AddSingleton<ICliCommand, ImageProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, ExtraViewsCommand>();
+        builder.Services.AddSingleton<ICliCommand, Dsdc.Ocr.OcrScalingBenchmarkCommand>();
         return builder;
     }
 }
