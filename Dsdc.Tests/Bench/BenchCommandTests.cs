@@ -1,6 +1,7 @@
 using Dsdc.Bench;
 using Dsdc.Inference;
 using Dsdc.Shared.Cli;
+using Dsdc.Tests.Infrastructure;
 using Dsdc.Tests.Training;
 using Dsdc.Training;
 using Microsoft.Extensions.DependencyInjection;
@@ -25,6 +26,14 @@ public sealed class BenchCommandTests(TrainingApp app)
     }
 
     [Fact]
+    public async Task TheProbesRunOnTheLabelledDocuments()
+    {
+        Assert.Equal(0, await Command<ImageProbeCommand>().RunAsync(["--only", "s3-grid3"], Ct));
+        Assert.Equal(0, await Command<ExtraViewsCommand>().RunAsync(["--recipe", "fused-tv", "--all-only", "--reliability"], Ct));
+        Assert.Equal(0, await Command<Dsdc.Ocr.OcrScalingBenchmarkCommand>().RunAsync([Datasets.Root, "--pages", "3"], Ct));
+    }
+
+    [Fact]
     public void TheBenchHostRegistersEveryMeasuringCommand()
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -32,6 +41,7 @@ public sealed class BenchCommandTests(TrainingApp app)
 
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
-        Assert.Equal(["CrossValidateCommand", "EmbeddingBenchmarkCommand", "FineTuneCommand", "LearningCurveCommand", "PredictBenchmarkCommand", "ZeroShotCommand"], names);
+        Assert.Equal(["CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
+            "LearningCurveCommand", "OcrScalingBenchmarkCommand", "PredictBenchmarkCommand", "ZeroShotCommand"], names);
     }
 }
