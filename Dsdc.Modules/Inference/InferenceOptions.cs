@@ -19,4 +19,16 @@ public sealed class InferenceOptions
 
     /// <summary>Before any model is trained and promoted, answer with the zero-shot model (class descriptions and cue words) instead of 503.</summary>
     public bool ZeroShot { get; set; } = true;
+
+    /// <summary>Predict the stored documents nobody has labelled (inbox, bulk uploads) with the served model, so that the
+    /// review queue orders them by confidence; a recurring job.</summary>
+    public bool PredictNewDocuments { get; set; } = true;
+
+    /// <summary>When that job runs (Hangfire cron).</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string PredictNewDocumentsCron { get; set; } = "*/5 * * * *";
+
+    /// <summary>Documents one run predicts at most (the rest wait for the next run).</summary>
+    [Range(1, 100_000)]
+    public int PredictNewDocumentsBatch { get; set; } = 2000;
 }

@@ -26,6 +26,8 @@ public sealed class PredictionApiModule
         builder.Services.AddScoped<PredictionService>();
         builder.Services.AddScoped<DocumentUploads>();
         builder.Services.AddSingleton<Review.ReviewQueue>();
+        builder.Services.AddSingleton<Review.NewDocumentPredictions>();
+        builder.Services.AddHostedService<Review.NewDocumentPredictionsSchedule>();
         var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();
         // OCR is CPU-bound: beyond a few requests per core, waiting only turns into time-outs. Overload gets a fast
         // 503 with Retry-After instead, which clients and load balancers understand.

@@ -6,11 +6,17 @@ namespace Dsdc.Training;
 /// <summary>Builds the <see cref="PageInputs"/> of stored documents: the raw text and the processed PNG the vector came from.</summary>
 public sealed class PageInputsLoader(IImagePreprocessor images, Dsdc.Embedding.IDocumentEncoder encoder, DsdcPaths paths)
 {
-    public PageInputs Load(StoredExample e)
+    public PageInputs Load(StoredExample e) => Load(e.Example.Vector, e.RawText, e.ImagePath, e.Regions);
+
+    /// <param name="vector">the stored vector</param>
+    /// <param name="rawText">the raw OCR text the vector's cleaned text came from</param>
+    /// <param name="imagePath">the processed page, relative to the data folder</param>
+    /// <param name="regions">the stored region features, if any</param>
+    public PageInputs Load(float[] vector, string? rawText, string? imagePath, float[]? regions)
     {
         // A document whose processed image is gone still trains its text and vector views; its layout reads as a blank page.
-        var png = e.ImagePath is null ? null : Path.Combine(paths.DataDir, e.ImagePath);
+        var png = imagePath is null ? null : Path.Combine(paths.DataDir, imagePath);
         var layout = png is not null && File.Exists(png) ? PageLayout.FromRgb(images.ReadProcessed(png)) : new float[PageLayout.Dimensions];
-        return new PageInputs(e.Example.Vector, e.RawText ?? "", layout) { Regions = e.Regions, ImageDimensions = encoder.ImageDimensions };
+        return new PageInputs(vector, rawText ?? "", layout) { Regions = regions, ImageDimensions = encoder.ImageDimensions };
     }
 }

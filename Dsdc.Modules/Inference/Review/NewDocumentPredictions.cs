@@ -1,0 +1,122 @@
+using Dapper;
+using Dsdc.Embedding;
+using Dsdc.Ingestion;
+using Dsdc.Inference.Api;
+using Dsdc.Pipeline;
+using Dsdc.Shared.Jobs;
+using Dsdc.Training;
+using Hangfire;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Pgvector;
+
+namespace Dsdc.Inference.Review;
+
+/// <summary>
+/// Predicts the stored documents that nobody has labelled and that the served model has not predicted yet: documents
+/// from the inbox or a bulk upload. It runs the last step only, on the inputs the pipeline stored (vector, raw text,
+/// processed page, region features; no OCR), and records each prediction as the API does (user <see cref="UserName"/>,
+/// with <c>needsReview</c>), so the review queue orders the whole inbox by confidence. A new champion re-predicts them
+/// once. A recurring job (<see cref="InferenceOptions.PredictNewDocumentsCron"/>); one run at a time (an advisory lock).
+/// </summary>
+public sealed partial class NewDocumentPredictions(
+    NpgsqlDataSource dataSource,
+    IDocumentClassifier classifier,
+    ModelHost host,
+    PredictionStore predictions,
+    PageInputsLoader pages,
+    IDocumentEncoder encoder,
+    DocumentProcessor processor,
+    ILogger<NewDocumentPredictions> logger)
+{
+    public const string RecurringId = "predict-new-documents";
+
+    /// <summary>Who the recorded predictions are by.</summary>
+    public const string UserName = "dsdc";
+
+    private const long LockKey = 0x_D5DC_0E1D;
+
+    // Reads the owners' published views; writes only inference.predictions (through PredictionStore).
+    private const string PendingSql = $"""
+        SELECT e.document_id, e.embedding, t.raw_text, i.file_path AS image_path, f.features AS regions
+        FROM (SELECT DISTINCT ON (document_id) document_id, embedding, processed_text_id, processed_image_id FROM embedding.vectors
+              WHERE encoder = @encoder AND encoder_version = @version
+              ORDER BY document_id, created_at DESC, id DESC) e
+        JOIN ingestion.documents d ON d.id = e.document_id
+        LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
+        LEFT JOIN pipeline.images i ON i.id = e.processed_image_id
+        LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = @regionsVersion
+        WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = e.document_id)
+          AND (NOT @needsRegions OR f.features IS NOT NULL)
+          AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = e.document_id AND p.model_id = @modelId)
+        ORDER BY d.ingested_at, e.document_id
+        LIMIT @limit
+        """;
+
+    /// <summary>Predicts up to <paramref name="maxDocuments"/> documents; returns how many predictions were recorded.</summary>
+    [Queue(JobQueues.Default)]
+    [AutomaticRetry(Attempts = 3)]
+    public async Task<int> PredictAsync(int maxDocuments, CancellationToken ct)
+    {
+        if (!classifier.CanClassify) return 0;
+        await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
+        if (!await lockConnection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@LockKey)", new { LockKey }))
+        {
+            LogBusy();
+            return 0;
+        }
+        try
+        {
+            var modelId = classifier.ModelRunId is { } run ? $"run-{run}" : ZeroShotModel.Id;
+            var rows = (await lockConnection.QueryAsync<PendingRow>(new CommandDefinition(PendingSql, new
+            {
+                encoder = encoder.Id, version = encoder.Version, regionsVersion = processor.RegionsVersion,
+                needsRegions = classifier.ModelRunId is not null && host.ReadsRegions, modelId, limit = maxDocuments,
+            }, cancellationToken: ct))).AsList();
+            var recorded = 0;
+            foreach (var row in rows)
+            {
+                ct.ThrowIfCancellationRequested();
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray());
+                var c = await classifier.ClassifyInputsAsync(page, ct);
+                // The champion may have changed since the query: the prediction says which model made it.
+                await predictions.RecordAsync(row.DocumentId.Trim(), UserName, c, (int)watch.ElapsedMilliseconds, ct);
+                recorded++;
+            }
+            if (recorded > 0) LogPredicted(recorded, modelId);
+            return recorded;
+        }
+        finally
+        {
+            await lockConnection.ExecuteAsync("SELECT pg_advisory_unlock(@LockKey)", new { LockKey });
+        }
+    }
+
+    private sealed record PendingRow(string DocumentId, Vector Embedding, string? RawText, string? ImagePath, Vector? Regions);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {Count} new document(s) with {Model}")]
+    private partial void LogPredicted(int count, string model);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Another run is predicting new documents; this one leaves")]
+    private partial void LogBusy();
+}
+
+/// <summary>Registers (or removes, when disabled) the recurring prediction of new documents at start.</summary>
+internal sealed class NewDocumentPredictionsSchedule(IRecurringJobManager jobs, IOptions<InferenceOptions> options) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        if (o.PredictNewDocuments)
+            jobs.AddOrUpdate<NewDocumentPredictions>(NewDocumentPredictions.RecurringId,
+                j => j.PredictAsync(o.PredictNewDocumentsBatch, CancellationToken.None), o.PredictNewDocumentsCron);
+        else
+            jobs.RemoveIfExists(NewDocumentPredictions.RecurringId);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using Dapper;
+using Dsdc.Inference.Api;
+using Dsdc.Inference.Review;
+using Dsdc.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Dsdc.Tests.Api;
+
+/// <summary>Stored documents nobody labelled are predicted from their stored inputs, once per served model.</summary>
+[Collection(ApiCollection.Name)]
+public sealed class NewDocumentPredictionsTests(ApiApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task UnlabelledDocumentsArePredictedOnceFromTheirStoredInputsAsTheApiWouldAnswer()
+    {
+        // Two scanned pages no other test stores: stored with their lineage by an upload, whose prediction is then
+        // removed, as for a document that came through the inbox.
+        var candidates = Fixtures.Labelled().Where(d => d.Path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && !app.Known.Contains(d))
+            .Reverse().ToList();
+        var pages = new List<(string Id, string Path)>();
+        foreach (var (path, _) in candidates)
+        {
+            var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(path, Ct)));
+            if (await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id", new { id }) == 0) pages.Add((id, path));
+            if (pages.Count == 2) break;
+        }
+        Assert.Equal(2, pages.Count);
+        var ids = pages.Select(p => p.Id).ToArray();
+        await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
+        await conn.OpenAsync(Ct);
+        try
+        {
+            var answers = new Dictionary<string, PredictionOutcome>();
+            foreach (var (id, path) in pages) answers[id] = await UploadAsync(path);
+            await conn.ExecuteAsync("DELETE FROM inference.predictions WHERE document_id = ANY(@ids)", new { ids });
+            var predictor = app.Get<NewDocumentPredictions>();
+
+            Assert.True(await predictor.PredictAsync(1000, Ct) >= 2);
+
+            var rows = (await conn.QueryAsync<Row>(
+                "SELECT document_id, user_name, model_id, label, needs_review, probabilities FROM inference.predictions WHERE document_id = ANY(@ids)",
+                new { ids })).ToList();
+            Assert.Equal(2, rows.Count);
+            foreach (var row in rows)
+            {
+                var answer = answers[row.DocumentId.Trim()].Result;
+                Assert.Equal((NewDocumentPredictions.UserName, $"run-{app.ChampionRunId}"), (row.UserName, row.ModelId));
+                Assert.Equal((answer.Label, answer.NeedsReview), (row.Label, row.NeedsReview));
+                for (var c = 0; c < 16; c++)
+                    Assert.True(Math.Abs(answer.Probabilities[c] - row.Probabilities[c]) < 1e-4, $"class {c}: {answer.Probabilities[c]} vs {row.Probabilities[c]}");
+            }
+            // Once per served model: a second run finds nothing; labelled documents are never predicted by it.
+            Assert.Equal(0, await predictor.PredictAsync(1000, Ct));
+            Assert.Equal(2L, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM inference.predictions WHERE document_id = ANY(@ids)", new { ids }));
+            Assert.Equal(0L, await conn.ExecuteScalarAsync<long>(
+                "SELECT count(*) FROM inference.predictions p JOIN ingestion.current_labels l ON l.document_id = p.document_id WHERE p.user_name = @user",
+                new { user = NewDocumentPredictions.UserName }));
+            // The review queue now knows how sure the model is of them.
+            var queue = await app.Get<ReviewQueue>().NextAsync(5000, Ct);
+            Assert.All(ids, id => Assert.NotNull(Assert.Single(queue, q => q.DocumentId.Trim() == id).PredictionId));
+        }
+        finally
+        {
+            await conn.ExecuteAsync("DELETE FROM ingestion.original_documents WHERE id = ANY(@ids)", new { ids });
+        }
+    }
+
+    /// <summary>A class: Npgsql reads real[] as an Array that Dapper's constructor matching refuses.</summary>
+    private sealed class Row
+    {
+        public string DocumentId { get; init; } = "";
+        public string UserName { get; init; } = "";
+        public string ModelId { get; init; } = "";
+        public short Label { get; init; }
+        public bool NeedsReview { get; init; }
+        public float[] Probabilities { get; init; } = [];
+    }
+
+    private async Task<PredictionOutcome> UploadAsync(string path)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<PredictionService>().ClassifyAsync(async (target, token) =>
+        {
+            await using var source = File.OpenRead(path);
+            await source.CopyToAsync(target, token);
+        }, Path.GetFileName(path), "new-document-tests", Ct);
+    }
+}
