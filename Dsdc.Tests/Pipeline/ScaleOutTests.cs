@@ -74,6 +74,7 @@ public sealed partial class ScaleOutTests
             ["Jobs__Queues__1"] = "ocr",
             ["Jobs__Queues__2"] = "embedding",
             ["Jobs__WorkerCount"] = "2",
+            ["Inference__PredictNewDocuments"] = "false",
         };
         await using var one = await RunningApp.StartAsync(["worker"], environment);
         await using var two = await RunningApp.StartAsync(["worker"], environment);
