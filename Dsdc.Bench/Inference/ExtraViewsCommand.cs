@@ -126,12 +126,8 @@ internal sealed class ExtraViewsCommand(TrainingDataLoader loader, ZeroShotServi
             {
                 var accuracies = new List<double>();
                 var f1s = new List<double>();
-                for (var r = 0; r < 5; r++)
+                foreach (var (train, test) in LearningCurveCommand.Draws(docs, perClass, 5, o.Seed))
                 {
-                    var random = new Random(unchecked(o.Seed * 97 + perClass * 13 + r));
-                    var train = docs.GroupBy(d => d.Label).SelectMany(g => g.OrderBy(_ => random.Next()).Take(perClass)).ToList();
-                    var chosen = train.Select(t => t.DocumentId).ToHashSet(StringComparer.Ordinal);
-                    var test = docs.Where(d => !chosen.Contains(d.DocumentId)).ToList();
                     var p = recipe(train, test, ct);
                     var m = ClassificationMetrics.Compute(test.Select(t => t.Label).ToList(), p.Select(x => ClassificationMetrics.ArgMax(x)).ToList());
                     accuracies.Add(m.Accuracy);

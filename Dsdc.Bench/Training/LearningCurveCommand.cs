@@ -35,12 +35,8 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
         {
             var accuracies = new List<double>();
             var f1s = new List<double>();
-            for (var r = 0; r < repeats; r++)
+            foreach (var (train, test) in Draws(docs, perClass, repeats, o.Seed))
             {
-                var random = new Random(unchecked(o.Seed * 97 + perClass * 13 + r));
-                var train = docs.GroupBy(d => d.Label).SelectMany(g => g.OrderBy(_ => random.Next()).Take(perClass)).ToList();
-                var chosen = train.Select(t => t.DocumentId).ToHashSet(StringComparer.Ordinal);
-                var test = docs.Where(d => !chosen.Contains(d.DocumentId)).ToList();
                 var probabilities = recipe(train, test, ct);
                 var metrics = ClassificationMetrics.Compute(test.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
                 accuracies.Add(metrics.Accuracy);
@@ -55,6 +51,21 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
             Console.WriteLine(JsonSerializer.Serialize(new { recipe = recipeName, documents = docs.Count, repeats, points },
                 new JsonSerializerOptions(JsonSerializerDefaults.Web)));
         return 0;
+    }
+
+    /// <summary>
+    /// <paramref name="repeats"/> seeded draws of <paramref name="perClass"/> labelled documents per class as the training
+    /// side, every other document as the test side (a class with no more documents than that is tested on none).
+    /// </summary>
+    public static IEnumerable<(List<LabelledPage> Train, List<LabelledPage> Test)> Draws(IReadOnlyList<LabelledPage> docs, int perClass, int repeats, int seed)
+    {
+        for (var r = 0; r < repeats; r++)
+        {
+            var random = new Random(unchecked(seed * 97 + perClass * 13 + r));
+            var train = docs.GroupBy(d => d.Label).SelectMany(g => g.OrderBy(_ => random.Next()).Take(perClass)).ToList();
+            var chosen = train.Select(t => t.DocumentId).ToHashSet(StringComparer.Ordinal);
+            yield return (train, docs.Where(d => !chosen.Contains(d.DocumentId)).ToList());
+        }
     }
 
     private static object Report(CliArgs cli, string label, int? perClass, IReadOnlyList<double> accuracies, IReadOnlyList<double>? f1s, CvEstimate? cv)

@@ -56,6 +56,17 @@ public sealed class ApiApp : DsdcAppFactory
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
 
+    /// <summary>A file through the flow of <c>POST /api/v1/predict</c>: stored with its lineage and its prediction recorded.</summary>
+    public async Task<Dsdc.Inference.Api.PredictionOutcome> PredictAsync(string path, string userName, CancellationToken ct)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Dsdc.Inference.Api.PredictionService>().ClassifyAsync(async (target, token) =>
+        {
+            await using var source = File.OpenRead(path);
+            await source.CopyToAsync(target, token);
+        }, Path.GetFileName(path), userName, ct);
+    }
+
     public async Task<T> ScalarAsync<T>(string sql, object? args = null)
     {
         await using var conn = new NpgsqlConnection(Database.ConnectionString);

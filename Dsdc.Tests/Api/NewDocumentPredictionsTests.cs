@@ -3,7 +3,6 @@ using Dapper;
 using Dsdc.Inference.Api;
 using Dsdc.Inference.Review;
 using Dsdc.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Dsdc.Tests.Api;
@@ -35,7 +34,7 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
         try
         {
             var answers = new Dictionary<string, PredictionOutcome>();
-            foreach (var (id, path) in pages) answers[id] = await UploadAsync(path);
+            foreach (var (id, path) in pages) answers[id] = await app.PredictAsync(path, "new-document-tests", Ct);
             await conn.ExecuteAsync("DELETE FROM inference.predictions WHERE document_id = ANY(@ids)", new { ids });
             var predictor = app.Get<NewDocumentPredictions>();
 
@@ -80,13 +79,4 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
         public float[] Probabilities { get; init; } = [];
     }
 
-    private async Task<PredictionOutcome> UploadAsync(string path)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<PredictionService>().ClassifyAsync(async (target, token) =>
-        {
-            await using var source = File.OpenRead(path);
-            await source.CopyToAsync(target, token);
-        }, Path.GetFileName(path), "new-document-tests", Ct);
-    }
 }

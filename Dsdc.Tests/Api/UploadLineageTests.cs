@@ -129,15 +129,7 @@ public sealed class UploadLineageTests(ApiApp app)
         AssertClose(outcome.Result.Embedding!, (await app.Get<EmbeddingStore>().FindAsync(id, encoder.Id, encoder.Version, Ct))!, 1e-5);
     }
 
-    private async Task<PredictionOutcome> PredictAsync(string path)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        return await scope.ServiceProvider.GetRequiredService<PredictionService>().ClassifyAsync(async (target, token) =>
-        {
-            await using var source = File.OpenRead(path);
-            await source.CopyToAsync(target, token);
-        }, Path.GetFileName(path), "lineage-tests", Ct);
-    }
+    private Task<PredictionOutcome> PredictAsync(string path) => app.PredictAsync(path, "lineage-tests", Ct);
 
     private static void AssertClose(IReadOnlyList<float> expected, IReadOnlyList<float> actual, double tolerance = 1e-4)
     {

@@ -109,16 +109,7 @@ public sealed class ResNet18 : Module<Tensor, Tensor>
     }
 
     /// <summary>Interleaved RGB 224x224 bytes to a planar float batch 0-255.</summary>
-    public static Tensor Input(IReadOnlyList<byte[]> rgb)
-    {
-        const int plane = Size * Size;
-        var data = new float[rgb.Count * 3 * plane];
-        for (var n = 0; n < rgb.Count; n++)
-        for (var p = 0; p < plane; p++)
-        for (var c = 0; c < 3; c++)
-            data[(n * 3 + c) * plane + p] = rgb[n][3 * p + c];
-        return tensor(data, [rgb.Count, 3, Size, Size]);
-    }
+    public static Tensor Input(IReadOnlyList<byte[]> rgb) => Input(rgb, Size, Size);
 
     public Tensor Features(Tensor rgb) => Head(Trunk(rgb, 0), 0);
 
