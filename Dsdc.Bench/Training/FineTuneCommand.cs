@@ -26,8 +26,7 @@ internal sealed class FineTuneCommand(TrainingDataLoader loader, Dsdc.Ingestion.
         var o = options.Value;
         TorchDevice.Choose(false, o.Threads);
         var docs = await loader.LoadAllAsync(ct);
-        var bundled = Path.Combine(EncoderCatalog.BundledModelsDir, "resnet18");
-        using var net = ResNet18.FromOnnx(Path.Combine(bundled, "ResNet18.onnx"), Path.Combine(bundled, "ResNetPreprocess.onnx"));
+        using var net = ResNet18.FromBundled();
         net.eval();
 
         var watch = Stopwatch.StartNew();
@@ -83,7 +82,7 @@ internal sealed class FineTuneCommand(TrainingDataLoader loader, Dsdc.Ingestion.
         watch.Restart();
         using var cache = TrunkCache.Build(net, pages.Count, batch => ResNet18.Input(batch.Select(i => pages[i]).ToList()), augmentations, o.Seed, ct);
         Console.WriteLine($"frozen stages of {pages.Count} pages x {augmentations} (1 plain + {augmentations - 1} augmented) in {watch.Elapsed.TotalSeconds:F1} s");
-        ResNet18 Pretrained() => ResNet18.FromOnnx(Path.Combine(bundled, "ResNet18.onnx"), Path.Combine(bundled, "ResNetPreprocess.onnx"));
+        static ResNet18 Pretrained() => ResNet18.FromBundled();
 
         // Each recipe's test probabilities per fold (keyed by the test side), so that combinations reuse them.
         var memo = new Dictionary<string, float[][]>(StringComparer.Ordinal);

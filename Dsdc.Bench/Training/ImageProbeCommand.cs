@@ -29,8 +29,7 @@ internal sealed class ImageProbeCommand(TrainingDataLoader loader, Dsdc.Ingestio
         var (width, height) = (cli.Int("--width") ?? 448, cli.Int("--height") ?? 576);
         TorchDevice.Choose(false, o.Threads);
         var docs = await loader.LoadAllAsync(ct);
-        var bundled = Path.Combine(EncoderCatalog.BundledModelsDir, "resnet18");
-        using var net = ResNet18.FromOnnx(Path.Combine(bundled, "ResNet18.onnx"), Path.Combine(bundled, "ResNetPreprocess.onnx"));
+        using var net = ResNet18.FromBundled();
         net.eval();
 
         var poolings = new (string Name, int Stage, Func<Tensor, Tensor> Pool)[]

@@ -47,13 +47,8 @@ internal static class OcrResolution
         var factor = UpscaleFactor(width, height, resolution, minimumDpi, maxPixels);
         if (factor == 1) return (page, page.XResolution, false);
 
-        using var grey = page.Depth == 8 ? null : Leptonica.pixConvertTo8(page, 0);
-        var scaled = Leptonica.pixScale(grey ?? page, (float)factor, (float)factor);
-        if (scaled.IsInvalid)
-        {
-            scaled.Dispose();
-            throw new InvalidOperationException($"Leptonica could not scale a {width}x{height} page by {factor:0.00} for OCR");
-        }
+        using var grey = page.Depth == 8 ? null : Pix.Required(Leptonica.pixConvertTo8(page, 0), "pixConvertTo8");
+        var scaled = Pix.Required(Leptonica.pixScale(grey ?? page, (float)factor, (float)factor), "pixScale");
         var scaledResolution = (int)Math.Round(resolution * factor);
         Leptonica.pixSetResolution(scaled, scaledResolution, scaledResolution);
         return (scaled, scaledResolution, true);

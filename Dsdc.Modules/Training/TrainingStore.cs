@@ -17,20 +17,30 @@ public sealed record StoredExample(LabelledVector Example, string? Text, string?
 /// </summary>
 public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
 {
-    // Reads only the owners' published views: embedding.vectors and embedding.features, ingestion.documents and
-    // ingestion.current_labels (the one rule for a document's label), pipeline.texts and pipeline.images.
-    private const string LabelledSql = """
-        SELECT e.document_id, lb.label, e.embedding, CASE WHEN @withText THEN t.text END AS text,
-               CASE WHEN @withText THEN t.raw_text END AS raw_text, CASE WHEN @withText THEN i.file_path END AS image_path,
-               CASE WHEN @withText THEN f.features END AS regions
+    /// <summary>
+    /// The stored inputs of the views, per stored document: the newest vector of one encoder (<c>@encoder</c>,
+    /// <c>@version</c>) and the lineage it was made from, aliased <c>e</c> (vector), <c>d</c> (document), <c>t</c> (cleaned
+    /// and raw text), <c>i</c> (processed page), <c>f</c> (region features of <c>@regionsVersion</c>). Reads only the
+    /// owners' published views: embedding.vectors and embedding.features, ingestion.documents, pipeline.texts and
+    /// pipeline.images. Training adds the labels; the prediction of unlabelled documents reads the same inputs.
+    /// </summary>
+    public const string StoredInputsFrom = """
         FROM (SELECT DISTINCT ON (document_id) document_id, embedding, processed_text_id, processed_image_id FROM embedding.vectors
               WHERE encoder = @encoder AND encoder_version = @version
               ORDER BY document_id, created_at DESC, id DESC) e
         JOIN ingestion.documents d ON d.id = e.document_id
-        JOIN ingestion.current_labels lb ON lb.document_id = e.document_id
         LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
         LEFT JOIN pipeline.images i ON i.id = e.processed_image_id
         LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = @regionsVersion
+        """;
+
+    // The label through ingestion.current_labels, the one rule for a document's label.
+    private const string LabelledSql = $"""
+        SELECT e.document_id, lb.label, e.embedding, CASE WHEN @withText THEN t.text END AS text,
+               CASE WHEN @withText THEN t.raw_text END AS raw_text, CASE WHEN @withText THEN i.file_path END AS image_path,
+               CASE WHEN @withText THEN f.features END AS regions
+        {StoredInputsFrom}
+        JOIN ingestion.current_labels lb ON lb.document_id = e.document_id
         ORDER BY e.document_id
         """;
 

@@ -11,7 +11,7 @@ public sealed class FineTuningTests
 {
     private static readonly string Bundled = Path.Combine(EncoderCatalog.BundledModelsDir, "resnet18");
 
-    private static ResNet18 Pretrained() => ResNet18.FromOnnx(Path.Combine(Bundled, "ResNet18.onnx"), Path.Combine(Bundled, "ResNetPreprocess.onnx"));
+    private static ResNet18 Pretrained() => ResNet18.FromBundled();
 
     [Fact]
     public void TheTorchSharpNetworkGivesTheOnnxEncodersFeatures()

@@ -47,6 +47,13 @@ public sealed class ResNet18 : Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The network of the DnnImageFeaturizer graphs bundled with the encoder (<see cref="Dsdc.Embedding.EncoderCatalog.BundledModelsDir"/>).</summary>
+    public static ResNet18 FromBundled()
+    {
+        var dir = Path.Combine(Dsdc.Embedding.EncoderCatalog.BundledModelsDir, "resnet18");
+        return FromOnnx(Path.Combine(dir, "ResNet18.onnx"), Path.Combine(dir, "ResNetPreprocess.onnx"));
+    }
+
     /// <summary>The network of the bundled DnnImageFeaturizer graphs with their ImageNet weights.</summary>
     public static ResNet18 FromOnnx(string networkPath, string preprocessPath)
     {

@@ -38,16 +38,10 @@ public sealed partial class NewDocumentPredictions(
 
     private const long LockKey = 0x_D5DC_0E1D;
 
-    // Reads the owners' published views; writes only inference.predictions (through PredictionStore).
+    // The stored inputs as training reads them; writes only inference.predictions (through PredictionStore).
     private const string PendingSql = $"""
         SELECT e.document_id, e.embedding, t.raw_text, i.file_path AS image_path, f.features AS regions
-        FROM (SELECT DISTINCT ON (document_id) document_id, embedding, processed_text_id, processed_image_id FROM embedding.vectors
-              WHERE encoder = @encoder AND encoder_version = @version
-              ORDER BY document_id, created_at DESC, id DESC) e
-        JOIN ingestion.documents d ON d.id = e.document_id
-        LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
-        LEFT JOIN pipeline.images i ON i.id = e.processed_image_id
-        LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = @regionsVersion
+        {TrainingStore.StoredInputsFrom}
         WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = e.document_id)
           AND (NOT @needsRegions OR f.features IS NOT NULL)
           AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = e.document_id AND p.model_id = @modelId)

@@ -28,7 +28,11 @@ public sealed record TopLabelCalibration(
     {
         if (answers.Count < MinDocuments || answers.All(p => p.Correct) || answers.All(p => !p.Correct)) return null;
         const double penalty = 1e-2;
-        var features = answers.Select(a => Features(a.Probabilities)).ToList();
+        var features = answers.Select(a =>
+        {
+            var top = ClassificationMetrics.ArgMax(a.Probabilities);
+            return Features(a.Probabilities[top], Second(a.Probabilities, top));
+        }).ToList();
         double[] theta = [1, 0, 0];   // A, C, B
         double[] prior = [1, 0, 0];
         for (var iteration = 0; iteration < 50; iteration++)
@@ -67,8 +71,8 @@ public sealed record TopLabelCalibration(
         var top = ClassificationMetrics.ArgMax(p);
         var rest = 1.0 - p[top];
         if (rest <= 0) return p;
-        var x = Features(p);
         var second = Second(p, top);
+        var x = Features(p[top], second);
         // At second / (rest + second) the top and the runner-up would tie; a hair above it the top stays strictly on top.
         var floor = Math.Min(p[top], second / (rest + second) + 1e-6);
         var calibrated = Math.Max(Sigmoid(A * x[0] + C * x[1] + B * x[2]), floor);
@@ -79,12 +83,10 @@ public sealed record TopLabelCalibration(
     }
 
     /// <summary>logit(p_top), log(p_top / p_second) and 1.</summary>
-    private static double[] Features(float[] p)
+    private static double[] Features(double top, double second)
     {
-        var top = ClassificationMetrics.ArgMax(p);
-        var first = Math.Clamp(p[top], 1e-6, 1 - 1e-6);
-        var second = Math.Max(Second(p, top), 1e-6);
-        return [Math.Log(first / (1 - first)), Math.Log(first / second), 1];
+        var first = Math.Clamp(top, 1e-6, 1 - 1e-6);
+        return [Math.Log(first / (1 - first)), Math.Log(first / Math.Max(second, 1e-6)), 1];
     }
 
     private static double Second(float[] p, int top)
