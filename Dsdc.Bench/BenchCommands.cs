@@ -11,7 +11,8 @@ namespace Dsdc.Bench;
 public static class BenchCommands
 {
     /// <summary>The experiment and benchmark commands: <c>crossvalidate</c>, <c>learningcurve</c>, <c>zeroshot</c>,
-    /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>, <c>imageprobe</c>, <c>extraviews</c>.</summary>
+    /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>, <c>imageprobe</c>, <c>extraviews</c>,
+    /// <c>stackprobe</c>, <c>bench-ocr</c>.</summary>
     public static IHostApplicationBuilder AddBenchCommands(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
@@ -22,6 +23,7 @@ public static class BenchCommands
         builder.Services.AddSingleton<ICliCommand, FineTuneCommand>();
         builder.Services.AddSingleton<ICliCommand, ImageProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, ExtraViewsCommand>();
+        builder.Services.AddSingleton<ICliCommand, StackProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, Dsdc.Ocr.OcrScalingBenchmarkCommand>();
         return builder;
     }

@@ -23,12 +23,15 @@ public sealed class BenchCommandTests(TrainingApp app)
         Assert.Equal(0, await Command<CrossValidateCommand>().RunAsync(["--variants", "fused-tv", "--folds", "3", "--repeats", "1", "--json"], Ct));
         Assert.Equal(0, await Command<LearningCurveCommand>().RunAsync(["--recipe", "fused-tv", "--repeats", "1", "--json"], Ct));
         Assert.Equal(0, await Command<ZeroShotCommand>().RunAsync(["--json"], Ct));
+        Assert.Equal(0, await Command<ZeroShotCommand>().RunAsync(["--half", "holdout", "--confusion"], Ct));
+        Assert.Equal(2, await Command<ZeroShotCommand>().RunAsync(["--half", "second"], Ct));
     }
 
     [Fact]
     public async Task TheProbesRunOnTheLabelledDocuments()
     {
         Assert.Equal(0, await Command<ImageProbeCommand>().RunAsync(["--only", "s3-grid3"], Ct));
+        Assert.Equal(0, await Command<StackProbeCommand>().RunAsync(["--only", "tvr,tvr-perclass-1,tv+11r"], Ct));
         Assert.Equal(0, await Command<ExtraViewsCommand>().RunAsync(["--recipe", "fused-tv", "--all-only", "--reliability"], Ct));
         Assert.Equal(0, await Command<Dsdc.Ocr.OcrScalingBenchmarkCommand>().RunAsync([Datasets.Root, "--pages", "3"], Ct));
     }
@@ -42,6 +45,6 @@ public sealed class BenchCommandTests(TrainingApp app)
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
         Assert.Equal(["CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
-            "LearningCurveCommand", "OcrScalingBenchmarkCommand", "PredictBenchmarkCommand", "ZeroShotCommand"], names);
+            "LearningCurveCommand", "OcrScalingBenchmarkCommand", "PredictBenchmarkCommand", "StackProbeCommand", "ZeroShotCommand"], names);
     }
 }

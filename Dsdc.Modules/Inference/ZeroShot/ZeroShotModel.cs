@@ -6,12 +6,16 @@ using Dsdc.Training;
 namespace Dsdc.Inference;
 
 /// <summary>
-/// The model served before any training (cold start): what each of the 16 classes is, written once here from the
-/// classes' definitions and never fitted to data. Three cues, added as logits:
-/// the cosine between the page's text embedding (the encoder's text part) and a short description of each class;
+/// The model served before any training (cold start): what each of the 16 classes is, written here from the classes'
+/// definitions and never fitted to data. Its cues, added as logits:
+/// the cosine between the page's text embedding (the encoder's text part) and a short description of each class, when
+/// the page has enough recognisable words for the embedding to mean something;
 /// cue words and phrases of each class found in the raw OCR text (a memo's "TO:/FROM:/SUBJECT:", an invoice's
-/// "invoice no", a resume's "education"...); and the amount of text on the page (a file folder or a handwritten note
-/// yields little or no OCR text). Its confidences are not calibrated: every prediction it makes needs review.
+/// "invoice no", a resume's "education"...);
+/// the page's look from its ink grid (solid dark areas are pictures or display type: advertisements, some slides; a
+/// page without readable text is a folder's tab when nearly blank, handwriting when inked, a picture when dark);
+/// and the shape of its text (mostly figures: budgets and invoices; short lines: slides; several questions: a
+/// questionnaire). Its confidences are not calibrated: every prediction it makes needs review.
 /// </summary>
 public sealed partial class ZeroShotModel
 {
@@ -42,7 +46,7 @@ public sealed partial class ZeroShotModel
     internal static readonly string[][] Cues =
     [
         ["dear", "sincerely", "yours truly", "very truly yours", "cordially", "best regards", "enclosed please find", "thank you for your letter"],
-        ["please print", "signature", "date of birth", "check one", "social security", "applicant", "approved by", "form no"],
+        ["please print", "signature", "date of birth", "check one", "social security", "applicant", "approved by", "form no", "facsimile", "fax"],
         ["sent:", "subject:", "cc:", "fw:", "e-mail", "email", "@", "original message"],
         [],
         ["free", "offer", "save", "buy", "taste", "flavor", "enjoy", "introducing", "limited time"],
@@ -56,12 +60,23 @@ public sealed partial class ZeroShotModel
         ["presentation", "overview", "objectives", "agenda", "next steps", "recommendations", "strategy", "issues"],
         ["questionnaire", "survey", "please circle", "please check", "how often", "agree", "disagree", "questions"],
         ["resume", "curriculum vitae", "education", "experience", "employment", "degree", "born", "publications"],
-        ["memorandum", "memo", "to:", "from:", "date:", "subject:", "re:", "interoffice"],
+        ["memorandum", "memo", "to:", "from:", "date:", "subject:", "re:", "interoffice", "inter-office", "internal correspondence"],
     ];
 
-    /// <summary>Weights of the three cues in the logits: fixed a priori (the scales of a cosine, a log count of distinct
-    /// cues and a flag), never fitted. Each class has about eight cues, so no class gains from having more of them.</summary>
-    private const double SemanticScale = 20, CueScale = 1.0, LittleTextScale = 2.5;
+    /// <summary>Weights of the cues in the logits (the scales of a cosine, a log count of distinct cue words, and flags),
+    /// set by hand, never fitted. Each class has about eight cue words, so no class gains from having more of them.</summary>
+    private const double SemanticScale = 20, CueScale = 2.0, LittleTextScale = 2.5, PictureScale = 2.5, ShapeScale = 1.0;
+
+    /// <summary>Below this many recognisable words the page's text embedding is not compared with the descriptions.</summary>
+    private const int MinWordsForMeaning = 15;
+
+    /// <summary>The look and shape thresholds: share of solid dark grid cells for a full picture cue, mean ink of a
+    /// nearly blank page and of a picture, share of figures among letters and digits, mean characters per line of a
+    /// slide, questions of a questionnaire.</summary>
+    private const double FullPictureShare = 0.2, BlankInk = 0.03, PictureInk = 0.15, FigureShare = 0.2, SlideLineLength = 20;
+    private const int QuestionMarks = 3;
+
+    private const int Handwritten = 3, Advertisement = 4, FileFolder = 8, Budget = 10, Invoice = 11, Presentation = 12, Questionnaire = 13;
 
     private readonly float[][] _descriptions;
     private readonly Regex[][] _cues;
@@ -81,25 +96,54 @@ public sealed partial class ZeroShotModel
     public double[] Logits(PageInputs page)
     {
         var logits = new double[DocumentClasses.Count];
+        var text = page.RawText ?? "";
+        var words = Words().Matches(text).Count;
+
+        // What the page says, when it says enough for a sentence encoder to read: below MinWordsForMeaning recognisable
+        // words (a folder's tab, a photograph, handwriting OCR cannot read) the embedding is of noise.
         var sentence = page.ImageDimensions > 0 ? page.Vector[page.ImageDimensions..] : null;
-        if (sentence is { Length: > 0 } && sentence.Length == _descriptions[0].Length)
+        if (words >= MinWordsForMeaning && sentence is { Length: > 0 } && sentence.Length == _descriptions[0].Length)
             for (var c = 0; c < logits.Length; c++) logits[c] += SemanticScale * Dot(sentence, _descriptions[c]);
 
-        var text = page.RawText ?? "";
         for (var c = 0; c < logits.Length; c++)
         {
             var distinct = _cues[c].Count(r => r.IsMatch(text));
             logits[c] += CueScale * Math.Log(1 + distinct);
         }
 
-        // Little recognisable text: a file folder's tab, or handwriting that OCR cannot read.
-        var words = Words().Matches(text).Count;
-        if (words < 15)
+        // The page's look (its 32x32 ink grid): large solid dark areas are pictures or display type, which an
+        // advertisement is made of (and some slides); a page with little readable text is a folder's tab when it is
+        // mostly blank, handwriting when it carries ink, a picture when it is dark.
+        var layout = page.Layout is { Length: PageLayout.Dimensions } grid ? grid : null;
+        if (layout is not null)
         {
-            logits[8] += LittleTextScale;
-            logits[3] += LittleTextScale;
+            var picture = Math.Min(1, layout.Count(x => x > 0.5f) / (double)layout.Length / FullPictureShare);
+            logits[Advertisement] += PictureScale * picture;
+            logits[Presentation] += PictureScale / 2 * picture;
         }
-        else if (words < 40) logits[3] += LittleTextScale / 2;
+        if (words < MinWordsForMeaning)
+        {
+            var ink = layout?.Average() ?? (BlankInk + PictureInk) / 2;
+            var (first, second) = ink < BlankInk ? (FileFolder, Handwritten) : ink < PictureInk ? (Handwritten, FileFolder) : (Advertisement, Handwritten);
+            logits[first] += LittleTextScale;
+            logits[second] += LittleTextScale / 2;
+        }
+        else if (words < 40) logits[Handwritten] += LittleTextScale / 2;
+
+        // Shape of the text: mostly figures (a budget's or an invoice's amounts), short lines (a slide's bullet points).
+        if (words >= MinWordsForMeaning)
+        {
+            int letters = text.Count(char.IsLetter), digits = text.Count(char.IsDigit);
+            var digitShare = digits / (double)Math.Max(1, letters + digits);
+            if (digitShare > FigureShare)
+            {
+                logits[Budget] += ShapeScale;
+                logits[Invoice] += ShapeScale / 2;
+            }
+            var lines = text.Split('\n').Where(l => l.Any(char.IsLetterOrDigit)).ToList();
+            if (lines.Average(l => l.Trim().Length) < SlideLineLength) logits[Presentation] += ShapeScale;
+            if (text.Count(ch => ch == '?') >= QuestionMarks) logits[Questionnaire] += ShapeScale;
+        }
         return logits;
     }
 

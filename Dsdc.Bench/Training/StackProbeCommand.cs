@@ -1,0 +1,151 @@
+using System.Globalization;
+using Dsdc.Shared.Cli;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Training;
+
+/// <summary>
+/// <c>stackprobe [--only a,b]</c>: variations of <c>fused-tvr</c>'s views and stacking, by the same repeated k-fold and
+/// the same top-label calibration: a stacking weight per view and class (w_vc = exp(theta_v + delta_vc), the deltas
+/// penalised towards the one weight per view of production), each of the 11 regions as a view of its own (with and
+/// without the concatenated regions view), and the vector split into its image and sentence halves.
+/// </summary>
+internal sealed class StackProbeCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
+{
+    public string Name => "stackprobe";
+    public string Usage => "[--only a,b]  variations of the fused model's views and stacking";
+
+    private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize);
+
+    public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var cli = new CliArgs(args);
+        var o = options.Value;
+        var docs = await loader.LoadAllAsync(ct);
+        if (docs.Count < 4 || docs.Any(d => d.Inputs.Regions is null))
+        {
+            Console.Error.WriteLine("stackprobe needs labelled documents with region features: ingest a labelled corpus first.");
+            return 1;
+        }
+        const int regionSize = 512;
+        var regionCount = docs[0].Inputs.Regions!.Length / regionSize;
+
+        var text = new ProbeView("text", train =>
+        {
+            var t = RawTextTfidf.Fit(train.Select(d => d.Inputs.RawText), minDocumentFrequency: train.Count < 40 ? 1 : 2);
+            return p => t.Transform(p.RawText);
+        }, false);
+        var vector = new ProbeView("vector", _ => p => p.Vector, true);
+        var regions = new ProbeView("regions", _ => p => p.Regions!, true);
+        ProbeView Region(int k) => new($"region{k}", _ => p => p.Regions![(k * regionSize)..((k + 1) * regionSize)], true);
+        var perRegion = Enumerable.Range(0, regionCount).Select(Region).ToList();
+        var image = new ProbeView("image", _ => p => p.Vector[..p.ImageDimensions], true);
+        var sentence = new ProbeView("sentence", _ => p => p.Vector[p.ImageDimensions..], true);
+
+        var variants = new List<(string Name, List<ProbeView> Views, double ClassPenalty)>
+        {
+            ("tvr", [text, vector, regions], double.PositiveInfinity),
+            ("tvr-perclass-1", [text, vector, regions], 1),
+            ("tvr-perclass-0.1", [text, vector, regions], 0.1),
+            ("tvr-perclass-0.01", [text, vector, regions], 0.01),
+            ("tv+11r", [text, vector, .. perRegion], double.PositiveInfinity),
+            ("tv+r+11r", [text, vector, regions, .. perRegion], double.PositiveInfinity),
+            ("tisr", [text, image, sentence, regions], double.PositiveInfinity),
+        };
+        if (cli.Value("--only") is { } only) variants = variants.Where(v => only.Split(',').Contains(v.Name)).ToList();
+
+        foreach (var (name, views, penalty) in variants)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            CvRecipe recipe = (train, test, token) => Fit(views, penalty, train, test);
+            var outcome = RepeatedCrossValidation.Run(docs, o.CvFolds, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct);
+            var e = outcome.Estimate;
+            string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
+            Console.WriteLine($"{name}: accuracy {P(e.Accuracy)} (sd {P(e.AccuracySd)}), macro-F1 {e.MacroF1:F3}, log-loss {e.LogLoss:F3}, ECE {e.Ece:F3}, " +
+                $"at 50/70/90% {P(e.AccuracyAt(0.5))}/{P(e.AccuracyAt(0.7))}/{P(e.AccuracyAt(0.9))}; {watch.Elapsed.TotalSeconds:F0} s");
+        }
+        return 0;
+    }
+
+    private static float[][] Fit(List<ProbeView> views, double classPenalty, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> test)
+    {
+        var labels = train.Select(t => t.Label).ToList();
+        var known = new bool[Shared.DocumentClasses.Count];
+        foreach (var l in labels) known[l] = true;
+        var fitted = views.Select(v =>
+        {
+            var f = v.Featurizer(train);
+            return (f, ridge: RidgeView.Fit(train.Select(d => f(d.Inputs)).ToList(), labels, v.Standardize));
+        }).ToList();
+        var loo = fitted.Select(f => f.ridge.LooScores).ToList();
+        var w = double.IsPositiveInfinity(classPenalty)
+            ? Broadcast(Stacking.FitWeights(loo, labels, known), known.Length)
+            : PerClassWeights(loo, labels, known, classPenalty);
+        double[] Logits(Func<int, int, double> score)
+        {
+            var logits = new double[known.Length];
+            for (var v = 0; v < fitted.Count; v++)
+                for (var c = 0; c < logits.Length; c++) logits[c] += w[v][c] * score(v, c);
+            return logits;
+        }
+        var calibration = TopLabelCalibration.Fit(Enumerable.Range(0, train.Count).Select(i =>
+        {
+            var p = Stacking.Softmax(Logits((v, c) => loo[v][i][c]), known);
+            return (p, ClassificationMetrics.ArgMax(p) == labels[i]);
+        }).ToList());
+        return test.Select(t =>
+        {
+            var s = fitted.Select(f => f.ridge.Scores(f.f(t.Inputs))).ToList();
+            var p = Stacking.Softmax(Logits((v, c) => s[v][c]), known);
+            return calibration?.Apply(p) ?? p;
+        }).ToArray();
+    }
+
+    private static double[][] Broadcast(double[] w, int classes) => w.Select(x => Enumerable.Repeat(x, classes).ToArray()).ToArray();
+
+    /// <summary>w_vc = exp(theta_v + delta_vc), penalty on delta (mean log-loss + penalty x mean delta^2), Adam.</summary>
+    private static double[][] PerClassWeights(IReadOnlyList<double[][]> scores, IReadOnlyList<int> labels, bool[] known, double penalty, int steps = 600)
+    {
+        var views = scores.Count;
+        var classes = known.Length;
+        var n = labels.Count;
+        var start = Stacking.FitWeights(scores, labels, known);
+        var theta = new double[views * (classes + 1)];
+        for (var v = 0; v < views; v++) theta[v * (classes + 1)] = Math.Log(start[v]);
+        var m = new double[theta.Length];
+        var s2 = new double[theta.Length];
+        const double lr = 0.03, b1 = 0.9, b2 = 0.999;
+        var logits = new double[classes];
+        double W(int v, int c) => Math.Exp(theta[v * (classes + 1)] + theta[v * (classes + 1) + 1 + c]);
+        for (var step = 1; step <= steps; step++)
+        {
+            var grad = new double[theta.Length];
+            for (var i = 0; i < n; i++)
+            {
+                Array.Clear(logits);
+                for (var v = 0; v < views; v++)
+                    for (var c = 0; c < classes; c++) logits[c] += W(v, c) * scores[v][i][c];
+                var p = Stacking.Softmax(logits, known);
+                for (var v = 0; v < views; v++)
+                    for (var c = 0; c < classes; c++)
+                    {
+                        if (!known[c]) continue;
+                        var g = (p[c] - (c == labels[i] ? 1 : 0)) * scores[v][i][c] * W(v, c) / n;
+                        grad[v * (classes + 1)] += g;
+                        grad[v * (classes + 1) + 1 + c] += g;
+                    }
+            }
+            for (var v = 0; v < views; v++)
+                for (var c = 0; c < classes; c++)
+                    grad[v * (classes + 1) + 1 + c] += 2 * penalty * theta[v * (classes + 1) + 1 + c] / (views * classes);
+            for (var k = 0; k < theta.Length; k++)
+            {
+                m[k] = b1 * m[k] + (1 - b1) * grad[k];
+                s2[k] = b2 * s2[k] + (1 - b2) * grad[k] * grad[k];
+                theta[k] -= lr * (m[k] / (1 - Math.Pow(b1, step))) / (Math.Sqrt(s2[k] / (1 - Math.Pow(b2, step))) + 1e-9);
+                theta[k] = Math.Clamp(theta[k], -12, 6);
+            }
+        }
+        return Enumerable.Range(0, views).Select(v => Enumerable.Range(0, classes).Select(c => W(v, c)).ToArray()).ToArray();
+    }
+}
