@@ -8,9 +8,10 @@ namespace Dsdc.Training;
 /// <c>stackprobe [--only a,b]</c>: variations of <c>fused-tvr</c>'s views and stacking, by the same repeated k-fold and
 /// the same top-label calibration: a stacking weight per view and class (w_vc = exp(theta_v + delta_vc), the deltas
 /// penalised towards the one weight per view of production), each of the 11 regions as a view of its own (with and
-/// without the concatenated regions view), and the vector split into its image and sentence halves.
+/// without the concatenated regions view), the vector split into its image and sentence halves, the TF-IDF's word
+/// terms and character n-grams as two views, and a text embedding of the whole OCR text (mean over 150-word chunks).
 /// </summary>
-internal sealed class StackProbeCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
+internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
     public string Usage => "[--only a,b]  variations of the fused model's views and stacking";
@@ -36,12 +37,33 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, IOptions<Trai
             return p => t.Transform(p.RawText);
         }, false);
         var vector = new ProbeView("vector", _ => p => p.Vector, true);
+        ProbeView Terms(string name, Func<string, bool> keep) => new(name, train => FilteredTfidf(train.Select(d => d.Inputs.RawText).ToList(), keep), false);
+        var words = Terms("words", t => !t.StartsWith("c:", StringComparison.Ordinal));
+        var chars = Terms("chars", t => t.StartsWith("c:", StringComparison.Ordinal));
         var regions = new ProbeView("regions", _ => p => p.Regions!, true);
         ProbeView Region(int k) => new($"region{k}", _ => p => p.Regions![(k * regionSize)..((k + 1) * regionSize)], true);
         var perRegion = Enumerable.Range(0, regionCount).Select(Region).ToList();
         var image = new ProbeView("image", _ => p => p.Vector[..p.ImageDimensions], true);
         var sentence = new ProbeView("sentence", _ => p => p.Vector[p.ImageDimensions..], true);
 
+        // The text embedding of the whole OCR text: the mean of the encoder's embeddings of consecutive 150-word chunks
+        // (the vector's text half reads only the first 256 word pieces).
+        var chunked = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        if (cli.Value("--only") is not { } sel || sel.Contains("chunk"))
+            foreach (var d in docs)
+            {
+                var w = d.Inputs.RawText.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                var chunks = w.Chunk(150).Select(c => string.Join(' ', c)).DefaultIfEmpty("").ToList();
+                var e = encoder.EmbedTexts(chunks, ct);
+                var mean = new float[e[0].Length];
+                foreach (var v in e) for (var j = 0; j < mean.Length; j++) mean[j] += v[j] / e.Count;
+                var norm = MathF.Sqrt(mean.Sum(x => x * x));
+                chunked[d.DocumentId] = norm > 0 ? mean.Select(x => x / norm).ToArray() : mean;
+            }
+        var idOf = new Dictionary<PageInputs, string>(ReferenceEqualityComparer.Instance);
+        foreach (var d in docs) idOf[d.Inputs] = d.DocumentId;
+        var whole = new ProbeView("chunked", _ => p => chunked[idOf[p]], true);
+        var imageAndWhole = new ProbeView("image+chunked", _ => p => [.. p.Vector[..p.ImageDimensions], .. chunked[idOf[p]]], true);
         var variants = new List<(string Name, List<ProbeView> Views, double ClassPenalty)>
         {
             ("tvr", [text, vector, regions], double.PositiveInfinity),
@@ -49,6 +71,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, IOptions<Trai
             ("tvr-perclass-0.1", [text, vector, regions], 0.1),
             ("tvr-perclass-0.01", [text, vector, regions], 0.01),
             ("tv+11r", [text, vector, .. perRegion], double.PositiveInfinity),
+            ("tvr+chunk", [text, vector, regions, whole], double.PositiveInfinity),
+            ("t(ic)r-chunk", [text, imageAndWhole, regions], double.PositiveInfinity),
+            ("wcvr", [words, chars, vector, regions], double.PositiveInfinity),
+            ("twcvr", [text, words, chars, vector, regions], double.PositiveInfinity),
             ("tv+r+11r", [text, vector, regions, .. perRegion], double.PositiveInfinity),
             ("tisr", [text, image, sentence, regions], double.PositiveInfinity),
         };
@@ -99,6 +125,19 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, IOptions<Trai
             var p = Stacking.Softmax(Logits((v, c) => s[v][c]), known);
             return calibration?.Apply(p) ?? p;
         }).ToArray();
+    }
+
+    /// <summary>The production TF-IDF's recipe (sublinear tf, smooth idf, L2 rows, df >= 2, 20k terms) over a subset of its terms.</summary>
+    private static Func<PageInputs, float[]> FilteredTfidf(IReadOnlyList<string> texts, Func<string, bool> keep)
+    {
+        var docs = texts.Select(t => RawTextTfidf.Terms_(t).Where(keep).Distinct(StringComparer.Ordinal).ToList()).ToList();
+        var df = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var term in docs.SelectMany(d => d)) df[term] = df.GetValueOrDefault(term) + 1;
+        var minDf = texts.Count < 40 ? 1 : 2;
+        var terms = df.Where(kv => kv.Value >= minDf).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(RawTextTfidf.MaxTerms).Select(kv => kv.Key).ToList();
+        var tfidf = new RawTextTfidf(terms, terms.Select(t => (float)(Math.Log((1.0 + docs.Count) / (1.0 + df[t])) + 1)).ToList());
+        return p => tfidf.Transform(p.RawText);
     }
 
     private static double[][] Broadcast(double[] w, int classes) => w.Select(x => Enumerable.Repeat(x, classes).ToArray()).ToArray();
