@@ -10,6 +10,10 @@ public sealed class MlpModule : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Linear> _linears = new();
     private readonly IReadOnlyList<LayerParameters> _layers;
 
+    // Each leaky ReLU's slope as a Scalar this module holds: a number passed as an implicit Scalar is not kept alive
+    // during the native call (see ScalarSafeAdam).
+    private readonly Scalar[] _slopes;
+
     public MlpModule(int inputs, int outputs, MlpParameters parameters) : base("mlp")
     {
         _layers = parameters.Layers;
@@ -20,6 +24,7 @@ public sealed class MlpModule : nn.Module<Tensor, Tensor>
             width = layer.Units;
         }
         _linears.Add(nn.Linear(width, outputs));
+        _slopes = parameters.Layers.Select(l => l.Slope.ToScalar()).ToArray();
         RegisterComponents();
     }
 
@@ -34,10 +39,17 @@ public sealed class MlpModule : nn.Module<Tensor, Tensor>
         {
             x = _linears[i].forward(x);
             x = _layers[i].Activation == LayerParameters.LeakyRelu
-                ? nn.functional.leaky_relu(x, _layers[i].Slope)
+                ? x.leaky_relu(_slopes[i])
                 : nn.functional.relu(x);
             if (_layers[i].Dropout > 0) x = nn.functional.dropout(x, _layers[i].Dropout, training);
         }
         return _linears[^1].forward(x).MoveToOuterDisposeScope();
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            foreach (var s in _slopes) s.Dispose();
+        base.Dispose(disposing);
     }
 }

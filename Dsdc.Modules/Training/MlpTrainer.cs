@@ -31,7 +31,7 @@ public static class MlpTrainer
             using var xVal = validation.Count > 0 ? Features(validation, device) : null;
             using var yVal = validation.Count > 0 ? Labels(validation, device) : null;
             using var weights = tensor(ClassWeights(train), device: device);
-            using var optimizer = optim.Adam(model.parameters(), parameters.LearningRate, weight_decay: settings.WeightDecay);
+            using var optimizer = new ScalarSafeAdam(model.parameters(), parameters.LearningRate, weightDecay: settings.WeightDecay);
 
             var shuffle = new Random(settings.Seed);
             var epochs = new List<EpochMetrics>();
@@ -54,9 +54,9 @@ public static class MlpTrainer
                     var y = yTrain.index_select(0, index);
                     var logits = model.forward(x);
                     var loss = nn.functional.cross_entropy(logits, y, weights);
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     loss.backward();
-                    optimizer.step();
+                    optimizer.Step();
                     lossSum += loss.item<float>() * batch.Length;
                     correct += logits.argmax(1).eq(y).sum().item<long>();
                 }
