@@ -35,14 +35,16 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
         {
             var accuracies = new List<double>();
             var f1s = new List<double>();
+            var answers = new List<OutOfFold>();
             foreach (var (train, test) in Draws(docs, perClass, repeats, o.Seed))
             {
                 var probabilities = recipe(train, test, ct);
+                answers.AddRange(test.Select((t, i) => new OutOfFold(t.Label, probabilities[i])));
                 var metrics = ClassificationMetrics.Compute(test.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
                 accuracies.Add(metrics.Accuracy);
                 f1s.Add(metrics.MacroF1);
             }
-            points.Add(Report(cli, $"{perClass} per class", perClass, accuracies, f1s, null));
+            points.Add(Report(cli, $"{perClass} per class", perClass, accuracies, f1s, null, answers));
         }
         var k = RepeatedCrossValidation.FoldsFor(docs.Count, o.CvFolds);
         var cv = RepeatedCrossValidation.Run(docs, k, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct).Estimate;
@@ -68,21 +70,26 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
         }
     }
 
-    private static object Report(CliArgs cli, string label, int? perClass, IReadOnlyList<double> accuracies, IReadOnlyList<double>? f1s, CvEstimate? cv)
+    private static object Report(CliArgs cli, string label, int? perClass, IReadOnlyList<double> accuracies, IReadOnlyList<double>? f1s, CvEstimate? cv,
+        IReadOnlyList<OutOfFold>? answers = null)
     {
         var accuracy = cv?.Accuracy ?? accuracies.Average();
         var macroF1 = cv?.MacroF1 ?? f1s!.Average();
+        // A draw leaves no test document when every class has no more documents than it takes: no figure then.
+        double? logLoss = cv?.LogLoss ?? (answers is { Count: > 0 } ? Calibration.LogLoss(answers) : null);
+        double? ece = cv?.Ece ?? (answers is { Count: > 0 } ? Calibration.ExpectedCalibrationError(answers) : null);
         var sd = RepeatedCrossValidation.Sd(accuracies);
         if (!cli.Flag("--json"))
         {
             string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
-            Console.WriteLine($"{label,-28} accuracy {P(accuracy)} (sd {P(sd)}), macro-F1 {macroF1.ToString("F3", CultureInfo.InvariantCulture)}" +
-                (cv is null ? "" : $", at 50/70/90% coverage {P(cv.AccuracyAt(0.5))}/{P(cv.AccuracyAt(0.7))}/{P(cv.AccuracyAt(0.9))}, ECE {cv.Ece.ToString("F3", CultureInfo.InvariantCulture)}"));
+            string F(double? x) => x?.ToString("F3", CultureInfo.InvariantCulture) ?? "n/a";
+            Console.WriteLine($"{label,-28} accuracy {P(accuracy)} (sd {P(sd)}), macro-F1 {F(macroF1)}, log-loss {F(logLoss)}, ECE {F(ece)}" +
+                (cv is null ? "" : $", at 50/70/90% coverage {P(cv.AccuracyAt(0.5))}/{P(cv.AccuracyAt(0.7))}/{P(cv.AccuracyAt(0.9))}"));
         }
         return new
         {
-            label, perClass, accuracy, accuracySd = sd, macroF1,
-            accuracyAt50 = cv?.AccuracyAt(0.5), accuracyAt70 = cv?.AccuracyAt(0.7), accuracyAt90 = cv?.AccuracyAt(0.9), ece = cv?.Ece,
+            label, perClass, accuracy, accuracySd = sd, macroF1, logLoss, ece,
+            accuracyAt50 = cv?.AccuracyAt(0.5), accuracyAt70 = cv?.AccuracyAt(0.7), accuracyAt90 = cv?.AccuracyAt(0.9),
         };
     }
 }

@@ -36,6 +36,31 @@ public sealed class RidgeViewTests
         Assert.True(fit.LooScores.Select((s, i) => Array.IndexOf(s, s.Max()) == labels[i] ? 1.0 : 0).Average() > 0.9);
     }
 
+    /// <summary>
+    /// One informative view and one of noise: with enough documents per class the stacking trusts the informative one;
+    /// with two per class (median below <see cref="Stacking.MinDocumentsPerClassForViewWeights"/>) both weigh the same,
+    /// and only their common temperature is fitted.
+    /// </summary>
+    [Theory]
+    [InlineData(2, true)]
+    [InlineData(6, false)]
+    public void TheViewsWeighTheSameUntilEachClassHasThreeDocuments(int perClass, bool equal)
+    {
+        var random = new Random(3);
+        var known = Enumerable.Range(0, Dsdc.Shared.DocumentClasses.Count).Select(c => c < 4).ToArray();
+        var labels = Enumerable.Range(0, 4 * perClass).Select(i => i % 4).ToList();
+        double[] Scores(int label, double signal) =>
+            Enumerable.Range(0, known.Length).Select(c => (c == label ? signal : 0) + random.NextDouble() - 0.5).ToArray();
+        var informative = labels.Select(l => Scores(l, 1.5)).ToArray();
+        var noise = labels.Select(l => Scores(l, 0)).ToArray();
+
+        var weights = Stacking.FitViewWeights([informative, noise], labels, known);
+
+        Assert.All(weights, w => Assert.True(w > 0 && double.IsFinite(w)));
+        if (equal) Assert.Equal(weights[0], weights[1]);
+        else Assert.True(weights[0] > 3 * weights[1], $"{weights[0]} against {weights[1]}");
+    }
+
     [Fact]
     public void PairedComparisonPromotesOnlyBeyondTheNoise()
     {

@@ -67,7 +67,7 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
             fitted.Add((v.View, tfidf, RidgeView.Fit(rows, labels, v.Standardize)));
         }
         var looScores = fitted.Select(f => f.Ridge.LooScores).ToList();
-        var weights = parameters.Stack ? Stacking.FitWeights(looScores, labels, known) : fitted.Select(_ => 1.0).ToArray();
+        var weights = parameters.Stack ? Stacking.FitViewWeights(looScores, labels, known) : fitted.Select(_ => 1.0).ToArray();
         var calibration = parameters.Stack && parameters.Calibrate
             ? TopLabelCalibration.Fit(Enumerable.Range(0, train.Count).Select(i =>
             {
@@ -105,6 +105,28 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
 /// <summary>The stacking meta-learner and the masked softmax shared by training and serving.</summary>
 public static class Stacking
 {
+    /// <summary>
+    /// The views' relative weights are fitted only when the median known class has at least this many labelled
+    /// documents, so that a document left out still leaves two of its class to the views' leave-one-out scores.
+    /// </summary>
+    public const int MinDocumentsPerClassForViewWeights = 3;
+
+    /// <summary>
+    /// The stacking weights of a fused model. With few labels per class the leave-one-out scores say little about which
+    /// view to trust (with two per class, each left-out document leaves one of its class behind), and fitted relative
+    /// weights cost accuracy (2 per class: 36.0% against 40.3% with equal weights); there every view weighs the same and
+    /// only their common scale, the softmax's temperature, is fitted on the same scores.
+    /// </summary>
+    public static double[] FitViewWeights(IReadOnlyList<double[][]> scores, IReadOnlyList<int> labels, bool[] known)
+    {
+        var perClass = labels.GroupBy(l => l).Select(g => g.Count()).Order().ToList();
+        var median = perClass.Count % 2 == 1 ? perClass[perClass.Count / 2] : (perClass[perClass.Count / 2 - 1] + perClass[perClass.Count / 2]) / 2.0;
+        if (scores.Count == 1 || median >= MinDocumentsPerClassForViewWeights) return FitWeights(scores, labels, known);
+        var summed = scores[0].Select((_, i) => Enumerable.Range(0, known.Length).Select(c => scores.Sum(v => v[i][c])).ToArray()).ToArray();
+        var temperature = FitWeights([summed], labels, known)[0];
+        return scores.Select(_ => temperature).ToArray();
+    }
+
     /// <summary>Softmax over the known classes (double precision); unknown classes get probability 0.</summary>
     public static float[] Softmax(IReadOnlyList<double> logits, IReadOnlyList<bool> known)
     {
