@@ -28,12 +28,12 @@ public sealed partial class SecurityGuardTests
 
     /// <summary>
     /// Interpolation holes reviewed as SQL-safe: compile-time constants of their class, of <c>CurrentLabel</c> (the current-label rule)
-    /// or <c>TrainingStore.StoredInputsFrom</c> (the stored inputs of the views), an int, or (UserStore) a column
+    /// or <c>TrainingStore.StoredInputsOf</c> (the stored inputs of the views), an int, or (UserStore) a column
     /// assignment chosen from constants. A new hole in SQL text fails this test until it is reviewed and added here.
     /// </summary>
     private static readonly HashSet<string> ReviewedHoles =
         ["ImageMissing", "TextMissing", "Columns", "DocumentKey", "Schema", "Dimensions", "dimensions", "assignment", "sql",
-         "CurrentLabel.JoinOnDocument", "CurrentLabel.View", "TrainingStore.StoredInputsFrom"];
+         "CurrentLabel.JoinOnDocument", "CurrentLabel.View", "TrainingStore.StoredInputsOf"];
 
     [Fact]
     public void SqlIsNeverBuiltFromInterpolatedValues()

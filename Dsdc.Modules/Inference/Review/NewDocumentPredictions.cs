@@ -41,11 +41,12 @@ public sealed partial class NewDocumentPredictions(
     // The stored inputs as training reads them; writes only inference.predictions (through PredictionStore).
     private const string PendingSql = $"""
         SELECT e.document_id, e.embedding, t.raw_text, i.file_path AS image_path, f.features AS regions
-        {TrainingStore.StoredInputsFrom}
-        WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = e.document_id)
+        FROM ingestion.documents d
+        {TrainingStore.StoredInputsOf}
+        WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = d.id)
           AND (NOT @needsRegions OR f.features IS NOT NULL)
-          AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = e.document_id AND p.model_id = @modelId)
-        ORDER BY d.ingested_at, e.document_id
+          AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = d.id AND p.model_id = @modelId)
+        ORDER BY d.ingested_at, d.id
         LIMIT @limit
         """;
 
