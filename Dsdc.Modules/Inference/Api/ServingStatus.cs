@@ -25,7 +25,7 @@ public static class ServingStatus
         }
         return classifier.CanClassify
             ? new StatusResponse("zero-shot", version, null, encoder.Id, encoder.Version, encoder.Dimensions, false,
-                "No trained model exists yet: the zero-shot model (class descriptions and cue words, about 25% accurate on the shared datasets) " +
+                "No trained model exists yet: the zero-shot model (class descriptions, cue words and the page's look; about 30% accurate on the shared datasets) " +
                 "answers, and every prediction needs review. Label documents of at least two classes and train.",
                 DocumentClasses.Names.ToList(), null, null)
             : new StatusResponse("no-model", version, null, encoder.Id, encoder.Version, encoder.Dimensions, false,
