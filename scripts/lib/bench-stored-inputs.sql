@@ -49,51 +49,37 @@ BEGIN
   RETURN round(best, 1);
 END $$;
 
--- The previous form: every stored vector of the encoder ranked per document first.
+-- The previous form: every stored vector of the encoder ranked per document first, then joined to the documents.
 SELECT format($q$
-  SELECT e.document_id, lb.label, e.embedding, t.text, t.raw_text, i.file_path, f.features
   FROM (SELECT DISTINCT ON (document_id) document_id, embedding, processed_text_id, processed_image_id FROM embedding.vectors
         WHERE encoder = %1$L AND encoder_version = %2$L ORDER BY document_id, created_at DESC, id DESC) e
   JOIN ingestion.documents d ON d.id = e.document_id
   LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
   LEFT JOIN pipeline.images i ON i.id = e.processed_image_id
-  LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = %3$L
-  JOIN ingestion.current_labels lb ON lb.document_id = e.document_id
-  ORDER BY e.document_id $q$, :'encoder', :'encoder_version', :'regions_version') AS train_before \gset
+  LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = %3$L $q$,
+  :'encoder', :'encoder_version', :'regions_version') AS ranked \gset
+-- Production's form (TrainingStore.StoredInputsOf): the newest vector of a document the query already holds as d.
 SELECT format($q$
-  SELECT e.document_id, e.embedding, t.raw_text, i.file_path, f.features
-  FROM (SELECT DISTINCT ON (document_id) document_id, embedding, processed_text_id, processed_image_id FROM embedding.vectors
-        WHERE encoder = %1$L AND encoder_version = %2$L ORDER BY document_id, created_at DESC, id DESC) e
-  JOIN ingestion.documents d ON d.id = e.document_id
+  CROSS JOIN LATERAL (SELECT v.document_id, v.embedding, v.processed_text_id, v.processed_image_id FROM embedding.vectors v
+        WHERE v.document_id = d.id AND v.encoder = %1$L AND v.encoder_version = %2$L ORDER BY v.created_at DESC, v.id DESC LIMIT 1) e
   LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
   LEFT JOIN pipeline.images i ON i.id = e.processed_image_id
-  LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = %3$L
+  LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = %3$L $q$,
+  :'encoder', :'encoder_version', :'regions_version') AS driven \gset
+
+SELECT 'SELECT e.document_id, lb.label, e.embedding, t.text, t.raw_text, i.file_path, f.features ' || :'ranked' ||
+       ' JOIN ingestion.current_labels lb ON lb.document_id = e.document_id ORDER BY e.document_id' AS train_before \gset
+SELECT 'SELECT e.document_id, lb.label, e.embedding, t.text, t.raw_text, i.file_path, f.features' ||
+       ' FROM ingestion.current_labels lb JOIN ingestion.documents d ON d.id = lb.document_id ' || :'driven' ||
+       ' ORDER BY e.document_id' AS train_after \gset
+SELECT 'SELECT e.document_id, e.embedding, t.raw_text, i.file_path, f.features ' || :'ranked' || $q$
   WHERE NOT EXISTS (SELECT 1 FROM ingestion.current_labels l WHERE l.document_id = e.document_id)
     AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = e.document_id AND p.model_id = 'bench-model')
-  ORDER BY d.ingested_at, e.document_id LIMIT 2000 $q$, :'encoder', :'encoder_version', :'regions_version') AS pending_before \gset
-
--- Production's form (TrainingStore.StoredInputsOf): driven from the documents each query wants.
-SELECT format($q$
-  SELECT e.document_id, lb.label, e.embedding, t.text, t.raw_text, i.file_path, f.features
-  FROM ingestion.current_labels lb
-  JOIN ingestion.documents d ON d.id = lb.document_id
-  CROSS JOIN LATERAL (SELECT v.document_id, v.embedding, v.processed_text_id, v.processed_image_id FROM embedding.vectors v
-        WHERE v.document_id = d.id AND v.encoder = %1$L AND v.encoder_version = %2$L ORDER BY v.created_at DESC, v.id DESC LIMIT 1) e
-  LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
-  LEFT JOIN pipeline.images i ON i.id = e.processed_image_id
-  LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = %3$L
-  ORDER BY e.document_id $q$, :'encoder', :'encoder_version', :'regions_version') AS train_after \gset
-SELECT format($q$
-  SELECT e.document_id, e.embedding, t.raw_text, i.file_path, f.features
-  FROM ingestion.documents d
-  CROSS JOIN LATERAL (SELECT v.document_id, v.embedding, v.processed_text_id, v.processed_image_id FROM embedding.vectors v
-        WHERE v.document_id = d.id AND v.encoder = %1$L AND v.encoder_version = %2$L ORDER BY v.created_at DESC, v.id DESC LIMIT 1) e
-  LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
-  LEFT JOIN pipeline.images i ON i.id = e.processed_image_id
-  LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = %3$L
+  ORDER BY d.ingested_at, e.document_id LIMIT 2000 $q$ AS pending_before \gset
+SELECT 'SELECT e.document_id, e.embedding, t.raw_text, i.file_path, f.features FROM ingestion.documents d ' || :'driven' || $q$
   WHERE NOT EXISTS (SELECT 1 FROM ingestion.current_labels l WHERE l.document_id = d.id)
     AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = d.id AND p.model_id = 'bench-model')
-  ORDER BY d.ingested_at, d.id LIMIT 2000 $q$, :'encoder', :'encoder_version', :'regions_version') AS pending_after \gset
+  ORDER BY d.ingested_at, d.id LIMIT 2000 $q$ AS pending_after \gset
 
 \pset footer off
 SELECT (SELECT count(*) FROM ingestion.documents) AS documents, (SELECT count(*) FROM ingestion.current_labels) AS labelled,
