@@ -5,18 +5,24 @@ using Microsoft.Extensions.Options;
 namespace Dsdc.Training;
 
 /// <summary>
-/// <c>stackprobe [--only a,b]</c>: variations of <c>fused-tvr</c>'s views and stacking, by the same repeated k-fold and
+/// <c>stackprobe [--only a,b] [--per-class]</c>: variations of <c>fused-tvr</c>'s views and stacking, by the same repeated k-fold and
 /// the same top-label calibration: a stacking weight per view and class (w_vc = exp(theta_v + delta_vc), the deltas
 /// penalised towards the one weight per view of production), each of the 11 regions as a view of its own (with and
 /// without the concatenated regions view), the vector split into its image and sentence halves, the TF-IDF's word
-/// terms and character n-grams as two views, and a text embedding of the whole OCR text (mean over 150-word chunks).
+/// terms and character n-grams as two views, a text embedding of the whole OCR text (mean over 150-word chunks), a
+/// Gaussian kernel on the image views (<see cref="KernelRidge"/>), and early fusion: one ridge over all the features.
+/// <c>--per-class</c> adds each class's recall, precision and main confusions.
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class]  variations of the fused model's views and stacking";
 
-    private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize);
+    private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
+    {
+        /// <summary>Fits the view itself (early fusion): leave-one-out scores and a scorer.</summary>
+        public Func<IReadOnlyList<LabelledPage>, IReadOnlyList<int>, (double[][] Loo, Func<PageInputs, double[]> Score)>? Custom { get; init; }
+    }
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
@@ -64,8 +70,15 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         foreach (var d in docs) idOf[d.Inputs] = d.DocumentId;
         var whole = new ProbeView("chunked", _ => p => chunked[idOf[p]], true);
         var imageAndWhole = new ProbeView("image+chunked", _ => p => [.. p.Vector[..p.ImageDimensions], .. chunked[idOf[p]]], true);
+        ProbeView Early(string name, double[] grid) => new(name, _ => _ => [], false)
+        {
+            Custom = (train, labels) => EarlyFusion(train, labels, grid),
+        };
         var variants = new List<(string Name, List<ProbeView> Views, double ClassPenalty)>
         {
+            ("early", [Early("early", [1])], double.PositiveInfinity),
+            ("early-grid", [Early("early-grid", [0.5, 1, 2])], double.PositiveInfinity),
+            ("early+tvr", [Early("early-grid", [0.5, 1, 2]), text, vector, regions], double.PositiveInfinity),
             ("tvr", [text, vector, regions], double.PositiveInfinity),
             ("tvr-perclass-1", [text, vector, regions], 1),
             ("tvr-perclass-0.1", [text, vector, regions], 0.1),
@@ -77,6 +90,12 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             ("twcvr", [text, words, chars, vector, regions], double.PositiveInfinity),
             ("tv+r+11r", [text, vector, regions, .. perRegion], double.PositiveInfinity),
             ("tisr", [text, image, sentence, regions], double.PositiveInfinity),
+            ("tvR", [text, vector, regions with { Name = "regions-rbf", Rbf = true }], double.PositiveInfinity),
+            ("tVR", [text, vector with { Name = "vector-rbf", Rbf = true }, regions with { Name = "regions-rbf", Rbf = true }], double.PositiveInfinity),
+            ("tvr+R", [text, vector, regions, regions with { Name = "regions-rbf", Rbf = true }], double.PositiveInfinity),
+            ("tvr+VR", [text, vector, regions, vector with { Name = "vector-rbf", Rbf = true }, regions with { Name = "regions-rbf", Rbf = true }], double.PositiveInfinity),
+            ("R", [regions with { Name = "regions-rbf", Rbf = true }], double.PositiveInfinity),
+            ("V", [vector with { Name = "vector-rbf", Rbf = true }], double.PositiveInfinity),
         };
         if (cli.Value("--only") is { } only) variants = variants.Where(v => only.Split(',').Contains(v.Name)).ToList();
 
@@ -89,6 +108,16 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
             Console.WriteLine($"{name}: accuracy {P(e.Accuracy)} (sd {P(e.AccuracySd)}), macro-F1 {e.MacroF1:F3}, log-loss {e.LogLoss:F3}, ECE {e.Ece:F3}, " +
                 $"at 50/70/90% {P(e.AccuracyAt(0.5))}/{P(e.AccuracyAt(0.7))}/{P(e.AccuracyAt(0.9))}; {watch.Elapsed.TotalSeconds:F0} s");
+            if (cli.Flag("--per-class"))
+                for (var c = 0; c < Shared.DocumentClasses.Count; c++)
+                {
+                    var truth = outcome.Predictions.Count(p => p.Truth == c);
+                    var said = outcome.Predictions.Count(p => p.Predicted == c);
+                    var right = outcome.Predictions.Count(p => p.Truth == c && p.Predicted == c);
+                    var confused = outcome.Predictions.Where(p => p.Truth == c && p.Predicted != c).GroupBy(p => p.Predicted)
+                        .OrderByDescending(g => g.Count()).Take(3).Select(g => $"{Shared.DocumentClasses.Names[g.Key]} {g.Count()}");
+                    Console.WriteLine($"  {Shared.DocumentClasses.Names[c],-24} n={truth / o.CvRepeats,3} recall {(double)right / Math.Max(truth, 1),6:P0} precision {(double)right / Math.Max(said, 1),6:P0}  -> {string.Join(", ", confused)}");
+                }
         }
         return 0;
     }
@@ -101,9 +130,21 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         var fitted = views.Select(v =>
         {
             var f = v.Featurizer(train);
-            return (f, ridge: RidgeView.Fit(train.Select(d => f(d.Inputs)).ToList(), labels, v.Standardize));
+            if (v.Custom is { } custom)
+            {
+                var (l, sc) = custom(train, labels);
+                return (f, loo: l, score: (Func<float[], double[]>)(_ => throw new InvalidOperationException()), page: sc);
+            }
+            var rows = train.Select(d => f(d.Inputs)).ToList();
+            if (v.Rbf)
+            {
+                var k = KernelRidge.Fit(rows, labels);
+                return (f, loo: k.LooScores, score: (Func<float[], double[]>)k.Scores, page: (Func<PageInputs, double[]>?)null);
+            }
+            var r = RidgeView.Fit(rows, labels, v.Standardize);
+            return (f, loo: r.LooScores, score: (Func<float[], double[]>)r.Scores, page: (Func<PageInputs, double[]>?)null);
         }).ToList();
-        var loo = fitted.Select(f => f.ridge.LooScores).ToList();
+        var loo = fitted.Select(f => f.loo).ToList();
         var w = double.IsPositiveInfinity(classPenalty)
             ? Broadcast(Stacking.FitWeights(loo, labels, known), known.Length)
             : PerClassWeights(loo, labels, known, classPenalty);
@@ -121,7 +162,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         }).ToList());
         return test.Select(t =>
         {
-            var s = fitted.Select(f => f.ridge.Scores(f.f(t.Inputs))).ToList();
+            var s = fitted.Select(f => f.page is { } pg ? pg(t.Inputs) : f.score(f.f(t.Inputs))).ToList();
             var p = Stacking.Softmax(Logits((v, c) => s[v][c]), known);
             return calibration?.Apply(p) ?? p;
         }).ToArray();
@@ -138,6 +179,41 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             .Take(RawTextTfidf.MaxTerms).Select(kv => kv.Key).ToList();
         var tfidf = new RawTextTfidf(terms, terms.Select(t => (float)(Math.Log((1.0 + docs.Count) / (1.0 + df[t])) + 1)).ToList());
         return p => tfidf.Transform(p.RawText);
+    }
+
+    /// <summary>
+    /// Early fusion: one ridge over [text TF-IDF, standardised vector / sqrt(d), standardised regions / sqrt(d)], each
+    /// block times a weight from <paramref name="grid"/> (the text's fixed at 1), the combination chosen by the ridge's
+    /// class-balanced leave-one-out squared error.
+    /// </summary>
+    private static (double[][] Loo, Func<PageInputs, double[]> Score) EarlyFusion(IReadOnlyList<LabelledPage> train, IReadOnlyList<int> labels, double[] grid)
+    {
+        var tfidf = RawTextTfidf.Fit(train.Select(d => d.Inputs.RawText), minDocumentFrequency: train.Count < 40 ? 1 : 2);
+        var vs = Standardizer.Fit(train.Select(d => d.Inputs.Vector).ToList());
+        var rs = Standardizer.Fit(train.Select(d => d.Inputs.Regions!).ToList());
+        var vd = (float)(1 / Math.Sqrt(train[0].Inputs.Vector.Length));
+        var rd = (float)(1 / Math.Sqrt(train[0].Inputs.Regions!.Length));
+        float[] Row(PageInputs p, double b, double c) =>
+            [.. tfidf.Transform(p.RawText), .. vs.Apply(p.Vector).Select(x => (float)(x * vd * b)), .. rs.Apply(p.Regions!).Select(x => (float)(x * rd * c))];
+        var counts = new int[Shared.DocumentClasses.Count];
+        foreach (var l in labels) counts[l]++;
+        var present = counts.Count(x => x > 0);
+        var w = labels.Select(l => (double)labels.Count / (present * counts[l])).ToArray();
+        (double Error, RidgeView? Ridge, double B, double C) best = (double.PositiveInfinity, null, 1, 1);
+        foreach (var b in grid)
+            foreach (var c in grid)
+            {
+                var ridge = RidgeView.Fit(train.Select(d => Row(d.Inputs, b, c)).ToList(), labels, standardize: false);
+                double error = 0;
+                for (var i = 0; i < labels.Count; i++)
+                    for (var k = 0; k < counts.Length; k++)
+                    {
+                        var r = (k == labels[i] ? 1 : -1) - ridge.LooScores[i][k];
+                        error += w[i] * r * r;
+                    }
+                if (error < best.Error) best = (error, ridge, b, c);
+            }
+        return (best.Ridge!.LooScores, p => best.Ridge.Scores(Row(p, best.B, best.C)));
     }
 
     private static double[][] Broadcast(double[] w, int classes) => w.Select(x => Enumerable.Repeat(x, classes).ToArray()).ToArray();

@@ -112,65 +112,14 @@ public sealed class RidgeView
             for (var c = 0; c < classes; c++) ts[i * classes + c] = sw[i] * ((c == labels[i] ? 1 : -1) - tMean[c]);
         }
 
-        double[] eigenvalues, q, qt;
+        double[] gram;
         using (NewDisposeScope())
         {
             var xsT = tensor(xs, [n, d], dtype: ScalarType.Float64);
-            var (values, vectors) = linalg.eigh(xsT.matmul(xsT.t()));
-            eigenvalues = values.data<double>().ToArray();
-            q = vectors.contiguous().data<double>().ToArray();
-            qt = vectors.t().matmul(tensor(ts, [n, classes], dtype: ScalarType.Float64)).contiguous().data<double>().ToArray();
+            gram = xsT.matmul(xsT.t()).contiguous().data<double>().ToArray();
         }
-        for (var k = 0; k < n; k++) eigenvalues[k] = Math.Max(eigenvalues[k], 0);
-        var meanEigen = Math.Max(eigenvalues.Average(), 1e-12);
+        var (alphaBest, _, bestLoo, dual) = SolveDual(gram, ts, sw, w.Select(x => x / total).ToArray(), tMean);
 
-        // For each alpha: fitted = Q diag(shrink) Q^T T, the leverages h = sum_k Q_ik^2 shrink_k, and the exact
-        // leave-one-out residuals (T - fitted) / (1 - h).
-        double[]? bestLoo = null;
-        var best = (Error: double.PositiveInfinity, Alpha: Alphas[0]);
-        var fitted = new double[classes];
-        foreach (var alpha in Alphas)
-        {
-            var lambda = alpha * meanEigen;
-            var shrink = eigenvalues.Select(e => e / (e + lambda)).ToArray();
-            var loo = new double[n * classes];
-            double error = 0;
-            for (var i = 0; i < n; i++)
-            {
-                Array.Clear(fitted);
-                // The unpenalised intercept (the centring) fits the weighted mean exactly: its direction sw / |sw| adds
-                // w_i / sum(w) to each leverage; without it the leave-one-out residuals of a near-interpolating fit vanish.
-                var h = w[i] / total;
-                for (var k = 0; k < n; k++)
-                {
-                    var qs = q[i * n + k] * shrink[k];
-                    h += q[i * n + k] * qs;
-                    for (var c = 0; c < classes; c++) fitted[c] += qs * qt[k * classes + c];
-                }
-                var denominator = Math.Max(1 - h, 1e-9);
-                for (var c = 0; c < classes; c++)
-                {
-                    var residual = (ts[i * classes + c] - fitted[c]) / denominator;
-                    error += residual * residual;
-                    loo[i * classes + c] = (ts[i * classes + c] - residual) / sw[i] + tMean[c];
-                }
-            }
-            if (error < best.Error)
-            {
-                best = (error, alpha);
-                bestLoo = loo;
-            }
-        }
-
-        // dual = Q diag(1 / (e + lambda)) Q^T T; primal = Xs^T dual: [d, classes] on the standardised, centred features.
-        var lambdaBest = best.Alpha * meanEigen;
-        var dual = new double[n * classes];
-        for (var i = 0; i < n; i++)
-            for (var k = 0; k < n; k++)
-            {
-                var f = q[i * n + k] / (eigenvalues[k] + lambdaBest);
-                for (var c = 0; c < classes; c++) dual[i * classes + c] += f * qt[k * classes + c];
-            }
         double[] primal;
         using (NewDisposeScope())
             primal = tensor(xs, [n, d], dtype: ScalarType.Float64).t().matmul(tensor(dual, [n, classes], dtype: ScalarType.Float64))
@@ -190,8 +139,80 @@ public sealed class RidgeView
             }
             biasOut[c] = (float)bias;
         }
+        return new RidgeView(weightsOut, biasOut, d, alphaBest, bestLoo);
+    }
+
+    /// <summary>
+    /// The dual ridge solve shared by every kernel: <paramref name="gram"/> is the n x n kernel of the centred documents
+    /// with each row and column scaled by sqrt(w_i), <paramref name="targets"/> the centred, scaled ±1 indicators.
+    /// For each of <see cref="Alphas"/> (relative to the kernel's mean eigenvalue): fitted = Q diag(shrink) Q^T T, the
+    /// leverages h = sum_k Q_ik^2 shrink_k (+ the intercept's w_i / sum w), and the exact leave-one-out residuals
+    /// (T - fitted) / (1 - h); the alpha with the least leave-one-out squared error wins.
+    /// </summary>
+    /// <returns>the chosen alpha, its leave-one-out error, each document's leave-one-out scores (n x classes, on the
+    /// ±1 scale) and the dual coefficients Q diag(1 / (e + lambda)) Q^T T (n x classes, row-major).</returns>
+    internal static (double Alpha, double Error, double[][] Loo, double[] Dual) SolveDual(
+        double[] gram, double[] targets, double[] sw, double[] interceptLeverage, double[] tMean)
+    {
+        var n = sw.Length;
+        var classes = tMean.Length;
+        double[] eigenvalues, q, qt;
+        using (NewDisposeScope())
+        {
+            var (values, vectors) = linalg.eigh(tensor(gram, [n, n], dtype: ScalarType.Float64));
+            eigenvalues = values.data<double>().ToArray();
+            q = vectors.contiguous().data<double>().ToArray();
+            qt = vectors.t().matmul(tensor(targets, [n, classes], dtype: ScalarType.Float64)).contiguous().data<double>().ToArray();
+        }
+        for (var k = 0; k < n; k++) eigenvalues[k] = Math.Max(eigenvalues[k], 0);
+        var meanEigen = Math.Max(eigenvalues.Average(), 1e-12);
+
+        double[]? bestLoo = null;
+        var best = (Error: double.PositiveInfinity, Alpha: Alphas[0]);
+        var fitted = new double[classes];
+        foreach (var alpha in Alphas)
+        {
+            var lambda = alpha * meanEigen;
+            var shrink = eigenvalues.Select(e => e / (e + lambda)).ToArray();
+            var loo = new double[n * classes];
+            double error = 0;
+            for (var i = 0; i < n; i++)
+            {
+                Array.Clear(fitted);
+                // The unpenalised intercept (the centring) fits the weighted mean exactly: its direction sw / |sw| adds
+                // w_i / sum(w) to each leverage; without it the leave-one-out residuals of a near-interpolating fit vanish.
+                var h = interceptLeverage[i];
+                for (var k = 0; k < n; k++)
+                {
+                    var qs = q[i * n + k] * shrink[k];
+                    h += q[i * n + k] * qs;
+                    for (var c = 0; c < classes; c++) fitted[c] += qs * qt[k * classes + c];
+                }
+                var denominator = Math.Max(1 - h, 1e-9);
+                for (var c = 0; c < classes; c++)
+                {
+                    var residual = (targets[i * classes + c] - fitted[c]) / denominator;
+                    error += residual * residual;
+                    loo[i * classes + c] = (targets[i * classes + c] - residual) / sw[i] + tMean[c];
+                }
+            }
+            if (error < best.Error)
+            {
+                best = (error, alpha);
+                bestLoo = loo;
+            }
+        }
+
+        var lambdaBest = best.Alpha * meanEigen;
+        var dual = new double[n * classes];
+        for (var i = 0; i < n; i++)
+            for (var k = 0; k < n; k++)
+            {
+                var f = q[i * n + k] / (eigenvalues[k] + lambdaBest);
+                for (var c = 0; c < classes; c++) dual[i * classes + c] += f * qt[k * classes + c];
+            }
         var looRows = Enumerable.Range(0, n).Select(i => bestLoo!.AsSpan(i * classes, classes).ToArray()).ToArray();
-        return new RidgeView(weightsOut, biasOut, d, best.Alpha, looRows);
+        return (best.Alpha, best.Error, looRows, dual);
     }
 
     /// <summary>For the ONNX export: one dense layer, no activation.</summary>
