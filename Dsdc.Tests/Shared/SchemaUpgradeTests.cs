@@ -98,6 +98,9 @@ public sealed class SchemaUpgradeTests
         var predictions = new PredictionStore(dataSource, new DocumentStore(dataSource));
         var predictionId = await check.ExecuteScalarAsync<long>("SELECT id FROM inference.predictions");
         Assert.Equal(DocA, (await predictions.FindAsync(predictionId, ct))!.DocumentId);
+        // The stored prediction became its document's latest (0013), which the review queue reads.
+        Assert.Equal(new Dictionary<string, int> { [DocA] = await check.ExecuteScalarAsync<int>("SELECT label FROM inference.predictions") },
+            await new Dsdc.Inference.Review.ReviewQueue(dataSource).PredictedClassesAsync([DocA], ct));
 
         // Identity sequences moved with their tables: a new row follows the old ones.
         var label = await predictions.AddHumanLabelAsync(DocA, 3, "alice", ct);
@@ -125,7 +128,7 @@ public sealed class SchemaUpgradeTests
 
         // Foreign keys across schemas still hold: deleting a document removes its rows in every module's schema.
         await check.ExecuteAsync("DELETE FROM ingestion.original_documents WHERE id = @DocA", new { DocA });
-        foreach (var table in new[] { "ingestion.labels", "pipeline.raw_texts", "embedding.embeddings", "embedding.page_features", "training.splits", "inference.predictions" })
+        foreach (var table in new[] { "ingestion.labels", "pipeline.raw_texts", "embedding.embeddings", "embedding.page_features", "training.splits", "inference.predictions", "inference.latest_predictions" })
             Assert.Equal(0, await check.ExecuteScalarAsync<long>($"SELECT count(*) FROM {table} WHERE document_id = @DocA", new { DocA }));
         Assert.Equal(1, await check.ExecuteScalarAsync<long>("SELECT count(*) FROM hangfire.job"));
     }

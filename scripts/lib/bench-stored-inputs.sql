@@ -1,15 +1,8 @@
 -- Used by scripts/bench-stored-inputs.sh on a scratch copy of a database: never run it on a database you keep.
+\ir bench-multiply-documents.sql
 DROP INDEX IF EXISTS embedding.embeddings_resnet18_minilm_hnsw_idx;
 DROP INDEX IF EXISTS embedding.embeddings_clip_vit_base_patch32_hnsw_idx;
-
--- COPIES unlabelled copies of every stored document, each with its lineage (ids derived from the original's).
-CREATE TEMP TABLE m AS
-  SELECT d.id AS old, left(md5(d.id || ':' || k) || md5(k || ':' || d.id), 40)::char(40) AS new, k
-  FROM ingestion.original_documents d, generate_series(1, :copies) k;
-INSERT INTO ingestion.original_documents (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height, ingested_at, ingest_state)
-  SELECT m.new, d.original_name, d.source_folder, d.file_path || '#' || m.k, d.media_type, d.file_size, d.page_count, d.width, d.height,
-         d.ingested_at + m.k * interval '1 minute', 'stored'
-  FROM m JOIN ingestion.original_documents d ON d.id = m.old;
+-- ... each copy with its lineage.
 INSERT INTO pipeline.raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms, created_at)
   SELECT m.new, r.text, r.method, r.processor, r.processor_version, r.mean_confidence, r.duration_ms, r.created_at
   FROM m JOIN pipeline.raw_texts r ON r.document_id = m.old;
@@ -35,9 +28,6 @@ INSERT INTO embedding.page_features (document_id, kind, version, dimensions, fea
   FROM m JOIN embedding.page_features f ON f.document_id = m.old;
 ANALYZE;
 
-SELECT encoder, encoder_version FROM embedding.vectors GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1 \gset
-SELECT coalesce((SELECT version FROM embedding.features WHERE kind = 'regions' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1), '') AS regions_version \gset
-
 -- Best execution time of 3 runs after a warm-up (EXPLAIN ANALYZE: the server's work, not the transfer to the client).
 CREATE FUNCTION pg_temp.best_ms(query text) RETURNS numeric LANGUAGE plpgsql AS $$
 DECLARE best numeric := 'Infinity'; plan json;
@@ -48,6 +38,9 @@ BEGIN
   END LOOP;
   RETURN round(best, 1);
 END $$;
+
+SELECT encoder, encoder_version FROM embedding.vectors GROUP BY 1, 2 ORDER BY count(*) DESC LIMIT 1 \gset
+SELECT coalesce((SELECT version FROM embedding.features WHERE kind = 'regions' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1), '') AS regions_version \gset
 
 -- The previous form: every stored vector of the encoder ranked per document first, then joined to the documents.
 SELECT format($q$

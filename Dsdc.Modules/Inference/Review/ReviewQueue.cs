@@ -30,40 +30,86 @@ public sealed class ReviewItem
 /// labelled since that prediction. Most useful first: the least certain prediction of each predicted class in turn (round
 /// robin over the classes, so one crowded class does not fill the page), then documents never predicted, oldest first.
 /// </summary>
+/// <remarks>
+/// Reads <c>inference.latest_predictions</c> (each document's latest prediction, kept by a trigger on
+/// <c>inference.predictions</c>): a page takes at most <c>take</c> documents of each class through an index on
+/// (label, top_probability), and looks for documents never predicted only when the predicted ones do not fill it, so a
+/// page load does not grow with the documents stored; only the count of waiting documents does (one pass over the
+/// documents, no join per document).
+/// </remarks>
 public sealed class ReviewQueue(NpgsqlDataSource dataSource)
 {
-    private const string LatestPredictions = """
-        SELECT DISTINCT ON (document_id) document_id, id, label, top_probability, needs_review, probabilities, created_at
-        FROM inference.predictions ORDER BY document_id, created_at DESC, id DESC
+    /// <summary>The number of documents in the queue: every unlabelled document, and the labelled ones whose latest
+    /// prediction needs review unless a person labelled them since.</summary>
+    private const string CountSql = $"""
+        SELECT (SELECT count(*) FROM ingestion.documents)
+             - (SELECT count(*) FROM {CurrentLabel.View} c JOIN ingestion.documents d ON d.id = c.document_id)
+             + (SELECT count(*) FROM {CurrentLabel.View} c
+                JOIN inference.latest_predictions lp ON lp.document_id = c.document_id AND lp.needs_review
+                JOIN ingestion.documents d ON d.id = c.document_id
+                WHERE NOT (c.source = 'human' AND c.created_at >= lp.created_at))
+        """;
+
+    private const string Columns = """
+        q.document_id, d.original_name, d.ingested_at, q.prediction_id, q.predicted, q.top_probability, q.needs_review,
+        p.probabilities, cl.label AS current_label, cl.source AS label_source, @total AS total
+        """;
+
+    /// <summary>Up to <c>@take</c> least certain documents of each class in the queue, numbered within their class.</summary>
+    private const string PredictedSql = $"""
+        WITH predicted AS (
+            SELECT x.*, row_number() OVER (PARTITION BY x.predicted ORDER BY x.top_probability, x.document_id) AS turn
+            FROM generate_series(0, @lastClass) AS k(label)
+            CROSS JOIN LATERAL (
+                SELECT lp.document_id, lp.prediction_id, lp.label AS predicted, lp.top_probability, lp.needs_review
+                FROM inference.latest_predictions lp
+                JOIN ingestion.documents d ON d.id = lp.document_id
+                LEFT {CurrentLabel.JoinOnDocument}
+                WHERE lp.label = k.label
+                  AND (cl.label IS NULL OR lp.needs_review)
+                  -- a person labelled it since the prediction: the current label is then that human label
+                  AND NOT coalesce(cl.source = 'human' AND cl.created_at >= lp.created_at, false)
+                ORDER BY lp.top_probability, lp.document_id
+                LIMIT @take) x)
+        SELECT {Columns}
+        FROM predicted q
+        JOIN ingestion.documents d ON d.id = q.document_id
+        JOIN inference.predictions p ON p.id = q.prediction_id
+        LEFT {CurrentLabel.JoinOnDocument}
+        ORDER BY q.turn, q.top_probability, d.ingested_at, q.document_id
+        LIMIT @take
+        """;
+
+    /// <summary>The oldest unlabelled documents that were never predicted.</summary>
+    private const string UnpredictedSql = $"""
+        SELECT {Columns}
+        FROM (SELECT d.id AS document_id, NULL::bigint AS prediction_id, NULL::smallint AS predicted,
+                     NULL::double precision AS top_probability, false AS needs_review
+              FROM ingestion.documents d
+              WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} c WHERE c.document_id = d.id)
+                AND NOT EXISTS (SELECT 1 FROM inference.latest_predictions lp WHERE lp.document_id = d.id)
+              ORDER BY d.ingested_at, d.id
+              LIMIT @take) q
+        JOIN ingestion.documents d ON d.id = q.document_id
+        LEFT JOIN inference.predictions p ON false
+        LEFT {CurrentLabel.JoinOnDocument}
+        ORDER BY d.ingested_at, q.document_id
         """;
 
     public async Task<IReadOnlyList<ReviewItem>> NextAsync(int take, CancellationToken ct)
     {
-        const string sql = $"""
-            WITH latest AS ({LatestPredictions}),
-            queue AS (
-                SELECT d.id AS document_id, d.original_name, d.ingested_at, p.id AS prediction_id, p.label AS predicted,
-                       p.top_probability, coalesce(p.needs_review, false) AS needs_review, p.probabilities,
-                       cl.label AS current_label, cl.source AS label_source
-                FROM ingestion.documents d
-                LEFT JOIN latest p ON p.document_id = d.id
-                LEFT {CurrentLabel.JoinOnDocument}
-                WHERE (cl.label IS NULL OR p.needs_review)
-                  -- a person labelled it since the prediction: the current label is then that human label
-                  AND NOT coalesce(cl.source = 'human' AND cl.created_at >= p.created_at, false))
-            SELECT r.*, count(*) OVER () AS total
-            FROM (SELECT q.*, row_number() OVER (PARTITION BY q.predicted ORDER BY q.top_probability, q.document_id) AS turn FROM queue q) r
-            ORDER BY (r.predicted IS NULL), CASE WHEN r.predicted IS NULL THEN 0 ELSE r.turn END, r.top_probability, r.ingested_at, r.document_id
-            LIMIT @take
-            """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<ReviewItem>(new CommandDefinition(sql, new { take }, cancellationToken: ct))).AsList();
+        var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountSql, cancellationToken: ct));
+        var items = (await conn.QueryAsync<ReviewItem>(new CommandDefinition(PredictedSql, new { take, total, lastClass = Shared.DocumentClasses.Count - 1 }, cancellationToken: ct))).AsList();
+        if (items.Count < take)
+            items.AddRange(await conn.QueryAsync<ReviewItem>(new CommandDefinition(UnpredictedSql, new { take = take - items.Count, total }, cancellationToken: ct)));
+        return items;
     }
 
     /// <summary>The class of each document's latest prediction (documents never predicted are left out).</summary>
     public async Task<IReadOnlyDictionary<string, int>> PredictedClassesAsync(IReadOnlyCollection<string> documentIds, CancellationToken ct)
     {
-        const string sql = $"SELECT document_id, label FROM ({LatestPredictions}) p WHERE document_id = ANY(@ids)";
+        const string sql = "SELECT document_id, label FROM inference.latest_predictions WHERE document_id = ANY(@ids)";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<(string DocumentId, short Label)>(new CommandDefinition(sql, new { ids = documentIds.ToArray() }, cancellationToken: ct));
         return rows.ToDictionary(r => r.DocumentId.Trim(), r => (int)r.Label);
