@@ -114,12 +114,4 @@ DSDC is running (pid $pid).
   Stop           scripts/stop.sh      Wipe data and database: scripts/hard-reset.sh
 EOF
 
-if [ ! -f "$DSDC_ADMIN_SHOWN" ]; then
-  cat <<EOF
-
-  First administrator (shown this once; also kept in .dsdc/secrets.env):
-    user name  $Auth__Admin__Username
-    password   $Auth__Admin__Password
-EOF
-  touch "$DSDC_ADMIN_SHOWN"
-fi
+announce_first_admin "${log_start:-1}"

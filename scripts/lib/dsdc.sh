@@ -73,6 +73,34 @@ secrets_ensure() {
   secrets_load
 }
 
+# Once per secrets file, after the app is ready: the first administrator's credentials when the app created that
+# account (its log from line $1 on says so), otherwise how to reach the administrator the database already had. The
+# app creates the administrator of .dsdc/secrets.env only while the database has no enabled admin, so a database kept
+# from another checkout or an earlier install keeps its own, and those credentials would not log in.
+announce_first_admin() {
+  [ -f "$DSDC_ADMIN_SHOWN" ] && return 0
+  if tail -n "+$1" "$DSDC_LOG_FILE" 2>/dev/null | grep -q "Created the first admin"; then
+    cat <<EOF
+
+  First administrator (shown this once; also kept in .dsdc/secrets.env):
+    user name  $Auth__Admin__Username
+    password   $Auth__Admin__Password
+EOF
+  else
+    cat <<EOF
+
+  The database '$DSDC_DB_NAME' already had an administrator, so the one in .dsdc/secrets.env was not created: log in
+  with the existing account, or give it a new password:
+    set -a; . .dsdc/secrets.env; set +a
+    export ConnectionStrings__Dsdc="Host=127.0.0.1;Port=${PG_PORT:-5432};Database=$DSDC_DB_NAME;Username=$DSDC_DB_USER;Password=\$DSDC_DB_PASSWORD"
+    dotnet .dsdc/app/Dsdc.Web.dll users list
+    dotnet .dsdc/app/Dsdc.Web.dll users set-password NAME     # the new password on standard input
+  (scripts/hard-reset.sh starts over with an empty database instead.)
+EOF
+  fi
+  touch "$DSDC_ADMIN_SHOWN"
+}
+
 secrets_load() {
   [ -f "$DSDC_SECRETS" ] || return 1
   set -a
