@@ -33,7 +33,35 @@ public sealed class ProcessorCommandTests(ApiApp app) : IDisposable
         var dir = LabelledFolder();
 
         Assert.Equal(0, await Command("evaluate").RunAsync([dir, "--json"], Ct));
+        Assert.Equal(0, await Command("evaluate").RunAsync([dir], Ct));
         Assert.Equal(0, await BenchPredict().RunAsync([dir, "--pages", "2", "--rounds", "1"], Ct));
+    }
+
+    [Fact]
+    public async Task EvaluationSplitsTheAnswersByTheReviewFlagAndMeasuresTheirCalibration()
+    {
+        var dir = LabelledFolder();
+        File.WriteAllText(Path.Combine(Directory.EnumerateDirectories(dir).First(), "broken.png"), "not an image");
+        var classifier = app.Get<Dsdc.Inference.IDocumentClassifier>();
+
+        var e = await Dsdc.Inference.FolderEvaluation.RunAsync(classifier, dir, parallelism: 2, Ct);
+
+        Assert.Equal(5, e.Documents.Count);
+        Assert.Equal(4, e.Scored.Count);
+        Assert.Contains("broken.png", Assert.Single(e.Documents, d => d.Predicted is null).Path);
+        Assert.False(e.ZeroShot);
+        Assert.Equal(classifier.ModelRunId, e.ModelRunId);
+        Assert.Equal(classifier.ServedManifest!.ReviewThreshold, e.ReviewThreshold);
+        // The flag is the served model's own: below its threshold, and the two groups make up the whole.
+        Assert.All(e.Scored, d => Assert.Equal(d.Probabilities!.Max() < e.ReviewThreshold, d.NeedsReview));
+        var flagged = e.Scored.Where(d => d.NeedsReview).ToList();
+        var others = e.Scored.Where(d => !d.NeedsReview).ToList();
+        Assert.Equal(flagged.Count, e.NeedingReview);
+        Assert.Equal(others.Count == 0 ? null : others.Average(d => d.Predicted == d.Truth ? 1.0 : 0.0), e.AccuracyWithoutReview);
+        Assert.Equal(flagged.Count == 0 ? null : flagged.Average(d => d.Predicted == d.Truth ? 1.0 : 0.0), e.AccuracyNeedingReview);
+        Assert.Equal(e.Scored.Average(d => -Math.Log(Math.Max(d.Probabilities![d.Truth], 1e-12))), e.LogLoss, 9);
+        Assert.InRange(e.Ece, 0, 1);
+        Assert.Equal(e.Scored.Count(d => d.Predicted == d.Truth) / 4.0, e.Metrics.Accuracy);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -17,6 +17,50 @@ public sealed class NoModelTests
         await Assert.ThrowsAsync<NoModelException>(() => classifier.ClassifyFileAsync(Fixtures.Labelled()[0].Path, TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public async Task EvaluateMeasuresTheZeroShotModelBeforeAnyTrainingAndRefusesWhenItIsOff()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dir = Directory.CreateTempSubdirectory("dsdc-evaluate-");
+        try
+        {
+            foreach (var (path, label) in Fixtures.Labelled().GroupBy(k => k.Label).Take(2).Select(g => g.First()))
+            {
+                var folder = Directory.CreateDirectory(Path.Combine(dir.FullName, $"{label}_{Dsdc.Shared.DocumentClasses.NameOf(label).Replace(' ', '-')}"));
+                File.Copy(path, Path.Combine(folder.FullName, Path.GetFileName(path)));
+            }
+            await using (var zeroShot = new ZeroShotApp())
+            {
+                await zeroShot.InitializeAsync();
+                var e = await FolderEvaluation.RunAsync(zeroShot.Services.GetRequiredService<IDocumentClassifier>(), dir.FullName, 1, ct);
+                Assert.True(e.ZeroShot);
+                Assert.Null(e.ModelRunId);
+                Assert.Equal(2, e.Scored.Count);
+                Assert.Equal(2, e.NeedingReview);
+                Assert.Null(e.AccuracyWithoutReview);
+                Assert.Equal(0, await Evaluate(zeroShot).RunAsync([dir.FullName, "--json"], ct));
+            }
+            await using var off = new NoModelApp();
+            await off.InitializeAsync();
+            Assert.Equal(3, await Evaluate(off).RunAsync([dir.FullName], ct));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static Dsdc.Shared.Cli.ICliCommand Evaluate(DsdcAppFactory app) =>
+        app.Services.GetServices<Dsdc.Shared.Cli.ICliCommand>().Single(c => c.Name == "evaluate");
+
+    private sealed class ZeroShotApp : DsdcAppFactory
+    {
+        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+        {
+            ["Jobs:Server"] = "false", ["Pipeline:Enabled"] = "false", ["Training:Enabled"] = "false", ["Inference:ReloadIntervalSeconds"] = "0",
+        };
+    }
+
     private sealed class NoModelApp : DsdcAppFactory
     {
         protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
