@@ -91,7 +91,7 @@ public sealed class ReviewQueue(NpgsqlDataSource dataSource)
               ORDER BY d.ingested_at, d.id
               LIMIT @take) q
         JOIN ingestion.documents d ON d.id = q.document_id
-        LEFT JOIN inference.predictions p ON false
+        LEFT JOIN inference.predictions p ON false  -- no prediction: the shared column list reads null probabilities
         LEFT {CurrentLabel.JoinOnDocument}
         ORDER BY d.ingested_at, q.document_id
         """;
