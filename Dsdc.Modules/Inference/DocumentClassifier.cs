@@ -15,6 +15,8 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
 
     public ModelManifest? ServedManifest => host.Manifest;
 
+    public string? ChampionLoadFailure => host.LoadFailure;
+
     public Task<long?> ReloadAsync(CancellationToken ct) => host.ReloadAsync(ct);
 
     public Task<Classification> ClassifyFileAsync(string path, CancellationToken ct) => ClassifyFileAsync(path, null, ct);

@@ -37,6 +37,9 @@ public interface IDocumentClassifier
     /// <summary>The served champion's manifest (classes it knows, review threshold, estimate), or null.</summary>
     Training.ModelManifest? ServedManifest { get; }
 
+    /// <summary>Why the registry's champion does not serve (missing model files, another encoder...), or null.</summary>
+    string? ChampionLoadFailure { get; }
+
     /// <summary>Whether a prediction can be made now: a champion is loaded, or the zero-shot model is enabled.</summary>
     bool CanClassify { get; }
 

@@ -22,6 +22,10 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     /// <summary>The served champion's manifest, or null.</summary>
     public ModelManifest? Manifest => Volatile.Read(ref _current)?.Champion.Manifest;
 
+    /// <summary>Why the registry's champion does not serve (its files are missing, it was trained with another encoder...),
+    /// from the last load; null when it serves or there is none.</summary>
+    public string? LoadFailure { get; private set; }
+
     internal ServedModel Lease()
     {
         while (true)
@@ -40,27 +44,43 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
         await _reload.WaitAsync(ct);
         try
         {
-            var champion = await registry.ChampionAsync(ct);
-            if (champion?.RunId == RunId) return RunId;
-            if (champion is null)
-            {
-                Swap(null);
-                return null;
-            }
-            var m = champion.Manifest;
-            if (m.Encoder != encoder.Id || m.EncoderVersion != encoder.Version || m.Dimensions != encoder.Dimensions)
-                throw new InvalidOperationException($"run {champion.RunId} was trained on {m.Encoder}@{m.EncoderVersion} ({m.Dimensions} dims), " +
-                    $"but this process embeds with {encoder.Id}@{encoder.Version} ({encoder.Dimensions} dims)");
-            // Every view's graph and feature file load before the swap: a broken artifact keeps the old model serving.
-            var model = await Task.Run(() => new ViewEnsembleRunner(champion, sessions.Create), ct);
-            Swap(new ServedModel(model, champion));
-            LogServing(champion.RunId, m.Name, m.Metrics.Accuracy);
-            return champion.RunId;
+            return await LoadChampionAsync(ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LoadFailure = ex.Message;
+            throw;
         }
         finally
         {
             _reload.Release();
         }
+    }
+
+    private async Task<long?> LoadChampionAsync(CancellationToken ct)
+    {
+        var champion = await registry.ChampionAsync(ct);
+        if (champion?.RunId == RunId)
+        {
+            LoadFailure = null;
+            return RunId;
+        }
+        if (champion is null)
+        {
+            LoadFailure = null;
+            Swap(null);
+            return null;
+        }
+        var m = champion.Manifest;
+        if (m.Encoder != encoder.Id || m.EncoderVersion != encoder.Version || m.Dimensions != encoder.Dimensions)
+            throw new InvalidOperationException($"run {champion.RunId} was trained on {m.Encoder}@{m.EncoderVersion} ({m.Dimensions} dims), " +
+                $"but this process embeds with {encoder.Id}@{encoder.Version} ({encoder.Dimensions} dims)");
+        // Every view's graph and feature file load before the swap: a broken artifact keeps the old model serving.
+        var model = await Task.Run(() => new ViewEnsembleRunner(champion, sessions.Create), ct);
+        Swap(new ServedModel(model, champion));
+        LoadFailure = null;
+        LogServing(champion.RunId, m.Name, m.Metrics.Accuracy);
+        return champion.RunId;
     }
 
     private void Swap(ServedModel? next) => Interlocked.Exchange(ref _current, next)?.Release();

@@ -50,6 +50,42 @@ public sealed class NoModelTests
         }
     }
 
+    [Fact]
+    public async Task AChampionWhoseFilesAreMissingIsSaidPlainlyWhileTheZeroShotModelAnswers()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var app = new ZeroShotApp();
+        await app.InitializeAsync();
+        var classifier = app.Services.GetRequiredService<IDocumentClassifier>(); // starts the app: the schema is migrated
+        // A run promoted in the registry, whose model folder is gone (another checkout's models folder, a lost volume).
+        await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+            await Dapper.SqlMapper.ExecuteAsync(conn, """
+                WITH run AS (
+                    INSERT INTO training.runs (name, parameters, encoder, encoder_version, dimensions, seed, device, train_size, validation_size,
+                                               test_size, status, artifact_path, triggered_by)
+                    VALUES ('fused-tvr', '{}', 'resnet18-minilm', '1', 896, 42, 'cpu', 32, 0, 0, 'succeeded', 'runs/1/model.onnx', 'test')
+                    RETURNING id)
+                INSERT INTO training.promotions (run_id, kind, reason, promoted_by) SELECT id, 'manual', 'test', 'test' FROM run
+                """);
+
+        await Assert.ThrowsAsync<FileNotFoundException>(() => classifier.ReloadAsync(ct));
+
+        Assert.Contains("has no model files", classifier.ChampionLoadFailure);
+        var status = Dsdc.Inference.Api.ServingStatus.Describe(classifier, app.Services.GetRequiredService<Dsdc.Embedding.IDocumentEncoder>());
+        Assert.Equal("zero-shot", status.Status);
+        Assert.StartsWith("The promoted champion cannot be loaded (run ", status.Message);
+        Assert.Contains("restore the models folder", status.Message);
+        Assert.Contains("Meanwhile the zero-shot model", status.Message);
+        Assert.DoesNotContain("No trained model exists yet", status.Message);
+        Assert.True((await classifier.ClassifyFileAsync(Fixtures.Labelled()[0].Path, ct)).ZeroShot);
+
+        // Once nothing is promoted any more (rolled back past the first run), the failure is gone with it.
+        await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+            await Dapper.SqlMapper.ExecuteAsync(conn, "DELETE FROM training.promotions");
+        Assert.Null(await classifier.ReloadAsync(ct));
+        Assert.Null(classifier.ChampionLoadFailure);
+    }
+
     private static Dsdc.Shared.Cli.ICliCommand Evaluate(DsdcAppFactory app) =>
         app.Services.GetServices<Dsdc.Shared.Cli.ICliCommand>().Single(c => c.Name == "evaluate");
 

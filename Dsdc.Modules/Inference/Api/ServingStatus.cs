@@ -10,6 +10,11 @@ public static class ServingStatus
     {
         var version = typeof(ServingStatus).Assembly.GetName().Version?.ToString() ?? "0";
         var manifest = classifier.ServedManifest;
+        // A champion that cannot be loaded is said first: otherwise the status would describe what serves instead as if
+        // nothing had been trained.
+        var failure = classifier.ChampionLoadFailure is { } f
+            ? $"The promoted champion cannot be loaded ({f.TrimEnd('.')}): restore the models folder (Dsdc:ModelsDir) or train and promote again. "
+            : "";
         if (classifier.ModelRunId is { } runId && manifest is not null)
         {
             var known = manifest.Predictable;
@@ -19,16 +24,18 @@ public static class ServingStatus
                 : $"cross-validated accuracy {estimate.Accuracy:P1}, macro-F1 {estimate.MacroF1:F2} ({estimate.Folds}-fold x {estimate.Repeats} on {estimate.Documents} documents). {estimate.Uncertainty}";
             var missing = DocumentClasses.Count - known.Count;
             return new StatusResponse("ready", version, runId, encoder.Id, encoder.Version, encoder.Dimensions, true,
-                $"Trained model run {runId} ({manifest.Name}) serves: {measured}".TrimEnd('.') + "." +
+                failure + $"Trained model run {runId} ({manifest.Name}) serves: {measured}".TrimEnd('.') + "." +
                 (missing > 0 ? $" It knows {known.Count} of {DocumentClasses.Count} classes: label documents of the others to have them predicted." : ""),
                 known.Select(DocumentClasses.NameOf).ToList(), manifest.ReviewThreshold, estimate);
         }
         return classifier.CanClassify
             ? new StatusResponse("zero-shot", version, null, encoder.Id, encoder.Version, encoder.Dimensions, false,
-                "No trained model exists yet: the zero-shot model (class descriptions, cue words and the page's look; about 30% accurate on the shared datasets) " +
-                "answers, and every prediction needs review. Label documents of at least two classes and train.",
+                (failure.Length > 0 ? failure + "Meanwhile the zero-shot model" : "No trained model exists yet: the zero-shot model") +
+                " (class descriptions, cue words and the page's look; about 30% accurate on the shared datasets) " +
+                "answers, and every prediction needs review." + (failure.Length > 0 ? "" : " Label documents of at least two classes and train."),
                 DocumentClasses.Names.ToList(), null, null)
             : new StatusResponse("no-model", version, null, encoder.Id, encoder.Version, encoder.Dimensions, false,
-                "No trained model exists yet and the zero-shot model is switched off (Inference:ZeroShot): nothing can be classified.", [], null, null);
+                failure + (failure.Length > 0 ? "The zero-shot model is switched off" : "No trained model exists yet and the zero-shot model is switched off") +
+                " (Inference:ZeroShot): nothing can be classified.", [], null, null);
     }
 }
