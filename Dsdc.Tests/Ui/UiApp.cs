@@ -81,15 +81,18 @@ public sealed class UiApp : DsdcAppFactory
         await page.GetByLabel("User name").FillAsync(user);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-        try
+        // The address is watched rather than awaited with WaitForURLAsync: the next steps wait for their own elements,
+        // and Playwright's wait for a load state of a navigation that has already happened has hung now and then, even
+        // with WaitUntil = Commit (once on /classify itself, its page fully shown).
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!new Uri(page.Url).AbsolutePath.EndsWith("/classify", StringComparison.Ordinal))
         {
-            // Commit, not load: the next steps wait for their own elements, and waiting for a load event that already
-            // fired has hung now and then.
-            await page.WaitForURLAsync("**/classify", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
-        }
-        catch (TimeoutException ex)
-        {
-            throw new TimeoutException($"log-in as {user} ended on {page.Url}: {(await page.InnerTextAsync("body"))[..Math.Min(300, (await page.InnerTextAsync("body")).Length)]}", ex);
+            if (DateTime.UtcNow > deadline)
+            {
+                var body = await page.InnerTextAsync("body");
+                throw new TimeoutException($"log-in as {user} ended on {page.Url}: {body[..Math.Min(300, body.Length)]}");
+            }
+            await Task.Delay(100);
         }
         return (context, page, user);
     }
