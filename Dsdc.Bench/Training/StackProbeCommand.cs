@@ -70,7 +70,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         foreach (var d in docs) idOf[d.Inputs] = d.DocumentId;
         var whole = new ProbeView("chunked", _ => p => chunked[idOf[p]], true);
         var imageAndWhole = new ProbeView("image+chunked", _ => p => [.. p.Vector[..p.ImageDimensions], .. chunked[idOf[p]]], true);
-        ProbeView Early(string name, double[] grid) => new(name, _ => _ => [], false)
+        ProbeView Early(string name, double[] grid) => new(name, _ => throw new InvalidOperationException("fitted by Custom"), false)
         {
             Custom = (train, labels) => EarlyFusion(train, labels, grid),
         };
@@ -127,24 +127,21 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         var labels = train.Select(t => t.Label).ToList();
         var known = new bool[Shared.DocumentClasses.Count];
         foreach (var l in labels) known[l] = true;
-        var fitted = views.Select(v =>
+        // Each view fitted: its leave-one-out scores and the scores of a page it did not train on.
+        var fitted = views.Select<ProbeView, (double[][] Loo, Func<PageInputs, double[]> Score)>(v =>
         {
+            if (v.Custom is { } custom) return custom(train, labels);
             var f = v.Featurizer(train);
-            if (v.Custom is { } custom)
-            {
-                var (l, sc) = custom(train, labels);
-                return (f, loo: l, score: (Func<float[], double[]>)(_ => throw new InvalidOperationException()), page: sc);
-            }
             var rows = train.Select(d => f(d.Inputs)).ToList();
             if (v.Rbf)
             {
                 var k = KernelRidge.Fit(rows, labels);
-                return (f, loo: k.LooScores, score: (Func<float[], double[]>)k.Scores, page: (Func<PageInputs, double[]>?)null);
+                return (k.LooScores, (Func<PageInputs, double[]>)(p => k.Scores(f(p))));
             }
             var r = RidgeView.Fit(rows, labels, v.Standardize);
-            return (f, loo: r.LooScores, score: (Func<float[], double[]>)r.Scores, page: (Func<PageInputs, double[]>?)null);
+            return (r.LooScores, (Func<PageInputs, double[]>)(p => r.Scores(f(p))));
         }).ToList();
-        var loo = fitted.Select(f => f.loo).ToList();
+        var loo = fitted.Select(f => f.Loo).ToList();
         var w = double.IsPositiveInfinity(classPenalty)
             ? Broadcast(Stacking.FitWeights(loo, labels, known), known.Length)
             : PerClassWeights(loo, labels, known, classPenalty);
@@ -162,7 +159,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         }).ToList());
         return test.Select(t =>
         {
-            var s = fitted.Select(f => f.page is { } pg ? pg(t.Inputs) : f.score(f.f(t.Inputs))).ToList();
+            var s = fitted.Select(f => f.Score(t.Inputs)).ToList();
             var p = Stacking.Softmax(Logits((v, c) => s[v][c]), known);
             return calibration?.Apply(p) ?? p;
         }).ToArray();

@@ -44,11 +44,11 @@ public sealed record FolderEvaluation(long? ModelRunId, bool ZeroShot, double? R
     /// is named <c>&lt;index&gt;_&lt;name&gt;</c>; an unreadable file is counted, not scored.</summary>
     public static async Task<FolderEvaluation> RunAsync(IDocumentClassifier classifier, string dir, int parallelism, CancellationToken ct)
     {
+        // The model that serves now: the champion, or the zero-shot model when none is loaded.
         var runId = await classifier.ReloadAsync(ct);
+        var threshold = classifier.ServedManifest?.ReviewThreshold;
         var files = LabelledCorpus.Enumerate(dir).ToList();
         var results = new EvaluatedDocument[files.Count];
-        var zeroShot = false;
-        double? threshold = null;
         await Parallel.ForEachAsync(Enumerable.Range(0, files.Count),
             new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = ct }, async (i, token) =>
             {
@@ -56,18 +56,13 @@ public sealed record FolderEvaluation(long? ModelRunId, bool ZeroShot, double? R
                 {
                     var c = await classifier.ClassifyFileAsync(files[i].Path, token);
                     results[i] = new EvaluatedDocument(files[i].Path, files[i].Label, c.Label, c.Probabilities.ToArray(), c.NeedsReview, null);
-                    lock (results)
-                    {
-                        zeroShot |= c.ZeroShot;
-                        threshold ??= c.ReviewThreshold;
-                    }
                 }
                 catch (InvalidDocumentException ex)
                 {
                     results[i] = new EvaluatedDocument(files[i].Path, files[i].Label, null, null, false, ex.Message);
                 }
             });
-        return new FolderEvaluation(runId, zeroShot || runId is null, threshold, results);
+        return new FolderEvaluation(runId, runId is null, threshold, results);
     }
 }
 
