@@ -7,7 +7,14 @@ public sealed record KnownDocument(string Id, string SourceFolder, string Origin
 
 public sealed record NewDocument(
     string Id, string OriginalName, string SourceFolder, string FilePath, string MediaType, long FileSize, int PageCount,
-    int Width, int Height, int? Label);
+    int Width, int Height, IncomingLabel? Label);
+
+/// <summary>A class that arrives with a file: from a <c>label.txt</c> (a dataset label, <paramref name="CreatedBy"/> null) or
+/// given by a person with an upload (a human label, as a correction would be).</summary>
+public sealed record IncomingLabel(int Label, string? CreatedBy)
+{
+    public string Source => CreatedBy is null ? "dataset" : "human";
+}
 
 public sealed record HumanLabel(long Id, string DocumentId, short Label, string Source, string? CreatedBy, DateTime CreatedAt);
 
@@ -34,6 +41,26 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
         return await conn.QuerySingleAsync<HumanLabel>(new CommandDefinition(sql, new { documentId, label = (short)label, userName }, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// Gives a known document <paramref name="label"/> when it has no label at all, and never replaces one: returns null
+    /// when the label was written, else the document's current label (<see cref="CurrentLabel"/>), which stays.
+    /// </summary>
+    public async Task<short?> LabelIfUnlabelledAsync(string documentId, IncomingLabel label, CancellationToken ct)
+    {
+        const string sql = $"""
+            WITH existing AS (SELECT label FROM {CurrentLabel.View} WHERE document_id = @documentId),
+            written AS (
+                INSERT INTO ingestion.labels (document_id, label, source, created_by)
+                SELECT @documentId, @label, @source, @createdBy WHERE NOT EXISTS (SELECT 1 FROM existing)
+                ON CONFLICT DO NOTHING
+                RETURNING label)
+            SELECT label FROM existing
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<short?>(new CommandDefinition(sql,
+            new { documentId, label = (short)label.Label, source = label.Source, createdBy = label.CreatedBy }, cancellationToken: ct));
+    }
+
     public async Task<KnownDocument?> FindAsync(string id, CancellationToken ct)
     {
         const string sql = """
@@ -54,14 +81,15 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             ON CONFLICT (id) DO NOTHING
             """;
         const string insertLabel = """
-            INSERT INTO ingestion.labels (document_id, label, source) VALUES (@Id, @Label, 'dataset')
+            INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@Id, @Label, @Source, @CreatedBy)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         if (await conn.ExecuteAsync(new CommandDefinition(insertDocument, doc, tx, cancellationToken: ct)) == 0)
             return false;
-        if (doc.Label is not null)
-            await conn.ExecuteAsync(new CommandDefinition(insertLabel, new { doc.Id, Label = (short)doc.Label }, tx, cancellationToken: ct));
+        if (doc.Label is { } label)
+            await conn.ExecuteAsync(new CommandDefinition(insertLabel, new { doc.Id, Label = (short)label.Label, label.Source, label.CreatedBy }, tx,
+                cancellationToken: ct));
         await tx.CommitAsync(ct);
         return true;
     }

@@ -27,9 +27,12 @@ public sealed partial class InboxIngestor
     /// <c>data/.uploads/</c> first, then renamed into the inbox while its entry lock is held, so no scheduled run takes a
     /// half-written file), and is then validated, deduplicated, stored or rejected with a reason exactly as a dropped
     /// folder would be. A rejected file lies under <c>rejected/</c> with its reason.txt and a rejection record. Should the
-    /// process stop midway, the folders already renamed are ingested by the next scheduled run.
+    /// process stop midway, the folders already renamed are ingested by the next scheduled run (without
+    /// <paramref name="label"/>: a class given with an upload is written with each accepted document, in its transaction,
+    /// and given to a known document that has none when the file is a duplicate).
     /// </summary>
-    public async Task<IReadOnlyList<IngestionOutcome>> IngestUploadsAsync(string batch, IReadOnlyList<UploadedFile> files, CancellationToken ct)
+    public async Task<IReadOnlyList<IngestionOutcome>> IngestUploadsAsync(string batch, IReadOnlyList<UploadedFile> files, IncomingLabel? label,
+        CancellationToken ct)
     {
         if (!IsBatchId(batch)) throw new ArgumentException($"'{batch}' is not a batch id", nameof(batch));
         var staging = Path.Combine(paths.DataDir, ".uploads", "batch-" + batch);
@@ -49,7 +52,7 @@ public sealed partial class InboxIngestor
                     ?? throw new IOException($"inbox entry {name} is locked by another run");
                 var folder = Path.Combine(paths.Inbox, name);
                 Directory.Move(staged.FullName, folder);
-                var outcome = await IngestLockedFolderAsync(new DirectoryInfo(folder), requireSettled: false, ct)
+                var outcome = await IngestLockedFolderAsync(new DirectoryInfo(folder), requireSettled: false, label, ct)
                     ?? throw new IOException($"inbox entry {name} vanished while it was ingested");
                 IngestionMetrics.Record(outcome);
                 outcomes.Add(outcome);

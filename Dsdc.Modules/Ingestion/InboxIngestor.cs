@@ -87,14 +87,17 @@ public sealed partial class InboxIngestor(
         await using var entryLock = await store.TryLockEntryAsync(folder.Name, ct);
         if (entryLock is null)
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "locked", "another run is ingesting it");
-        return await IngestLockedFolderAsync(folder, requireSettled: true, ct);
+        return await IngestLockedFolderAsync(folder, requireSettled: true, givenLabel: null, ct);
     }
 
     /// <summary>
     /// Ingests one inbox folder whose entry lock the caller holds. <paramref name="requireSettled"/> is false only for
     /// folders this process wrote completely itself (uploads), which need not wait for <c>Ingestion:SettleSeconds</c>.
+    /// The document's class is <paramref name="givenLabel"/> (an upload's) or else its <c>label.txt</c>'s; a duplicate
+    /// brings its class to the known document when that has none (<see cref="DuplicateAsync"/>).
     /// </summary>
-    private async Task<IngestionOutcome?> IngestLockedFolderAsync(DirectoryInfo folder, bool requireSettled, CancellationToken ct)
+    private async Task<IngestionOutcome?> IngestLockedFolderAsync(DirectoryInfo folder, bool requireSettled, IncomingLabel? givenLabel,
+        CancellationToken ct)
     {
         folder.Refresh();
         if (!folder.Exists && folder.LinkTarget is null) return null; // another run finished it meanwhile
@@ -110,7 +113,7 @@ public sealed partial class InboxIngestor(
 
             var (document, labelFile) = Classify(entries);
             fileName = document.Name;
-            var label = labelFile is null ? (int?)null : LabelFile.Read(labelFile.FullName);
+            var label = givenLabel ?? (labelFile is null ? null : new IncomingLabel(LabelFile.Read(labelFile.FullName), null));
 
             DocumentInfo info;
             try
@@ -130,12 +133,12 @@ public sealed partial class InboxIngestor(
 
             var known = await store.FindAsync(sha1, ct);
             if (known is not null)
-                throw Duplicate(known);
+                throw await DuplicateAsync(known, label, ct);
 
             var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
             var doc = new NewDocument(sha1, document.Name, folder.Name, relative, info.MediaType, size, info.PageCount, info.Width, info.Height, label);
             if (!await store.TryAddMovingAsync(doc, ct))
-                throw Duplicate((await store.FindAsync(sha1, ct))!);
+                throw await DuplicateAsync((await store.FindAsync(sha1, ct))!, label, ct);
 
             await CompleteMoveAsync(sha1, document.FullName, relative, folder.FullName, ct);
             LogAccepted(folder.Name, sha1);
@@ -192,6 +195,31 @@ public sealed partial class InboxIngestor(
         return outcomes;
     }
 
-    private static RejectionException Duplicate(KnownDocument known) => new(DuplicateReason,
-        $"duplicate of known document {known.Id} (ingested from '{known.SourceFolder}/{known.OriginalName}' on {known.IngestedAt:yyyy-MM-dd HH:mm} UTC)") { KnownDocumentId = known.Id };
+    /// <summary>
+    /// The refusal of a file whose bytes are a known document's. A class that came with it is not lost: a known document
+    /// without any label takes it; one with a label keeps it (a person may have set it) and the reason says so.
+    /// </summary>
+    private async Task<RejectionException> DuplicateAsync(KnownDocument known, IncomingLabel? label, CancellationToken ct)
+    {
+        var reason = $"duplicate of known document {known.Id} (ingested from '{known.SourceFolder}/{known.OriginalName}' on {known.IngestedAt:yyyy-MM-dd HH:mm} UTC)";
+        if (label is not null)
+        {
+            var given = DocumentClasses.NameOf(label.Label);
+            reason += "; " + await store.LabelIfUnlabelledAsync(known.Id, label, ct) switch
+            {
+                null => $"it had no class and now has this file's, '{given}'",
+                { } kept when kept == label.Label => $"it already has the class '{given}'",
+                { } kept => $"it keeps its class '{DocumentClasses.NameOf(kept)}' (this file's '{given}' was not applied: change it on the document's page)",
+            };
+        }
+        return new RejectionException(DuplicateReason, reason) { KnownDocumentId = known.Id };
+    }
+
+    /// <summary>What became of the class that came with a duplicate, from its recorded reason (what follows the known
+    /// document's ingestion time); null when none came.</summary>
+    public static string? DuplicateLabelNote(string? reason)
+    {
+        const string after = " UTC); ";
+        return reason?.IndexOf(after, StringComparison.Ordinal) is >= 0 and var i ? reason[(i + after.Length)..] : null;
+    }
 }

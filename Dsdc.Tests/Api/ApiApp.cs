@@ -72,6 +72,12 @@ public sealed class ApiApp : DsdcAppFactory
         await using var conn = new NpgsqlConnection(Database.ConnectionString);
         return (await conn.ExecuteScalarAsync<T>(sql, args))!;
     }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, object? args = null)
+    {
+        await using var conn = new NpgsqlConnection(Database.ConnectionString);
+        return (await conn.QueryAsync<T>(sql, args)).AsList();
+    }
 }
 
 [CollectionDefinition(Name)]

@@ -89,6 +89,40 @@ public sealed class DocumentUploadTests(ApiApp app)
         Assert.Equal(JsonValueKind.Object, recorded[0].GetProperty("stages").ValueKind);
     }
 
+    [Fact]
+    public async Task ADuplicateUploadedWithAClassLabelsAKnownDocumentThatHasNoneAndLeavesALabelledOneAlone()
+    {
+        var (client, user) = await ClientAsync(Roles.User);
+        using var _ = client;
+        var path = Unseen(7, 1)[0];
+        var id = UnseenDocuments.Sha1(path);
+        async Task<JsonElement> UploadAsync(string? label)
+        {
+            var response = await client.PostAsync("/api/v1/documents", Files([Real(path)], label), Ct);
+            var body = await response.Content.ReadAsStringAsync(Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+            return JsonDocument.Parse(body).RootElement.GetProperty("files")[0];
+        }
+        Task<List<(short Label, string Source, string? CreatedBy)>> LabelsAsync() =>
+            app.QueryAsync<(short, string, string?)>("SELECT label, source, created_by FROM ingestion.labels WHERE document_id = @id ORDER BY id", new { id });
+
+        Assert.Equal("accepted", (await UploadAsync(null)).GetProperty("outcome").GetString());
+        Assert.Empty(await LabelsAsync());
+
+        // The same file again with a class: the known document had none, so it takes this one, as the person's label.
+        var labelled = await UploadAsync("11");
+        Assert.Equal(("duplicate", id), (labelled.GetProperty("outcome").GetString(), labelled.GetProperty("duplicateOf").GetString()));
+        Assert.Contains("it had no class and now has this file's, 'invoice'", labelled.GetProperty("reason").GetString());
+        Assert.Equal([((short)11, "human", user)], await LabelsAsync());
+
+        // Once labelled, another class that comes with a copy is not applied, and the reason says where to change it.
+        var other = await UploadAsync("4");
+        Assert.Contains("it keeps its class 'invoice' (this file's 'advertisement' was not applied: change it on the document's page)",
+            other.GetProperty("reason").GetString());
+        Assert.Contains("already has the class 'invoice'", (await UploadAsync("11")).GetProperty("reason").GetString());
+        Assert.Equal([((short)11, "human", user)], await LabelsAsync());
+    }
+
     [Theory]
     [InlineData(Roles.User, 3)]
     [InlineData(Roles.ModelAdmin, 4)]

@@ -16,7 +16,7 @@ public sealed class CrashSafetyTests
     private static string Sha1(string path) => Convert.ToHexStringLower(SHA1.HashData(File.ReadAllBytes(path)));
 
     private static NewDocument Row(string id, string folder, string name, string ext) =>
-        new(id, name, folder, Path.Combine("raw", id[..1], id[1..2], id + ext), "image/tiff", 1000, 1, 754, 1000, 4);
+        new(id, name, folder, Path.Combine("raw", id[..1], id[1..2], id + ext), "image/tiff", 1000, 1, 754, 1000, new IncomingLabel(4, null));
 
     [Fact]
     public async Task ACrashAfterTheRowWasWrittenButBeforeTheMoveIsFinishedByTheNextRun()

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Dsdc.Ingestion;
+using Dsdc.Shared;
 using Dsdc.Tests.Infrastructure;
 
 namespace Dsdc.Tests.Ingestion;
@@ -46,6 +47,38 @@ public sealed class IngestionTests
 
         Assert.Equal(1, summary.Accepted);
         Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels"));
+    }
+
+    [Fact]
+    public async Task ADuplicateWithALabelGivesItToAKnownDocumentWithoutOneAndNeverReplacesOne()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (unlabelled, label) = Fixtures.First(".png");
+        var (labelled, tifLabel) = Fixtures.First(".tif");
+        app.Drop("a-unlabelled", unlabelled);
+        app.Drop("b-labelled", labelled, tifLabel.ToString());
+        Assert.Equal(2, (await app.Ingestor.IngestAsync(10, null, Ct)).Accepted);
+        var other = (tifLabel + 1) % 16;
+        app.Drop("c-copy-with-label", unlabelled, label.ToString(), name: "copy.png");
+        app.Drop("d-copy-with-other-label", labelled, other.ToString(), name: "copy.tif");
+        app.Drop("e-copy-with-same-label", labelled, tifLabel.ToString(), name: "again.tif");
+        app.Drop("f-copy-without-label", labelled, name: "plain.tif");
+
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(4, summary.RejectedByReason.GetValueOrDefault(InboxIngestor.DuplicateReason));
+        var labels = await app.QueryAsync<(string DocumentId, short Label, string Source)>("SELECT document_id, label, source FROM ingestion.labels");
+        Assert.Equal([(Sha1(labelled), (short)tifLabel, "dataset"), (Sha1(unlabelled), (short)label, "dataset")],
+            labels.OrderBy(l => l.DocumentId == Sha1(unlabelled)).ToList());
+        var reasons = (await app.QueryAsync<(string SourceFolder, string Reason)>("SELECT source_folder, reason FROM ingestion.rejected_documents"))
+            .ToDictionary(r => r.SourceFolder, r => r.Reason);
+        Assert.Contains($"it had no class and now has this file's, '{DocumentClasses.NameOf(label)}'", reasons["c-copy-with-label"]);
+        Assert.Contains($"it keeps its class '{DocumentClasses.NameOf(tifLabel)}' (this file's '{DocumentClasses.NameOf(other)}' was not applied",
+            reasons["d-copy-with-other-label"]);
+        Assert.Contains($"it already has the class '{DocumentClasses.NameOf(tifLabel)}'", reasons["e-copy-with-same-label"]);
+        // The batch page shows what became of the class after the known document's link.
+        Assert.Equal($"it had no class and now has this file's, '{DocumentClasses.NameOf(label)}'", InboxIngestor.DuplicateLabelNote(reasons["c-copy-with-label"]));
+        Assert.Null(InboxIngestor.DuplicateLabelNote(reasons["f-copy-without-label"]));
     }
 
     [Fact]

@@ -44,6 +44,10 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
             await Assertions.Expect(page.Locator($"tr[data-document-id='{UnseenDocuments.Sha1(path)}']")).ToContainTextAsync(Path.GetFileName(path));
         await Assertions.Expect(page.Locator("tr[data-outcome=duplicate]").GetByTestId("duplicate-of"))
             .ToHaveAttributeAsync("href", "/documents/" + UnseenDocuments.Sha1(duplicate));
+        // The known document was labelled already: it keeps its class, and the row says so.
+        var knownLabel = app.Known[1].Label;
+        await Assertions.Expect(page.Locator("tr[data-outcome=duplicate]").GetByTestId("duplicate-label")).ToContainTextAsync(knownLabel == 11
+            ? "it already has the class 'invoice'" : $"it keeps its class '{DocumentClasses.NameOf(knownLabel)}' (this file's 'invoice' was not applied");
         await Assertions.Expect(page.Locator("tr[data-outcome=rejected]")).ToContainTextAsync("not-a-scan.tif");
         await Assertions.Expect(page.Locator("tr[data-outcome=rejected]").GetByTestId("reason")).ToContainTextAsync("unsupported-format");
         await Assertions.Expect(page.GetByTestId("batch-progress")).ToContainTextAsync("of 10 through the pipeline");

@@ -25,10 +25,10 @@ public sealed record BatchStatus(string Batch, IReadOnlyList<BatchFile> Files, i
 /// <summary>
 /// Many documents in at once, for the API and the upload page: the files go through the inbox's ingestion
 /// (<see cref="InboxIngestor.IngestUploadsAsync"/>: same validation, deduplication and rejection records), an optional class
-/// becomes a human label of each accepted document (the same code path as a correction), and a pipeline run is enqueued.
+/// becomes a human label of each accepted document (written with the document) and of each known document a duplicate
+/// repeats when that one has no label yet, and a pipeline run is enqueued.
 /// </summary>
-public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ingestion, DocumentProgress progress, PredictionStore labels,
-    IBackgroundJobClient jobs)
+public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ingestion, DocumentProgress progress, IBackgroundJobClient jobs)
 {
     public const string FilesField = "files";
     public const string LabelField = "label";
@@ -36,14 +36,13 @@ public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ing
     public async Task<UploadResponse> IngestAsync(IReadOnlyList<IFormFile> files, int? label, string userName, CancellationToken ct)
     {
         var batch = ingestor.NewBatchId();
-        var outcomes = await ingestor.IngestUploadsAsync(batch, files.Select(f => new UploadedFile(f.FileName, f.CopyToAsync)).ToList(), ct);
+        var outcomes = await ingestor.IngestUploadsAsync(batch, files.Select(f => new UploadedFile(f.FileName, f.CopyToAsync)).ToList(),
+            label is { } l ? new IncomingLabel(l, userName) : null, ct);
         var results = new List<UploadOutcome>(outcomes.Count);
         for (var i = 0; i < outcomes.Count; i++)
         {
             var o = outcomes[i];
             var name = Path.GetFileName(TextInput.Name(files[i].FileName).Replace('\\', '/'));
-            if (o.Kind == IngestionOutcomeKind.Accepted && label is { } l)
-                await labels.AddHumanLabelAsync(o.DocumentId!, l, userName, ct);
             results.Add(o switch
             {
                 { Kind: IngestionOutcomeKind.Accepted } => new UploadOutcome(name, "accepted", o.DocumentId, null, null, null),
