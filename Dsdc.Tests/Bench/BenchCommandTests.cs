@@ -32,6 +32,7 @@ public sealed class BenchCommandTests(TrainingApp app)
     {
         Assert.Equal(0, await Command<ImageProbeCommand>().RunAsync(["--only", "s3-grid3"], Ct));
         Assert.Equal(0, await Command<StackProbeCommand>().RunAsync(["--only", "tvr,tvr-perclass-1,tv+11r,wcvr,tvR,early", "--per-class"], Ct));
+        Assert.Equal(0, await Command<AugmentationProbeCommand>().RunAsync(["--copies", "1"], Ct));
         Assert.Equal(0, await Command<SelfTrainingCommand>().RunAsync(["--repeats", "1", "--rounds", "1"], Ct));
         Assert.Equal(0, await Command<ExtraViewsCommand>().RunAsync(["--recipe", "fused-tv", "--all-only", "--reliability"], Ct));
         Assert.Equal(0, await Command<Dsdc.Ocr.OcrScalingBenchmarkCommand>().RunAsync([Datasets.Root, "--pages", "3"], Ct));
@@ -45,7 +46,7 @@ public sealed class BenchCommandTests(TrainingApp app)
 
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
-        Assert.Equal(["CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
+        Assert.Equal(["AugmentationProbeCommand", "CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
             "LearningCurveCommand", "OcrScalingBenchmarkCommand", "PredictBenchmarkCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
             "StackProbeCommand", "ZeroShotCommand"], names);
     }

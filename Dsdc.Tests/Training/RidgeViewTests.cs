@@ -36,6 +36,22 @@ public sealed class RidgeViewTests
         Assert.True(fit.LooScores.Select((s, i) => Array.IndexOf(s, s.Max()) == labels[i] ? 1.0 : 0).Average() > 0.9);
     }
 
+    [Fact]
+    public void AGivenRegularisationIsTheOneUsed()
+    {
+        var random = new Random(3);
+        var labels = Enumerable.Range(0, 30).Select(i => i % 3).ToList();
+        var rows = labels.Select(l => Enumerable.Range(0, 12).Select(j => (float)(random.NextDouble() + (j == l ? 1 : 0))).ToArray()).ToList();
+        var chosen = RidgeView.Fit(rows, labels, standardize: true);
+        var other = RidgeView.Alphas.First(a => a != chosen.Alpha);
+
+        var fixedFit = RidgeView.Fit(rows, labels, standardize: true, alphas: [other]);
+
+        Assert.Equal(other, fixedFit.Alpha);
+        Assert.Equal(chosen.Weights, RidgeView.Fit(rows, labels, standardize: true, alphas: [chosen.Alpha]).Weights);
+        Assert.NotEqual(chosen.Weights, fixedFit.Weights);
+    }
+
     /// <summary>
     /// One informative view and one of noise: with enough documents per class the stacking trusts the informative one;
     /// with two per class (median below <see cref="Stacking.MinDocumentsPerClassForViewWeights"/>) both weigh the same,

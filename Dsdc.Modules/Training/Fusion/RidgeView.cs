@@ -56,7 +56,9 @@ public sealed class RidgeView
     /// <c>t1 + t2</c>) into a finalizable <c>Scalar</c> that nothing keeps alive during the native call, so the garbage
     /// collector can free it mid-call ("Unknown scalar type"); the operations used here take no Scalar.
     /// </remarks>
-    public static RidgeView Fit(IReadOnlyList<float[]> rows, IReadOnlyList<int> labels, bool standardize, int classes = Shared.DocumentClasses.Count)
+    /// <param name="alphas">the regularisations to choose from (default <see cref="Alphas"/>); one fixes it</param>
+    public static RidgeView Fit(IReadOnlyList<float[]> rows, IReadOnlyList<int> labels, bool standardize, int classes = Shared.DocumentClasses.Count,
+        IReadOnlyList<double>? alphas = null)
     {
         var n = rows.Count;
         if (n < 2) throw new ArgumentException("a ridge view needs at least two documents", nameof(rows));
@@ -118,7 +120,7 @@ public sealed class RidgeView
             var xsT = tensor(xs, [n, d], dtype: ScalarType.Float64);
             gram = xsT.matmul(xsT.t()).contiguous().data<double>().ToArray();
         }
-        var (alphaBest, _, bestLoo, dual) = SolveDual(gram, ts, sw, w.Select(x => x / total).ToArray(), tMean);
+        var (alphaBest, _, bestLoo, dual) = SolveDual(gram, ts, sw, w.Select(x => x / total).ToArray(), tMean, alphas);
 
         double[] primal;
         using (NewDisposeScope())
@@ -152,7 +154,7 @@ public sealed class RidgeView
     /// <returns>the chosen alpha, its leave-one-out error, each document's leave-one-out scores (n x classes, on the
     /// ±1 scale) and the dual coefficients Q diag(1 / (e + lambda)) Q^T T (n x classes, row-major).</returns>
     internal static (double Alpha, double Error, double[][] Loo, double[] Dual) SolveDual(
-        double[] gram, double[] targets, double[] sw, double[] interceptLeverage, double[] tMean)
+        double[] gram, double[] targets, double[] sw, double[] interceptLeverage, double[] tMean, IReadOnlyList<double>? alphas = null)
     {
         var n = sw.Length;
         var classes = tMean.Length;
@@ -168,9 +170,10 @@ public sealed class RidgeView
         var meanEigen = Math.Max(eigenvalues.Average(), 1e-12);
 
         double[]? bestLoo = null;
-        var best = (Error: double.PositiveInfinity, Alpha: Alphas[0]);
+        alphas ??= Alphas;
+        var best = (Error: double.PositiveInfinity, Alpha: alphas[0]);
         var fitted = new double[classes];
-        foreach (var alpha in Alphas)
+        foreach (var alpha in alphas)
         {
             var lambda = alpha * meanEigen;
             var shrink = eigenvalues.Select(e => e / (e + lambda)).ToArray();
