@@ -101,7 +101,7 @@ public sealed class KestrelAndBrowserTests(UiApp app)
         await using var _ = context;
         await page.GetByLabel("Document").SetInputFilesAsync(app.Known[1].Path);
         await page.GetByRole(AriaRole.Button, new() { Name = "Classify" }).ClickAsync();
-        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex(@"/predictions/\d+$"));
+        await UiApp.WaitForAddressAsync(page, new System.Text.RegularExpressions.Regex(@"/predictions/\d+$"), "classifying");
         var predictionId = long.Parse(page.Url[(page.Url.LastIndexOf('/') + 1)..]);
         var documentId = await ScalarAsync<string>("SELECT document_id FROM inference.predictions WHERE id = @predictionId", new { predictionId });
         var before = await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @documentId AND source = 'human'", new { documentId });
@@ -121,7 +121,7 @@ public sealed class KestrelAndBrowserTests(UiApp app)
         var (context, page, _) = await app.LogInAsync(Roles.User);
         var saved = await context.StorageStateAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
-        await page.WaitForURLAsync("**/login**");
+        await UiApp.WaitForAddressAsync(page, new System.Text.RegularExpressions.Regex("/login"), "logging out");
         await context.DisposeAsync();
 
         var replay = await app.Browser.NewContextAsync(new() { BaseURL = app.BaseUrl, StorageState = saved });

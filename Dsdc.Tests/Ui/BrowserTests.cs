@@ -21,7 +21,7 @@ public sealed partial class BrowserTests(UiApp app)
         await page.GetByLabel("Document").SetInputFilesAsync(document.Path);
         await UiApp.ScreenshotAsync(page, "classify");
         await page.GetByRole(AriaRole.Button, new() { Name = "Classify" }).ClickAsync();
-        await page.WaitForURLAsync(PredictionUrl());
+        await UiApp.WaitForAddressAsync(page, PredictionUrl(), "classifying");
 
         var predicted = (await page.GetByTestId("predicted-class").InnerTextAsync()).Trim();
         Assert.Contains(predicted, DocumentClasses.Names);

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Net;
 using System.Net.Sockets;
 using Dsdc.Pipeline;
@@ -14,7 +15,7 @@ namespace Dsdc.Tests.Ui;
 /// The whole app on a real Kestrel port (a browser needs one) with a served model: five real pages per class (the fifth of a class lands on the test side) go through
 /// the pipeline, then two training runs (so one can be promoted), and Debian's Chromium driven by Playwright.
 /// </summary>
-public sealed class UiApp : DsdcAppFactory
+public sealed partial class UiApp : DsdcAppFactory
 {
     public const string ChromiumPath = "/usr/bin/chromium";
     public const int PerClass = 5;
@@ -81,21 +82,32 @@ public sealed class UiApp : DsdcAppFactory
         await page.GetByLabel("User name").FillAsync(user);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-        // The address is watched rather than awaited with WaitForURLAsync: the next steps wait for their own elements,
-        // and Playwright's wait for a load state of a navigation that has already happened has hung now and then, even
-        // with WaitUntil = Commit (once on /classify itself, its page fully shown).
+        await WaitForAddressAsync(page, ClassifyAddress(), $"log-in as {user}");
+        return (context, page, user);
+    }
+
+    /// <summary>
+    /// Waits until the page's address matches <paramref name="address"/> (90 s), for a navigation the test started.
+    /// The address is watched rather than awaited with <c>WaitForURLAsync</c>: the next steps wait for their own
+    /// elements, and Playwright's wait for a load state of a navigation that has already happened has hung now and then,
+    /// even with WaitUntil = Commit (once on /classify itself, its page fully shown).
+    /// </summary>
+    public static async Task WaitForAddressAsync(IPage page, Regex address, string what)
+    {
         var deadline = DateTime.UtcNow.AddSeconds(90);
-        while (!new Uri(page.Url).AbsolutePath.EndsWith("/classify", StringComparison.Ordinal))
+        while (!address.IsMatch(page.Url))
         {
             if (DateTime.UtcNow > deadline)
             {
                 var body = await page.InnerTextAsync("body");
-                throw new TimeoutException($"log-in as {user} ended on {page.Url}: {body[..Math.Min(300, body.Length)]}");
+                throw new TimeoutException($"{what} ended on {page.Url}, not {address}: {body[..Math.Min(300, body.Length)]}");
             }
             await Task.Delay(100);
         }
-        return (context, page, user);
     }
+
+    [GeneratedRegex(@"/classify$")]
+    private static partial Regex ClassifyAddress();
 
     public static async Task ScreenshotAsync(IPage page, string name)
     {

@@ -34,7 +34,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await page.GetByLabel("Class of all these documents").SelectOptionAsync(new SelectOptionValue { Label = "11 invoice" });
         await UiApp.ScreenshotAsync(page, "upload");
         await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync(BatchUrl());
+        await UiApp.WaitForAddressAsync(page, BatchUrl(), "the upload");
 
         await Assertions.Expect(page.GetByRole(AriaRole.Status).First).ToContainTextAsync("10 accepted, 1 duplicate, 1 rejected");
         var rows = page.GetByTestId("batch-file");
@@ -75,7 +75,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await page.GetByLabel("A whole folder").SetInputFilesAsync(folder);
         await Assertions.Expect(page.GetByTestId("chosen")).ToContainTextAsync("3 files selected");
         await page.GetByRole(AriaRole.Button, new() { Name = "Upload", Exact = true }).ClickAsync();
-        await page.WaitForURLAsync(BatchUrl());
+        await UiApp.WaitForAddressAsync(page, BatchUrl(), "the upload");
 
         await Assertions.Expect(page.Locator("tr[data-outcome=accepted]")).ToHaveCountAsync(3);
         await page.GotoAsync("/review");
@@ -172,7 +172,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await page.GetByTestId($"compare-{ids[0]}").CheckAsync();
         await page.GetByTestId($"compare-{ids[1]}").CheckAsync();
         await page.GetByTestId("compare").ClickAsync();
-        await page.WaitForURLAsync(CompareUrl());
+        await UiApp.WaitForAddressAsync(page, CompareUrl(), "the comparison");
 
         await Assertions.Expect(page.GetByTestId("compare-metrics")).ToContainTextAsync("Accuracy");
         await Assertions.Expect(page.GetByTestId("compare-recall").Locator("tbody tr")).ToHaveCountAsync(16);
