@@ -31,6 +31,15 @@ public sealed class TrainingOptions
     [Range(0, 1000)]
     public int TestSidePerClass { get; set; } = 10;
 
+    /// <summary>
+    /// Most documents of one class that a fit on the stored split trains on (0: all): a seeded draw, the same from job to
+    /// job. A fit's cost grows faster than its documents past a few thousand (docs/benchmarks.md, "Training job cost":
+    /// 7,776 documents take 2.5 min and 7 GB per candidate on 2 cores); 500 per class bounds a job near that.
+    /// Selection by cross-validation (small data) always uses every document.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxTrainingPerClass { get; set; } = 500;
+
     /// <summary>One-sided threshold on the corrected resampled t statistic of the paired fold differences above which a
     /// challenger of another recipe replaces the champion (1.645: about 95% confidence).</summary>
     [Range(0, 10)]

@@ -147,7 +147,9 @@ public sealed partial class TrainingService(
     private async Task<TrainingReport> SplitJobAsync(DataSplit data, IReadOnlyList<Candidate> plan, TrainingSettings settings, string triggeredBy,
         CancellationToken ct)
     {
-        var train = data.PagesOf(data.Train);
+        var stored = data.PagesOf(data.Train);
+        var train = AtMostPerClass(stored, options.Value.MaxTrainingPerClass, settings.Seed);
+        if (train.Count < stored.Count) LogCapped(train.Count, stored.Count, options.Value.MaxTrainingPerClass);
         var validation = data.PagesOf(data.Validation);
         var test = data.PagesOf(data.Test);
         var outcomes = new List<RunSummary>();
@@ -232,6 +234,22 @@ public sealed partial class TrainingService(
         }
         return ((await store.RunAsync(runId, ct))!, cv);
     }
+
+    /// <summary>
+    /// At most <paramref name="perClass"/> documents of each class (0: all), the same ones from job to job while the
+    /// documents stay the same: each class's documents in an order drawn from <paramref name="seed"/> and their ids.
+    /// </summary>
+    internal static IReadOnlyList<LabelledPage> AtMostPerClass(IReadOnlyList<LabelledPage> pages, int perClass, int seed)
+    {
+        if (perClass <= 0 || pages.GroupBy(p => p.Label).All(g => g.Count() <= perClass)) return pages;
+        return pages.GroupBy(p => p.Label)
+            .SelectMany(g => g.OrderBy(p => Hash($"{seed}:{p.DocumentId}"), StringComparer.Ordinal).Take(perClass))
+            .ToList();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Training on {Used} of the {Stored} documents of the stored training side: at most {PerClass} per class (Training:MaxTrainingPerClass)")]
+    private partial void LogCapped(int used, int stored, int perClass);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Run {RunId} ({Name}): accuracy {Accuracy:P1} (fold sd {Sd:P1}), macro-F1 {MacroF1:F3} by {Evaluation} in {ElapsedMs} ms")]

@@ -22,6 +22,11 @@ public sealed class BenchCommandTests(TrainingApp app)
     {
         Assert.Equal(0, await Command<CrossValidateCommand>().RunAsync(["--variants", "fused-tv", "--folds", "3", "--repeats", "1", "--json"], Ct));
         Assert.Equal(0, await Command<LearningCurveCommand>().RunAsync(["--recipe", "fused-tv", "--repeats", "1", "--json"], Ct));
+        Assert.Equal(0, await Command<TrainingCostCommand>().RunAsync(["--sizes", "1", "--split-sizes", "2"], Ct));
+        var pages = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        var doubled = TrainingCostCommand.Repeat(pages, 2, 1);
+        Assert.Equal(2 * pages.Count, doubled.Select(p => p.DocumentId).Distinct().Count());
+        Assert.Equal([.. pages.Select(p => p.Label), .. pages.Select(p => p.Label)], doubled.Select(p => p.Label));
         Assert.Equal(0, await Command<ZeroShotCommand>().RunAsync(["--json"], Ct));
         Assert.Equal(0, await Command<ZeroShotCommand>().RunAsync(["--half", "holdout", "--confusion"], Ct));
         Assert.Equal(2, await Command<ZeroShotCommand>().RunAsync(["--half", "second"], Ct));
@@ -48,6 +53,6 @@ public sealed class BenchCommandTests(TrainingApp app)
 
         Assert.Equal(["AugmentationProbeCommand", "CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
             "LearningCurveCommand", "OcrScalingBenchmarkCommand", "PredictBenchmarkCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
-            "StackProbeCommand", "ZeroShotCommand"], names);
+            "StackProbeCommand", "TrainingCostCommand", "ZeroShotCommand"], names);
     }
 }

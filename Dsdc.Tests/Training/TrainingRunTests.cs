@@ -1,3 +1,4 @@
+using Dsdc.Shared;
 using Dsdc.Training;
 
 namespace Dsdc.Tests.Training;
@@ -98,5 +99,37 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.True(run.TestSize > 0 && run.TrainSize > run.TestSize);
         Assert.True(run.TestAccuracy >= 0.25, $"test accuracy {run.TestAccuracy:P1} on {run.TestSize} documents");
         Assert.NotNull(report.Promotion);
+    }
+
+    /// <summary>On the stored split a fit takes at most Training:MaxTrainingPerClass documents of each class; the run records how many.</summary>
+    [Fact]
+    public async Task OnTheStoredSplitAFitTakesAtMostTheConfiguredDocumentsPerClass()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var service = new TrainingService(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), app.Get<ModelRegistry>(),
+            app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
+            Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16, MaxTrainingPerClass = 2 }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
+        var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
+        var run = Assert.Single(report.Runs).Run;
+        Assert.Equal("succeeded", run.Status);
+        Assert.Equal(2 * DocumentClasses.Count, run.TrainSize);
+    }
+
+    [Fact]
+    public void TheCapKeepsTheSameDocumentsOfEachClassAndNothingWhenOff()
+    {
+        var pages = Enumerable.Range(0, 40).Select(i => new LabelledPage($"doc{i:D2}", i % 4, new PageInputs([], "", []))).ToList();
+
+        var capped = TrainingService.AtMostPerClass(pages, 3, 42);
+
+        Assert.Equal(12, capped.Count);
+        Assert.All(capped.GroupBy(p => p.Label), g => Assert.Equal(3, g.Count()));
+        // The same documents whatever order they come in; other ones under another seed.
+        var again = TrainingService.AtMostPerClass(pages.AsEnumerable().Reverse().ToList(), 3, 42);
+        Assert.Equal(capped.Select(p => p.DocumentId).Order(), again.Select(p => p.DocumentId).Order());
+        Assert.NotEqual(capped.Select(p => p.DocumentId).Order(), TrainingService.AtMostPerClass(pages, 3, 7).Select(p => p.DocumentId).Order());
+        Assert.Same(pages, TrainingService.AtMostPerClass(pages, 0, 42));
+        Assert.Same(pages, TrainingService.AtMostPerClass(pages, 10, 42));
     }
 }
