@@ -54,11 +54,15 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
                 SELECT @documentId, @label, @source, @createdBy WHERE NOT EXISTS (SELECT 1 FROM existing)
                 ON CONFLICT DO NOTHING
                 RETURNING label)
-            SELECT label FROM existing
+            SELECT (SELECT label FROM existing) AS existing, EXISTS (SELECT 1 FROM written) AS written
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.QuerySingleOrDefaultAsync<short?>(new CommandDefinition(sql,
+        var (existing, written) = await conn.QuerySingleAsync<(short? Existing, bool Written)>(new CommandDefinition(sql,
             new { documentId, label = (short)label.Label, source = label.Source, createdBy = label.CreatedBy }, cancellationToken: ct));
+        if (existing is not null || written) return existing;
+        // Neither there nor written: another writer's dataset label came in between; that one stays.
+        return await conn.QuerySingleOrDefaultAsync<short?>(new CommandDefinition(
+            $"SELECT label FROM {CurrentLabel.View} WHERE document_id = @documentId", new { documentId }, cancellationToken: ct));
     }
 
     public async Task<KnownDocument?> FindAsync(string id, CancellationToken ct)
