@@ -44,25 +44,28 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// Gives a known document <paramref name="label"/> when it has no label at all, and never replaces one: returns null
     /// when the label was written, else the document's current label (<see cref="CurrentLabel"/>), which stays.
+    /// The document's row is locked first: every label insert's foreign-key check waits for that lock, so no other
+    /// label of this document can come in between the check and the write.
     /// </summary>
     public async Task<short?> LabelIfUnlabelledAsync(string documentId, IncomingLabel label, CancellationToken ct)
     {
         const string sql = $"""
+            SELECT 1 FROM ingestion.original_documents WHERE id = @documentId FOR UPDATE;
             WITH existing AS (SELECT label FROM {CurrentLabel.View} WHERE document_id = @documentId),
             written AS (
                 INSERT INTO ingestion.labels (document_id, label, source, created_by)
                 SELECT @documentId, @label, @source, @createdBy WHERE NOT EXISTS (SELECT 1 FROM existing)
-                ON CONFLICT DO NOTHING
                 RETURNING label)
-            SELECT (SELECT label FROM existing) AS existing, EXISTS (SELECT 1 FROM written) AS written
+            SELECT label FROM existing;
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var (existing, written) = await conn.QuerySingleAsync<(short? Existing, bool Written)>(new CommandDefinition(sql,
-            new { documentId, label = (short)label.Label, source = label.Source, createdBy = label.CreatedBy }, cancellationToken: ct));
-        if (existing is not null || written) return existing;
-        // Neither there nor written: another writer's dataset label came in between; that one stays.
-        return await conn.QuerySingleOrDefaultAsync<short?>(new CommandDefinition(
-            $"SELECT label FROM {CurrentLabel.View} WHERE document_id = @documentId", new { documentId }, cancellationToken: ct));
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var results = await conn.QueryMultipleAsync(new CommandDefinition(sql,
+            new { documentId, label = (short)label.Label, source = label.Source, createdBy = label.CreatedBy }, tx, cancellationToken: ct));
+        await results.ReadAsync<int>();
+        var existing = await results.ReadSingleOrDefaultAsync<short?>();
+        await tx.CommitAsync(ct);
+        return existing;
     }
 
     public async Task<KnownDocument?> FindAsync(string id, CancellationToken ct)

@@ -216,10 +216,15 @@ public sealed partial class InboxIngestor(
     }
 
     /// <summary>What became of the class that came with a duplicate, from its recorded reason (what follows the known
-    /// document's ingestion time); null when none came.</summary>
+    /// document's ingestion time); null when none came. Only the last such place counts, and only a note as
+    /// <see cref="DuplicateAsync"/> words it, since a folder or file name may hold the same characters.</summary>
     public static string? DuplicateLabelNote(string? reason)
     {
         const string after = " UTC); ";
-        return reason?.IndexOf(after, StringComparison.Ordinal) is >= 0 and var i ? reason[(i + after.Length)..] : null;
+        if (reason?.LastIndexOf(after, StringComparison.Ordinal) is not (>= 0 and var i)) return null;
+        var note = reason[(i + after.Length)..];
+        return LabelNoteOpenings.Any(o => note.StartsWith(o, StringComparison.Ordinal)) ? note : null;
     }
+
+    private static readonly string[] LabelNoteOpenings = ["it had no class and now has", "it already has the class", "it keeps its class"];
 }

@@ -103,7 +103,10 @@ public sealed partial class TrainingService(
     private static string Fingerprint(string data, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o)
     {
         var text = new StringBuilder(data).Append('|').Append(crossValidate).Append('|').Append(o.CvFolds).Append('x').Append(o.CvRepeats)
-            .Append('|').Append(o.Seed).Append('\n');
+            .Append('|').Append(o.Seed);
+        // The stored split's fits draw at most this many documents per class (cross-validation uses every document).
+        if (!crossValidate) text.Append("|cap ").Append(o.MaxTrainingPerClass);
+        text.Append('\n');
         foreach (var c in plan.Where(c => !c.Name.StartsWith("random-", StringComparison.Ordinal))) text.Append(c.Name).Append('=').Append(c.ParametersJson).Append('\n');
         return Hash(text.ToString());
     }
@@ -147,10 +150,13 @@ public sealed partial class TrainingService(
     private async Task<TrainingReport> SplitJobAsync(DataSplit data, IReadOnlyList<Candidate> plan, TrainingSettings settings, string triggeredBy,
         CancellationToken ct)
     {
-        var stored = data.PagesOf(data.Train);
-        var train = AtMostPerClass(stored, options.Value.MaxTrainingPerClass, settings.Seed);
-        if (train.Count < stored.Count) LogCapped(train.Count, stored.Count, options.Value.MaxTrainingPerClass);
-        var validation = data.PagesOf(data.Validation);
+        // A fused model fits on the train and validation sides together (an MLP stops early on the validation side): the
+        // cap applies to both at once, and each keeps its own documents.
+        var stored = data.PagesOf([.. data.Train, .. data.Validation]);
+        var used = AtMostPerClass(stored, options.Value.MaxTrainingPerClass, settings.Seed).Select(p => p.DocumentId).ToHashSet(StringComparer.Ordinal);
+        if (used.Count < stored.Count) LogCapped(used.Count, stored.Count, options.Value.MaxTrainingPerClass);
+        var train = data.PagesOf(data.Train).Where(p => used.Contains(p.DocumentId)).ToList();
+        var validation = data.PagesOf(data.Validation).Where(p => used.Contains(p.DocumentId)).ToList();
         var test = data.PagesOf(data.Test);
         var outcomes = new List<RunSummary>();
         foreach (var candidate in plan)
@@ -248,7 +254,7 @@ public sealed partial class TrainingService(
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Training on {Used} of the {Stored} documents of the stored training side: at most {PerClass} per class (Training:MaxTrainingPerClass)")]
+        Message = "Training on {Used} of the {Stored} documents of the stored train and validation sides: at most {PerClass} per class (Training:MaxTrainingPerClass)")]
     private partial void LogCapped(int used, int stored, int perClass);
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -79,6 +79,10 @@ public sealed class IngestionTests
         // The batch page shows what became of the class after the known document's link.
         Assert.Equal($"it had no class and now has this file's, '{DocumentClasses.NameOf(label)}'", InboxIngestor.DuplicateLabelNote(reasons["c-copy-with-label"]));
         Assert.Null(InboxIngestor.DuplicateLabelNote(reasons["f-copy-without-label"]));
+        // A name that holds the same characters is not read as a note.
+        Assert.Null(InboxIngestor.DuplicateLabelNote("duplicate of known document x (ingested from 'a UTC); b/c.tif' on 2026-12-02 10:00 UTC)"));
+        Assert.Equal("it already has the class 'memo'", InboxIngestor.DuplicateLabelNote(
+            "duplicate of known document x (ingested from 'a UTC); it keeps its class/c.tif' on 2026-12-02 10:00 UTC); it already has the class 'memo'"));
     }
 
     [Fact]

@@ -101,7 +101,8 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.NotNull(report.Promotion);
     }
 
-    /// <summary>On the stored split a fit takes at most Training:MaxTrainingPerClass documents of each class; the run records how many.</summary>
+    /// <summary>On the stored split a fit takes at most Training:MaxTrainingPerClass documents of each class (train and validation
+    /// sides together); the run records how many, and the test side is untouched.</summary>
     [Fact]
     public async Task OnTheStoredSplitAFitTakesAtMostTheConfiguredDocumentsPerClass()
     {
@@ -113,7 +114,9 @@ public sealed class TrainingRunTests(TrainingApp app)
         var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
         var run = Assert.Single(report.Runs).Run;
         Assert.Equal("succeeded", run.Status);
-        Assert.Equal(2 * DocumentClasses.Count, run.TrainSize);
+        // A fused model fits on the train and validation sides together: 2 per class across both.
+        Assert.Equal(2 * DocumentClasses.Count, run.TrainSize + run.ValidationSize);
+        Assert.True(run.TestSize > 0);
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public sealed partial class UiApp : DsdcAppFactory
         }
     }
 
-    [GeneratedRegex(@"/classify$")]
+    [GeneratedRegex(@"/classify([?#].*)?$")]
     private static partial Regex ClassifyAddress();
 
     public static async Task ScreenshotAsync(IPage page, string name)

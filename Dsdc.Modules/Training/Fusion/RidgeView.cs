@@ -171,6 +171,7 @@ public sealed class RidgeView
 
         double[]? bestLoo = null;
         alphas ??= Alphas;
+        if (alphas.Count == 0) throw new ArgumentException("at least one regularisation to choose from", nameof(alphas));
         var best = (Error: double.PositiveInfinity, Alpha: alphas[0]);
         var fitted = new double[classes];
         foreach (var alpha in alphas)
