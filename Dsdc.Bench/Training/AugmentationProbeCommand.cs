@@ -115,9 +115,8 @@ internal sealed class AugmentationProbeCommand(TrainingDataLoader loader, Dsdc.I
         for (var i = 0; i < docs.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
-            var file = await documents.FindAsync(docs[i].DocumentId, ct) ?? throw new InvalidOperationException($"document {docs[i].DocumentId} is not stored");
-            var path = Path.Combine(paths.DataDir, file.FilePath);
-            var rgb = ((ImagePreprocessor)preprocessor).PageRgb(path, inspector.Inspect(path).Format, PageRegions.BaseWidth, PageRegions.BaseHeight);
+            var (path, format) = await documents.StoredFileAsync(docs[i].DocumentId, paths, inspector, ct);
+            var rgb = ((ImagePreprocessor)preprocessor).PageRgb(path, format, PageRegions.BaseWidth, PageRegions.BaseHeight);
             if (i < 3) worstParity = Math.Max(worstParity, Encode(resnet, rgb, ct).Zip(docs[i].Inputs.Regions!, (a, b) => Math.Abs(a - b)).Max());
             byte[][] pages;
             using (NewDisposeScope())

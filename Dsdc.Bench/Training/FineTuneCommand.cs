@@ -33,10 +33,9 @@ internal sealed class FineTuneCommand(TrainingDataLoader loader, Dsdc.Ingestion.
         var pages = new List<byte[]>();
         foreach (var d in docs)
         {
-            var file = await documents.FindAsync(d.DocumentId, ct) ?? throw new InvalidOperationException($"document {d.DocumentId} is not stored");
-            var path = Path.Combine(paths.DataDir, file.FilePath);
+            var (path, format) = await documents.StoredFileAsync(d.DocumentId, paths, inspector, ct);
             // The whole-page region: the same 224x224 pixels the region features' first 512 values come from.
-            pages.Add(images.Regions(path, inspector.Inspect(path).Format)[0]);
+            pages.Add(images.Regions(path, format)[0]);
         }
         Console.WriteLine($"{pages.Count} pages cut in {watch.Elapsed.TotalSeconds:F1} s");
 

@@ -51,9 +51,8 @@ internal sealed class ImageProbeCommand(TrainingDataLoader loader, Dsdc.Ingestio
         for (var i = 0; i < docs.Count; i++)
         {
             ct.ThrowIfCancellationRequested();
-            var file = await documents.FindAsync(docs[i].DocumentId, ct) ?? throw new InvalidOperationException($"document {docs[i].DocumentId} is not stored");
-            var path = Path.Combine(paths.DataDir, file.FilePath);
-            var rgb = ((ImagePreprocessor)preprocessor).PageRgb(path, inspector.Inspect(path).Format, width, height);
+            var (path, format) = await documents.StoredFileAsync(docs[i].DocumentId, paths, inspector, ct);
+            var rgb = ((ImagePreprocessor)preprocessor).PageRgb(path, format, width, height);
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             var stages = net.Stages(ResNet18.Input([rgb], width, height));

@@ -54,7 +54,7 @@ internal sealed class SelfTrainingCommand(TrainingDataLoader loader, IOptions<Tr
                 var shuffled = rest.OrderBy(_ => random.Next()).ToList();
                 var halves = new[] { shuffled.Where((_, i) => i % 2 == 0).ToList(), shuffled.Where((_, i) => i % 2 == 1).ToList() };
                 var labelled = FusedModel.Train(parameters, train, ct);
-                baseline.Add(Accuracy(labelled, rest));
+                baseline.Add((double)Correct(labelled, rest) / rest.Count);
                 foreach (var s in strategies)
                 {
                     var right = 0;
@@ -62,16 +62,16 @@ internal sealed class SelfTrainingCommand(TrainingDataLoader loader, IOptions<Tr
                     {
                         var (pool, scored) = (halves[h], halves[1 - h]);
                         var model = labelled;
-                        var pseudo = new List<LabelledPage>();
+                        var (pseudo, pseudoRight) = (0, 0);
                         for (var round = 0; round < rounds; round++)
                         {
                             var p = model.Predict(pool.Select(d => d.Inputs).ToList());
                             var chosen = s.Select(p, perClass * (round + 1));
-                            pseudo = chosen.Select(i => pool[i] with { Label = ClassificationMetrics.ArgMax(p[i]) }).ToList();
-                            model = FusedModel.Train(parameters, [.. train, .. pseudo], ct);
+                            (pseudo, pseudoRight) = (chosen.Count, chosen.Count(i => ClassificationMetrics.ArgMax(p[i]) == pool[i].Label));
+                            model = FusedModel.Train(parameters, [.. train, .. chosen.Select(i => pool[i] with { Label = ClassificationMetrics.ArgMax(p[i]) })], ct);
                         }
-                        added[s.Name].Add((pseudo.Count, pseudo.Count(q => q.Label == pool.First(d => d.DocumentId == q.DocumentId).Label)));
-                        right += (int)Math.Round(Accuracy(model, scored) * scored.Count);
+                        added[s.Name].Add((pseudo, pseudoRight));
+                        right += Correct(model, scored);
                     }
                     results[s.Name].Add((double)right / rest.Count);
                 }
@@ -93,10 +93,11 @@ internal sealed class SelfTrainingCommand(TrainingDataLoader loader, IOptions<Tr
         return 0;
     }
 
-    private static double Accuracy(FusedModel model, IReadOnlyList<LabelledPage> pages)
+    /// <summary>How many of <paramref name="pages"/> the model answers right.</summary>
+    private static int Correct(FusedModel model, IReadOnlyList<LabelledPage> pages)
     {
         var p = model.Predict(pages.Select(d => d.Inputs).ToList());
-        return pages.Where((d, i) => ClassificationMetrics.ArgMax(p[i]) == d.Label).Count() / (double)pages.Count;
+        return pages.Where((d, i) => ClassificationMetrics.ArgMax(p[i]) == d.Label).Count();
     }
 
     /// <summary>For each predicted class, its <paramref name="k"/> most confident answers.</summary>

@@ -44,7 +44,9 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
         await _reload.WaitAsync(ct);
         try
         {
-            return await LoadChampionAsync(ct);
+            var runId = await LoadChampionAsync(ct);
+            LoadFailure = null;
+            return runId;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -60,14 +62,9 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     private async Task<long?> LoadChampionAsync(CancellationToken ct)
     {
         var champion = await registry.ChampionAsync(ct);
-        if (champion?.RunId == RunId)
-        {
-            LoadFailure = null;
-            return RunId;
-        }
+        if (champion?.RunId == RunId) return RunId;
         if (champion is null)
         {
-            LoadFailure = null;
             Swap(null);
             return null;
         }
@@ -78,7 +75,6 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
         // Every view's graph and feature file load before the swap: a broken artifact keeps the old model serving.
         var model = await Task.Run(() => new ViewEnsembleRunner(champion, sessions.Create), ct);
         Swap(new ServedModel(model, champion));
-        LoadFailure = null;
         LogServing(champion.RunId, m.Name, m.Metrics.Accuracy);
         return champion.RunId;
     }

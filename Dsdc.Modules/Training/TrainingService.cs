@@ -150,13 +150,18 @@ public sealed partial class TrainingService(
     private async Task<TrainingReport> SplitJobAsync(DataSplit data, IReadOnlyList<Candidate> plan, TrainingSettings settings, string triggeredBy,
         CancellationToken ct)
     {
+        var train = data.PagesOf(data.Train);
+        var validation = data.PagesOf(data.Validation);
         // A fused model fits on the train and validation sides together (an MLP stops early on the validation side): the
         // cap applies to both at once, and each keeps its own documents.
-        var stored = data.PagesOf([.. data.Train, .. data.Validation]);
-        var used = AtMostPerClass(stored, options.Value.MaxTrainingPerClass, settings.Seed).Select(p => p.DocumentId).ToHashSet(StringComparer.Ordinal);
-        if (used.Count < stored.Count) LogCapped(used.Count, stored.Count, options.Value.MaxTrainingPerClass);
-        var train = data.PagesOf(data.Train).Where(p => used.Contains(p.DocumentId)).ToList();
-        var validation = data.PagesOf(data.Validation).Where(p => used.Contains(p.DocumentId)).ToList();
+        var used = AtMostPerClass([.. train, .. validation], options.Value.MaxTrainingPerClass, settings.Seed);
+        if (used.Count < train.Count + validation.Count)
+        {
+            LogCapped(used.Count, train.Count + validation.Count, options.Value.MaxTrainingPerClass);
+            var kept = used.Select(p => p.DocumentId).ToHashSet(StringComparer.Ordinal);
+            train = train.Where(p => kept.Contains(p.DocumentId)).ToList();
+            validation = validation.Where(p => kept.Contains(p.DocumentId)).ToList();
+        }
         var test = data.PagesOf(data.Test);
         var outcomes = new List<RunSummary>();
         foreach (var candidate in plan)
