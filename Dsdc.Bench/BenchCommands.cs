@@ -12,7 +12,7 @@ public static class BenchCommands
 {
     /// <summary>The experiment and benchmark commands: <c>crossvalidate</c>, <c>learningcurve</c>, <c>zeroshot</c>,
     /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>, <c>imageprobe</c>, <c>extraviews</c>,
-    /// <c>stackprobe</c>, <c>selftrain</c>, <c>augprobe</c>, <c>bench-train</c>, <c>bench-ocr</c>, <c>bench-review</c>.</summary>
+    /// <c>stackprobe</c>, <c>selftrain</c>, <c>activelearning</c>, <c>augprobe</c>, <c>bench-train</c>, <c>bench-ocr</c>, <c>bench-review</c>.</summary>
     public static IHostApplicationBuilder AddBenchCommands(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
@@ -25,6 +25,7 @@ public static class BenchCommands
         builder.Services.AddSingleton<ICliCommand, ExtraViewsCommand>();
         builder.Services.AddSingleton<ICliCommand, StackProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, SelfTrainingCommand>();
+        builder.Services.AddSingleton<ICliCommand, ActiveLearningCommand>();
         builder.Services.AddSingleton<ICliCommand, AugmentationProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, TrainingCostCommand>();
         builder.Services.AddSingleton<ICliCommand, Dsdc.Ocr.OcrScalingBenchmarkCommand>();

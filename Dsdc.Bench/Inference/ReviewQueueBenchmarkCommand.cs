@@ -40,6 +40,31 @@ internal sealed class ReviewQueueBenchmarkCommand(NpgsqlDataSource dataSource, R
         LIMIT @take
         """;
 
+    /// <summary>The predicted part of the page before each class's order depended on its label count (migration 0013's
+    /// form: the least certain of every class first), to time what counting the labels per class adds.</summary>
+    private const string LeastCertainOnlySql = $"""
+        WITH predicted AS (
+            SELECT x.*, row_number() OVER (PARTITION BY x.predicted ORDER BY x.top_probability, x.document_id) AS turn
+            FROM generate_series(0, @lastClass) AS k(label)
+            CROSS JOIN LATERAL (
+                SELECT lp.document_id, lp.prediction_id, lp.label AS predicted, lp.top_probability, lp.needs_review
+                FROM inference.latest_predictions lp
+                JOIN ingestion.documents d ON d.id = lp.document_id
+                LEFT {CurrentLabel.JoinOnDocument}
+                WHERE lp.label = k.label
+                  AND (cl.label IS NULL OR lp.needs_review)
+                  AND NOT coalesce(cl.source = 'human' AND cl.created_at >= lp.created_at, false)
+                ORDER BY lp.top_probability, lp.document_id
+                LIMIT @take) x)
+        SELECT {ReviewQueue.Columns}
+        FROM predicted q
+        JOIN ingestion.documents d ON d.id = q.document_id
+        JOIN inference.predictions p ON p.id = q.prediction_id
+        LEFT {CurrentLabel.JoinOnDocument}
+        ORDER BY q.turn, q.top_probability, d.ingested_at, q.document_id
+        LIMIT @take
+        """;
+
     private const string WriteSql = """
         INSERT INTO inference.predictions (document_id, user_name, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
         SELECT id, 'bench', 'bench-review', 0, 0.5, 0.5, array_fill(0.0625::real, ARRAY[16]), 1, true
@@ -76,6 +101,22 @@ internal sealed class ReviewQueueBenchmarkCommand(NpgsqlDataSource dataSource, R
         Console.WriteLine($"review page of {take} ({page.FirstOrDefault()?.Total ?? 0} waiting), ms over {rounds} rounds:");
         Console.WriteLine($"  previous (DISTINCT ON every prediction): median {Median(before):F1}, best {before.Min():F1}");
         Console.WriteLine($"  production (latest_predictions):         median {Median(after):F1}, best {after.Min():F1}");
+
+        // What the per-class order adds: the predicted part of the page, production against the form that only ever
+        // offered the least certain first. With every class at or past ReviewQueue.TypicalFirstBelow labels both give the same rows.
+        var parameters = ReviewQueue.PredictedParameters(take, page.FirstOrDefault()?.Total ?? 0);
+        Task<IEnumerable<ReviewItem>> Predicted(string sql) => conn.QueryAsync<ReviewItem>(new CommandDefinition(sql, parameters, cancellationToken: ct));
+        var same = (await Predicted(LeastCertainOnlySql)).Select(i => i.DocumentId).SequenceEqual((await Predicted(ReviewQueue.PredictedSql)).Select(i => i.DocumentId));
+        var leastCertain = new List<double>();
+        var perClass = new List<double>();
+        for (var r = 0; r < rounds; r++)
+        {
+            leastCertain.Add(await TimeAsync(() => Predicted(LeastCertainOnlySql)));
+            perClass.Add(await TimeAsync(() => Predicted(ReviewQueue.PredictedSql)));
+        }
+        Console.WriteLine($"the predicted part of the page ({(same ? "the same rows" : "different rows: some class has fewer labels than the threshold")}), ms:");
+        Console.WriteLine($"  least certain first in every class (0013): median {Median(leastCertain):F1}, best {leastCertain.Min():F1}");
+        Console.WriteLine($"  production (order by each class's labels): median {Median(perClass):F1}, best {perClass.Min():F1}");
 
         var withTrigger = new List<double>();
         var without = new List<double>();

@@ -72,7 +72,7 @@ public sealed class LatestPredictionTests(EmbeddingDatabase db) : IClassFixture<
 
         var page = await queue.NextAsync(10, ct);
 
-        // Predicted documents first (each the least certain of its class: classes in turn, least certain first), then
+        // Predicted documents first (one per class here: classes in turn, least certain first), then
         // the never-predicted; every item carries the count of the whole queue.
         Assert.Equal([labelledUncertain, reviewedThenDoubted, unlabelledConfident, neverPredicted], page.Select(i => i.DocumentId.Trim()));
         Assert.All(page, i => Assert.Equal(4L, i.Total));
@@ -86,6 +86,44 @@ public sealed class LatestPredictionTests(EmbeddingDatabase db) : IClassFixture<
         var two = await queue.NextAsync(2, ct);
         Assert.Equal([labelledUncertain, reviewedThenDoubted], two.Select(i => i.DocumentId.Trim()));
         Assert.All(two, i => Assert.Equal(4L, i.Total));
+    }
+
+    [Fact]
+    public async Task AClassWithFewLabelsOffersItsMostCertainDocumentsFirstAndTheLeastCertainOnceItHasEnough()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await ExecuteAsync("DELETE FROM ingestion.original_documents", new { });
+        // Class 2 has no label yet, class 6 has one fewer than the threshold, class 4 has as many as the threshold
+        // (one of them on a document that waits for review, which counts too).
+        for (var i = 0; i < ReviewQueue.TypicalFirstBelow - 1; i++) await db.AddDocumentAsync(datasetLabel: 6);
+        for (var i = 0; i < ReviewQueue.TypicalFirstBelow - 1; i++) await db.AddDocumentAsync(datasetLabel: 4);
+        var labelledDoubted = await db.AddDocumentAsync(datasetLabel: 4);
+        await PredictAsync(labelledDoubted, label: 4, top: 0.6, needsReview: true, T0);
+        async Task<string> UnlabelledAsync(int label, double top)
+        {
+            var doc = await db.AddDocumentAsync();
+            await PredictAsync(doc, label, top, needsReview: true, T0);
+            return doc;
+        }
+        var twoUnsure = await UnlabelledAsync(2, 0.41);
+        var twoSure = await UnlabelledAsync(2, 0.92);
+        var twoMiddle = await UnlabelledAsync(2, 0.66);
+        var fourUnsure = await UnlabelledAsync(4, 0.43);
+        var fourSure = await UnlabelledAsync(4, 0.94);
+        var sixUnsure = await UnlabelledAsync(6, 0.45);
+        var sixSure = await UnlabelledAsync(6, 0.90);
+        var queue = new ReviewQueue(db.DataSource);
+
+        var page = (await queue.NextAsync(20, ct)).Select(i => i.DocumentId.Trim()).ToList();
+
+        // Each class in turn (within a turn the least certain first): classes 2 and 6 from their most certain down,
+        // class 4 from its least certain up.
+        Assert.Equal([fourUnsure, sixSure, twoSure, sixUnsure, labelledDoubted, twoMiddle, twoUnsure, fourSure], page);
+
+        // Class 6 reaches the threshold with a person's label: it turns to its least certain too.
+        await db.AddLabelAsync(sixSure, 6, "human");
+        page = (await queue.NextAsync(20, ct)).Select(i => i.DocumentId.Trim()).ToList();
+        Assert.Equal([fourUnsure, sixUnsure, twoSure, labelledDoubted, twoMiddle, twoUnsure, fourSure], page);
     }
 
     private async Task<long> PredictAsync(string documentId, int label, double top, bool needsReview, DateTime at)

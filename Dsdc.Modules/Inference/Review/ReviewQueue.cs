@@ -27,8 +27,10 @@ public sealed class ReviewItem
 
 /// <summary>
 /// The review queue: stored documents whose latest prediction needs review, or that have no label, and that no person
-/// labelled since that prediction. Most useful first: the least certain prediction of each predicted class in turn (round
-/// robin over the classes, so one crowded class does not fill the page), then documents never predicted, oldest first.
+/// labelled since that prediction. Most useful first: each predicted class in turn (round robin over the classes, so one
+/// crowded class does not fill the page), its most certain prediction first while the class has fewer than
+/// <see cref="TypicalFirstBelow"/> labelled documents and its least certain first after; then documents never
+/// predicted, oldest first.
 /// </summary>
 /// <remarks>
 /// Reads <c>inference.latest_predictions</c> (each document's latest prediction, kept by a trigger on
@@ -50,32 +52,56 @@ public sealed class ReviewQueue(NpgsqlDataSource dataSource)
                 WHERE NOT (c.source = 'human' AND c.created_at >= lp.created_at))
         """;
 
-    private const string Columns = """
+    internal const string Columns = """
         q.document_id, d.original_name, d.ingested_at, q.prediction_id, q.predicted, q.top_probability, q.needs_review,
         p.probabilities, cl.label AS current_label, cl.source AS label_source, @total AS total
         """;
 
-    /// <summary>Up to <c>@take</c> least certain documents of each class in the queue, numbered within their class.</summary>
-    private const string PredictedSql = $"""
-        WITH predicted AS (
-            SELECT x.*, row_number() OVER (PARTITION BY x.predicted ORDER BY x.top_probability, x.document_id) AS turn
+    /// <summary>A class with fewer labelled documents than this offers its most certain documents first, its least certain
+    /// after (docs/benchmarks.md, "Which documents to label first").</summary>
+    public const int TypicalFirstBelow = 3;
+
+    /// <summary>The documents of class <c>t.label</c> in the queue (each branch below adds its order).</summary>
+    private const string ClassMembers = $$"""
+        SELECT lp.document_id, lp.prediction_id, lp.label AS predicted, lp.top_probability, lp.needs_review
+        FROM inference.latest_predictions lp
+        JOIN ingestion.documents d ON d.id = lp.document_id
+        LEFT {{CurrentLabel.JoinOnDocument}}
+        WHERE lp.label = t.label
+          AND (cl.label IS NULL OR lp.needs_review)
+          -- a person labelled it since the prediction: the current label is then that human label
+          AND NOT coalesce(cl.source = 'human' AND cl.created_at >= lp.created_at, false)
+        """;
+
+    /// <summary>
+    /// Up to <c>@take</c> documents of each class in the queue, numbered within their class: the most certain first while
+    /// the class has fewer than <see cref="TypicalFirstBelow"/> labelled documents (its typical pages teach a model that
+    /// barely knows it the most), the least certain first after (where the model now errs).
+    /// </summary>
+    internal const string PredictedSql = $$"""
+        -- Each class's direction, computed once: left to the planner, the label count is inlined into a subplan run per row.
+        WITH classes AS MATERIALIZED (
+            SELECT k.label, coalesce(l.n, 0) < @typicalFirstBelow AS typical_first
             FROM generate_series(0, @lastClass) AS k(label)
+            LEFT JOIN (SELECT c.label, count(*) AS n
+                       FROM {{CurrentLabel.View}} c JOIN ingestion.documents d ON d.id = c.document_id
+                       GROUP BY c.label) l ON l.label = k.label),
+        predicted AS (
+            SELECT m.*, row_number() OVER (PARTITION BY m.predicted
+                       ORDER BY CASE WHEN t.typical_first THEN -m.top_probability ELSE m.top_probability END,
+                                CASE WHEN t.typical_first THEN m.document_id END DESC, m.document_id) AS turn
+            FROM classes t
             CROSS JOIN LATERAL (
-                SELECT lp.document_id, lp.prediction_id, lp.label AS predicted, lp.top_probability, lp.needs_review
-                FROM inference.latest_predictions lp
-                JOIN ingestion.documents d ON d.id = lp.document_id
-                LEFT {CurrentLabel.JoinOnDocument}
-                WHERE lp.label = k.label
-                  AND (cl.label IS NULL OR lp.needs_review)
-                  -- a person labelled it since the prediction: the current label is then that human label
-                  AND NOT coalesce(cl.source = 'human' AND cl.created_at >= lp.created_at, false)
-                ORDER BY lp.top_probability, lp.document_id
-                LIMIT @take) x)
-        SELECT {Columns}
+                ({{ClassMembers}} AND t.typical_first
+                 ORDER BY lp.top_probability DESC, lp.document_id DESC LIMIT @take)
+                UNION ALL
+                ({{ClassMembers}} AND NOT t.typical_first
+                 ORDER BY lp.top_probability, lp.document_id LIMIT @take)) m)
+        SELECT {{Columns}}
         FROM predicted q
         JOIN ingestion.documents d ON d.id = q.document_id
         JOIN inference.predictions p ON p.id = q.prediction_id
-        LEFT {CurrentLabel.JoinOnDocument}
+        LEFT {{CurrentLabel.JoinOnDocument}}
         ORDER BY q.turn, q.top_probability, d.ingested_at, q.document_id
         LIMIT @take
         """;
@@ -96,11 +122,15 @@ public sealed class ReviewQueue(NpgsqlDataSource dataSource)
         ORDER BY d.ingested_at, q.document_id
         """;
 
+    /// <summary>The parameters of <see cref="PredictedSql"/>.</summary>
+    internal static object PredictedParameters(int take, long total) =>
+        new { take, total, lastClass = Shared.DocumentClasses.Count - 1, typicalFirstBelow = TypicalFirstBelow };
+
     public async Task<IReadOnlyList<ReviewItem>> NextAsync(int take, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var total = await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountSql, cancellationToken: ct));
-        var items = (await conn.QueryAsync<ReviewItem>(new CommandDefinition(PredictedSql, new { take, total, lastClass = Shared.DocumentClasses.Count - 1 }, cancellationToken: ct))).AsList();
+        var items = (await conn.QueryAsync<ReviewItem>(new CommandDefinition(PredictedSql, PredictedParameters(take, total), cancellationToken: ct))).AsList();
         if (items.Count < take)
             items.AddRange(await conn.QueryAsync<ReviewItem>(new CommandDefinition(UnpredictedSql, new { take = take - items.Count, total }, cancellationToken: ct)));
         return items;
