@@ -47,6 +47,7 @@ public sealed partial class TrainingService(
         bool skipWhenUnchanged = false)
     {
         var o = options.Value;
+        var startedAt = DateTime.UtcNow;
         var data = await loader.LoadAsync(encoder.Id, encoder.Version, ct, withPages: true);
         // In document-id order, as cross-validation's folds depend on the order (the same folds as the crossvalidate command).
         var all = data.PagesOf([.. data.Train, .. data.Validation, .. data.Test]).OrderBy(p => p.DocumentId, StringComparer.Ordinal).ToList();
@@ -73,7 +74,7 @@ public sealed partial class TrainingService(
         if (skipWhenUnchanged && await store.LastTrainedJobAsync(ct) is { } last && last.Fingerprint == fingerprint)
         {
             var why = $"nothing changed since training job {last.Id} (same {all.Count} documents and labels, encoders and candidates)";
-            await store.AddJobAsync(fingerprint, all.Count, triggeredBy, "skipped", ct);
+            await store.AddJobAsync(fingerprint, all.Count, triggeredBy, "skipped", startedAt, ct);
             logger.LogInformation("Training skipped: {Reason}", why);
             return new TrainingReport([], null, why);
         }
@@ -81,8 +82,25 @@ public sealed partial class TrainingService(
         var report = crossValidate
             ? await CrossValidatedJobAsync(all, dataFingerprint, plan, settings, triggeredBy, ct)
             : await SplitJobAsync(data, plan, settings, triggeredBy, ct);
-        await store.AddJobAsync(fingerprint, all.Count, triggeredBy, report.Promotion?.Promoted == true ? "promoted" : "trained", ct);
+        await store.AddJobAsync(fingerprint, all.Count, triggeredBy, report.Promotion?.Promoted == true ? "promoted" : "trained", startedAt, ct);
         return report;
+    }
+
+    /// <summary>
+    /// The check between the recurring job's runs: trains (as that job does, skipping when nothing changed) once
+    /// <see cref="TrainingOptions.RetrainAfterLabels"/> labels, or a tenth of the documents the last job read when that is
+    /// more, were set since the last job began; otherwise says how many it waits for and trains nothing.
+    /// </summary>
+    public async Task<TrainingReport> TrainOnNewLabelsAsync(CancellationToken ct)
+    {
+        var o = options.Value;
+        if (o.RetrainAfterLabels <= 0) return new TrainingReport([], null, "Training:RetrainAfterLabels is 0: training runs on its schedule only");
+        var labels = await store.LabelsSinceLastJobAsync(ct);
+        var needed = Math.Max(o.RetrainAfterLabels, labels.Documents / 10);
+        if (labels.Added < needed)
+            return new TrainingReport([], null, $"{labels.Added} label(s) set since " +
+                (labels.JobId is { } id ? $"training job {id}" : "the start") + $"; training starts at {needed}");
+        return await TrainAsync(null, null, "new-labels", ct, skipWhenUnchanged: true);
     }
 
     /// <summary>Cross-validation while some class would have fewer than <see cref="TrainingOptions.TestSidePerClass"/> documents on the stored test side.</summary>

@@ -1,4 +1,5 @@
 using Dapper;
+using Dsdc.Ingestion;
 
 namespace Dsdc.Training;
 
@@ -10,6 +11,9 @@ public sealed record RunSummary(
     string Evaluation = "test-split", double? AccuracySd = null, double? MacroF1Sd = null);
 // Evaluation: how the accuracy was measured, cross-validation (mean of repeated k-fold; AccuracySd = sd of the per-fold
 // accuracies) or test-split (the stored test side).
+
+/// <summary>The newest training job (null before any), the documents it read, and the labels set since it began.</summary>
+public sealed record NewLabels(long? JobId, int Documents, long Added);
 
 public sealed record NewRun(string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, int Seed, string Device,
     int TrainSize, int ValidationSize, int TestSize, string TriggeredBy);
@@ -103,11 +107,30 @@ public sealed partial class TrainingStore
         return row;
     }
 
-    public async Task AddJobAsync(string fingerprint, int documents, string triggeredBy, string outcome, CancellationToken ct)
+    /// <summary>Records a job; <paramref name="startedAt"/> is when it began reading its data, so a label added while it
+    /// trained counts as added after it.</summary>
+    public async Task AddJobAsync(string fingerprint, int documents, string triggeredBy, string outcome, DateTime startedAt, CancellationToken ct)
     {
-        const string sql = "INSERT INTO training.jobs (fingerprint, documents, triggered_by, outcome) VALUES (@fingerprint, @documents, @triggeredBy, @outcome)";
+        const string sql = """
+            INSERT INTO training.jobs (fingerprint, documents, triggered_by, outcome, started_at)
+            VALUES (@fingerprint, @documents, @triggeredBy, @outcome, @startedAt)
+            """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(sql, new { fingerprint, documents, triggeredBy, outcome }, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(sql, new { fingerprint, documents, triggeredBy, outcome, startedAt }, cancellationToken: ct));
+    }
+
+    /// <summary>The newest job (trained or skipped), if any, and the current labels of stored documents set after it
+    /// began (all of them when no job ran yet).</summary>
+    public async Task<NewLabels> LabelsSinceLastJobAsync(CancellationToken ct)
+    {
+        const string sql = $"""
+            WITH last AS (SELECT id, documents, started_at FROM training.jobs ORDER BY id DESC LIMIT 1)
+            SELECT (SELECT id FROM last) AS job_id, coalesce((SELECT documents FROM last), 0) AS documents,
+                   (SELECT count(*) FROM {CurrentLabel.View} c JOIN ingestion.documents d ON d.id = c.document_id
+                    WHERE c.created_at > coalesce((SELECT started_at FROM last), '-infinity')) AS added
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleAsync<NewLabels>(new CommandDefinition(sql, cancellationToken: ct));
     }
 
     public async Task FailRunAsync(long runId, string error, long durationMs, CancellationToken ct)

@@ -1,7 +1,10 @@
 using Dsdc.Embedding;
 using Dsdc.Inference;
 using Dsdc.Training;
+using Hangfire;
+using Hangfire.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Dsdc.Tests.Training;
 
@@ -130,6 +133,73 @@ public sealed class FewLabelsTests(TrainingApp app)
         finally
         {
             await app.ExecuteAsync("DELETE FROM ingestion.labels WHERE document_id = @id AND source = 'human'", new { id = doc.DocumentId });
+        }
+    }
+
+    [Fact]
+    public async Task TheNewLabelsCheckTrainsOnceEnoughLabelsWereSetSinceTheLastJob()
+    {
+        var training = app.Get<TrainingService>();
+        var needed = app.Get<IOptions<TrainingOptions>>().Value.RetrainAfterLabels;
+        var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        Assert.True(docs.Count / 10 < needed, "the tenth of the documents would set the threshold");
+        // A job (trained or skipped) marks the point from which labels count.
+        await training.TrainAsync(0, null, "schedule", Ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))], skipWhenUnchanged: true);
+        var corrected = docs.Take(needed).ToList();
+        try
+        {
+            // One label fewer than the threshold: the check waits and trains nothing.
+            foreach (var doc in corrected.SkipLast(1)) await CorrectAsync(doc);
+            var waiting = await training.TrainOnNewLabelsAsync(Ct);
+            Assert.Empty(waiting.Runs);
+            Assert.Matches($"^{needed - 1} label\\(s\\) set since training job \\d+; training starts at {needed}$", waiting.Skipped);
+
+            // The threshold reached: it trains the default candidates, and the job says what started it.
+            await CorrectAsync(corrected[^1]);
+            var trained = await training.TrainOnNewLabelsAsync(Ct);
+            Assert.Null(trained.Skipped);
+            Assert.Contains(trained.Runs, r => r.Run.Status == "succeeded" && r.Run.TriggeredBy == "new-labels");
+
+            // Counting starts again from that job.
+            var again = await training.TrainOnNewLabelsAsync(Ct);
+            Assert.Empty(again.Runs);
+            Assert.StartsWith("0 label(s) set since training job", again.Skipped);
+        }
+        finally
+        {
+            await app.ExecuteAsync("DELETE FROM ingestion.labels WHERE document_id = ANY(@ids) AND source = 'human'", new { ids = corrected.Select(d => d.DocumentId).ToArray() });
+        }
+
+        Task CorrectAsync(LabelledPage doc) => app.ExecuteAsync(
+            "INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, @label, 'human', 'tester')",
+            new { id = doc.DocumentId, label = (short)((doc.Label + 1) % 16) });
+    }
+
+    [Fact]
+    public async Task TheScheduleRegistersTheHourlyJobAndTheNewLabelsCheckUnlessTurnedOff()
+    {
+        var storage = app.Get<JobStorage>();
+        async Task<Dictionary<string, string>> ScheduleAsync(bool enabled, int retrainAfterLabels)
+        {
+            var o = new TrainingOptions { Enabled = enabled, RetrainAfterLabels = retrainAfterLabels, NewLabelsCron = "*/7 * * * *" };
+            await new TrainingSchedule(app.Get<IRecurringJobManager>(), Options.Create(o)).StartAsync(Ct);
+            using var connection = storage.GetConnection();
+            return connection.GetRecurringJobs().Where(j => j.Id.StartsWith("train-", StringComparison.Ordinal))
+                .ToDictionary(j => j.Id, j => $"{j.Cron} {j.Job.Method.Name}({string.Join(", ", j.Job.Args.Take(j.Job.Args.Count - 1))})");
+        }
+        try
+        {
+            Assert.Equal(new Dictionary<string, string>
+            {
+                [TrainingJob.RecurringId] = "0 * * * * RunAsync()",
+                [TrainingJob.NewLabelsRecurringId] = "*/7 * * * * RunAsync(NewLabels)",
+            }, await ScheduleAsync(enabled: true, retrainAfterLabels: 20));
+            Assert.Equal([TrainingJob.RecurringId], (await ScheduleAsync(enabled: true, retrainAfterLabels: 0)).Keys);
+            Assert.Empty(await ScheduleAsync(enabled: false, retrainAfterLabels: 20));
+        }
+        finally
+        {
+            await ScheduleAsync(enabled: false, retrainAfterLabels: 0);
         }
     }
 
