@@ -38,13 +38,14 @@ public sealed partial class TrainingService(
     /// One job. Without <paramref name="configurations"/>, <paramref name="viewModels"/> or <paramref name="fused"/>: the
     /// fused recipes of <see cref="TrainingOptions.Candidates"/> and <paramref name="runs"/> MLPs (the original's known
     /// configurations first, then random ones); with any of them, exactly those. With <paramref name="skipWhenUnchanged"/>
-    /// the job does nothing when the documents, labels, encoders and candidates are those of the last job that trained.
+    /// the job does nothing when the documents, labels, encoders and candidates are those of the last job that trained,
+    /// and records that it skipped unless <paramref name="recordSkip"/> is false.
     /// </summary>
     public async Task<TrainingReport> TrainAsync(int? runs, int? epochs, string triggeredBy, CancellationToken ct,
         IReadOnlyList<(string Name, MlpParameters Parameters)>? configurations = null,
         IReadOnlyList<(string Name, ViewEnsembleParameters Parameters)>? viewModels = null,
         IReadOnlyList<(string Name, FusedParameters Parameters)>? fused = null,
-        bool skipWhenUnchanged = false)
+        bool skipWhenUnchanged = false, bool recordSkip = true)
     {
         var o = options.Value;
         var startedAt = DateTime.UtcNow;
@@ -74,7 +75,7 @@ public sealed partial class TrainingService(
         if (skipWhenUnchanged && await store.LastTrainedJobAsync(ct) is { } last && last.Fingerprint == fingerprint)
         {
             var why = $"nothing changed since training job {last.Id} (same {all.Count} documents and labels, encoders and candidates)";
-            await store.AddJobAsync(fingerprint, all.Count, triggeredBy, "skipped", startedAt, ct);
+            if (recordSkip) await store.AddJobAsync(fingerprint, all.Count, triggeredBy, "skipped", startedAt, ct);
             logger.LogInformation("Training skipped: {Reason}", why);
             return new TrainingReport([], null, why);
         }
@@ -89,18 +90,26 @@ public sealed partial class TrainingService(
     /// <summary>
     /// The check between the recurring job's runs: trains (as that job does, skipping when nothing changed) once
     /// <see cref="TrainingOptions.RetrainAfterLabels"/> labels, or a tenth of the documents the last job read when that is
-    /// more, were set since the last job began; otherwise says how many it waits for and trains nothing.
+    /// more, were set since the last job began; otherwise says how many it waits for and trains nothing. When the labels
+    /// changed nothing a model trains on yet (their documents are not embedded), it records no job, so they keep counting.
     /// </summary>
     public async Task<TrainingReport> TrainOnNewLabelsAsync(CancellationToken ct)
     {
-        var o = options.Value;
-        if (o.RetrainAfterLabels <= 0) return new TrainingReport([], null, "Training:RetrainAfterLabels is 0: training runs on its schedule only");
-        var labels = await store.LabelsSinceLastJobAsync(ct);
-        var needed = Math.Max(o.RetrainAfterLabels, labels.Documents / 10);
+        if (options.Value.RetrainAfterLabels <= 0) return new TrainingReport([], null, "Training:RetrainAfterLabels is 0: training runs on its schedule only");
+        var (labels, needed) = await LabelsTowardsTrainingAsync(ct);
         if (labels.Added < needed)
             return new TrainingReport([], null, $"{labels.Added} label(s) set since " +
                 (labels.JobId is { } id ? $"training job {id}" : "the start") + $"; training starts at {needed}");
-        return await TrainAsync(null, null, "new-labels", ct, skipWhenUnchanged: true);
+        // A skip is not recorded: labels on documents whose embeddings are not stored yet change nothing now, and must
+        // still count at the next check, once they do.
+        return await TrainAsync(null, null, "new-labels", ct, skipWhenUnchanged: true, recordSkip: false);
+    }
+
+    /// <summary>The labels set since the last job, and how many start the next one (<see cref="TrainOnNewLabelsAsync"/>).</summary>
+    public async Task<(NewLabels Labels, int Needed)> LabelsTowardsTrainingAsync(CancellationToken ct)
+    {
+        var labels = await store.LabelsSinceLastJobAsync(ct);
+        return (labels, Math.Max(options.Value.RetrainAfterLabels, labels.Documents / 10));
     }
 
     /// <summary>Cross-validation while some class would have fewer than <see cref="TrainingOptions.TestSidePerClass"/> documents on the stored test side.</summary>

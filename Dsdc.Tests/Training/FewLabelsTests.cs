@@ -164,6 +164,12 @@ public sealed class FewLabelsTests(TrainingApp app)
             var again = await training.TrainOnNewLabelsAsync(Ct);
             Assert.Empty(again.Runs);
             Assert.StartsWith("0 label(s) set since training job", again.Skipped);
+
+            // Labels that change nothing a model trains on (here the same classes again): the job skips and records
+            // nothing, so they still count at the next check.
+            foreach (var doc in corrected) await CorrectAsync(doc);
+            Assert.StartsWith("nothing changed since training job", (await training.TrainOnNewLabelsAsync(Ct)).Skipped);
+            Assert.StartsWith("nothing changed since training job", (await training.TrainOnNewLabelsAsync(Ct)).Skipped);
         }
         finally
         {

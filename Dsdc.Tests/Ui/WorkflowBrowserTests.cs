@@ -155,6 +155,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         var labelled = await ScalarAsync<long>("SELECT count(DISTINCT l.document_id) FROM ingestion.labels l JOIN ingestion.original_documents d ON d.id = l.document_id AND d.ingest_state = 'stored'");
         await Assertions.Expect(counts.Locator("tfoot td").Nth(2)).ToHaveTextAsync(labelled.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Assertions.Expect(page.GetByTestId("labels-since")).ToContainTextAsync("since run");
+        await Assertions.Expect(page.GetByTestId("next-training")).ToContainTextAsync("Training:Enabled is false");
         await Assertions.Expect(page.GetByTestId("unpredictable")).ToContainTextAsync("None");
         await UiApp.ScreenshotAsync(page, "labels");
         await Accessibility.AssertNoSeriousViolationsAsync(page);

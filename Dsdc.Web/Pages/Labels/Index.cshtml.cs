@@ -5,6 +5,7 @@ using Dsdc.Ingestion;
 using Dsdc.Shared;
 using Dsdc.Training;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.Extensions.Options;
 
 namespace Dsdc.Web.Pages.Labels;
 
@@ -15,10 +16,16 @@ public sealed record ClassRow(int Label, string Name, long Human, long Dataset, 
 
 /// <summary>
 /// Labels at a glance: labelled documents per class by the source of their current label, the classes the served model
-/// cannot predict yet, and the labels added or changed since the champion was trained.
+/// cannot predict yet, the labels added or changed since the champion was trained, and when training starts again.
 /// </summary>
-public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry, IDocumentClassifier classifier, IDocumentEncoder encoder) : PageModel
+public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry, IDocumentClassifier classifier, IDocumentEncoder encoder,
+    TrainingService training, IOptions<TrainingOptions> trainingOptions) : PageModel
 {
+    public TrainingOptions Training => trainingOptions.Value;
+
+    /// <summary>The labels set since the last training job and how many start the next one; null when that check is off.</summary>
+    public (NewLabels Labels, int Needed)? TowardsTraining { get; private set; }
+
     public IReadOnlyList<ClassRow> Classes { get; private set; } = [];
     public long Unlabelled { get; private set; }
     public StatusResponse Serving { get; private set; } = null!;
@@ -37,6 +44,7 @@ public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry,
                 : new ClassRow(i, DocumentClasses.NameOf(i), 0, 0, known.Contains(DocumentClasses.NameOf(i))))
             .ToList();
         Unlabelled = await queries.UnlabelledCountAsync(ct);
+        if (Training.Enabled && Training.RetrainAfterLabels > 0) TowardsTraining = await training.LabelsTowardsTrainingAsync(ct);
         if (await registry.ChampionRunIdAsync(ct) is { } championId && await registry.RunAsync(championId, ct) is { } run)
         {
             Champion = run;
