@@ -44,21 +44,22 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
         var parameters = CvRecipes.TextVectorRegions;
         var features = docs.Select(d => Features(d.Inputs)).ToList();
 
+        // The true classes of the current run's pool, for the rules that count what is labelled so far.
+        var poolLabels = Array.Empty<int>();
         var rules = new List<(string Name, Rule Rule)>
         {
-            ("queue, least certain first", (p, _, l, n, _) => Unlabelled(p, l).OrderBy(i => QueueTurn(p, l, i)).ThenBy(i => p[i].Max()).ThenBy(i => i).Take(n).ToList()),
+            (Baseline, (p, _, l, n, _) => Switching(p, l, n, poolLabels, threshold: 0, perClass: true)),
             ("random", (p, _, l, n, r) => Unlabelled(p, l).OrderBy(_ => r.Next()).Take(n).ToList()),
             ("least certain", (p, _, l, n, _) => Unlabelled(p, l).OrderBy(i => p[i].Max()).ThenBy(i => i).Take(n).ToList()),
             ("smallest margin", (p, _, l, n, _) => Unlabelled(p, l).OrderBy(i => Margin(p[i])).ThenBy(i => i).Take(n).ToList()),
             ("queue, most certain first", (p, _, l, n, _) => Unlabelled(p, l).OrderBy(i => QueueTurn(p, l, i, mostCertain: true)).ThenByDescending(i => p[i].Max()).ThenBy(i => i).Take(n).ToList()),
-            ("production queue", (p, _, l, n, _) => Switching(p, l, n, ReviewQueue.TypicalFirstBelow, perClass: true)),
-            ("switch per class at 2", (p, _, l, n, _) => Switching(p, l, n, 2, perClass: true)),
-            ("switch per class at 4", (p, _, l, n, _) => Switching(p, l, n, 4, perClass: true)),
-            ("switch at median 3", (p, _, l, n, _) => Switching(p, l, n, 3, perClass: false)),
+            ("production queue", (p, _, l, n, _) => Switching(p, l, n, poolLabels, ReviewQueue.TypicalFirstBelow, perClass: true)),
+            ("switch per class at 2", (p, _, l, n, _) => Switching(p, l, n, poolLabels, 2, perClass: true)),
+            ("switch per class at 4", (p, _, l, n, _) => Switching(p, l, n, poolLabels, 4, perClass: true)),
+            ("switch at median 3", (p, _, l, n, _) => Switching(p, l, n, poolLabels, 3, perClass: false)),
             ("class in turn, random", (p, _, l, n, r) => ClassInTurnRandom(p, l, n, r)),
             ("k-center", (p, f, l, n, _) => KCenter(f, l, n)),
-            ("k-center, then queue", (p, f, l, n, r) => l.Count == 0 ? KCenter(f, l, n)
-                : Unlabelled(p, l).OrderBy(i => QueueTurn(p, l, i)).ThenBy(i => p[i].Max()).ThenBy(i => i).Take(n).ToList()),
+            ("k-center, then queue", (p, f, l, n, _) => l.Count == 0 ? KCenter(f, l, n) : Switching(p, l, n, poolLabels, threshold: 0, perClass: true)),
         };
 
         // --rules keeps the rules whose names contain one of the given words; random and the baseline queue always run,
@@ -80,7 +81,7 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
             var test = docs.Where((_, i) => folds[r][i] == f).ToList();
             var poolDocs = pool.Select(i => docs[i]).ToList();
             var poolFeatures = pool.Select(i => features[i]).ToList();
-            _poolLabels = poolDocs.Select(d => d.Label).ToArray();
+            poolLabels = poolDocs.Select(d => d.Label).ToArray();
             foreach (var (name, rule) in rules)
             {
                 var random = new Random(unchecked(o.Seed * 101 + r * 7 + f));
@@ -129,9 +130,6 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
 
     private const string Baseline = "queue, least certain first";
 
-    // The true classes of the pool, for the rules that count what is labelled so far.
-    private int[] _poolLabels = [];
-
     private static IEnumerable<int> Unlabelled(IReadOnlyList<float[]> p, IReadOnlySet<int> labelled) =>
         Enumerable.Range(0, p.Count).Where(i => !labelled.Contains(i));
 
@@ -149,11 +147,12 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
     }
 
     /// <summary>The queue's order, most certain first for a predicted class with fewer than <paramref name="threshold"/>
-    /// labelled documents (or, not per class, while the median class has fewer), least certain first after.</summary>
-    private IReadOnlyList<int> Switching(IReadOnlyList<float[]> p, IReadOnlySet<int> labelled, int take, int threshold, bool perClass)
+    /// labelled documents (or, not per class, while the median class has fewer), least certain first after; with a
+    /// threshold of 0, least certain first throughout (the order before the per-class switch).</summary>
+    private static IReadOnlyList<int> Switching(IReadOnlyList<float[]> p, IReadOnlySet<int> labelled, int take, int[] poolLabels, int threshold, bool perClass)
     {
         var counts = new int[p[0].Length];
-        foreach (var i in labelled) counts[_poolLabels[i]]++;
+        foreach (var i in labelled) counts[poolLabels[i]]++;
         var median = counts.Where(c => c > 0).DefaultIfEmpty(0).Order().ElementAt(counts.Count(c => c > 0) / 2);
         bool Certain(int i) => perClass ? counts[ClassificationMetrics.ArgMax(p[i])] < threshold : median < threshold;
         return Unlabelled(p, labelled).OrderBy(i => QueueTurn(p, labelled, i, Certain(i)))
