@@ -15,7 +15,8 @@ namespace Dsdc.Training;
 /// most certain first while the class has fewer than <see cref="ReviewQueue.TypicalFirstBelow"/> labels, least certain
 /// after: <see cref="ReviewQueue"/>), the queue least certain first or most certain first throughout, other thresholds,
 /// random, the least certain overall, the smallest margin, the most different from what is labelled (k-center on the
-/// image and text features), and that for the first batch then the queue least certain first. Gains are paired against
+/// image and text features), that for the first batch then the queue least certain first, and the production queue
+/// with the zero-shot model's answers giving a turn to each class that has no label yet. Gains are paired against
 /// random and against the queue least certain first (the order before the per-class switch).
 /// </summary>
 internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotServing zeroShot, IOptions<TrainingOptions> options) : ICliCommand
@@ -44,8 +45,10 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
         var parameters = CvRecipes.TextVectorRegions;
         var features = docs.Select(d => Features(d.Inputs)).ToList();
 
-        // The true classes of the current run's pool, for the rules that count what is labelled so far.
+        // The true classes of the current run's pool, for the rules that count what is labelled so far, and the zero-shot
+        // model's answers on it (fixed: it trains on nothing).
         var poolLabels = Array.Empty<int>();
+        var poolZeroShot = new List<float[]>();
         var rules = new List<(string Name, Rule Rule)>
         {
             (Baseline, (p, _, l, n, _) => Switching(p, l, n, poolLabels, threshold: 0, perClass: true)),
@@ -60,6 +63,8 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
             ("class in turn, random", (p, _, l, n, r) => ClassInTurnRandom(p, l, n, r)),
             ("k-center", (p, f, l, n, _) => KCenter(f, l, n)),
             ("k-center, then queue", (p, f, l, n, _) => l.Count == 0 ? KCenter(f, l, n) : Switching(p, l, n, poolLabels, threshold: 0, perClass: true)),
+            ("queue + zero-shot for unlabelled classes", (p, _, l, n, _) => WithZeroShot(p, poolZeroShot, l, n, poolLabels, restricted: false)),
+            ("queue + zero-shot among unlabelled classes", (p, _, l, n, _) => WithZeroShot(p, poolZeroShot, l, n, poolLabels, restricted: true)),
         };
 
         // --rules keeps the rules whose names contain one of the given words; random and the baseline queue always run,
@@ -82,6 +87,7 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
             var poolDocs = pool.Select(i => docs[i]).ToList();
             var poolFeatures = pool.Select(i => features[i]).ToList();
             poolLabels = poolDocs.Select(d => d.Label).ToArray();
+            poolZeroShot = poolDocs.Select(d => zeroShot.Model.Predict(d.Inputs)).ToList();
             foreach (var (name, rule) in rules)
             {
                 var random = new Random(unchecked(o.Seed * 101 + r * 7 + f));
@@ -157,6 +163,36 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
         bool Certain(int i) => perClass ? counts[ClassificationMetrics.ArgMax(p[i])] < threshold : median < threshold;
         return Unlabelled(p, labelled).OrderBy(i => QueueTurn(p, labelled, i, Certain(i)))
             .ThenBy(i => p[i].Max()).ThenBy(i => i).Take(take).ToList();
+    }
+
+    /// <summary>The production queue, plus the classes that have no label yet: the served model never answers them, so
+    /// each takes its turn with the documents the zero-shot model answers with it (<paramref name="restricted"/>: its
+    /// most probable class among the unlabelled ones), most certain first. A document in two classes' lists takes its
+    /// earlier turn.</summary>
+    private static IReadOnlyList<int> WithZeroShot(IReadOnlyList<float[]> p, IReadOnlyList<float[]> zero, IReadOnlySet<int> labelled, int take, int[] poolLabels, bool restricted)
+    {
+        var counts = new int[p[0].Length];
+        foreach (var i in labelled) counts[poolLabels[i]]++;
+        var unknown = Enumerable.Range(0, counts.Length).Where(c => counts[c] == 0).ToHashSet();
+        // (document, class, sort key within the class: ascending)
+        var entries = new List<(int Doc, int Class, double Key, double Top)>();
+        foreach (var i in Unlabelled(p, labelled))
+        {
+            var predicted = ClassificationMetrics.ArgMax(p[i]);
+            var top = p[i].Max();
+            entries.Add((i, predicted, counts[predicted] < ReviewQueue.TypicalFirstBelow ? -top : top, top));
+            if (labelled.Count == 0 || unknown.Count == 0) continue;  // the zero-shot model serves, or every class is known
+            var z = restricted ? unknown.MaxBy(c => zero[i][c]) : ClassificationMetrics.ArgMax(zero[i]);
+            if (unknown.Contains(z) && z != predicted) entries.Add((i, z, -zero[i][z], zero[i][z]));
+        }
+        var turn = new Dictionary<int, (int Turn, double Top)>();
+        foreach (var group in entries.GroupBy(e => e.Class))
+        {
+            var ordered = group.OrderBy(e => e.Key).ThenBy(e => e.Doc).ToList();
+            for (var t = 0; t < ordered.Count; t++)
+                if (!turn.TryGetValue(ordered[t].Doc, out var had) || t < had.Turn) turn[ordered[t].Doc] = (t, ordered[t].Top);
+        }
+        return turn.OrderBy(x => x.Value.Turn).ThenBy(x => x.Value.Top).ThenBy(x => x.Key).Take(take).Select(x => x.Key).ToList();
     }
 
     /// <summary>Each predicted class in turn, a random one of its unlabelled documents each time.</summary>
