@@ -33,47 +33,17 @@ public sealed class PipelineJobs(
     internal const long EmbeddingLockKey = 0x4453_4443_454D_4244;
 
     /// <summary>
-    /// Runs <paramref name="body"/> while holding the session advisory lock <paramref name="key"/>, waiting (up to
-    /// <see cref="LockSeconds"/>) for whoever holds it, as DisableConcurrentExecution did; with <paramref name="skipWhenBusy"/>,
+    /// Runs <paramref name="body"/> under the advisory lock <paramref name="key"/> (<see cref="OneAtATime"/>), waiting up
+    /// to <see cref="LockSeconds"/> for whoever holds it, as DisableConcurrentExecution did; with <paramref name="skipWhenBusy"/>,
     /// returns at once instead of parking a worker while another job holds it.
     /// </summary>
     private async Task<string> OneAtATimeAsync(long key, string what, Func<CancellationToken, Task<string>> body, CancellationToken ct,
         bool skipWhenBusy = false)
     {
-        await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
-        var deadline = DateTime.UtcNow.AddSeconds(LockSeconds);
-        while (true)
-        {
-            await using (var take = new Npgsql.NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", lockConnection))
-            {
-                take.Parameters.AddWithValue("key", key);
-                if (await take.ExecuteScalarAsync(ct) is true) break;
-            }
-            if (skipWhenBusy) return $"skipped: another {what} is running";
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"another {what} held its lock for more than {LockSeconds} s");
-            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
-        }
-        try
-        {
-            return await body(ct);
-        }
-        finally
-        {
-            if (lockConnection.State == System.Data.ConnectionState.Open)
-            {
-                try
-                {
-                    await using var release = new Npgsql.NpgsqlCommand("SELECT pg_advisory_unlock(@key)", lockConnection);
-                    release.Parameters.AddWithValue("key", key);
-                    await release.ExecuteScalarAsync(CancellationToken.None);
-                }
-                catch (Npgsql.NpgsqlException)
-                {
-                    // The connection is gone, and the lock with it.
-                }
-            }
-        }
+        var (ran, result) = await OneAtATime.TryRunAsync(dataSource, key, skipWhenBusy ? TimeSpan.Zero : TimeSpan.FromSeconds(LockSeconds), body, ct);
+        if (ran) return result;
+        return skipWhenBusy ? $"skipped: another {what} is running"
+            : throw new TimeoutException($"another {what} held its lock for more than {LockSeconds} s");
     }
 
     private async Task<string> RunLockedAsync(CancellationToken ct)

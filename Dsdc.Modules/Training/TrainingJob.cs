@@ -14,9 +14,11 @@ public enum TrainingTrigger
 }
 
 /// <summary>
-/// The recurring training job (the original's train_model DAG) and the check that trains sooner when labels arrive:
-/// one at a time, on the training queue. Both are <c>RunAsync</c>, so they share one lock: Hangfire names
-/// <see cref="DisableConcurrentExecutionAttribute"/>'s lock after the job's type and method name.
+/// The recurring training job (the original's train_model DAG) and the check that trains sooner when labels arrive, on
+/// the training queue. One training job runs at a time across every worker process, under a PostgreSQL advisory lock
+/// (<see cref="TrainingService.TrainAsync"/>); a job that finds another running leaves at once and says so, rather than
+/// waiting on Hangfire's <c>DisableConcurrentExecution</c> and failing after its timeout: the running job read the data
+/// when it began, and the next check or hour takes whatever came after.
 /// </summary>
 public sealed class TrainingJob(TrainingService training)
 {
@@ -24,18 +26,16 @@ public sealed class TrainingJob(TrainingService training)
     public const string NewLabelsRecurringId = "train-on-new-labels";
 
     [Queue(JobQueues.Training)]
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     [AutomaticRetry(Attempts = 0)]
     public Task<string> RunAsync(CancellationToken ct) => RunAsync(TrainingTrigger.Schedule, ct);
 
     [Queue(JobQueues.Training)]
-    [DisableConcurrentExecution(timeoutInSeconds: 60)]
     [AutomaticRetry(Attempts = 0)]
     public async Task<string> RunAsync(TrainingTrigger trigger, CancellationToken ct)
     {
         var report = trigger == TrainingTrigger.NewLabels
-            ? await training.TrainOnNewLabelsAsync(ct)
-            : await training.TrainAsync(null, null, "schedule", ct, skipWhenUnchanged: true);
+            ? await training.TrainOnNewLabelsAsync(ct, skipWhenBusy: true)
+            : await training.TrainAsync(null, null, "schedule", ct, skipWhenUnchanged: true, skipWhenBusy: true);
         return report.Skipped is { } why
             ? $"skipped: {why}"
             : $"{report.Runs.Count} run(s), {report.Runs.Count(r => r.Run.Status == "succeeded")} succeeded; {report.Promotion?.Message}";

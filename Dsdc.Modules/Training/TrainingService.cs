@@ -39,13 +39,32 @@ public sealed partial class TrainingService(
     /// fused recipes of <see cref="TrainingOptions.Candidates"/> and <paramref name="runs"/> MLPs (the original's known
     /// configurations first, then random ones); with any of them, exactly those. With <paramref name="skipWhenUnchanged"/>
     /// the job does nothing when the documents, labels, encoders and candidates are those of the last job that trained,
-    /// and records that it skipped unless <paramref name="recordSkip"/> is false.
+    /// and records that it skipped unless <paramref name="recordSkip"/> is false. One job at a time across every process
+    /// that shares the database: while another runs, this one waits for it to end, or with <paramref name="skipWhenBusy"/>
+    /// leaves at once and says so (nothing recorded).
     /// </summary>
     public async Task<TrainingReport> TrainAsync(int? runs, int? epochs, string triggeredBy, CancellationToken ct,
         IReadOnlyList<(string Name, MlpParameters Parameters)>? configurations = null,
         IReadOnlyList<(string Name, ViewEnsembleParameters Parameters)>? viewModels = null,
         IReadOnlyList<(string Name, FusedParameters Parameters)>? fused = null,
-        bool skipWhenUnchanged = false, bool recordSkip = true)
+        bool skipWhenUnchanged = false, bool recordSkip = true, bool skipWhenBusy = false)
+    {
+        var (ran, report) = await store.OneJobAtATimeAsync(skipWhenBusy ? TimeSpan.Zero : BusyWait,
+            c => TrainLockedAsync(runs, epochs, triggeredBy, configurations, viewModels, fused, skipWhenUnchanged, recordSkip, c), ct);
+        if (ran) return report;
+        var why = skipWhenBusy ? "another training job is running" : $"another training job held the training lock for more than {BusyWait.TotalMinutes:F0} minutes";
+        logger.LogInformation("Training skipped: {Reason}", why);
+        return new TrainingReport([], null, why);
+    }
+
+    /// <summary>How long a job that does not skip when busy waits for the one running.</summary>
+    private static readonly TimeSpan BusyWait = TimeSpan.FromHours(1);
+
+    private async Task<TrainingReport> TrainLockedAsync(int? runs, int? epochs, string triggeredBy,
+        IReadOnlyList<(string Name, MlpParameters Parameters)>? configurations,
+        IReadOnlyList<(string Name, ViewEnsembleParameters Parameters)>? viewModels,
+        IReadOnlyList<(string Name, FusedParameters Parameters)>? fused,
+        bool skipWhenUnchanged, bool recordSkip, CancellationToken ct)
     {
         var o = options.Value;
         var startedAt = DateTime.UtcNow;
@@ -93,7 +112,7 @@ public sealed partial class TrainingService(
     /// more, were set since the last job began; otherwise says how many it waits for and trains nothing. When the labels
     /// changed nothing a model trains on yet (their documents are not embedded), it records no job, so they keep counting.
     /// </summary>
-    public async Task<TrainingReport> TrainOnNewLabelsAsync(CancellationToken ct)
+    public async Task<TrainingReport> TrainOnNewLabelsAsync(CancellationToken ct, bool skipWhenBusy = false)
     {
         if (options.Value.RetrainAfterLabels <= 0) return new TrainingReport([], null, "Training:RetrainAfterLabels is 0: training runs on its schedule only");
         var (labels, needed) = await LabelsTowardsTrainingAsync(ct);
@@ -102,7 +121,7 @@ public sealed partial class TrainingService(
                 (labels.JobId is { } id ? $"training job {id}" : "the start") + $"; training starts at {needed}");
         // A skip is not recorded: labels on documents whose embeddings are not stored yet change nothing now, and must
         // still count at the next check, once they do.
-        return await TrainAsync(null, null, "new-labels", ct, skipWhenUnchanged: true, recordSkip: false);
+        return await TrainAsync(null, null, "new-labels", ct, skipWhenUnchanged: true, recordSkip: false, skipWhenBusy: skipWhenBusy);
     }
 
     /// <summary>The labels set since the last job, and how many start the next one (<see cref="TrainOnNewLabelsAsync"/>).</summary>

@@ -1,4 +1,5 @@
 using Dapper;
+using Dsdc.Shared.Jobs;
 using Npgsql;
 using Pgvector;
 
@@ -17,6 +18,13 @@ public sealed record StoredExample(LabelledVector Example, string? Text, string?
 /// </summary>
 public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>Key of the advisory lock that keeps training jobs one at a time ("DSDCTRAN").</summary>
+    internal const long JobLockKey = 0x4453_4443_5452_414E;
+
+    /// <summary>Runs one training job while no other runs, in any process (<see cref="OneAtATime"/>).</summary>
+    public Task<(bool Ran, T Result)> OneJobAtATimeAsync<T>(TimeSpan wait, Func<CancellationToken, Task<T>> body, CancellationToken ct) =>
+        OneAtATime.TryRunAsync(dataSource, JobLockKey, wait, body, ct);
+
     /// <summary>
     /// The stored inputs of the views, joined to a stored document that the query names <c>d</c>
     /// (<c>ingestion.documents</c>): its newest vector of one encoder (<c>@encoder</c>, <c>@version</c>) and the lineage

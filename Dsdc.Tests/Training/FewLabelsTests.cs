@@ -1,3 +1,4 @@
+using Dapper;
 using Dsdc.Embedding;
 using Dsdc.Inference;
 using Dsdc.Training;
@@ -5,6 +6,7 @@ using Hangfire;
 using Hangfire.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Dsdc.Tests.Training;
 
@@ -179,6 +181,43 @@ public sealed class FewLabelsTests(TrainingApp app)
         Task CorrectAsync(LabelledPage doc) => app.ExecuteAsync(
             "INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, @label, 'human', 'tester')",
             new { id = doc.DocumentId, label = (short)((doc.Label + 1) % 16) });
+    }
+
+    /// <summary>Another process's training job holds the lock: the recurring job leaves at once and records nothing, instead
+    /// of waiting for Hangfire's lock and failing; the command line waits, and trains once the lock is free. A lock whose
+    /// connection died is free.</summary>
+    [Fact]
+    public async Task ATrainingJobThatFindsAnotherRunningSkipsAndTheCommandLineWaitsForIt()
+    {
+        Assert.Null(typeof(TrainingJob).GetMethod(nameof(TrainingJob.RunAsync), [typeof(TrainingTrigger), typeof(CancellationToken)])!
+            .GetCustomAttributes(typeof(DisableConcurrentExecutionAttribute), false).SingleOrDefault());
+        var training = app.Get<TrainingService>();
+        var fusedTv = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        var jobs = await app.ScalarAsync<long>("SELECT count(*) FROM training.jobs");
+
+        await using var other = new NpgsqlConnection(app.Database.ConnectionString + ";Pooling=false");
+        await other.OpenAsync(Ct);
+        await other.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = TrainingStore.JobLockKey });
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal("skipped: another training job is running", await app.Get<TrainingJob>().RunAsync(Ct));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the busy job took {watch.Elapsed}");
+        Assert.Equal(jobs, await app.ScalarAsync<long>("SELECT count(*) FROM training.jobs"));
+
+        // The command line's job waits for the running one instead.
+        var waiting = training.TrainAsync(0, null, "cli:tester", Ct, fused: fusedTv);
+        await Task.Delay(TimeSpan.FromSeconds(2), Ct);
+        Assert.False(waiting.IsCompleted, "the command line's job did not wait for the running one");
+        // The other process dies with its lock held: the lock goes with its connection.
+        await using (var admin = new NpgsqlConnection(app.Database.ConnectionString + ";Pooling=false"))
+        {
+            await admin.OpenAsync(Ct);
+            Assert.True(await admin.ExecuteScalarAsync<bool>("SELECT pg_terminate_backend(@pid)", new { pid = other.ProcessID }));
+        }
+        var report = await waiting.WaitAsync(TimeSpan.FromMinutes(5), Ct);
+        Assert.Null(report.Skipped);
+        Assert.Contains(report.Runs, r => r.Run.Status == "succeeded" && r.Run.TriggeredBy == "cli:tester");
+        Assert.Equal(jobs + 1, await app.ScalarAsync<long>("SELECT count(*) FROM training.jobs"));
     }
 
     [Fact]

@@ -56,38 +56,34 @@ public sealed partial class NewDocumentPredictions(
     public async Task<int> PredictAsync(int maxDocuments, CancellationToken ct)
     {
         if (!classifier.CanClassify) return 0;
-        await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
-        if (!await lockConnection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_lock(@LockKey)", new { LockKey }))
-        {
-            LogBusy();
-            return 0;
-        }
-        try
-        {
-            var modelId = classifier.ModelRunId is { } run ? $"run-{run}" : ZeroShotModel.Id;
-            var rows = (await lockConnection.QueryAsync<PendingRow>(new CommandDefinition(PendingSql, new
+        var (ran, recorded) = await OneAtATime.TryRunAsync(dataSource, LockKey, TimeSpan.Zero, c => PredictLockedAsync(maxDocuments, c), ct);
+        if (!ran) LogBusy();
+        return recorded;
+    }
+
+    private async Task<int> PredictLockedAsync(int maxDocuments, CancellationToken ct)
+    {
+        var modelId = classifier.ModelRunId is { } run ? $"run-{run}" : ZeroShotModel.Id;
+        List<PendingRow> rows;
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+            rows = (await conn.QueryAsync<PendingRow>(new CommandDefinition(PendingSql, new
             {
                 encoder = encoder.Id, version = encoder.Version, regionsVersion = processor.RegionsVersion,
                 needsRegions = classifier.ModelRunId is not null && host.ReadsRegions, modelId, limit = maxDocuments,
             }, cancellationToken: ct))).AsList();
-            var recorded = 0;
-            foreach (var row in rows)
-            {
-                ct.ThrowIfCancellationRequested();
-                var watch = System.Diagnostics.Stopwatch.StartNew();
-                var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray());
-                var c = await classifier.ClassifyInputsAsync(page, ct);
-                // The champion may have changed since the query: the prediction says which model made it.
-                await predictions.RecordAsync(row.DocumentId.Trim(), UserName, c, (int)watch.ElapsedMilliseconds, ct);
-                recorded++;
-            }
-            if (recorded > 0) LogPredicted(recorded, modelId);
-            return recorded;
-        }
-        finally
+        var recorded = 0;
+        foreach (var row in rows)
         {
-            await lockConnection.ExecuteAsync("SELECT pg_advisory_unlock(@LockKey)", new { LockKey });
+            ct.ThrowIfCancellationRequested();
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray());
+            var c = await classifier.ClassifyInputsAsync(page, ct);
+            // The champion may have changed since the query: the prediction says which model made it.
+            await predictions.RecordAsync(row.DocumentId.Trim(), UserName, c, (int)watch.ElapsedMilliseconds, ct);
+            recorded++;
         }
+        if (recorded > 0) LogPredicted(recorded, modelId);
+        return recorded;
     }
 
     private sealed record PendingRow(string DocumentId, Vector Embedding, string? RawText, string? ImagePath, Vector? Regions);
