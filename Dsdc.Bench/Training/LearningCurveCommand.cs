@@ -14,14 +14,14 @@ namespace Dsdc.Training;
 internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "learningcurve";
-    public string Usage => "[--recipe fused-tvr] [--repeats R] [--json]  accuracy and macro-F1 at 1, 2, 4, 8 and all labelled documents per class";
+    public string Usage => "[--recipe fused-tvr[-uncalibrated|-unstacked]] [--repeats R] [--json]  accuracy and macro-F1 at 1, 2, 4, 8 and all labelled documents per class";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var cli = new CliArgs(args);
         var o = options.Value;
         var recipeName = cli.Value("--recipe") ?? "fused-tvr";
-        var recipe = CvRecipes.FusedRecipe(FusedRecipes.Named(recipeName));
+        var recipe = CvRecipes.FusedRecipe(Variant(recipeName));
         var repeats = cli.Int("--repeats") ?? 5;
         var docs = await loader.LoadAllAsync(ct);
         if (docs.Select(d => d.Label).Distinct().Count() < 2)
@@ -45,6 +45,7 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
                 f1s.Add(metrics.MacroF1);
             }
             points.Add(Report(cli, $"{perClass} per class", perClass, accuracies, f1s, null, answers));
+            if (cli.Flag("--sharpen")) Sharpening(answers);
         }
         var k = RepeatedCrossValidation.FoldsFor(docs.Count, o.CvFolds);
         var cv = RepeatedCrossValidation.Run(docs, k, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct).Estimate;
@@ -54,6 +55,32 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
                 new JsonSerializerOptions(JsonSerializerDefaults.Web)));
         return 0;
     }
+
+    /// <summary>The test side's log-loss and ECE with every answer's log-probabilities multiplied by t (t > 1 sharpens):
+    /// how far from calibrated the answers are, and in which direction. Read from the answers, never used to fit.</summary>
+    private static void Sharpening(IReadOnlyList<OutOfFold> answers)
+    {
+        foreach (var t in new[] { 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0 })
+        {
+            var sharpened = answers.Select(a =>
+            {
+                var logits = a.Probabilities.Select(p => p > 0 ? t * Math.Log(p) : double.NegativeInfinity).ToArray();
+                var max = logits.Max();
+                var e = logits.Select(l => double.IsNegativeInfinity(l) ? 0 : Math.Exp(l - max)).ToArray();
+                var sum = e.Sum();
+                return a with { Probabilities = e.Select(x => (float)(x / sum)).ToArray() };
+            }).ToList();
+            Console.WriteLine($"    x{t:F2}: log-loss {Calibration.LogLoss(sharpened):F3}, ECE {Calibration.ExpectedCalibrationError(sharpened):F3}, " +
+                $"mean top probability {sharpened.Average(a => a.Probabilities.Max()):F3}");
+        }
+    }
+
+    /// <summary>A named fused recipe, or one with <c>-uncalibrated</c> (no top-label calibration) or <c>-unstacked</c>
+    /// (every view weighs 1, no calibration) after its name.</summary>
+    private static FusedParameters Variant(string name) =>
+        name.EndsWith("-unstacked", StringComparison.Ordinal) ? FusedRecipes.Named(name[..^"-unstacked".Length]) with { Stack = false }
+        : name.EndsWith("-uncalibrated", StringComparison.Ordinal) ? FusedRecipes.Named(name[..^"-uncalibrated".Length]) with { Calibrate = false }
+        : FusedRecipes.Named(name);
 
     /// <summary>
     /// <paramref name="repeats"/> seeded draws of <paramref name="perClass"/> labelled documents per class as the training
