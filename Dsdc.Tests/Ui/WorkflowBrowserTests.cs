@@ -3,6 +3,9 @@ using Dapper;
 using Dsdc.Auth;
 using Dsdc.Shared;
 using Dsdc.Tests.Infrastructure;
+using Dsdc.Training;
+using Dsdc.Web.Ui;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Npgsql;
 
@@ -157,6 +160,17 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await Assertions.Expect(page.GetByTestId("labels-since")).ToContainTextAsync("since run");
         await Assertions.Expect(page.GetByTestId("next-training")).ToContainTextAsync("Training:Enabled is false");
         await Assertions.Expect(page.GetByTestId("unpredictable")).ToContainTextAsync("None");
+        // The champion's recall per class, from its stored metrics, and the classes it recognises least often.
+        var ct = TestContext.Current.CancellationToken;
+        var championId = await app.Services.GetRequiredService<ModelRegistry>().ChampionRunIdAsync(ct);
+        Assert.NotNull(championId);
+        var scores = await RunDisplay.ScoresAsync(app.Services.GetRequiredService<TrainingStore>(), championId.Value, ct);
+        Assert.NotNull(scores);
+        foreach (var c in scores.PerClass.Where(c => c.Support > 0))
+            await Assertions.Expect(counts.Locator($"tr[data-class='{c.ClassName}'] [data-testid=recall]")).ToHaveTextAsync(c.Recall.ToString("P0"));
+        var weakest = scores.PerClass.Where(c => c.Support > 0 && c.Recall < 1).MinBy(c => (c.Recall, c.Label));
+        if (weakest is not null)
+            await Assertions.Expect(page.GetByTestId("least-recognised")).ToContainTextAsync($"{weakest.ClassName} (recall {weakest.Recall:P0})");
         await UiApp.ScreenshotAsync(page, "labels");
         await Accessibility.AssertNoSeriousViolationsAsync(page);
     }

@@ -4,6 +4,7 @@ using Dsdc.Inference.Api;
 using Dsdc.Ingestion;
 using Dsdc.Shared;
 using Dsdc.Training;
+using Dsdc.Web.Ui;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.Extensions.Options;
 
@@ -16,10 +17,11 @@ public sealed record ClassRow(int Label, string Name, long Human, long Dataset, 
 
 /// <summary>
 /// Labels at a glance: labelled documents per class by the source of their current label, the classes the served model
-/// cannot predict yet, the labels added or changed since the champion was trained, and when training starts again.
+/// cannot predict yet, how often the champion recognises each class, the labels added or changed since the champion was
+/// trained, and when training starts again.
 /// </summary>
 public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry, IDocumentClassifier classifier, IDocumentEncoder encoder,
-    TrainingService training, IOptions<TrainingOptions> trainingOptions) : PageModel
+    TrainingService training, TrainingStore store, IOptions<TrainingOptions> trainingOptions) : PageModel
 {
     public TrainingOptions Training => trainingOptions.Value;
 
@@ -31,6 +33,16 @@ public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry,
     public StatusResponse Serving { get; private set; } = null!;
     public RunSummary? Champion { get; private set; }
     public LabelChanges? SinceChampion { get; private set; }
+
+    /// <summary>The champion's per-class precision and recall (cross-validated, or on the stored test side); null before any.</summary>
+    public ModelScores? ChampionScores { get; private set; }
+
+    /// <summary>The champion's metrics of class <paramref name="label"/>, when it was scored on documents of that class.</summary>
+    public ClassMetrics? ScoresOf(int label) => ChampionScores?.PerClass.FirstOrDefault(c => c.Label == label && c.Support > 0);
+
+    /// <summary>The (at most three) classes the champion recognises least often, lowest recall first.</summary>
+    public IReadOnlyList<ClassMetrics> LeastRecognised => ChampionScores is null ? []
+        : ChampionScores.PerClass.Where(c => c.Support > 0 && c.Recall < 1).OrderBy(c => c.Recall).ThenBy(c => c.Label).Take(3).ToList();
 
     public IEnumerable<ClassRow> Unpredictable => Classes.Where(c => !c.Predictable);
 
@@ -50,6 +62,7 @@ public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry,
             Champion = run;
             // The champion was fitted on the labels that existed when its run started.
             SinceChampion = await queries.LabelsSinceAsync(run.StartedAt, ct);
+            ChampionScores = await RunDisplay.ScoresAsync(store, championId, ct);
         }
     }
 }
