@@ -17,6 +17,7 @@ public static class BenchCommands
     {
         builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
         builder.Services.AddSingleton<ICliCommand, LearningCurveCommand>();
+        builder.Services.AddSingleton<ICliCommand, CrossSourceCommand>();
         builder.Services.AddSingleton<ICliCommand, ZeroShotCommand>();
         builder.Services.AddSingleton<ICliCommand, PredictBenchmarkCommand>();
         builder.Services.AddSingleton<ICliCommand, EmbeddingBenchmarkCommand>();

@@ -60,6 +60,8 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
     /// how far from calibrated the answers are, and in which direction. Read from the answers, never used to fit.</summary>
     private static void Sharpening(IReadOnlyList<OutOfFold> answers)
     {
+        // A draw leaves no test document when every class has no more documents than it takes.
+        if (answers.Count == 0) return;
         foreach (var t in new[] { 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0 })
         {
             var sharpened = answers.Select(a =>

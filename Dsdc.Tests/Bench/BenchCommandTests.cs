@@ -22,6 +22,9 @@ public sealed class BenchCommandTests(TrainingApp app)
     {
         Assert.Equal(0, await Command<CrossValidateCommand>().RunAsync(["--variants", "fused-tv", "--folds", "3", "--repeats", "1", "--json"], Ct));
         Assert.Equal(0, await Command<LearningCurveCommand>().RunAsync(["--recipe", "fused-tv", "--repeats", "1", "--json"], Ct));
+        Assert.Equal(0, await Command<LearningCurveCommand>().RunAsync(["--recipe", "fused-tv-uncalibrated", "--repeats", "1", "--sharpen"], Ct));
+        Assert.Equal(0, await Command<CrossSourceCommand>().RunAsync([Datasets.Root, "--recipe", "fused-tv"], Ct));
+        Assert.Equal(2, await Command<CrossSourceCommand>().RunAsync(["--recipe", "fused-tv"], Ct));
         Assert.Equal(0, await Command<TrainingCostCommand>().RunAsync(["--sizes", "1", "--split-sizes", "2"], Ct));
         var pages = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
         var doubled = TrainingCostCommand.Repeat(pages, 2, 1);
@@ -52,7 +55,7 @@ public sealed class BenchCommandTests(TrainingApp app)
 
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
-        Assert.Equal(["ActiveLearningCommand", "AugmentationProbeCommand", "CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
+        Assert.Equal(["ActiveLearningCommand", "AugmentationProbeCommand", "CrossSourceCommand", "CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
             "LearningCurveCommand", "OcrScalingBenchmarkCommand", "PredictBenchmarkCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
             "StackProbeCommand", "TrainingCostCommand", "ZeroShotCommand"], names);
     }
