@@ -49,8 +49,14 @@ public sealed partial class TrainingService(
         IReadOnlyList<(string Name, FusedParameters Parameters)>? fused = null,
         bool skipWhenUnchanged = false, bool recordSkip = true, bool skipWhenBusy = false)
     {
-        var (ran, report) = await store.OneJobAtATimeAsync(skipWhenBusy ? TimeSpan.Zero : BusyWait,
-            c => TrainLockedAsync(runs, epochs, triggeredBy, configurations, viewModels, fused, skipWhenUnchanged, recordSkip, c), ct);
+        Task<TrainingReport> Locked(CancellationToken c) =>
+            TrainLockedAsync(runs, epochs, triggeredBy, configurations, viewModels, fused, skipWhenUnchanged, recordSkip, c);
+        var (ran, report) = await store.OneJobAtATimeAsync(TimeSpan.Zero, Locked, ct);
+        if (!ran && !skipWhenBusy)
+        {
+            logger.LogInformation("Another training job is running: waiting up to {Minutes:F0} minutes for it to end", BusyWait.TotalMinutes);
+            (ran, report) = await store.OneJobAtATimeAsync(BusyWait, Locked, ct);
+        }
         if (ran) return report;
         var why = skipWhenBusy ? "another training job is running" : $"another training job held the training lock for more than {BusyWait.TotalMinutes:F0} minutes";
         logger.LogInformation("Training skipped: {Reason}", why);
