@@ -22,7 +22,7 @@ namespace Dsdc.Training;
 internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotServing zeroShot, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "activelearning";
-    public string Usage => "[--folds 3] [--repeats 3] [--batch 16] [--max 128] [--rules a,b]  accuracy as a person labels the pool in the order each rule proposes";
+    public string Usage => "[--folds 3] [--repeats 3] [--batch 16] [--max 128] [--rules a,b] [--calibration]  accuracy as a person labels the pool in the order each rule proposes";
 
     /// <summary>A rule: (the pool's probabilities under the model now served, the pool, which pool documents are labelled,
     /// how many to take, the run's random) -> the pool indices to label next.</summary>
@@ -77,6 +77,7 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
         // [rule][checkpoint] -> the accuracy of each run, and the classes the model knew.
         var accuracy = rules.ToDictionary(r => r.Name, _ => checkpoints.ToDictionary(c => c, _ => new List<double>()));
         var known = rules.ToDictionary(r => r.Name, _ => checkpoints.ToDictionary(c => c, _ => new List<double>()));
+        var answers = rules.ToDictionary(r => r.Name, _ => checkpoints.ToDictionary(c => c, _ => new List<OutOfFold>()));
         var folds = RepeatedCrossValidation.Folds(docs.Select(d => d.Label).ToList(), k, repeats, o.Seed);
         var started = DateTime.UtcNow;
         for (var r = 0; r < repeats; r++)
@@ -102,7 +103,9 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
                     var classes = train.Select(t => t.Label).Distinct().Count();
                     // As in production: a trained model once two classes have a label, the zero-shot model before.
                     serve = classes >= 2 ? FusedModel.Train(parameters, train, ct).Predict : zeroShot.Model.Predict;
-                    var right = test.Count(t => ClassificationMetrics.ArgMax(serve(t.Inputs)) == t.Label);
+                    var answered = test.Select(t => new OutOfFold(t.Label, serve(t.Inputs))).ToList();
+                    answers[name][c].AddRange(answered);
+                    var right = answered.Count(a => a.Predicted == a.Truth);
                     accuracy[name][c].Add((double)right / test.Count);
                     known[name][c].Add(classes);
                 }
@@ -126,6 +129,7 @@ internal sealed class ActiveLearningCommand(TrainingDataLoader loader, ZeroShotS
                 var a = accuracy[r.Name][c];
                 if (a.Count == 0) return "-";
                 return $"{P(a.Average())} ({P(RepeatedCrossValidation.Sd(a))}) [{known[r.Name][c].Average():F1}]" +
+                    (cli.Flag("--calibration") ? $" ECE {Calibration.ExpectedCalibrationError(answers[r.Name][c]):F3} log-loss {Calibration.LogLoss(answers[r.Name][c]):F3}" : "") +
                     (r.Name == "random" ? "" : $" {Gain(a, accuracy["random"][c])}") +
                     (r.Name is "random" or Baseline ? "" : $" {Gain(a, accuracy[Baseline][c])}");
             });
