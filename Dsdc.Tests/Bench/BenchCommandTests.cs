@@ -42,7 +42,7 @@ public sealed class BenchCommandTests(TrainingApp app)
         Assert.Equal(0, await Command<StackProbeCommand>().RunAsync(["--only", "tvr,tvr-perclass-1,tv+11r,wcvr,tvR,early", "--per-class"], Ct));
         Assert.Equal(0, await Command<AugmentationProbeCommand>().RunAsync(["--copies", "1"], Ct));
         Assert.Equal(0, await Command<SelfTrainingCommand>().RunAsync(["--repeats", "1", "--rounds", "1"], Ct));
-        Assert.Equal(0, await Command<ActiveLearningCommand>().RunAsync(["--folds", "2", "--repeats", "1", "--batch", "8", "--max", "16", "--rules", "production"], Ct));
+        Assert.Equal(0, await Command<ActiveLearningCommand>().RunAsync(["--folds", "2", "--repeats", "1", "--batch", "8", "--max", "16", "--rules", "production", "--calibration"], Ct));
         Assert.Equal(0, await Command<ExtraViewsCommand>().RunAsync(["--recipe", "fused-tv", "--all-only", "--reliability"], Ct));
         Assert.Equal(0, await Command<Dsdc.Ocr.OcrScalingBenchmarkCommand>().RunAsync([Datasets.Root, "--pages", "3"], Ct));
     }
