@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Dsdc.Shared.Cli;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +7,7 @@ namespace Dsdc.Training;
 /// <summary>
 /// <c>crosssource DIR [--recipe fused-tvr]</c>: how a model does on pages from a collection it never saw. The labelled
 /// corpus in DIR holds one folder per source (a dataset, a contributor); each stored document is matched to its source
-/// by its id, the SHA-1 of the file. Leave one source out: for each source, the model trains on every other source's
+/// by its id, the hash of the file that ingestion computes (InboxIngestor.HashAsync). Leave one source out: for each source, the model trains on every other source's
 /// documents and answers that source's (a class no other source labelled cannot be answered). Beside it, the same
 /// recipe by the stratified 5-fold x 3 cross-validation of every other figure, and how many documents have a near twin
 /// (cosine of the region features or encoder vector at least 0.98) in the same source or in another one: twins on both
@@ -38,8 +37,7 @@ internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<Tra
         {
             var relative = Path.GetRelativePath(root, file);
             if (!relative.Contains(Path.DirectorySeparatorChar) || file.EndsWith(".md", StringComparison.OrdinalIgnoreCase)) continue;
-            await using var stream = File.OpenRead(file);
-            sourceOf.TryAdd(Convert.ToHexStringLower(await SHA1.HashDataAsync(stream, ct)), relative.Split(Path.DirectorySeparatorChar)[0]);
+            sourceOf.TryAdd(await Ingestion.InboxIngestor.HashAsync(file, ct), relative.Split(Path.DirectorySeparatorChar)[0]);
         }
         var docs = (await loader.LoadAllAsync(ct)).Where(d => sourceOf.ContainsKey(d.DocumentId)).ToList();
         if (docs.Select(d => d.Label).Distinct().Count() < 2)

@@ -21,10 +21,8 @@ public sealed class PipelineJobs(
     /// <summary>Key of the session-level advisory lock that keeps pipeline runs one at a time ("DSDCPIPE").</summary>
     private const long RunLockKey = 0x4453_4443_5049_5045;
 
-    // One run at a time with a PostgreSQL session advisory lock rather than Hangfire's DisableConcurrentExecution: the
-    // latter is a row in hangfire.lock that a run cut off by a database outage cannot delete, so every later run
-    // waited for it (up to Hangfire.PostgreSql's 10-minute lock expiry) and the pipeline stalled silently. An advisory
-    // lock dies with its connection.
+    // One run at a time under a PostgreSQL advisory lock (OneAtATime), not DisableConcurrentExecution, whose stale
+    // hangfire.lock row once stalled the pipeline after a database outage.
     [Queue(JobQueues.Default)]
     [AutomaticRetry(Attempts = 3)]
     public Task<string> RunAsync(CancellationToken ct) => OneAtATimeAsync(RunLockKey, "pipeline run", RunLockedAsync, ct);
