@@ -10,7 +10,9 @@ namespace Dsdc.Training;
 /// penalised towards the one weight per view of production), each of the 11 regions as a view of its own (with and
 /// without the concatenated regions view), the vector split into its image and sentence halves, the TF-IDF's word
 /// terms and character n-grams as two views, a text embedding of the whole OCR text (mean over 150-word chunks), a
-/// Gaussian kernel on the image views (<see cref="KernelRidge"/>), and early fusion: one ridge over all the features.
+/// Gaussian kernel on the image views (<see cref="KernelRidge"/>), early fusion: one ridge over all the features, the
+/// text TF-IDF's recipe varied (<c>t:NAME</c> alone, <c>tvr:NAME</c> fused), statistics of the OCR text's shape as a view
+/// (<see cref="TextStatistics"/>), and each ridge's regularisation chosen by leave-one-out accuracy or log-loss.
 /// <c>--per-class</c> adds each class's recall, precision and main confusions.
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, IOptions<TrainingOptions> options) : ICliCommand
@@ -20,6 +22,9 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
+        /// <summary>How the ridge's regularisation is chosen: null = production (leave-one-out squared error), "accuracy", "logloss".</summary>
+        public string? AlphaBy { get; init; }
+
         /// <summary>Fits the view itself (early fusion): leave-one-out scores and a scorer.</summary>
         public Func<IReadOnlyList<LabelledPage>, IReadOnlyList<int>, (double[][] Loo, Func<PageInputs, double[]> Score)>? Custom { get; init; }
     }
@@ -97,6 +102,19 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             ("R", [regions with { Name = "regions-rbf", Rbf = true }], double.PositiveInfinity),
             ("V", [vector with { Name = "vector-rbf", Rbf = true }], double.PositiveInfinity),
         };
+        // The text view's TF-IDF recipe varied, alone and beside the vector and regions.
+        foreach (var (tname, spec) in TextSpecs)
+        {
+            var view = new ProbeView("text-" + tname, train => GeneralTfidf(train.Select(d => d.Inputs.RawText).ToList(), spec), false);
+            variants.Add(("t:" + tname, [view], double.PositiveInfinity));
+            variants.Add(("tvr:" + tname, [view, vector, regions], double.PositiveInfinity));
+        }
+        var stats = new ProbeView("textstats", _ => p => TextStatistics(p.RawText), true);
+        variants.Add(("s", [stats], double.PositiveInfinity));
+        variants.Add(("tvrs", [text, vector, regions, stats], double.PositiveInfinity));
+        variants.Add(("tr+s", [text, regions, stats], double.PositiveInfinity));
+        foreach (var by in new[] { "accuracy", "logloss" })
+            variants.Add(("tvr-alpha-" + by, [text with { AlphaBy = by }, vector with { AlphaBy = by }, regions with { AlphaBy = by }], double.PositiveInfinity));
         if (cli.Value("--only") is { } only) variants = variants.Where(v => only.Split(',').Contains(v.Name)).ToList();
 
         foreach (var (name, views, penalty) in variants)
@@ -138,7 +156,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 var k = KernelRidge.Fit(rows, labels);
                 return (k.LooScores, (Func<PageInputs, double[]>)(p => k.Scores(f(p))));
             }
-            var r = RidgeView.Fit(rows, labels, v.Standardize);
+            var r = v.AlphaBy is null ? RidgeView.Fit(rows, labels, v.Standardize) : FitBy(v.AlphaBy, rows, labels, v.Standardize, known);
             return (r.LooScores, (Func<PageInputs, double[]>)(p => r.Scores(f(p))));
         }).ToList();
         var loo = fitted.Select(f => f.Loo).ToList();
@@ -163,6 +181,134 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var p = Stacking.Softmax(Logits((v, c) => s[v][c]), known);
             return calibration?.Apply(p) ?? p;
         }).ToArray();
+    }
+
+    private sealed record TextSpec(int MaxTerms = RawTextTfidf.MaxTerms, int MinDf = 2, int CharMin = 3, int CharMax = 5, int WordMax = 2,
+        bool Sublinear = true, bool Binary = false, bool CrossWordChars = false, bool Idf = true, bool Words = true, bool Chars = true);
+
+    private static readonly (string Name, TextSpec Spec)[] TextSpecs =
+    [
+        ("prod", new TextSpec()),
+        ("df1", new TextSpec(MinDf: 1)),
+        ("5k", new TextSpec(MaxTerms: 5_000)),
+        ("50k", new TextSpec(MaxTerms: 50_000)),
+        ("all", new TextSpec(MaxTerms: int.MaxValue)),
+        ("c24", new TextSpec(CharMin: 2, CharMax: 4)),
+        ("c36", new TextSpec(CharMin: 3, CharMax: 6)),
+        ("c46", new TextSpec(CharMin: 4, CharMax: 6)),
+        ("w1", new TextSpec(WordMax: 1)),
+        ("w3", new TextSpec(WordMax: 3)),
+        ("binary", new TextSpec(Binary: true)),
+        ("rawtf", new TextSpec(Sublinear: false)),
+        ("noidf", new TextSpec(Idf: false)),
+        ("xchar", new TextSpec(CrossWordChars: true)),
+        ("xchar-all", new TextSpec(CrossWordChars: true, MaxTerms: int.MaxValue)),
+        ("words", new TextSpec(Chars: false)),
+        ("words-all", new TextSpec(Chars: false, MaxTerms: int.MaxValue, MinDf: 1)),
+    ];
+
+    /// <summary>A TF-IDF over the raw text with the given recipe (production's tokenisation: lowercase, digits folded to 0).</summary>
+    private static Func<PageInputs, float[]> GeneralTfidf(IReadOnlyList<string> texts, TextSpec spec)
+    {
+        IEnumerable<string> TermsOf(string text)
+        {
+            var words = text.ToLowerInvariant().Select(ch => char.IsDigit(ch) ? '0' : char.IsLetterOrDigit(ch) ? ch : ' ').ToArray();
+            var w = new string(words).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            for (var i = 0; i < w.Length; i++)
+            {
+                if (spec.Words)
+                {
+                    if (w[i].Length >= 2) yield return "w:" + w[i];
+                    for (var n = 2; n <= spec.WordMax && i - n + 1 >= 0; n++) yield return "b:" + string.Join(' ', w[(i - n + 1)..(i + 1)]);
+                }
+                if (spec.Chars && !spec.CrossWordChars)
+                {
+                    var padded = " " + w[i] + " ";
+                    for (var n = spec.CharMin; n <= spec.CharMax; n++)
+                        for (var s = 0; s + n <= padded.Length; s++) yield return "c:" + padded.Substring(s, n);
+                }
+            }
+            if (spec.Chars && spec.CrossWordChars)
+            {
+                var joined = " " + string.Join(' ', w) + " ";
+                for (var n = spec.CharMin; n <= spec.CharMax; n++)
+                    for (var s = 0; s + n <= joined.Length; s++) yield return "c:" + joined.Substring(s, n);
+            }
+        }
+        var docs = texts.Select(t => TermsOf(t).Distinct(StringComparer.Ordinal).ToList()).ToList();
+        var df = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var term in docs.SelectMany(d => d)) df[term] = df.GetValueOrDefault(term) + 1;
+        var minDf = texts.Count < 40 ? 1 : spec.MinDf;
+        var terms = df.Where(kv => kv.Value >= minDf).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
+            .Take(spec.MaxTerms).Select(kv => kv.Key).ToList();
+        var index = terms.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
+        var idf = terms.Select(t => spec.Idf ? Math.Log((1.0 + docs.Count) / (1.0 + df[t])) + 1 : 1.0).ToArray();
+        return p =>
+        {
+            var v = new float[terms.Count];
+            foreach (var g in TermsOf(p.RawText).GroupBy(t => t, StringComparer.Ordinal))
+                if (index.TryGetValue(g.Key, out var i))
+                    v[i] = (float)((spec.Binary ? 1 : spec.Sublinear ? 1 + Math.Log(g.Count()) : g.Count()) * idf[i]);
+            var norm = MathF.Sqrt(v.Sum(x => x * x));
+            if (norm > 0) for (var i = 0; i < v.Length; i++) v[i] /= norm;
+            return v;
+        };
+    }
+
+    /// <summary>
+    /// The shape of the OCR text, which the TF-IDF's bag of terms does not see: how much text, how its lines are built
+    /// (length, blank lines, lines of figures, label lines ending in a colon, bullets, questions) and which characters
+    /// it uses (digits, capitals, currency, percent, punctuation, OCR debris).
+    /// </summary>
+    internal static float[] TextStatistics(string text)
+    {
+        var lines = text.Split('\n');
+        var full = lines.Where(l => l.Any(char.IsLetterOrDigit)).Select(l => l.Trim()).ToList();
+        var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var chars = Math.Max(1, text.Count(c => !char.IsWhiteSpace(c)));
+        double Share(Func<char, bool> f) => (double)text.Count(f) / chars;
+        double LineShare(Func<string, bool> f) => full.Count == 0 ? 0 : (double)full.Count(f) / full.Count;
+        double WordShare(Func<string, bool> f) => words.Length == 0 ? 0 : (double)words.Count(f) / words.Length;
+        var lengths = full.Select(l => (double)l.Length).ToList();
+        var meanLength = lengths.Count == 0 ? 0 : lengths.Average();
+        var sdLength = lengths.Count == 0 ? 0 : Math.Sqrt(lengths.Average(x => (x - meanLength) * (x - meanLength)));
+        var firstLong = full.FindIndex(l => l.Length >= 60);
+        return new double[]
+        {
+            Math.Log(1 + chars), Math.Log(1 + words.Length), Math.Log(1 + full.Count),
+            lines.Length == 0 ? 0 : (double)lines.Count(l => !l.Any(char.IsLetterOrDigit)) / lines.Length,
+            Math.Log(1 + meanLength), sdLength / Math.Max(1, meanLength),
+            LineShare(l => l.Length < 20), LineShare(l => l.Length is >= 20 and < 50), LineShare(l => l.Length >= 60),
+            LineShare(l => l.Count(char.IsDigit) * 2 > l.Count(char.IsLetterOrDigit)), LineShare(l => l.EndsWith(':')),
+            LineShare(l => l.Contains(':')), LineShare(l => l.Contains('?')), LineShare(l => l[0] is '-' or '*' or '•' or 'o' or '»' or '>' || char.IsDigit(l[0]) && l.Length > 1 && l[1] is '.' or ')'),
+            LineShare(l => l.Count(char.IsUpper) * 2 > l.Count(char.IsLetter) && l.Any(char.IsLetter)),
+            firstLong < 0 ? 1 : (double)firstLong / Math.Max(1, full.Count),
+            Share(char.IsDigit), Share(char.IsUpper), Share(char.IsPunctuation), Share(c => c > 127),
+            Share(c => c == '$'), Share(c => c == '%'), Share(c => c == ':'), Share(c => c == '@'), Share(c => c is '.' or ','),
+            Share(c => c is '(' or ')'), Share(c => c is '/' or '\\'), Share(c => c is '-' or '_' or '|' or '='), Share(c => c == '?'),
+            WordShare(w => w.Length == 1), WordShare(w => w.Length > 12), WordShare(w => w.Any(char.IsDigit)),
+            WordShare(w => w.Length > 1 && w.All(char.IsUpper)), words.Length == 0 ? 0 : words.Average(w => w.Length),
+        }.Select(x => (float)x).ToArray();
+    }
+
+    /// <summary>The ridge with its regularisation chosen by the leave-one-out accuracy or log-loss (after a fitted temperature).</summary>
+    private static RidgeView FitBy(string by, IReadOnlyList<float[]> rows, IReadOnlyList<int> labels, bool standardize, bool[] known)
+    {
+        (double Loss, RidgeView? Ridge) best = (double.PositiveInfinity, null);
+        foreach (var a in RidgeView.Alphas)
+        {
+            var r = RidgeView.Fit(rows, labels, standardize, alphas: [a]);
+            double loss;
+            if (by == "accuracy")
+                loss = -Enumerable.Range(0, labels.Count).Count(i => ClassificationMetrics.ArgMax(Stacking.Softmax(r.LooScores[i], known)) == labels[i]);
+            else
+            {
+                var t = Stacking.FitWeights([r.LooScores], labels, known)[0];
+                loss = Enumerable.Range(0, labels.Count).Sum(i => -Math.Log(Math.Max(1e-12, Stacking.Softmax(r.LooScores[i].Select(x => x * t).ToArray(), known)[labels[i]])));
+            }
+            if (loss < best.Loss - 1e-9) best = (loss, r);
+        }
+        return best.Ridge!;
     }
 
     /// <summary>The production TF-IDF's recipe (sublinear tf, smooth idf, L2 rows, df >= 2, 20k terms) over a subset of its terms.</summary>

@@ -39,12 +39,25 @@ public sealed class BenchCommandTests(TrainingApp app)
     public async Task TheProbesRunOnTheLabelledDocuments()
     {
         Assert.Equal(0, await Command<ImageProbeCommand>().RunAsync(["--only", "s3-grid3"], Ct));
-        Assert.Equal(0, await Command<StackProbeCommand>().RunAsync(["--only", "tvr,tvr-perclass-1,tv+11r,wcvr,tvR,early", "--per-class"], Ct));
+        Assert.Equal(0, await Command<StackProbeCommand>().RunAsync(["--only", "tvr,tvr-perclass-1,tv+11r,wcvr,tvR,early,t:binary,tvrs,tvr-alpha-logloss", "--per-class"], Ct));
         Assert.Equal(0, await Command<AugmentationProbeCommand>().RunAsync(["--copies", "1"], Ct));
         Assert.Equal(0, await Command<SelfTrainingCommand>().RunAsync(["--repeats", "1", "--rounds", "1"], Ct));
         Assert.Equal(0, await Command<ActiveLearningCommand>().RunAsync(["--folds", "2", "--repeats", "1", "--batch", "8", "--max", "16", "--rules", "production", "--calibration"], Ct));
         Assert.Equal(0, await Command<ExtraViewsCommand>().RunAsync(["--recipe", "fused-tv", "--all-only", "--reliability"], Ct));
         Assert.Equal(0, await Command<Dsdc.Ocr.OcrScalingBenchmarkCommand>().RunAsync([Datasets.Root, "--pages", "3"], Ct));
+    }
+
+    [Fact]
+    public void TextStatisticsDescribeTheShapeOfTheOcrText()
+    {
+        var empty = StackProbeCommand.TextStatistics("");
+        Assert.All(empty, x => Assert.True(float.IsFinite(x)));
+        var figures = StackProbeCommand.TextStatistics("BUDGET 1998\n\nSalaries: $ 12,500\nTravel: $ 3,000\n");
+        var prose = StackProbeCommand.TextStatistics("Dear Sir, thank you for your letter of last week about the meeting we had in New York.\n");
+        Assert.Equal(empty.Length, figures.Length);
+        Assert.True(figures[16] > prose[16], "a budget's text has more digits");
+        Assert.True(figures[11] > prose[11], "and more label lines with a colon");
+        Assert.True(prose[8] > figures[8], "a letter's lines are long");
     }
 
     [Fact]
