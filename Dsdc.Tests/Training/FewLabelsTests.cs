@@ -21,7 +21,8 @@ public sealed class FewLabelsTests(TrainingApp app)
     {
         var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
         var recipe = CvRecipes.FusedRecipe(CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector));
-        var first = RepeatedCrossValidation.Run(docs, 4, 2, 7, recipe, 0.9, Ct).Estimate;
+        var outcome = RepeatedCrossValidation.Run(docs, 4, 2, 7, recipe, 0.9, Ct);
+        var first = outcome.Estimate;
         var again = RepeatedCrossValidation.Run(docs, 4, 2, 7, recipe, 0.9, Ct).Estimate;
         var otherSeed = RepeatedCrossValidation.Folds(docs.Select(d => d.Label).ToList(), 4, 2, 8);
 
@@ -35,6 +36,8 @@ public sealed class FewLabelsTests(TrainingApp app)
             Assert.Equal(4, cls.Select(x => x.Fold).Distinct().Count());
         Assert.True(first.Accuracy > 0.25, $"cross-validated accuracy {first.Accuracy:P1}");
         Assert.True(first.AccuracySd > 0 && first.AccuracyCi95 > 0);
+        Assert.Equal(outcome.Predictions.Average(p => p.Confidence), first.MeanConfidence, 12);
+        Assert.InRange(first.MeanConfidence, 1.0 / 16, 1);
     }
 
     /// <summary>The stacking weights (fitted on leave-one-out scores) are the calibration: held-out log-loss must drop against the raw scores.</summary>

@@ -134,4 +134,21 @@ public sealed class RidgeViewTests
             Assert.Equal(curve[s - 1].Accuracy, estimate.AccuracyAt(s / 20.0));
         }
     }
+
+    [Fact]
+    public void TheUncertaintySaysWhenTheOutOfFoldProbabilitiesRunLowOrHigh()
+    {
+        CvEstimate Estimate(double accuracy, double meanConfidence, int smallestClass) =>
+            new(2, 3, 42, 32, accuracy, 0.1, 0.2, 0.3, 0.1, 2.0, 0.2, [], [], 1, 0.9, smallestClass, meanConfidence);
+
+        var low = Estimate(0.40, 0.17, 2).Uncertainty;
+        Assert.Contains("Its probabilities run low", low);
+        Assert.Matches(@"averaged 17 ?% confidence and were right 40 ?% of the time", low);
+        Assert.Contains("run high", Estimate(0.50, 0.75, 3).Uncertainty);
+        Assert.DoesNotContain("Its probabilities", Estimate(0.60, 0.55, 8).Uncertainty);
+        // A class with one document: the accuracy is the pessimistic one, the gap says nothing about the served model.
+        Assert.DoesNotContain("Its probabilities", Estimate(0.30, 0.06, 1).Uncertainty);
+        // An estimate stored before the mean confidence was recorded.
+        Assert.DoesNotContain("Its probabilities", Estimate(0.40, 0, 2).Uncertainty);
+    }
 }

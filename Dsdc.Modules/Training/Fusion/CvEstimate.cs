@@ -32,16 +32,38 @@ public sealed record CvEstimate(
     [property: JsonPropertyName("coverage")] IReadOnlyList<CoveragePoint> Coverage,
     [property: JsonPropertyName("reviewThreshold")] double ReviewThreshold,
     [property: JsonPropertyName("targetAccuracy")] double TargetAccuracy,
-    [property: JsonPropertyName("smallestClass")] int SmallestClass = 0)
+    [property: JsonPropertyName("smallestClass")] int SmallestClass = 0,
+    [property: JsonPropertyName("meanConfidence")] double MeanConfidence = 0)
 {
-    /// <summary>In plain words, how far the estimate can be trusted.</summary>
+    /// <summary>
+    /// How far the mean confidence of the out-of-fold answers may stray from their accuracy before
+    /// <see cref="Uncertainty"/> warns that the probabilities run low or high.
+    /// </summary>
+    public const double ConfidenceGapToReport = 0.10;
+
+    /// <summary>In plain words, how far the estimate can be trusted, and its probabilities.</summary>
     [JsonIgnore]
     public string Uncertainty =>
         (SmallestClass == 1
             ? "Some classes have a single labelled document, which cross-validation never has on both sides: for them it can only count errors, so the estimate is pessimistic. "
             : "") +
         $"With {Documents} documents the true accuracy is within about ±{AccuracyCi95:P0} of {Accuracy:P0} (95%)" +
-        (Documents < 160 ? "; label more documents to narrow it." : ".");
+        (Documents < 160 ? "; label more documents to narrow it." : ".") +
+        ConfidenceGap;
+
+    /// <summary>
+    /// Out of fold, the mean probability of the answers against how often they were right (the overall gap that the
+    /// expected calibration error breaks down by confidence). With two or three documents per class, the leave-one-out
+    /// scores that set the probabilities come from models with one fewer of each class than the served one, and the
+    /// probabilities run low. Not said while a class has a single document, where the accuracy itself is pessimistic.
+    /// </summary>
+    private string ConfidenceGap =>
+        SmallestClass < 2 || MeanConfidence <= 0 ? ""
+        : Accuracy - MeanConfidence > ConfidenceGapToReport
+            ? $" Its probabilities run low: out of fold its answers averaged {MeanConfidence:P0} confidence and were right {Accuracy:P0} of the time, so a low probability does not yet mean a wrong answer."
+        : MeanConfidence - Accuracy > ConfidenceGapToReport
+            ? $" Its probabilities run high: out of fold its answers averaged {MeanConfidence:P0} confidence and were right only {Accuracy:P0} of the time."
+        : "";
 
     /// <summary>The accuracy when answering only the <paramref name="coverage"/> most confident share.</summary>
     public double AccuracyAt(double coverage) =>

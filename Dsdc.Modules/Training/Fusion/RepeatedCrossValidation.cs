@@ -75,7 +75,8 @@ public static class RepeatedCrossValidation
             perRepeat.Average(m => m.Accuracy), Sd(foldAccuracies), Ci95(foldAccuracies, k),
             perRepeat.Average(m => m.MacroF1), Sd(foldF1),
             Calibration.LogLoss(all), Calibration.ExpectedCalibrationError(all), foldAccuracies, Calibration.Curve(all),
-            Calibration.ReviewThreshold(all, targetAccuracy), targetAccuracy, labels.GroupBy(l => l).Min(g => g.Count()));
+            Calibration.ReviewThreshold(all, targetAccuracy), targetAccuracy, labels.GroupBy(l => l).Min(g => g.Count()),
+            all.Average(o => o.Confidence));
         return new CvOutcome(estimate, all, perRepeat);
     }
 
