@@ -242,13 +242,14 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         var terms = df.Where(kv => kv.Value >= minDf).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
             .Take(spec.MaxTerms).Select(kv => kv.Key).ToList();
         var index = terms.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
-        var idf = terms.Select(t => spec.Idf ? Math.Log((1.0 + docs.Count) / (1.0 + df[t])) + 1 : 1.0).ToArray();
+        // float idf and float products, as RawTextTfidf computes them, so that "prod" is production's view exactly.
+        var idf = terms.Select(t => spec.Idf ? (float)(Math.Log((1.0 + docs.Count) / (1.0 + df[t])) + 1) : 1f).ToArray();
         return p =>
         {
             var v = new float[terms.Count];
             foreach (var g in TermsOf(p.RawText).GroupBy(t => t, StringComparer.Ordinal))
                 if (index.TryGetValue(g.Key, out var i))
-                    v[i] = (float)((spec.Binary ? 1 : spec.Sublinear ? 1 + Math.Log(g.Count()) : g.Count()) * idf[i]);
+                    v[i] = (float)(spec.Binary ? 1 : spec.Sublinear ? 1 + Math.Log(g.Count()) : g.Count()) * idf[i];
             var norm = MathF.Sqrt(v.Sum(x => x * x));
             if (norm > 0) for (var i = 0; i < v.Length; i++) v[i] /= norm;
             return v;
@@ -278,9 +279,9 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             Math.Log(1 + chars), Math.Log(1 + words.Length), Math.Log(1 + full.Count),
             lines.Length == 0 ? 0 : (double)lines.Count(l => !l.Any(char.IsLetterOrDigit)) / lines.Length,
             Math.Log(1 + meanLength), sdLength / Math.Max(1, meanLength),
-            LineShare(l => l.Length < 20), LineShare(l => l.Length is >= 20 and < 50), LineShare(l => l.Length >= 60),
+            LineShare(l => l.Length < 20), LineShare(l => l.Length is >= 20 and < 50), LineShare(l => l.Length >= 50),
             LineShare(l => l.Count(char.IsDigit) * 2 > l.Count(char.IsLetterOrDigit)), LineShare(l => l.EndsWith(':')),
-            LineShare(l => l.Contains(':')), LineShare(l => l.Contains('?')), LineShare(l => l[0] is '-' or '*' or '•' or 'o' or '»' or '>' || char.IsDigit(l[0]) && l.Length > 1 && l[1] is '.' or ')'),
+            LineShare(l => l.Contains(':')), LineShare(l => l.Contains('?')), LineShare(l => l[0] is '-' or '*' or '•' or '»' or '>' || l.StartsWith("o ", StringComparison.Ordinal) || char.IsDigit(l[0]) && l.Length > 1 && l[1] is '.' or ')'),
             LineShare(l => l.Count(char.IsUpper) * 2 > l.Count(char.IsLetter) && l.Any(char.IsLetter)),
             firstLong < 0 ? 1 : (double)firstLong / Math.Max(1, full.Count),
             Share(char.IsDigit), Share(char.IsUpper), Share(char.IsPunctuation), Share(c => c > 127),
@@ -306,7 +307,8 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 var t = Stacking.FitWeights([r.LooScores], labels, known)[0];
                 loss = Enumerable.Range(0, labels.Count).Sum(i => -Math.Log(Math.Max(1e-12, Stacking.Softmax(r.LooScores[i].Select(x => x * t).ToArray(), known)[labels[i]])));
             }
-            if (loss < best.Loss - 1e-9) best = (loss, r);
+            // Ties (frequent for the accuracy) go to the stronger regularisation: the grid runs from weak to strong.
+            if (loss <= best.Loss + 1e-9) best = (loss, r);
         }
         return best.Ridge!;
     }

@@ -21,9 +21,9 @@ internal static class NativeLoadOrder
         {
             NativeRuntime.EnsureTesseractLoaded();
         }
-        catch (DllNotFoundException)
+        catch (Exception ex) when (ex is DllNotFoundException or BadImageFormatException)
         {
-            // Tesseract is not installed: the OCR tests fail and say so.
+            // Tesseract is missing or unusable: the OCR tests fail and say why.
         }
     }
 }

@@ -142,13 +142,13 @@ public sealed class RidgeViewTests
             new(2, 3, 42, 32, accuracy, 0.1, 0.2, 0.3, 0.1, 2.0, 0.2, [], [], 1, 0.9, smallestClass, meanConfidence);
 
         var low = Estimate(0.40, 0.17, 2).Uncertainty;
-        Assert.Contains("Its probabilities run low", low);
+        Assert.Contains("The model's probabilities run low", low);
         Assert.Matches(@"averaged 17 ?% confidence and were right 40 ?% of the time", low);
         Assert.Contains("run high", Estimate(0.50, 0.75, 3).Uncertainty);
-        Assert.DoesNotContain("Its probabilities", Estimate(0.60, 0.55, 8).Uncertainty);
+        Assert.DoesNotContain("probabilities run", Estimate(0.60, 0.55, 8).Uncertainty);
         // A class with one document: the accuracy is the pessimistic one, the gap says nothing about the served model.
-        Assert.DoesNotContain("Its probabilities", Estimate(0.30, 0.06, 1).Uncertainty);
+        Assert.DoesNotContain("probabilities run", Estimate(0.30, 0.06, 1).Uncertainty);
         // An estimate stored before the mean confidence was recorded.
-        Assert.DoesNotContain("Its probabilities", Estimate(0.40, 0, 2).Uncertainty);
+        Assert.DoesNotContain("probabilities run", Estimate(0.40, 0, 2).Uncertainty);
     }
 }

@@ -60,9 +60,9 @@ public sealed record CvEstimate(
     private string ConfidenceGap =>
         SmallestClass < 2 || MeanConfidence <= 0 ? ""
         : Accuracy - MeanConfidence > ConfidenceGapToReport
-            ? $" Its probabilities run low: out of fold its answers averaged {MeanConfidence:P0} confidence and were right {Accuracy:P0} of the time, so a low probability does not yet mean a wrong answer."
+            ? $" The model's probabilities run low: out of fold its answers averaged {MeanConfidence:P0} confidence and were right {Accuracy:P0} of the time, so a low probability does not yet mean a wrong answer."
         : MeanConfidence - Accuracy > ConfidenceGapToReport
-            ? $" Its probabilities run high: out of fold its answers averaged {MeanConfidence:P0} confidence and were right only {Accuracy:P0} of the time."
+            ? $" The model's probabilities run high: out of fold its answers averaged {MeanConfidence:P0} confidence and were right only {Accuracy:P0} of the time."
         : "";
 
     /// <summary>The accuracy when answering only the <paramref name="coverage"/> most confident share.</summary>
