@@ -18,10 +18,8 @@ work=$(mktemp -d /tmp/dsdc-bench-holdout.XXXXXX) && chmod 755 "$work"   # the po
 pg_dir="$work/pg"; port=$(free_port 56532)
 cleanup() { pg_cluster_stop "$pg_dir"; rm -rf "$work"; }
 trap cleanup EXIT
-pg_cluster_start "$pg_dir" "$port"
-sql() { as_pg psql -h 127.0.0.1 -p "$port" -U postgres -d bench -qAt -v ON_ERROR_STOP=1 -c "$1"; }
-as_pg psql -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE bench" >/dev/null
-sql "CREATE EXTENSION vector" >/dev/null
+pg_scratch_database "$pg_dir" "$port" bench
+sql() { as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$port" -U postgres -d bench -qAt -v ON_ERROR_STOP=1 -c "$1"; }
 
 dotnet publish Dsdc.Web -c Release -o "$work/app" -nologo -v quiet >/dev/null
 

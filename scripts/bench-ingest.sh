@@ -13,9 +13,7 @@ work=$(mktemp -d /tmp/dsdc-bench-ingest.XXXXXX) && chmod 755 "$work"   # the pos
 pg_dir="$work/pg"; port=$(free_port 56432)
 cleanup() { pg_cluster_stop "$pg_dir"; rm -rf "$work"; }
 trap cleanup EXIT
-pg_cluster_start "$pg_dir" "$port"
-as_pg psql -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE bench" >/dev/null
-as_pg psql -h 127.0.0.1 -p "$port" -U postgres -d bench -qc "CREATE EXTENSION vector" >/dev/null
+pg_scratch_database "$pg_dir" "$port" bench
 
 dotnet publish Dsdc.Web -c Release -o "$work/app" -nologo -v quiet >/dev/null
 

@@ -12,9 +12,7 @@ bench_app_start() {
   fi
 
   PG_PORT=$(free_port "$2")
-  pg_cluster_start "$WORK/pg" "$PG_PORT"
-  as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -qc "CREATE DATABASE dsdc" >/dev/null
-  as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d dsdc -qc "CREATE EXTENSION vector" >/dev/null
+  pg_scratch_database "$WORK/pg" "$PG_PORT" dsdc
   psql_q() { as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d dsdc -Atqc "$1" 2>/dev/null || echo "?"; }
 
   APP_PORT=$(free_port "$3")

@@ -28,6 +28,15 @@ pg_cluster_stop() {
   [ -f "$dir/PG_VERSION" ] && as_pg "$(pg_bindir)/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
 }
 
+# pg_scratch_database DIR PORT DBNAME: a cluster of its own under DIR on 127.0.0.1:PORT (started, or created and
+# started) holding an empty database DBNAME with pgvector, for a benchmark to fill and throw away.
+pg_scratch_database() {
+  local dir=$1 port=$2 db=$3
+  pg_cluster_start "$dir" "$port"
+  as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$port" -U postgres -qc "CREATE DATABASE $db" >/dev/null
+  as_pg "$(pg_bindir)/psql" -h 127.0.0.1 -p "$port" -U postgres -d "$db" -qc "CREATE EXTENSION vector" >/dev/null
+}
+
 # A free TCP port on 127.0.0.1, starting the search at $1.
 free_port() {
   local port=$1
