@@ -48,9 +48,9 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             return p => t.Transform(p.RawText);
         }, false);
         var vector = new ProbeView("vector", _ => p => p.Vector, true);
-        ProbeView Terms(string name, Func<string, bool> keep) => new(name, train => FilteredTfidf(train.Select(d => d.Inputs.RawText).ToList(), keep), false);
-        var words = Terms("words", t => !t.StartsWith("c:", StringComparison.Ordinal));
-        var chars = Terms("chars", t => t.StartsWith("c:", StringComparison.Ordinal));
+        ProbeView Terms(string name, TextSpec spec) => new(name, train => GeneralTfidf(train.Select(d => d.Inputs.RawText).ToList(), spec), false);
+        var words = Terms("words", new TextSpec(Chars: false));
+        var chars = Terms("chars", new TextSpec(Words: false));
         var regions = new ProbeView("regions", _ => p => p.Regions!, true);
         ProbeView Region(int k) => new($"region{k}", _ => p => p.Regions![(k * regionSize)..((k + 1) * regionSize)], true);
         var perRegion = Enumerable.Range(0, regionCount).Select(Region).ToList();
@@ -235,15 +235,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                     for (var s = 0; s + n <= joined.Length; s++) yield return "c:" + joined.Substring(s, n);
             }
         }
-        var docs = texts.Select(t => TermsOf(t).Distinct(StringComparer.Ordinal).ToList()).ToList();
-        var df = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var term in docs.SelectMany(d => d)) df[term] = df.GetValueOrDefault(term) + 1;
-        var minDf = texts.Count < 40 ? 1 : spec.MinDf;
-        var terms = df.Where(kv => kv.Value >= minDf).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Take(spec.MaxTerms).Select(kv => kv.Key).ToList();
+        var vocabulary = RawTextTfidf.FitTerms(texts.Select(TermsOf), spec.MaxTerms, texts.Count < 40 ? 1 : spec.MinDf);
+        var terms = vocabulary.Terms;
         var index = terms.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
-        // float idf and float products, as RawTextTfidf computes them, so that "prod" is production's view exactly.
-        var idf = terms.Select(t => spec.Idf ? (float)(Math.Log((1.0 + docs.Count) / (1.0 + df[t])) + 1) : 1f).ToArray();
+        var idf = spec.Idf ? vocabulary.Idf : terms.Select(_ => 1f).ToArray();
         return p =>
         {
             var v = new float[terms.Count];
@@ -311,19 +306,6 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             if (loss <= best.Loss + 1e-9) best = (loss, r);
         }
         return best.Ridge!;
-    }
-
-    /// <summary>The production TF-IDF's recipe (sublinear tf, smooth idf, L2 rows, df >= 2, 20k terms) over a subset of its terms.</summary>
-    private static Func<PageInputs, float[]> FilteredTfidf(IReadOnlyList<string> texts, Func<string, bool> keep)
-    {
-        var docs = texts.Select(t => RawTextTfidf.Terms_(t).Where(keep).Distinct(StringComparer.Ordinal).ToList()).ToList();
-        var df = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var term in docs.SelectMany(d => d)) df[term] = df.GetValueOrDefault(term) + 1;
-        var minDf = texts.Count < 40 ? 1 : 2;
-        var terms = df.Where(kv => kv.Value >= minDf).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
-            .Take(RawTextTfidf.MaxTerms).Select(kv => kv.Key).ToList();
-        var tfidf = new RawTextTfidf(terms, terms.Select(t => (float)(Math.Log((1.0 + docs.Count) / (1.0 + df[t])) + 1)).ToList());
-        return p => tfidf.Transform(p.RawText);
     }
 
     /// <summary>

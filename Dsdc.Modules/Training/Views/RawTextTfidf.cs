@@ -29,9 +29,14 @@ public sealed class RawTextTfidf
     [JsonPropertyName("idf")] public IReadOnlyList<float> Idf { get; }
     [JsonIgnore] public int Dimensions => Terms.Count;
 
-    public static RawTextTfidf Fit(IEnumerable<string> trainingTexts, int maxTerms = MaxTerms, int minDocumentFrequency = 2)
+    public static RawTextTfidf Fit(IEnumerable<string> trainingTexts, int maxTerms = MaxTerms, int minDocumentFrequency = 2) =>
+        FitTerms(trainingTexts.Select(t => Terms_(t)), maxTerms, minDocumentFrequency);
+
+    /// <summary>The vocabulary and idf over training documents already cut into terms (by <see cref="Terms_"/>, or by
+    /// another tokenisation that a benchmark compares).</summary>
+    internal static RawTextTfidf FitTerms(IEnumerable<IEnumerable<string>> trainingDocuments, int maxTerms, int minDocumentFrequency)
     {
-        var docs = trainingTexts.Select(t => Terms_(t).Distinct(StringComparer.Ordinal).ToList()).ToList();
+        var docs = trainingDocuments.Select(d => d.Distinct(StringComparer.Ordinal).ToList()).ToList();
         var df = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var term in docs.SelectMany(d => d)) df[term] = df.GetValueOrDefault(term) + 1;
         var terms = df.Where(kv => kv.Value >= minDocumentFrequency).OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal)
