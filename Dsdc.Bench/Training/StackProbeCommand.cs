@@ -12,10 +12,13 @@ namespace Dsdc.Training;
 /// terms and character n-grams as two views, a text embedding of the whole OCR text (mean over 150-word chunks), a
 /// Gaussian kernel on the image views (<see cref="KernelRidge"/>), early fusion: one ridge over all the features, the
 /// text TF-IDF's recipe varied (<c>t:NAME</c> alone, <c>tvr:NAME</c> fused), statistics of the OCR text's shape as a view
-/// (<see cref="TextStatistics"/>), and each ridge's regularisation chosen by leave-one-out accuracy or log-loss.
+/// (<see cref="TextStatistics"/>), run-length histograms of the binarised page as a view (<see cref="RunLengthHistograms"/>,
+/// variants <c>rl*</c>), and each ridge's regularisation chosen by leave-one-out accuracy or log-loss.
 /// <c>--per-class</c> adds each class's recall, precision and main confusions.
 /// </summary>
-internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, IOptions<TrainingOptions> options) : ICliCommand
+internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
+    Dsdc.ImageProcessing.IDocumentInspector inspector, Dsdc.ImageProcessing.IImagePreprocessor preprocessor, Dsdc.Shared.DsdcPaths paths,
+    IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
     public string Usage => "[--only a,b] [--per-class]  variations of the fused model's views and stacking";
@@ -115,6 +118,33 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         variants.Add(("tr+s", [text, regions, stats], double.PositiveInfinity));
         foreach (var by in new[] { "accuracy", "logloss" })
             variants.Add(("tvr-alpha-" + by, [text with { AlphaBy = by }, vector with { AlphaBy = by }, regions with { AlphaBy = by }], double.PositiveInfinity));
+        // Run-length histograms of the binarised page (RunLengthHistograms), at 800x1040 and also at half that size.
+        var runLengths = new Dictionary<string, (float[] Full, float[] Half)>(StringComparer.Ordinal);
+        if (cli.Value("--only") is { } rlSel && rlSel.Split(',').Any(v => v.Contains("rl")))
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            int[] levels = [1, 2, 4];
+            foreach (var d in docs)
+            {
+                var (path, format) = await documents.StoredFileAsync(d.DocumentId, paths, inspector, ct);
+                var pre = (Dsdc.ImageProcessing.ImagePreprocessor)preprocessor;
+                var full = RunLengthHistograms.Compute(pre.PageRgb(path, format, 800, 1040), 800, 1040, levels);
+                var half = RunLengthHistograms.Compute(pre.PageRgb(path, format, 400, 520), 400, 520, levels);
+                runLengths[d.DocumentId] = (full, half);
+            }
+            Console.WriteLine($"run-length histograms of {docs.Count} pages in {watch.Elapsed.TotalSeconds:F1} s");
+        }
+        var rl = new ProbeView("runlengths", _ => p => runLengths[idOf[p]].Full, false);
+        var rlz = new ProbeView("runlengths-z", _ => p => runLengths[idOf[p]].Full, true);
+        var rl2 = new ProbeView("runlengths-2", _ => p => [.. runLengths[idOf[p]].Full, .. runLengths[idOf[p]].Half], false);
+        variants.Add(("rl", [rl], double.PositiveInfinity));
+        variants.Add(("rlz", [rlz], double.PositiveInfinity));
+        variants.Add(("rl2", [rl2], double.PositiveInfinity));
+        variants.Add(("tvr+rl", [text, vector, regions, rl], double.PositiveInfinity));
+        variants.Add(("tvr+rlz", [text, vector, regions, rlz], double.PositiveInfinity));
+        variants.Add(("tvr+rl2", [text, vector, regions, rl2], double.PositiveInfinity));
+        variants.Add(("tv+rl", [text, vector, rl], double.PositiveInfinity));
+        variants.Add(("tr+rl", [text, regions, rl], double.PositiveInfinity));
         if (cli.Value("--only") is { } only) variants = variants.Where(v => only.Split(',').Contains(v.Name)).ToList();
 
         foreach (var (name, views, penalty) in variants)
