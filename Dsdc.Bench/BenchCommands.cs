@@ -11,7 +11,7 @@ namespace Dsdc.Bench;
 public static class BenchCommands
 {
     /// <summary>The experiment and benchmark commands: <c>crossvalidate</c>, <c>learningcurve</c>, <c>zeroshot</c>,
-    /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>, <c>imageprobe</c>, <c>extraviews</c>,
+    /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>, <c>imageprobe</c>, <c>orientprobe</c>, <c>extraviews</c>,
     /// <c>stackprobe</c>, <c>selftrain</c>, <c>activelearning</c>, <c>augprobe</c>, <c>bench-train</c>, <c>bench-ocr</c>, <c>bench-review</c>.</summary>
     public static IHostApplicationBuilder AddBenchCommands(this IHostApplicationBuilder builder)
     {
@@ -23,6 +23,7 @@ public static class BenchCommands
         builder.Services.AddSingleton<ICliCommand, EmbeddingBenchmarkCommand>();
         builder.Services.AddSingleton<ICliCommand, FineTuneCommand>();
         builder.Services.AddSingleton<ICliCommand, ImageProbeCommand>();
+        builder.Services.AddSingleton<ICliCommand, OrientationProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, ExtraViewsCommand>();
         builder.Services.AddSingleton<ICliCommand, StackProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, SelfTrainingCommand>();

@@ -21,7 +21,7 @@ internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<Tra
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var cli = new CliArgs(args);
-        var positional = cli.Positional("--recipe");
+        var positional = cli.Positional("--recipe", "--regions");
         if (positional.Count < 1 || !Directory.Exists(positional[0]))
         {
             Console.Error.WriteLine($"Usage: crosssource {Usage}");
@@ -39,7 +39,7 @@ internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<Tra
             if (!relative.Contains(Path.DirectorySeparatorChar) || file.EndsWith(".md", StringComparison.OrdinalIgnoreCase)) continue;
             sourceOf.TryAdd(await Ingestion.InboxIngestor.HashAsync(file, ct), relative.Split(Path.DirectorySeparatorChar)[0]);
         }
-        var docs = (await loader.LoadAllAsync(ct)).Where(d => sourceOf.ContainsKey(d.DocumentId)).ToList();
+        var docs = RegionSubset.Apply(cli, await loader.LoadAllAsync(ct)).Where(d => sourceOf.ContainsKey(d.DocumentId)).ToList();
         if (docs.Select(d => d.Label).Distinct().Count() < 2)
         {
             Console.Error.WriteLine($"No labelled, embedded document of {root} is stored: ingest it first.");

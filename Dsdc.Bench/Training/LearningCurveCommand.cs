@@ -23,7 +23,7 @@ internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<T
         var recipeName = cli.Value("--recipe") ?? "fused-tvr";
         var recipe = CvRecipes.FusedRecipe(Variant(recipeName));
         var repeats = cli.Int("--repeats") ?? 5;
-        var docs = await loader.LoadAllAsync(ct);
+        var docs = RegionSubset.Apply(cli, await loader.LoadAllAsync(ct));
         if (docs.Select(d => d.Label).Distinct().Count() < 2)
         {
             Console.Error.WriteLine("Fewer than two labelled classes: ingest a labelled corpus first.");

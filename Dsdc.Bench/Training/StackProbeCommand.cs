@@ -145,6 +145,13 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         variants.Add(("tvr+rl2", [text, vector, regions, rl2], double.PositiveInfinity));
         variants.Add(("tv+rl", [text, vector, rl], double.PositiveInfinity));
         variants.Add(("tr+rl", [text, regions, rl], double.PositiveInfinity));
+        // A subset of the regions: "tvr@0-1-5" keeps regions 0, 1 and 5 (PageRegions.All's order), "r@0-1-5" alone.
+        foreach (var name in (cli.Value("--only") ?? "").Split(',').Where(n => n.Contains('@')))
+        {
+            var keep = name[(name.IndexOf('@') + 1)..].Split('-').Select(int.Parse).ToArray();
+            var sub = new ProbeView("regions" + name[name.IndexOf('@')..], _ => p => keep.SelectMany(k => p.Regions![(k * regionSize)..((k + 1) * regionSize)]).ToArray(), true);
+            variants.Add((name, name.StartsWith("tvr@", StringComparison.Ordinal) ? [text, vector, sub] : [sub], double.PositiveInfinity));
+        }
         if (cli.Value("--only") is { } only) variants = variants.Where(v => only.Split(',').Contains(v.Name)).ToList();
 
         foreach (var (name, views, penalty) in variants)

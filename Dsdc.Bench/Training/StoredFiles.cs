@@ -16,3 +16,17 @@ internal static class StoredFiles
         return (path, inspector.Inspect(path).Format);
     }
 }
+
+/// <summary><c>--regions 1-2-4-5</c>: the benches' pages keep only those of the stored regions (PageRegions.All's order).</summary>
+internal static class RegionSubset
+{
+    public static List<LabelledPage> Apply(CliArgs cli, IReadOnlyList<LabelledPage> docs)
+    {
+        if (cli.Value("--regions") is not { } spec) return docs.ToList();
+        const int size = 512;
+        var keep = spec.Split('-').Select(int.Parse).ToArray();
+        Console.WriteLine($"regions kept: {string.Join(", ", keep.Select(k => PageRegions.All[k].Name))}");
+        return docs.Select(d => d.Inputs.Regions is not { } r ? d
+            : d with { Inputs = d.Inputs with { Regions = keep.SelectMany(k => r[(k * size)..((k + 1) * size)]).ToArray() } }).ToList();
+    }
+}

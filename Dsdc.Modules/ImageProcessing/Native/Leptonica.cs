@@ -75,6 +75,10 @@ internal static partial class Leptonica
     [LibraryImport(Lib)]
     internal static partial Pix pixScaleToSize(Pix pix, int width, int height);
 
+    /// <summary>Rotates by <paramref name="quads"/> quarter turns clockwise (0-3).</summary>
+    [LibraryImport(Lib)]
+    internal static partial Pix pixRotateOrth(Pix pix, int quads);
+
     /// <summary>Scales by factors; growing an 8-bit page, Leptonica interpolates linearly (<c>pixScaleGrayLI</c>).</summary>
     [LibraryImport(Lib)]
     internal static partial Pix pixScale(Pix pix, float scaleX, float scaleY);
