@@ -13,7 +13,8 @@ namespace Dsdc.Training;
 /// Gaussian kernel on the image views (<see cref="KernelRidge"/>), early fusion: one ridge over all the features, the
 /// text TF-IDF's recipe varied (<c>t:NAME</c> alone, <c>tvr:NAME</c> fused), statistics of the OCR text's shape as a view
 /// (<see cref="TextStatistics"/>), run-length histograms of the binarised page as a view (<see cref="RunLengthHistograms"/>,
-/// variants <c>rl*</c>), and each ridge's regularisation chosen by leave-one-out accuracy or log-loss.
+/// variants <c>rl*</c>), a subset of the regions (<c>tvr@1-2-4-5</c>), a bias per class on the stacked logits
+/// (<c>tvr+bias:PENALTY</c>), and each ridge's regularisation chosen by leave-one-out accuracy or log-loss.
 /// <c>--per-class</c> adds each class's recall, precision and main confusions.
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
@@ -152,12 +153,15 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var sub = new ProbeView("regions" + name[name.IndexOf('@')..], _ => p => keep.SelectMany(k => p.Regions![(k * regionSize)..((k + 1) * regionSize)]).ToArray(), true);
             variants.Add((name, name.StartsWith("tvr@", StringComparison.Ordinal) ? [text, vector, sub] : [sub], double.PositiveInfinity));
         }
+        foreach (var bp in new[] { "1", "0.1", "0.01", "0" })
+            variants.Add(("tvr+bias:" + bp, [text, vector, regions], double.PositiveInfinity));
         if (cli.Value("--only") is { } only) variants = variants.Where(v => only.Split(',').Contains(v.Name)).ToList();
 
         foreach (var (name, views, penalty) in variants)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            CvRecipe recipe = (train, test, token) => Fit(views, penalty, train, test);
+            double? biasPenalty = name.StartsWith("tvr+bias:", StringComparison.Ordinal) ? double.Parse(name["tvr+bias:".Length..], CultureInfo.InvariantCulture) : null;
+            CvRecipe recipe = (train, test, token) => Fit(views, penalty, train, test, biasPenalty);
             var outcome = RepeatedCrossValidation.Run(docs, o.CvFolds, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct);
             var e = outcome.Estimate;
             string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
@@ -177,7 +181,8 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         return 0;
     }
 
-    private static float[][] Fit(List<ProbeView> views, double classPenalty, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> test)
+    private static float[][] Fit(List<ProbeView> views, double classPenalty, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> test,
+        double? biasPenalty = null)
     {
         var labels = train.Select(t => t.Label).ToList();
         var known = new bool[Shared.DocumentClasses.Count];
@@ -200,13 +205,17 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         var w = double.IsPositiveInfinity(classPenalty)
             ? Broadcast(Stacking.FitWeights(loo, labels, known), known.Length)
             : PerClassWeights(loo, labels, known, classPenalty);
+        var bias = new double[known.Length];
         double[] Logits(Func<int, int, double> score)
         {
             var logits = new double[known.Length];
             for (var v = 0; v < fitted.Count; v++)
                 for (var c = 0; c < logits.Length; c++) logits[c] += w[v][c] * score(v, c);
+            for (var c = 0; c < logits.Length; c++) logits[c] += bias[c];
             return logits;
         }
+        if (biasPenalty is { } bp)
+            bias = ClassBiases(Enumerable.Range(0, train.Count).Select(i => Logits((v, c) => loo[v][i][c])).ToList(), labels, known, bp);
         var calibration = TopLabelCalibration.Fit(Enumerable.Range(0, train.Count).Select(i =>
         {
             var p = Stacking.Softmax(Logits((v, c) => loo[v][i][c]), known);
@@ -383,6 +392,37 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     private static double[][] Broadcast(double[] w, int classes) => w.Select(x => Enumerable.Repeat(x, classes).ToArray()).ToArray();
 
     /// <summary>w_vc = exp(theta_v + delta_vc), penalty on delta (mean log-loss + penalty x mean delta^2), Adam.</summary>
+    /// <summary>A bias per class added to the stacked logits, fitted on the leave-one-out logits by penalised log-loss (Adam).</summary>
+    private static double[] ClassBiases(IReadOnlyList<double[]> logits, IReadOnlyList<int> labels, bool[] known, double penalty, int steps = 400)
+    {
+        var classes = known.Length;
+        var b = new double[classes];
+        var m = new double[classes];
+        var s2 = new double[classes];
+        const double lr = 0.05, b1 = 0.9, b2 = 0.999;
+        var shifted = new double[classes];
+        for (var step = 1; step <= steps; step++)
+        {
+            var grad = new double[classes];
+            for (var i = 0; i < logits.Count; i++)
+            {
+                for (var c = 0; c < classes; c++) shifted[c] = logits[i][c] + b[c];
+                var p = Stacking.Softmax(shifted, known);
+                for (var c = 0; c < classes; c++)
+                    if (known[c]) grad[c] += (p[c] - (c == labels[i] ? 1 : 0)) / logits.Count;
+            }
+            for (var c = 0; c < classes; c++)
+            {
+                if (!known[c]) continue;
+                grad[c] += 2 * penalty * b[c] / classes;
+                m[c] = b1 * m[c] + (1 - b1) * grad[c];
+                s2[c] = b2 * s2[c] + (1 - b2) * grad[c] * grad[c];
+                b[c] -= lr * (m[c] / (1 - Math.Pow(b1, step))) / (Math.Sqrt(s2[c] / (1 - Math.Pow(b2, step))) + 1e-9);
+            }
+        }
+        return b;
+    }
+
     private static double[][] PerClassWeights(IReadOnlyList<double[][]> scores, IReadOnlyList<int> labels, bool[] known, double penalty, int steps = 600)
     {
         var views = scores.Count;
