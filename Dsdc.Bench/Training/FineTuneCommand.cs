@@ -35,7 +35,7 @@ internal sealed class FineTuneCommand(TrainingDataLoader loader, Dsdc.Ingestion.
         {
             var (path, format) = await documents.StoredFileAsync(d.DocumentId, paths, inspector, ct);
             // The whole-page region: the same 224x224 pixels the region features' first 512 values come from.
-            pages.Add(images.Regions(path, format)[0]);
+            pages.Add(images.Regions(path, format, PageRegions.AllRegions)[0]);
         }
         Console.WriteLine($"{pages.Count} pages cut in {watch.Elapsed.TotalSeconds:F1} s");
 

@@ -26,6 +26,14 @@ public sealed class EmbeddingOptions
     [Range(0, 64)]
     public int CudaDeviceId { get; set; }
 
+    /// <summary>
+    /// Which regions of each page the <c>regions</c> view reads: <c>all</c> (11: the page, five horizontal bands, the
+    /// halves and three quadrants; the default) or <c>bands</c> (the four horizontal bands: 4/11 of the cost, about half
+    /// a point less accurate, docs/benchmarks.md). Changing it recomputes every document's region features, and a
+    /// champion trained on the other set stops serving until the training job has retrained on the new features.
+    /// </summary>
+    public string RegionSet { get; set; } = "all";
+
     /// <summary>HNSW candidate list size for similar-document queries: higher is more exact and slower (pgvector default 40).</summary>
     [Range(10, 1000)]
     public int EfSearch { get; set; } = 100;

@@ -47,11 +47,11 @@ public interface IImagePreprocessor
     byte[] ReadProcessed(string pngPath);
 
     /// <summary>
-    /// The first page's <see cref="PageRegions.All"/> (whole page, header, footer, halves, quadrants...), each as
+    /// The first page's regions of <paramref name="set"/> (whole page, header, footer, halves, quadrants...), each as
     /// 224x224 interleaved RGB bytes, cut from the page at <see cref="PageRegions.BaseWidth"/> x <see cref="PageRegions.BaseHeight"/>.
     /// </summary>
-    IReadOnlyList<byte[]> Regions(string sourcePath, DocumentFormat format);
+    IReadOnlyList<byte[]> Regions(string sourcePath, DocumentFormat format, RegionSet set);
 
-    /// <summary>Changes whenever <see cref="Regions"/> would give other pixels.</summary>
-    string RegionsVersion { get; }
+    /// <summary>Changes whenever <see cref="Regions"/> would give other pixels for a set of the same version.</summary>
+    string RegionsVersion(RegionSet set);
 }

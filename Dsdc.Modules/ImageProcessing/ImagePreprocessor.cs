@@ -34,10 +34,10 @@ public sealed class ImagePreprocessor(ImageDecoder decoder, PdfPageRenderer rend
         return new ProcessedImage(Size, Size);
     }
 
-    public string RegionsVersion => $"{PageRegions.Version};{Version}";
+    public string RegionsVersion(RegionSet set) => $"{set.Version};{Version}";
 
-    public IReadOnlyList<byte[]> Regions(string sourcePath, DocumentFormat format) =>
-        PageRegions.Cut(PageRgb(sourcePath, format, PageRegions.BaseWidth, PageRegions.BaseHeight));
+    public IReadOnlyList<byte[]> Regions(string sourcePath, DocumentFormat format, RegionSet set) =>
+        PageRegions.Cut(PageRgb(sourcePath, format, PageRegions.BaseWidth, PageRegions.BaseHeight), set);
 
     /// <summary>The first page on white, area-averaged to <paramref name="width"/> x <paramref name="height"/>, as interleaved RGB bytes.</summary>
     public byte[] PageRgb(string sourcePath, DocumentFormat format, int width, int height)

@@ -28,12 +28,27 @@ public static class PageRegions
         ("bottom-left", 0, 0.5, 0.5, 1),
     ];
 
-    /// <summary>Cuts every region from the page's interleaved RGB bytes at the base size.</summary>
-    public static IReadOnlyList<byte[]> Cut(byte[] rgb)
+    /// <summary>Every region (<see cref="All"/>): the default set.</summary>
+    public static readonly RegionSet AllRegions = new("all", Version, All);
+
+    /// <summary>
+    /// The four horizontal bands (top quarter, top half, bottom half, bottom quarter): 4/11 of the cost of
+    /// <see cref="AllRegions"/>, for about half a point of accuracy (docs/benchmarks.md, "Fewer regions").
+    /// </summary>
+    public static readonly RegionSet Bands = new("bands", "regions4-bands-448x576-box",
+        All.Where(r => r.Name is "top-quarter" or "top-half" or "bottom-half" or "bottom-quarter").ToList());
+
+    public static readonly IReadOnlyList<RegionSet> Sets = [AllRegions, Bands];
+
+    /// <summary>The set called <paramref name="name"/> (<c>all</c> or <c>bands</c>), or null.</summary>
+    public static RegionSet? Named(string? name) => Sets.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Cuts every region of <paramref name="set"/> (all by default) from the page's interleaved RGB bytes at the base size.</summary>
+    public static IReadOnlyList<byte[]> Cut(byte[] rgb, RegionSet? set = null)
     {
         if (rgb.Length != BaseWidth * BaseHeight * 3)
             throw new ArgumentException($"expected {BaseWidth}x{BaseHeight} RGB bytes, got {rgb.Length}", nameof(rgb));
-        return All.Select(r => Resize(rgb, BaseWidth, (int)Math.Round(r.X0 * BaseWidth), (int)Math.Round(r.Y0 * BaseHeight),
+        return (set ?? AllRegions).Regions.Select(r => Resize(rgb, BaseWidth, (int)Math.Round(r.X0 * BaseWidth), (int)Math.Round(r.Y0 * BaseHeight),
             (int)Math.Round(r.X1 * BaseWidth), (int)Math.Round(r.Y1 * BaseHeight), Size, Size)).ToList();
     }
 
@@ -90,3 +105,6 @@ public static class PageRegions
         return result;
     }
 }
+
+/// <summary>A named list of <see cref="PageRegions.All"/>'s regions; <paramref name="Version"/> changes with the list.</summary>
+public sealed record RegionSet(string Name, string Version, IReadOnlyList<(string Name, double X0, double Y0, double X1, double Y1)> Regions);

@@ -1,6 +1,8 @@
 using Dsdc.Embedding;
 using Dsdc.Training;
+using Dsdc.ImageProcessing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Dsdc.Inference;
 
@@ -8,9 +10,11 @@ namespace Dsdc.Inference;
 /// Holds the served champion and swaps it atomically: a new model (its views' sessions) is loaded beside the old one, published with one
 /// exchange, and the old one is disposed only after the calls that leased it have finished. A failed load keeps the old model.
 /// </summary>
-public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory sessions, IDocumentEncoder encoder, ILogger<ModelHost> logger)
+public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory sessions, IDocumentEncoder encoder,
+    IOptions<EmbeddingOptions> embedding, ILogger<ModelHost> logger)
     : IChampionObserver, IDisposable
 {
+    private readonly RegionSet _regions = RegionEncoder.SetOf(embedding.Value);
     private readonly SemaphoreSlim _reload = new(1, 1);
     private ServedModel? _current;
 
@@ -72,6 +76,12 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
         if (m.Encoder != encoder.Id || m.EncoderVersion != encoder.Version || m.Dimensions != encoder.Dimensions)
             throw new InvalidOperationException($"run {champion.RunId} was trained on {m.Encoder}@{m.EncoderVersion} ({m.Dimensions} dims), " +
                 $"but this process embeds with {encoder.Id}@{encoder.Version} ({encoder.Dimensions} dims)");
+        if (ViewEnsembleRunner.Specs(m).FirstOrDefault(v => v.View == ViewKinds.Regions) is { } regionView
+            && regionView.Dimensions != RegionEncoder.DimensionsOf(_regions))
+            throw new InvalidOperationException($"run {champion.RunId} reads {regionView.Dimensions} region features, " +
+                $"but this process computes {RegionEncoder.DimensionsOf(_regions)} (the '{_regions.Name}' regions, " +
+                $"{EmbeddingOptions.Section}:{nameof(EmbeddingOptions.RegionSet)}): the training job retrains once the embedding job has " +
+                "computed the new features, or set the region set back");
         // Every view's graph and feature file load before the swap: a broken artifact keeps the old model serving.
         var model = await Task.Run(() => new ViewEnsembleRunner(champion, sessions.Create), ct);
         Swap(new ServedModel(model, champion));

@@ -18,7 +18,7 @@ internal static partial class EmbeddingTestKit
 
     public static IDocumentEncoder DefaultEncoder => LazyDefault.Value;
 
-    private static readonly Lazy<RegionEncoder> LazyRegions = new(() => new RegionEncoder(Sessions(), Preprocessor()));
+    private static readonly Lazy<RegionEncoder> LazyRegions = new(() => new RegionEncoder(Sessions(), Preprocessor(), Options.Create(new EmbeddingOptions())));
 
     /// <summary>The region features' encoder (ResNet18 on the page's regions), shared by the tests of a run.</summary>
     public static RegionEncoder Regions => LazyRegions.Value;

@@ -112,6 +112,27 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>A champion trained on every region's features is not served by a process that computes the bands only.</summary>
+    [Fact]
+    public async Task AChampionTrainedOnOtherRegionsDoesNotServe()
+    {
+        var report = await app.Get<TrainingService>().TrainAsync(0, null, "test", Ct, fused: [("fused-tr", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Regions))]);
+        var run = report.Runs.First(r => r.Run.Name == "fused-tr").Run;
+        await app.Get<ModelRegistry>().PromoteAsync(run.Id, "test", "region set check", Ct);
+        ModelHost Host(string regionSet) => new(app.Get<ModelRegistry>(), app.Get<OnnxSessionFactory>(), app.Get<IDocumentEncoder>(),
+            Options.Create(new EmbeddingOptions { RegionSet = regionSet }), Microsoft.Extensions.Logging.Abstractions.NullLogger<ModelHost>.Instance);
+
+        using var bands = Host("bands");
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => bands.ReloadAsync(Ct));
+        Assert.Contains($"run {run.Id} reads 5632 region features, but this process computes 2048 (the 'bands' regions, Embedding:RegionSet)", refused.Message);
+        Assert.Equal(refused.Message, bands.LoadFailure);
+        Assert.Null(bands.RunId);
+
+        using var all = Host("all");
+        Assert.Equal(run.Id, await all.ReloadAsync(Ct));
+        Assert.True(all.ReadsRegions);
+    }
+
     [Fact]
     public async Task TheRecurringJobSkipsWhenNothingChangedAndTrainsWhenALabelDoes()
     {
