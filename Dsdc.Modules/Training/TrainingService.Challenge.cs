@@ -96,9 +96,14 @@ public sealed partial class TrainingService
         if (champion.Manifest.Encoder != encoder.Id || champion.Manifest.EncoderVersion != encoder.Version
             || champion.Manifest.Dimensions != test[0].Vector.Length)
             return (champion.Manifest.Metrics.Accuracy, champion.Manifest.Metrics.MacroF1);
+        // Nor can a champion of other region features (Embedding:RegionSet changed, or some not computed yet) read these.
+        var pages = data.PagesOf(test).Select(p => p.Inputs).ToList();
+        if (ViewEnsembleRunner.Specs(champion.Manifest).FirstOrDefault(v => v.View == ViewKinds.Regions) is { } regions
+            && pages.Any(p => p.Regions?.Length != regions.Dimensions))
+            return (champion.Manifest.Metrics.Accuracy, champion.Manifest.Metrics.MacroF1);
         // Every view of the champion, on the same inputs serving would compute for these documents.
         using var runner = new ViewEnsembleRunner(champion, OnnxMlpRunner.CpuSession);
-        var probabilities = runner.Predict(data.PagesOf(test).Select(p => p.Inputs).ToList());
+        var probabilities = runner.Predict(pages);
         var metrics = ClassificationMetrics.Compute(test.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
         return (metrics.Accuracy, metrics.MacroF1);
     }
