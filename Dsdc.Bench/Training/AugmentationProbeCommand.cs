@@ -36,6 +36,7 @@ internal sealed class AugmentationProbeCommand(TrainingDataLoader loader, Dsdc.I
         var copies = cli.Int("--copies") ?? 4;
         TorchDevice.Choose(false, o.Threads);
         var docs = await loader.LoadAllAsync(ct);
+        RegionSubset.RequireEveryRegion(docs);
         if (docs.Any(d => d.Inputs.Regions is null))
         {
             Console.Error.WriteLine("Some documents have no region features: run the embedding stage first.");
@@ -146,7 +147,7 @@ internal sealed class AugmentationProbeCommand(TrainingDataLoader loader, Dsdc.I
 
     private static float[] Encode(ResNet18ImageEncoder resnet, byte[] rgb, CancellationToken ct)
     {
-        var parts = resnet.Encode(PageRegions.Cut(rgb).Select(r => new RgbImage(PageRegions.Size, PageRegions.Size, r)).ToList(), ct);
+        var parts = resnet.Encode(PageRegions.Cut(rgb, PageRegions.AllRegions).Select(r => new RgbImage(PageRegions.Size, PageRegions.Size, r)).ToList(), ct);
         return parts.SelectMany(p => p).ToArray();
     }
 }

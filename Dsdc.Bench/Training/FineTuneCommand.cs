@@ -26,6 +26,7 @@ internal sealed class FineTuneCommand(TrainingDataLoader loader, Dsdc.Ingestion.
         var o = options.Value;
         TorchDevice.Choose(false, o.Threads);
         var docs = await loader.LoadAllAsync(ct);
+        RegionSubset.RequireEveryRegion(docs);
         using var net = ResNet18.FromBundled();
         net.eval();
 

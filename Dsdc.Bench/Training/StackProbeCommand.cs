@@ -149,6 +149,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         // A subset of the regions: "tvr@0-1-5" keeps regions 0, 1 and 5 (PageRegions.All's order), "r@0-1-5" alone.
         foreach (var name in (cli.Value("--only") ?? "").Split(',').Where(n => n.Contains('@')))
         {
+            RegionSubset.RequireEveryRegion(docs);
             var keep = name[(name.IndexOf('@') + 1)..].Split('-').Select(int.Parse).ToArray();
             var sub = new ProbeView("regions" + name[name.IndexOf('@')..], _ => p => keep.SelectMany(k => p.Regions![(k * regionSize)..((k + 1) * regionSize)]).ToArray(), true);
             variants.Add((name, name.StartsWith("tvr@", StringComparison.Ordinal) ? [text, vector, sub] : [sub], double.PositiveInfinity));

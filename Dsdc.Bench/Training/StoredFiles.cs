@@ -23,10 +23,20 @@ internal static class RegionSubset
     public static List<LabelledPage> Apply(CliArgs cli, IReadOnlyList<LabelledPage> docs)
     {
         if (cli.Value("--regions") is not { } spec) return docs.ToList();
+        RequireEveryRegion(docs);
         const int size = 512;
         var keep = spec.Split('-').Select(int.Parse).ToArray();
         Console.WriteLine($"regions kept: {string.Join(", ", keep.Select(k => PageRegions.All[k].Name))}");
         return docs.Select(d => d.Inputs.Regions is not { } r ? d
             : d with { Inputs = d.Inputs with { Regions = keep.SelectMany(k => r[(k * size)..((k + 1) * size)]).ToArray() } }).ToList();
+    }
+
+    /// <summary>For the benches that read the stored region features in <see cref="PageRegions.All"/>'s order.</summary>
+    public static void RequireEveryRegion(IReadOnlyList<LabelledPage> docs)
+    {
+        var every = Dsdc.Embedding.RegionEncoder.DimensionsOf(PageRegions.AllRegions);
+        if (docs.FirstOrDefault(d => d.Inputs.Regions is { } r && r.Length != every) is { } other)
+            throw new InvalidOperationException($"this bench reads the features of every region ({every} values, PageRegions.All's order), " +
+                $"but the stored ones have {other.Inputs.Regions!.Length}: run it with Embedding:RegionSet=all");
     }
 }

@@ -43,12 +43,12 @@ public static class PageRegions
     /// <summary>The set called <paramref name="name"/> (<c>all</c> or <c>bands</c>), or null.</summary>
     public static RegionSet? Named(string? name) => Sets.FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Cuts every region of <paramref name="set"/> (all by default) from the page's interleaved RGB bytes at the base size.</summary>
-    public static IReadOnlyList<byte[]> Cut(byte[] rgb, RegionSet? set = null)
+    /// <summary>Cuts every region of <paramref name="set"/> from the page's interleaved RGB bytes at the base size.</summary>
+    public static IReadOnlyList<byte[]> Cut(byte[] rgb, RegionSet set)
     {
         if (rgb.Length != BaseWidth * BaseHeight * 3)
             throw new ArgumentException($"expected {BaseWidth}x{BaseHeight} RGB bytes, got {rgb.Length}", nameof(rgb));
-        return (set ?? AllRegions).Regions.Select(r => Resize(rgb, BaseWidth, (int)Math.Round(r.X0 * BaseWidth), (int)Math.Round(r.Y0 * BaseHeight),
+        return set.Regions.Select(r => Resize(rgb, BaseWidth, (int)Math.Round(r.X0 * BaseWidth), (int)Math.Round(r.Y0 * BaseHeight),
             (int)Math.Round(r.X1 * BaseWidth), (int)Math.Round(r.Y1 * BaseHeight), Size, Size)).ToList();
     }
 

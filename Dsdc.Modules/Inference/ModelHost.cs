@@ -73,15 +73,7 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
             return null;
         }
         var m = champion.Manifest;
-        if (m.Encoder != encoder.Id || m.EncoderVersion != encoder.Version || m.Dimensions != encoder.Dimensions)
-            throw new InvalidOperationException($"run {champion.RunId} was trained on {m.Encoder}@{m.EncoderVersion} ({m.Dimensions} dims), " +
-                $"but this process embeds with {encoder.Id}@{encoder.Version} ({encoder.Dimensions} dims)");
-        if (ViewEnsembleRunner.Specs(m).FirstOrDefault(v => v.View == ViewKinds.Regions) is { } regionView
-            && regionView.Dimensions != RegionEncoder.DimensionsOf(_regions))
-            throw new InvalidOperationException($"run {champion.RunId} reads {regionView.Dimensions} region features, " +
-                $"but this process computes {RegionEncoder.DimensionsOf(_regions)} (the '{_regions.Name}' regions, " +
-                $"{EmbeddingOptions.Section}:{nameof(EmbeddingOptions.RegionSet)}): the training job retrains once the embedding job has " +
-                "computed the new features, or set the region set back");
+        if (m.WhyNotServable(encoder, _regions) is { } why) throw new InvalidOperationException(why);
         // Every view's graph and feature file load before the swap: a broken artifact keeps the old model serving.
         var model = await Task.Run(() => new ViewEnsembleRunner(champion, sessions.Create), ct);
         Swap(new ServedModel(model, champion));

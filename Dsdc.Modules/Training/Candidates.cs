@@ -38,6 +38,15 @@ internal static class Candidates
         TrainingSettings settings) =>
         [.. fused.Select(f => Fused(f.Name, f.Parameters)), .. mlps.Select(m => Mlp(m.Name, m.Parameters, settings)), .. views.Select(v => Views(v.Name, v.Parameters, settings))];
 
+    /// <summary>Whether a recipe (its parameters JSON) has a view that reads the page's region features.</summary>
+    public static bool ReadsRegions(string parametersJson)
+    {
+        using var doc = JsonDocument.Parse(parametersJson);
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("views", out var views)
+            && views.ValueKind == JsonValueKind.Array
+            && views.EnumerateArray().Any(v => v.TryGetProperty("view", out var name) && name.GetString() == ViewKinds.Regions);
+    }
+
     /// <summary>The recipe a recorded run was trained with, from its parameters JSON; null when it cannot be re-run here.</summary>
     public static Candidate? FromRun(string name, string parametersJson, TrainingSettings settings)
     {

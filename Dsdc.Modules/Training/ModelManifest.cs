@@ -31,6 +31,23 @@ public sealed record ModelManifest(
     /// <summary>A fused model's top-label calibration, applied after the softmax of the summed view logits; null = none.</summary>
     public TopLabelCalibration? Calibration { get; init; }
 
+    /// <summary>
+    /// Why a process that embeds with <paramref name="encoder"/> and computes the region features of <paramref name="regions"/>
+    /// cannot serve this model (it was trained on other inputs); null when it can.
+    /// </summary>
+    public string? WhyNotServable(Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.ImageProcessing.RegionSet regions)
+    {
+        if (Encoder != encoder.Id || EncoderVersion != encoder.Version || Dimensions != encoder.Dimensions)
+            return $"run {RunId} was trained on {Encoder}@{EncoderVersion} ({Dimensions} dims), " +
+                $"but this process embeds with {encoder.Id}@{encoder.Version} ({encoder.Dimensions} dims)";
+        var computed = Dsdc.Embedding.RegionEncoder.DimensionsOf(regions);
+        if (ViewEnsembleRunner.Specs(this).FirstOrDefault(v => v.View == ViewKinds.Regions) is { } view && view.Dimensions != computed)
+            return $"run {RunId} reads {view.Dimensions} region features, but this process computes {computed} (the '{regions.Name}' regions, " +
+                $"{Dsdc.Embedding.EmbeddingOptions.Section}:{nameof(Dsdc.Embedding.EmbeddingOptions.RegionSet)}): the training job retrains " +
+                "once the embedding job has computed the new features, or set the region set back";
+        return null;
+    }
+
     /// <summary>Whether the class at <paramref name="label"/> can be predicted.</summary>
     public bool Knows(int label) => KnownClasses is null || KnownClasses.Contains(label);
 

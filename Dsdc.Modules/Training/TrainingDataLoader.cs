@@ -24,6 +24,9 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
     /// <summary>The version of the region features the views read.</summary>
     public string RegionsVersion => regions.Version;
 
+    /// <summary>The regions whose features the views read (<c>Embedding:RegionSet</c>).</summary>
+    public Dsdc.ImageProcessing.RegionSet RegionSet => regions.Set;
+
     /// <summary>
     /// Every labelled document embedded by the serving encoder, with everything the views read (vector, raw text,
     /// layout, region features), in document-id order: what cross-validation and the fused models train on.

@@ -6,12 +6,15 @@ namespace Dsdc.Training;
 public sealed partial class TrainingService
 {
     /// <summary>The champion's recipe, to re-run on today's folds and data; null when it cannot be re-run here (another encoder, an unknown approach).</summary>
-    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, CancellationToken ct)
+    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, bool regionsReady, CancellationToken ct)
     {
         var run = await store.RunAsync(championId, ct);
         if (run is null || run.Encoder != encoder.Id || run.EncoderVersion != encoder.Version) return null;
         try
         {
+            // While some documents' region features are still being computed (the region view is new, or Embedding:RegionSet
+            // changed), a recipe that reads them cannot run on every document: the best of the others is promoted meanwhile.
+            if (!regionsReady && Candidates.ReadsRegions(run.Parameters)) return null;
             const string suffix = " (champion's recipe)";
             var name = run.Name.EndsWith(suffix, StringComparison.Ordinal) ? run.Name[..^suffix.Length] : run.Name;
             return Candidates.FromRun(name + suffix, run.Parameters, settings);
@@ -76,6 +79,11 @@ public sealed partial class TrainingService
             return await registry.RecordAsync(challenger.Id, null, PromotionKinds.Automatic,
                 $"first champion: test accuracy {mine.Item1:P2}, macro-F1 {mine.Item2:F4} on {test.Count} documents", by, ct);
 
+        // A champion this process cannot serve (another encoder, other region features) is replaced whatever it scored.
+        if (registry.Artifact(championId.Value).Manifest.WhyNotServable(encoder, loader.RegionSet) is { } why)
+            return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic,
+                $"challenger wins: the champion cannot serve here ({why}); run {challenger.Id} test accuracy {mine.Item1:P2}, " +
+                $"macro-F1 {mine.Item2:F4} on {test.Count} documents", by, ct);
         var theirs = ScoreChampion(championId.Value, data);
         var wins = mine.Item1 > theirs.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - theirs.Accuracy) <= 1e-12 && mine.Item2 > theirs.MacroF1 + 1e-12);
         var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId} {theirs.Accuracy:P2} / F1 " +
@@ -92,11 +100,8 @@ public sealed partial class TrainingService
     {
         var test = data.Test;
         var champion = registry.Artifact(runId);
-        // A champion of another encoder cannot read these vectors: its recorded scores are the only comparison left.
-        if (champion.Manifest.Encoder != encoder.Id || champion.Manifest.EncoderVersion != encoder.Version
-            || champion.Manifest.Dimensions != test[0].Vector.Length)
-            return (champion.Manifest.Metrics.Accuracy, champion.Manifest.Metrics.MacroF1);
-        // Nor can a champion of other region features (Embedding:RegionSet changed, or some not computed yet) read these.
+        // A champion that reads region features some of these documents lack yet (still being computed): its recorded
+        // scores are the only comparison left.
         var pages = data.PagesOf(test).Select(p => p.Inputs).ToList();
         if (ViewEnsembleRunner.Specs(champion.Manifest).FirstOrDefault(v => v.View == ViewKinds.Regions) is { } regions
             && pages.Any(p => p.Regions?.Length != regions.Dimensions))

@@ -172,7 +172,7 @@ public sealed partial class TrainingService(
         var k = RepeatedCrossValidation.FoldsFor(all.Count, o.CvFolds);
         // The champion's recipe runs on the same folds: it is what the candidates must beat, and it is refitted on today's data.
         var championId = await registry.ChampionRunIdAsync(ct);
-        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
+        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, all.All(p => p.Inputs.Regions is not null), ct) : null;
         if (champion is not null && plan.All(c => c.ParametersJson != champion.ParametersJson)) plan = [.. plan, champion];
 
         var results = new List<(Candidate Candidate, RunSummary Run, CvOutcome? Cv)>();

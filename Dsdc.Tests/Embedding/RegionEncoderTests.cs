@@ -29,7 +29,8 @@ public sealed class RegionEncoderTests
         Assert.Equal(expected, four);
         // Stored features of one set are never read as the other's.
         Assert.NotEqual(all.Version, bands.Version);
-        Assert.StartsWith("resnet18-1;regions11-448x576-box;", all.Version);
+        // The default set's version is the one every installation's stored features carry: they are not recomputed.
+        Assert.Equal($"resnet18-1;regions11-448x576-box;{EmbeddingTestKit.Preprocessor().Version}", all.Version);
     }
 
     [Theory]
@@ -44,4 +45,35 @@ public sealed class RegionEncoderTests
         Assert.Equal(valid, result.Succeeded);
         if (!valid) Assert.Contains("known: all, bands", result.FailureMessage);
     }
+}
+
+/// <summary>Which trained models a process can serve, given its encoder and region set.</summary>
+public sealed class ServableModelTests
+{
+    private static Dsdc.Training.ModelManifest Manifest(int regionDimensions, string encoderVersion = "1") =>
+        new(7, "fused-tvr", Dsdc.Shared.DocumentClasses.Names, EncoderIds.Default, encoderVersion, 896, "input", "probabilities", default,
+            new Dsdc.Training.ModelScores(0, 0, 0, [], []), DateTime.UtcNow,
+            [new Dsdc.Training.ViewSpec(Dsdc.Training.ViewKinds.Text, "text.onnx", 20000, 1), new Dsdc.Training.ViewSpec(Dsdc.Training.ViewKinds.Regions, "regions.onnx", regionDimensions, 1)]);
+
+    [Fact]
+    public void AModelServesOnlyWhereItsEncoderAndRegionFeaturesAreComputed()
+    {
+        var encoder = EmbeddingTestKit.DefaultEncoder;
+        Assert.Null(Manifest(11 * 512).WhyNotServable(encoder, PageRegions.AllRegions));
+        Assert.Null(Manifest(4 * 512).WhyNotServable(encoder, PageRegions.Bands));
+        Assert.Equal("run 7 reads 5632 region features, but this process computes 2048 (the 'bands' regions, Embedding:RegionSet): " +
+            "the training job retrains once the embedding job has computed the new features, or set the region set back",
+            Manifest(11 * 512).WhyNotServable(encoder, PageRegions.Bands));
+        Assert.StartsWith("run 7 reads 2048 region features, but this process computes 5632 (the 'all' regions",
+            Manifest(4 * 512).WhyNotServable(encoder, PageRegions.AllRegions));
+        Assert.Equal("run 7 was trained on resnet18-minilm@0 (896 dims), but this process embeds with resnet18-minilm@1 (896 dims)",
+            Manifest(11 * 512, encoderVersion: "0").WhyNotServable(encoder, PageRegions.AllRegions));
+    }
+
+    [Theory]
+    [InlineData("""{"views": [{"view": "text"}, {"view": "regions", "standardize": true}], "approach": "fused-ridge"}""", true)]
+    [InlineData("""{"views": [{"view": "text"}, {"view": "vector"}], "approach": "fused-ridge"}""", false)]
+    [InlineData("""{"hidden": [512, 256], "dropout": 0.2}""", false)]
+    public void ARecipeReadsRegionsWhenOneOfItsViewsDoes(string parameters, bool reads) =>
+        Assert.Equal(reads, Dsdc.Training.Candidates.ReadsRegions(parameters));
 }

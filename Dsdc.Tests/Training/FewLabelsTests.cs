@@ -133,6 +133,39 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.True(all.ReadsRegions);
     }
 
+    /// <summary>
+    /// While some documents' region features are missing (being computed after a change of Embedding:RegionSet), a
+    /// champion whose recipe reads them is not re-run (it would fail on those documents): the best other candidate wins.
+    /// </summary>
+    [Fact]
+    public async Task WhileRegionFeaturesAreMissingTheChampionsRecipeThatReadsThemIsNotRerun()
+    {
+        var training = app.Get<TrainingService>();
+        var first = await training.TrainAsync(0, null, "test", Ct, fused: [("fused-tr", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Regions))]);
+        var champion = first.Runs.First(r => r.Run.Name == "fused-tr").Run;
+        await app.Get<ModelRegistry>().PromoteAsync(champion.Id, "test", "champion reading regions", Ct);
+
+        var doc = (await app.Get<TrainingDataLoader>().LoadAllAsync(Ct))[0];
+        await app.ExecuteAsync("CREATE TABLE public.set_aside_features AS SELECT * FROM embedding.page_features WHERE document_id = @id", new { id = doc.DocumentId });
+        await app.ExecuteAsync("DELETE FROM embedding.page_features WHERE document_id = @id", new { id = doc.DocumentId });
+        try
+        {
+            var report = await training.TrainAsync(0, null, "test", Ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
+            Assert.All(report.Runs, r => Assert.Equal("succeeded", r.Run.Status));
+            Assert.DoesNotContain(report.Runs, r => r.Run.Name.EndsWith("(champion's recipe)", StringComparison.Ordinal));
+            var winner = report.Runs.Single(r => r.Run.Name == "fused-tv").Run;
+            Assert.True(report.Promotion!.Promoted);
+            Assert.Equal(winner.Id, report.Promotion.ChampionRunId);
+            var reason = await app.ScalarAsync<string>("SELECT reason FROM training.promotions WHERE run_id = @id ORDER BY id DESC LIMIT 1", new { id = winner.Id });
+            Assert.Contains($"the champion (run {champion.Id}) cannot be re-run on these documents", reason);
+        }
+        finally
+        {
+            await app.ExecuteAsync("INSERT INTO embedding.page_features SELECT * FROM public.set_aside_features");
+            await app.ExecuteAsync("DROP TABLE public.set_aside_features");
+        }
+    }
+
     [Fact]
     public async Task TheRecurringJobSkipsWhenNothingChangedAndTrainsWhenALabelDoes()
     {
