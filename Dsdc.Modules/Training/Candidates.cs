@@ -44,7 +44,8 @@ internal static class Candidates
         using var doc = JsonDocument.Parse(parametersJson);
         return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("views", out var views)
             && views.ValueKind == JsonValueKind.Array
-            && views.EnumerateArray().Any(v => v.TryGetProperty("view", out var name) && name.GetString() == ViewKinds.Regions);
+            && views.EnumerateArray().Any(v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("view", out var name)
+                && name.ValueKind == JsonValueKind.String && name.GetString() == ViewKinds.Regions);
     }
 
     /// <summary>The recipe a recorded run was trained with, from its parameters JSON; null when it cannot be re-run here.</summary>

@@ -43,8 +43,7 @@ public sealed record ModelManifest(
         var computed = Dsdc.Embedding.RegionEncoder.DimensionsOf(regions);
         if (ViewEnsembleRunner.Specs(this).FirstOrDefault(v => v.View == ViewKinds.Regions) is { } view && view.Dimensions != computed)
             return $"run {RunId} reads {view.Dimensions} region features, but this process computes {computed} (the '{regions.Name}' regions, " +
-                $"{Dsdc.Embedding.EmbeddingOptions.Section}:{nameof(Dsdc.Embedding.EmbeddingOptions.RegionSet)}): the training job retrains " +
-                "once the embedding job has computed the new features, or set the region set back";
+                $"{Dsdc.Embedding.EmbeddingOptions.Section}:{nameof(Dsdc.Embedding.EmbeddingOptions.RegionSet)})";
         return null;
     }
 

@@ -6,15 +6,12 @@ namespace Dsdc.Training;
 public sealed partial class TrainingService
 {
     /// <summary>The champion's recipe, to re-run on today's folds and data; null when it cannot be re-run here (another encoder, an unknown approach).</summary>
-    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, bool regionsReady, CancellationToken ct)
+    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, CancellationToken ct)
     {
         var run = await store.RunAsync(championId, ct);
         if (run is null || run.Encoder != encoder.Id || run.EncoderVersion != encoder.Version) return null;
         try
         {
-            // While some documents' region features are still being computed (the region view is new, or Embedding:RegionSet
-            // changed), a recipe that reads them cannot run on every document: the best of the others is promoted meanwhile.
-            if (!regionsReady && Candidates.ReadsRegions(run.Parameters)) return null;
             const string suffix = " (champion's recipe)";
             var name = run.Name.EndsWith(suffix, StringComparison.Ordinal) ? run.Name[..^suffix.Length] : run.Name;
             return Candidates.FromRun(name + suffix, run.Parameters, settings);
@@ -23,6 +20,19 @@ public sealed partial class TrainingService
         {
             logger.LogWarning("The champion's recipe (run {RunId}) cannot be re-run: {Reason}", championId, ex.Message);
             return null;
+        }
+    }
+
+    /// <summary>Why this process cannot serve the champion (<see cref="ModelManifest.WhyNotServable"/>); its artifact unreadable counts too.</summary>
+    private string? WhyChampionCannotServe(long championId)
+    {
+        try
+        {
+            return registry.Artifact(championId).Manifest.WhyNotServable(encoder, loader.RegionSet);
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or InvalidDataException)
+        {
+            return $"run {championId}'s artifact cannot be read: {ex.Message}";
         }
     }
 
@@ -80,7 +90,7 @@ public sealed partial class TrainingService
                 $"first champion: test accuracy {mine.Item1:P2}, macro-F1 {mine.Item2:F4} on {test.Count} documents", by, ct);
 
         // A champion this process cannot serve (another encoder, other region features) is replaced whatever it scored.
-        if (registry.Artifact(championId.Value).Manifest.WhyNotServable(encoder, loader.RegionSet) is { } why)
+        if (WhyChampionCannotServe(championId.Value) is { } why)
             return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic,
                 $"challenger wins: the champion cannot serve here ({why}); run {challenger.Id} test accuracy {mine.Item1:P2}, " +
                 $"macro-F1 {mine.Item2:F4} on {test.Count} documents", by, ct);

@@ -172,7 +172,19 @@ public sealed partial class TrainingService(
         var k = RepeatedCrossValidation.FoldsFor(all.Count, o.CvFolds);
         // The champion's recipe runs on the same folds: it is what the candidates must beat, and it is refitted on today's data.
         var championId = await registry.ChampionRunIdAsync(ct);
-        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, all.All(p => p.Inputs.Regions is not null), ct) : null;
+        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
+        // A champion whose recipe reads region features that some documents lack yet (the embedding stage computes them
+        // after the vectors) cannot be re-run on these documents: a champion this process serves is kept until they are
+        // stored; one it cannot serve (Embedding:RegionSet changed) gives way to the best other candidate.
+        string? championWaits = null;
+        var missingRegions = all.Count(p => p.Inputs.Regions is null);
+        if (champion is not null && missingRegions > 0 && Candidates.ReadsRegions(champion.ParametersJson))
+        {
+            if (WhyChampionCannotServe(championId!.Value) is null)
+                championWaits = $"champion run {championId} kept: its recipe reads region features that {missingRegions} labelled document(s) " +
+                    "lack yet (the embedding stage computes them); the candidates are compared with it once they are stored";
+            champion = null;
+        }
         if (champion is not null && plan.All(c => c.ParametersJson != champion.ParametersJson)) plan = [.. plan, champion];
 
         var results = new List<(Candidate Candidate, RunSummary Run, CvOutcome? Cv)>();
@@ -191,7 +203,9 @@ public sealed partial class TrainingService(
         {
             var incumbent = champion is null ? default : succeeded.FirstOrDefault(r => r.Candidate.ParametersJson == champion.ParametersJson);
             var championStale = championId is { } cid && await store.DataFingerprintAsync(cid, ct) != dataFingerprint;
-            promotion = await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct);
+            promotion = championWaits is not null
+                ? new PromotionResult(false, championId, championWaits)
+                : await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct);
         }
         return new TrainingReport(results.Select(r => new RunOutcome(r.Run, r.Run.Id == best.Run?.Id)).ToList(), promotion, null)
         {

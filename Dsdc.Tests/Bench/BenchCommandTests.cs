@@ -61,6 +61,28 @@ public sealed class BenchCommandTests(TrainingApp app)
     }
 
     [Fact]
+    public void RunLengthHistogramsSeeRulesAndTheirDirection()
+    {
+        // A white 300x100 page with three full-width black rules, 2 pixels thick.
+        const int width = 300, height = 100;
+        var rgb = Enumerable.Repeat((byte)255, width * height * 3).ToArray();
+        foreach (var y0 in new[] { 20, 50, 80 })
+            for (var y = y0; y < y0 + 2; y++)
+                for (var x = 0; x < width; x++) rgb[(y * width + x) * 3] = rgb[(y * width + x) * 3 + 1] = rgb[(y * width + x) * 3 + 2] = 0;
+
+        var features = RunLengthHistograms.Compute(rgb, width, height, [1]);
+
+        Assert.Equal(RunLengthHistograms.Dimensions([1]), features.Length);
+        Assert.Equal(1.0, Math.Sqrt(features.Sum(v => (double)v * v)), 5);
+        const int bins = RunLengthHistograms.Bins;
+        // Horizontal ink runs are the whole width (last bin); vertical ink runs are 2 pixels long (bin 1).
+        Assert.True(features[bins - 1] > 0 && features[..(bins - 1)].All(v => v == 0), "horizontal ink runs span the page");
+        var verticalInk = features[(2 * bins)..(3 * bins)];
+        Assert.True(verticalInk[1] > 0 && verticalInk.Where((_, i) => i != 1).All(v => v == 0), "vertical ink runs are the rules' thickness");
+        Assert.InRange(RunLengthHistograms.Otsu([10, 10, 200, 200]), 11, 200);
+    }
+
+    [Fact]
     public void TheBenchHostRegistersEveryMeasuringCommand()
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -69,7 +91,7 @@ public sealed class BenchCommandTests(TrainingApp app)
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
         Assert.Equal(["ActiveLearningCommand", "AugmentationProbeCommand", "CrossSourceCommand", "CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
-            "LearningCurveCommand", "OcrScalingBenchmarkCommand", "PredictBenchmarkCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
+            "LearningCurveCommand", "OcrScalingBenchmarkCommand", "OrientationProbeCommand", "PredictBenchmarkCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
             "StackProbeCommand", "TrainingCostCommand", "ZeroShotCommand"], names);
     }
 }

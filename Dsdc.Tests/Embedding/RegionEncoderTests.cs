@@ -61,8 +61,7 @@ public sealed class ServableModelTests
         var encoder = EmbeddingTestKit.DefaultEncoder;
         Assert.Null(Manifest(11 * 512).WhyNotServable(encoder, PageRegions.AllRegions));
         Assert.Null(Manifest(4 * 512).WhyNotServable(encoder, PageRegions.Bands));
-        Assert.Equal("run 7 reads 5632 region features, but this process computes 2048 (the 'bands' regions, Embedding:RegionSet): " +
-            "the training job retrains once the embedding job has computed the new features, or set the region set back",
+        Assert.Equal("run 7 reads 5632 region features, but this process computes 2048 (the 'bands' regions, Embedding:RegionSet)",
             Manifest(11 * 512).WhyNotServable(encoder, PageRegions.Bands));
         Assert.StartsWith("run 7 reads 2048 region features, but this process computes 5632 (the 'all' regions",
             Manifest(4 * 512).WhyNotServable(encoder, PageRegions.AllRegions));
@@ -74,6 +73,8 @@ public sealed class ServableModelTests
     [InlineData("""{"views": [{"view": "text"}, {"view": "regions", "standardize": true}], "approach": "fused-ridge"}""", true)]
     [InlineData("""{"views": [{"view": "text"}, {"view": "vector"}], "approach": "fused-ridge"}""", false)]
     [InlineData("""{"hidden": [512, 256], "dropout": 0.2}""", false)]
+    [InlineData("""{"views": ["regions", {"view": 3}], "approach": "views"}""", false)]
+    [InlineData("""[1, 2]""", false)]
     public void ARecipeReadsRegionsWhenOneOfItsViewsDoes(string parameters, bool reads) =>
         Assert.Equal(reads, Dsdc.Training.Candidates.ReadsRegions(parameters));
 }

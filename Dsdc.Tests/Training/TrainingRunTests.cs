@@ -101,6 +101,33 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.NotNull(report.Promotion);
     }
 
+    /// <summary>On the stored split, a champion this process cannot serve (trained on every region, the process computes the
+    /// bands: Embedding:RegionSet changed) is replaced by the challenger, whatever it scored.</summary>
+    [Fact]
+    public async Task OnTheStoredSplitAChampionThisProcessCannotServeIsReplaced()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = app.Get<ModelRegistry>();
+        var first = await app.Get<TrainingService>().TrainAsync(0, null, "test", ct, fused: [("fused-tr", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Regions))]);
+        var champion = first.Runs.First(r => r.Run.Name == "fused-tr").Run;
+        await registry.PromoteAsync(champion.Id, "test", "champion on every region", ct);
+
+        using var bands = new Dsdc.Embedding.RegionEncoder(app.Get<Dsdc.Embedding.OnnxSessionFactory>(), app.Get<Dsdc.ImageProcessing.IImagePreprocessor>(),
+            Microsoft.Extensions.Options.Options.Create(new Dsdc.Embedding.EmbeddingOptions { RegionSet = "bands" }));
+        var options = Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 });
+        var loader = new TrainingDataLoader(app.Get<TrainingStore>(), app.Get<PageInputsLoader>(), app.Get<Dsdc.Embedding.IDocumentEncoder>(), bands, options);
+        var service = new TrainingService(loader, app.Get<TrainingStore>(), registry, app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
+            options, Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
+        var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
+
+        var run = Assert.Single(report.Runs).Run;
+        Assert.Equal("test-split", report.Evaluation);
+        Assert.True(report.Promotion!.Promoted);
+        Assert.Equal(run.Id, await registry.ChampionRunIdAsync(ct));
+        var reason = await app.ScalarAsync<string>("SELECT reason FROM training.promotions WHERE run_id = @id ORDER BY id DESC LIMIT 1", new { id = run.Id });
+        Assert.StartsWith($"challenger wins: the champion cannot serve here (run {champion.Id} reads 5632 region features, but this process computes 2048", reason);
+    }
+
     /// <summary>On the stored split a fit takes at most Training:MaxTrainingPerClass documents of each class (train and validation
     /// sides together); the run records how many, and the test side is untouched.</summary>
     [Fact]
