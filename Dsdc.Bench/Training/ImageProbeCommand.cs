@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
 using Dsdc.Shared;
@@ -62,13 +61,7 @@ internal sealed class ImageProbeCommand(TrainingDataLoader loader, Dsdc.Ingestio
         Console.WriteLine($"{docs.Count} pages at {width}x{height} through ResNet18 in {watch.Elapsed.TotalSeconds:F1} s " +
             $"({watch.Elapsed.TotalMilliseconds / docs.Count:F0} ms per page)");
 
-        string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
-        void Estimate(string name, IReadOnlyList<LabelledPage> pages, params string[] views)
-        {
-            var cv = RepeatedCrossValidation.Run(pages, o.CvFolds, o.CvRepeats, o.Seed, CvRecipes.FusedRecipe(CvRecipes.Fused(views)), o.ReviewTargetAccuracy, ct).Estimate;
-            Console.WriteLine($"{name,-28} accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}, log-loss {cv.LogLoss:F3}, " +
-                $"ECE {cv.Ece:F3}, at 50% coverage {P(cv.AccuracyAt(0.5))}");
-        }
+        void Estimate(string name, IReadOnlyList<LabelledPage> pages, params string[] views) => FusedEstimate.Print(name, pages, o, ct, views);
         Estimate("stored regions alone", docs, ViewKinds.Regions);
         Estimate("fused-tvr (stored regions)", docs, ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions);
         foreach (var (name, _, _) in poolings)

@@ -82,13 +82,7 @@ internal sealed class OrientationProbeCommand(TrainingDataLoader loader, Dsdc.In
         }
         Console.WriteLine($"{turned.Count} pages read better turned (confidence up by more than {margin})");
 
-        string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
-        void Estimate(string name, IReadOnlyList<LabelledPage> pages, params string[] views)
-        {
-            var cv = RepeatedCrossValidation.Run(pages, o.CvFolds, o.CvRepeats, o.Seed, CvRecipes.FusedRecipe(CvRecipes.Fused(views)), o.ReviewTargetAccuracy, ct).Estimate;
-            Console.WriteLine($"{name,-30} accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}, log-loss {cv.LogLoss:F3}, " +
-                $"ECE {cv.Ece:F3}, at 50% coverage {P(cv.AccuracyAt(0.5))}");
-        }
+        void Estimate(string name, IReadOnlyList<LabelledPage> pages, params string[] views) => FusedEstimate.Print(name, pages, o, ct, views);
         var fixedDocs = docs.Select(d => turned.TryGetValue(d.DocumentId, out var t) ? d with { Inputs = d.Inputs with { RawText = t } } : d).ToList();
         Estimate("text, stored", docs, ViewKinds.Text);
         Estimate("text, turned pages upright", fixedDocs, ViewKinds.Text);
