@@ -31,6 +31,22 @@ for trx in "$results"/*.trx; do
   get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
   passed=$((passed + $(get passed))); failed=$((failed + $(get failed) + $(get error))); skipped=$((skipped + $(get notExecuted)))
 done
+# The failed tests again, last, so that a log read from its tail names them (perl-base is part of every Debian).
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  perl -0777 -ne '
+    sub plain { my $t = shift; $t =~ s/&lt;/</g; $t =~ s/&gt;/>/g; $t =~ s/&quot;/"/g; $t =~ s/&apos;/\x27/g; $t =~ s/&#xD;//g; $t =~ s/&#xA;/\n/g; $t =~ s/&amp;/&/g; $t }
+    while (/<UnitTestResult\b([^>]*?)(\/>|>(.*?)<\/UnitTestResult>)/gs) {
+      my ($attrs, $body) = ($1, $3 // "");
+      next unless $attrs =~ /outcome="(Failed|Error|Timeout|Aborted)"/;
+      my ($name) = $attrs =~ /testName="([^"]*)"/;
+      my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
+      my ($stack) = $body =~ /<StackTrace>(.*?)<\/StackTrace>/s;
+      my @lines = (split(/\n/, plain($message // "")), grep { /Dsdc\./ } split(/\n/, plain($stack // "")));
+      splice(@lines, 30) if @lines > 30;
+      print "FAILED ", plain($name // "?"), "\n", map({ "  $_\n" } @lines);
+    }' "$trx"
+done
 echo "$passed passed, $failed failed, $skipped skipped"
 rm -rf "$results"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ] || exit $(( status == 0 ? 1 : status ))
