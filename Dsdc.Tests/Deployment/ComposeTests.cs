@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Dsdc.Tests.Infrastructure;
 
 namespace Dsdc.Tests.Deployment;
 
@@ -37,9 +38,9 @@ public sealed partial class ComposeTests
     }
 
     /// <summary>.env.example with every empty value filled in, as an operator's .env would be.</summary>
-    private static string FilledEnvFile()
+    private static string FilledEnvFile(ScratchFolder into)
     {
-        var path = Path.Combine(Directory.CreateTempSubdirectory("dsdc-compose-").FullName, ".env");
+        var path = into.File(".env");
         var lines = ExampleSettings().Select(kv => $"{kv.Key}={(kv.Value.Length > 0 ? kv.Value : "filled-" + kv.Key.ToLowerInvariant())}");
         File.WriteAllLines(path, lines);
         return path;
@@ -48,7 +49,8 @@ public sealed partial class ComposeTests
     [Fact]
     public async Task TheComposeFileIsValidOnceEverySettingOfTheExampleIsFilledIn()
     {
-        var result = await ComposeConfigAsync(FilledEnvFile());
+        using var scratch = new ScratchFolder("dsdc-compose-");
+        var result = await ComposeConfigAsync(FilledEnvFile(scratch));
 
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("filled-postgres_password", result.StdOut);
@@ -66,7 +68,8 @@ public sealed partial class ComposeTests
     [Fact]
     public async Task TheAppWaitsForAHealthyDatabaseAndIsPublishedOnLoopbackOnly()
     {
-        var result = await ComposeConfigAsync(FilledEnvFile());
+        using var scratch = new ScratchFolder("dsdc-compose-");
+        var result = await ComposeConfigAsync(FilledEnvFile(scratch));
         var config = result.StdOut;
 
         Assert.True(result.ExitCode == 0, result.Output);
@@ -84,7 +87,8 @@ public sealed partial class ComposeTests
     [Fact]
     public async Task WorkersRunTheSameImageAsWorkersWithNothingPublishedSoTheyScale()
     {
-        var result = await ComposeConfigAsync(FilledEnvFile());
+        using var scratch = new ScratchFolder("dsdc-compose-");
+        var result = await ComposeConfigAsync(FilledEnvFile(scratch));
         var worker = Service(result.StdOut, "worker");
 
         Assert.True(result.ExitCode == 0, result.Output);
@@ -100,7 +104,8 @@ public sealed partial class ComposeTests
     [Fact]
     public async Task PrometheusAndGrafanaRunWithTheRepositorysConfigurationOnLoopbackOnly()
     {
-        var result = await ComposeConfigAsync(FilledEnvFile());
+        using var scratch = new ScratchFolder("dsdc-compose-");
+        var result = await ComposeConfigAsync(FilledEnvFile(scratch));
         var prometheus = Service(result.StdOut, "prometheus");
         var grafana = Service(result.StdOut, "grafana");
 

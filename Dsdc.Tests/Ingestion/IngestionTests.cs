@@ -104,7 +104,8 @@ public sealed class IngestionTests
         await using var app = await IngestionApp.StartAsync();
         var tiff = app.DropBytes("multipage", "pages.tif", Fixtures.MultiPageTiff(3), "1");
         var scan = Fixtures.First(".png");
-        var scanPdf = Fixtures.ImageToPdf(scan.Path, Path.Combine(Directory.CreateTempSubdirectory().FullName, "scan.pdf"));
+        using var scratch = new ScratchFolder("dsdc-scan-pdf-");
+        var scanPdf = Fixtures.ImageToPdf(scan.Path, scratch.File("scan.pdf"));
         app.Drop("scanned-pdf", scanPdf, scan.Label.ToString());
         var bornDigital = Fixtures.Labelled().Where(d => d.Path.EndsWith(".pdf")).ToList();
         foreach (var (pdf, i) in bornDigital.Select((d, i) => (d, i)))

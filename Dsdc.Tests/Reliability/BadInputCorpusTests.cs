@@ -38,11 +38,10 @@ public sealed class BadInputCorpusTests
     public sealed record Kind(string Folder, Action<Corpus> Make, string[] Expected, Func<byte[]>? Content = null, string? UploadName = null);
 
     /// <summary>Where a kind writes: the inbox, and a folder outside it for link targets.</summary>
-    public sealed class Corpus(string inbox, string outside, string scratch)
+    public sealed class Corpus(string inbox, string outside)
     {
         public string Inbox => inbox;
         public string Outside => outside;
-        public string Scratch => scratch;
 
         public string Dir(string folder) { var d = Path.Combine(inbox, folder); Directory.CreateDirectory(d); return d; }
 
@@ -60,14 +59,13 @@ public sealed class BadInputCorpusTests
     private static string Jpg => Fixtures.First(".jpg").Path;
     private static byte[] Blank(int w) => Fixtures.PngBlankPage(w, 64);
 
-    private static byte[] EncryptedPdf(string scratch)
+    private static byte[] EncryptedPdf()
     {
-        var path = Path.Combine(scratch, $"locked-{Guid.NewGuid():N}.pdf");
+        using var scratch = new ScratchFolder("dsdc-locked-pdf-");
+        var path = scratch.File("locked.pdf");
         TestDocuments.Mutool("clean", "-E", "aes-256", "-U", "user-secret", "-O", "owner-secret", TestDocuments.TextPdf, path);
         return File.ReadAllBytes(path);
     }
-
-    private static readonly string Scratch = Directory.CreateTempSubdirectory("dsdc-corpus-").FullName;
 
     /// <summary>The table: 40 kinds here (and 4 built in the ingestion test); with the 16 of RejectionTests and DocumentInspectorTests, 60 in all.</summary>
     public static IReadOnlyList<Kind> Kinds { get; } =
@@ -92,7 +90,7 @@ public sealed class BadInputCorpusTests
         new("declared-20000x20000", c => c.Put("declared-20000x20000", "big.png", Fixtures.PngHeaderOnly(20_000, 20_000), "1"), ["too-many-pixels"], () => Fixtures.PngHeaderOnly(20_000, 20_000)),
         new("over-size-limit", c => { using var f = File.Create(Path.Combine(c.Dir("over-size-limit"), "huge.tif")); f.Write("II*\0"u8); f.SetLength(60L * 1024 * 1024); }, ["too-large"]),
         // PDFs: encrypted, thousands of pages.
-        new("pdf-encrypted", c => c.Put("pdf-encrypted", "locked.pdf", EncryptedPdf(c.Scratch), "1"), ["encrypted"], () => EncryptedPdf(Scratch)),
+        new("pdf-encrypted", c => c.Put("pdf-encrypted", "locked.pdf", EncryptedPdf(), "1"), ["encrypted"], EncryptedPdf),
         new("pdf-5000-pages", c => c.Put("pdf-5000-pages", "many.pdf", BadInputs.ManyPagePdf(5000), "1"), ["too-many-pages"], () => BadInputs.ManyPagePdf(5000)),
         // Tiny but valid images: processed.
         new("png-1x1", c => c.Put("png-1x1", "dot.png", Fixtures.PngBlankPage(1, 1), "2"), [Accepted], () => Fixtures.PngBlankPage(1, 1)),
@@ -151,7 +149,7 @@ public sealed class BadInputCorpusTests
     {
         var outside = Directory.CreateTempSubdirectory("dsdc-outside-").FullName;
         File.WriteAllBytes(Path.Combine(outside, "target.png"), Blank(399));
-        var corpus = new Corpus(app.Paths.Inbox, outside, Scratch);
+        var corpus = new Corpus(app.Paths.Inbox, outside);
         foreach (var kind in Kinds) kind.Make(corpus);
         // A file and a folder whose names are not UTF-8: .NET decodes them with U+FFFD and cannot open them by that name.
         BadInputs.RenameToRawBytes(corpus.Put("raw-name-file", "x.png", Blank(320), "5"), [0x66, 0xFF, 0xFE, (byte)'.', (byte)'p', (byte)'n', (byte)'g']);

@@ -8,10 +8,11 @@ public sealed class MigrateCommandTests
     public async Task TheMigrateCommandAppliesEverythingThenReportsUpToDate()
     {
         await using var db = await TestDatabase.CreateAsync();
+        using var data = new ScratchFolder("dsdc-cli-");
         var env = new Dictionary<string, string?>
         {
             ["ConnectionStrings__Dsdc"] = db.ConnectionString,
-            ["Dsdc__DataDir"] = Directory.CreateTempSubdirectory("dsdc-cli-").FullName,
+            ["Dsdc__DataDir"] = data.Path,
             ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
         };
 

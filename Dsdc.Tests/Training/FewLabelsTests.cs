@@ -1,6 +1,7 @@
 using Dapper;
 using Dsdc.Embedding;
 using Dsdc.Inference;
+using Dsdc.Tests.Infrastructure;
 using Dsdc.Training;
 using Hangfire;
 using Hangfire.Storage;
@@ -65,7 +66,8 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.NotNull(model.Calibration);
 
         var exported = FusedExport.Export(model, [], expected);
-        var dir = Directory.CreateTempSubdirectory("dsdc-fused-").FullName;
+        using var scratch = new ScratchFolder("dsdc-fused-");
+        var dir = scratch.Path;
         var manifest = new ModelManifest(9001, "fused-tvr", Dsdc.Shared.DocumentClasses.Names, EncoderIds.Default, "1", 896, OnnxExport.InputName,
             OnnxExport.OutputName, System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(CvRecipes.TextVectorRegions.ToJson()),
             new ModelScores(0, 0, 0, [], []), DateTime.UtcNow, exported.Views) { KnownClasses = exported.KnownClasses, Calibration = exported.Calibration };

@@ -1,3 +1,4 @@
+using Dsdc.Tests.Infrastructure;
 using Dsdc.Training;
 
 namespace Dsdc.Tests.Training;
@@ -18,7 +19,8 @@ public sealed class OnnxExportTests
         using var trained = MlpTrainer.Train(parameters, train, [], new TrainingSettings(5, 32, 5, 1), null, TestContext.Current.CancellationToken);
 
         var torch = trained.Predict(probe);
-        var path = Path.Combine(Directory.CreateTempSubdirectory("dsdc-onnx-").FullName, "model.onnx");
+        using var scratch = new ScratchFolder("dsdc-onnx-");
+        var path = scratch.File("model.onnx");
         File.WriteAllBytes(path, OnnxExport.ToOnnx(trained.Layers(), parameters));
         var onnx = OnnxMlpRunner.Predict(path, probe);
 

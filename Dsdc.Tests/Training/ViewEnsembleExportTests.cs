@@ -1,3 +1,4 @@
+using Dsdc.Tests.Infrastructure;
 using Dsdc.Training;
 
 namespace Dsdc.Tests.Training;
@@ -30,7 +31,8 @@ public sealed class ViewEnsembleExportTests
         using var trained = ViewEnsembleTrainer.Train(parameters, train, [], new TrainingSettings(5, 32, 5, 1), null, ct);
         var expected = trained.Predict(probe);
 
-        var dir = Directory.CreateTempSubdirectory("dsdc-views-").FullName;
+        using var scratch = new ScratchFolder("dsdc-views-");
+        var dir = scratch.Path;
         var specs = new List<ViewSpec>();
         for (var i = 0; i < trained.Views.Count; i++)
         {

@@ -28,7 +28,8 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await using var _ = context;
         var fresh = UnseenDocuments.Take(app.Known.Select(k => k.Path), 0, 10);
         var duplicate = app.Known[1].Path;
-        var bad = Path.Combine(Directory.CreateTempSubdirectory("dsdc-ui-").FullName, "not-a-scan.tif");
+        using var scratch = new ScratchFolder("dsdc-ui-");
+        var bad = scratch.File("not-a-scan.tif");
         await File.WriteAllTextAsync(bad, "Plain text, not a scan.", TestContext.Current.CancellationToken);
 
         await page.GotoAsync("/upload");
@@ -68,7 +69,8 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await using var _ = context;
         // Copies of dataset pages in a temporary folder (never in the repository): two at the top, one in a sub-folder.
         var files = UnseenDocuments.Take(app.Known.Select(k => k.Path), 10, 3);
-        var folder = Directory.CreateTempSubdirectory("dsdc-ui-folder-").FullName;
+        using var scratch = new ScratchFolder("dsdc-ui-folder-");
+        var folder = scratch.Path;
         Directory.CreateDirectory(Path.Combine(folder, "more"));
         string[] copies = [Path.Combine(folder, Path.GetFileName(files[0])), Path.Combine(folder, Path.GetFileName(files[1])),
             Path.Combine(folder, "more", Path.GetFileName(files[2]))];

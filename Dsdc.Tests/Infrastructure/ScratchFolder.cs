@@ -1,0 +1,15 @@
+namespace Dsdc.Tests.Infrastructure;
+
+/// <summary>A folder of its own under the system's temporary folder, removed with everything in it when disposed.</summary>
+public sealed class ScratchFolder(string prefix) : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
+
+    /// <summary>The path of <paramref name="name"/> inside the folder.</summary>
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+    }
+}
