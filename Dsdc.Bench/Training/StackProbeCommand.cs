@@ -14,15 +14,17 @@ namespace Dsdc.Training;
 /// text TF-IDF's recipe varied (<c>t:NAME</c> alone, <c>tvr:NAME</c> fused), statistics of the OCR text's shape as a view
 /// (<see cref="TextStatistics"/>), run-length histograms of the binarised page as a view (<see cref="RunLengthHistograms"/>,
 /// variants <c>rl*</c>), a subset of the regions (<c>tvr@1-2-4-5</c>), a bias per class on the stacked logits
-/// (<c>tvr+bias:PENALTY</c>), and each ridge's regularisation chosen by leave-one-out accuracy or log-loss.
+/// (<c>tvr+bias:PENALTY</c>), each ridge's regularisation chosen by leave-one-out accuracy or log-loss, and another sentence
+/// encoder's embedding of the OCR text (<c>--text-model DIR</c>, <see cref="OtherTextEncoder"/>; variants <c>x</c>, <c>xc</c>,
+/// <c>tvr+x</c>, <c>tvr+xc</c>, <c>t(ix)r</c>, <c>t(ixc)r</c>).
 /// <c>--per-class</c> adds each class's recall, precision and main confusions.
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
     Dsdc.ImageProcessing.IDocumentInspector inspector, Dsdc.ImageProcessing.IImagePreprocessor preprocessor, Dsdc.Shared.DsdcPaths paths,
-    IOptions<TrainingOptions> options) : ICliCommand
+    Dsdc.Embedding.OnnxSessionFactory sessions, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -79,12 +81,34 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         foreach (var d in docs) idOf[d.Inputs] = d.DocumentId;
         var whole = new ProbeView("chunked", _ => p => chunked[idOf[p]], true);
         var imageAndWhole = new ProbeView("image+chunked", _ => p => [.. p.Vector[..p.ImageDimensions], .. chunked[idOf[p]]], true);
+        // Another sentence encoder's embedding of the OCR text (--text-model DIR): of its first word pieces ("x") and the
+        // mean over 150-word chunks ("xc"), alone, beside the three views, and in place of the vector's MiniLM half.
+        var other = new Dictionary<string, (float[] First, float[] Chunked)>(StringComparer.Ordinal);
+        if (cli.Value("--text-model") is { } textModel)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var pooling = cli.Value("--text-pooling") ?? "cls";
+            if (pooling is not ("cls" or "mean")) throw new ArgumentException($"--text-pooling must be cls or mean, not '{pooling}'.");
+            using var x = new OtherTextEncoder(sessions, textModel, int.Parse(cli.Value("--text-tokens") ?? "512", CultureInfo.InvariantCulture), pooling == "cls");
+            foreach (var d in docs) other[d.DocumentId] = (x.Embed(d.Inputs.RawText), x.EmbedChunked(d.Inputs.RawText, 150));
+            Console.WriteLine($"{textModel} ({pooling} pooling) on {docs.Count} texts in {watch.Elapsed.TotalSeconds:F1} s");
+        }
+        var otherFirst = new ProbeView("other-text", _ => p => other[idOf[p]].First, true);
+        var otherChunked = new ProbeView("other-text-chunked", _ => p => other[idOf[p]].Chunked, true);
+        var imageAndOther = new ProbeView("image+other", _ => p => [.. p.Vector[..p.ImageDimensions], .. other[idOf[p]].First], true);
+        var imageAndOtherChunked = new ProbeView("image+other-chunked", _ => p => [.. p.Vector[..p.ImageDimensions], .. other[idOf[p]].Chunked], true);
         ProbeView Early(string name, double[] grid) => new(name, _ => throw new InvalidOperationException("fitted by Custom"), false)
         {
             Custom = (train, labels) => EarlyFusion(train, labels, grid),
         };
         var variants = new List<(string Name, List<ProbeView> Views, double ClassPenalty)>
         {
+            ("x", [otherFirst], double.PositiveInfinity),
+            ("xc", [otherChunked], double.PositiveInfinity),
+            ("tvr+x", [text, vector, regions, otherFirst], double.PositiveInfinity),
+            ("tvr+xc", [text, vector, regions, otherChunked], double.PositiveInfinity),
+            ("t(ix)r", [text, imageAndOther, regions], double.PositiveInfinity),
+            ("t(ixc)r", [text, imageAndOtherChunked, regions], double.PositiveInfinity),
             ("early", [Early("early", [1])], double.PositiveInfinity),
             ("early-grid", [Early("early-grid", [0.5, 1, 2])], double.PositiveInfinity),
             ("early+tvr", [Early("early-grid", [0.5, 1, 2]), text, vector, regions], double.PositiveInfinity),

@@ -82,6 +82,31 @@ public sealed class BenchCommandTests(TrainingApp app)
         Assert.InRange(RunLengthHistograms.Otsu([10, 10, 200, 200]), 11, 200);
     }
 
+    /// <summary><c>stackprobe --text-model</c> pointed at the production MiniLM, mean-pooled over its 256 word pieces, reads a text
+    /// exactly as the production encoder does; its variants run on the labelled pages.</summary>
+    [Fact]
+    public async Task AnotherTextEncoderGivenTheProductionModelReadsLikeIt()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "EmbeddingModels", "all-MiniLM-L6-v2");
+        var text = string.Join(' ', Enumerable.Repeat("Invoice number 4711, due within thirty days, total amount payable", 40));
+        using (var mean = new OtherTextEncoder(app.Get<Dsdc.Embedding.OnnxSessionFactory>(), folder, 256, clsPooling: false))
+        {
+            var expected = app.Get<Dsdc.Embedding.IDocumentEncoder>().EmbedTexts([text, "Dear Sir"], Ct);
+            var got = mean.Embed(text);
+            Assert.Equal(expected[0].Length, got.Length);
+            Assert.All(Enumerable.Range(0, got.Length), j => Assert.True(Math.Abs(expected[0][j] - got[j]) < 1e-4, $"dimension {j}: {expected[0][j]} vs {got[j]}"));
+            Assert.True(Math.Abs(1 - got.Sum(x => x * x)) < 1e-4);
+            // Chunks of 150 words are each read in full, so their mean differs from the first 256 word pieces'.
+            Assert.NotEqual(got, mean.EmbedChunked(text, 150));
+        }
+        using (var cls = new OtherTextEncoder(app.Get<Dsdc.Embedding.OnnxSessionFactory>(), folder, 256, clsPooling: true))
+            Assert.NotEqual(cls.Embed(text), app.Get<Dsdc.Embedding.IDocumentEncoder>().EmbedTexts([text], Ct)[0]);
+        Assert.Throws<FileNotFoundException>(() => new OtherTextEncoder(app.Get<Dsdc.Embedding.OnnxSessionFactory>(), AppContext.BaseDirectory, 256, true));
+
+        Assert.Equal(0, await Command<StackProbeCommand>().RunAsync(["--only", "x,tvr+x,t(ixc)r", "--text-model", folder, "--text-pooling", "mean", "--text-tokens", "256"], Ct));
+        await Assert.ThrowsAsync<ArgumentException>(() => Command<StackProbeCommand>().RunAsync(["--only", "x", "--text-model", folder, "--text-pooling", "max"], Ct));
+    }
+
     [Fact]
     public void TheBenchHostRegistersEveryMeasuringCommand()
     {
