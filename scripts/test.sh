@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and starts everything the tests need, then runs ALL tests against a throw-away PostgreSQL cluster.
-# Exits non-zero on any failure. Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter Name~Migration]
+# Exits non-zero on any failure. Usage: scripts/test.sh [extra dotnet test arguments, e.g. --filter-class Dsdc.Tests.Shared.MigrateCommandTests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
@@ -29,7 +29,7 @@ for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
-  passed=$((passed + $(get passed))); failed=$((failed + $(get failed) + $(get error))); skipped=$((skipped + $(get notExecuted)))
+  passed=$((passed + $(get passed))); failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted))); skipped=$((skipped + $(get notExecuted)))
 done
 # The failed tests again, last, so that a log read from its tail names them (perl-base is part of every Debian).
 for trx in "$results"/*.trx; do
@@ -45,7 +45,7 @@ for trx in "$results"/*.trx; do
       my @lines = (split(/\n/, plain($message // "")), grep { /Dsdc\./ } split(/\n/, plain($stack // "")));
       splice(@lines, 30) if @lines > 30;
       print "FAILED ", plain($name // "?"), "\n", map({ "  $_\n" } @lines);
-    }' "$trx"
+    }' "$trx" || echo "test.sh: could not list the failed tests of $trx (perl missing?)"
 done
 echo "$passed passed, $failed failed, $skipped skipped"
 rm -rf "$results"

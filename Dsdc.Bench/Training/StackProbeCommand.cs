@@ -88,8 +88,17 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var pooling = cli.Value("--text-pooling") ?? "cls";
-            if (pooling is not ("cls" or "mean")) throw new ArgumentException($"--text-pooling must be cls or mean, not '{pooling}'.");
-            using var x = new OtherTextEncoder(sessions, textModel, int.Parse(cli.Value("--text-tokens") ?? "512", CultureInfo.InvariantCulture), pooling == "cls");
+            if (pooling is not ("cls" or "mean"))
+            {
+                Console.Error.WriteLine($"--text-pooling must be cls or mean, not '{pooling}'.");
+                return 2;
+            }
+            if (!int.TryParse(cli.Value("--text-tokens") ?? "512", CultureInfo.InvariantCulture, out var tokens) || tokens < 3)
+            {
+                Console.Error.WriteLine($"--text-tokens must be a whole number of at least 3, not '{cli.Value("--text-tokens")}'.");
+                return 2;
+            }
+            using var x = new OtherTextEncoder(sessions, textModel, tokens, pooling == "cls");
             foreach (var d in docs) other[d.DocumentId] = (x.Embed(d.Inputs.RawText), x.EmbedChunked(d.Inputs.RawText, 150));
             Console.WriteLine($"{textModel} ({pooling} pooling) on {docs.Count} texts in {watch.Elapsed.TotalSeconds:F1} s");
         }
@@ -103,12 +112,6 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         };
         var variants = new List<(string Name, List<ProbeView> Views, double ClassPenalty)>
         {
-            ("x", [otherFirst], double.PositiveInfinity),
-            ("xc", [otherChunked], double.PositiveInfinity),
-            ("tvr+x", [text, vector, regions, otherFirst], double.PositiveInfinity),
-            ("tvr+xc", [text, vector, regions, otherChunked], double.PositiveInfinity),
-            ("t(ix)r", [text, imageAndOther, regions], double.PositiveInfinity),
-            ("t(ixc)r", [text, imageAndOtherChunked, regions], double.PositiveInfinity),
             ("early", [Early("early", [1])], double.PositiveInfinity),
             ("early-grid", [Early("early-grid", [0.5, 1, 2])], double.PositiveInfinity),
             ("early+tvr", [Early("early-grid", [0.5, 1, 2]), text, vector, regions], double.PositiveInfinity),
@@ -145,7 +148,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             variants.Add(("tvr-alpha-" + by, [text with { AlphaBy = by }, vector with { AlphaBy = by }, regions with { AlphaBy = by }], double.PositiveInfinity));
         // Run-length histograms of the binarised page (RunLengthHistograms), at 800x1040 and also at half that size.
         var runLengths = new Dictionary<string, (float[] Full, float[] Half)>(StringComparer.Ordinal);
-        if (cli.Value("--only") is { } rlSel && rlSel.Split(',').Any(v => v.Contains("rl")))
+        if (cli.Value("--only") is { } rlSel && rlSel.Split(',').Any(v => v.StartsWith("rl", StringComparison.Ordinal) || v.Contains("+rl", StringComparison.Ordinal)))
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
             int[] levels = [1, 2, 4];
@@ -159,17 +162,29 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             }
             Console.WriteLine($"run-length histograms of {docs.Count} pages in {watch.Elapsed.TotalSeconds:F1} s");
         }
-        var rl = new ProbeView("runlengths", _ => p => runLengths[idOf[p]].Full, false);
-        var rlz = new ProbeView("runlengths-z", _ => p => runLengths[idOf[p]].Full, true);
-        var rl2 = new ProbeView("runlengths-2", _ => p => [.. runLengths[idOf[p]].Full, .. runLengths[idOf[p]].Half], false);
-        variants.Add(("rl", [rl], double.PositiveInfinity));
-        variants.Add(("rlz", [rlz], double.PositiveInfinity));
-        variants.Add(("rl2", [rl2], double.PositiveInfinity));
-        variants.Add(("tvr+rl", [text, vector, regions, rl], double.PositiveInfinity));
-        variants.Add(("tvr+rlz", [text, vector, regions, rlz], double.PositiveInfinity));
-        variants.Add(("tvr+rl2", [text, vector, regions, rl2], double.PositiveInfinity));
-        variants.Add(("tv+rl", [text, vector, rl], double.PositiveInfinity));
-        variants.Add(("tr+rl", [text, regions, rl], double.PositiveInfinity));
+        if (runLengths.Count > 0)
+        {
+            var rl = new ProbeView("runlengths", _ => p => runLengths[idOf[p]].Full, false);
+            var rlz = new ProbeView("runlengths-z", _ => p => runLengths[idOf[p]].Full, true);
+            var rl2 = new ProbeView("runlengths-2", _ => p => [.. runLengths[idOf[p]].Full, .. runLengths[idOf[p]].Half], false);
+            variants.Add(("rl", [rl], double.PositiveInfinity));
+            variants.Add(("rlz", [rlz], double.PositiveInfinity));
+            variants.Add(("rl2", [rl2], double.PositiveInfinity));
+            variants.Add(("tvr+rl", [text, vector, regions, rl], double.PositiveInfinity));
+            variants.Add(("tvr+rlz", [text, vector, regions, rlz], double.PositiveInfinity));
+            variants.Add(("tvr+rl2", [text, vector, regions, rl2], double.PositiveInfinity));
+            variants.Add(("tv+rl", [text, vector, rl], double.PositiveInfinity));
+            variants.Add(("tr+rl", [text, regions, rl], double.PositiveInfinity));
+        }
+        if (other.Count > 0)
+        {
+            variants.Add(("x", [otherFirst], double.PositiveInfinity));
+            variants.Add(("xc", [otherChunked], double.PositiveInfinity));
+            variants.Add(("tvr+x", [text, vector, regions, otherFirst], double.PositiveInfinity));
+            variants.Add(("tvr+xc", [text, vector, regions, otherChunked], double.PositiveInfinity));
+            variants.Add(("t(ix)r", [text, imageAndOther, regions], double.PositiveInfinity));
+            variants.Add(("t(ixc)r", [text, imageAndOtherChunked, regions], double.PositiveInfinity));
+        }
         // A subset of the regions: "tvr@0-1-5" keeps regions 0, 1 and 5 (PageRegions.All's order), "r@0-1-5" alone.
         foreach (var name in (cli.Value("--only") ?? "").Split(',').Where(n => n.Contains('@')))
         {
@@ -180,7 +195,16 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         }
         foreach (var bp in new[] { "1", "0.1", "0.01", "0" })
             variants.Add(("tvr+bias:" + bp, [text, vector, regions], double.PositiveInfinity));
-        if (cli.Value("--only") is { } only) variants = variants.Where(v => only.Split(',').Contains(v.Name)).ToList();
+        if (cli.Value("--only") is { } only)
+        {
+            var asked = only.Split(',', StringSplitOptions.RemoveEmptyEntries);
+            if (asked.Except(variants.Select(v => v.Name)).ToList() is [_, ..] unknown)
+            {
+                Console.Error.WriteLine($"stackprobe: no variant {string.Join(", ", unknown)} (the x variants need --text-model DIR).");
+                return 2;
+            }
+            variants = variants.Where(v => asked.Contains(v.Name)).ToList();
+        }
 
         foreach (var (name, views, penalty) in variants)
         {

@@ -1,6 +1,9 @@
 namespace Dsdc.Tests.Infrastructure;
 
-/// <summary>A folder of its own under the system's temporary folder, removed with everything in it when disposed.</summary>
+/// <summary>
+/// A folder of its own under the system's temporary folder, removed with everything in it when disposed. The removal is
+/// best effort: a child process still writing there must not replace the test's own failure with an IOException.
+/// </summary>
 public sealed class ScratchFolder(string prefix) : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
@@ -10,6 +13,13 @@ public sealed class ScratchFolder(string prefix) : IDisposable
 
     public void Dispose()
     {
-        if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+        try
+        {
+            if (Directory.Exists(Path)) Directory.Delete(Path, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for the system's temporary-file cleaning.
+        }
     }
 }

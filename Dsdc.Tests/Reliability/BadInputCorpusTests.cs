@@ -147,7 +147,8 @@ public sealed class BadInputCorpusTests
 
     private static async Task RunCorpusAsync(IngestionApp app)
     {
-        var outside = Directory.CreateTempSubdirectory("dsdc-outside-").FullName;
+        using var scratch = new ScratchFolder("dsdc-outside-");
+        var outside = scratch.Path;
         File.WriteAllBytes(Path.Combine(outside, "target.png"), Blank(399));
         var corpus = new Corpus(app.Paths.Inbox, outside);
         foreach (var kind in Kinds) kind.Make(corpus);
@@ -210,7 +211,6 @@ public sealed class BadInputCorpusTests
             """);
         Assert.True(unprocessed.Count == 0, $"{unprocessed.Count} accepted documents neither processed nor failed with a reason: {totals}");
         Assert.True(memory.PeakGrowth < MemoryGrowthBound, $"working set grew by {memory.PeakGrowth / (1024 * 1024)} MiB");
-        Directory.Delete(outside, recursive: true);
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
