@@ -23,17 +23,14 @@ status=0
 dotnet build Dsdc.sln -c Release -nologo -v quiet
 dotnet test --solution Dsdc.sln -c Release --no-build --results-directory "$results" --report-xunit-trx "$@" || status=$?
 
-# One closing line that any CI can read, counted from the test results themselves.
+# One closing line that any CI can read, counted from the test results themselves, after the failed tests named again.
 passed=0; failed=0; skipped=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
   get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
   passed=$((passed + $(get passed))); failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted))); skipped=$((skipped + $(get notExecuted)))
-done
-# The failed tests again, last, so that a log read from its tail names them (perl-base is part of every Debian).
-for trx in "$results"/*.trx; do
-  [ -f "$trx" ] || continue
+  # The failed tests again, last, so that a log read from its tail names them (perl-base is part of every Debian).
   perl -0777 -ne '
     sub plain { my $t = shift; $t =~ s/&lt;/</g; $t =~ s/&gt;/>/g; $t =~ s/&quot;/"/g; $t =~ s/&apos;/\x27/g; $t =~ s/&#xD;//g; $t =~ s/&#xA;/\n/g; $t =~ s/&amp;/&/g; $t }
     while (/<UnitTestResult\b([^>]*?)(\/>|>(.*?)<\/UnitTestResult>)/gs) {

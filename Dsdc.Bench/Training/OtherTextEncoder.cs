@@ -56,14 +56,23 @@ internal sealed class OtherTextEncoder : IDisposable
     }
 
     /// <summary>The mean of the embeddings of consecutive chunks of <paramref name="words"/> words, L2-normalised.</summary>
-    public float[] EmbedChunked(string text, int words)
-    {
-        var chunks = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Chunk(words).Select(c => string.Join(' ', c))
-            .DefaultIfEmpty("").Select(Embed).ToList();
-        var mean = new float[chunks[0].Length];
-        foreach (var v in chunks) for (var j = 0; j < mean.Length; j++) mean[j] += v[j] / chunks.Count;
-        return Vectors.Normalize(mean);
-    }
+    public float[] EmbedChunked(string text, int words) => ChunkedText.Mean(text, words, chunks => chunks.Select(Embed).ToList());
 
     public void Dispose() => _session.Dispose();
+}
+
+/// <summary>A whole text read in chunks of words by an encoder that reads only the start of a text.</summary>
+internal static class ChunkedText
+{
+    /// <summary>The mean of <paramref name="embed"/>'s embeddings of consecutive <paramref name="words"/>-word chunks (one
+    /// empty chunk for an empty text), L2-normalised.</summary>
+    public static float[] Mean(string text, int words, Func<IReadOnlyList<string>, IReadOnlyList<float[]>> embed)
+    {
+        var chunks = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Chunk(words).Select(c => string.Join(' ', c))
+            .DefaultIfEmpty("").ToList();
+        var embedded = embed(chunks);
+        var mean = new float[embedded[0].Length];
+        foreach (var v in embedded) for (var j = 0; j < mean.Length; j++) mean[j] += v[j] / embedded.Count;
+        return Vectors.Normalize(mean);
+    }
 }

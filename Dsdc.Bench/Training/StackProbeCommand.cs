@@ -68,22 +68,14 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         var chunked = new Dictionary<string, float[]>(StringComparer.Ordinal);
         if (cli.Value("--only") is not { } sel || sel.Contains("chunk"))
             foreach (var d in docs)
-            {
-                var w = d.Inputs.RawText.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-                var chunks = w.Chunk(150).Select(c => string.Join(' ', c)).DefaultIfEmpty("").ToList();
-                var e = encoder.EmbedTexts(chunks, ct);
-                var mean = new float[e[0].Length];
-                foreach (var v in e) for (var j = 0; j < mean.Length; j++) mean[j] += v[j] / e.Count;
-                var norm = MathF.Sqrt(mean.Sum(x => x * x));
-                chunked[d.DocumentId] = norm > 0 ? mean.Select(x => x / norm).ToArray() : mean;
-            }
+                chunked[d.DocumentId] = ChunkedText.Mean(d.Inputs.RawText, 150, chunks => encoder.EmbedTexts(chunks, ct));
         var idOf = new Dictionary<PageInputs, string>(ReferenceEqualityComparer.Instance);
         foreach (var d in docs) idOf[d.Inputs] = d.DocumentId;
         var whole = new ProbeView("chunked", _ => p => chunked[idOf[p]], true);
         var imageAndWhole = new ProbeView("image+chunked", _ => p => [.. p.Vector[..p.ImageDimensions], .. chunked[idOf[p]]], true);
         // Another sentence encoder's embedding of the OCR text (--text-model DIR): of its first word pieces ("x") and the
         // mean over 150-word chunks ("xc"), alone, beside the three views, and in place of the vector's MiniLM half.
-        var other = new Dictionary<string, (float[] First, float[] Chunked)>(StringComparer.Ordinal);
+        var other = new Dictionary<string, (float[] First, float[]? Chunked)>(StringComparer.Ordinal);
         if (cli.Value("--text-model") is { } textModel)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -93,19 +85,18 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 Console.Error.WriteLine($"--text-pooling must be cls or mean, not '{pooling}'.");
                 return 2;
             }
-            if (!int.TryParse(cli.Value("--text-tokens") ?? "512", CultureInfo.InvariantCulture, out var tokens) || tokens < 3)
+            var tokens = cli.Int("--text-tokens") ?? 512;
+            if (tokens < 3)
             {
-                Console.Error.WriteLine($"--text-tokens must be a whole number of at least 3, not '{cli.Value("--text-tokens")}'.");
+                Console.Error.WriteLine($"--text-tokens must be at least 3, not {tokens}.");
                 return 2;
             }
+            // The chunked reading costs a model run per 150 words: only for the variants that read it.
+            var wantsChunks = cli.Value("--only") is not { } xSel || xSel.Split(',').Any(v => v.Contains("xc", StringComparison.Ordinal));
             using var x = new OtherTextEncoder(sessions, textModel, tokens, pooling == "cls");
-            foreach (var d in docs) other[d.DocumentId] = (x.Embed(d.Inputs.RawText), x.EmbedChunked(d.Inputs.RawText, 150));
+            foreach (var d in docs) other[d.DocumentId] = (x.Embed(d.Inputs.RawText), wantsChunks ? x.EmbedChunked(d.Inputs.RawText, 150) : null);
             Console.WriteLine($"{textModel} ({pooling} pooling) on {docs.Count} texts in {watch.Elapsed.TotalSeconds:F1} s");
         }
-        var otherFirst = new ProbeView("other-text", _ => p => other[idOf[p]].First, true);
-        var otherChunked = new ProbeView("other-text-chunked", _ => p => other[idOf[p]].Chunked, true);
-        var imageAndOther = new ProbeView("image+other", _ => p => [.. p.Vector[..p.ImageDimensions], .. other[idOf[p]].First], true);
-        var imageAndOtherChunked = new ProbeView("image+other-chunked", _ => p => [.. p.Vector[..p.ImageDimensions], .. other[idOf[p]].Chunked], true);
         ProbeView Early(string name, double[] grid) => new(name, _ => throw new InvalidOperationException("fitted by Custom"), false)
         {
             Custom = (train, labels) => EarlyFusion(train, labels, grid),
@@ -178,6 +169,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         }
         if (other.Count > 0)
         {
+            var otherFirst = new ProbeView("other-text", _ => p => other[idOf[p]].First, true);
+            var otherChunked = new ProbeView("other-text-chunked", _ => p => other[idOf[p]].Chunked!, true);
+            var imageAndOther = new ProbeView("image+other", _ => p => [.. p.Vector[..p.ImageDimensions], .. other[idOf[p]].First], true);
+            var imageAndOtherChunked = new ProbeView("image+other-chunked", _ => p => [.. p.Vector[..p.ImageDimensions], .. other[idOf[p]].Chunked!], true);
             variants.Add(("x", [otherFirst], double.PositiveInfinity));
             variants.Add(("xc", [otherChunked], double.PositiveInfinity));
             variants.Add(("tvr+x", [text, vector, regions, otherFirst], double.PositiveInfinity));
@@ -186,9 +181,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             variants.Add(("t(ixc)r", [text, imageAndOtherChunked, regions], double.PositiveInfinity));
         }
         // A subset of the regions: "tvr@0-1-5" keeps regions 0, 1 and 5 (PageRegions.All's order), "r@0-1-5" alone.
-        foreach (var name in (cli.Value("--only") ?? "").Split(',').Where(n => n.Contains('@')))
+        var subsets = (cli.Value("--only") ?? "").Split(',').Where(n => n.Contains('@')).ToList();
+        if (subsets.Count > 0) RegionSubset.RequireEveryRegion(docs);
+        foreach (var name in subsets)
         {
-            RegionSubset.RequireEveryRegion(docs);
             var keep = name[(name.IndexOf('@') + 1)..].Split('-').Select(int.Parse).ToArray();
             var sub = new ProbeView("regions" + name[name.IndexOf('@')..], _ => p => keep.SelectMany(k => p.Regions![(k * regionSize)..((k + 1) * regionSize)]).ToArray(), true);
             variants.Add((name, name.StartsWith("tvr@", StringComparison.Ordinal) ? [text, vector, sub] : [sub], double.PositiveInfinity));

@@ -41,11 +41,15 @@ public sealed record ModelManifest(
             return $"run {RunId} was trained on {Encoder}@{EncoderVersion} ({Dimensions} dims), " +
                 $"but this process embeds with {encoder.Id}@{encoder.Version} ({encoder.Dimensions} dims)";
         var computed = Dsdc.Embedding.RegionEncoder.DimensionsOf(regions);
-        if (ViewEnsembleRunner.Specs(this).FirstOrDefault(v => v.View == ViewKinds.Regions) is { } view && view.Dimensions != computed)
-            return $"run {RunId} reads {view.Dimensions} region features, but this process computes {computed} (the '{regions.Name}' regions, " +
+        if (RegionDimensions is { } read && read != computed)
+            return $"run {RunId} reads {read} region features, but this process computes {computed} (the '{regions.Name}' regions, " +
                 $"{Dsdc.Embedding.EmbeddingOptions.Section}:{nameof(Dsdc.Embedding.EmbeddingOptions.RegionSet)})";
         return null;
     }
+
+    /// <summary>How many region features the model's region view reads; null when it reads none.</summary>
+    [JsonIgnore]
+    public int? RegionDimensions => ViewEnsembleRunner.Specs(this).FirstOrDefault(v => v.View == ViewKinds.Regions)?.Dimensions;
 
     /// <summary>Whether the class at <paramref name="label"/> can be predicted.</summary>
     public bool Knows(int label) => KnownClasses is null || KnownClasses.Contains(label);

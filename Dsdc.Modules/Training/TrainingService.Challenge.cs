@@ -24,15 +24,19 @@ public sealed partial class TrainingService
     }
 
     /// <summary>Why this process cannot serve the champion (<see cref="ModelManifest.WhyNotServable"/>); its artifact unreadable counts too.</summary>
-    private string? WhyChampionCannotServe(long championId)
+    private string? WhyChampionCannotServe(long championId) => ReadChampion(championId).Why;
+
+    /// <summary>The champion's artifact, read once, and why this process cannot serve it (null when it can).</summary>
+    private (ChampionModel? Champion, string? Why) ReadChampion(long championId)
     {
         try
         {
-            return registry.Artifact(championId).Manifest.WhyNotServable(encoder, loader.RegionSet);
+            var champion = registry.Artifact(championId);
+            return (champion, champion.Manifest.WhyNotServable(encoder, loader.RegionSet));
         }
         catch (Exception ex) when (ex is IOException or JsonException or InvalidDataException)
         {
-            return $"run {championId}'s artifact cannot be read: {ex.Message}";
+            return (null, $"run {championId}'s artifact cannot be read: {ex.Message}");
         }
     }
 
@@ -90,11 +94,12 @@ public sealed partial class TrainingService
                 $"first champion: test accuracy {mine.Item1:P2}, macro-F1 {mine.Item2:F4} on {test.Count} documents", by, ct);
 
         // A champion this process cannot serve (another encoder, other region features) is replaced whatever it scored.
-        if (WhyChampionCannotServe(championId.Value) is { } why)
+        var (champion, why) = ReadChampion(championId.Value);
+        if (why is not null)
             return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic,
                 $"challenger wins: the champion cannot serve here ({why}); run {challenger.Id} test accuracy {mine.Item1:P2}, " +
                 $"macro-F1 {mine.Item2:F4} on {test.Count} documents", by, ct);
-        var theirs = ScoreChampion(championId.Value, data);
+        var theirs = ScoreChampion(champion!, data);
         var wins = mine.Item1 > theirs.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - theirs.Accuracy) <= 1e-12 && mine.Item2 > theirs.MacroF1 + 1e-12);
         var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId} {theirs.Accuracy:P2} / F1 " +
             $"{theirs.MacroF1:F4} on the same {test.Count} test documents";
@@ -106,15 +111,13 @@ public sealed partial class TrainingService
         return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
     }
 
-    private (double Accuracy, double MacroF1) ScoreChampion(long runId, DataSplit data)
+    private static (double Accuracy, double MacroF1) ScoreChampion(ChampionModel champion, DataSplit data)
     {
         var test = data.Test;
-        var champion = registry.Artifact(runId);
         // A champion that reads region features some of these documents lack yet (still being computed): its recorded
         // scores are the only comparison left.
         var pages = data.PagesOf(test).Select(p => p.Inputs).ToList();
-        if (ViewEnsembleRunner.Specs(champion.Manifest).FirstOrDefault(v => v.View == ViewKinds.Regions) is { } regions
-            && pages.Any(p => p.Regions?.Length != regions.Dimensions))
+        if (champion.Manifest.RegionDimensions is { } regions && pages.Any(p => p.Regions?.Length != regions))
             return (champion.Manifest.Metrics.Accuracy, champion.Manifest.Metrics.MacroF1);
         // Every view of the champion, on the same inputs serving would compute for these documents.
         using var runner = new ViewEnsembleRunner(champion, OnnxMlpRunner.CpuSession);
