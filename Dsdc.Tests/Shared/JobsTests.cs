@@ -1,8 +1,11 @@
 using System.Collections.Concurrent;
 using Dapper;
+using Dsdc.Shared.Jobs;
 using Dsdc.Tests.Infrastructure;
 using Hangfire;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace Dsdc.Tests.Shared;
@@ -26,6 +29,46 @@ public sealed class JobsTests(JobsTests.Factory factory) : IClassFixture<JobsTes
         await using var conn = new NpgsqlConnection(factory.Database.ConnectionString);
         var state = await WaitForStateAsync(conn, jobId);
         Assert.Equal("Succeeded", state);
+    }
+
+    [Fact]
+    public async Task TwoHostsInOneProcessEachKeepTheirOwnJobStorageAndActivator()
+    {
+        await using var databaseA = await TestDatabase.CreateAsync();
+        await using var databaseB = await TestDatabase.CreateAsync();
+        using var a = JobsHost(databaseA);
+        using var b = JobsHost(databaseB);
+
+        // Hangfire's configuration sets process-wide statics. Interleave the two hosts' start-up the way hosts starting
+        // side by side can: each configures Hangfire before either has asked for its storage.
+        a.Services.GetRequiredService<IGlobalConfiguration>();
+        b.Services.GetRequiredService<IGlobalConfiguration>();
+
+        Assert.NotSame(a.Services.GetRequiredService<JobStorage>(), b.Services.GetRequiredService<JobStorage>());
+        Assert.NotSame(a.Services.GetRequiredService<JobActivator>(), b.Services.GetRequiredService<JobActivator>());
+        a.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<ProbeJob>(j => j.Run("a", CancellationToken.None));
+        b.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<ProbeJob>(j => j.Run("b1", CancellationToken.None));
+        b.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<ProbeJob>(j => j.Run("b2", CancellationToken.None));
+        Assert.Equal(1, await JobCountAsync(databaseA));
+        Assert.Equal(2, await JobCountAsync(databaseB));
+    }
+
+    private static IHost JobsHost(TestDatabase database)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Dsdc"] = database.ConnectionString,
+            ["Jobs:Server"] = "false",
+        });
+        builder.AddJobs();
+        return builder.Build();
+    }
+
+    private static async Task<long> JobCountAsync(TestDatabase database)
+    {
+        await using var conn = new NpgsqlConnection(database.ConnectionString);
+        return await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM hangfire.job");
     }
 
     private static async Task<string?> WaitForStateAsync(NpgsqlConnection conn, string jobId)

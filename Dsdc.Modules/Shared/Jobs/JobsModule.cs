@@ -1,8 +1,10 @@
 using System.ComponentModel.DataAnnotations;
 using Dsdc.Shared.Database;
 using Hangfire;
+using Hangfire.AspNetCore;
 using Hangfire.Dashboard;
 using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
@@ -48,12 +50,20 @@ public static class JobsModule
         foreach (var queue in options.Queues.Where(q => !JobQueues.All.Contains(q)))
             throw new ConfigurationException($"{JobsOptions.Section}:Queues", $"names an unknown queue '{queue}' (known: {string.Join(", ", JobQueues.All)})");
 
-        builder.Services.AddHangfire(c => c
+        // This app's storage and job activator are its own services. Hangfire's defaults read the process-wide
+        // JobStorage.Current and JobActivator.Current after configuring them, so two hosts starting side by side in
+        // one process (a test run, an embedded host) could each take the other's database and services.
+        builder.Services.AddSingleton<JobStorage>(_ =>
+        {
+            var storageOptions = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions);
+        });
+        builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        builder.Services.AddHangfire((sp, c) => c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString),
-                new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true }));
+            .UseStorage(sp.GetRequiredService<JobStorage>()));
 
         if (options.Server)
         {
