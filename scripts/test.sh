@@ -37,11 +37,15 @@ for trx in "$results"/*.trx; do
       my ($attrs, $body) = ($1, $3 // "");
       next unless $attrs =~ /outcome="(Failed|Error|Timeout|Aborted)"/;
       my ($name) = $attrs =~ /testName="([^"]*)"/;
-      my ($message) = $body =~ /<Message>(.*?)<\/Message>/s;
-      my ($stack) = $body =~ /<StackTrace>(.*?)<\/StackTrace>/s;
+      my ($error) = $body =~ /<ErrorInfo>(.*?)<\/ErrorInfo>/s;
+      my ($message) = ($error // "") =~ /<Message>(.*?)<\/Message>/s;
+      my ($stack) = ($error // "") =~ /<StackTrace>(.*?)<\/StackTrace>/s;
+      my ($texts) = $body =~ /<TextMessages>(.*?)<\/TextMessages>/s;
       my @lines = (split(/\n/, plain($message // "")), grep { /Dsdc\./ } split(/\n/, plain($stack // "")));
       splice(@lines, 30) if @lines > 30;
-      print "FAILED ", plain($name // "?"), "\n", map({ "  $_\n" } @lines);
+      my @said = grep { /\S/ } map { split(/\n/, plain($_)) } (($texts // "") =~ /<Message>(.*?)<\/Message>/gs);
+      splice(@said, 0, @said - 12) if @said > 12;
+      print "FAILED ", plain($name // "?"), "\n", map({ "  $_\n" } @lines), @said ? ("  its output ended:\n", map({ "  | $_\n" } @said)) : ();
     }' "$trx" || echo "test.sh: could not list the failed tests of $trx (perl missing?)"
 done
 echo "$passed passed, $failed failed, $skipped skipped"

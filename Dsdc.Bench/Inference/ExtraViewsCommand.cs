@@ -157,8 +157,7 @@ internal sealed class ExtraViewsCommand(TrainingDataLoader loader, ZeroShotServi
             if (cli.Flag("--reliability"))
                 foreach (var bin in outcome.Predictions.GroupBy(p => Math.Min(9, (int)(p.Confidence * 10))).OrderBy(b => b.Key))
                     Console.WriteLine($"    confidence {bin.Key / 10.0:F1}-{(bin.Key + 1) / 10.0:F1}: {bin.Count(),4} predictions, mean confidence {bin.Average(p => p.Confidence):F3}, accuracy {bin.Average(p => p.Predicted == p.Truth ? 1.0 : 0):F3}");
-            Console.WriteLine($"all, {name,-26} accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}, log-loss {cv.LogLoss:F3}, " +
-                $"ECE {cv.Ece:F3}, at 50% coverage {P(cv.AccuracyAt(0.5))}");
+            Console.WriteLine($"all, {name,-26} {FusedEstimate.Describe(cv)}");
         }
         return 0;
     }

@@ -44,12 +44,10 @@ internal sealed class AugmentationProbeCommand(TrainingDataLoader loader, Dsdc.I
         }
         var augmented = await AugmentedFeaturesAsync(docs, copies, cli.Value("--cache"), ct);
 
-        string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
         void Report(string name, CvRecipe recipe, IReadOnlyList<LabelledPage> pages)
         {
             var cv = RepeatedCrossValidation.Run(pages, o.CvFolds, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct).Estimate;
-            Console.WriteLine($"{name,-40} accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}, log-loss {cv.LogLoss:F3}, " +
-                $"ECE {cv.Ece:F3}, at 50% coverage {P(cv.AccuracyAt(0.5))}");
+            Console.WriteLine($"{name,-40} {FusedEstimate.Describe(cv)}");
         }
 
         var regionsOnly = CvRecipes.Fused(ViewKinds.Regions);

@@ -41,9 +41,15 @@ internal static class FusedEstimate
 {
     public static void Print(string name, IReadOnlyList<LabelledPage> pages, TrainingOptions o, CancellationToken ct, params string[] views)
     {
-        static string P(double x) => x.ToString("P1", System.Globalization.CultureInfo.InvariantCulture);
         var cv = RepeatedCrossValidation.Run(pages, o.CvFolds, o.CvRepeats, o.Seed, CvRecipes.FusedRecipe(CvRecipes.Fused(views)), o.ReviewTargetAccuracy, ct).Estimate;
-        Console.WriteLine($"{name,-30} accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}, log-loss {cv.LogLoss:F3}, " +
-            $"ECE {cv.Ece:F3}, at 50% coverage {P(cv.AccuracyAt(0.5))}");
+        Console.WriteLine($"{name,-30} {Describe(cv)}");
+    }
+
+    /// <summary>"accuracy A (fold sd S), macro-F1, log-loss, ECE, at 50% coverage": the figures every probe prints.</summary>
+    public static string Describe(CvEstimate cv)
+    {
+        static string P(double x) => x.ToString("P1", System.Globalization.CultureInfo.InvariantCulture);
+        return $"accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}, log-loss {cv.LogLoss:F3}, " +
+            $"ECE {cv.Ece:F3}, at 50% coverage {P(cv.AccuracyAt(0.5))}";
     }
 }

@@ -155,9 +155,7 @@ internal sealed class FineTuneCommand(TrainingDataLoader loader, Dsdc.Ingestion.
         foreach (var (name, recipe) in variants)
         {
             var cv = RepeatedCrossValidation.Run(docs, k, repeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct).Estimate;
-            string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
-            Console.WriteLine($"{name}: accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}, log-loss {cv.LogLoss:F3}, " +
-                $"ECE {cv.Ece:F3}, at 50% coverage {P(cv.AccuracyAt(0.5))} [{k}-fold x {repeats}]");
+            Console.WriteLine($"{name}: {FusedEstimate.Describe(cv)} [{k}-fold x {repeats}]");
         }
         return 0;
     }
