@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
 using Dsdc.Shared;

@@ -6,6 +6,8 @@ using Hangfire;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace Dsdc.Tests.Shared;
@@ -45,7 +47,12 @@ public sealed class JobsTests(JobsTests.Factory factory) : IClassFixture<JobsTes
         b.Services.GetRequiredService<IGlobalConfiguration>();
 
         Assert.NotSame(a.Services.GetRequiredService<JobStorage>(), b.Services.GetRequiredService<JobStorage>());
-        Assert.NotSame(a.Services.GetRequiredService<JobActivator>(), b.Services.GetRequiredService<JobActivator>());
+        // Each host's jobs are built from its own services: here, its own configuration.
+        foreach (var (host, database) in new[] { (a, databaseA), (b, databaseB) })
+        {
+            using var scope = host.Services.GetRequiredService<JobActivator>().BeginScope((JobActivatorContext)null!);
+            Assert.Equal(database.ConnectionString, ((IConfiguration)scope.Resolve(typeof(IConfiguration)))["ConnectionStrings:Dsdc"]);
+        }
         a.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<ProbeJob>(j => j.Run("a", CancellationToken.None));
         b.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<ProbeJob>(j => j.Run("b1", CancellationToken.None));
         b.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<ProbeJob>(j => j.Run("b2", CancellationToken.None));
@@ -62,6 +69,9 @@ public sealed class JobsTests(JobsTests.Factory factory) : IClassFixture<JobsTes
             ["Jobs:Server"] = "false",
         });
         builder.AddJobs();
+        // Hangfire keeps the last configured host's logger factory process-wide: one that is never disposed, so that
+        // no other host's Hangfire logs into a disposed factory after this test.
+        builder.Services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
         return builder.Build();
     }
 

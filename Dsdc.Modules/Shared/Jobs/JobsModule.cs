@@ -50,20 +50,23 @@ public static class JobsModule
         foreach (var queue in options.Queues.Where(q => !JobQueues.All.Contains(q)))
             throw new ConfigurationException($"{JobsOptions.Section}:Queues", $"names an unknown queue '{queue}' (known: {string.Join(", ", JobQueues.All)})");
 
-        // This app's storage and job activator are its own services. Hangfire's defaults read the process-wide
-        // JobStorage.Current and JobActivator.Current after configuring them, so two hosts starting side by side in
-        // one process (a test run, an embedded host) could each take the other's database and services.
-        builder.Services.AddSingleton<JobStorage>(_ =>
+        // This host's storage and job activator are services of its own. Hangfire's defaults register them as the
+        // process-wide JobStorage.Current and JobActivator.Current read after configuring, so two hosts starting side by
+        // side in one process (a test run, an embedded host) could each take the other's database and services.
+        // (Serializer settings, filters and the log provider stay process-wide: the host configured last sets them.)
+        builder.Services.AddSingleton(_ => new HostJobStorage(connectionString));
+        // As Hangfire's own registration does, asking for the storage applies the configuration first.
+        builder.Services.AddSingleton<JobStorage>(sp =>
         {
-            var storageOptions = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
-            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions);
+            sp.GetRequiredService<IGlobalConfiguration>();
+            return sp.GetRequiredService<HostJobStorage>().Storage;
         });
         builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire((sp, c) => c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
-            .UseStorage(sp.GetRequiredService<JobStorage>()));
+            .UseStorage(sp.GetRequiredService<HostJobStorage>().Storage));
 
         if (options.Server)
         {
@@ -75,6 +78,18 @@ public static class JobsModule
                 builder.Services.AddHangfireServer(o => { o.ServerName = $"{Environment.MachineName}:training"; o.Queues = [JobQueues.Training]; o.WorkerCount = 1; });
         }
         return builder;
+    }
+
+    /// <summary>This host's Hangfire storage (schema <c>hangfire</c>), created once per container.</summary>
+    private sealed class HostJobStorage(string connectionString)
+    {
+        public JobStorage Storage { get; } = Create(connectionString);
+
+        private static PostgreSqlStorage Create(string connectionString)
+        {
+            var options = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
+        }
     }
 
     /// <summary>The dashboard: local requests only, until an authorization policy is given.</summary>
