@@ -60,8 +60,8 @@ public sealed class FaultTests
         (await client.GetAsync("/api/v1/status", Ct)).Dispose();
 
         app.Services.GetRequiredService<IBackgroundJobClient>().Enqueue<PipelineJobs>(j => j.RunAsync(CancellationToken.None));
-        // Generous limits: the whole suite starts beside this test on two cores, and a first pipeline run under that load
-        // once took over 2 minutes to store its first documents. The waits end as soon as their condition holds.
+        // Generous limits: the whole suite starts beside this test on two cores. The waits end as soon as their condition
+        // holds. (A run that once stored nothing for minutes had gone to another test host's database: see JobsModule.)
         await WaitAsync(async () => await CountAsync(pg, "SELECT count(*) FROM ingestion.original_documents") >= 2, TimeSpan.FromMinutes(6));
 
         await pg.StopServerAsync();
