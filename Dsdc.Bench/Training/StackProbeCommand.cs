@@ -21,10 +21,11 @@ namespace Dsdc.Training;
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
     Dsdc.ImageProcessing.IDocumentInspector inspector, Dsdc.ImageProcessing.IImagePreprocessor preprocessor, Dsdc.Shared.DsdcPaths paths,
-    Dsdc.Embedding.OnnxSessionFactory sessions, IOptions<TrainingOptions> options) : ICliCommand
+    Dsdc.Embedding.OnnxSessionFactory sessions, Dsdc.ImageProcessing.ImageDecoder decoder, Dsdc.ImageProcessing.PdfPageRenderer renderer,
+    Dsdc.Ocr.TesseractEnginePool pool, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -179,6 +180,32 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             variants.Add(("tvr+xc", [text, vector, regions, otherChunked], double.PositiveInfinity));
             variants.Add(("t(ix)r", [text, imageAndOther, regions], double.PositiveInfinity));
             variants.Add(("t(ixc)r", [text, imageAndOtherChunked, regions], double.PositiveInfinity));
+        }
+        // Where the words sit (--word-boxes FILE: read once by OCR, then cached): positional terms as a TF-IDF view
+        // ("p" + the kinds of WordBoxes.Terms, e.g. "pz", "pzsb"), alone and beside the three views ("tvr+pz").
+        if (cli.Value("--word-boxes") is { } boxesFile)
+        {
+            var boxes = await WordBoxes.LoadOrReadAsync(boxesFile, docs, documents, paths, inspector, decoder, renderer, pool, ct);
+            foreach (var kinds in new[] { "z", "g", "s", "b", "zsb", "gsb" })
+            {
+                var termCache = docs.ToDictionary(d => d.DocumentId, d => (IReadOnlyList<string>)WordBoxes.Terms(boxes[d.DocumentId], kinds).ToList(), StringComparer.Ordinal);
+                var view = new ProbeView("positions-" + kinds, train => WordBoxes.Tfidf(train, p => termCache[idOf[p]]), false);
+                variants.Add(("p" + kinds, [view], double.PositiveInfinity));
+                variants.Add(("tvr+p" + kinds, [text, vector, regions, view], double.PositiveInfinity));
+                variants.Add(("tr+p" + kinds, [text, regions, view], double.PositiveInfinity));
+            }
+            // The text view read from the words Tesseract is at least C confident of ("q50", "tvr:q50").
+            foreach (var minimum in new[] { 0, 30, 50, 70, 85 })
+            {
+                var confident = docs.ToDictionary(d => d.DocumentId, d => WordBoxes.ConfidentText(boxes[d.DocumentId], minimum), StringComparer.Ordinal);
+                var view = new ProbeView("text-q" + minimum, train =>
+                {
+                    var t = RawTextTfidf.Fit(train.Select(d => confident[d.DocumentId]), minDocumentFrequency: train.Count < 40 ? 1 : 2);
+                    return p => t.Transform(confident[idOf[p]]);
+                }, false);
+                variants.Add(("q" + minimum, [view], double.PositiveInfinity));
+                variants.Add(("tvr:q" + minimum, [view, vector, regions], double.PositiveInfinity));
+            }
         }
         // A subset of the regions: "tvr@0-1-5" keeps regions 0, 1 and 5 (PageRegions.All's order), "r@0-1-5" alone.
         var subsets = (cli.Value("--only") ?? "").Split(',').Where(n => n.Contains('@')).ToList();

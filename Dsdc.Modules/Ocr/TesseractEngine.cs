@@ -40,7 +40,14 @@ internal sealed class TesseractEngine : IDisposable
     }
 
     /// <param name="resolution">the page's dots per inch; 0 when unknown (Tesseract then estimates it).</param>
-    public (string Text, int Confidence) Recognise(Pix page, int resolution)
+    public (string Text, int Confidence) Recognise(Pix page, int resolution) =>
+        Run(page, resolution, () => (ReadText(TesseractApi.TessBaseAPIGetUTF8Text(_handle)), TesseractApi.TessBaseAPIMeanTextConf(_handle)));
+
+    /// <summary>The page's words with their boxes, as Tesseract's TSV (level, page, block, paragraph, line, word, left,
+    /// top, width, height, confidence, text; one row per element, the page's own size on its level-1 row).</summary>
+    public string RecogniseTsv(Pix page, int resolution) => Run(page, resolution, () => ReadText(TesseractApi.TessBaseAPIGetTsvText(_handle, 0)));
+
+    private T Run<T>(Pix page, int resolution, Func<T> read)
     {
         try
         {
@@ -63,20 +70,24 @@ internal sealed class TesseractEngine : IDisposable
                 throw new InvalidOperationException(Environment.TickCount64 - started >= _pageTimeoutSeconds * 1000L
                     ? $"OCR of the page did not finish within {_pageTimeoutSeconds} s ({OcrOptions.Section}:{nameof(OcrOptions.PageTimeoutSeconds)})"
                     : "Tesseract could not recognise the page");
-            var text = TesseractApi.TessBaseAPIGetUTF8Text(_handle);
-            try
-            {
-                return (Marshal.PtrToStringUTF8(text) ?? "", TesseractApi.TessBaseAPIMeanTextConf(_handle));
-            }
-            finally
-            {
-                TesseractApi.TessDeleteText(text);
-            }
+            return read();
         }
         finally
         {
             // Drops the engine's reference to the page and its results, so the pooled engine holds no page memory.
             TesseractApi.TessBaseAPIClear(_handle);
+        }
+    }
+
+    private static string ReadText(nint text)
+    {
+        try
+        {
+            return Marshal.PtrToStringUTF8(text) ?? "";
+        }
+        finally
+        {
+            TesseractApi.TessDeleteText(text);
         }
     }
 

@@ -135,6 +135,38 @@ public sealed class BenchCommandTests(TrainingApp app)
         Assert.Equal(2, await Command<StackProbeCommand>().RunAsync(["--only", "tvr,tvr+x"], Ct));
     }
 
+    /// <summary>The words' boxes of a real memo through the pooled engine: the same words as its text, placed on the page, the
+    /// memo's heading in the top fifth; <c>stackprobe --word-boxes</c> reads every labelled page once, then from its cache.</summary>
+    [Fact]
+    public async Task TheWordBoxesPlaceARealPagesWordsAndThePositionalViewsRun()
+    {
+        var decoder = app.Get<Dsdc.ImageProcessing.ImageDecoder>();
+        var pool = app.Get<Dsdc.Ocr.TesseractEnginePool>();
+        using var page = decoder.DecodeFirstPage(decoder.ReadFile(Dsdc.Tests.ImageProcessing.TestDocuments.JpegMemo), Dsdc.ImageProcessing.DocumentFormat.Jpeg);
+        var tsv = await pool.RunAsync(e => e.RecogniseTsv(page, 0), Ct);
+        var plain = await pool.RunAsync(e => e.Recognise(page, 0), Ct);
+
+        var words = WordBoxes.Parse(tsv);
+        static string[] Tokens(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Tokens(plain.Text), words.Select(w => w.Text));
+        Assert.All(words, w => Assert.True(w is { X: > 0 and < 1, Y: > 0 and < 1, Height: > 0 and < 0.5f, Confidence: >= 0 and <= 100 }, w.ToString()));
+        var heading = words.First(w => w.Text == "RECORDS");
+        Assert.True(heading.Y < 0.2f, $"the heading sits at {heading.Y:F2} of the page's height");
+        Assert.Equal(Tokens(plain.Text), Tokens(WordBoxes.ConfidentText(words, 0)));
+        var terms = WordBoxes.Terms(words, "zsb").ToList();
+        Assert.Contains("zt:records", terms);
+        Assert.Contains(terms, t => t.StartsWith("s:", StringComparison.Ordinal));
+
+        using var scratch = new ScratchFolder("dsdc-wordboxes-");
+        var cache = scratch.File("boxes.json");
+        await SucceedsAsync<StackProbeCommand>(["--word-boxes", cache, "--only", "pz,tvr+pzsb,tvr:q50"]);
+        var stored = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, List<BoxedWord>>>(File.ReadAllText(cache))!;
+        Assert.Equal((await app.Get<TrainingDataLoader>().LoadAllAsync(Ct)).Count, stored.Count);
+        var written = File.GetLastWriteTimeUtc(cache);
+        await SucceedsAsync<StackProbeCommand>(["--word-boxes", cache, "--only", "pgsb"]);
+        Assert.Equal(written, File.GetLastWriteTimeUtc(cache));
+    }
+
     private static string DocumentClassesWord(int i) => Dsdc.Shared.DocumentClasses.Names[i % Dsdc.Shared.DocumentClasses.Count].Replace(' ', '-');
 
     [Fact]

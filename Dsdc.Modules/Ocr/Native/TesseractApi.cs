@@ -55,6 +55,11 @@ internal static partial class TesseractApi
     [LibraryImport(Lib)]
     internal static partial void TessDeleteText(nint text);
 
+    /// <summary>The last recognised page as TSV (one row per page, block, paragraph, line and word with its box), freed
+    /// with <see cref="TessDeleteText"/>.</summary>
+    [LibraryImport(Lib)]
+    internal static partial nint TessBaseAPIGetTsvText(TesseractHandle handle, int pageNumber);
+
     [LibraryImport(Lib)]
     internal static partial int TessBaseAPIMeanTextConf(TesseractHandle handle);
 
