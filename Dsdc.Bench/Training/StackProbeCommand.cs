@@ -25,7 +25,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     Dsdc.Ocr.TesseractEnginePool pool, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -205,6 +205,29 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 }, false);
                 variants.Add(("q" + minimum, [view], double.PositiveInfinity));
                 variants.Add(("tvr:q" + minimum, [view, vector, regions], double.PositiveInfinity));
+            }
+        }
+        // Tiles of the page near the scan's resolution (--tiles FILE: computed once, then cached; PageTiles): the 3x4 grid's
+        // tiles pooled ("T12m" mean, "T12x" mean and max, "T12c" every tile in order), the 2x3 grid's ("T6m", "T6x", "T6c"),
+        // alone, beside the three views ("tvr+T12x") and beside text and vector ("tv+T12x").
+        if (cli.Value("--tiles") is { } tilesFile)
+        {
+            var tiles = await PageTiles.LoadOrComputeAsync(tilesFile, docs, documents, paths, inspector, preprocessor, sessions, ct);
+            for (var g = 0; g < PageTiles.Grids.Length; g++)
+            {
+                var grid = g;
+                var n = PageTiles.Grids[g].Columns * PageTiles.Grids[g].Rows;
+                foreach (var (suffix, featurize) in new (string, Func<float[][], float[]>)[]
+                    { ("m", t => PageTiles.Pool(t, false)), ("x", t => PageTiles.Pool(t, true)), ("c", t => t.SelectMany(v => v).ToArray()) })
+                {
+                    var rows = docs.ToDictionary(d => d.DocumentId, d => featurize(tiles[d.DocumentId][grid]), StringComparer.Ordinal);
+                    var name = $"T{n}{suffix}";
+                    var view = new ProbeView("tiles-" + name, _ => p => rows[idOf[p]], true);
+                    variants.Add((name, [view], double.PositiveInfinity));
+                    variants.Add(("tvr+" + name, [text, vector, regions, view], double.PositiveInfinity));
+                    variants.Add(("tv+" + name, [text, vector, view], double.PositiveInfinity));
+                    variants.Add(("r+" + name, [regions, view], double.PositiveInfinity));
+                }
             }
         }
         // A subset of the regions: "tvr@0-1-5" keeps regions 0, 1 and 5 (PageRegions.All's order), "r@0-1-5" alone.
