@@ -29,6 +29,7 @@ public static class BenchCommands
         builder.Services.AddSingleton<ICliCommand, SelfTrainingCommand>();
         builder.Services.AddSingleton<ICliCommand, ActiveLearningCommand>();
         builder.Services.AddSingleton<ICliCommand, AugmentationProbeCommand>();
+        builder.Services.AddSingleton<ICliCommand, NormalisationProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, TrainingCostCommand>();
         builder.Services.AddSingleton<ICliCommand, Dsdc.Ocr.OcrScalingBenchmarkCommand>();
         builder.Services.AddSingleton<ICliCommand, Dsdc.Inference.Review.ReviewQueueBenchmarkCommand>();

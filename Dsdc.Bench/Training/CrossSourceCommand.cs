@@ -32,40 +32,21 @@ internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<Tra
         var recipeName = cli.Value("--recipe") ?? "fused-tvr";
         var recipe = CvRecipes.FusedRecipe(FusedRecipes.Named(recipeName));
 
-        var sourceOf = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
-        {
-            var relative = Path.GetRelativePath(root, file);
-            if (!relative.Contains(Path.DirectorySeparatorChar) || file.EndsWith(".md", StringComparison.OrdinalIgnoreCase)) continue;
-            sourceOf.TryAdd(await Ingestion.InboxIngestor.HashAsync(file, ct), relative.Split(Path.DirectorySeparatorChar)[0]);
-        }
+        var sourceOf = await SourcesAsync(root, ct);
         var docs = RegionSubset.Apply(cli, await loader.LoadAllAsync(ct)).Where(d => sourceOf.ContainsKey(d.DocumentId)).ToList();
         if (docs.Select(d => d.Label).Distinct().Count() < 2)
         {
             Console.Error.WriteLine($"No labelled, embedded document of {root} is stored: ingest it first.");
             return 1;
         }
-        var sources = docs.Select(d => sourceOf[d.DocumentId]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var sources = docs.Select(d => sourceOf[d.DocumentId]).Distinct(StringComparer.Ordinal).Count();
 
         string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
-        var pooled = new List<(int Truth, int Predicted)>();
-        Console.WriteLine($"{docs.Count} documents from {sources.Count} sources; {recipeName}, leave one source out:");
-        Console.WriteLine("source | documents | classes | classes unseen by the rest | accuracy");
-        foreach (var source in sources)
-        {
-            var test = docs.Where(d => sourceOf[d.DocumentId] == source).ToList();
-            var train = docs.Where(d => sourceOf[d.DocumentId] != source).ToList();
-            var trainClasses = train.Select(d => d.Label).ToHashSet();
-            var probabilities = recipe(train, test, ct);
-            var answers = test.Select((t, i) => (t.Label, ClassificationMetrics.ArgMax(probabilities[i]))).ToList();
-            pooled.AddRange(answers);
-            Console.WriteLine($"{source} | {test.Count} | {test.Select(t => t.Label).Distinct().Count()} | " +
-                $"{test.Select(t => t.Label).Distinct().Count(l => !trainClasses.Contains(l))} | {P(answers.Count(a => a.Label == a.Item2) / (double)test.Count)}");
-        }
-        var leaveOut = ClassificationMetrics.Compute(pooled.Select(p => p.Truth).ToList(), pooled.Select(p => p.Predicted).ToList());
+        Console.WriteLine($"{docs.Count} documents from {sources} sources; {recipeName}, leave one source out:");
+        var leaveOut = LeaveOneSourceOut(docs, sourceOf, recipe, ct, perSource: true);
         var k = RepeatedCrossValidation.FoldsFor(docs.Count, o.CvFolds);
         var cv = RepeatedCrossValidation.Run(docs, k, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct).Estimate;
-        Console.WriteLine($"leave one source out: accuracy {P(leaveOut.Accuracy)}, macro-F1 {leaveOut.MacroF1:F3} (pooled over {pooled.Count} documents)");
+        Console.WriteLine($"leave one source out: accuracy {P(leaveOut.Accuracy)}, macro-F1 {leaveOut.MacroF1:F3} (pooled over {docs.Count} documents)");
         Console.WriteLine($"stratified {k}-fold x {o.CvRepeats}, same documents: accuracy {P(cv.Accuracy)} (fold sd {P(cv.AccuracySd)}), macro-F1 {cv.MacroF1:F3}");
 
         foreach (var (name, features) in new (string, Func<LabelledPage, float[]?>)[] { ("regions", d => d.Inputs.Regions), ("vector", d => d.Inputs.Vector) })
@@ -90,6 +71,41 @@ internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<Tra
                 $"{other} in another source ({sameClassOther} of them with the same label)");
         }
         return 0;
+    }
+
+    /// <summary>The source (top folder of <paramref name="root"/>) of each labelled file, by the id ingestion gives it.</summary>
+    internal static async Task<Dictionary<string, string>> SourcesAsync(string root, CancellationToken ct)
+    {
+        var sourceOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(root, file);
+            if (!relative.Contains(Path.DirectorySeparatorChar) || file.EndsWith(".md", StringComparison.OrdinalIgnoreCase)) continue;
+            sourceOf.TryAdd(await Ingestion.InboxIngestor.HashAsync(file, ct), relative.Split(Path.DirectorySeparatorChar)[0]);
+        }
+        return sourceOf;
+    }
+
+    /// <summary>Each source answered by the recipe trained on every other source's documents; the answers pooled.</summary>
+    internal static ClassificationMetrics LeaveOneSourceOut(IReadOnlyList<LabelledPage> docs, IReadOnlyDictionary<string, string> sourceOf,
+        CvRecipe recipe, CancellationToken ct, bool perSource = false)
+    {
+        var pooled = new List<(int Truth, int Predicted)>();
+        if (perSource) Console.WriteLine("source | documents | classes | classes unseen by the rest | accuracy");
+        foreach (var source in docs.Select(d => sourceOf[d.DocumentId]).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            var test = docs.Where(d => sourceOf[d.DocumentId] == source).ToList();
+            var train = docs.Where(d => sourceOf[d.DocumentId] != source).ToList();
+            var trainClasses = train.Select(d => d.Label).ToHashSet();
+            var probabilities = recipe(train, test, ct);
+            var answers = test.Select((t, i) => (t.Label, ClassificationMetrics.ArgMax(probabilities[i]))).ToList();
+            pooled.AddRange(answers);
+            if (perSource)
+                Console.WriteLine($"{source} | {test.Count} | {test.Select(t => t.Label).Distinct().Count()} | " +
+                    $"{test.Select(t => t.Label).Distinct().Count(l => !trainClasses.Contains(l))} | " +
+                    $"{(answers.Count(a => a.Label == a.Item2) / (double)test.Count).ToString("P1", CultureInfo.InvariantCulture)}");
+        }
+        return ClassificationMetrics.Compute(pooled.Select(p => p.Truth).ToList(), pooled.Select(p => p.Predicted).ToList());
     }
 
     private static double[] Unit(float[] x)

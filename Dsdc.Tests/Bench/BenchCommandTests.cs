@@ -93,6 +93,39 @@ public sealed class BenchCommandTests(TrainingApp app)
         Assert.InRange(RunLengthHistograms.Otsu([10, 10, 200, 200]), 11, 200);
     }
 
+    /// <summary>The tiles probe cuts the page into its grid in reading order and pools the tiles' features; the normalisation
+    /// probe's binarised page is black and white at Otsu's threshold and its stretched page spans black to white.</summary>
+    [Fact]
+    public void ThePageTilesAndTheNormalisedPagesAreWhatTheProbesSay()
+    {
+        // A 448x672 page (2x3 tiles of 224) whose every pixel holds the number of its tile.
+        const int width = 448, height = 672, size = Dsdc.ImageProcessing.PageRegions.Size;
+        var rgb = new byte[width * height * 3];
+        for (var y = 0; y < height; y++)
+            for (var x = 0; x < width; x++)
+                rgb[(y * width + x) * 3] = rgb[(y * width + x) * 3 + 1] = rgb[(y * width + x) * 3 + 2] = (byte)(y / size * 2 + x / size);
+        var tiles = PageTiles.Cut(rgb, width, 2, 3).ToList();
+        Assert.Equal(6, tiles.Count);
+        for (var t = 0; t < tiles.Count; t++)
+        {
+            Assert.Equal(size * size * 3, tiles[t].Length);
+            Assert.All(tiles[t], b => Assert.Equal(t, b));
+        }
+        Assert.Equal([2f, 4f, 3f, 6f], PageTiles.Pool([[1, 2], [3, 6]], max: true));
+        Assert.Equal([2f, 4f], PageTiles.Pool([[1, 2], [3, 6]], max: false));
+
+        // A grey page: paper at 180-200, ink at 60-80.
+        var page = Enumerable.Range(0, 1000).SelectMany(i => Enumerable.Repeat((byte)(i % 10 == 0 ? 60 + i % 21 : 180 + i % 21), 3)).ToArray();
+        var binary = NormalisationProbeCommand.Binarised(page);
+        Assert.Equal(page.Length, binary.Length);
+        Assert.All(binary, b => Assert.True(b is 0 or 255));
+        Assert.Equal(100 * 3, binary.Count(b => b == 0));
+        var stretched = NormalisationProbeCommand.Stretched(page);
+        Assert.Equal(0, stretched.Min());
+        Assert.Equal(255, stretched.Max());
+        Assert.All(Enumerable.Range(0, 1000), i => Assert.True(stretched[3 * i] == stretched[3 * i + 2] && (page[3 * i] < 128) == (stretched[3 * i] < 128)));
+    }
+
     /// <summary><c>stackprobe --text-model</c> pointed at the production MiniLM, mean-pooled over its 256 word pieces, reads a text
     /// exactly as the production encoder does; its variants run on the labelled pages.</summary>
     [Fact]
@@ -178,7 +211,7 @@ public sealed class BenchCommandTests(TrainingApp app)
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
         Assert.Equal(["ActiveLearningCommand", "AugmentationProbeCommand", "CrossSourceCommand", "CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
-            "LearningCurveCommand", "OcrScalingBenchmarkCommand", "OrientationProbeCommand", "PredictBenchmarkCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
+            "LearningCurveCommand", "NormalisationProbeCommand", "OcrScalingBenchmarkCommand", "OrientationProbeCommand", "PredictBenchmarkCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
             "StackProbeCommand", "TrainingCostCommand", "ZeroShotCommand"], names);
     }
 }
