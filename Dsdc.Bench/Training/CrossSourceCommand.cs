@@ -43,7 +43,7 @@ internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<Tra
 
         string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
         Console.WriteLine($"{docs.Count} documents from {sources} sources; {recipeName}, leave one source out:");
-        var leaveOut = LeaveOneSourceOut(docs, sourceOf, recipe, ct, perSource: true);
+        var leaveOut = LeaveOneSourceOut(docs, sourceOf, recipe, perSource: true, ct);
         var k = RepeatedCrossValidation.FoldsFor(docs.Count, o.CvFolds);
         var cv = RepeatedCrossValidation.Run(docs, k, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct).Estimate;
         Console.WriteLine($"leave one source out: accuracy {P(leaveOut.Accuracy)}, macro-F1 {leaveOut.MacroF1:F3} (pooled over {docs.Count} documents)");
@@ -88,7 +88,7 @@ internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<Tra
 
     /// <summary>Each source answered by the recipe trained on every other source's documents; the answers pooled.</summary>
     internal static ClassificationMetrics LeaveOneSourceOut(IReadOnlyList<LabelledPage> docs, IReadOnlyDictionary<string, string> sourceOf,
-        CvRecipe recipe, CancellationToken ct, bool perSource = false)
+        CvRecipe recipe, bool perSource, CancellationToken ct)
     {
         var pooled = new List<(int Truth, int Predicted)>();
         if (perSource) Console.WriteLine("source | documents | classes | classes unseen by the rest | accuracy");

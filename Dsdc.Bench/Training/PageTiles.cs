@@ -19,7 +19,7 @@ internal static class PageTiles
         OnnxSessionFactory sessions, CancellationToken ct)
     {
         if (File.Exists(cache))
-            return System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, float[][][]>>(File.ReadAllText(cache))!;
+            return ProbeCache.Covering(System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, float[][][]>>(File.ReadAllText(cache))!, docs, cache);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using var resnet = new ResNet18ImageEncoder(sessions, Path.Combine(EncoderCatalog.BundledModelsDir, "resnet18"));
         var result = new Dictionary<string, float[][][]>(StringComparer.Ordinal);

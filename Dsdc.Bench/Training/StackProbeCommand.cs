@@ -16,7 +16,9 @@ namespace Dsdc.Training;
 /// variants <c>rl*</c>), a subset of the regions (<c>tvr@1-2-4-5</c>), a bias per class on the stacked logits
 /// (<c>tvr+bias:PENALTY</c>), each ridge's regularisation chosen by leave-one-out accuracy or log-loss, and another sentence
 /// encoder's embedding of the OCR text (<c>--text-model DIR</c>, <see cref="OtherTextEncoder"/>; variants <c>x</c>, <c>xc</c>,
-/// <c>tvr+x</c>, <c>tvr+xc</c>, <c>t(ix)r</c>, <c>t(ixc)r</c>).
+/// <c>tvr+x</c>, <c>tvr+xc</c>, <c>t(ix)r</c>, <c>t(ixc)r</c>), where the words sit on the page and the text of the words
+/// read with confidence (<c>--word-boxes FILE</c>, <see cref="WordBoxes"/>; variants <c>p*</c>, <c>q*</c>), and ResNet18 on
+/// tiles of the page near the scan's resolution (<c>--tiles FILE</c>, <see cref="PageTiles"/>; variants <c>T*</c>).
 /// <c>--per-class</c> adds each class's recall, precision and main confusions.
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
@@ -182,8 +184,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             variants.Add(("t(ixc)r", [text, imageAndOtherChunked, regions], double.PositiveInfinity));
         }
         // Where the words sit (--word-boxes FILE: read once by OCR, then cached): positional terms as a TF-IDF view
-        // ("p" + the kinds of WordBoxes.Terms, e.g. "pz", "pzsb"), alone and beside the three views ("tvr+pz").
-        if (cli.Value("--word-boxes") is { } boxesFile)
+        // ("p" + the kinds of WordBoxes.Terms, e.g. "pz", "pzsb"), alone, beside the three views ("tvr+pz") and beside text
+        // and regions ("tr+pz"). The OCR runs only when a variant reads it.
+        bool Asked(Func<string, bool> reads) => cli.Value("--only") is not { } only || only.Split(',').Any(reads);
+        if (cli.Value("--word-boxes") is { } boxesFile && Asked(v => v.StartsWith('p') || v.Contains("+p", StringComparison.Ordinal) || v.StartsWith('q') || v.Contains(":q", StringComparison.Ordinal)))
         {
             var boxes = await WordBoxes.LoadOrReadAsync(boxesFile, docs, documents, paths, inspector, decoder, renderer, pool, ct);
             foreach (var kinds in new[] { "z", "g", "s", "b", "zsb", "gsb" })
@@ -209,8 +213,8 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         }
         // Tiles of the page near the scan's resolution (--tiles FILE: computed once, then cached; PageTiles): the 3x4 grid's
         // tiles pooled ("T12m" mean, "T12x" mean and max, "T12c" every tile in order), the 2x3 grid's ("T6m", "T6x", "T6c"),
-        // alone, beside the three views ("tvr+T12x") and beside text and vector ("tv+T12x").
-        if (cli.Value("--tiles") is { } tilesFile)
+        // alone, beside the three views ("tvr+T12x"), beside text and vector ("tv+T12x") and beside the regions ("r+T12x").
+        if (cli.Value("--tiles") is { } tilesFile && Asked(v => v.StartsWith('T') || v.Contains("+T", StringComparison.Ordinal)))
         {
             var tiles = await PageTiles.LoadOrComputeAsync(tilesFile, docs, documents, paths, inspector, preprocessor, sessions, ct);
             for (var g = 0; g < PageTiles.Grids.Length; g++)
@@ -246,7 +250,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var asked = only.Split(',', StringSplitOptions.RemoveEmptyEntries);
             if (asked.Except(variants.Select(v => v.Name)).ToList() is [_, ..] unknown)
             {
-                Console.Error.WriteLine($"stackprobe: no variant {string.Join(", ", unknown)} (the x variants need --text-model DIR).");
+                Console.Error.WriteLine($"stackprobe: no variant {string.Join(", ", unknown)} (the x variants need --text-model DIR, p and q --word-boxes FILE, T --tiles FILE).");
                 return 2;
             }
             variants = variants.Where(v => asked.Contains(v.Name)).ToList();

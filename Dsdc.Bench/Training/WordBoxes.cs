@@ -14,7 +14,9 @@ internal sealed record BoxedWord(string Text, float X, float Y, float Height, in
 /// Where the words sit on the page: every labelled page OCR'd again for its words' boxes (Tesseract's TSV), cached in a
 /// file, and the positional terms a TF-IDF view can read from them: each word tagged with the band of the page it sits
 /// in (top fifth, middle, bottom fifth) or its cell of a 3x3 grid, the first word of each line, and the words set in
-/// type much larger than the page's median (titles such as MEMORANDUM or INVOICE).
+/// type much larger than the page's median (titles such as MEMORANDUM or INVOICE). The reading differs from the stored
+/// text's in three ways: the first page only, every PDF rendered at 200 dpi and OCR'd (no text layer), and no upscaling
+/// of low-resolution scans.
 /// </summary>
 internal static class WordBoxes
 {
@@ -23,7 +25,7 @@ internal static class WordBoxes
         PdfPageRenderer renderer, TesseractEnginePool pool, CancellationToken ct)
     {
         if (File.Exists(cache))
-            return JsonSerializer.Deserialize<Dictionary<string, List<BoxedWord>>>(File.ReadAllText(cache))!;
+            return ProbeCache.Covering(JsonSerializer.Deserialize<Dictionary<string, List<BoxedWord>>>(File.ReadAllText(cache))!, docs, cache);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var result = new ConcurrentDictionary<string, List<BoxedWord>>(StringComparer.Ordinal);
         await Parallel.ForEachAsync(docs, new ParallelOptions { MaxDegreeOfParallelism = pool.Size, CancellationToken = ct }, async (d, token) =>
@@ -73,7 +75,7 @@ internal static class WordBoxes
                 var key = (I(2), I(3), I(4));
                 if (!lines.TryGetValue(key, out var line)) lines[key] = line = lines.Count;
                 words.Add(new BoxedWord(text, (float)((I(6) + I(8) / 2.0) / width), (float)((I(7) + I(9) / 2.0) / height), (float)(I(9) / height), line,
-                    float.Parse(f[10], CultureInfo.InvariantCulture)));
+                    float.TryParse(f[10], NumberStyles.Float, CultureInfo.InvariantCulture, out var confidence) ? confidence : -1));
             }
         }
         return words;
@@ -83,7 +85,8 @@ internal static class WordBoxes
     internal static string ConfidentText(IReadOnlyList<BoxedWord> words, float minimum) =>
         string.Join('\n', words.Where(w => w.Confidence >= minimum).GroupBy(w => w.Line).Select(g => string.Join(' ', g.Select(w => w.Text))));
 
-    /// <summary>Production's folding of a word: lowercase letters and digits (digits as 0); empty when nothing is left.</summary>
+    /// <summary>A word folded as production folds its terms: lowercase letters and digits, digits as 0 (punctuation inside a
+    /// word is dropped, where production splits there); empty when nothing is left.</summary>
     private static string Fold(string word) =>
         new(word.ToLowerInvariant().Where(char.IsLetterOrDigit).Select(c => char.IsDigit(c) ? '0' : c).ToArray());
 
@@ -98,9 +101,10 @@ internal static class WordBoxes
         for (var i = 0; i < words.Count; i++)
         {
             var w = folded[i];
+            if (w.Length < 2) continue;
+            // The first word of two characters or more on its line (a bullet or a number before it does not count).
             var first = words[i].Line != previousLine;
             previousLine = words[i].Line;
-            if (w.Length < 2) continue;
             var band = words[i].Y < 0.2f ? "t" : words[i].Y > 0.8f ? "b" : "m";
             if (kinds.Contains('z')) yield return $"z{band}:{w}";
             if (kinds.Contains('g')) yield return $"g{(int)Math.Min(2, words[i].Y * 3)}{(int)Math.Min(2, words[i].X * 3)}:{w}";

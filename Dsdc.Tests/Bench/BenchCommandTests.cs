@@ -98,18 +98,20 @@ public sealed class BenchCommandTests(TrainingApp app)
     [Fact]
     public void ThePageTilesAndTheNormalisedPagesAreWhatTheProbesSay()
     {
-        // A 448x672 page (2x3 tiles of 224) whose every pixel holds the number of its tile.
+        // A 448x672 page (2x3 tiles of 224): each pixel's red is the number of its tile, green and blue its place in it.
         const int width = 448, height = 672, size = Dsdc.ImageProcessing.PageRegions.Size;
         var rgb = new byte[width * height * 3];
         for (var y = 0; y < height; y++)
             for (var x = 0; x < width; x++)
-                rgb[(y * width + x) * 3] = rgb[(y * width + x) * 3 + 1] = rgb[(y * width + x) * 3 + 2] = (byte)(y / size * 2 + x / size);
+                (rgb[(y * width + x) * 3], rgb[(y * width + x) * 3 + 1], rgb[(y * width + x) * 3 + 2]) = ((byte)(y / size * 2 + x / size), (byte)(x % size), (byte)(y % size));
         var tiles = PageTiles.Cut(rgb, width, 2, 3).ToList();
         Assert.Equal(6, tiles.Count);
         for (var t = 0; t < tiles.Count; t++)
         {
             Assert.Equal(size * size * 3, tiles[t].Length);
-            Assert.All(tiles[t], b => Assert.Equal(t, b));
+            for (var p = 0; p < size * size; p++)
+                if ((tiles[t][3 * p], tiles[t][3 * p + 1], tiles[t][3 * p + 2]) != (t, p % size, p / size))
+                    Assert.Fail($"tile {t}, pixel {p}: {tiles[t][3 * p]}, {tiles[t][3 * p + 1]}, {tiles[t][3 * p + 2]}");
         }
         Assert.Equal([2f, 4f, 3f, 6f], PageTiles.Pool([[1, 2], [3, 6]], max: true));
         Assert.Equal([2f, 4f], PageTiles.Pool([[1, 2], [3, 6]], max: false));
@@ -166,6 +168,33 @@ public sealed class BenchCommandTests(TrainingApp app)
         Assert.Equal(2, await Command<StackProbeCommand>().RunAsync(["--only", "x", "--text-model", folder, "--text-tokens", "2"], Ct));
         // Without --text-model the x variants do not exist: said at once, not a failure halfway through.
         Assert.Equal(2, await Command<StackProbeCommand>().RunAsync(["--only", "tvr,tvr+x"], Ct));
+    }
+
+    /// <summary>Tesseract's TSV read as it is written: the page's size on its level-1 row, a line per (block, paragraph, line)
+    /// since Tesseract numbers lines again in each paragraph, elements without text skipped, confidences as floats.</summary>
+    [Fact]
+    public void WordBoxesReadTesseractsTsv()
+    {
+        var tsv = string.Join('\n',
+            "1\t1\t0\t0\t0\t0\t0\t0\t1000\t2000\t-1\t",
+            "4\t1\t1\t1\t1\t0\t100\t100\t300\t20\t-1\t",
+            "5\t1\t1\t1\t1\t1\t100\t100\t200\t20\t96.5\tMEMORANDUM",
+            "5\t1\t1\t1\t1\t2\t350\t100\t50\t20\t40\t-",
+            "5\t1\t1\t2\t1\t1\t100\t1800\t100\t10\t88.25\tSincerely,",
+            "5\t1\t2\t1\t1\t1\t600\t1000\t100\t10\t70\t ",
+            "5\t1\t2\t1\t1\t2\t700\t1000\t100\t10\t70\tTotal",
+            "");
+
+        var words = WordBoxes.Parse(tsv);
+
+        Assert.Equal(["MEMORANDUM", "-", "Sincerely,", "Total"], words.Select(w => w.Text));
+        Assert.Equal([0, 0, 1, 2], words.Select(w => w.Line));
+        Assert.Equal(new BoxedWord("MEMORANDUM", 0.2f, 0.055f, 0.01f, 0, 96.5f), words[0]);
+        Assert.Equal(88.25f, words[2].Confidence);
+        var terms = WordBoxes.Terms(words, "zsb").ToList();
+        Assert.Equal(["zt:memorandum", "s:memorandum", "st:memorandum", "B:memorandum", "zb:sincerely", "s:sincerely", "sb:sincerely", "zm:total", "s:total", "sm:total"], terms);
+        Assert.Equal("MEMORANDUM -\nSincerely,\nTotal", WordBoxes.ConfidentText(words, 0));
+        Assert.Equal("MEMORANDUM\nSincerely,", WordBoxes.ConfidentText(words, 80));
     }
 
     /// <summary>The words' boxes of a real memo through the pooled engine: the same words as its text, placed on the page, the
