@@ -121,16 +121,6 @@ internal static class WordBoxes
     internal static Func<PageInputs, float[]> Tfidf(IReadOnlyList<LabelledPage> train, Func<PageInputs, IReadOnlyList<string>> termsOf)
     {
         var vocabulary = RawTextTfidf.FitTerms(train.Select(d => (IEnumerable<string>)termsOf(d.Inputs)), 20_000, train.Count < 40 ? 1 : 2);
-        var index = vocabulary.Terms.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
-        return p =>
-        {
-            var v = new float[index.Count];
-            foreach (var g in termsOf(p).GroupBy(t => t, StringComparer.Ordinal))
-                if (index.TryGetValue(g.Key, out var i))
-                    v[i] = (float)(1 + Math.Log(g.Count())) * vocabulary.Idf[i];
-            var norm = MathF.Sqrt(v.Sum(x => x * x));
-            if (norm > 0) for (var i = 0; i < v.Length; i++) v[i] /= norm;
-            return v;
-        };
+        return p => vocabulary.TransformTerms(termsOf(p));
     }
 }

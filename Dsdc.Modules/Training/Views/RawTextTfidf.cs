@@ -45,10 +45,14 @@ public sealed class RawTextTfidf
         return new RawTextTfidf(terms, idf);
     }
 
-    public float[] Transform(string? text)
+    public float[] Transform(string? text) => TransformTerms(Terms_(text ?? ""));
+
+    /// <summary>The row of a document already cut into terms (by <see cref="Terms_"/>, or by the tokenisation the
+    /// vocabulary was fitted on with <see cref="FitTerms"/>).</summary>
+    internal float[] TransformTerms(IEnumerable<string> terms)
     {
         var v = new float[Terms.Count];
-        foreach (var group in Terms_(text ?? "").GroupBy(t => t, StringComparer.Ordinal))
+        foreach (var group in terms.GroupBy(t => t, StringComparer.Ordinal))
             if (_index.TryGetValue(group.Key, out var i))
                 v[i] = (float)(1 + Math.Log(group.Count())) * Idf[i];
         var norm = MathF.Sqrt(v.Sum(x => x * x));
