@@ -187,6 +187,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         // ("p" + the kinds of WordBoxes.Terms, e.g. "pz", "pzsb"), alone, beside the three views ("tvr+pz") and beside text
         // and regions ("tr+pz"). The OCR runs only when a variant reads it.
         bool Asked(Func<string, bool> reads) => cli.Value("--only") is not { } only || only.Split(',').Any(reads);
+        ProbeView? positionsGsb = null, tiles12x = null;
         if (cli.Value("--word-boxes") is { } boxesFile && Asked(v => v.StartsWith('p') || v.Contains("+p", StringComparison.Ordinal) || v.StartsWith('q') || v.Contains(":q", StringComparison.Ordinal)))
         {
             var boxes = await WordBoxes.LoadOrReadAsync(boxesFile, docs, documents, paths, inspector, decoder, renderer, pool, ct);
@@ -197,6 +198,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 variants.Add(("p" + kinds, [view], double.PositiveInfinity));
                 variants.Add(("tvr+p" + kinds, [text, vector, regions, view], double.PositiveInfinity));
                 variants.Add(("tr+p" + kinds, [text, regions, view], double.PositiveInfinity));
+                if (kinds == "gsb") positionsGsb = view;
             }
             // The text view read from the words Tesseract is at least C confident of ("q50", "tvr:q50").
             foreach (var minimum in new[] { 0, 30, 50, 70, 85 })
@@ -231,8 +233,16 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                     variants.Add(("tvr+" + name, [text, vector, regions, view], double.PositiveInfinity));
                     variants.Add(("tv+" + name, [text, vector, view], double.PositiveInfinity));
                     variants.Add(("r+" + name, [regions, view], double.PositiveInfinity));
+                    if (name == "T12x") tiles12x = view;
                 }
             }
+        }
+        // Every view at once, stacked: the three, the positional terms and the tiles ("tvr+pgsb+T12x"), and the TF-IDF's
+        // words and characters as views of their own too ("twcvr+pgsb+T12x"); both files needed.
+        if (positionsGsb is not null && tiles12x is not null)
+        {
+            variants.Add(("tvr+pgsb+T12x", [text, vector, regions, positionsGsb, tiles12x], double.PositiveInfinity));
+            variants.Add(("twcvr+pgsb+T12x", [text, words, chars, vector, regions, positionsGsb, tiles12x], double.PositiveInfinity));
         }
         // A subset of the regions: "tvr@0-1-5" keeps regions 0, 1 and 5 (PageRegions.All's order), "r@0-1-5" alone.
         var subsets = (cli.Value("--only") ?? "").Split(',').Where(n => n.Contains('@')).ToList();
