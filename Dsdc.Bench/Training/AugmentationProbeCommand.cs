@@ -142,7 +142,8 @@ internal sealed class AugmentationProbeCommand(TrainingDataLoader loader, Dsdc.I
         return result;
     }
 
-    private static float[] Encode(ResNet18ImageEncoder resnet, byte[] rgb, CancellationToken ct)
+    /// <summary>The 11 region features of a page drawn at the regions' base size, as the production region encoder computes them.</summary>
+    internal static float[] Encode(ResNet18ImageEncoder resnet, byte[] rgb, CancellationToken ct)
     {
         var parts = resnet.Encode(PageRegions.Cut(rgb, PageRegions.AllRegions).Select(r => new RgbImage(PageRegions.Size, PageRegions.Size, r)).ToList(), ct);
         return parts.SelectMany(p => p).ToArray();

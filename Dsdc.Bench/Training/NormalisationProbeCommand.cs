@@ -70,18 +70,14 @@ internal sealed class NormalisationProbeCommand(TrainingDataLoader loader, Dsdc.
         {
             var (path, format) = await documents.StoredFileAsync(d.DocumentId, paths, inspector, ct);
             var rgb = ((ImagePreprocessor)preprocessor).PageRgb(path, format, PageRegions.BaseWidth, PageRegions.BaseHeight);
-            if (result.Count < 3) worst = Math.Max(worst, Encode(resnet, rgb, ct).Zip(d.Inputs.Regions!, (a, b) => Math.Abs(a - b)).Max());
-            result[d.DocumentId] = [Encode(resnet, Binarised(rgb), ct), Encode(resnet, Stretched(rgb), ct), Encode(resnet, Expand(Grey(rgb)), ct)];
+            if (result.Count < 3) worst = Math.Max(worst, AugmentationProbeCommand.Encode(resnet, rgb, ct).Zip(d.Inputs.Regions!, (a, b) => Math.Abs(a - b)).Max());
+            result[d.DocumentId] = [AugmentationProbeCommand.Encode(resnet, Binarised(rgb), ct), AugmentationProbeCommand.Encode(resnet, Stretched(rgb), ct), AugmentationProbeCommand.Encode(resnet, Expand(Grey(rgb)), ct)];
         }
         Console.WriteLine($"normalised region features of {docs.Count} pages in {watch.Elapsed.TotalSeconds:F0} s; " +
             $"the unchanged page against the stored features (3 pages): max |difference| {worst:G3}");
         if (cache is not null) File.WriteAllText(cache, System.Text.Json.JsonSerializer.Serialize(result));
         return result;
     }
-
-    private static float[] Encode(ResNet18ImageEncoder resnet, byte[] rgb, CancellationToken ct) =>
-        resnet.Encode(PageRegions.Cut(rgb, PageRegions.AllRegions).Select(r => new RgbImage(PageRegions.Size, PageRegions.Size, r)).ToList(), ct)
-            .SelectMany(p => p).ToArray();
 
     internal static byte[] Grey(byte[] rgb)
     {

@@ -51,11 +51,13 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         const int regionSize = 512;
         var regionCount = docs[0].Inputs.Regions!.Length / regionSize;
 
-        var text = new ProbeView("text", train =>
+        // Production's text view over a text of the page: its own TF-IDF fitted on the training pages.
+        ProbeView TextView(string name, Func<PageInputs, string> textOf) => new(name, train =>
         {
-            var t = RawTextTfidf.Fit(train.Select(d => d.Inputs.RawText), minDocumentFrequency: train.Count < 40 ? 1 : 2);
-            return p => t.Transform(p.RawText);
+            var t = RawTextTfidf.Fit(train.Select(d => textOf(d.Inputs)), minDocumentFrequency: RawTextTfidf.MinDocumentFrequencyFor(train.Count));
+            return p => t.Transform(textOf(p));
         }, false);
+        var text = TextView("text", p => p.RawText);
         var vector = new ProbeView("vector", _ => p => p.Vector, true);
         ProbeView Terms(string name, TextSpec spec) => new(name, train => GeneralTfidf(train.Select(d => d.Inputs.RawText).ToList(), spec), false);
         var words = Terms("words", new TextSpec(Chars: false));
@@ -204,11 +206,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             foreach (var minimum in new[] { 0, 30, 50, 70, 85 })
             {
                 var confident = docs.ToDictionary(d => d.DocumentId, d => WordBoxes.ConfidentText(boxes[d.DocumentId], minimum), StringComparer.Ordinal);
-                var view = new ProbeView("text-q" + minimum, train =>
-                {
-                    var t = RawTextTfidf.Fit(train.Select(d => confident[d.DocumentId]), minDocumentFrequency: train.Count < 40 ? 1 : 2);
-                    return p => t.Transform(confident[idOf[p]]);
-                }, false);
+                var view = TextView("text-q" + minimum, p => confident[idOf[p]]);
                 variants.Add(("q" + minimum, [view], double.PositiveInfinity));
                 variants.Add(("tvr:q" + minimum, [view, vector, regions], double.PositiveInfinity));
             }
@@ -470,7 +468,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     /// </summary>
     private static (double[][] Loo, Func<PageInputs, double[]> Score) EarlyFusion(IReadOnlyList<LabelledPage> train, IReadOnlyList<int> labels, double[] grid)
     {
-        var tfidf = RawTextTfidf.Fit(train.Select(d => d.Inputs.RawText), minDocumentFrequency: train.Count < 40 ? 1 : 2);
+        var tfidf = RawTextTfidf.Fit(train.Select(d => d.Inputs.RawText), minDocumentFrequency: RawTextTfidf.MinDocumentFrequencyFor(train.Count));
         var vs = Standardizer.Fit(train.Select(d => d.Inputs.Vector).ToList());
         var rs = Standardizer.Fit(train.Select(d => d.Inputs.Regions!).ToList());
         var vd = (float)(1 / Math.Sqrt(train[0].Inputs.Vector.Length));

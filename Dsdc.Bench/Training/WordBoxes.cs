@@ -120,7 +120,7 @@ internal static class WordBoxes
     /// <summary>A TF-IDF over the positional terms (sublinear tf, smooth idf, L2), fitted on the training pages.</summary>
     internal static Func<PageInputs, float[]> Tfidf(IReadOnlyList<LabelledPage> train, Func<PageInputs, IReadOnlyList<string>> termsOf)
     {
-        var vocabulary = RawTextTfidf.FitTerms(train.Select(d => (IEnumerable<string>)termsOf(d.Inputs)), 20_000, train.Count < 40 ? 1 : 2);
+        var vocabulary = RawTextTfidf.FitTerms(train.Select(d => (IEnumerable<string>)termsOf(d.Inputs)), RawTextTfidf.MaxTerms, RawTextTfidf.MinDocumentFrequencyFor(train.Count));
         return p => vocabulary.TransformTerms(termsOf(p));
     }
 }

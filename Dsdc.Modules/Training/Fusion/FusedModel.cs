@@ -61,7 +61,7 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
         {
             ct.ThrowIfCancellationRequested();
             var tfidf = ViewKinds.IsText(v.View)
-                ? RawTextTfidf.Fit(train.Select(d => ViewFeatures.TextOf(v.View, d.Inputs)), minDocumentFrequency: train.Count < 40 ? 1 : 2)
+                ? RawTextTfidf.Fit(train.Select(d => ViewFeatures.TextOf(v.View, d.Inputs)), minDocumentFrequency: RawTextTfidf.MinDocumentFrequencyFor(train.Count))
                 : null;
             var rows = train.Select(d => ViewFeatures.Raw(v.View, tfidf, d.Inputs)).ToList();
             fitted.Add((v.View, tfidf, RidgeView.Fit(rows, labels, v.Standardize)));

@@ -14,6 +14,10 @@ namespace Dsdc.Training;
 public sealed class RawTextTfidf
 {
     public const int MaxTerms = 20_000;
+
+    /// <summary>The smallest document frequency a term needs: 2, or 1 on fewer than 40 training documents, where a
+    /// term seen once is most of what a class has.</summary>
+    public static int MinDocumentFrequencyFor(int trainingDocuments) => trainingDocuments < 40 ? 1 : 2;
     private readonly Dictionary<string, int> _index;
 
     [JsonConstructor]
