@@ -33,6 +33,29 @@ public sealed class JobsTests(JobsTests.Factory factory) : IClassFixture<JobsTes
         Assert.Equal("Succeeded", state);
     }
 
+    /// <summary>A Hangfire lock row left by a holder that a database outage cut off (its release never reached the
+    /// database) stops blocking the schedulers after a minute, not after Hangfire.PostgreSql's default 10.</summary>
+    [Fact]
+    public async Task AHangfireLockLeftByAHolderCutOffTwoMinutesAgoIsTakenOver()
+    {
+        var storage = factory.Services.GetRequiredService<JobStorage>();
+        var resource = "dsdc-test:" + Guid.NewGuid().ToString("N");
+        using var first = storage.GetConnection();
+        using var held = first.AcquireDistributedLock(resource, TimeSpan.FromSeconds(5));
+        await using var conn = new NpgsqlConnection(factory.Database.ConnectionString);
+        // The holder vanished two minutes ago without releasing: its row ages.
+        var aged = await conn.ExecuteAsync("UPDATE hangfire.lock SET acquired = now() - interval '2 minutes' WHERE resource LIKE '%' || @resource", new { resource });
+        Assert.Equal(1, aged);
+
+        using var second = storage.GetConnection();
+        using var taken = second.AcquireDistributedLock(resource, TimeSpan.FromSeconds(5));
+
+        // A live lock (one acquired just now) still holds.
+        var fresh = resource + ":fresh";
+        using var live = first.AcquireDistributedLock(fresh, TimeSpan.FromSeconds(5));
+        Assert.ThrowsAny<Exception>(() => second.AcquireDistributedLock(fresh, TimeSpan.FromSeconds(2)).Dispose());
+    }
+
     [Fact]
     public async Task TwoHostsInOneProcessEachKeepTheirOwnJobStorageAndActivator()
     {

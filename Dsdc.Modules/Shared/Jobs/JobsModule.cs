@@ -83,11 +83,24 @@ public static class JobsModule
     /// <summary>This host's Hangfire storage (schema <c>hangfire</c>), created once per container.</summary>
     private sealed class HostJobStorage(string connectionString)
     {
+        /// <summary>How old a row of <c>hangfire.lock</c> is when the next scheduler may take it over.</summary>
+        public static readonly TimeSpan StaleLockAfter = TimeSpan.FromMinutes(1);
+
         public JobStorage Storage { get; } = Create(connectionString);
 
         private static PostgreSqlStorage Create(string connectionString)
         {
-            var options = new PostgreSqlStorageOptions { SchemaName = "hangfire", PrepareSchemaIfNecessary = true };
+            var options = new PostgreSqlStorageOptions
+            {
+                SchemaName = "hangfire",
+                PrepareSchemaIfNecessary = true,
+                // Hangfire's own schedulers (recurring jobs, delayed jobs and retries) take a row in hangfire.lock for the
+                // moment they poll. A holder cut off by a database outage cannot delete its row, and the row blocked every
+                // scheduler until it expired: 10 minutes by default, with no recurring pipeline run and no retry meanwhile.
+                // They hold it for milliseconds, and this app's own jobs use advisory locks (OneAtATime), so a row older
+                // than a minute is a dead holder's.
+                DistributedLockTimeout = StaleLockAfter,
+            };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
         }
     }
