@@ -116,6 +116,11 @@ public sealed partial class ScaleOutTests
         var ocrJobs = await app.QueryAsync<string>("SELECT statename FROM hangfire.job WHERE invocationdata::json->>'Method' = 'OcrAsync'");
         Assert.True(ocrJobs.Count > 1, "the run fans a large backlog out to several OCR jobs");
         Assert.All(ocrJobs, s => Assert.Equal("Succeeded", s));
+        // The queues each worker's Hangfire servers registered: the three it was given, never training's.
+        var servers = await app.QueryAsync<string>("SELECT data::text FROM hangfire.server");
+        Assert.NotEmpty(servers);
+        Assert.All(servers, data => Assert.DoesNotContain("\"training\"", data));
+        Assert.Contains(servers, data => data.Contains("\"ocr\"", StringComparison.Ordinal));
     }
 
     private static long Count(string scrape, string stage)

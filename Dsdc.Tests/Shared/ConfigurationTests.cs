@@ -1,4 +1,7 @@
+using Dsdc.Shared.Jobs;
 using Dsdc.Tests.Infrastructure;
+using Dsdc.Tests.Reliability;
+using Microsoft.Extensions.Configuration;
 
 namespace Dsdc.Tests.Shared;
 
@@ -64,6 +67,28 @@ public sealed class ConfigurationTests
 
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("Jobs:Queues names an unknown queue 'gpu'", result.StdErr);
+    }
+
+    /// <summary>
+    /// The queues a process works on, read as the app reads them: the repository's appsettings.json under the overrides
+    /// compose gives a worker. Configuration binding appends to an array's existing items, so a list in appsettings.json
+    /// or a default in the options class would stay under the worker's three and hand it the training queue too.
+    /// </summary>
+    [Theory]
+    [InlineData(new string[0], new[] { "default", "ocr", "embedding", "training" })]
+    [InlineData(new[] { "ocr", "embedding", "default" }, new[] { "ocr", "embedding", "default" })]
+    [InlineData(new[] { "ocr", "ocr", "ocr" }, new[] { "ocr" })]
+    [InlineData(new[] { "training" }, new[] { "training" })]
+    public void AWorkerWorksOnExactlyTheQueuesItIsGiven(string[] overrides, string[] expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(OwnPostgres.RepoRoot, "appsettings.json"), optional: false)
+            .AddInMemoryCollection(overrides.Select((q, i) => new KeyValuePair<string, string?>($"Jobs:Queues:{i}", q)))
+            .Build();
+
+        var options = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+
+        Assert.Equal(expected, options.EffectiveQueues);
     }
 
     [Fact]

@@ -20,9 +20,15 @@ public sealed class JobsOptions
     /// <summary>Run a Hangfire server in this process (false for a web-only replica).</summary>
     public bool Server { get; set; } = true;
 
-    /// <summary>Queues this process works on; <c>training</c> always gets its own single worker.</summary>
-    [MinLength(1)]
-    public string[] Queues { get; set; } = [.. JobQueues.All];
+    /// <summary>
+    /// Queues this process works on (unset: every queue); <c>training</c> always gets its own single worker. No default
+    /// sits in the array itself: configuration binding appends to an array's existing items, so a default here (or in
+    /// appsettings.json) would stay under every override, and a worker given <c>Jobs__Queues__0..2</c> would still train.
+    /// </summary>
+    public string[]? Queues { get; set; }
+
+    /// <summary>The queues this process works on: <see cref="Queues"/> once each, or every queue when none is named.</summary>
+    public IReadOnlyList<string> EffectiveQueues => Queues is { Length: > 0 } named ? named.Distinct(StringComparer.Ordinal).ToArray() : JobQueues.All;
 
     [Range(1, 256)]
     public int WorkerCount { get; set; } = Math.Max(2, Environment.ProcessorCount);
@@ -47,7 +53,8 @@ public static class JobsModule
         var connectionString = builder.Configuration.GetRequiredValue(DatabaseModule.ConnectionStringKey);
         builder.AddValidatedOptions<JobsOptions>(JobsOptions.Section);
         var options = builder.Configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
-        foreach (var queue in options.Queues.Where(q => !JobQueues.All.Contains(q)))
+        var queues = options.EffectiveQueues;
+        foreach (var queue in queues.Where(q => !JobQueues.All.Contains(q)))
             throw new ConfigurationException($"{JobsOptions.Section}:Queues", $"names an unknown queue '{queue}' (known: {string.Join(", ", JobQueues.All)})");
 
         // This host's storage and job activator are services of its own. Hangfire's defaults register them as the
@@ -70,11 +77,11 @@ public static class JobsModule
 
         if (options.Server)
         {
-            var general = options.Queues.Where(q => q != JobQueues.Training).ToArray();
+            var general = queues.Where(q => q != JobQueues.Training).ToArray();
             if (general.Length > 0)
                 builder.Services.AddHangfireServer(o => { o.Queues = general; o.WorkerCount = options.WorkerCount; });
             // Training uses every core on its own; one at a time, as in the original's max_active_runs=1.
-            if (options.Queues.Contains(JobQueues.Training))
+            if (queues.Contains(JobQueues.Training))
                 builder.Services.AddHangfireServer(o => { o.ServerName = $"{Environment.MachineName}:training"; o.Queues = [JobQueues.Training]; o.WorkerCount = 1; });
         }
         return builder;
