@@ -16,7 +16,7 @@ public sealed record DocumentInfo(DocumentFormat Format, string MediaType, strin
 
 /// <summary>
 /// Why a document cannot be processed; <see cref="ReasonCode"/> is a short stable code (metrics, database), the message
-/// is for a person. Codes: empty-file, too-large, unsupported-format, corrupt, too-many-pixels, too-many-pages, encrypted.
+/// is for a person. Codes: empty-file, too-large, unsupported-format, corrupt, too-many-pixels, too-many-pages, encrypted, ocr-failed.
 /// </summary>
 public sealed class InvalidDocumentException(string reasonCode, string message) : Exception(message)
 {

@@ -11,6 +11,9 @@ public static class Refusal
     public const string TooManyPages = "too-many-pages";
     public const string Encrypted = "encrypted";
 
+    /// <summary>OCR gave up on a page: past <c>Ocr:PageTimeoutSeconds</c>, or Tesseract could not read it.</summary>
+    public const string OcrFailed = "ocr-failed";
+
     internal static InvalidDocumentException Of(string code, string message) => new(code, message);
 
     internal static InvalidDocumentException CorruptPage(DocumentFormat format, int page, string? detail = null) =>

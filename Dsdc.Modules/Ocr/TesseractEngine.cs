@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Dsdc.ImageProcessing;
 using Dsdc.ImageProcessing.Native;
 using Dsdc.Ocr.Native;
 
@@ -12,11 +13,12 @@ internal sealed class TesseractEngine : IDisposable
 {
     private readonly TesseractHandle _handle;
 
-    private readonly int _pageTimeoutSeconds;
+    private readonly TimeSpan _pageTimeout;
 
-    private TesseractEngine(TesseractHandle handle, int pageTimeoutSeconds) => (_handle, _pageTimeoutSeconds) = (handle, pageTimeoutSeconds);
+    private TesseractEngine(TesseractHandle handle, TimeSpan pageTimeout) => (_handle, _pageTimeout) = (handle, pageTimeout);
 
-    public static TesseractEngine Create(OcrOptions options)
+    /// <param name="pageTimeout">the deadline per page; <see cref="OcrOptions.PageTimeoutSeconds"/> unless a test sets a shorter one.</param>
+    public static TesseractEngine Create(OcrOptions options, TimeSpan? pageTimeout = null)
     {
         NativeRuntime.EnsureTesseractLoaded();
         var handle = TesseractApi.TessBaseAPICreate();
@@ -36,10 +38,12 @@ internal sealed class TesseractEngine : IDisposable
         // Tesseract's diagnostics ("Estimating resolution as ...") would go to stderr for every page.
         TesseractApi.TessBaseAPISetVariable(handle, "debug_file", "/dev/null");
         TesseractApi.TessBaseAPISetPageSegMode(handle, options.PageSegmentationMode);
-        return new TesseractEngine(handle, options.PageTimeoutSeconds);
+        return new TesseractEngine(handle, pageTimeout ?? TimeSpan.FromSeconds(options.PageTimeoutSeconds));
     }
 
     /// <param name="resolution">the page's dots per inch; 0 when unknown (Tesseract then estimates it).</param>
+    /// <exception cref="InvalidDocumentException">(<see cref="Refusal.OcrFailed"/>) the page was not read within the deadline, or
+    /// Tesseract could not read it: a problem of the document, which the API answers with 422 and the pipeline records.</exception>
     public (string Text, int Confidence) Recognise(Pix page, int resolution) =>
         Run(page, resolution, () => (ReadText(TesseractApi.TessBaseAPIGetUTF8Text(_handle)), TesseractApi.TessBaseAPIMeanTextConf(_handle)));
 
@@ -59,7 +63,7 @@ internal sealed class TesseractEngine : IDisposable
             int status;
             try
             {
-                TesseractApi.TessMonitorSetDeadlineMSecs(monitor, _pageTimeoutSeconds * 1000);
+                TesseractApi.TessMonitorSetDeadlineMSecs(monitor, (int)Math.Min(int.MaxValue, _pageTimeout.TotalMilliseconds));
                 status = TesseractApi.TessBaseAPIRecognize(_handle, monitor);
             }
             finally
@@ -67,9 +71,9 @@ internal sealed class TesseractEngine : IDisposable
                 TesseractApi.TessMonitorDelete(monitor);
             }
             if (status != 0)
-                throw new InvalidOperationException(Environment.TickCount64 - started >= _pageTimeoutSeconds * 1000L
-                    ? $"OCR of the page did not finish within {_pageTimeoutSeconds} s ({OcrOptions.Section}:{nameof(OcrOptions.PageTimeoutSeconds)})"
-                    : "Tesseract could not recognise the page");
+                throw Refusal.Of(Refusal.OcrFailed, Environment.TickCount64 - started >= _pageTimeout.TotalMilliseconds
+                    ? $"OCR of a page did not finish within {_pageTimeout.TotalSeconds:0.###} s ({OcrOptions.Section}:{nameof(OcrOptions.PageTimeoutSeconds)})."
+                    : "Tesseract could not read a page of the document.");
             return read();
         }
         finally

@@ -18,6 +18,9 @@ public sealed class ApiApp : DsdcAppFactory
     public const int PerClass = 5;
     public const long MaxUpload = 8 * 1024 * 1024;
 
+    /// <summary>The pipeline's own limit on a document (Imaging:MaxFileBytes), set below the API's.</summary>
+    public const long MaxDocument = 6 * 1024 * 1024;
+
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Pipeline:Enabled"] = "false",
@@ -29,6 +32,7 @@ public sealed class ApiApp : DsdcAppFactory
         ["Api:MaxConcurrentPredictions"] = "1",
         ["Api:QueueLimit"] = "1",
         ["Api:MaxUploadBytes"] = MaxUpload.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Imaging:MaxFileBytes"] = MaxDocument.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Auth:UserCacheSeconds"] = "0",
     };
 

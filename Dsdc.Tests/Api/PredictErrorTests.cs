@@ -9,11 +9,12 @@ namespace Dsdc.Tests.Api;
 [Collection(ApiCollection.Name)]
 public sealed class PredictErrorTests(ApiApp app)
 {
-    private static async Task AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    private static async Task<string> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
     {
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == status, $"{(int)response.StatusCode}: {body}");
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return body;
     }
 
     [Fact]
@@ -59,6 +60,21 @@ public sealed class PredictErrorTests(ApiApp app)
         var big = new byte[ApiApp.MaxUpload + 1024 * 1024];
 
         await AssertProblemAsync(await client.PredictAsync(ApiRequests.File(big, "huge.tif")), HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    /// <summary>A file within the API's limit but over the pipeline's (Imaging:MaxFileBytes): 413 naming the limit that refused it.</summary>
+    [Fact]
+    public async Task AFileOverThePipelinesOwnLimitAnswers413NamingThatLimit()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var tif = await File.ReadAllBytesAsync(Fixtures.First(".tif").Path, TestContext.Current.CancellationToken);
+        var padded = new byte[ApiApp.MaxDocument + 1024];
+        tif.CopyTo(padded, 0);
+
+        var body = await AssertProblemAsync(await client.PredictAsync(ApiRequests.File(padded, "padded.tif")), HttpStatusCode.RequestEntityTooLarge);
+
+        Assert.Contains("Imaging:MaxFileBytes", body);
+        Assert.DoesNotContain("Api:MaxUploadBytes", body);
     }
 
     [Fact]

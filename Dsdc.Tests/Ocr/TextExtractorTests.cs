@@ -24,6 +24,26 @@ public sealed class TextExtractorTests : IDisposable
         Assert.InRange(result.MeanConfidence!.Value, 50f, 100f);
     }
 
+    /// <summary>
+    /// A page Tesseract does not finish within <c>Ocr:PageTimeoutSeconds</c> is a problem of the document: a refusal with its
+    /// reason (the API answers 422, the pipeline records it against the document), not an error of the server.
+    /// </summary>
+    [Fact]
+    public void APageNotReadWithinItsDeadlineIsRefusedAsADocumentProblem()
+    {
+        var decoder = _services.Get<ImageDecoder>();
+        using var page = decoder.DecodeFirstPage(decoder.ReadFile(TestDocuments.G4Paper), DocumentFormat.Tiff);
+        var options = _services.Get<Microsoft.Extensions.Options.IOptions<OcrOptions>>().Value;
+        using var engine = TesseractEngine.Create(options, pageTimeout: TimeSpan.FromMilliseconds(1));
+
+        var refusal = Assert.Throws<InvalidDocumentException>(() => engine.Recognise(page, 0));
+
+        Assert.Equal(Refusal.OcrFailed, refusal.ReasonCode);
+        Assert.Contains("did not finish within 0.001 s (Ocr:PageTimeoutSeconds)", refusal.Message);
+        using var patient = TesseractEngine.Create(options);
+        Assert.Contains("coronavirus", patient.Recognise(page, 0).Text); // the same page within the configured deadline
+    }
+
     [Fact]
     public async Task OcrReadsARealJpegMemo()
     {

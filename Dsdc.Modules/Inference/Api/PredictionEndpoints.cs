@@ -50,7 +50,8 @@ internal static class PredictionEndpoints
             {
                 "unsupported-format" => Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported document type",
                     ex.Message + " Send a TIFF, PNG, JPEG, BMP or PDF file."),
-                "too-large" => TooLarge(o),
+                // The pipeline's own limit (Imaging:MaxFileBytes), which its message names, below the API's.
+                "too-large" => Problem(StatusCodes.Status413PayloadTooLarge, "Document too large", ex.Message, ex.ReasonCode),
                 _ => Problem(StatusCodes.Status422UnprocessableEntity, "Unreadable document", ex.Message, ex.ReasonCode),
             };
         }
