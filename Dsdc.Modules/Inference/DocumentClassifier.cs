@@ -79,7 +79,9 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
                 probabilities[label], $"run-{m.RunId}", m.RunId, timings)
             {
                 // A model without a measured threshold (trained before calibration was recorded) cannot say; it is not flagged.
-                NeedsReview = m.ReviewThreshold is { } threshold && probabilities[label] < threshold,
+                // A threshold of 1 says no confidence reached the target accuracy: every answer needs review, even one whose
+                // probability rounds to exactly 1.
+                NeedsReview = m.ReviewThreshold is { } threshold && (probabilities[label] < threshold || threshold >= 1),
                 ReviewThreshold = m.ReviewThreshold,
                 KnownClasses = m.Predictable,
             };

@@ -71,6 +71,15 @@ public sealed record ModelScores(double Accuracy, double MacroF1, int TestSize, 
 {
     /// <summary>The repeated cross-validation estimate (mean, spread, calibration, coverage) when the run was selected that way.</summary>
     public CvEstimate? Estimate { get; init; }
+
+    /// <summary>The accuracy-coverage curve on the stored test side, when the run was scored there.</summary>
+    public IReadOnlyList<CoveragePoint>? TestCoverage { get; init; }
+
+    /// <summary>The review threshold from the test side (<see cref="Calibration.ReviewThreshold"/>), when the run was scored there.</summary>
+    public double? TestReviewThreshold { get; init; }
+
+    /// <summary>The accuracy the review threshold aims at (Training:ReviewTargetAccuracy when the run trained).</summary>
+    public double? TargetAccuracy { get; init; }
 }
 
 /// <summary>Where run artifacts live: <c>&lt;ModelsDir&gt;/runs/&lt;runId&gt;/model.onnx</c> and <c>model.json</c>.</summary>

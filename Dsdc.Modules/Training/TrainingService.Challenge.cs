@@ -82,7 +82,8 @@ public sealed partial class TrainingService
 
     /// <summary>
     /// The challenger replaces the champion only if it beats it on the test side stored today (accuracy, then macro-F1):
-    /// the champion is re-scored on exactly those documents, since the side grows as documents arrive.
+    /// the champion is re-scored on exactly those documents, since the side grows as documents arrive. A champion selected
+    /// by cross-validation trained on those documents too: its cross-validated estimate is what the challenger must beat.
     /// </summary>
     internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct)
     {
@@ -99,10 +100,20 @@ public sealed partial class TrainingService
             return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic,
                 $"challenger wins: the champion cannot serve here ({why}); run {challenger.Id} test accuracy {mine.Item1:P2}, " +
                 $"macro-F1 {mine.Item2:F4} on {test.Count} documents", by, ct);
-        var theirs = ScoreChampion(champion!, data);
+        // A champion selected by cross-validation was fitted on every labelled document of its day, today's test side
+        // included: scored there it would show its training accuracy, and no challenger would ever beat it. Its own
+        // cross-validated estimate, from documents each fold's model never saw, stands for it instead.
+        var championRun = await store.RunAsync(championId.Value, ct);
+        var fittedOnTestSide = championRun?.Evaluation == "cross-validation";
+        var theirs = fittedOnTestSide
+            ? (Accuracy: championRun!.TestAccuracy ?? 0, MacroF1: championRun.TestMacroF1 ?? 0)
+            : ScoreChampion(champion!, data);
         var wins = mine.Item1 > theirs.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - theirs.Accuracy) <= 1e-12 && mine.Item2 > theirs.MacroF1 + 1e-12);
-        var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId} {theirs.Accuracy:P2} / F1 " +
-            $"{theirs.MacroF1:F4} on the same {test.Count} test documents";
+        var comparison = fittedOnTestSide
+            ? $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} on {test.Count} test documents vs champion run {championId}'s " +
+              $"cross-validated estimate {theirs.Accuracy:P2} / F1 {theirs.MacroF1:F4} (it was fitted on every labelled document, these included)"
+            : $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId} {theirs.Accuracy:P2} / F1 " +
+              $"{theirs.MacroF1:F4} on the same {test.Count} test documents";
         if (!wins)
         {
             logger.LogInformation("Champion kept: {Comparison}", comparison);

@@ -108,9 +108,19 @@ public sealed partial class TrainingService(
         var report = crossValidate
             ? await CrossValidatedJobAsync(all, dataFingerprint, plan, settings, triggeredBy, ct)
             : await SplitJobAsync(data, plan, settings, triggeredBy, ct);
-        await store.AddJobAsync(fingerprint, all.Count, triggeredBy, report.Promotion?.Promoted == true ? "promoted" : "trained", startedAt, ct);
+        await store.AddJobAsync(fingerprint, all.Count, triggeredBy, JobOutcome(report), startedAt, ct);
         return report;
     }
+
+    /// <summary>
+    /// How a job that ran is recorded: promoted, trained, or failed when every run failed (out of memory, a full disk...).
+    /// A failed job trained nothing, so the next job's "nothing changed" check passes over it and trains again instead of
+    /// skipping until the data changes.
+    /// </summary>
+    internal static string JobOutcome(TrainingReport report) =>
+        report.Promotion?.Promoted == true ? "promoted"
+        : report.Runs.Count > 0 && report.Runs.All(r => r.Run.Status != "succeeded") ? "failed"
+        : "trained";
 
     /// <summary>
     /// The check between the recurring job's runs: trains (as that job does, skipping when nothing changed) once
@@ -155,7 +165,10 @@ public sealed partial class TrainingService(
     private static string Fingerprint(string data, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o)
     {
         var text = new StringBuilder(data).Append('|').Append(crossValidate).Append('|').Append(o.CvFolds).Append('x').Append(o.CvRepeats)
-            .Append('|').Append(o.Seed);
+            .Append('|').Append(o.Seed)
+            // The review threshold each run stores, and the rule that promotes: a change must reach the served model.
+            .Append("|review ").Append(o.ReviewTargetAccuracy.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
+            .Append("|t ").Append(o.PromotionT.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         // The stored split's fits draw at most this many documents per class (cross-validation uses every document).
         if (!crossValidate) text.Append("|cap ").Append(o.MaxTrainingPerClass);
         text.Append('\n');
@@ -268,6 +281,8 @@ public sealed partial class TrainingService(
 
             ClassificationMetrics scored;
             double loss;
+            IReadOnlyList<CoveragePoint>? testCoverage = null;
+            double? testThreshold = null;
             if (cv is not null)
             {
                 scored = ClassificationMetrics.Compute(cv.Predictions.Select(p => p.Truth).ToList(), cv.Predictions.Select(p => p.Predicted).ToList());
@@ -280,14 +295,27 @@ public sealed partial class TrainingService(
                 var probabilities = trained.TestProbabilities;
                 scored = ClassificationMetrics.Compute(test!.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
                 loss = test!.Select((t, i) => -Math.Log(Math.Max(probabilities[i][t.Label], 1e-12))).DefaultIfEmpty(double.NaN).Average();
+                // The accuracy-coverage curve and the review threshold from the test side, which the model never saw.
+                var held = test!.Select((t, i) => new OutOfFold(t.Label, probabilities[i])).ToList();
+                if (held.Count > 0)
+                {
+                    testCoverage = Calibration.Curve(held);
+                    testThreshold = Calibration.ReviewThreshold(held, options.Value.ReviewTargetAccuracy);
+                }
             }
-            var scores = new ModelScores(scored.Accuracy, scored.MacroF1, scored.Count, scored.PerClass, scored.Confusion) { Estimate = cv?.Estimate };
+            var scores = new ModelScores(scored.Accuracy, scored.MacroF1, scored.Count, scored.PerClass, scored.Confusion)
+            {
+                Estimate = cv?.Estimate,
+                TestCoverage = testCoverage,
+                TestReviewThreshold = testThreshold,
+                TargetAccuracy = options.Value.ReviewTargetAccuracy,
+            };
             var manifest = new ModelManifest(runId, candidate.Name, DocumentClasses.Names, encoder.Id, encoder.Version, encoder.Dimensions,
                 OnnxExport.InputName, OnnxExport.OutputName, JsonSerializer.Deserialize<JsonElement>(candidate.ParametersJson), scores, DateTime.UtcNow,
                 trained.Views)
             {
                 KnownClasses = trained.KnownClasses,
-                ReviewThreshold = cv?.Estimate.ReviewThreshold,
+                ReviewThreshold = cv?.Estimate.ReviewThreshold ?? testThreshold,
                 Calibration = trained.Calibration,
             };
             var artifact = ModelArtifacts.Write(paths.ModelsDir, runId, trained.MainOnnx, manifest, trained.Extra);

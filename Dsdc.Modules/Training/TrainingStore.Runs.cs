@@ -98,10 +98,10 @@ public sealed partial class TrainingStore
             "SELECT data_fingerprint FROM training.runs WHERE id = @runId", new { runId }, cancellationToken: ct));
     }
 
-    /// <summary>The fingerprint of the newest job that trained (not one that skipped), or null.</summary>
+    /// <summary>The fingerprint of the newest job that trained (not one that skipped, nor one whose every run failed), or null.</summary>
     public async Task<(long Id, string Fingerprint)?> LastTrainedJobAsync(CancellationToken ct)
     {
-        const string sql = "SELECT id, fingerprint FROM training.jobs WHERE outcome <> 'skipped' ORDER BY id DESC LIMIT 1";
+        const string sql = "SELECT id, fingerprint FROM training.jobs WHERE outcome NOT IN ('skipped', 'failed') ORDER BY id DESC LIMIT 1";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<(long, string)?>(new CommandDefinition(sql, cancellationToken: ct));
         return row;

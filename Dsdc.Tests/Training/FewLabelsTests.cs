@@ -200,6 +200,32 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>A job whose every run failed (out of memory, a full disk) trained nothing: it is recorded as failed, and the
+    /// next job trains again on the same data instead of saying "nothing changed" until a label does.</summary>
+    [Fact]
+    public async Task AJobWhoseEveryRunFailedIsNotTakenForOneThatTrained()
+    {
+        static RunOutcome Run(string status) => new(new RunSummary(1, "r", "{}", "e", "1", 1, status, null, 1, 0, 0, null, null, null, null,
+            null, "cpu", "test", DateTime.UtcNow, null, null), false);
+        Assert.Equal("failed", TrainingService.JobOutcome(new TrainingReport([Run("failed")], null, null)));
+        Assert.Equal("failed", TrainingService.JobOutcome(new TrainingReport([Run("failed"), Run("failed")], null, null)));
+        Assert.Equal("trained", TrainingService.JobOutcome(new TrainingReport([Run("failed"), Run("succeeded")], null, null)));
+        Assert.Equal("promoted", TrainingService.JobOutcome(new TrainingReport([Run("succeeded")], new PromotionResult(true, 1, "better"), null)));
+
+        var training = app.Get<TrainingService>();
+        var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+        var skipped = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+        var job = long.Parse(System.Text.RegularExpressions.Regex.Match(skipped.Skipped ?? "", @"^nothing changed since training job (\d+)").Groups[1].Value);
+
+        // That job as if every run of it had failed: the next job trains.
+        await app.ExecuteAsync("UPDATE training.jobs SET outcome = 'failed' WHERE id = @job", new { job });
+        var again = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+
+        Assert.Null(again.Skipped);
+        Assert.Contains(again.Runs, r => r.Run.Name == "fused-tv" && r.Run.Status == "succeeded");
+    }
+
     [Fact]
     public async Task TheNewLabelsCheckTrainsOnceEnoughLabelsWereSetSinceTheLastJob()
     {

@@ -99,6 +99,43 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.True(run.TestSize > 0 && run.TrainSize > run.TestSize);
         Assert.True(run.TestAccuracy >= 0.25, $"test accuracy {run.TestAccuracy:P1} on {run.TestSize} documents");
         Assert.NotNull(report.Promotion);
+        // The review threshold and the accuracy-coverage curve come from the test side, so its predictions can be flagged.
+        var manifest = ModelManifest.Read(Path.Combine(app.ModelsDir, "runs", run.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), ModelArtifacts.ManifestFile));
+        Assert.NotNull(manifest.ReviewThreshold);
+        Assert.InRange(manifest.ReviewThreshold!.Value, 0, 1);
+        Assert.Equal(manifest.ReviewThreshold, manifest.Metrics.TestReviewThreshold);
+        Assert.NotNull(manifest.Metrics.TestCoverage);
+        Assert.Equal(1.0, manifest.Metrics.TestCoverage![^1].Coverage, 9);
+        Assert.Equal(run.TestAccuracy!.Value, manifest.Metrics.TestCoverage[^1].Accuracy, 9);
+    }
+
+    /// <summary>
+    /// On the stored split, a champion selected by cross-validation was fitted on every labelled document, today's test
+    /// side included: it is judged by its cross-validated estimate, not by its score on documents it trained on (which
+    /// no challenger could beat).
+    /// </summary>
+    [Fact]
+    public async Task OnTheStoredSplitAChampionFittedOnTheTestSideIsJudgedByItsCrossValidatedEstimate()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = app.Get<ModelRegistry>();
+        var fusedTv = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        var first = await app.Get<TrainingService>().TrainAsync(0, null, "test", ct, fused: fusedTv);
+        var champion = first.Runs.First(r => r.Run.Name == "fused-tv").Run;
+        Assert.Equal("cross-validation", champion.Evaluation);
+        await registry.PromoteAsync(champion.Id, "test", "champion selected by cross-validation", ct);
+
+        var service = new TrainingService(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), registry,
+            app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
+            Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
+        var report = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
+
+        var run = Assert.Single(report.Runs).Run;
+        Assert.Equal("test-split", run.Evaluation);
+        Assert.Contains($"vs champion run {champion.Id}'s cross-validated estimate {champion.TestAccuracy:P2}", report.Promotion!.Message);
+        var better = run.TestAccuracy > champion.TestAccuracy || (run.TestAccuracy == champion.TestAccuracy && run.TestMacroF1 > champion.TestMacroF1);
+        Assert.Equal(better, report.Promotion.Promoted);
     }
 
     /// <summary>On the stored split, a champion this process cannot serve (trained on every region, the process computes the
