@@ -26,6 +26,7 @@ public sealed class InferenceOptions
 
     /// <summary>When that job runs (Hangfire cron).</summary>
     [Required(AllowEmptyStrings = false)]
+    [Dsdc.Shared.Cron]
     public string PredictNewDocumentsCron { get; set; } = "*/5 * * * *";
 
     /// <summary>Documents one run predicts at most (the rest wait for the next run).</summary>

@@ -8,6 +8,7 @@ public sealed class PipelineOptions
 
     /// <summary>Schedule of the recurring pipeline run (cron, UTC); every 3 minutes as in the original.</summary>
     [Required(AllowEmptyStrings = false)]
+    [Dsdc.Shared.Cron]
     public string Cron { get; set; } = "*/3 * * * *";
 
     public bool Enabled { get; set; } = true;
@@ -40,6 +41,7 @@ public sealed class MockArrivalsOptions
     public bool Enabled { get; set; }
 
     [Required(AllowEmptyStrings = false)]
+    [Dsdc.Shared.Cron]
     public string Cron { get; set; } = "*/5 * * * *";
 
     /// <summary>A folder laid out like the datasets: class folders named &lt;index&gt;_&lt;name&gt; at any depth.</summary>

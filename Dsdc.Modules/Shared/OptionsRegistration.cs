@@ -29,16 +29,27 @@ public static class OptionsRegistration
     {
         public ValidateOptionsResult Validate(string? name, T options)
         {
+            var failures = new List<string>();
+            Collect(options, section, failures);
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+
+        /// <summary>The object's own attributes, then those of its nested option objects (Pipeline:MockArrivals...),
+        /// which the data-annotations validator does not visit.</summary>
+        private static void Collect(object options, string prefix, List<string> failures)
+        {
             var results = new List<ValidationResult>();
-            if (Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true))
-                return ValidateOptionsResult.Success;
-            var failures = results.Select(r =>
+            Validator.TryValidateObject(options, new ValidationContext(options), results, validateAllProperties: true);
+            failures.AddRange(results.Select(r =>
             {
                 var member = r.MemberNames.FirstOrDefault();
-                var key = member is null ? section : $"{section}:{member}";
+                var key = member is null ? prefix : $"{prefix}:{member}";
                 return $"{key}: {r.ErrorMessage} (environment variable {ConfigurationException.EnvironmentName(key)})";
-            });
-            return ValidateOptionsResult.Fail(failures);
+            }));
+            foreach (var property in options.GetType().GetProperties())
+                if (property.PropertyType.IsClass && property.PropertyType.Namespace?.StartsWith("Dsdc", StringComparison.Ordinal) == true
+                    && property.GetIndexParameters().Length == 0 && property.GetValue(options) is { } nested)
+                    Collect(nested, $"{prefix}:{property.Name}", failures);
         }
     }
 }

@@ -11,6 +11,7 @@ public sealed class TrainingOptions
 
     /// <summary>Cron of the recurring job, hourly by default as in the original.</summary>
     [Required(AllowEmptyStrings = false)]
+    [Dsdc.Shared.Cron]
     public string Cron { get; set; } = "0 * * * *";
 
     /// <summary>
@@ -25,6 +26,7 @@ public sealed class TrainingOptions
 
     /// <summary>Cron of the check for <see cref="RetrainAfterLabels"/> (a count of labels; it trains only when enough arrived).</summary>
     [Required(AllowEmptyStrings = false)]
+    [Dsdc.Shared.Cron]
     public string NewLabelsCron { get; set; } = "*/5 * * * *";
 
     /// <summary>

@@ -45,6 +45,10 @@ public sealed class ConfigurationTests
     [InlineData("Jobs__WorkerCount", "0", "Jobs:WorkerCount")]
     [InlineData("Dsdc__ModelsDir", "", "Dsdc:ModelsDir")]
     [InlineData("Database__StartupWaitSeconds", "-5", "Database:StartupWaitSeconds")]
+    [InlineData("Pipeline__Cron", "every 3 minutes", "Pipeline:Cron")]
+    [InlineData("Training__NewLabelsCron", "61 * * * *", "Training:NewLabelsCron")]
+    [InlineData("Inference__PredictNewDocumentsCron", "*/5 * * *", "Inference:PredictNewDocumentsCron")]
+    [InlineData("Pipeline__MockArrivals__Count", "0", "Pipeline:MockArrivals:Count")]
     public async Task AnInvalidSettingStopsTheAppNamingTheKey(string variable, string value, string key)
     {
         var env = ValidEnvironment();
