@@ -95,6 +95,23 @@ public sealed class ConfigurationTests
         Assert.Equal(expected, options.EffectiveQueues);
     }
 
+    [Theory]
+    [InlineData(new[] { "train", "--runs", "abc" }, "train: --runs needs a whole number of at least 0, not 'abc'")]
+    [InlineData(new[] { "train", "--epochs", "0" }, "train: --epochs needs a whole number of at least 1, not '0'")]
+    [InlineData(new[] { "train", "--epochs" }, "train: --epochs needs a value")]
+    public async Task AWrongCommandLineValueIsRefusedWithTheCommandsUsage(string[] args, string message)
+    {
+        var env = ValidEnvironment();
+        env["Database__MigrateOnStart"] = "false";
+
+        var result = await AppProcess.RunAsync(args, env);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.StdErr);
+        Assert.Contains("Usage: train [--runs N] [--epochs N]", result.StdErr);
+        Assert.DoesNotContain("   at ", result.StdErr); // no stack trace
+    }
+
     [Fact]
     public async Task AnUnknownCommandPrintsTheUsage()
     {

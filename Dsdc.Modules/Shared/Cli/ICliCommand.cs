@@ -11,3 +11,7 @@ public interface ICliCommand
     /// <summary>Runs with the arguments after the name; returns the process exit code.</summary>
     Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct);
 }
+
+/// <summary>A command's arguments are wrong (a missing value, a number that is not one): the host prints the message and
+/// the command's usage, and exits with 2.</summary>
+public sealed class CommandLineException(string message) : Exception(message);

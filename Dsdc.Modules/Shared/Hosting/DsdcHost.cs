@@ -94,6 +94,14 @@ public static class DsdcHost
             await app.Services.GetRequiredService<MigrationRunner>().MigrateAsync(cancel.Token);
         await using var scope = app.Services.CreateAsyncScope();
         var scoped = scope.ServiceProvider.GetServices<ICliCommand>().First(c => c.Name == command.Name);
-        return await scoped.RunAsync(args.Skip(1).ToArray(), cancel.Token);
+        try
+        {
+            return await scoped.RunAsync(args.Skip(1).ToArray(), cancel.Token);
+        }
+        catch (CommandLineException ex)
+        {
+            await Console.Error.WriteLineAsync($"{command.Name}: {ex.Message}\nUsage: {command.Name} {command.Usage}");
+            return 2;
+        }
     }
 }

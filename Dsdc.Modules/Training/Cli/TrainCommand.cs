@@ -12,7 +12,7 @@ internal sealed class TrainCommand(TrainingService training) : ICliCommand
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var cli = new CliArgs(args);
-        var report = await training.TrainAsync(cli.Int("--runs"), cli.Int("--epochs"), $"cli:{Environment.UserName}", ct,
+        var report = await training.TrainAsync(cli.Int("--runs", minimum: 0), cli.Int("--epochs"), $"cli:{Environment.UserName}", ct,
             skipWhenUnchanged: cli.Flag("--if-changed"));
         if (report.Skipped is { } why)
         {
