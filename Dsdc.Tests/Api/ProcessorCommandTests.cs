@@ -37,6 +37,33 @@ public sealed class ProcessorCommandTests(ApiApp app) : IDisposable
         Assert.Equal(0, await BenchPredict().RunAsync([dir, "--pages", "2", "--rounds", "1"], Ct));
     }
 
+    /// <summary><c>predict FILE...</c>: one JSON line per file with the API's fields, an unreadable file's line saying why.</summary>
+    [Fact]
+    public async Task PredictPrintsTheApisFieldsForEachFile()
+    {
+        var (path, _) = app.Known[0];
+        var broken = Path.Combine(_dir, "broken.png");
+        File.WriteAllText(broken, "not an image");
+        var output = new StringWriter();
+        var command = new Dsdc.Inference.PredictCommand(app.Get<Dsdc.Inference.IDocumentClassifier>()) { Output = output };
+
+        Assert.Equal(1, await command.RunAsync([path, broken], Ct));
+
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(2, lines.Count);
+        var answer = lines[0];
+        Assert.Equal(path, answer.GetProperty("file").GetString());
+        Assert.Equal(16, answer.GetProperty("probabilities").GetArrayLength());
+        Assert.Equal($"run-{app.ChampionRunId}", answer.GetProperty("modelId").GetString());
+        Assert.False(answer.GetProperty("zeroShot").GetBoolean());
+        var threshold = app.Get<Dsdc.Inference.IDocumentClassifier>().ServedManifest!.ReviewThreshold!.Value;
+        var top = answer.GetProperty("topProbability").GetDouble();
+        Assert.Equal(top < threshold || threshold >= 1, answer.GetProperty("needsReview").GetBoolean());
+        Assert.Contains(answer.GetProperty("knownClasses").EnumerateArray(), c => c.GetString() == answer.GetProperty("className").GetString());
+        Assert.Contains("broken.png", lines[1].GetProperty("file").GetString());
+        Assert.False(string.IsNullOrEmpty(lines[1].GetProperty("error").GetString()));
+    }
+
     [Fact]
     public async Task EvaluationSplitsTheAnswersByTheReviewFlagAndMeasuresTheirCalibration()
     {

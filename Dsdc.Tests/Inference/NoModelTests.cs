@@ -39,10 +39,19 @@ public sealed class NoModelTests
                 Assert.Equal(2, e.NeedingReview);
                 Assert.Null(e.AccuracyWithoutReview);
                 Assert.Equal(0, await Evaluate(zeroShot).RunAsync([dir.FullName, "--json"], ct));
+                // `predict` answers with the zero-shot model too, and says so.
+                var output = new StringWriter();
+                var file = Directory.EnumerateFiles(dir.FullName, "*", SearchOption.AllDirectories).First();
+                Assert.Equal(0, await new PredictCommand(zeroShot.Services.GetRequiredService<IDocumentClassifier>()) { Output = output }.RunAsync([file], ct));
+                var answer = System.Text.Json.JsonDocument.Parse(output.ToString()).RootElement;
+                Assert.True(answer.GetProperty("zeroShot").GetBoolean());
+                Assert.True(answer.GetProperty("needsReview").GetBoolean());
+                Assert.Equal("zero-shot", answer.GetProperty("modelId").GetString());
             }
             await using var off = new NoModelApp();
             await off.InitializeAsync();
             Assert.Equal(3, await Evaluate(off).RunAsync([dir.FullName], ct));
+            Assert.Equal(3, await new PredictCommand(off.Services.GetRequiredService<IDocumentClassifier>()).RunAsync([dir.FullName], ct));
         }
         finally
         {
