@@ -66,7 +66,8 @@ public sealed partial class EmbeddingJob(
     /// <summary>
     /// The <c>regions</c> page features of embedded documents that lack them, from the stored original (the first page
     /// at a higher resolution than the 224x224 processed image): what the classifier's region view reads.
-    /// A document whose original cannot be read is skipped for the rest of the run. Returns how many rows were stored.
+    /// A document whose original cannot be read is skipped for the rest of the run and its failure counted; after three
+    /// failures the stage gives up on it (embedding.features_given_up). Returns how many rows were stored.
     /// </summary>
     [Queue(JobQueues.Embedding)]
     [AutomaticRetry(Attempts = 3)]
@@ -93,6 +94,8 @@ public sealed partial class EmbeddingJob(
                 {
                     failed.Add(id);
                     LogUnreadable(id, file, ex.Message);
+                    // Counted, so that after three runs the stage gives up on it and training stops waiting for it.
+                    await store.RecordFeatureFailureAsync(id, RegionEncoder.Kind, processor.RegionsVersion, $"{ex.GetType().Name}: {ex.Message}", ct);
                 }
             }
             LogBatch(pending.Count - failed.Count, RegionEncoder.Kind, watch.ElapsedMilliseconds);

@@ -100,6 +100,7 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
         FROM ingestion.documents d
         WHERE EXISTS (SELECT 1 FROM embedding.embeddings e WHERE e.document_id = d.id)
           AND NOT EXISTS (SELECT 1 FROM embedding.page_features f WHERE f.document_id = d.id AND f.kind = @kind AND f.version = @version)
+          AND NOT EXISTS (SELECT 1 FROM embedding.features_given_up g WHERE g.document_id = d.id AND g.kind = @kind AND g.version = @version)
         """;
 
     internal async Task<IReadOnlyList<(string DocumentId, string FilePath, string MediaType)>> PendingFeaturesAsync(
@@ -118,6 +119,19 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
         const string sql = "SELECT count(*) " + PendingFeaturesFrom;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, new { kind, version }, cancellationToken: ct));
+    }
+
+    /// <summary>Counts one more failure to compute a document's page features (embedding.page_feature_failures); after
+    /// three the stage gives up on them (embedding.features_given_up).</summary>
+    public async Task RecordFeatureFailureAsync(string documentId, string kind, string version, string error, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO embedding.page_feature_failures (document_id, kind, version, error) VALUES (@documentId, @kind, @version, @error)
+            ON CONFLICT (document_id, kind, version)
+            DO UPDATE SET attempts = page_feature_failures.attempts + 1, error = EXCLUDED.error, failed_at = now()
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql, new { documentId, kind, version, error }, cancellationToken: ct));
     }
 
     /// <summary>Stores one document's page features; an existing row (a re-run, another worker) is kept.</summary>

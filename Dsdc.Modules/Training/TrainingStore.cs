@@ -52,12 +52,16 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         FROM ingestion.current_labels lb
         JOIN ingestion.documents d ON d.id = lb.document_id
         {StoredInputsOf}
+        -- A document whose region features the embedding stage gave up on is left out, not waited for.
+        WHERE f.features IS NOT NULL OR NOT EXISTS (SELECT 1 FROM embedding.features_given_up g
+              WHERE g.document_id = e.document_id AND g.kind = 'regions' AND g.version = @regionsVersion)
         ORDER BY e.document_id
         """;
 
     /// <summary>
     /// Every labelled document with a vector from this encoder; with <paramref name="withText"/> also its cleaned and
-    /// raw text and the processed image (relative to the data folder) that the vector was made from.
+    /// raw text and the processed image (relative to the data folder) that the vector was made from. A document whose
+    /// region features (of <paramref name="regionsVersion"/>) the embedding stage gave up on is left out.
     /// </summary>
     public async Task<IReadOnlyList<StoredExample>> LabelledDocumentsAsync(string encoder, string version, bool withText, CancellationToken ct,
         string? regionsVersion = null)

@@ -171,6 +171,50 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>
+    /// A labelled document whose region features can never be computed (its stored original gone) is tried three times by
+    /// the embedding stage, then given up on: training leaves it out instead of waiting for it (which would keep a
+    /// champion that reads regions unrefitted for good), and the stage stops trying it.
+    /// </summary>
+    [Fact]
+    public async Task ADocumentWhoseRegionFeaturesCannotBeComputedIsGivenUpOnAfterThreeTries()
+    {
+        var loader = app.Get<TrainingDataLoader>();
+        var job = app.Get<EmbeddingJob>();
+        var doc = (await loader.LoadAllAsync(Ct))[1];
+        var file = Path.Combine(app.DataDir, await app.ScalarAsync<string>("SELECT file_path FROM ingestion.documents WHERE id = @id", new { id = doc.DocumentId }));
+        const string aside = "UPDATE embedding.page_features SET version = version || '#aside' WHERE document_id = @id AND kind = 'regions'";
+        Assert.Equal(0, await job.CountMissingFeaturesAsync(Ct)); // the app's pipeline computed every document's
+        try
+        {
+            // Its region features as if never computed, and its original unreadable.
+            await app.ExecuteAsync(aside, new { id = doc.DocumentId });
+            File.Move(file, file + ".gone");
+
+            for (var run = 1; run <= 3; run++)
+            {
+                Assert.Equal(1, await job.CountMissingFeaturesAsync(Ct));
+                // Before the third failure it is still waited for: listed, without region features.
+                Assert.Null((await loader.LoadAllAsync(Ct)).Single(d => d.DocumentId == doc.DocumentId).Inputs.Regions);
+                Assert.Equal(0, await job.AddPageFeaturesAsync(10, Ct));
+                Assert.Equal(run, await app.ScalarAsync<int>("SELECT attempts FROM embedding.page_feature_failures WHERE document_id = @id", new { id = doc.DocumentId }));
+            }
+
+            Assert.Equal(0, await job.CountMissingFeaturesAsync(Ct));
+            var all = await loader.LoadAllAsync(Ct);
+            Assert.DoesNotContain(all, d => d.DocumentId == doc.DocumentId);
+            Assert.All(all, d => Assert.NotNull(d.Inputs.Regions));
+            Assert.Contains("FileNotFoundException", await app.ScalarAsync<string>("SELECT error FROM embedding.features_given_up WHERE document_id = @id", new { id = doc.DocumentId }));
+        }
+        finally
+        {
+            if (File.Exists(file + ".gone")) File.Move(file + ".gone", file);
+            await app.ExecuteAsync("DELETE FROM embedding.page_feature_failures WHERE document_id = @id", new { id = doc.DocumentId });
+            await app.ExecuteAsync("UPDATE embedding.page_features SET version = left(version, -length('#aside')) WHERE document_id = @id AND version LIKE '%#aside'",
+                new { id = doc.DocumentId });
+        }
+    }
+
     [Fact]
     public async Task TheRecurringJobSkipsWhenNothingChangedAndTrainsWhenALabelDoes()
     {
