@@ -78,7 +78,8 @@ internal static class Candidates
             var epochs = new List<EpochMetrics>();
             LabelledVector Row(LabelledPage p) => new(p.DocumentId, p.Label, p.Inputs.Vector);
             using var trained = MlpTrainer.Train(parameters, fit.Select(Row).ToList(), early.Select(Row).ToList(), settings, epochs.Add, ct);
-            var probabilities = test.Count == 0 ? [] : trained.Predict(test.Select(t => t.Vector).ToList());
+            var known = Stacking.KnownOf(Known(train, validation));
+            var probabilities = test.Count == 0 ? [] : trained.Predict(test.Select(t => t.Vector).ToList()).Select(p => Stacking.Restrict(p, known)).ToArray();
             return new TrainedRun(OnnxExport.ToOnnx(trained.Layers(), parameters, metadata), new Dictionary<string, byte[]>(), null,
                 Known(train, validation), epochs, trained.BestEpoch, probabilities);
         });
@@ -94,7 +95,8 @@ internal static class Candidates
             var (fit, early) = WithValidation(train, validation, settings.Seed);
             var epochs = new List<EpochMetrics>();
             using var trained = ViewEnsembleTrainer.Train(parameters, fit, early, settings, epochs.Add, ct);
-            var probabilities = test.Count == 0 ? [] : trained.Predict(test);
+            var known = Stacking.KnownOf(Known(train, validation));
+            var probabilities = test.Count == 0 ? [] : trained.Predict(test).Select(p => Stacking.Restrict(p, known)).ToArray();
             var files = new ViewFiles();
             foreach (var view in trained.Views)
                 files.Add(view.Parameters.View, OnnxExport.ToOnnx(view.ExportLayers(), view.Parameters.Model,

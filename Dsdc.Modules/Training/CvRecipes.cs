@@ -29,6 +29,7 @@ public static class CvRecipes
         var fit = train.Where(d => inner[d.DocumentId] != SplitSides.Validation).ToList();
         var validation = train.Where(d => inner[d.DocumentId] == SplitSides.Validation).ToList();
         using var model = ViewEnsembleTrainer.Train(parameters, fit, validation, settings, null, ct);
-        return model.Predict(test.Select(t => t.Inputs).ToList());
+        var known = Stacking.KnownOf(train.Select(t => t.Label));
+        return model.Predict(test.Select(t => t.Inputs).ToList()).Select(p => Stacking.Restrict(p, known)).ToArray();
     };
 }

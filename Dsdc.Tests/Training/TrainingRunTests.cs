@@ -64,6 +64,45 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.Equal(16, manifest.Classes.Count);
     }
 
+    /// <summary>
+    /// A class nobody labelled is never predicted by an MLP either (the original's networks softmax over all 16): its
+    /// probability is 0 in training's scores and in the served artifact's, which agree, and the rest sums to 1.
+    /// </summary>
+    [Fact]
+    public async Task AnMlpNeverPredictsAClassWithoutLabels()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var pages = await app.Get<TrainingDataLoader>().LoadAllAsync(ct);
+        const int hidden = 0;
+        var hiddenPages = pages.Where(p => p.Label == hidden).Select(p => p.Inputs).ToList();
+        Assert.NotEmpty(hiddenPages);
+        await app.ExecuteAsync("CREATE TABLE hidden_labels AS SELECT * FROM ingestion.labels WHERE label = @hidden", new { hidden });
+        try
+        {
+            await app.ExecuteAsync("DELETE FROM ingestion.labels WHERE label = @hidden", new { hidden });
+            var report = await app.Get<TrainingService>().TrainAsync(null, 30, "test", ct, Good);
+            var run = report.Runs.Single(r => r.Run.Name == Good[0].Item1).Run;
+            Assert.Equal("succeeded", run.Status);
+
+            using var runner = new ViewEnsembleRunner(app.Get<ModelRegistry>().Artifact(run.Id), OnnxMlpRunner.CpuSession);
+            var served = runner.Predict(hiddenPages);
+            Assert.All(served, p =>
+            {
+                Assert.Equal(0f, p[hidden]);
+                Assert.Equal(1.0, p.Sum(x => (double)x), 4);
+            });
+            var known = pages.Where(p => p.Label != hidden).ToList();
+            // Cross-validation's scores of the same recipe, a training side without the class.
+            var cv = CvRecipes.ViewsRecipe(new ViewEnsembleParameters([new ViewParameters(ViewKinds.Vector, Good[0].Item2, 0, false)]),
+                new TrainingSettings(20, 32, 5, 7))(known, hiddenPages.Select(p => new LabelledPage("x", hidden, p)).ToList(), ct);
+            Assert.All(cv, p => Assert.Equal(0f, p[hidden]));
+        }
+        finally
+        {
+            await app.ExecuteAsync("INSERT INTO ingestion.labels OVERRIDING SYSTEM VALUE SELECT * FROM hidden_labels ON CONFLICT DO NOTHING; DROP TABLE hidden_labels");
+        }
+    }
+
     /// <summary>The production multi-view model on real pages: learns (same 25% threshold), and its artifact lists every view.</summary>
     [Fact]
     public async Task ViewModelRunLearnsAndRecordsEveryView()

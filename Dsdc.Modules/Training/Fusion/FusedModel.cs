@@ -127,6 +127,28 @@ public static class Stacking
         return scores.Select(_ => temperature).ToArray();
     }
 
+    /// <summary>
+    /// Probabilities of a model that softmaxes over every class (the MLPs, the multi-view models) restricted to the known
+    /// classes: the unknown ones get 0 and the rest is scaled back to a sum of 1 (uniform when nothing is left), so a
+    /// class nobody labelled is never predicted. Training, cross-validation and serving all go through it.
+    /// </summary>
+    public static float[] Restrict(float[] p, IReadOnlyList<bool> known)
+    {
+        double sum = 0;
+        for (var c = 0; c < p.Length; c++)
+            if (known[c]) sum += p[c];
+        var count = known.Count(k => k);
+        return p.Select((x, c) => !known[c] ? 0f : sum > 0 ? (float)(x / sum) : 1f / count).ToArray();
+    }
+
+    /// <summary>The known-class mask of a training side: the classes it has documents of.</summary>
+    public static bool[] KnownOf(IEnumerable<int> labels)
+    {
+        var known = new bool[Shared.DocumentClasses.Count];
+        foreach (var l in labels) known[l] = true;
+        return known;
+    }
+
     /// <summary>Softmax over the known classes (double precision); unknown classes get probability 0.</summary>
     public static float[] Softmax(IReadOnlyList<double> logits, IReadOnlyList<bool> known)
     {

@@ -59,7 +59,7 @@ public sealed class ViewEnsembleRunner : IDisposable
             }).ToArray();
         }
         var weights = _views.Select(v => v.Spec.Weight).ToList();
-        return pages.Select((_, i) => ViewFeatures.Combine(perView.Select(p => p[i]).ToList(), weights)).ToArray();
+        return pages.Select((_, i) => Stacking.Restrict(ViewFeatures.Combine(perView.Select(p => p[i]).ToList(), weights), _known)).ToArray();
     }
 
     private float[] Calibrated(float[] p) => _calibration?.Apply(p) ?? p;
@@ -78,7 +78,7 @@ public sealed class ViewEnsembleRunner : IDisposable
         var perView = views.Select(v => OnnxMlpRunner.Predict(v.Session, [vector], v.Spec.Output)[0]).ToList();
         if (SumsLogits)
             return Calibrated(Stacking.Softmax(Enumerable.Range(0, _known.Length).Select(c => perView.Sum(p => (double)p[c])).ToArray(), _known));
-        return ViewFeatures.Combine(perView, views.Select(v => v.Spec.Weight).ToList());
+        return Stacking.Restrict(ViewFeatures.Combine(perView, views.Select(v => v.Spec.Weight).ToList()), _known);
     }
 
     public void Dispose()
