@@ -50,6 +50,20 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         return new ChampionModel(runId, onnx, ModelManifest.Read(manifest));
     }
 
+    /// <summary>Why a run's model files cannot be read (missing, a broken manifest), or null when they can.</summary>
+    private string? WhyUnreadable(long runId)
+    {
+        try
+        {
+            Artifact(runId);
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return ex.Message;
+        }
+    }
+
     /// <summary>Makes a succeeded run the champion, whatever its scores (a person decided).</summary>
     public async Task<PromotionResult> PromoteAsync(long runId, string promotedBy, string? reason, CancellationToken ct)
     {
@@ -57,7 +71,8 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         if (run is null) return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} does not exist");
         if (run.Status != "succeeded" || run.ArtifactPath is null)
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} has status {run.Status}; only a succeeded run can serve");
-        Artifact(runId);
+        if (WhyUnreadable(runId) is { } why)
+            return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} cannot serve: {why}");
         var current = await ChampionRunIdAsync(ct);
         if (current == runId) return new PromotionResult(false, current, $"run {runId} is already the champion");
         return await RecordAsync(runId, current, PromotionKinds.Manual, reason ?? "manual promotion", promotedBy, ct);
@@ -70,6 +85,8 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         var current = ChampionHistory.Champion(history);
         if (ChampionHistory.RollbackTarget(history) is not { } target)
             return new PromotionResult(false, current, current is null ? "no champion to roll back" : "the champion has no predecessor to roll back to");
+        if (WhyUnreadable(target) is { } why)
+            return new PromotionResult(false, current, $"cannot roll back to run {target}: {why}");
         return await RecordAsync(target, current, PromotionKinds.Rollback, reason ?? $"rollback from run {current}", promotedBy, ct);
     }
 

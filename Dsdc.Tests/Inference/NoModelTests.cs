@@ -1,4 +1,6 @@
 using Dsdc.Inference;
+using Dsdc.Tests.Api;
+using Dsdc.Tests.Auth;
 using Dsdc.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -87,6 +89,23 @@ public sealed class NoModelTests
         Assert.Contains("Meanwhile the zero-shot model", status.Message);
         Assert.DoesNotContain("No trained model exists yet", status.Message);
         Assert.True((await classifier.ClassifyFileAsync(Fixtures.Labelled()[0].Path, ct)).ZeroShot);
+
+        // The API says so too, instead of a 500: predict answers with the zero-shot model, reload names the failure, and
+        // promoting or rolling back to a run without its files is refused with the reason.
+        using (var client = await app.CreateClientWithRoleAsync(Dsdc.Auth.Roles.ModelAdmin))
+        {
+            var predicted = await client.PredictAsync(Dsdc.Tests.Api.ApiRequests.File(Fixtures.Labelled()[0].Path));
+            var body = await predicted.Content.ReadAsStringAsync(ct);
+            Assert.True(predicted.IsSuccessStatusCode, body);
+            Assert.Contains("\"zeroShot\":true", body);
+            var reload = await client.PostAsync("/api/v1/models/reload", null, ct);
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, reload.StatusCode);
+            Assert.Contains("has no model files", await reload.Content.ReadAsStringAsync(ct));
+        }
+        var runId = await app.Services.GetRequiredService<Dsdc.Training.ModelRegistry>().ChampionRunIdAsync(ct);
+        var refused = await app.Services.GetRequiredService<Dsdc.Training.ModelRegistry>().PromoteAsync(runId!.Value, "test", null, ct);
+        Assert.False(refused.Promoted);
+        Assert.StartsWith($"run {runId} cannot serve: run {runId} has no model files", refused.Message);
 
         // Once nothing is promoted any more (rolled back past the first run), the failure is gone with it.
         await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))

@@ -40,7 +40,11 @@ internal static class ModelEndpoints
 
     public static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Reload(IDocumentClassifier classifier, CancellationToken ct)
     {
-        var served = await classifier.ReloadAsync(ct);
+        var (served, failure) = await TryReloadAsync(classifier, ct);
+        if (failure is not null)
+            return PredictionEndpoints.Problem(StatusCodes.Status503ServiceUnavailable, "Champion cannot be loaded",
+                $"The promoted champion cannot be loaded: {failure}. " +
+                (served is { } run ? $"Run {run} keeps answering." : "The zero-shot model answers meanwhile, when it is on (Inference:ZeroShot)."));
         return served is null
             ? PredictionEndpoints.Problem(StatusCodes.Status503ServiceUnavailable, "No model", "No model has been promoted yet.")
             : TypedResults.Ok(new PromotionResponse(false, served, served, $"serving run {served}"));
@@ -50,8 +54,22 @@ internal static class ModelEndpoints
     {
         if (!result.Promoted)
             return PredictionEndpoints.Problem(StatusCodes.Status409Conflict, "Not promoted", result.Message);
-        // The registry notifies this process's classifier; reloading here makes the answer state what now serves.
-        var served = await classifier.ReloadAsync(ct);
-        return TypedResults.Ok(new PromotionResponse(true, result.ChampionRunId, served, result.Message));
+        // The registry notifies this process's classifier; reloading here makes the answer state what now serves. The
+        // change is recorded either way: a champion this process cannot load is said, not answered with a 500.
+        var (served, failure) = await TryReloadAsync(classifier, ct);
+        return TypedResults.Ok(new PromotionResponse(true, result.ChampionRunId, served,
+            failure is null ? result.Message : $"{result.Message}; this process cannot load it ({failure}) and serves run {served?.ToString() ?? "none"} meanwhile"));
+    }
+
+    private static async Task<(long? Served, string? Failure)> TryReloadAsync(IDocumentClassifier classifier, CancellationToken ct)
+    {
+        try
+        {
+            return (await classifier.ReloadAsync(ct), null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return (classifier.ModelRunId, ex.Message);
+        }
     }
 }

@@ -23,8 +23,20 @@ public sealed partial class PredictionService(
     SimilarDocumentSearch similar, IOptions<PredictionApiOptions> options, ILogger<PredictionService> logger)
 {
     /// <summary>False when no model is served and none can be loaded now.</summary>
-    public async Task<bool> HasModelAsync(CancellationToken ct) =>
-        classifier.ModelRunId is not null || await classifier.ReloadAsync(ct) is not null || classifier.CanClassify;
+    public async Task<bool> HasModelAsync(CancellationToken ct)
+    {
+        if (classifier.ModelRunId is not null) return true;
+        try
+        {
+            if (await classifier.ReloadAsync(ct) is not null) return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The promoted champion cannot be loaded (its files gone, another encoder): ChampionLoadFailure says why, the
+            // status and the UI show it, and the zero-shot model answers meanwhile.
+        }
+        return classifier.CanClassify;
+    }
 
     /// <summary>Classifies <paramref name="content"/> (the upload named <paramref name="fileName"/>) for <paramref name="userName"/>.</summary>
     public async Task<PredictionOutcome> ClassifyAsync(Func<Stream, CancellationToken, Task> copyTo, string fileName, string userName, CancellationToken ct)
