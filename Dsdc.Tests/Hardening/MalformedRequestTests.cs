@@ -80,6 +80,23 @@ public sealed class MalformedRequestTests(ApiApp app)
         Assert.Equal("invoice.png", await app.ScalarAsync<string>("SELECT original_name FROM ingestion.original_documents WHERE id = @id", new { id }));
     }
 
+    /// <summary>A search for '_' or '%' finds the names that hold it, not every document (they are LIKE wildcards, and
+    /// only a hexadecimal query is matched as an id prefix); a hexadecimal prefix still finds its document.</summary>
+    [Fact]
+    public async Task TheDocumentsSearchTakesWildcardCharactersLiterally()
+    {
+        var queries = app.Get<Dsdc.Web.Ui.UiQueries>();
+        var (all, _) = await queries.DocumentsAsync(null, 1, Ct);
+        Assert.NotEmpty(all);
+        foreach (var q in new[] { "_", "%", "a_c" })
+        {
+            var (found, _) = await queries.DocumentsAsync(q, 1, Ct);
+            Assert.All(found, d => Assert.Contains(q, d.OriginalName, StringComparison.OrdinalIgnoreCase));
+        }
+        var id = all[0].Id;
+        Assert.Contains((await queries.DocumentsAsync(id[..8], 1, Ct)).Items, d => d.Id == id);
+    }
+
     [Fact]
     public async Task ANulByteInTheDocumentsSearchIsNot500AndASimilarIdIsChecked()
     {

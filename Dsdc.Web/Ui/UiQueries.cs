@@ -31,7 +31,9 @@ public sealed class UiQueries(IngestionQueries ingestion, DocumentProgress pipel
         query = string.IsNullOrWhiteSpace(query) ? null : TextInput.ForDatabase(query).Trim() is { Length: > 0 } q ? q : null;
         var classLabel = query is null ? -1 : DocumentClasses.Names.ToList().FindIndex(n => n.Equals(query, StringComparison.OrdinalIgnoreCase));
         var pattern = query?.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
-        var documents = await ingestion.DocumentsAsync(query?.ToLowerInvariant(), pattern, classLabel >= 0 ? classLabel : null,
+        // An id is hexadecimal: only such a query is matched as an id prefix (a '_' or '%' would be a LIKE wildcard there).
+        var idPrefix = query is not null && query.All(char.IsAsciiHexDigit) ? query.ToLowerInvariant() : null;
+        var documents = await ingestion.DocumentsAsync(idPrefix, pattern, classLabel >= 0 ? classLabel : null,
             Math.Max(0, page - 1) * PageSize, PageSize + 1, ct);
         var shown = documents.Take(PageSize).ToList();
         var ids = shown.Select(d => d.Id).ToList();
