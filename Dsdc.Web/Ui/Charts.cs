@@ -87,7 +87,7 @@ public static class Charts
         sb.Append(CultureInfo.InvariantCulture, $"<title id=\"{id}-t\">Accuracy when answering only the most confident share of documents</title>");
         if (series.All(s => s.Points.Count == 0))
         {
-            sb.Append("<text class=\"axis\" x=\"60\" y=\"120\">no cross-validated estimate recorded</text></svg>");
+            sb.Append("<text class=\"axis\" x=\"60\" y=\"120\">no accuracy-coverage curve recorded</text></svg>");
             return new HtmlString(sb.ToString());
         }
         var min = Math.Floor(Math.Min(0.5, series.SelectMany(s => s.Points).Min(p => p.Accuracy)) * 10) / 10;
