@@ -63,7 +63,7 @@ public sealed class PdfPageRenderer(IOptions<ImagingOptions> options, ILogger<Pd
         }
         catch (Win32Exception ex)
         {
-            throw new InvalidOperationException(
+            throw new PdfRendererSetupException(
                 $"Cannot run '{_options.MutoolPath}' to render PDF pages ({ex.Message}): install mupdf-tools or set " +
                 $"{ImagingOptions.Section}:{nameof(ImagingOptions.MutoolPath)}.", ex);
         }
@@ -133,3 +133,7 @@ public sealed class RenderedPages(string folder, IReadOnlyList<int> pages) : IDi
         }
     }
 }
+
+/// <summary>mutool itself is missing or cannot run (not a problem with a document): the job fails and is retried once
+/// the setup is fixed, instead of counting an attempt against every PDF.</summary>
+public sealed class PdfRendererSetupException(string message, Exception inner) : Exception(message, inner);

@@ -126,13 +126,19 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
         return (await conn.QueryAsync<KnownDocument>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
     }
 
+    /// <summary>
+    /// Records a rejection at <paramref name="rejectedPath"/>. The record at a path describes what lies there now: a run
+    /// that crashed before its move writes the same row again, and a path an operator emptied (rejected/invoice cleared,
+    /// then another folder named invoice rejected) gets the new rejection instead of silently keeping the old one.
+    /// </summary>
     public async Task AddRejectionAsync(string sourceFolder, string? fileName, string? sha1, string reasonCode, string reason,
         string rejectedPath, CancellationToken ct)
     {
         const string sql = """
             INSERT INTO ingestion.rejected_documents (source_folder, file_name, sha1, reason_code, reason, rejected_path)
             VALUES (@sourceFolder, @fileName, @sha1, @reasonCode, @reason, @rejectedPath)
-            ON CONFLICT (rejected_path) DO NOTHING
+            ON CONFLICT (rejected_path) DO UPDATE SET source_folder = EXCLUDED.source_folder, file_name = EXCLUDED.file_name,
+                sha1 = EXCLUDED.sha1, reason_code = EXCLUDED.reason_code, reason = EXCLUDED.reason, rejected_at = now()
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(sql,

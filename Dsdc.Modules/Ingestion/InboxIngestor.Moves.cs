@@ -125,6 +125,9 @@ public sealed partial class InboxIngestor
     [LoggerMessage(Level = LogLevel.Information, Message = "Ingested {Folder} as {DocumentId}")]
     private partial void LogAccepted(string folder, string documentId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Inbox entry {Entry} left in place for the next run: {Reason}")]
+    private partial void LogEntryLeft(string entry, string reason);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Folder} ({ReasonCode}): {Reason}")]
     private partial void LogRejected(string folder, string reasonCode, string reason);
 }

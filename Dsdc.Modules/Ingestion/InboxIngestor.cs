@@ -76,9 +76,18 @@ public sealed partial class InboxIngestor(
         {
             if (!IsSettled(file)) continue;
             var folder = UniqueName(paths.Inbox, Path.GetFileNameWithoutExtension(file.Name) is { Length: > 0 } stem ? stem : "document");
-            Directory.CreateDirectory(folder);
-            if (file.LinkTarget is not null) RawNames.RenameEntry(file.FullName, Path.Combine(folder, file.Name)); // dangling too
-            else file.MoveTo(Path.Combine(folder, file.Name));
+            try
+            {
+                Directory.CreateDirectory(folder);
+                if (file.LinkTarget is not null) RawNames.RenameEntry(file.FullName, Path.Combine(folder, file.Name)); // dangling too
+                else file.MoveTo(Path.Combine(folder, file.Name));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Another run wrapped it first, or it may not be moved: the empty folder made for it goes, the file stays.
+                LogEntryLeft(file.Name, ex.Message);
+                try { Directory.Delete(folder); } catch (IOException) { } // not empty: the file did arrive in it
+            }
         }
     }
 
@@ -87,7 +96,25 @@ public sealed partial class InboxIngestor(
         await using var entryLock = await store.TryLockEntryAsync(folder.Name, ct);
         if (entryLock is null)
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "locked", "another run is ingesting it");
-        return await IngestLockedFolderAsync(folder, requireSettled: true, givenLabel: null, ct);
+        try
+        {
+            return await IngestLockedFolderAsync(folder, requireSettled: true, givenLabel: null, ct);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            // An entry the app may not read (dropped by another user, mode 600): one entry's problem, never the run's, so
+            // the entries after it are still ingested. It stays where it is (the app may not move what it may not write
+            // either), said in the log and the run's outcomes, and is tried again next run.
+            var reason = $"the app may not read this inbox entry ({ex.Message}); give the app's user access to it";
+            LogEntryLeft(folder.Name, reason);
+            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "unreadable", reason);
+        }
+        catch (IOException ex)
+        {
+            // The entry changed or vanished under this run (another run, an operator): it is looked at again next run.
+            LogEntryLeft(folder.Name, ex.Message);
+            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "io-error", ex.Message);
+        }
     }
 
     /// <summary>

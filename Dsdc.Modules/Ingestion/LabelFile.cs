@@ -12,6 +12,9 @@ internal static class LabelFile
     public static int Read(string path)
     {
         var info = new FileInfo(path);
+        // Never opened when empty: a named pipe's length is 0 too, and opening it for reading would block for good.
+        if (info.Length == 0)
+            throw new RejectionException("invalid-label", "label.txt is empty (or not a regular file); it must hold one class index 0-15");
         if (info.Length > MaxBytes)
             throw new RejectionException("invalid-label", $"label.txt is {info.Length} bytes; it must hold one class index 0-15");
         var bytes = File.ReadAllBytes(path);

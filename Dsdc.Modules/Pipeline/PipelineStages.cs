@@ -87,9 +87,11 @@ public sealed partial class PipelineStages(
         return new StageResult(stage, todo.Count - failed, failed);
     }
 
-    // Cancellation and an unreachable database are not the document's fault: the job fails and is retried.
-    private static bool IsDocumentProblem(Exception ex) =>
+    // Cancellation, an unreachable database and a broken setup (Tesseract or mutool missing) are not the document's
+    // fault: the job fails and is retried, and no attempt counts against the document.
+    internal static bool IsDocumentProblem(Exception ex) =>
         ex is not OperationCanceledException && ex is not NpgsqlException { IsTransient: true } && ex is not OutOfMemoryException
+        && ex is not (Ocr.OcrSetupException or ImageProcessing.PdfRendererSetupException)
         && !IsDiskFull(ex);
 
     /// <summary>ENOSPC/EDQUOT: the volume, not the document, is the problem; the job fails and is retried instead of

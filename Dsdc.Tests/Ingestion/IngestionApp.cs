@@ -8,7 +8,7 @@ using Npgsql;
 namespace Dsdc.Tests.Ingestion;
 
 /// <summary>The app on a database and data folder of its own, without schedules, for driving ingestion directly.</summary>
-public sealed class IngestionApp(int settleSeconds = 0, bool jobServer = false) : DsdcAppFactory
+public sealed class IngestionApp(int settleSeconds = 0, bool jobServer = false, Action<IServiceCollection>? testServices = null) : DsdcAppFactory
 {
     protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
@@ -17,12 +17,19 @@ public sealed class IngestionApp(int settleSeconds = 0, bool jobServer = false) 
         ["Jobs:Server"] = jobServer ? "true" : "false",
     };
 
-    public static async Task<IngestionApp> StartAsync(int settleSeconds = 0, bool jobServer = false)
+    /// <param name="testServices">replaces services of the app (a fault to inject), after its own registrations.</param>
+    public static async Task<IngestionApp> StartAsync(int settleSeconds = 0, bool jobServer = false, Action<IServiceCollection>? testServices = null)
     {
-        var app = new IngestionApp(settleSeconds, jobServer);
+        var app = new IngestionApp(settleSeconds, jobServer, testServices);
         await app.InitializeAsync();
         _ = app.Services; // builds and starts the host: migrations applied
         return app;
+    }
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        if (testServices is not null) Microsoft.AspNetCore.TestHost.WebHostBuilderExtensions.ConfigureTestServices(builder, testServices);
     }
 
     public InboxIngestor Ingestor => Services.GetRequiredService<InboxIngestor>();

@@ -1,4 +1,6 @@
+using Dsdc.Ingestion;
 using Dsdc.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dsdc.Tests.Ingestion;
 
@@ -6,6 +8,70 @@ namespace Dsdc.Tests.Ingestion;
 public sealed class RejectionTests
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>
+    /// An inbox entry the app may not read (dropped by another user, mode 600; simulated here, since the tests may run as
+    /// root, by an inspector that answers as the file system would) is one entry's problem: it stays where it is, with the
+    /// reason in the run's outcomes, and the entries after it are still ingested.
+    /// </summary>
+    [Fact]
+    public async Task AnEntryTheAppMayNotReadIsLeftInPlaceAndTheEntriesAfterItAreIngested()
+    {
+        await using var app = await IngestionApp.StartAsync(testServices: services =>
+        {
+            var registered = services.Last(d => d.ServiceType == typeof(Dsdc.ImageProcessing.IDocumentInspector));
+            services.Remove(registered);
+            services.AddSingleton<Dsdc.ImageProcessing.IDocumentInspector>(sp => new DenyingInspector(registered.ImplementationFactory is { } factory
+                ? (Dsdc.ImageProcessing.IDocumentInspector)factory(sp)
+                : (Dsdc.ImageProcessing.IDocumentInspector)ActivatorUtilities.CreateInstance(sp, registered.ImplementationType!)));
+        });
+        var png = Fixtures.First(".png");
+        var tif = Fixtures.First(".tif");
+        app.Drop("a-locked", png.Path, "1", name: "locked.png");
+        app.Drop("b-readable", tif.Path, tif.Label.ToString());
+
+        var outcomes = new List<IngestionOutcome>();
+        var summary = await app.Ingestor.IngestAsync(100, new Collect(outcomes), Ct);
+
+        Assert.Equal((1, 1), (summary.Accepted, summary.Deferred));
+        var locked = Assert.Single(outcomes, o => o.Folder == "a-locked");
+        Assert.Equal((IngestionOutcomeKind.Deferred, "unreadable"), (locked.Kind, locked.ReasonCode));
+        Assert.Contains("may not read", locked.Reason);
+        Assert.True(File.Exists(Path.Combine(app.Paths.Inbox, "a-locked", "locked.png")));
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents"));
+    }
+
+    /// <summary>
+    /// A rejection whose folder an operator removed from rejected/ leaves its record; the next folder of that name rejected
+    /// gets the path again, and its record says why it lies there now (not the old reason).
+    /// </summary>
+    [Fact]
+    public async Task ARejectionAtAPathAnOperatorEmptiedIsRecordedAnew()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        app.DropBytes("invoice", "empty.png", [], "0");
+        await app.Ingestor.IngestAsync(100, null, Ct);
+        Directory.Delete(Path.Combine(app.Paths.Rejected, "invoice"), recursive: true);
+
+        app.DropBytes("invoice", "notes.tif", "This is a plain text file, not a scan."u8.ToArray(), "0");
+        await app.Ingestor.IngestAsync(100, null, Ct);
+
+        var row = Assert.Single(await app.QueryAsync<(string Code, string File)>(
+            "SELECT reason_code, file_name FROM ingestion.rejected_documents WHERE rejected_path = @path", new { path = Path.Combine("rejected", "invoice") }));
+        Assert.Equal(("unsupported-format", "notes.tif"), row);
+        Assert.StartsWith("unsupported-format:", File.ReadAllText(Path.Combine(app.Paths.Rejected, "invoice", "reason.txt")));
+    }
+
+    private sealed class Collect(List<IngestionOutcome> into) : IProgress<IngestionOutcome>
+    {
+        public void Report(IngestionOutcome value) => into.Add(value);
+    }
+
+    private sealed class DenyingInspector(Dsdc.ImageProcessing.IDocumentInspector inner) : Dsdc.ImageProcessing.IDocumentInspector
+    {
+        public Dsdc.ImageProcessing.DocumentInfo Inspect(string path) =>
+            Path.GetFileName(path) == "locked.png" ? throw new UnauthorizedAccessException($"Access to the path '{path}' is denied.") : inner.Inspect(path);
+    }
 
     [Fact]
     public async Task EachBadInputIsRejectedWithAClearReasonAndNothingIsLost()

@@ -161,6 +161,9 @@ public sealed class BadInputCorpusTests
         // A named pipe: opening it for reading would block forever.
         Mkfifo(Path.Combine(corpus.Dir("fifo"), "pipe.png"));
         File.WriteAllText(Path.Combine(corpus.Dir("fifo"), "label.txt"), "1");
+        // A named pipe as the label.txt of a real page: never opened either (reading it would hold the run for good).
+        corpus.Put("fifo-label", "page.png", Blank(322));
+        Mkfifo(Path.Combine(corpus.Dir("fifo-label"), "label.txt"));
 
         var before = BadInputs.CountEntries(app.Paths.Inbox);
         using var memory = new MemoryWatch();
@@ -189,6 +192,7 @@ public sealed class BadInputCorpusTests
         }
         Assert.Equal("symbolic-link", outcomes.Values.Single(o => o.Folder.StartsWith("loose-dangling")).ReasonCode);
         Assert.True(outcomes.TryGetValue("fifo", out var fifo) && fifo.ReasonCode is "not-a-file" or "empty-file", report);
+        Assert.True(outcomes.TryGetValue("fifo-label", out var fifoLabel) && fifoLabel.ReasonCode == "invalid-label", report);
         // Non-UTF-8 names: refused with a reason, never lost, never retried forever.
         Assert.Equal("unreadable-name", outcomes.Values.Single(o => o.Folder == "raw-name-file").ReasonCode);
         Assert.Equal("unreadable-name", outcomes.Values.Single(o => o.Folder.StartsWith("r\uFFFDsum")).ReasonCode);
