@@ -35,6 +35,15 @@ if [ "${#missing[@]}" -gt 0 ]; then
   echo "install-deps: installing ${missing[*]}"
   apt_update
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian's package starts and enables a Prometheus server on 0.0.0.0:9090: the tests only need its binaries (they
+  # start their own on a free loopback port), and a server left running would take the port docker compose publishes.
+  if printf '%s\n' "${missing[@]}" | grep -qx prometheus; then
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+      $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
+    elif [ -x /etc/init.d/prometheus ]; then
+      $SUDO /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    fi
+  fi
 fi
 
 # pgvector: a distribution package where one exists, otherwise built from Debian's source package.
