@@ -1,8 +1,9 @@
--- Page features the embedding stage could not compute for a document (its stored original unreadable, a PDF page that
--- does not render): how many times it tried and why. After 3 failures of a (kind, version) the stage stops trying, and
--- training leaves the document out instead of waiting for region features that will never come (a champion that reads
--- them would otherwise be kept, unrefitted, for good). A document read again later (its original restored) is tried
--- again once its row is deleted.
+-- Features the embedding stage could not compute for a document: its region features (kind 'regions': the stored
+-- original unreadable, a PDF page that does not render) or its encoder vector (kind 'vector:<encoder>', version
+-- '<encoder version>/<processed image id>': the processed image unreadable). How many times it tried and why. After 3
+-- failures of a (kind, version) the stage stops trying, and training leaves the document out instead of waiting for
+-- region features that will never come (a champion that reads them would otherwise be kept, unrefitted, for good).
+-- A document whose file is restored is tried again once its row is deleted.
 CREATE TABLE IF NOT EXISTS embedding.page_feature_failures (
     document_id char(40)    NOT NULL REFERENCES ingestion.original_documents (id) ON DELETE CASCADE,
     kind        text        NOT NULL,

@@ -30,7 +30,8 @@ public sealed partial class EmbeddingJob(
     public async Task<int> EmbedMissingAsync(int maxDocuments, CancellationToken ct)
     {
         int stored = 0, attempted = 0;
-        // Documents whose image cannot be read are skipped for the rest of this run, so they cannot block the others.
+        // Documents whose image cannot be read are skipped for the rest of this run, so they cannot block the others, and
+        // counted: after three runs the stage gives up on them (embedding.features_given_up).
         var unreadable = new HashSet<string>(StringComparer.Ordinal);
         while (attempted < maxDocuments)
         {
@@ -51,6 +52,9 @@ public sealed partial class EmbeddingJob(
                 {
                     unreadable.Add(doc.DocumentId);
                     LogUnreadable(doc.DocumentId, doc.ImagePath, ex.Message);
+                    // Counted, so that after three runs the stage gives up on it instead of queueing it forever.
+                    var (kind, version) = EmbeddingStore.VectorFailureKey(Encoder.Id, Encoder.Version, doc.ProcessedImageId);
+                    await store.RecordFeatureFailureAsync(doc.DocumentId, kind, version, $"{ex.GetType().Name}: {ex.Message}", ct);
                 }
             }
             var vectors = processor.EncodeBatch(inputs.Select(i => i.Input).ToList(), ct);

@@ -27,7 +27,14 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
         WHERE NOT EXISTS (SELECT 1 FROM embedding.embeddings e
                           WHERE e.processed_image_id = img.id AND e.processed_text_id = txt.id
                             AND e.encoder = @encoder AND e.encoder_version = @version)
+          AND NOT EXISTS (SELECT 1 FROM embedding.features_given_up g
+                          WHERE g.document_id = d.id AND g.kind = 'vector:' || @encoder AND g.version = @version || '/' || img.id::text)
         """;
+
+    /// <summary>The failure record's (kind, version) of a document whose processed image the encoder could not read: per
+    /// encoder and processed image, so a new image (another image processor) is tried afresh.</summary>
+    internal static (string Kind, string Version) VectorFailureKey(string encoder, string version, long processedImageId) =>
+        ("vector:" + encoder, $"{version}/{processedImageId.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
 
     internal async Task<IReadOnlyList<PendingDocument>> PendingAsync(
         string encoder, string version, int limit, IReadOnlyCollection<string> skip, CancellationToken ct)

@@ -150,6 +150,20 @@ public sealed class DocumentProcessor(
         }, ct);
         var regionTask = regions ? Task.Run(() => EncodeRegions(path, info.Format, ct), ct) : null;
 
+        // When one step fails, the others are waited for before the failure goes up: none may still be writing the
+        // processed page (or reading the upload) after the caller has cleaned up its files.
+        Task[] steps = regionTask is null ? [textTask, imageTask] : [textTask, imageTask, regionTask];
+        try
+        {
+            await Task.WhenAll(steps);
+        }
+        catch
+        {
+            // Task.WhenAll has waited for every step; the first failure of the first failed step is rethrown as it was.
+            var failed = steps.First(t => t.IsFaulted || t.IsCanceled);
+            await failed;
+            throw;
+        }
         var (rawText, cleanText) = await textTask;
         var image = await imageTask;
         timings["ocr"] = rawText.Milliseconds;

@@ -215,6 +215,39 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>A document whose processed image cannot be read is given up on by the encoder after three tries, instead
+    /// of being queued by every pipeline run for good.</summary>
+    [Fact]
+    public async Task ADocumentWhoseProcessedImageCannotBeReadIsGivenUpOnByTheEncoderAfterThreeTries()
+    {
+        var job = app.Get<EmbeddingJob>();
+        var doc = (await app.Get<TrainingDataLoader>().LoadAllAsync(Ct))[2];
+        var image = Path.Combine(app.DataDir, await app.ScalarAsync<string>(
+            "SELECT file_path FROM pipeline.images WHERE document_id = @id ORDER BY created_at DESC, id DESC LIMIT 1", new { id = doc.DocumentId }));
+        Assert.Equal(0, await job.CountMissingAsync(Ct));
+        try
+        {
+            // Its vector as if never computed, and its processed image unreadable.
+            await app.ExecuteAsync("UPDATE embedding.embeddings SET encoder_version = encoder_version || '#aside' WHERE document_id = @id", new { id = doc.DocumentId });
+            File.Move(image, image + ".gone");
+            for (var run = 1; run <= 3; run++)
+            {
+                Assert.Equal(1, await job.CountMissingAsync(Ct));
+                Assert.Equal(0, await job.EmbedMissingAsync(10, Ct));
+            }
+            Assert.Equal(0, await job.CountMissingAsync(Ct));
+            Assert.Contains("FileNotFoundException", await app.ScalarAsync<string>(
+                "SELECT error FROM embedding.features_given_up WHERE document_id = @id AND kind LIKE 'vector:%'", new { id = doc.DocumentId }));
+        }
+        finally
+        {
+            if (File.Exists(image + ".gone")) File.Move(image + ".gone", image);
+            await app.ExecuteAsync("DELETE FROM embedding.page_feature_failures WHERE document_id = @id", new { id = doc.DocumentId });
+            await app.ExecuteAsync("UPDATE embedding.embeddings SET encoder_version = left(encoder_version, -length('#aside')) WHERE document_id = @id AND encoder_version LIKE '%#aside'",
+                new { id = doc.DocumentId });
+        }
+    }
+
     [Fact]
     public async Task TheRecurringJobSkipsWhenNothingChangedAndTrainsWhenALabelDoes()
     {
