@@ -7,9 +7,10 @@
 # The labels come back before the next fold. Prints each fold and the pooled accuracy.
 # Usage: scripts/bench-holdout.sh [CORPUS_DIR] [K]
 set -euo pipefail
+# CORPUS_DIR is relative to where the script is run from; the default sits beside the checkout.
+corpus=$(cd "${1:-$(dirname "$0")/../../shared/datasets}" && pwd)
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
-corpus=$(cd "${1:-../shared/datasets}" && pwd)
 k=${2:-3}
 [[ "$k" =~ ^[0-9]+$ && "$k" -ge 2 ]] || { echo "K must be a whole number >= 2" >&2; exit 2; }
 bash scripts/lib/install-deps.sh >/dev/null

@@ -4,9 +4,10 @@
 # PDF pages are rasterised for the floor beforehand (not timed). Prints both throughputs and their ratio.
 # Usage: scripts/bench-ingest.sh [CORPUS_DIR]
 set -euo pipefail
+# CORPUS_DIR is relative to where the script is run from; the default sits beside the checkout.
+corpus=$(cd "${1:-$(dirname "$0")/../../shared/datasets}" && pwd)
 cd "$(dirname "$0")/.."
 source scripts/lib/postgres.sh
-corpus=$(cd "${1:-../shared/datasets}" && pwd)
 bash scripts/lib/install-deps.sh >/dev/null
 
 work=$(mktemp -d /tmp/dsdc-bench-ingest.XXXXXX) && chmod 755 "$work"   # the postgres user must reach pg/

@@ -6,9 +6,9 @@
 # Usage: scripts/download-clip.sh [MODELS_DIR]      (default: models/ at the repository root; about 600 MB)
 # CLIP_ONNX_BASE_URL overrides where the files come from (a mirror of the same repository layout).
 set -euo pipefail
+# MODELS_DIR is relative to where the script is run from.
+models_dir=$(mkdir -p "${1:-$(dirname "$0")/../models}" && cd "${1:-$(dirname "$0")/../models}" && pwd)
 cd "$(dirname "$0")/.."
-
-models_dir="${1:-models}"
 target="$models_dir/clip-vit-base-patch32"
 base="${CLIP_ONNX_BASE_URL:-https://huggingface.co/Xenova/clip-vit-base-patch32/resolve/main}"
 files=(onnx/vision_model.onnx onnx/text_model.onnx vocab.json merges.txt tokenizer.json preprocessor_config.json)

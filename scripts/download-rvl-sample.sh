@@ -5,9 +5,10 @@
 # Usage: scripts/download-rvl-sample.sh [COUNT_PER_CLASS=10] [DEST=data/corpus/rvl-cdip-sample]
 # Environment: DSDC_RVL_DATASET (Hugging Face dataset id, default aharley/rvl_cdip), DSDC_RVL_SPLIT (default test).
 set -euo pipefail
+# DEST is relative to where the script is run from (the default: under the repository's data/).
+dest=$(mkdir -p "${2:-$(dirname "$0")/../data/corpus/rvl-cdip-sample}" && cd "${2:-$(dirname "$0")/../data/corpus/rvl-cdip-sample}" && pwd)
 cd "$(dirname "$0")/.."
 per_class=${1:-10}
-dest=${2:-data/corpus/rvl-cdip-sample}
 dataset=${DSDC_RVL_DATASET:-aharley/rvl_cdip}
 split=${DSDC_RVL_SPLIT:-test}
 command -v python3 >/dev/null || { echo "download-rvl-sample: python3 is required" >&2; exit 1; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Wipes DSDC's data and database, after a confirmation (or --yes):
 #   - the contents of data/to_ingest, data/raw, data/processed and data/rejected (the folders and .gitkeep files stay),
-#   - the contents of models/ except README.md,
+#   - the trained models in models/ (everything but README.md and downloaded encoders such as models/clip-vit-base-patch32,
+#     which hold no state and may need the internet to fetch again),
 #   - the database 'dsdc' (dropped and created again, empty, with pgvector; migrations run at the next start).
 # The app is stopped first if it runs. The secrets (.dsdc/secrets.env: database password, signing key, first admin)
 # are kept, so the next scripts/start.sh comes back with the same credentials.
@@ -30,7 +31,7 @@ if [ "$yes" != 1 ]; then
   [ -t 0 ] || die "no terminal to confirm on: run scripts/hard-reset.sh --yes to wipe without asking"
   echo "This DELETES, with no way back:"
   echo "  - every file under $data_dir/{to_ingest,raw,processed,rejected}"
-  echo "  - every file under $models_dir (except README.md)"
+  echo "  - every trained model under $models_dir (README.md and downloaded encoders such as clip-vit-base-patch32 stay)"
   echo "  - the database '$DSDC_DB_NAME' (documents, labels, embeddings, runs, jobs)"
   read -r -p "Type 'yes' to continue: " answer
   [ "$answer" = yes ] || { say "nothing changed"; exit 1; }
@@ -43,7 +44,7 @@ for sub in to_ingest raw processed rejected; do
   find "$data_dir/$sub" -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf -- {} +
 done
 mkdir -p "$models_dir"
-find "$models_dir" -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf -- {} +
+find "$models_dir" -mindepth 1 -maxdepth 1 ! -name README.md ! -name 'clip-*' -exec rm -rf -- {} +
 say "data and models wiped"
 
 if ! secrets_load || ! command -v pg_lsclusters >/dev/null || ! pg_find_cluster; then

@@ -10,6 +10,7 @@
 #   DSDC_APP_DLL=/path/Dsdc.Web.dll scripts/load-test.sh   # use an existing build instead of publishing one
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+bash "$ROOT/scripts/lib/install-deps.sh" >/dev/null   # PostgreSQL with pgvector, Tesseract, mutool on a fresh machine
 source "$ROOT/scripts/lib/postgres.sh"
 CONCURRENCY=${CONCURRENCY:-16}
 DURATION=${DURATION:-60}
