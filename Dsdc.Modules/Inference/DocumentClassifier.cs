@@ -81,7 +81,10 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
                 // A model without a measured threshold (trained before calibration was recorded) cannot say; it is not flagged.
                 // A threshold of 1 says no confidence reached the target accuracy: every answer needs review, even one whose
                 // probability rounds to exactly 1.
-                NeedsReview = m.ReviewThreshold is { } threshold && (probabilities[label] < threshold || threshold >= 1),
+                // From a vector alone a multi-view model answers with part of itself, which its threshold (and calibration)
+                // was not measured on: such an answer always needs review.
+                NeedsReview = (page is null && model.Model.ViewNames.Any(v => v != Training.ViewKinds.Vector))
+                    || (m.ReviewThreshold is { } threshold && (probabilities[label] < threshold || threshold >= 1)),
                 ReviewThreshold = m.ReviewThreshold,
                 KnownClasses = m.Predictable,
             };

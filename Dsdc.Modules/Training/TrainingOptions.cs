@@ -57,9 +57,10 @@ public sealed class TrainingOptions
     public int MaxTrainingPerClass { get; set; } = 500;
 
     /// <summary>One-sided threshold on the corrected resampled t statistic of the paired fold differences above which a
-    /// challenger of another recipe replaces the champion (1.645: about 95% confidence).</summary>
+    /// challenger of another recipe replaces the champion; 0 (the default): Student's t one-sided 95% quantile at J - 1
+    /// degrees of freedom for the J folds compared (1.761 for 5-fold x 3).</summary>
     [Range(0, 10)]
-    public double PromotionT { get; set; } = 1.645;
+    public double PromotionT { get; set; }
 
     /// <summary>Most epochs per network; early stopping usually ends a run sooner (50 at lr 1e-4 under-fit: docs/benchmarks.md).</summary>
     [Range(1, 10_000)]

@@ -53,6 +53,24 @@ public sealed class InferenceTests(TrainingApp app)
         Assert.Equal(a, classifier.ModelRunId);
     }
 
+    /// <summary>From a vector alone a multi-view champion answers with part of itself, which its calibration and review
+    /// threshold were not measured on: that answer always needs review.</summary>
+    [Fact]
+    public async Task AMultiViewChampionsAnswerFromAVectorAloneAlwaysNeedsReview()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var report = await app.Get<TrainingService>().TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
+        var run = report.Runs.First(r => r.Run.Name == "fused-tv").Run;
+        await app.Get<ModelRegistry>().PromoteAsync(run.Id, "tester", "vector-only answer", ct);
+        var classifier = app.Get<IDocumentClassifier>();
+        Assert.Equal(run.Id, await classifier.ReloadAsync(ct));
+        var page = (await app.Get<TrainingDataLoader>().LoadAllAsync(ct))[0].Inputs;
+
+        Assert.True((await classifier.ClassifyEmbeddingAsync(page.Vector, ct)).NeedsReview);
+        var whole = await classifier.ClassifyInputsAsync(page, ct);
+        Assert.Equal(whole.TopProbability < whole.ReviewThreshold || whole.ReviewThreshold >= 1, whole.NeedsReview);
+    }
+
     [Fact]
     public async Task ClassifyFileRunsTheFullPredictionPath()
     {

@@ -100,7 +100,9 @@ public static class Calibration
     /// <summary>Accuracy of the most confident 5%, 10%, ... 100% of the predictions, with the confidence each starts at.</summary>
     public static IReadOnlyList<CoveragePoint> Curve(IReadOnlyList<OutOfFold> predictions, int steps = 20)
     {
-        var sorted = predictions.OrderByDescending(p => p.Confidence).ToList();
+        // Within a tie of confidence the wrong answers come first: no threshold can separate tied answers, so a point
+        // inside a tie reads its lower accuracy instead of one that depends on the documents' order.
+        var sorted = predictions.OrderByDescending(p => p.Confidence).ThenBy(p => p.Predicted == p.Truth ? 1 : 0).ToList();
         var points = new List<CoveragePoint>();
         for (var s = 1; s <= steps; s++)
         {

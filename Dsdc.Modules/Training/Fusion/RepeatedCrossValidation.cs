@@ -87,18 +87,27 @@ public static class RepeatedCrossValidation
         return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
     }
 
-    /// <summary>Half-width of the 95% interval of the mean of k-fold scores, corrected for overlapping training sides:
-    /// variance x (1/J + 1/(k-1)) (Nadeau and Bengio's corrected resampled t), with a normal quantile.</summary>
+    /// <summary>Half-width of the 95% interval of the mean of J k-fold scores, corrected for overlapping training sides:
+    /// variance x (1/J + 1/(k-1)) (Nadeau and Bengio's corrected resampled t), with Student's t quantile at J - 1 degrees
+    /// of freedom (2.145 for 5-fold x 3).</summary>
     public static double Ci95(IReadOnlyList<double> values, int k) =>
-        values.Count < 2 ? double.NaN : 1.96 * Math.Sqrt(Math.Pow(Sd(values), 2) * (1.0 / values.Count + 1.0 / Math.Max(1, k - 1)));
+        values.Count < 2 ? double.NaN
+        : StudentT.Quantile(0.975, values.Count - 1) * Math.Sqrt(Math.Pow(Sd(values), 2) * (1.0 / values.Count + 1.0 / Math.Max(1, k - 1)));
+
+    /// <summary>The one-sided 95% quantile of Student's t at J - 1 degrees of freedom: the threshold the paired t of a
+    /// challenger must exceed when <see cref="TrainingOptions.PromotionT"/> is 0 (1.761 for 5-fold x 3).</summary>
+    public static double PromotionThreshold(int folds, double configured) =>
+        configured > 0 ? configured : StudentT.Quantile(0.95, Math.Max(1, folds - 1));
 
     /// <summary>
     /// The paired comparison of two recipes on the same folds: the per-fold accuracy differences (challenger - champion),
-    /// their mean, and the corrected resampled t statistic. The challenger wins when t exceeds <paramref name="threshold"/>.
+    /// their mean, and the corrected resampled t statistic. The challenger wins when t exceeds <paramref name="threshold"/>
+    /// (0: <see cref="PromotionThreshold"/>, the one-sided 95% quantile of Student's t at J - 1 degrees of freedom).
     /// </summary>
     public static (double MeanDifference, double T, bool ChallengerWins) Compare(IReadOnlyList<double> challenger, IReadOnlyList<double> champion, int k,
-        double threshold = 1.645)
+        double threshold = 0)
     {
+        threshold = PromotionThreshold(challenger.Count, threshold);
         if (challenger.Count != champion.Count || challenger.Count == 0) throw new ArgumentException("the two recipes ran on different folds");
         var diffs = challenger.Select((c, i) => c - champion[i]).ToList();
         var mean = diffs.Average();
