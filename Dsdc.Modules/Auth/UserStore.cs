@@ -63,12 +63,24 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
     public Task<bool> SetPasswordHashAsync(string username, string passwordHash, CancellationToken ct) =>
         UpdateAsync(username, "password_hash = @value, session_version = session_version + 1", passwordHash, ct);
 
-    /// <summary>The same password under a stronger hash (at log-in): sessions go on.</summary>
-    public Task<bool> RehashPasswordAsync(string username, string passwordHash, CancellationToken ct) =>
-        UpdateAsync(username, "password_hash = @value", passwordHash, ct);
+    /// <summary>The same password under a stronger hash (at log-in): sessions go on. Only while the stored hash is still
+    /// the one verified: a password changed meanwhile (users set-password) is never overwritten by the old one's rehash.</summary>
+    public async Task<bool> RehashPasswordAsync(string username, string verifiedHash, string passwordHash, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE auth.users SET password_hash = @passwordHash, updated_at = now()
+            WHERE lower(username) = lower(@username) AND password_hash = @verifiedHash
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var changed = await conn.ExecuteAsync(new CommandDefinition(sql, new { username, verifiedHash, passwordHash }, cancellationToken: ct)) == 1;
+        statusCache.Forget(username);
+        return changed;
+    }
 
+    /// <summary>Disables or enables a user. Disabling ends every session and token of the user for good: enabling the
+    /// account again later does not bring back the tokens issued before (a leaked one stays dead).</summary>
     public Task<bool> SetDisabledAsync(string username, bool disabled, CancellationToken ct) =>
-        UpdateAsync(username, "disabled = @value", disabled, ct);
+        UpdateAsync(username, "disabled = @value, session_version = session_version + CASE WHEN @value THEN 1 ELSE 0 END", disabled, ct);
 
     public async Task<bool> AnyEnabledAdminAsync(CancellationToken ct)
     {

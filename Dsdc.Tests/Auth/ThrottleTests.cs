@@ -42,6 +42,21 @@ public sealed class ThrottleTests(ThrottleTests.App app) : IClassFixture<Throttl
     }
 
     /// <summary>Issue 14 defect 7: anyone could lock an account out by failing its log-in on purpose.</summary>
+    /// <summary>Wrong passwords sent all at once get no more guesses than sent one by one: the check and the count of the
+    /// throttle do not let a burst through before the failures are counted.</summary>
+    [Fact]
+    public async Task WrongPasswordsSentAllAtOnceGetNoMoreGuessesThanOneByOne()
+    {
+        app.RemoteAddress = IPAddress.Parse("198.51.100.77");
+        await app.CreateUserAsync("ivy", Roles.User);
+        using var client = app.CreateClient();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 12).Select(i => client.RequestTokenAsync("ivy", $"wrong-password-{i}")));
+
+        Assert.Equal(5, answers.Count(a => a.StatusCode == HttpStatusCode.Unauthorized));
+        Assert.Equal(7, answers.Count(a => a.StatusCode == HttpStatusCode.TooManyRequests));
+    }
+
     [Fact]
     public async Task AnAttackerCannotLockTheOwnerOutFromAnotherAddress()
     {

@@ -91,6 +91,30 @@ public sealed class TokenTests(AuthApp app) : IClassFixture<AuthApp>
         await DisableAsync("gina");
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/me", Ct)).StatusCode);
+        // Enabled again (the leak dealt with), the account works with a new log-in, but the old token stays dead.
+        await app.Services.GetRequiredService<UserStore>().SetDisabledAsync("gina", false, Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/v1/me", Ct)).StatusCode);
+        client.DefaultRequestHeaders.Authorization = new("Bearer", await client.GetTokenAsync("gina", password));
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/me", Ct)).StatusCode);
+    }
+
+    /// <summary>A log-in that rehashes the password it verified never overwrites a password changed meanwhile.</summary>
+    [Fact]
+    public async Task ARehashAtLogInNeverUndoesAPasswordChangedMeanwhile()
+    {
+        var old = await app.CreateUserAsync("hugo", Roles.User);
+        var store = app.Services.GetRequiredService<UserStore>();
+        var hashing = app.Services.GetRequiredService<PasswordHashing>();
+        var verified = (await store.FindCredentialsAsync("hugo", Ct))!.PasswordHash;
+        const string changed = "a-new-Password-42";
+        await store.SetPasswordHashAsync("hugo", hashing.Hash(changed), Ct);
+
+        // The log-in that verified the old hash arrives with its rehash after the change.
+        Assert.False(await store.RehashPasswordAsync("hugo", verified, hashing.Hash(old), Ct));
+
+        using var client = app.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.RequestTokenAsync("hugo", changed)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.RequestTokenAsync("hugo", old)).StatusCode);
     }
 
     [Fact]
