@@ -17,11 +17,10 @@ try
     return await app.RunDsdcAsync(args, web =>
     {
         web.UseSecurityHeaders();
-        web.UseSharedPipeline();
+        web.UseSharedPipeline(observe: a => a.UseMonitoring());
         web.UseAuthentication();
         web.UseAuthorization();
         web.UseRateLimiter();
-        web.UseMonitoring();
         web.MapMonitoringEndpoints();
         web.MapAuthEndpoints();
         web.MapPredictionApi();
@@ -30,8 +29,7 @@ try
     }, worker =>
     {
         // `worker`: the job servers with health and metrics only (no UI, API or dashboard).
-        worker.UseSharedPipeline();
-        worker.UseMonitoring();
+        worker.UseSharedPipeline(observe: a => a.UseMonitoring());
         worker.MapMonitoringEndpoints();
     });
 }

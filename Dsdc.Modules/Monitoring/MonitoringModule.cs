@@ -30,13 +30,28 @@ public static class MonitoringModule
 
     /// <summary>
     /// Request metrics by route template (label <c>endpoint</c>, e.g. <c>/api/v1/documents/{id}</c>), method and status
-    /// class; call after routing, or every request would count under an empty endpoint.
+    /// class; call after routing, or every request would count under an empty endpoint, and before the error handling
+    /// and the authentication (UseSharedPipeline's <c>observe</c>), or their answers would be missed or counted as 2xx.
+    /// A request with a method outside HTTP's own is answered 501 before it is counted: the method is a label, and
+    /// arbitrary ones (FOO1, FOO2...) sent to the anonymous health endpoints would each add series for good.
     /// </summary>
     public static WebApplication UseMonitoring(this WebApplication app)
     {
+        app.Use((context, next) =>
+        {
+            if (KnownMethods.Contains(context.Request.Method)) return next(context);
+            context.Response.StatusCode = StatusCodes.Status501NotImplemented;
+            return Task.CompletedTask;
+        });
         app.UseHttpMetrics(o => o.ReduceStatusCodeCardinality());
         return app;
     }
+
+    private static readonly HashSet<string> KnownMethods = new(StringComparer.Ordinal)
+    {
+        HttpMethods.Get, HttpMethods.Head, HttpMethods.Post, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch,
+        HttpMethods.Options, HttpMethods.Trace, HttpMethods.Connect,
+    };
 
     public static IEndpointRouteBuilder MapMonitoringEndpoints(this IEndpointRouteBuilder app)
     {

@@ -49,14 +49,19 @@ public static class SharedModule
         return builder;
     }
 
-    /// <summary>The request pipeline shared by every endpoint.</summary>
-    public static WebApplication UseSharedPipeline(this WebApplication app)
+    /// <summary>
+    /// The request pipeline shared by every endpoint. <paramref name="observe"/> (the request metrics) runs right after
+    /// routing, outside the error handling and the authentication: it sees each request's route template and its final
+    /// status, a 500 or 503 made from an exception and a 401, 403 or 429 included.
+    /// </summary>
+    public static WebApplication UseSharedPipeline(this WebApplication app, Action<WebApplication>? observe = null)
     {
         Http.ReverseProxy.Use(app);
         app.UseSerilogRequestLogging();
+        app.UseRouting();
+        observe?.Invoke(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
-        app.UseRouting();
         app.MapOpenApi();
         return app;
     }

@@ -37,6 +37,18 @@ public sealed class MetricsTests(ObservedApp app)
         Assert.Contains("endpoint=\"/health/live\"", app.Scrape);
     }
 
+    /// <summary>The request metrics sit outside the authentication and the error handling: a 401 is counted as 4xx under
+    /// its route; a made-up method is answered 501 and adds no series.</summary>
+    [Fact]
+    public void AnswersOfTheAuthenticationAreCountedAndMadeUpMethodsAddNoSeries()
+    {
+        Assert.Equal(401, app.UnauthorizedStatus);
+        Assert.Contains(app.Scrape.Split('\n'), line => line.StartsWith("http_requests_received_total{", StringComparison.Ordinal)
+            && line.Contains("code=\"4xx\"", StringComparison.Ordinal) && line.Contains("endpoint=\"/api/v1/me\"", StringComparison.Ordinal));
+        Assert.Equal(501, app.UnknownMethodStatus);
+        Assert.DoesNotContain("FOO1", app.Scrape);
+    }
+
     [Fact]
     public void StageAndThroughputSeriesCountTheDocumentThatWentThrough()
     {

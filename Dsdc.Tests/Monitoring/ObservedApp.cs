@@ -33,6 +33,10 @@ public sealed partial class ObservedApp : DsdcAppFactory
 
     public string Scrape { get; private set; } = "";
 
+    public int UnauthorizedStatus { get; private set; }
+
+    public int UnknownMethodStatus { get; private set; }
+
     public override async ValueTask InitializeAsync()
     {
         await base.InitializeAsync();
@@ -58,6 +62,9 @@ public sealed partial class ObservedApp : DsdcAppFactory
         using var client = CreateClient();
         await client.GetAsync("/openapi/v1.json", ct);
         await client.GetAsync("/health/live", ct);
+        // Answers the authentication gives (401), and a method outside HTTP's own (501, never a series of its own).
+        UnauthorizedStatus = (int)(await client.GetAsync("/api/v1/me", ct)).StatusCode;
+        UnknownMethodStatus = (int)(await client.SendAsync(new HttpRequestMessage(new HttpMethod("FOO1"), "/health/live"), ct)).StatusCode;
         Scrape = await client.GetStringAsync("/metrics", ct);
     }
 
