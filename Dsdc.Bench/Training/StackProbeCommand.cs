@@ -106,8 +106,36 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         {
             Custom = (train, labels) => EarlyFusion(train, labels, grid),
         };
+        // A view whose stacking scores come from an inner stratified k-fold instead of the closed-form leave-one-out: each
+        // inner fit builds its own features (the TF-IDF vocabulary and idf, the standardisation) without the documents it
+        // scores, at the regularisation the whole training side chose; the view that serves is fitted on every document.
+        // The closed form keeps a left-out document in the vocabulary, the idf and the standardisation.
+        ProbeView Honest(ProbeView v, int k) => v with
+        {
+            Name = v.Name + "-cv" + k,
+            Custom = (train, labels) =>
+            {
+                var f = v.Featurizer(train);
+                var full = RidgeView.Fit(train.Select(d => f(d.Inputs)).ToList(), labels, v.Standardize);
+                var scores = new double[train.Count][];
+                var folds = RepeatedCrossValidation.Folds(labels, k, 1, 11)[0];
+                for (var fold = 0; fold < k; fold++)
+                {
+                    var inside = Enumerable.Range(0, train.Count).Where(i => folds[i] != fold).ToList();
+                    var sub = inside.Select(i => train[i]).ToList();
+                    var fs = v.Featurizer(sub);
+                    var r = RidgeView.Fit(sub.Select(d => fs(d.Inputs)).ToList(), inside.Select(i => labels[i]).ToList(), v.Standardize, alphas: [full.Alpha]);
+                    for (var i = 0; i < train.Count; i++)
+                        if (folds[i] == fold) scores[i] = r.Scores(fs(train[i].Inputs));
+                }
+                return (scores, p => full.Scores(f(p)));
+            },
+        };
         var variants = new List<(string Name, List<ProbeView> Views, double ClassPenalty)>
         {
+            ("tcv10+vr", [Honest(text, 10), vector, regions], double.PositiveInfinity),
+            ("tvr-cv10", [Honest(text, 10), Honest(vector, 10), Honest(regions, 10)], double.PositiveInfinity),
+            ("tvr-cv5", [Honest(text, 5), Honest(vector, 5), Honest(regions, 5)], double.PositiveInfinity),
             ("early", [Early("early", [1])], double.PositiveInfinity),
             ("early-grid", [Early("early-grid", [0.5, 1, 2])], double.PositiveInfinity),
             ("early+tvr", [Early("early-grid", [0.5, 1, 2]), text, vector, regions], double.PositiveInfinity),
