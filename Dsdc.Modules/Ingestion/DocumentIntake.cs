@@ -42,6 +42,10 @@ public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
     public async Task<string> StoreAsync(string receivedFile, string originalName, DocumentInfo info, string sha1,
         Func<string, CancellationToken, Task>? withDocument, CancellationToken ct)
     {
+        // The entry lock of the uploads' source folder, the one the ingestion's recovery takes before it finishes or
+        // removes a 'moving' row: it cannot take this document's row for an interrupted move while it is being stored.
+        // Held for a few database statements and a rename.
+        await using var entryLock = await store.LockEntryAsync(UploadFolder, ct);
         if (await store.FindAsync(sha1, ct) is { IngestState: "stored" })
         {
             File.Delete(receivedFile);

@@ -160,6 +160,23 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
         return null;
     }
 
+    /// <summary>As <see cref="TryLockEntryAsync"/>, waiting for the holder instead of giving up.</summary>
+    public async Task<IAsyncDisposable> LockEntryAsync(string entryName, CancellationToken ct)
+    {
+        var conn = await dataSource.OpenConnectionAsync(ct);
+        var key = "dsdc-ingest:" + entryName;
+        try
+        {
+            await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(hashtextextended(@key, 0))", new { key }, cancellationToken: ct));
+        }
+        catch
+        {
+            await conn.DisposeAsync();
+            throw;
+        }
+        return new EntryLock(conn, key);
+    }
+
     private sealed class EntryLock(NpgsqlConnection conn, string key) : IAsyncDisposable
     {
         public async ValueTask DisposeAsync()

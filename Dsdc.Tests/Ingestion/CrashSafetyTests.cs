@@ -18,6 +18,38 @@ public sealed class CrashSafetyTests
     private static NewDocument Row(string id, string folder, string name, string ext) =>
         new(id, name, folder, Path.Combine("raw", id[..1], id[1..2], id + ext), "image/tiff", 1000, 1, 754, 1000, new IncomingLabel(4, null));
 
+    /// <summary>
+    /// An upload being stored (its row 'moving', its file already in raw/, its lineage being written) is never taken by
+    /// an ingestion run for an interrupted move: the run's recovery waits its turn, and the upload becomes stored once.
+    /// </summary>
+    [Fact]
+    public async Task AnUploadBeingStoredIsNeverTakenForAnInterruptedMove()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var intake = app.Services.GetRequiredService<DocumentIntake>();
+        var (path, _) = Fixtures.First(".png");
+        var received = Path.Combine(intake.UploadsDir, "received-upload");
+        File.Copy(path, received);
+        var info = app.Services.GetRequiredService<Dsdc.ImageProcessing.IDocumentInspector>().Inspect(received);
+        var id = Sha1(path);
+        var inLineage = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+
+        var storing = intake.StoreAsync(received, "scan.png", info, id, async (_, _) =>
+        {
+            inLineage.SetResult();
+            await release.Task;
+        }, Ct);
+        await inLineage.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(0, summary.Recovered);
+        Assert.Equal("moving", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+        release.SetResult();
+        Assert.Equal(id, await storing.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+    }
+
     [Fact]
     public async Task ACrashAfterTheRowWasWrittenButBeforeTheMoveIsFinishedByTheNextRun()
     {
