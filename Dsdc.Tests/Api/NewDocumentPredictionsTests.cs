@@ -61,6 +61,21 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
             // The review queue now knows how sure the model is of them.
             var queue = await app.Get<ReviewQueue>().NextAsync(5000, Ct);
             Assert.All(ids, id => Assert.NotNull(Assert.Single(queue, q => q.DocumentId.Trim() == id).PredictionId));
+
+            // Another model answered one of them since (then a rollback brought the champion back): the champion predicts
+            // it again, once, so the queue reads the served model's answer.
+            await conn.ExecuteAsync("""
+                INSERT INTO inference.predictions (document_id, user_name, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+                SELECT document_id, user_name, 'run-999999', label, confidence, top_probability, probabilities, duration_ms, needs_review
+                FROM inference.predictions WHERE document_id = @id
+                """, new { id = ids[0] });
+            Assert.Equal(1, await predictor.PredictAsync(1000, Ct));
+            Assert.Equal(0, await predictor.PredictAsync(1000, Ct));
+
+            // A document labelled after it was read is not predicted: its label stays the newest word on it.
+            await conn.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, 3, 'human', 'tester')", new { id = ids[1] });
+            Assert.Null(await app.Get<PredictionStore>().RecordIfUnlabelledAsync(ids[1], NewDocumentPredictions.UserName, answers[ids[1]].Result, 1, Ct));
+            Assert.NotNull(await app.Get<PredictionStore>().RecordIfUnlabelledAsync(ids[0], NewDocumentPredictions.UserName, answers[ids[0]].Result, 1, Ct));
         }
         finally
         {

@@ -45,6 +45,28 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
         }, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// As <see cref="RecordAsync"/>, for the recurring prediction of unlabelled documents: nothing is recorded when the
+    /// document got a label since it was read (a reviewer labelled it meanwhile), which would otherwise put it back in
+    /// the review queue with a prediction newer than its label. Null when nothing was recorded.
+    /// </summary>
+    public async Task<long?> RecordIfUnlabelledAsync(string documentId, string userName, Classification c, int durationMs, CancellationToken ct)
+    {
+        const string sql = $"""
+            INSERT INTO inference.predictions
+                (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+            SELECT @documentId, @userName, @ModelRunId, @ModelId, @Label, @Confidence, @TopProbability, @Probabilities, @durationMs, @NeedsReview
+            WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = @documentId)
+            RETURNING id
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long?>(new CommandDefinition(sql, new
+        {
+            documentId, userName, c.ModelRunId, c.ModelId, Label = (short)c.Label, c.Confidence, c.TopProbability,
+            Probabilities = c.Probabilities.ToArray(), durationMs, c.NeedsReview,
+        }, cancellationToken: ct));
+    }
+
     public async Task<PredictionDetail?> FindAsync(long id, CancellationToken ct)
     {
         const string sql = """

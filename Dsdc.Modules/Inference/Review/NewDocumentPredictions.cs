@@ -45,7 +45,9 @@ public sealed partial class NewDocumentPredictions(
         {TrainingStore.StoredInputsOf}
         WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = d.id)
           AND (NOT @needsRegions OR f.features IS NOT NULL)
-          AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = d.id AND p.model_id = @modelId)
+          -- Once per served model, and again for a model served anew (a rollback): the latest prediction decides.
+          AND NOT EXISTS (SELECT 1 FROM inference.latest_predictions lp JOIN inference.predictions p ON p.id = lp.prediction_id
+                          WHERE lp.document_id = d.id AND p.model_id = @modelId)
         ORDER BY d.ingested_at, d.id
         LIMIT @limit
         """;
@@ -78,9 +80,10 @@ public sealed partial class NewDocumentPredictions(
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray());
             var c = await classifier.ClassifyInputsAsync(page, ct);
-            // The champion may have changed since the query: the prediction says which model made it.
-            await predictions.RecordAsync(row.DocumentId.Trim(), UserName, c, (int)watch.ElapsedMilliseconds, ct);
-            recorded++;
+            // The champion may have changed since the query: the prediction says which model made it. A document
+            // labelled meanwhile is left alone.
+            if (await predictions.RecordIfUnlabelledAsync(row.DocumentId.Trim(), UserName, c, (int)watch.ElapsedMilliseconds, ct) is not null)
+                recorded++;
         }
         if (recorded > 0) LogPredicted(recorded, modelId);
         return recorded;
