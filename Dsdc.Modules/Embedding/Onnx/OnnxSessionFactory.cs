@@ -75,7 +75,18 @@ public sealed class OnnxSessionFactory(IOptions<EmbeddingOptions> options, ILogg
         {
             try
             {
-                o.AppendExecutionProvider_CUDA(options.Value.CudaDeviceId);
+                // Full float32 arithmetic and a fixed convolution algorithm: ONNX Runtime's CUDA defaults (TF32 matrix
+                // products, an exhaustive algorithm search) give results that depend on the batch's shape and the process,
+                // up to ~1e-3 apart, and a document's stored vector (a batch of the embedding job) must be the one a live
+                // prediction computes (a batch of one) within the 1e-4 the served model is held to.
+                using var cudaProvider = new OrtCUDAProviderOptions();
+                cudaProvider.UpdateOptions(new Dictionary<string, string>
+                {
+                    ["device_id"] = options.Value.CudaDeviceId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["use_tf32"] = "0",
+                    ["cudnn_conv_algo_search"] = "DEFAULT",
+                });
+                o.AppendExecutionProvider_CUDA(cudaProvider);
             }
             catch
             {
