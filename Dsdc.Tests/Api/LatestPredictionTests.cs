@@ -25,6 +25,15 @@ public sealed class LatestPredictionTests(EmbeddingDatabase db) : IClassFixture<
         Assert.Equal((second, 4, true), await LatestAsync(doc));
         Assert.Equal(new Dictionary<string, int> { [doc] = 4 }, await queue.PredictedClassesAsync([doc], ct));
 
+        // Bulk confirmation reads the prediction the reviewer was shown, not a newer one, and never over a later human label.
+        Assert.Equal(new Dictionary<string, int> { [doc] = 2 }, await queue.ShownPredictedClassesAsync([(doc, first)], ct));
+        Assert.Empty(await queue.ShownPredictedClassesAsync([(doc, second + 1000)], ct));
+        await ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by, created_at) VALUES (@doc, 9, 'human', 'colleague', @at)",
+            new { doc, at = T0.AddSeconds(30) });
+        Assert.Empty(await queue.ShownPredictedClassesAsync([(doc, first)], ct));
+        Assert.Equal(new Dictionary<string, int> { [doc] = 4 }, await queue.ShownPredictedClassesAsync([(doc, second)], ct));
+        await ExecuteAsync("DELETE FROM ingestion.labels WHERE document_id = @doc AND created_by = 'colleague'", new { doc });
+
         // Written later but made earlier (an older batch finishing late): the newer one stays the latest.
         var older = await PredictAsync(doc, label: 7, top: 0.3, needsReview: true, T0.AddMinutes(-1));
         Assert.Equal((second, 4, true), await LatestAsync(doc));

@@ -54,11 +54,15 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
         return RedirectToPage(new { at = Next });
     }
 
-    /// <summary>Confirms the latest prediction of every selected document (those never predicted are left in the queue).</summary>
+    /// <summary>Confirms, for every selected document, the prediction the page showed ("document id:prediction id"): not a
+    /// newer one written meanwhile, and not over a label a person set since (those stay in the queue).</summary>
     public async Task<IActionResult> OnPostBulkAsync(CancellationToken ct)
     {
-        var ids = Selected.Where(PageImages.IsDocumentId).Distinct().ToList();
-        var predicted = await queue.PredictedClassesAsync(ids, ct);
+        var shown = Selected.Select(s => s.Split(':') is [var id, var prediction] && PageImages.IsDocumentId(id)
+                && long.TryParse(prediction, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p)
+                ? (id, p) : default((string, long)?))
+            .OfType<(string, long)>().Distinct().ToList();
+        var predicted = await queue.ShownPredictedClassesAsync(shown, ct);
         foreach (var (id, label) in predicted)
             await store.AddHumanLabelAsync(id, label, User.GetUserName() ?? "anonymous", ct);
         TempData["Message"] = predicted.Count == 0 ? "Nothing confirmed: select documents that have a prediction."
