@@ -144,11 +144,11 @@ public sealed class ReviewQueue(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyDictionary<string, int>> ShownPredictedClassesAsync(IReadOnlyCollection<(string DocumentId, long PredictionId)> shown,
         CancellationToken ct)
     {
-        const string sql = """
+        const string sql = $"""
             SELECT p.document_id, p.label
             FROM unnest(@ids, @predictions) AS s(document_id, prediction_id)
             JOIN inference.predictions p ON p.id = s.prediction_id AND p.document_id = s.document_id
-            WHERE NOT EXISTS (SELECT 1 FROM ingestion.labels l
+            WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l
                               WHERE l.document_id = p.document_id AND l.source = 'human' AND l.created_at > p.created_at)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
