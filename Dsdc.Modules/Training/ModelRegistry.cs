@@ -51,16 +51,18 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
     }
 
     /// <summary>Why a run's model files cannot be read (missing, a broken manifest), or null when they can.</summary>
-    private string? WhyUnreadable(long runId)
+    private string? WhyUnreadable(long runId) => TryArtifact(runId).Why;
+
+    /// <summary>A run's artifact, or why its files cannot be read (missing, a broken manifest).</summary>
+    public (ChampionModel? Model, string? Why) TryArtifact(long runId)
     {
         try
         {
-            Artifact(runId);
-            return null;
+            return (Artifact(runId), null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
         {
-            return ex.Message;
+            return (null, ex.Message);
         }
     }
 

@@ -27,18 +27,11 @@ public sealed partial class TrainingService
     private string? WhyChampionCannotServe(long championId) => ReadChampion(championId).Why;
 
     /// <summary>The champion's artifact, read once, and why this process cannot serve it (null when it can).</summary>
-    private (ChampionModel? Champion, string? Why) ReadChampion(long championId)
+    private (ChampionModel? Champion, string? Why) ReadChampion(long championId) => registry.TryArtifact(championId) switch
     {
-        try
-        {
-            var champion = registry.Artifact(championId);
-            return (champion, champion.Manifest.WhyNotServable(encoder, loader.RegionSet));
-        }
-        catch (Exception ex) when (ex is IOException or JsonException or InvalidDataException)
-        {
-            return (null, $"run {championId}'s artifact cannot be read: {ex.Message}");
-        }
-    }
+        ({ } champion, _) => (champion, champion.Manifest.WhyNotServable(encoder, loader.RegionSet)),
+        (_, var why) => (null, $"run {championId}'s artifact cannot be read: {why}"),
+    };
 
     /// <summary>
     /// The rule under cross-validation (docs/training.md): the best candidate by mean accuracy replaces the champion only

@@ -29,41 +29,31 @@ public sealed record LatestPrediction(string DocumentId, short Label, double Con
 /// <summary>SQL of the prediction API: the record of every prediction; corrections go to the Ingestion module as human labels.</summary>
 public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore documents)
 {
-    public async Task<long> RecordAsync(string documentId, string userName, Classification c, int durationMs, CancellationToken ct)
-    {
-        const string sql = """
-            INSERT INTO inference.predictions
-                (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
-            VALUES (@documentId, @userName, @ModelRunId, @ModelId, @Label, @Confidence, @TopProbability, @Probabilities, @durationMs, @NeedsReview)
-            RETURNING id
-            """;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, new
-        {
-            documentId, userName, c.ModelRunId, c.ModelId, Label = (short)c.Label, c.Confidence, c.TopProbability,
-            Probabilities = c.Probabilities.ToArray(), durationMs, c.NeedsReview,
-        }, cancellationToken: ct));
-    }
+    public async Task<long> RecordAsync(string documentId, string userName, Classification c, int durationMs, CancellationToken ct) =>
+        (await InsertAsync(documentId, userName, c, durationMs, onlyIfUnlabelled: false, ct))!.Value;
 
     /// <summary>
     /// As <see cref="RecordAsync"/>, for the recurring prediction of unlabelled documents: nothing is recorded when the
     /// document got a label since it was read (a reviewer labelled it meanwhile), which would otherwise put it back in
     /// the review queue with a prediction newer than its label. Null when nothing was recorded.
     /// </summary>
-    public async Task<long?> RecordIfUnlabelledAsync(string documentId, string userName, Classification c, int durationMs, CancellationToken ct)
+    public Task<long?> RecordIfUnlabelledAsync(string documentId, string userName, Classification c, int durationMs, CancellationToken ct) =>
+        InsertAsync(documentId, userName, c, durationMs, onlyIfUnlabelled: true, ct);
+
+    private async Task<long?> InsertAsync(string documentId, string userName, Classification c, int durationMs, bool onlyIfUnlabelled, CancellationToken ct)
     {
         const string sql = $"""
             INSERT INTO inference.predictions
                 (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
             SELECT @documentId, @userName, @ModelRunId, @ModelId, @Label, @Confidence, @TopProbability, @Probabilities, @durationMs, @NeedsReview
-            WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = @documentId)
+            WHERE NOT @onlyIfUnlabelled OR NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = @documentId)
             RETURNING id
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.ExecuteScalarAsync<long?>(new CommandDefinition(sql, new
         {
             documentId, userName, c.ModelRunId, c.ModelId, Label = (short)c.Label, c.Confidence, c.TopProbability,
-            Probabilities = c.Probabilities.ToArray(), durationMs, c.NeedsReview,
+            Probabilities = c.Probabilities.ToArray(), durationMs, c.NeedsReview, onlyIfUnlabelled,
         }, cancellationToken: ct));
     }
 
