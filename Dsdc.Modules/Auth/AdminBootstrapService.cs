@@ -24,7 +24,8 @@ internal sealed class AdminBootstrapService(
             return;
         }
 
-        await users.UpsertAdminAsync(admin.Username, hashing.Hash(admin.Password), cancellationToken);
+        // Another process (a worker starting beside the app) may create it meanwhile: the store checks again under a lock.
+        if (!await users.CreateFirstAdminAsync(admin.Username, hashing.Hash(admin.Password), cancellationToken)) return;
         logger.LogInformation("Created the first admin {Username} from Auth:Admin (no enabled admin existed)", admin.Username);
     }
 

@@ -90,21 +90,43 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
     }
 
     /// <summary>
+    /// Makes <paramref name="username"/> an enabled admin with this password unless an enabled admin exists, as one
+    /// step: the check and the write run in one transaction under a transaction-level advisory lock, so the app and its
+    /// workers starting together create the first admin once (a second write would change its hash and end the
+    /// sessions just opened). True when this call created it.
+    /// </summary>
+    public async Task<bool> CreateFirstAdminAsync(string username, string passwordHash, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "SELECT pg_advisory_xact_lock(hashtextextended('dsdc.auth.first-admin', 0))", transaction: tx, cancellationToken: ct));
+        const string exists = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE role = 'admin' AND NOT disabled)";
+        if (await conn.ExecuteScalarAsync<bool>(new CommandDefinition(exists, transaction: tx, cancellationToken: ct)))
+            return false;
+        await conn.ExecuteAsync(new CommandDefinition(UpsertAdminSql, new { username, passwordHash }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        statusCache.Forget(username);
+        return true;
+    }
+
+    /// <summary>
     /// Makes <paramref name="username"/> an enabled admin with this password, creating it if needed; the way back in when
     /// every admin is gone or disabled.
     /// </summary>
     public async Task UpsertAdminAsync(string username, string passwordHash, CancellationToken ct)
     {
-        const string sql = """
-            INSERT INTO auth.users (username, role, password_hash) VALUES (@username, 'admin', @passwordHash)
-            ON CONFLICT ((lower(username))) DO UPDATE
-                SET role = 'admin', disabled = false, password_hash = excluded.password_hash,
-                    session_version = auth.users.session_version + 1, updated_at = now()
-            """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition(sql, new { username, passwordHash }, cancellationToken: ct));
+        await conn.ExecuteAsync(new CommandDefinition(UpsertAdminSql, new { username, passwordHash }, cancellationToken: ct));
         statusCache.Forget(username);
     }
+
+    private const string UpsertAdminSql = """
+        INSERT INTO auth.users (username, role, password_hash) VALUES (@username, 'admin', @passwordHash)
+        ON CONFLICT ((lower(username))) DO UPDATE
+            SET role = 'admin', disabled = false, password_hash = excluded.password_hash,
+                session_version = auth.users.session_version + 1, updated_at = now()
+        """;
 
     // The column names are constants of this class, never input.
     private async Task<bool> UpdateAsync<T>(string username, string assignment, T value, CancellationToken ct)

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Dsdc.Shared;
+using Microsoft.Extensions.Logging;
 
 namespace Dsdc.Ingestion;
 
@@ -63,6 +64,44 @@ public sealed partial class InboxIngestor
             if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         }
         return outcomes;
+    }
+
+    /// <summary>
+    /// How long a file may lie untouched under <c>data/.uploads/</c> before an ingestion run removes it: what a request
+    /// receiving it left when the process stopped (the client got no answer, so the file was never accepted). A request
+    /// in progress writes its file within seconds and moves it out at once.
+    /// </summary>
+    public static readonly TimeSpan AbandonedUploadAge = TimeSpan.FromDays(1);
+
+    /// <summary>Removes the entries of <c>data/.uploads/</c> that nothing has written for <see cref="AbandonedUploadAge"/>.</summary>
+    private int SweepAbandonedUploads()
+    {
+        var dir = new DirectoryInfo(Path.Combine(paths.DataDir, ".uploads"));
+        if (!dir.Exists) return 0;
+        var swept = 0;
+        var cutoff = clock.GetUtcNow().UtcDateTime - AbandonedUploadAge;
+        foreach (var entry in dir.EnumerateFileSystemInfos().ToList())
+        {
+            try
+            {
+                // A batch's folder counts as written when anything in it was.
+                var lastWrite = entry is DirectoryInfo folder
+                    ? folder.EnumerateFileSystemInfos("*", SearchOption.AllDirectories).Select(e => e.LastWriteTimeUtc)
+                        .Append(folder.LastWriteTimeUtc).Max()
+                    : entry.LastWriteTimeUtc;
+                if (lastWrite > cutoff) continue;
+                if (entry is DirectoryInfo d) d.Delete(recursive: true);
+                else entry.Delete();
+                swept++;
+                logger.LogWarning("Removed {Entry} from data/.uploads: nothing wrote it since {LastWrite:u}, a request that stopped midway left it",
+                    entry.Name, lastWrite);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogEntryLeft(Path.Combine(".uploads", entry.Name), ex.Message);
+            }
+        }
+        return swept;
     }
 
     /// <summary>The client's file name without its path or control characters; never one the inbox reads as a label or reason.</summary>

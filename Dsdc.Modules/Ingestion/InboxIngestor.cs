@@ -34,6 +34,7 @@ public sealed partial class InboxIngestor(
     {
         var summary = new IngestionSummary { Recovered = await RecoverAsync(ct) };
         if (summary.Recovered > 0) IngestionMetrics.Outcomes.WithLabels("recovered").Inc(summary.Recovered);
+        SweepAbandonedUploads();
         var done = 0;
         foreach (var outcome in await RejectUndecodableNamesAsync(ct))
         {

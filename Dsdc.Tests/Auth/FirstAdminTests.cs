@@ -92,3 +92,32 @@ public sealed class NoAdminTests(NoAdminTests.App app) : IClassFixture<NoAdminTe
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health/live", TestContext.Current.CancellationToken)).StatusCode);
     }
 }
+
+/// <summary>The app and its workers start together, each with the same Auth:Admin settings and no admin yet.</summary>
+public sealed class FirstAdminRaceTests(NoAdminTests.App app) : IClassFixture<NoAdminTests.App>
+{
+    [Fact]
+    public async Task ProcessesStartingTogetherCreateTheFirstAdminOnce()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        _ = app.Services; // started: no admin configured, none created
+        var store = app.Services.GetRequiredService<UserStore>();
+
+        using var start = new ManualResetEventSlim();
+        var attempts = Enumerable.Range(0, 6).Select(i => Task.Run(async () =>
+        {
+            start.Wait(ct);
+            return await store.CreateFirstAdminAsync(i % 2 == 0 ? "root" : "Root", $"hash-{i}", ct);
+        }, ct)).ToList();
+        start.Set();
+        var created = await Task.WhenAll(attempts);
+
+        var winner = Assert.Single(Enumerable.Range(0, 6), i => created[i]);
+        await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
+        var row = await conn.QuerySingleAsync<(string Hash, int SessionVersion)>(
+            "SELECT password_hash, session_version FROM auth.users WHERE role = 'admin'");
+        Assert.Equal($"hash-{winner}", row.Hash);
+        Assert.Equal(0, row.SessionVersion);
+        Assert.False(await store.CreateFirstAdminAsync("someone-else", "hash-x", ct));
+    }
+}

@@ -45,6 +45,24 @@ public sealed class ClipEncoderTests : IDisposable
     }
 
     [Fact]
+    public void TheTokenizerKeepsABoundedNumberOfWordsAndStillEncodesTheRest()
+    {
+        var vocab = ClipStandIn.Vocabulary();
+        var tokenizer = new ClipTokenizer(vocab, ClipStandIn.Merges);
+        var expected = tokenizer.Encode("the cat");
+
+        // OCR debris: one-off words, far more of them than are kept.
+        // OCR debris: one-off words (letters only, one token per letter, 10 a text so the 75 ids take each in full).
+        static string Word(int n) => string.Concat(Enumerable.Range(0, 4).Select(k => (char)('a' + n / (int)Math.Pow(26, k) % 26)));
+        for (var i = 0; i < ClipTokenizer.MaxCachedWords + 5_000; i += 10)
+            tokenizer.Encode(string.Join(' ', Enumerable.Range(i, 10).Select(Word)));
+
+        Assert.Equal(ClipTokenizer.MaxCachedWords, tokenizer.CachedWords);
+        Assert.Equal(expected, tokenizer.Encode("the cat"));
+        Assert.Equal(6, tokenizer.Encode(Word(ClipTokenizer.MaxCachedWords + 4_000)).Count);
+    }
+
+    [Fact]
     public void ClipTextIsCutAndPaddedTo77Tokens()
     {
         var vocab = ClipStandIn.Vocabulary();

@@ -117,4 +117,42 @@ public sealed class CrashSafetyTests
         Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "half-rejected", "empty.tif")));
         Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "half-rejected", "reason.txt")));
     }
+
+    /// <summary>
+    /// Files a request was receiving when the process stopped (a prediction upload, a batch's staging folder) are
+    /// removed by a later ingestion run once nothing has written them for a day; a file being received now stays.
+    /// </summary>
+    [Fact]
+    public async Task WhatAStoppedRequestLeftInTheUploadsFolderIsRemovedOnceItIsADayOld()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var uploads = app.Services.GetRequiredService<DocumentIntake>().UploadsDir;
+        var (path, _) = Fixtures.First(".png");
+        var longAgo = DateTime.UtcNow - InboxIngestor.AbandonedUploadAge - TimeSpan.FromHours(1);
+        var abandoned = Path.Combine(uploads, "0123456789abcdef0123456789abcdef");
+        File.Copy(path, abandoned);
+        File.SetLastWriteTimeUtc(abandoned, longAgo);
+        var batch = Directory.CreateDirectory(Path.Combine(uploads, "batch-20260101-000000-abcdef", "upload-20260101-000000-abcdef-0000"));
+        File.Copy(path, Path.Combine(batch.FullName, "scan.png"));
+        File.SetLastWriteTimeUtc(Path.Combine(batch.FullName, "scan.png"), longAgo);
+        Directory.SetLastWriteTimeUtc(batch.FullName, longAgo);
+        Directory.SetLastWriteTimeUtc(batch.Parent!.FullName, longAgo);
+        // A batch whose folder is old but whose second file is being written now.
+        var busy = Directory.CreateDirectory(Path.Combine(uploads, "batch-20260101-000001-abcdef", "upload-20260101-000001-abcdef-0001"));
+        File.Copy(path, Path.Combine(busy.FullName, "scan.png"));
+        File.SetLastWriteTimeUtc(Path.Combine(busy.FullName, "scan.png"), DateTime.UtcNow);
+        Directory.SetLastWriteTimeUtc(busy.FullName, longAgo);
+        Directory.SetLastWriteTimeUtc(busy.Parent!.FullName, longAgo);
+        var receiving = Path.Combine(uploads, "fedcba9876543210fedcba9876543210");
+        File.Copy(path, receiving);
+        File.SetLastWriteTimeUtc(receiving, DateTime.UtcNow);
+
+        await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.False(File.Exists(abandoned));
+        Assert.False(Directory.Exists(batch.Parent.FullName));
+        Assert.True(File.Exists(Path.Combine(busy.FullName, "scan.png")));
+        Assert.True(File.Exists(receiving));
+        Assert.Empty(app.InboxEntries());
+    }
 }

@@ -59,7 +59,20 @@ internal sealed partial class ClipTokenizer
         return Whitespace().Replace(text, " ").Trim().ToLowerInvariant();
     }
 
-    private int[] Bpe(string token) => _cache.GetOrAdd(token, t =>
+    /// <summary>
+    /// The most words whose pieces are kept: OCR text brings an endless supply of one-off strings, so past this the
+    /// tokenizer computes new words without keeping them (about 10 MB at the bound).
+    /// </summary>
+    internal const int MaxCachedWords = 50_000;
+
+    internal int CachedWords => _cache.Count;
+
+    private int[] Bpe(string token) =>
+        _cache.TryGetValue(token, out var ids) ? ids
+        : _cache.Count < MaxCachedWords ? _cache.GetOrAdd(token, BpeUncached)
+        : BpeUncached(token);
+
+    private int[] BpeUncached(string t)
     {
         if (_vocab.TryGetValue(t, out var special) && t is Start or End) return [special];
         var bytes = Encoding.UTF8.GetBytes(t);
@@ -90,7 +103,7 @@ internal sealed partial class ClipTokenizer
             word = merged;
         }
         return [.. word.Select(s => _vocab.TryGetValue(s, out var id) ? id : EndId)];
-    });
+    }
 
     /// <summary>The GPT-2/CLIP byte-to-character table: printable bytes stand for themselves, the rest map above 255.</summary>
     private static string[] BuildByteSymbols()
