@@ -23,13 +23,14 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
 
     public async Task<Classification> ClassifyFileAsync(string path, string? processedImagePath, CancellationToken ct)
     {
-        // Fail before the expensive stages when nothing can serve the result.
-        if (!CanClassify) host.Lease();
+        // The model is taken once, before the expensive stages (which fail fast when nothing can serve), and held to
+        // the end: a champion promoted during OCR cannot ask for inputs (the region features) this call did not compute.
+        using var serving = AcquireServing();
         var total = Stopwatch.StartNew();
         // The same steps as the pipeline's stages; the region features when the served model reads them.
-        var processed = await processor.ProcessAsync(path, processedImagePath, host.ReadsRegions, ct);
+        var processed = await processor.ProcessAsync(path, processedImagePath, serving.ReadsRegions, ct);
         var timings = new Dictionary<string, double>(processed.TimingsMs);
-        var result = Classify(processed.Embedding.Value, Inputs(processed), timings) with
+        var result = serving.Classify(processed.Embedding.Value, Inputs(processed), timings) with
         {
             Embedding = processed.Embedding.Value, Document = processed.Info, Processed = processed,
         };
@@ -45,30 +46,53 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
             Regions = d.Regions?.Value, ImageDimensions = encoder.ImageDimensions,
         };
 
-    public Task<Classification> ClassifyInputsAsync(PageInputs page, CancellationToken ct) =>
-        Task.FromResult(Classify(page.Vector, page, new Dictionary<string, double>()));
-
-    public Task<Classification> ClassifyEmbeddingAsync(float[] embedding, CancellationToken ct) =>
-        Task.FromResult(Classify(embedding, null, new Dictionary<string, double>()));
-
-    /// <summary>With <paramref name="page"/>, every view of the model; without, the views of the vector only. Without a
-    /// champion, the zero-shot model.</summary>
-    private Classification Classify(float[] vector, PageInputs? page, Dictionary<string, double> timings)
+    public Task<Classification> ClassifyInputsAsync(PageInputs page, CancellationToken ct)
     {
-        var watch = Stopwatch.StartNew();
-        if (host.RunId is null && zeroShot.Enabled)
+        using var serving = AcquireServing();
+        return Task.FromResult(serving.Classify(page));
+    }
+
+    public Task<Classification> ClassifyEmbeddingAsync(float[] embedding, CancellationToken ct)
+    {
+        using var serving = AcquireServing();
+        return Task.FromResult(serving.Classify(embedding, null, new Dictionary<string, double>()));
+    }
+
+    public IServingModel Acquire() => AcquireServing();
+
+    private Serving AcquireServing() =>
+        host.TryLease() is { } model ? new Serving(model, zeroShot, encoder)
+        : zeroShot.Enabled ? new Serving(null, zeroShot, encoder)
+        : throw ModelHost.NoModel();
+
+    /// <summary>One model held for a series of calls: the champion leased (its sessions stay open), or the zero-shot model.</summary>
+    private sealed class Serving(ServedModel? model, ZeroShotServing zeroShot, IDocumentEncoder encoder) : IServingModel
+    {
+        private int _disposed;
+
+        public long? RunId => model?.Champion.RunId;
+
+        public string ModelId => model is null ? ZeroShotModel.Id : $"run-{model.Champion.RunId}";
+
+        public bool ReadsRegions => model?.Model.ViewNames.Contains(ViewKinds.Regions) == true;
+
+        public Classification Classify(PageInputs page) => Classify(page.Vector, page, new Dictionary<string, double>());
+
+        /// <summary>With <paramref name="page"/>, every view of the model; without, the views of the vector only.</summary>
+        public Classification Classify(float[] vector, PageInputs? page, Dictionary<string, double> timings)
         {
-            var p = zeroShot.Model.Predict(page ?? new PageInputs(vector, "", []) { ImageDimensions = encoder.ImageDimensions });
-            timings["model"] = watch.Elapsed.TotalMilliseconds;
-            var top = ClassificationMetrics.ArgMax(p);
-            return new Classification(top, DocumentClasses.NameOf(top), p, Confidence.Entropy(p), p[top], ZeroShotModel.Id, null, timings)
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            var watch = Stopwatch.StartNew();
+            if (model is null)
             {
-                NeedsReview = true, ZeroShot = true, KnownClasses = Enumerable.Range(0, DocumentClasses.Count).ToList(),
-            };
-        }
-        var model = host.Lease();
-        try
-        {
+                var p = zeroShot.Model.Predict(page ?? new PageInputs(vector, "", []) { ImageDimensions = encoder.ImageDimensions });
+                timings["model"] = watch.Elapsed.TotalMilliseconds;
+                var top = ClassificationMetrics.ArgMax(p);
+                return new Classification(top, DocumentClasses.NameOf(top), p, Confidence.Entropy(p), p[top], ZeroShotModel.Id, null, timings)
+                {
+                    NeedsReview = true, ZeroShot = true, KnownClasses = Enumerable.Range(0, DocumentClasses.Count).ToList(),
+                };
+            }
             var m = model.Champion.Manifest;
             if (vector.Length != m.Dimensions)
                 throw new ArgumentException($"the vector has {vector.Length} values; run {m.RunId} expects {m.Dimensions}", nameof(vector));
@@ -83,15 +107,16 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
                 // probability rounds to exactly 1.
                 // From a vector alone a multi-view model answers with part of itself, which its threshold (and calibration)
                 // was not measured on: such an answer always needs review.
-                NeedsReview = (page is null && model.Model.ViewNames.Any(v => v != Training.ViewKinds.Vector))
+                NeedsReview = (page is null && model.Model.ViewNames.Any(v => v != ViewKinds.Vector))
                     || (m.ReviewThreshold is { } threshold && (probabilities[label] < threshold || threshold >= 1)),
                 ReviewThreshold = m.ReviewThreshold,
                 KnownClasses = m.Predictable,
             };
         }
-        finally
+
+        public void Dispose()
         {
-            model.Release();
+            if (Interlocked.Exchange(ref _disposed, 1) == 0) model?.Release();
         }
     }
 }

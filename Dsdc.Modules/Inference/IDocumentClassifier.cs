@@ -31,6 +31,13 @@ public interface IDocumentClassifier
     /// </summary>
     Task<Classification> ClassifyEmbeddingAsync(float[] embedding, CancellationToken ct);
 
+    /// <summary>
+    /// The model serving now, held until disposed: every call on it answers with that one model, even when another is
+    /// promoted meanwhile (a series of predictions that must all come from one model, and say which).
+    /// </summary>
+    /// <exception cref="NoModelException">no champion is loaded and the zero-shot model is switched off.</exception>
+    IServingModel Acquire();
+
     /// <summary>The loaded champion's run id, or null (then the zero-shot model answers, when enabled).</summary>
     long? ModelRunId { get; }
 
@@ -45,4 +52,20 @@ public interface IDocumentClassifier
 
     /// <summary>Loads the registry's champion now if it differs from the served one; returns the served run id.</summary>
     Task<long?> ReloadAsync(CancellationToken ct);
+}
+
+/// <summary>One model held for a series of predictions (see <see cref="IDocumentClassifier.Acquire"/>).</summary>
+public interface IServingModel : IDisposable
+{
+    /// <summary>The champion's run id; null for the zero-shot model.</summary>
+    long? RunId { get; }
+
+    /// <summary>What predictions record as their model: <c>run-N</c>, or the zero-shot model's id.</summary>
+    string ModelId { get; }
+
+    /// <summary>Whether the model reads the page's region features (a page without them cannot be classified by it).</summary>
+    bool ReadsRegions { get; }
+
+    /// <summary>The last step only, on inputs already computed, as <see cref="IDocumentClassifier.ClassifyInputsAsync"/>.</summary>
+    Classification Classify(Training.PageInputs page);
 }

@@ -30,16 +30,21 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     /// from the last load; null when it serves or there is none.</summary>
     public string? LoadFailure { get; private set; }
 
-    internal ServedModel Lease()
+    internal ServedModel Lease() => TryLease() ?? throw NoModel();
+
+    /// <summary>The served model with one more reference (release it when done), or null when none is loaded.</summary>
+    internal ServedModel? TryLease()
     {
         while (true)
         {
-            var model = Volatile.Read(ref _current) ?? throw new NoModelException(
-                "No model is promoted yet: train one (`train`, or wait for the training job) and promote it.");
-            if (model.TryAcquire()) return model;
+            var model = Volatile.Read(ref _current);
+            if (model is null || model.TryAcquire()) return model;
             // Retired between the read and the lease: the next read sees its successor.
         }
     }
+
+    internal static NoModelException NoModel() =>
+        new("No model is promoted yet: train one (`train`, or wait for the training job) and promote it.");
 
     public Task ChampionChangedAsync(long? runId, CancellationToken ct) => ReloadAsync(ct);
 

@@ -74,6 +74,10 @@ public sealed partial class TrainingService(
     {
         var o = options.Value;
         var startedAt = DateTime.UtcNow;
+        // Runs are only created under the training lock, which this job holds: one still 'running' belongs to a job whose
+        // process stopped (killed, out of memory) before it could record the outcome.
+        if (await store.FailInterruptedRunsAsync(ct) is > 0 and var interrupted)
+            logger.LogWarning("{Count} run(s) left 'running' by a job that stopped midway were marked failed", interrupted);
         var data = await loader.LoadAsync(encoder.Id, encoder.Version, ct, withPages: true);
         // In document-id order, as cross-validation's folds depend on the order (the same folds as the crossvalidate command).
         var all = data.PagesOf([.. data.Train, .. data.Validation, .. data.Test]).OrderBy(p => p.DocumentId, StringComparer.Ordinal).ToList();

@@ -133,6 +133,20 @@ public sealed partial class TrainingStore
         return await conn.QuerySingleAsync<NewLabels>(new CommandDefinition(sql, cancellationToken: ct));
     }
 
+    /// <summary>The error of a run whose job's process stopped before the run ended.</summary>
+    public const string InterruptedError = "interrupted: the process running its job stopped before the run ended";
+
+    /// <summary>Marks failed every run still 'running'; only safe under the training lock (no run is live then).</summary>
+    public async Task<int> FailInterruptedRunsAsync(CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE training.runs SET status = 'failed', error = @InterruptedError, finished_at = now()
+            WHERE status = 'running'
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteAsync(new CommandDefinition(sql, new { InterruptedError }, cancellationToken: ct));
+    }
+
     public async Task FailRunAsync(long runId, string error, long durationMs, CancellationToken ct)
     {
         const string sql = """

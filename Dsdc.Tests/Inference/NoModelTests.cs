@@ -103,6 +103,21 @@ public sealed class NoModelTests
             Assert.Contains("has no model files", await reload.Content.ReadAsStringAsync(ct));
         }
         var runId = await app.Services.GetRequiredService<Dsdc.Training.ModelRegistry>().ChampionRunIdAsync(ct);
+
+        // The recurring prediction of new documents, run by this process that cannot serve the champion, leaves them to one
+        // that can: it never replaces the champion's answers with its stand-in's (and the next process back again).
+        await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(conn, """
+                INSERT INTO inference.predictions (document_id, user_name, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+                SELECT document_id, 'dsdc', 'run-' || @runId, label, confidence, top_probability, probabilities, duration_ms, false
+                FROM inference.predictions
+                """, new { runId });
+            Assert.Equal(0, await app.Services.GetRequiredService<Dsdc.Inference.Review.NewDocumentPredictions>().PredictAsync(100, ct));
+            Assert.Equal([$"run-{runId}"], await Dapper.SqlMapper.QueryAsync<string>(conn, """
+                SELECT DISTINCT p.model_id FROM inference.latest_predictions lp JOIN inference.predictions p ON p.id = lp.prediction_id
+                """));
+        }
         var refused = await app.Services.GetRequiredService<Dsdc.Training.ModelRegistry>().PromoteAsync(runId!.Value, "test", null, ct);
         Assert.False(refused.Promoted);
         Assert.StartsWith($"run {runId} cannot serve: run {runId} has no model files", refused.Message);

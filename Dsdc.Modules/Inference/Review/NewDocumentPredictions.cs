@@ -24,7 +24,7 @@ namespace Dsdc.Inference.Review;
 public sealed partial class NewDocumentPredictions(
     NpgsqlDataSource dataSource,
     IDocumentClassifier classifier,
-    ModelHost host,
+    ModelRegistry registry,
     PredictionStore predictions,
     PageInputsLoader pages,
     IDocumentEncoder encoder,
@@ -65,13 +65,35 @@ public sealed partial class NewDocumentPredictions(
 
     private async Task<int> PredictLockedAsync(int maxDocuments, CancellationToken ct)
     {
-        var modelId = classifier.ModelRunId is { } run ? $"run-{run}" : ZeroShotModel.Id;
+        // Any process may run this job; only one serving the registry's champion may answer for it (a worker that has
+        // not loaded it yet, or cannot, would otherwise replace every prediction with its stand-in's, and the next
+        // process back again).
+        var champion = await registry.ChampionRunIdAsync(ct);
+        if (classifier.ModelRunId != champion)
+        {
+            try
+            {
+                await classifier.ReloadAsync(ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogCannotServe(champion, ex.Message);
+                return 0;
+            }
+        }
+        // One model for the whole batch, held: a promotion meanwhile cannot ask for inputs the query did not select.
+        using var serving = classifier.Acquire();
+        if (serving.RunId != champion)
+        {
+            LogCannotServe(champion, $"this process serves {serving.ModelId}");
+            return 0;
+        }
         List<PendingRow> rows;
         await using (var conn = await dataSource.OpenConnectionAsync(ct))
             rows = (await conn.QueryAsync<PendingRow>(new CommandDefinition(PendingSql, new
             {
                 encoder = encoder.Id, version = encoder.Version, regionsVersion = processor.RegionsVersion,
-                needsRegions = classifier.ModelRunId is not null && host.ReadsRegions, modelId, limit = maxDocuments,
+                needsRegions = serving.ReadsRegions, modelId = serving.ModelId, limit = maxDocuments,
             }, cancellationToken: ct))).AsList();
         var recorded = 0;
         foreach (var row in rows)
@@ -79,13 +101,12 @@ public sealed partial class NewDocumentPredictions(
             ct.ThrowIfCancellationRequested();
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray());
-            var c = await classifier.ClassifyInputsAsync(page, ct);
-            // The champion may have changed since the query: the prediction says which model made it. A document
-            // labelled meanwhile is left alone.
+            var c = serving.Classify(page);
+            // A document labelled meanwhile is left alone.
             if (await predictions.RecordIfUnlabelledAsync(row.DocumentId.Trim(), UserName, c, (int)watch.ElapsedMilliseconds, ct) is not null)
                 recorded++;
         }
-        if (recorded > 0) LogPredicted(recorded, modelId);
+        if (recorded > 0) LogPredicted(recorded, serving.ModelId);
         return recorded;
     }
 
@@ -93,6 +114,10 @@ public sealed partial class NewDocumentPredictions(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {Count} new document(s) with {Model}")]
     private partial void LogPredicted(int count, string model);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "New documents not predicted here: this process cannot serve the champion (run {RunId}): {Reason}; a process that serves it will")]
+    private partial void LogCannotServe(long? runId, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Another run is predicting new documents; this one leaves")]
     private partial void LogBusy();
