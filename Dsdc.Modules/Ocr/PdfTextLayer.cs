@@ -1,4 +1,5 @@
 using Dsdc.ImageProcessing;
+using Dsdc.Shared;
 using UglyToad.PdfPig;
 using UglyToad.PdfPig.DocumentLayoutAnalysis.TextExtractor;
 
@@ -25,7 +26,9 @@ internal sealed record PdfTextLayer(IReadOnlyList<string> PageTexts, double Larg
             (texts[number - 1], var area) = PdfFiles.Read(() =>
             {
                 var page = pdf.GetPage(number);
-                return (ContentOrderTextExtractor.GetText(page), Math.Abs(page.Width * page.Height) / (72.0 * 72.0));
+                // A font may map a glyph to U+0000 (or half a surrogate pair), which PostgreSQL's text cannot hold: the
+                // document would never get its text stored. Both are dropped.
+                return (TextInput.ForDatabase(ContentOrderTextExtractor.GetText(page)), Math.Abs(page.Width * page.Height) / (72.0 * 72.0));
             }, number);
             largest = Math.Max(largest, area);
         }

@@ -3,7 +3,7 @@ using System.Text;
 namespace Dsdc.Shared;
 
 /// <summary>
-/// Text from a request on its way to PostgreSQL: <c>text</c> cannot hold U+0000 (error 22021) and UTF-8 cannot hold a lone
+/// Text from a request (or a PDF's text layer) on its way to PostgreSQL: <c>text</c> cannot hold U+0000 (error 22021) and UTF-8 cannot hold a lone
 /// surrogate, so both would turn a user's typo into a server error. They are dropped (with the other control characters
 /// for names), never stored.
 /// </summary>

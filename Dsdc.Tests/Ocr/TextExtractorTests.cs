@@ -76,6 +76,64 @@ public sealed class TextExtractorTests : IDisposable
         Assert.Matches("[A-Za-z]{4,}", result.Text);
     }
 
+    /// <summary>
+    /// A text layer whose font maps a glyph to U+0000 (PdfPig gives what the ToUnicode map says): PostgreSQL's text
+    /// cannot hold it, so the document would never get its text stored, nor a vector, nor a prediction. It is dropped.
+    /// </summary>
+    [Fact]
+    public async Task ATextLayerMappingAGlyphToNulGivesTextPostgreSqlCanStore()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("dsdc-nul-pdf-").FullName, "nul.pdf");
+        try
+        {
+            await File.WriteAllBytesAsync(path, NulGlyphPdf(), TestContext.Current.CancellationToken);
+
+            var result = await Extractor.ExtractAsync(path, DocumentFormat.Pdf, TestContext.Current.CancellationToken);
+
+            Assert.Equal("pdf-text-layer", result.Method);
+            Assert.DoesNotContain('\0', result.Text);
+            Assert.Contains("Invoice", result.Text);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    /// <summary>One page reading "Invoice" then a glyph, in a composite font whose ToUnicode map sends that glyph to U+0000.</summary>
+    private static byte[] NulGlyphPdf()
+    {
+        const string cmap = """
+            /CIDInit /ProcSet findresource begin 12 dict begin begincmap
+            /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def
+            /CMapName /Adobe-Identity-UCS def /CMapType 2 def
+            1 begincodespacerange <0000> <FFFF> endcodespacerange
+            1 beginbfchar <005A> <0000> endbfchar
+            1 beginbfrange <0020> <0059> <0020> endbfrange
+            endcmap CMapName currentdict /CMap defineresource pop end end
+            """;
+        var glyphs = string.Concat("Invoice Z".Select(c => ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)));
+        var content = $"BT /F1 24 Tf 20 40 Td <{glyphs}> Tj ET";
+        var sb = new System.Text.StringBuilder("%PDF-1.4\n");
+        var offsets = new List<int>();
+        void Obj(string body) { offsets.Add(sb.Length); sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n"); }
+        Obj("<< /Type /Catalog /Pages 2 0 R >>");
+        Obj("<< /Type /Pages /Count 1 /Kids [3 0 R] >>");
+        Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>");
+        Obj($"<< /Length {content.Length} >>\nstream\n{content}\nendstream");
+        Obj("<< /Type /Font /Subtype /Type0 /BaseFont /Arial /Encoding /Identity-H /DescendantFonts [7 0 R] /ToUnicode 6 0 R >>");
+        Obj($"<< /Length {cmap.Length} >>\nstream\n{cmap}\nendstream");
+        Obj("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Arial /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> " +
+            "/FontDescriptor 8 0 R /DW 500 /CIDToGIDMap /Identity >>");
+        Obj("<< /Type /FontDescriptor /FontName /Arial /Flags 32 /FontBBox [0 -200 1000 900] /ItalicAngle 0 /Ascent 900 /Descent -200 " +
+            "/CapHeight 700 /StemV 80 >>");
+        var xref = sb.Length;
+        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
+        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
+        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        return System.Text.Encoding.ASCII.GetBytes(sb.ToString());
+    }
+
     [Fact]
     public async Task APdfWithoutATextLayerIsRenderedAndOcrdPageByPage()
     {
