@@ -160,13 +160,18 @@ public sealed partial class InboxIngestor(
                 return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "changed while being read");
 
             var known = await store.FindAsync(sha1, ct);
+            if (known is { IngestState: "moving" }) return BeingStored(folder, known);
             if (known is not null)
                 throw await DuplicateAsync(known, label, ct);
 
             var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
             var doc = new NewDocument(sha1, document.Name, folder.Name, relative, info.MediaType, size, info.PageCount, info.Width, info.Height, label);
             if (!await store.TryAddMovingAsync(doc, ct))
-                throw await DuplicateAsync((await store.FindAsync(sha1, ct))!, label, ct);
+            {
+                known = (await store.FindAsync(sha1, ct))!;
+                if (known.IngestState == "moving") return BeingStored(folder, known);
+                throw await DuplicateAsync(known, label, ct);
+            }
 
             await CompleteMoveAsync(sha1, document.FullName, relative, folder.FullName, ct);
             LogAccepted(folder.Name, sha1);
@@ -178,6 +183,15 @@ public sealed partial class InboxIngestor(
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Rejected, ex.KnownDocumentId, ex.ReasonCode, ex.Message);
         }
     }
+
+    /// <summary>
+    /// The same bytes are being stored from another entry (an upload, another run), or a crash left that move unfinished:
+    /// not a duplicate yet, since the move may still fail and the recovery then forgets that row. Looked at again next run,
+    /// when it is a duplicate of a stored document, or the only copy.
+    /// </summary>
+    private static IngestionOutcome BeingStored(DirectoryInfo folder, KnownDocument known) =>
+        new(folder.Name, IngestionOutcomeKind.Deferred, null, "being-stored",
+            $"the same document ({known.Id}) is being stored from '{known.SourceFolder}'; looked at again next run");
 
     private static (FileInfo Document, FileInfo? Label) Classify(List<FileSystemInfo> entries)
     {

@@ -155,4 +155,32 @@ public sealed class CrashSafetyTests
         Assert.True(File.Exists(receiving));
         Assert.Empty(app.InboxEntries());
     }
+
+    /// <summary>
+    /// Bytes whose move is unfinished (an upload being stored, or one a crash interrupted) are not yet a document: a
+    /// folder with the same bytes waits instead of being rejected as its duplicate, and becomes the document, with its
+    /// label, once the recovery finds that move's file gone and forgets its row.
+    /// </summary>
+    [Fact]
+    public async Task AFolderWithTheBytesOfAnUnfinishedMoveWaitsAndIsStoredWhenThatMoveIsForgotten()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".tif");
+        var id = Sha1(path);
+        var store = app.Services.GetRequiredService<DocumentStore>();
+        await store.TryAddMovingAsync(Row(id, DocumentIntake.UploadFolder, "scan.tif", ".tif") with { Label = null }, Ct);
+        app.Drop("same-bytes", path, "7");
+
+        IngestionSummary first;
+        await using (await store.LockEntryAsync(DocumentIntake.UploadFolder, Ct)) // the upload is still being stored
+            first = await app.Ingestor.IngestAsync(10, null, Ct);
+        var second = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal((0, 0), (first.Accepted, first.Rejected));
+        Assert.Equal((1, 0), (second.Accepted, second.Rejected));
+        Assert.Equal(("stored", "same-bytes"), (await app.QueryAsync<(string, string)>(
+            "SELECT ingest_state, source_folder FROM ingestion.original_documents WHERE id = @id", new { id })).Single());
+        Assert.Equal(7, await app.ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
+        Assert.Empty(app.InboxEntries());
+    }
 }
