@@ -9,7 +9,11 @@ namespace Dsdc.Ingestion;
 /// </summary>
 public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
 {
-    public const string UploadFolder = "upload";
+    /// <summary>
+    /// The source folder recorded for uploaded documents, and the key of their entry lock: a dot name, which the inbox
+    /// never reads, so a person's inbox folder named like it can neither share its lock nor be taken for it by recovery.
+    /// </summary>
+    public const string UploadFolder = ".upload";
 
     /// <summary>A folder on the data volume for files being received (moves from there into raw/ are renames).</summary>
     public string UploadsDir

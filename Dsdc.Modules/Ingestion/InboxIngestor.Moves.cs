@@ -10,7 +10,7 @@ public sealed partial class InboxIngestor
     /// Renames the document into raw/, marks its row stored and removes what is left of its inbox folder.
     /// Safe to repeat: each step checks whether it already happened.
     /// </summary>
-    private async Task CompleteMoveAsync(string id, string? inboxFile, string relative, string inboxFolder, CancellationToken ct)
+    private async Task CompleteMoveAsync(string id, string? inboxFile, string relative, string? inboxFolder, CancellationToken ct)
     {
         var target = Path.Combine(paths.DataDir, relative);
         if (inboxFile is not null && File.Exists(inboxFile))
@@ -29,7 +29,7 @@ public sealed partial class InboxIngestor
             }
         }
         await store.MarkStoredAsync(id, ct);
-        RemoveInboxFolder(inboxFolder);
+        if (inboxFolder is not null) RemoveInboxFolder(inboxFolder);
     }
 
     /// <summary>Deletes the label and reason files and the folder itself once no other file is left in it.</summary>
@@ -80,10 +80,11 @@ public sealed partial class InboxIngestor
             var current = await store.FindAsync(doc.Id, ct);
             if (current is not { IngestState: "moving" }) continue;
 
-            var inboxFolder = Path.Combine(paths.Inbox, doc.SourceFolder);
-            var inboxFile = Path.Combine(inboxFolder, doc.OriginalName);
+            // An upload has no inbox folder: its file went from data/.uploads/ straight to raw/.
+            var inboxFolder = doc.SourceFolder == DocumentIntake.UploadFolder ? null : Path.Combine(paths.Inbox, doc.SourceFolder);
+            var inboxFile = inboxFolder is null ? null : Path.Combine(inboxFolder, doc.OriginalName);
             var inRaw = File.Exists(Path.Combine(paths.DataDir, doc.FilePath));
-            if (inRaw || (File.Exists(inboxFile) && await HashAsync(inboxFile, ct) == doc.Id))
+            if (inRaw || (inboxFile is not null && File.Exists(inboxFile) && await HashAsync(inboxFile, ct) == doc.Id))
             {
                 await CompleteMoveAsync(doc.Id, inRaw ? null : inboxFile, doc.FilePath, inboxFolder, ct);
                 recovered++;

@@ -58,7 +58,7 @@ public sealed class PredictTests(ApiApp app)
         Assert.EndsWith($"|{(needsReview ? "true" : "false")}|{app.ChampionRunId}|{label}", recorded);
         Assert.StartsWith("user-", recorded);
         // The upload is kept with its lineage, so that a correction can feed the next training.
-        Assert.Equal("upload", await app.ScalarAsync<string>("SELECT source_folder FROM ingestion.original_documents WHERE id = @id", new { id }));
+        Assert.Equal(".upload", await app.ScalarAsync<string>("SELECT source_folder FROM ingestion.original_documents WHERE id = @id", new { id }));
     }
 
     [Fact]

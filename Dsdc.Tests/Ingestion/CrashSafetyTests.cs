@@ -183,4 +183,31 @@ public sealed class CrashSafetyTests
         Assert.Equal(7, await app.ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
         Assert.Empty(app.InboxEntries());
     }
+
+    /// <summary>
+    /// A person's inbox folder named "upload" is nobody else's: the recovery of an interrupted upload (its file already
+    /// in raw/) finishes that upload without touching the folder, whose document is then ingested with its label.
+    /// </summary>
+    [Fact]
+    public async Task AnInterruptedUploadsRecoveryLeavesAnInboxFolderNamedUploadAlone()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var docs = Fixtures.Labelled().Where(d => d.Path.EndsWith(".tif", StringComparison.OrdinalIgnoreCase)).Take(2).ToList();
+        var (uploaded, dropped) = (docs[0].Path, docs[1].Path);
+        var uploadId = Sha1(uploaded);
+        var row = Row(uploadId, DocumentIntake.UploadFolder, "scan.tif", ".tif") with { Label = null };
+        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(row, Ct);
+        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        File.Copy(uploaded, raw);
+        app.Drop("upload", dropped, "4");
+
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal((1, 1), (summary.Recovered, summary.Accepted));
+        var droppedId = Sha1(dropped);
+        Assert.Equal(4, await app.ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @droppedId", new { droppedId }));
+        Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'stored'"));
+        Assert.Empty(app.InboxEntries());
+    }
 }
