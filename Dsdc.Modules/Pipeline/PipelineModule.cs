@@ -1,5 +1,6 @@
 using Dsdc.Shared;
 using Dsdc.Shared.Cli;
+using Dsdc.Shared.Jobs;
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,19 +31,13 @@ public static class PipelineModule
     }
 
     /// <summary>Registers (or removes) the recurring jobs from configuration at start-up.</summary>
-    private sealed class PipelineSchedule(IRecurringJobManager recurring, IOptions<PipelineOptions> options) : IHostedService
+    private sealed class PipelineSchedule(RecurringSchedules recurring, IOptions<PipelineOptions> options) : IHostedService
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
             var o = options.Value;
-            if (o.Enabled)
-                recurring.AddOrUpdate<PipelineJobs>(PipelineJobs.RecurringId, j => j.RunAsync(CancellationToken.None), o.Cron);
-            else
-                recurring.RemoveIfExists(PipelineJobs.RecurringId);
-            if (o.MockArrivals.Enabled)
-                recurring.AddOrUpdate<MockArrivalsJob>(MockArrivalsJob.RecurringId, j => j.Run(null), o.MockArrivals.Cron);
-            else
-                recurring.RemoveIfExists(MockArrivalsJob.RecurringId);
+            recurring.Set<PipelineJobs>(PipelineJobs.RecurringId, j => j.RunAsync(CancellationToken.None), o.Cron, o.Enabled);
+            recurring.Set<MockArrivalsJob>(MockArrivalsJob.RecurringId, j => j.Run(null), o.MockArrivals.Cron, o.MockArrivals.Enabled);
             return Task.CompletedTask;
         }
 

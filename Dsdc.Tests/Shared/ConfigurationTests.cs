@@ -96,6 +96,19 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
+    [InlineData(new string[0], true)]
+    [InlineData(new[] { "worker" }, false)]
+    [InlineData(new[] { "worker", "--Jobs:ManageSchedules=true" }, true)]
+    public void OnlyTheAppSetsTheSharedSchedulesUnlessAWorkerIsToldTo(string[] args, bool manages)
+    {
+        var configuration = Dsdc.Shared.Hosting.DsdcHost.CreateBuilder(args).Configuration;
+
+        var options = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
+
+        Assert.Equal(manages, options.ManageSchedules);
+    }
+
+    [Theory]
     [InlineData(new[] { "train", "--runs", "abc" }, "train: --runs needs a whole number of at least 0, not 'abc'")]
     [InlineData(new[] { "train", "--epochs", "0" }, "train: --epochs needs a whole number of at least 1, not '0'")]
     [InlineData(new[] { "train", "--epochs" }, "train: --epochs needs a value")]

@@ -1,6 +1,7 @@
 using Dapper;
 using Dsdc.Embedding;
 using Dsdc.Inference;
+using Dsdc.Shared.Jobs;
 using Dsdc.Tests.Infrastructure;
 using Dsdc.Training;
 using Hangfire;
@@ -389,10 +390,12 @@ public sealed class FewLabelsTests(TrainingApp app)
     public async Task TheScheduleRegistersTheHourlyJobAndTheNewLabelsCheckUnlessTurnedOff()
     {
         var storage = app.Get<JobStorage>();
-        async Task<Dictionary<string, string>> ScheduleAsync(bool enabled, int retrainAfterLabels)
+        async Task<Dictionary<string, string>> ScheduleAsync(bool enabled, int retrainAfterLabels, bool manages = true)
         {
             var o = new TrainingOptions { Enabled = enabled, RetrainAfterLabels = retrainAfterLabels, NewLabelsCron = "*/7 * * * *" };
-            await new TrainingSchedule(app.Get<IRecurringJobManager>(), Options.Create(o)).StartAsync(Ct);
+            var schedules = new RecurringSchedules(app.Get<IRecurringJobManager>(), Options.Create(new JobsOptions { ManageSchedules = manages }),
+                Microsoft.Extensions.Logging.Abstractions.NullLogger<RecurringSchedules>.Instance);
+            await new TrainingSchedule(schedules, Options.Create(o)).StartAsync(Ct);
             using var connection = storage.GetConnection();
             return connection.GetRecurringJobs().Where(j => j.Id.StartsWith("train-", StringComparison.Ordinal))
                 .ToDictionary(j => j.Id, j => $"{j.Cron} {j.Job.Method.Name}({string.Join(", ", j.Job.Args.Take(j.Job.Args.Count - 1))})");
@@ -404,6 +407,8 @@ public sealed class FewLabelsTests(TrainingApp app)
                 [TrainingJob.RecurringId] = "0 * * * * RunAsync()",
                 [TrainingJob.NewLabelsRecurringId] = "*/7 * * * * RunAsync(NewLabels)",
             }, await ScheduleAsync(enabled: true, retrainAfterLabels: 20));
+            // A worker started without the app's settings (Jobs:ManageSchedules false, its default) changes nothing.
+            Assert.Equal(2, (await ScheduleAsync(enabled: false, retrainAfterLabels: 0, manages: false)).Count);
             Assert.Equal([TrainingJob.RecurringId], (await ScheduleAsync(enabled: true, retrainAfterLabels: 0)).Keys);
             Assert.Empty(await ScheduleAsync(enabled: false, retrainAfterLabels: 20));
         }

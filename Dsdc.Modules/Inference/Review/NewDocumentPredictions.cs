@@ -124,16 +124,13 @@ public sealed partial class NewDocumentPredictions(
 }
 
 /// <summary>Registers (or removes, when disabled) the recurring prediction of new documents at start.</summary>
-internal sealed class NewDocumentPredictionsSchedule(IRecurringJobManager jobs, IOptions<InferenceOptions> options) : IHostedService
+internal sealed class NewDocumentPredictionsSchedule(RecurringSchedules jobs, IOptions<InferenceOptions> options) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        if (o.PredictNewDocuments)
-            jobs.AddOrUpdate<NewDocumentPredictions>(NewDocumentPredictions.RecurringId,
-                j => j.PredictAsync(o.PredictNewDocumentsBatch, CancellationToken.None), o.PredictNewDocumentsCron);
-        else
-            jobs.RemoveIfExists(NewDocumentPredictions.RecurringId);
+        jobs.Set<NewDocumentPredictions>(NewDocumentPredictions.RecurringId,
+            j => j.PredictAsync(o.PredictNewDocumentsBatch, CancellationToken.None), o.PredictNewDocumentsCron, o.PredictNewDocuments);
         return Task.CompletedTask;
     }
 

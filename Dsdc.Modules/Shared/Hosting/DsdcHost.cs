@@ -16,6 +16,12 @@ public static class DsdcHost
     {
         var cli = IsCommand(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot.Resolve() });
+        // A worker leaves the shared schedules to the app unless told otherwise: first source, so any setting overrides it.
+        if (args.Length > 0 && args[0] == WorkerCommand)
+            builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
+            {
+                InitialData = [Jobs.JobsOptions.WorkerDefault],
+            });
         builder.Services.AddSerilog((services, logger) =>
         {
             logger.ReadFrom.Configuration(builder.Configuration)

@@ -32,6 +32,16 @@ public sealed class JobsOptions
 
     [Range(1, 256)]
     public int WorkerCount { get; set; } = Math.Max(2, Environment.ProcessorCount);
+
+    /// <summary>
+    /// Whether this process sets the recurring jobs (pipeline, training, predictions, simulated arrivals) from its own
+    /// configuration at start. True for the app; the <c>worker</c> command defaults to false, so a worker started with
+    /// other settings never removes or changes the schedules every process shares.
+    /// </summary>
+    public bool ManageSchedules { get; set; } = true;
+
+    /// <summary>The setting the <c>worker</c> command starts with, under any configured value.</summary>
+    public static readonly KeyValuePair<string, string?> WorkerDefault = new($"{Section}:{nameof(ManageSchedules)}", "false");
 }
 
 public static class JobQueues
@@ -69,6 +79,7 @@ public static class JobsModule
             return sp.GetRequiredService<HostJobStorage>().Storage;
         });
         builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        builder.Services.AddSingleton<RecurringSchedules>();
         builder.Services.AddHangfire((sp, c) => c
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()

@@ -1,0 +1,43 @@
+using System.Linq.Expressions;
+using Hangfire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Dsdc.Shared.Jobs;
+
+/// <summary>
+/// Sets the recurring jobs at start from this process's configuration, unless it leaves them to the app
+/// (<see cref="JobsOptions.ManageSchedules"/>, off for the <c>worker</c> command): the schedules are shared by every
+/// process on the database, so a worker started without the app's settings would otherwise remove or change them for all.
+/// </summary>
+public sealed partial class RecurringSchedules(IRecurringJobManager jobs, IOptions<JobsOptions> options, ILogger<RecurringSchedules> logger)
+{
+    private int _said;
+
+    /// <summary>Adds or updates <paramref name="id"/> when <paramref name="enabled"/>, removes it otherwise.</summary>
+    public void Set<T>(string id, Expression<Func<T, Task>> job, string cron, bool enabled)
+    {
+        if (!Manages()) return;
+        if (enabled) jobs.AddOrUpdate(id, job, cron);
+        else jobs.RemoveIfExists(id);
+    }
+
+    /// <inheritdoc cref="Set{T}(string, Expression{Func{T, Task}}, string, bool)"/>
+    public void Set<T>(string id, Expression<Action<T>> job, string cron, bool enabled)
+    {
+        if (!Manages()) return;
+        if (enabled) jobs.AddOrUpdate(id, job, cron);
+        else jobs.RemoveIfExists(id);
+    }
+
+    private bool Manages()
+    {
+        if (options.Value.ManageSchedules) return true;
+        if (Interlocked.Exchange(ref _said, 1) == 0) LogLeft();
+        return false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Recurring schedules are left to the app (Jobs:ManageSchedules is false, the worker command's default)")]
+    private partial void LogLeft();
+}
