@@ -27,12 +27,14 @@ public sealed partial class EmbeddingJob(
     /// <summary>Embeds up to <paramref name="maxDocuments"/> documents in batches; returns how many vectors were stored.</summary>
     [Queue(JobQueues.Embedding)]
     [AutomaticRetry(Attempts = 3)]
-    public async Task<int> EmbedMissingAsync(int maxDocuments, CancellationToken ct)
+    public Task<int> EmbedMissingAsync(int maxDocuments, CancellationToken ct) =>
+        EmbedMissingAsync(maxDocuments, new HashSet<string>(StringComparer.Ordinal), ct);
+
+    public async Task<int> EmbedMissingAsync(int maxDocuments, HashSet<string> unreadable, CancellationToken ct)
     {
         int stored = 0, attempted = 0;
         // Documents whose image cannot be read are skipped for the rest of this run, so they cannot block the others, and
         // counted: after three runs the stage gives up on them (embedding.features_given_up).
-        var unreadable = new HashSet<string>(StringComparer.Ordinal);
         while (attempted < maxDocuments)
         {
             var limit = Math.Min(options.Value.BatchSize, maxDocuments - attempted);
@@ -75,9 +77,11 @@ public sealed partial class EmbeddingJob(
     /// </summary>
     [Queue(JobQueues.Embedding)]
     [AutomaticRetry(Attempts = 3)]
-    public async Task<int> AddPageFeaturesAsync(int maxDocuments, CancellationToken ct)
+    public Task<int> AddPageFeaturesAsync(int maxDocuments, CancellationToken ct) =>
+        AddPageFeaturesAsync(maxDocuments, new HashSet<string>(StringComparer.Ordinal), ct);
+
+    public async Task<int> AddPageFeaturesAsync(int maxDocuments, HashSet<string> failed, CancellationToken ct)
     {
-        var failed = new HashSet<string>(StringComparer.Ordinal);
         int done = 0, added = 0;
         while (done < maxDocuments)
         {

@@ -83,18 +83,31 @@ public sealed class PipelineJobs(
     // One at a time with an advisory lock too (it was DisableConcurrentExecution: an outage that cut a job off left its
     // hangfire.lock row behind and delayed later embedding jobs up to Hangfire.PostgreSql's 10-minute expiry). A job that
     // finds another running leaves at once rather than holding one of the few workers the OCR and image jobs need: the
-    // running one takes what is pending, and the next pipeline run enqueues another for whatever is left.
+    // running one takes what is pending, batch after batch (up to EmbeddingJobBudget), so the OCR chains that skipped
+    // do not leave their documents to the next pipeline runs one batch at a time.
     [Queue(JobQueues.Embedding)]
     [AutomaticRetry(Attempts = 5)]
     public Task<string> EmbeddingsAsync(CancellationToken ct) =>
         OneAtATimeAsync(EmbeddingLockKey, "embedding job", EmbedLockedAsync, ct, skipWhenBusy: true);
 
+    /// <summary>How long an embedding job goes on taking batches while documents keep arriving from the OCR chains.</summary>
+    internal static readonly TimeSpan EmbeddingJobBudget = TimeSpan.FromMinutes(15);
+
     private async Task<string> EmbedLockedAsync(CancellationToken ct)
     {
         if (embedding is null) return "no embedding module";
-        var embedded = await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(options.Value.BatchSize, ct));
-        var features = await embedding.AddPageFeaturesAsync(options.Value.BatchSize, ct);
-        return $"{embedded} embedded, page features of {features}";
+        // Each document tried once per job: one that fails is left to the next job, not retried until given up.
+        HashSet<string> failedVectors = new(StringComparer.Ordinal), failedFeatures = new(StringComparer.Ordinal);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        int embedded = 0, features = 0, batches = 0;
+        while (true)
+        {
+            var e = await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(options.Value.BatchSize, failedVectors, ct));
+            var f = await embedding.AddPageFeaturesAsync(options.Value.BatchSize, failedFeatures, ct);
+            (embedded, features, batches) = (embedded + e, features + f, batches + 1);
+            if (e + f == 0 || watch.Elapsed >= EmbeddingJobBudget) break;
+        }
+        return $"{embedded} embedded, page features of {features} ({batches} batch(es))";
     }
 
     /// <summary>One job per batch of the backlog, at most <see cref="PipelineOptions.MaxJobsPerStage"/>.</summary>

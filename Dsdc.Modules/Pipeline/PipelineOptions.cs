@@ -22,6 +22,13 @@ public sealed class PipelineOptions
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
+    /// How long after a failed attempt a stage tries that document again (seconds): a passing problem (a page render
+    /// timing out under load, too many open files) gets its next attempt later, not within the same second.
+    /// </summary>
+    [Range(0, 7 * 24 * 3600)]
+    public int RetryAfterSeconds { get; set; } = 600;
+
+    /// <summary>
     /// Image and OCR jobs a pipeline run enqueues at most, one per <see cref="BatchSize"/> documents waiting: with
     /// several workers, that many batches of a stage run at once (each claims its own documents).
     /// </summary>

@@ -56,13 +56,17 @@ public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages
         var imageTask = Loop(() => stages.ProcessImagesAsync(batch, ct), () => ingest.IsCompleted, r => Interlocked.Add(ref images, r.Processed));
         var ocrTask = Loop(() => stages.ExtractTextAsync(batch, ct), () => ingest.IsCompleted, r => Interlocked.Add(ref texts, r.Processed));
         var textTask = Loop(() => stages.CleanTextAsync(options.Value.BatchSize, ct), () => ocrTask.IsCompleted, r => Interlocked.Add(ref cleaned, r.Processed));
+        // A document whose vector or features fail is tried once per run, not at every turn of the loop until given up.
+        HashSet<string> failedVectors = new(StringComparer.Ordinal), failedFeatures = new(StringComparer.Ordinal);
         var embedTask = embedding is null
             ? Task.CompletedTask
-            : Loop(async () => new StageResult("embedding", await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(batch, ct)), 0),
+            : Loop(async () => new StageResult("embedding",
+                    await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(batch, failedVectors, ct)), 0),
                 () => textTask.IsCompleted && imageTask.IsCompleted, r => Interlocked.Add(ref embedded, r.Processed));
         var featuresTask = embedding is null
             ? Task.CompletedTask
-            : Loop(async () => new StageResult("features", await embedding.AddPageFeaturesAsync(batch, ct), 0), () => embedTask.IsCompleted, _ => { });
+            : Loop(async () => new StageResult("features", await embedding.AddPageFeaturesAsync(batch, failedFeatures, ct), 0),
+                () => embedTask.IsCompleted, _ => { });
 
         await Task.WhenAll(ingest, imageTask, ocrTask, textTask, embedTask, featuresTask);
         var totals = new PipelineProgress(ingested, rejected, images, texts, cleaned, embedded, failed);

@@ -23,7 +23,8 @@ public sealed partial class PipelineStages(
 {
     public async Task<StageResult> ProcessImagesAsync(int limit, CancellationToken ct)
     {
-        await using var claim = await store.ClaimMissingImagesAsync(processor.ImageProcessor, processor.ImageVersion, options.Value.MaxAttempts, limit, ct);
+        await using var claim = await store.ClaimMissingImagesAsync(processor.ImageProcessor, processor.ImageVersion, options.Value.MaxAttempts, limit, ct,
+            options.Value.RetryAfterSeconds);
         return await RunAsync(StageStore.ImageStage, processor.ImageVersion, claim.Items, async (doc, token) =>
         {
             var relative = processor.ProcessedImagePath(doc.Id);
@@ -34,7 +35,8 @@ public sealed partial class PipelineStages(
 
     public async Task<StageResult> ExtractTextAsync(int limit, CancellationToken ct)
     {
-        await using var claim = await store.ClaimMissingTextAsync(processor.OcrProcessor, processor.OcrVersion, options.Value.MaxAttempts, limit, ct);
+        await using var claim = await store.ClaimMissingTextAsync(processor.OcrProcessor, processor.OcrVersion, options.Value.MaxAttempts, limit, ct,
+            options.Value.RetryAfterSeconds);
         return await RunAsync(StageStore.OcrStage, processor.OcrVersion, claim.Items, async (doc, token) =>
         {
             var made = await processor.ExtractTextAsync(processor.DataPath(doc.FilePath), doc.Format, token);

@@ -22,11 +22,14 @@ public sealed partial class StageStore
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         """;
 
+    // A document that failed is tried again only once its last attempt is RetryAfterSeconds old: a passing problem (a
+    // page render timing out on a loaded machine, too many open files) does not use up every attempt within seconds.
     private const string ImageMissing = """
         NOT EXISTS (SELECT 1 FROM pipeline.processed_images p
                         WHERE p.document_id = d.id AND p.processor = @processor AND p.processor_version = @version)
         AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f
-                        WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
+                        WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version
+                          AND (f.attempts >= @maxAttempts OR f.last_attempt_at > now() - make_interval(secs => @retryAfterSeconds)))
         """;
 
     // A PDF's own text layer stays valid whatever the OCR engine; OCR text from another engine version is redone.
@@ -34,11 +37,13 @@ public sealed partial class StageStore
         NOT EXISTS (SELECT 1 FROM pipeline.raw_texts r WHERE r.document_id = d.id
                         AND (r.method = 'pdf-text-layer' OR (r.processor = @processor AND r.processor_version = @version)))
         AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f
-                        WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.processor_version = @version AND f.attempts >= @maxAttempts)
+                        WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.processor_version = @version
+                          AND (f.attempts >= @maxAttempts OR f.last_attempt_at > now() - make_interval(secs => @retryAfterSeconds)))
         """;
 
     /// <summary>Claims up to <paramref name="limit"/> documents without a processed image from this processor version.</summary>
-    public Task<StageClaim<StoredDocument>> ClaimMissingImagesAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct)
+    public Task<StageClaim<StoredDocument>> ClaimMissingImagesAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct,
+        int retryAfterSeconds = 0)
     {
         const string claim = $"""
             WITH held AS MATERIALIZED ({HeldByOthers}),
@@ -53,11 +58,12 @@ public sealed partial class StageStore
             LIMIT @limit
             """;
         const string recheck = $"SELECT d.id FROM ingestion.documents d WHERE d.id = ANY(@ids) AND {ImageMissing}";
-        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, ImageClaim, limit, new { processor, version, maxAttempts }, ct);
+        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, ImageClaim, limit, new { processor, version, maxAttempts, retryAfterSeconds }, ct);
     }
 
     /// <summary>Claims up to <paramref name="limit"/> documents without text from a PDF text layer or this OCR version.</summary>
-    public Task<StageClaim<StoredDocument>> ClaimMissingTextAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct)
+    public Task<StageClaim<StoredDocument>> ClaimMissingTextAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct,
+        int retryAfterSeconds = 0)
     {
         const string claim = $"""
             WITH held AS MATERIALIZED ({HeldByOthers}),
@@ -72,7 +78,7 @@ public sealed partial class StageStore
             LIMIT @limit
             """;
         const string recheck = $"SELECT d.id FROM ingestion.documents d WHERE d.id = ANY(@ids) AND {TextMissing}";
-        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, OcrClaim, limit, new { processor, version, maxAttempts }, ct);
+        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, OcrClaim, limit, new { processor, version, maxAttempts, retryAfterSeconds }, ct);
     }
 
     /// <summary>Claims the newest raw text of up to <paramref name="limit"/> documents with no cleaned text from this version.</summary>

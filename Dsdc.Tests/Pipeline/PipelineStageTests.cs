@@ -76,6 +76,33 @@ public sealed class PipelineStageTests
         Assert.Equal(4, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
     }
 
+    /// <summary>
+    /// The embedding job that holds the lock takes batch after batch while documents wait (the OCR chains whose own
+    /// embedding job found it busy left theirs to it), not one batch per pipeline run.
+    /// </summary>
+    [Fact]
+    public async Task OneEmbeddingJobEmbedsEveryWaitingDocumentBatchAfterBatch()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var docs = Fixtures.Labelled().Where(d => d.Path.EndsWith(".png", StringComparison.OrdinalIgnoreCase)).Take(5).ToList();
+        foreach (var (d, i) in docs.Select((d, i) => (d, i))) app.Drop($"doc{i}", d.Path, d.Label.ToString());
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        var stages = app.Services.GetRequiredService<PipelineStages>();
+        await stages.ProcessImagesAsync(10, Ct);
+        await stages.ExtractTextAsync(10, Ct);
+        await stages.CleanTextAsync(10, Ct);
+        var s = app.Services;
+        var jobs = new PipelineJobs(s.GetRequiredService<Dsdc.Ingestion.InboxIngestor>(), stages, s.GetRequiredService<Hangfire.IBackgroundJobClient>(),
+            Microsoft.Extensions.Options.Options.Create(new PipelineOptions { BatchSize = 2 }), s.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+            s.GetRequiredService<IEmbeddingStage>());
+
+        var result = await jobs.EmbeddingsAsync(Ct);
+
+        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM embedding.embeddings"));
+        Assert.Equal(docs.Count, await app.ScalarAsync<long>("SELECT count(*) FROM embedding.page_features"));
+        Assert.StartsWith($"{docs.Count} embedded, page features of {docs.Count}", result);
+    }
+
     [Fact]
     public async Task ADocumentAStageCannotReadIsRecordedAndThenSkipped()
     {
@@ -89,12 +116,23 @@ public sealed class PipelineStageTests
         await File.WriteAllBytesAsync(Path.Combine(app.Paths.DataDir, badRaw), "II*\0garbage after a TIFF header"u8.ToArray(), Ct);
         var stages = app.Services.GetRequiredService<PipelineStages>();
 
+        // Pipeline:RetryAfterSeconds later, as a later run would come back to it.
+        async Task<StageResult> LaterAsync()
+        {
+            await app.ScalarAsync<int>("UPDATE pipeline.stage_failures SET last_attempt_at = now() - interval '11 minutes' RETURNING 0");
+            return await stages.ProcessImagesAsync(10, Ct);
+        }
+
         var first = await stages.ProcessImagesAsync(10, Ct);
-        await stages.ProcessImagesAsync(10, Ct);
-        await stages.ProcessImagesAsync(10, Ct);
-        var fourth = await stages.ProcessImagesAsync(10, Ct);
+        var atOnce = await stages.ProcessImagesAsync(10, Ct);
+        Assert.Equal(1, await app.ScalarAsync<int>("SELECT attempts FROM pipeline.stage_failures WHERE stage = 'image'"));
+        var second = await LaterAsync();
+        var third = await LaterAsync();
+        var fourth = await LaterAsync();
 
         Assert.Equal((1, 1), (first.Processed, first.Failed));
+        Assert.Equal(0, atOnce.Touched); // not again within the same minutes: a passing problem would use up every attempt
+        Assert.Equal((0, 1, 0, 1), (second.Processed, second.Failed, third.Processed, third.Failed));
         Assert.Equal(0, fourth.Touched);
         Assert.Equal(3, await app.ScalarAsync<int>("SELECT attempts FROM pipeline.stage_failures WHERE stage = 'image'"));
         Assert.NotEmpty(await app.ScalarAsync<string>("SELECT error FROM pipeline.stage_failures WHERE stage = 'image'"));
