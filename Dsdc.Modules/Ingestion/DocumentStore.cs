@@ -42,6 +42,30 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
+    /// A person's label confirming what a prediction made at <paramref name="predictedAt"/> said, unless a person labelled
+    /// the document since (true when written). Check and write hold the document's row lock, which every label insert's
+    /// foreign-key check waits for: a colleague's label committed meanwhile is seen, one being written waits and wins.
+    /// </summary>
+    public async Task<bool> ConfirmLabelAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT 1 FROM ingestion.original_documents WHERE id = @documentId FOR UPDATE;
+            INSERT INTO ingestion.labels (document_id, label, source, created_by)
+            SELECT @documentId, @label, 'human', @userName
+            WHERE NOT EXISTS (SELECT 1 FROM ingestion.labels WHERE document_id = @documentId AND source = 'human' AND created_at > @predictedAt)
+            RETURNING id;
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using var results = await conn.QueryMultipleAsync(new CommandDefinition(sql,
+            new { documentId, label = (short)label, predictedAt = DateTime.SpecifyKind(predictedAt, DateTimeKind.Utc), userName }, tx, cancellationToken: ct));
+        await results.ReadAsync<int>();
+        var written = (await results.ReadAsync<long>()).Any();
+        await tx.CommitAsync(ct);
+        return written;
+    }
+
+    /// <summary>
     /// Gives a known document <paramref name="label"/> when it has no label at all, and never replaces one: returns null
     /// when the label was written, else the document's current label (<see cref="CurrentLabel"/>), which stays.
     /// The document's row is locked first: every label insert's foreign-key check waits for that lock, so no other

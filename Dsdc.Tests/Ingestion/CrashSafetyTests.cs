@@ -210,4 +210,43 @@ public sealed class CrashSafetyTests
         Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'stored'"));
         Assert.Empty(app.InboxEntries());
     }
+
+    /// <summary>
+    /// Bulk confirmation of a prediction against a colleague's correction of the same document, both at once: the
+    /// confirmation waits for the correction being written, sees it and writes nothing; the correction stays current.
+    /// </summary>
+    [Fact]
+    public async Task AConfirmationNeverOverwritesACorrectionWrittenAtTheSameTime()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".png");
+        app.Drop("doc", path);
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        var id = Sha1(path);
+        var store = app.Services.GetRequiredService<DocumentStore>();
+        var predictedAt = await app.ScalarAsync<DateTime>("SELECT now()");
+
+        await using (var colleague = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+        {
+            await colleague.OpenAsync(Ct);
+            await using var tx = await colleague.BeginTransactionAsync(Ct);
+            await using (var insert = new Npgsql.NpgsqlCommand(
+                "INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, 5, 'human', 'colleague')", colleague, tx))
+            {
+                insert.Parameters.AddWithValue("id", id);
+                await insert.ExecuteNonQueryAsync(Ct);
+            }
+            var confirming = store.ConfirmLabelAsync(id, 2, predictedAt, "reviewer", Ct);
+            await Task.Delay(500, Ct);
+            Assert.False(confirming.IsCompleted); // waits for the correction being written
+            await tx.CommitAsync(Ct);
+            Assert.False(await confirming.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        }
+
+        Assert.Equal(("colleague", 5), (await app.QueryAsync<(string, short)>(
+            "SELECT created_by, label FROM ingestion.current_labels WHERE document_id = @id", new { id })).Select(r => (r.Item1, (int)r.Item2)).Single());
+        // Without a later correction the confirmation is written.
+        Assert.True(await store.ConfirmLabelAsync(id, 2, await app.ScalarAsync<DateTime>("SELECT now()"), "reviewer", Ct));
+        Assert.Equal(2, await app.ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
+    }
 }

@@ -94,6 +94,11 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
     /// <summary>Whether a stored document has this id (asked of the Ingestion module).</summary>
     public Task<bool> DocumentExistsAsync(string documentId, CancellationToken ct) => documents.DocumentExistsAsync(documentId, ct);
 
+    /// <summary>A person confirming the class a prediction made at <paramref name="predictedAt"/> gave, unless a person
+    /// labelled the document since (the Ingestion module checks and writes under the document's lock). True when written.</summary>
+    public Task<bool> ConfirmAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct) =>
+        documents.ConfirmLabelAsync(documentId, label, predictedAt, userName, ct);
+
     /// <summary>A correction: stored by the Ingestion module as a human label, which wins over the dataset label in the next training run.</summary>
     public Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct) =>
         documents.AddHumanLabelAsync(documentId, label, userName, ct);

@@ -136,26 +136,35 @@ public sealed class ReviewQueue(NpgsqlDataSource dataSource)
         return items;
     }
 
+    /// <summary>A prediction the reviewer was shown: its document, class and when it was made.</summary>
+    public sealed record ShownPrediction(string DocumentId, int Label, DateTime PredictedAt);
+
     /// <summary>
-    /// For bulk confirmation: the class of each prediction the reviewer was shown (document id and prediction id, as the
-    /// page listed them), not whichever is newest when the form arrives. A document a person labelled after that
-    /// prediction was made is left out: the confirmation would overwrite a colleague's label with a class nobody chose.
+    /// For bulk confirmation: each prediction the reviewer was shown (document id and prediction id, as the page listed
+    /// them), not whichever is newest when the form arrives. A document a person labelled after that prediction was made
+    /// is left out: the confirmation would overwrite a colleague's label with a class nobody chose (the confirmation
+    /// itself checks again under the document's lock, <see cref="Api.PredictionStore.ConfirmAsync"/>).
     /// </summary>
-    public async Task<IReadOnlyDictionary<string, int>> ShownPredictedClassesAsync(IReadOnlyCollection<(string DocumentId, long PredictionId)> shown,
+    public async Task<IReadOnlyList<ShownPrediction>> ShownPredictionsAsync(IReadOnlyCollection<(string DocumentId, long PredictionId)> shown,
         CancellationToken ct)
     {
         const string sql = $"""
-            SELECT p.document_id, p.label
+            SELECT p.document_id, p.label, p.created_at
             FROM unnest(@ids, @predictions) AS s(document_id, prediction_id)
             JOIN inference.predictions p ON p.id = s.prediction_id AND p.document_id = s.document_id
             WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l
                               WHERE l.document_id = p.document_id AND l.source = 'human' AND l.created_at > p.created_at)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var rows = await conn.QueryAsync<(string DocumentId, short Label)>(new CommandDefinition(sql,
+        var rows = await conn.QueryAsync<(string DocumentId, short Label, DateTime CreatedAt)>(new CommandDefinition(sql,
             new { ids = shown.Select(s => s.DocumentId).ToArray(), predictions = shown.Select(s => s.PredictionId).ToArray() }, cancellationToken: ct));
-        return rows.ToDictionary(r => r.DocumentId.Trim(), r => (int)r.Label);
+        return rows.Select(r => new ShownPrediction(r.DocumentId.Trim(), r.Label, r.CreatedAt)).ToList();
     }
+
+    /// <summary>The class of each shown prediction (<see cref="ShownPredictionsAsync"/>) by document.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> ShownPredictedClassesAsync(IReadOnlyCollection<(string DocumentId, long PredictionId)> shown,
+        CancellationToken ct) =>
+        (await ShownPredictionsAsync(shown, ct)).ToDictionary(p => p.DocumentId, p => p.Label);
 
     /// <summary>The class of each document's latest prediction (documents never predicted are left out).</summary>
     public async Task<IReadOnlyDictionary<string, int>> PredictedClassesAsync(IReadOnlyCollection<string> documentIds, CancellationToken ct)

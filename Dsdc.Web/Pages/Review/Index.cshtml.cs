@@ -62,11 +62,12 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
                 && long.TryParse(prediction, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p)
                 ? (id, p) : default((string, long)?))
             .OfType<(string, long)>().Distinct().ToList();
-        var predicted = await queue.ShownPredictedClassesAsync(shown, ct);
-        foreach (var (id, label) in predicted)
-            await store.AddHumanLabelAsync(id, label, User.GetUserName() ?? "anonymous", ct);
-        TempData["Message"] = predicted.Count == 0 ? "Nothing confirmed: select documents that have a prediction."
-            : $"Confirmed {predicted.Count} prediction{(predicted.Count == 1 ? "" : "s")}.";
+        var confirmed = 0;
+        foreach (var p in await queue.ShownPredictionsAsync(shown, ct))
+            if (await store.ConfirmAsync(p.DocumentId, p.Label, p.PredictedAt, User.GetUserName() ?? "anonymous", ct))
+                confirmed++;
+        TempData["Message"] = confirmed == 0 ? "Nothing confirmed: select documents that have a prediction nobody labelled since."
+            : $"Confirmed {confirmed} prediction{(confirmed == 1 ? "" : "s")}.";
         return RedirectToPage();
     }
 }
