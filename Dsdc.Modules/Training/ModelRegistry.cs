@@ -80,11 +80,17 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         return await RecordAsync(runId, current, PromotionKinds.Manual, reason ?? "manual promotion", promotedBy, ct);
     }
 
-    /// <summary>Returns to the champion before the current one.</summary>
-    public async Task<PromotionResult> RollbackAsync(string promotedBy, string? reason, CancellationToken ct)
+    /// <summary>
+    /// Returns to the champion before the current one. With <paramref name="from"/> (the champion the person saw), refused
+    /// when another run has become champion since: the rollback would otherwise remove a model nobody looked at.
+    /// </summary>
+    public async Task<PromotionResult> RollbackAsync(string promotedBy, string? reason, CancellationToken ct, long? from = null)
     {
         var history = await store.PromotionsAsync(ct);
         var current = ChampionHistory.Champion(history);
+        if (from is { } seen && current != seen)
+            return new PromotionResult(false, current,
+                $"the champion is now {(current is { } now ? $"run {now}" : "none")}, not run {seen}: look at it before rolling back");
         if (ChampionHistory.RollbackTarget(history) is not { } target)
             return new PromotionResult(false, current, current is null ? "no champion to roll back" : "the champion has no predecessor to roll back to");
         if (WhyUnreadable(target) is { } why)

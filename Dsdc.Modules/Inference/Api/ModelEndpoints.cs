@@ -10,7 +10,10 @@ public sealed record ModelSummary(RunSummary Run, bool Champion);
 
 public sealed record ModelsResponse(long? ChampionRunId, long? ServedRunId, IReadOnlyList<ModelSummary> Runs, IReadOnlyList<Promotion> Promotions);
 
-public sealed record PromotionRequest(string? Reason);
+/// <param name="Reason">why, kept in the promotion history.</param>
+/// <param name="From">for a rollback: the champion the caller means to roll back; refused (409) when another run is
+/// champion by then.</param>
+public sealed record PromotionRequest(string? Reason, long? From = null);
 
 public sealed record PromotionResponse(bool Promoted, long? ChampionRunId, long? ServedRunId, string Message);
 
@@ -36,7 +39,7 @@ internal static class ModelEndpoints
 
     public static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Rollback(
         PromotionRequest? body, ClaimsPrincipal user, ModelRegistry registry, IDocumentClassifier classifier, CancellationToken ct) =>
-        await Answer(await registry.RollbackAsync(user.GetUserName() ?? "unknown", body?.Reason, ct), classifier, ct);
+        await Answer(await registry.RollbackAsync(user.GetUserName() ?? "unknown", body?.Reason, ct, body?.From), classifier, ct);
 
     public static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Reload(IDocumentClassifier classifier, CancellationToken ct)
     {

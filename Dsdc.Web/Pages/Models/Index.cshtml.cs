@@ -19,6 +19,10 @@ public sealed class IndexModel(ModelRegistry registry) : PageModel
     [BindProperty, StringLength(200)]
     public string? Reason { get; set; }
 
+    /// <summary>The champion the page showed when the rollback was asked for.</summary>
+    [BindProperty]
+    public long? From { get; set; }
+
     public async Task OnGetAsync(CancellationToken ct)
     {
         ChampionRunId = await registry.ChampionRunIdAsync(ct);
@@ -37,7 +41,7 @@ public sealed class IndexModel(ModelRegistry registry) : PageModel
     public async Task<IActionResult> OnPostRollbackAsync(CancellationToken ct)
     {
         if (!ModelState.IsValid) return RedirectToPage();
-        var result = await registry.RollbackAsync(User.GetUserName() ?? "unknown", Blank(Reason), ct);
+        var result = await registry.RollbackAsync(User.GetUserName() ?? "unknown", Blank(Reason), ct, From);
         TempData["Message"] = result.Message;
         return RedirectToPage();
     }

@@ -1,0 +1,77 @@
+using System.Net.Http.Json;
+using Dsdc.Tests.Auth;
+using Dsdc.Inference;
+using Dsdc.Tests.Infrastructure;
+using Dsdc.Training;
+
+namespace Dsdc.Tests.Api;
+
+/// <summary>What a change of champion does to the work and the decisions begun before it.</summary>
+[Collection(ApiCollection.Name)]
+public sealed class ChampionSwitchTests(ApiApp app)
+{
+    /// <summary>
+    /// A rollback names the champion its caller saw (the models page sends it): once another run has been promoted
+    /// meanwhile (the hourly job), it is refused instead of removing a model nobody looked at.
+    /// </summary>
+    [Fact]
+    public async Task ARollbackOfTheChampionAPersonSawIsRefusedOnceAnotherWasPromoted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = app.Get<ModelRegistry>();
+        var seen = app.ChampionRunId;
+        var other = (await registry.RunsAsync(100, ct)).First(r => r.Status == "succeeded" && r.Id != seen && r.Name.StartsWith("fused-", StringComparison.Ordinal));
+        try
+        {
+            Assert.True((await registry.PromoteAsync(other.Id, "training job", "challenger wins", ct)).Promoted);
+
+            var refused = await registry.RollbackAsync("admin", null, ct, from: seen);
+            Assert.False(refused.Promoted);
+            Assert.Equal(other.Id, await registry.ChampionRunIdAsync(ct));
+            Assert.StartsWith($"the champion is now run {other.Id}, not run {seen}", refused.Message);
+
+            using var client = await app.CreateClientWithRoleAsync(Dsdc.Auth.Roles.ModelAdmin);
+            var response = await client.PostAsJsonAsync("/api/v1/models/rollback", new { from = seen }, ct);
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
+
+            var done = await registry.RollbackAsync("admin", null, ct, from: other.Id);
+            Assert.True(done.Promoted);
+            Assert.Equal(seen, await registry.ChampionRunIdAsync(ct));
+        }
+        finally
+        {
+            if (await registry.ChampionRunIdAsync(ct) != seen) await registry.PromoteAsync(seen, "tests", "restore the collection's champion", ct);
+            await app.Get<IDocumentClassifier>().ReloadAsync(ct);
+        }
+    }
+
+    [Fact]
+    public async Task AModelHeldForAPredictionAnswersWithItselfWhileAnotherIsPromoted()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var classifier = app.Get<IDocumentClassifier>();
+        var registry = app.Get<ModelRegistry>();
+        var champion = app.ChampionRunId;
+        var other = (await registry.RunsAsync(100, ct)).First(r => r.Status == "succeeded" && r.Id != champion && r.Name.StartsWith("fused-", StringComparison.Ordinal));
+        var data = await app.Get<TrainingDataLoader>().LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct, withPages: true);
+        var inputs = data.PagesOf(data.Test)[0].Inputs;
+        try
+        {
+            using var held = classifier.Acquire();
+            var before = held.Classify(inputs);
+            Assert.True((await registry.PromoteAsync(other.Id, "tests", "held model", ct)).Promoted);
+            Assert.Equal(other.Id, await classifier.ReloadAsync(ct));
+
+            // The held model still answers, as itself, with the same probabilities; a new call gets the new champion.
+            var after = held.Classify(inputs);
+            Assert.Equal($"run-{champion}", after.ModelId);
+            Assert.Equal(before.Probabilities, after.Probabilities);
+            Assert.Equal($"run-{other.Id}", (await classifier.ClassifyInputsAsync(inputs, ct)).ModelId);
+        }
+        finally
+        {
+            await registry.PromoteAsync(champion, "tests", "restore the collection's champion", ct);
+            await classifier.ReloadAsync(ct);
+        }
+    }
+}
