@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Dsdc.Training;
 
-public sealed class TrainingOptions
+public sealed class TrainingOptions : IValidatableObject
 {
     public const string Section = "Training";
 
@@ -37,11 +37,28 @@ public sealed class TrainingOptions
     [Range(0, 100)]
     public int RunsPerJob { get; set; }
 
-    /// <summary>The fused recipes each job estimates (names of <see cref="FusedRecipes.All"/>); recipes needing region features wait until every page has them.</summary>
+    /// <summary>
+    /// The fused recipes each job estimates (names of <see cref="FusedRecipes.All"/>); recipes needing region features
+    /// wait until every page has them. No list in appsettings.json: configuration binding replaces an array's items by
+    /// index, so <c>Training__Candidates__0=fused-tv</c> over a two-item list would still train the second.
+    /// </summary>
     public string[]? Candidates { get; set; }
 
-    /// <summary>The fused recipes of <see cref="Candidates"/>, or the default ones when it is not set (configuration binding appends to an array default).</summary>
-    public IReadOnlyList<string> CandidateNames => Candidates is { Length: > 0 } names ? names : ["fused-tvr", "fused-tv"];
+    /// <summary>The recipes used when <see cref="Candidates"/> is not set.</summary>
+    public static readonly IReadOnlyList<string> DefaultCandidates = ["fused-tvr", "fused-tv"];
+
+    /// <summary>The fused recipes of <see cref="Candidates"/> once each, or <see cref="DefaultCandidates"/> when it is not set.</summary>
+    public IReadOnlyList<string> CandidateNames =>
+        Candidates is { Length: > 0 } names ? names.Distinct(StringComparer.Ordinal).ToArray() : DefaultCandidates;
+
+    /// <summary>An unknown recipe name is refused at start, not by every training job.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var name in Candidates ?? [])
+            if (!FusedRecipes.All.ContainsKey(name))
+                yield return new ValidationResult(
+                    $"Training:Candidates names an unknown recipe '{name}' (known: {string.Join(", ", FusedRecipes.All.Keys)})", [nameof(Candidates)]);
+    }
 
     /// <summary>Selection by cross-validation while the stored test side would hold fewer documents than this of some class (0: never).</summary>
     [Range(0, 1000)]

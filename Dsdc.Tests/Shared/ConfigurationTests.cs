@@ -49,6 +49,7 @@ public sealed class ConfigurationTests
     [InlineData("Training__NewLabelsCron", "61 * * * *", "Training:NewLabelsCron")]
     [InlineData("Inference__PredictNewDocumentsCron", "*/5 * * *", "Inference:PredictNewDocumentsCron")]
     [InlineData("Pipeline__MockArrivals__Count", "0", "Pipeline:MockArrivals:Count")]
+    [InlineData("Training__Candidates__0", "fused-tvx", "Training:Candidates names an unknown recipe 'fused-tvx'")]
     public async Task AnInvalidSettingStopsTheAppNamingTheKey(string variable, string value, string key)
     {
         var env = ValidEnvironment();
@@ -93,6 +94,22 @@ public sealed class ConfigurationTests
         var options = configuration.GetSection(JobsOptions.Section).Get<JobsOptions>() ?? new JobsOptions();
 
         Assert.Equal(expected, options.EffectiveQueues);
+    }
+
+    [Theory]
+    [InlineData(new string[0], new[] { "fused-tvr", "fused-tv" })]
+    [InlineData(new[] { "fused-tv" }, new[] { "fused-tv" })]
+    [InlineData(new[] { "fused-t", "fused-t" }, new[] { "fused-t" })]
+    public void TheCandidatesAreExactlyThoseGivenOverTheRealAppSettings(string[] overrides, string[] expected)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile(Path.Combine(OwnPostgres.RepoRoot, "appsettings.json"), optional: false)
+            .AddInMemoryCollection(overrides.Select((c, i) => new KeyValuePair<string, string?>($"Training:Candidates:{i}", c)))
+            .Build();
+
+        var options = configuration.GetSection(Dsdc.Training.TrainingOptions.Section).Get<Dsdc.Training.TrainingOptions>() ?? new();
+
+        Assert.Equal(expected, options.CandidateNames);
     }
 
     [Theory]
