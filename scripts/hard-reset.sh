@@ -20,9 +20,11 @@ for arg in "$@"; do
   esac
 done
 
-data_dir=$(realpath -m "$DSDC_ROOT/${Dsdc__DataDir:-data}")
-models_dir=$(realpath -m "$DSDC_ROOT/${Dsdc__ModelsDir:-models}")
-# Dsdc__DataDir / Dsdc__ModelsDir as the app reads them (relative to the checkout); never a folder that holds more.
+# Dsdc__DataDir / Dsdc__ModelsDir as the app reads them: an absolute path as it is, a relative one from the checkout;
+# never a folder that holds more.
+resolve_dir() { case "$1" in /*) realpath -m "$1" ;; *) realpath -m "$DSDC_ROOT/$1" ;; esac; }
+data_dir=$(resolve_dir "${Dsdc__DataDir:-data}")
+models_dir=$(resolve_dir "${Dsdc__ModelsDir:-models}")
 for d in "$data_dir" "$models_dir"; do
   case "$d" in /|/root|/home|"$DSDC_ROOT"|"${HOME:-/nonexistent}") die "refusing to wipe '$d' (check Dsdc__DataDir / Dsdc__ModelsDir)" ;; esac
 done

@@ -46,8 +46,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
-# pgvector: a distribution package where one exists, otherwise built from Debian's source package.
-pg_major=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+# pgvector: a distribution package where one exists, otherwise built from Debian's source package; for the version of
+# DSDC_PG_CLUSTER when one is chosen (e.g. 15/main), else the newest installed, the one start.sh then picks.
+pg_major=${DSDC_PG_CLUSTER:-}; pg_major=${pg_major%%/*}
+[ -n "$pg_major" ] || pg_major=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+[ -d "/usr/lib/postgresql/$pg_major" ] || { echo "install-deps: DSDC_PG_CLUSTER names PostgreSQL $pg_major, which is not installed" >&2; exit 1; }
 sharedir="/usr/share/postgresql/$pg_major"
 if [ ! -f "$sharedir/extension/vector.control" ]; then
   apt_update
