@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace Dsdc.ImageProcessing;
 
 /// <summary>Writes a file so that, whatever happens, the path holds either the old content or the complete new one.</summary>
@@ -25,4 +27,34 @@ internal static class AtomicFile
             throw;
         }
     }
+
+    /// <summary>
+    /// Makes the renames into <paramref name="folder"/> durable (fsync of the folder itself): after a power loss the names
+    /// point at the complete files a database row written next relies on, not at nothing. Linux only; elsewhere a no-op.
+    /// </summary>
+    public static void SyncFolder(string folder)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var fd = Open(Path.GetFullPath(folder), ReadOnlyDirectory);
+        if (fd < 0) throw new IOException($"cannot open {folder} to sync it: errno {Marshal.GetLastPInvokeError()}");
+        try
+        {
+            if (Fsync(fd) != 0) throw new IOException($"cannot sync {folder}: errno {Marshal.GetLastPInvokeError()}");
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY (Linux)
+
+    [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+    private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);
+
+    [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static extern int Fsync(int fd);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
 }

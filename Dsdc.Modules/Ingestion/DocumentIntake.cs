@@ -66,6 +66,7 @@ public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         if (File.Exists(target)) File.Delete(receivedFile);
         else File.Move(receivedFile, target);
+        AtomicFile.SyncFolder(Path.GetDirectoryName(target)!); // durable before the row says stored
         if (withDocument is not null) await withDocument(sha1, ct);
         await store.MarkStoredAsync(sha1, ct);
         return sha1;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Dsdc.ImageProcessing;
 using Microsoft.Extensions.Logging;
 
 namespace Dsdc.Ingestion;
@@ -27,6 +28,8 @@ public sealed partial class InboxIngestor
             {
                 File.Move(inboxFile, target);
             }
+            // The rename made durable before the row says 'stored': after a power loss the row never points at nothing.
+            AtomicFile.SyncFolder(Path.GetDirectoryName(target)!);
         }
         await store.MarkStoredAsync(id, ct);
         if (inboxFolder is not null) RemoveInboxFolder(inboxFolder);

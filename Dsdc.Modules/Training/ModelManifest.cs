@@ -91,24 +91,21 @@ public static class ModelArtifacts
     public static string RelativeDir(long runId) => Path.Combine("runs", runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>
-    /// Writes the files through temporary names, so a reader never sees half a model: <paramref name="extra"/> (other
-    /// views' graphs and feature files) first, <c>model.json</c> last, since a run without it is not loadable.
+    /// Writes the files through temporary names, flushed to disk, so a reader never sees half a model: <paramref name="extra"/>
+    /// (other views' graphs and feature files) first, <c>model.json</c> last, since a run without it is not loadable; then
+    /// makes the names durable, before the run is recorded as succeeded (a power loss must not leave a promoted run with
+    /// empty files). A write that fails (a full disk) leaves no temporary file behind.
     /// </summary>
     public static string Write(string modelsDir, long runId, byte[] onnx, ModelManifest manifest, IReadOnlyDictionary<string, byte[]>? extra = null)
     {
         var dir = Path.Combine(modelsDir, RelativeDir(runId));
         Directory.CreateDirectory(dir);
         foreach (var (name, bytes) in extra ?? new Dictionary<string, byte[]>())
-            WriteAtomically(Path.Combine(dir, name), bytes);
-        WriteAtomically(Path.Combine(dir, OnnxFile), onnx);
-        WriteAtomically(Path.Combine(dir, ManifestFile), System.Text.Encoding.UTF8.GetBytes(manifest.ToJson()));
+            Dsdc.ImageProcessing.AtomicFile.Write(Path.Combine(dir, name), bytes);
+        Dsdc.ImageProcessing.AtomicFile.Write(Path.Combine(dir, OnnxFile), onnx);
+        Dsdc.ImageProcessing.AtomicFile.Write(Path.Combine(dir, ManifestFile), System.Text.Encoding.UTF8.GetBytes(manifest.ToJson()));
+        Dsdc.ImageProcessing.AtomicFile.SyncFolder(dir);
+        Dsdc.ImageProcessing.AtomicFile.SyncFolder(Path.GetDirectoryName(Path.GetFullPath(dir))!);
         return Path.Combine(RelativeDir(runId), OnnxFile);
-    }
-
-    private static void WriteAtomically(string path, byte[] bytes)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllBytes(temp, bytes);
-        File.Move(temp, path, overwrite: true);
     }
 }
