@@ -27,7 +27,15 @@ data_dir=$(resolve_dir "${Dsdc__DataDir:-data}")
 models_dir=$(resolve_dir "${Dsdc__ModelsDir:-models}")
 for d in "$data_dir" "$models_dir"; do
   case "$d" in /|/root|/home|"$DSDC_ROOT"|"${HOME:-/nonexistent}") die "refusing to wipe '$d' (check Dsdc__DataDir / Dsdc__ModelsDir)" ;; esac
+  # A top-level folder (/srv, /opt...) or one holding the checkout is never DSDC's alone.
+  case "$d" in /*/*) ;; *) die "refusing to wipe the top-level folder '$d' (check Dsdc__DataDir / Dsdc__ModelsDir)" ;; esac
+  case "$DSDC_ROOT/" in "$d"/*) die "refusing to wipe '$d', which holds the checkout (check Dsdc__DataDir / Dsdc__ModelsDir)" ;; esac
 done
+# Everything in the models folder goes: it must be empty or look like DSDC's (its runs/ or this project's README).
+if [ -d "$models_dir" ] && [ -n "$(ls -A "$models_dir")" ] && [ ! -d "$models_dir/runs" ] \
+   && ! grep -qs '^# models/' "$models_dir/README.md"; then
+  die "refusing to wipe '$models_dir': it holds neither runs/ nor DSDC's README.md (check Dsdc__ModelsDir)"
+fi
 
 if [ "$yes" != 1 ]; then
   [ -t 0 ] || die "no terminal to confirm on: run scripts/hard-reset.sh --yes to wipe without asking"

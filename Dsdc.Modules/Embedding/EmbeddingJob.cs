@@ -89,6 +89,7 @@ public sealed partial class EmbeddingJob(
             if (pending.Count == 0) break;
             done += pending.Count;
             var watch = Stopwatch.StartNew();
+            var batchAdded = 0;
             foreach (var (id, file, mediaType) in pending)
             {
                 ct.ThrowIfCancellationRequested();
@@ -96,7 +97,7 @@ public sealed partial class EmbeddingJob(
                 {
                     var made = processor.EncodeRegions(processor.DataPath(file), MediaTypes.ToFormat(mediaType), ct);
                     if (await store.AddFeaturesAsync(id, made.Processor, made.Version, made.Value, ct))
-                        added++;
+                        batchAdded++;
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDocumentException or ArgumentException or InvalidOperationException)
                 {
@@ -106,7 +107,8 @@ public sealed partial class EmbeddingJob(
                     await store.RecordFeatureFailureAsync(id, RegionEncoder.Kind, processor.RegionsVersion, $"{ex.GetType().Name}: {ex.Message}", ct);
                 }
             }
-            LogBatch(pending.Count - failed.Count, RegionEncoder.Kind, watch.ElapsedMilliseconds);
+            added += batchAdded;
+            LogBatch(batchAdded, RegionEncoder.Kind, watch.ElapsedMilliseconds);
         }
         return added;
     }

@@ -30,16 +30,20 @@ internal static class AtomicFile
 
     /// <summary>
     /// Makes the renames into <paramref name="folder"/> durable (fsync of the folder itself): after a power loss the names
-    /// point at the complete files a database row written next relies on, not at nothing. Linux only; elsewhere a no-op.
+    /// point at the complete files a database row written next relies on, not at nothing. Linux only; elsewhere, and on
+    /// a file system that cannot sync a folder (EINVAL, ENOTSUP: some network and FUSE mounts), a no-op, as PostgreSQL
+    /// does for its own folders.
     /// </summary>
     public static void SyncFolder(string folder)
     {
         if (!OperatingSystem.IsLinux()) return;
-        var fd = Open(Path.GetFullPath(folder), ReadOnlyDirectory);
+        // O_RDONLY alone: a folder opens read-only on every architecture (O_DIRECTORY's value differs between them).
+        var fd = Open(Path.GetFullPath(folder), 0);
         if (fd < 0) throw new IOException($"cannot open {folder} to sync it: errno {Marshal.GetLastPInvokeError()}");
         try
         {
-            if (Fsync(fd) != 0) throw new IOException($"cannot sync {folder}: errno {Marshal.GetLastPInvokeError()}");
+            if (Fsync(fd) != 0 && Marshal.GetLastPInvokeError() is var errno && errno is not (Einval or Enotsup))
+                throw new IOException($"cannot sync {folder}: errno {errno}");
         }
         finally
         {
@@ -47,7 +51,18 @@ internal static class AtomicFile
         }
     }
 
-    private const int ReadOnlyDirectory = 0x10000; // O_RDONLY | O_DIRECTORY (Linux)
+    /// <summary>Creates <paramref name="folder"/> and any missing parents, syncing the parent of each one it made.</summary>
+    public static void CreateFolder(string folder)
+    {
+        var full = Path.GetFullPath(folder);
+        if (Directory.Exists(full)) return;
+        var parent = Path.GetDirectoryName(full);
+        if (parent is not null) CreateFolder(parent);
+        Directory.CreateDirectory(full);
+        if (parent is not null) SyncFolder(parent);
+    }
+
+    private const int Einval = 22, Enotsup = 95;
 
     [DllImport("libc", EntryPoint = "open", SetLastError = true)]
     private static extern int Open([MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags);

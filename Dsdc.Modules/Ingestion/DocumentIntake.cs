@@ -63,7 +63,7 @@ public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
         await store.TryAddMovingAsync(new NewDocument(sha1, name, UploadFolder, relative, info.MediaType, size, info.PageCount,
             info.Width, info.Height, null), ct);
         var target = Path.Combine(paths.DataDir, relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        AtomicFile.CreateFolder(Path.GetDirectoryName(target)!);
         if (File.Exists(target)) File.Delete(receivedFile);
         else File.Move(receivedFile, target);
         AtomicFile.SyncFolder(Path.GetDirectoryName(target)!); // durable before the row says stored

@@ -16,7 +16,7 @@ public sealed partial class InboxIngestor
         var target = Path.Combine(paths.DataDir, relative);
         if (inboxFile is not null && File.Exists(inboxFile))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            AtomicFile.CreateFolder(Path.GetDirectoryName(target)!);
             if (File.Exists(target))
             {
                 // Only a crash between two identical ingestions can get here: raw/ already holds these exact bytes.
@@ -28,9 +28,10 @@ public sealed partial class InboxIngestor
             {
                 File.Move(inboxFile, target);
             }
-            // The rename made durable before the row says 'stored': after a power loss the row never points at nothing.
-            AtomicFile.SyncFolder(Path.GetDirectoryName(target)!);
         }
+        // The rename (this run's, or an interrupted run's) made durable before the row says 'stored': after a power loss
+        // the row never points at nothing.
+        if (File.Exists(target)) AtomicFile.SyncFolder(Path.GetDirectoryName(target)!);
         await store.MarkStoredAsync(id, ct);
         if (inboxFolder is not null) RemoveInboxFolder(inboxFolder);
     }
@@ -80,27 +81,46 @@ public sealed partial class InboxIngestor
         {
             await using var entryLock = await store.TryLockEntryAsync(doc.SourceFolder, ct);
             if (entryLock is null) continue; // a live run is moving it right now
-            var current = await store.FindAsync(doc.Id, ct);
-            if (current is not { IngestState: "moving" }) continue;
-
-            // An upload has no inbox folder: its file went from data/.uploads/ straight to raw/.
-            var inboxFolder = doc.SourceFolder == DocumentIntake.UploadFolder ? null : Path.Combine(paths.Inbox, doc.SourceFolder);
-            var inboxFile = inboxFolder is null ? null : Path.Combine(inboxFolder, doc.OriginalName);
-            var inRaw = File.Exists(Path.Combine(paths.DataDir, doc.FilePath));
-            if (inRaw || (inboxFile is not null && File.Exists(inboxFile) && await HashAsync(inboxFile, ct) == doc.Id))
-            {
-                await CompleteMoveAsync(doc.Id, inRaw ? null : inboxFile, doc.FilePath, inboxFolder, ct);
-                recovered++;
-                logger.LogInformation("Finished the interrupted ingestion of {DocumentId} from {Folder}", doc.Id, doc.SourceFolder);
-            }
-            else
-            {
-                await store.DeleteMovingAsync(doc.Id, ct);
-                logger.LogWarning("Document {DocumentId} from {Folder} left the inbox before it was stored; its record was removed",
-                    doc.Id, doc.SourceFolder);
-            }
+            if (await RecoverLockedAsync(doc.Id, ct)) recovered++;
         }
         return recovered;
+    }
+
+    /// <summary>
+    /// With the entry lock of its source folder held: finishes a 'moving' document's move when its file is in raw/ or
+    /// still in its inbox folder (true), or forgets the row when the file is gone.
+    /// </summary>
+    private async Task<bool> RecoverLockedAsync(string id, CancellationToken ct)
+    {
+        var doc = await store.FindAsync(id, ct);
+        if (doc is not { IngestState: "moving" }) return false;
+
+        // An upload has no inbox folder: its file went from data/.uploads/ straight to raw/.
+        var inboxFolder = doc.SourceFolder == DocumentIntake.UploadFolder ? null : Path.Combine(paths.Inbox, doc.SourceFolder);
+        var inboxFile = inboxFolder is null ? null : Path.Combine(inboxFolder, doc.OriginalName);
+        var inRaw = File.Exists(Path.Combine(paths.DataDir, doc.FilePath));
+        if (inRaw || (inboxFile is not null && File.Exists(inboxFile) && await HashAsync(inboxFile, ct) == doc.Id))
+        {
+            await CompleteMoveAsync(doc.Id, inRaw ? null : inboxFile, doc.FilePath, inboxFolder, ct);
+            logger.LogInformation("Finished the interrupted ingestion of {DocumentId} from {Folder}", doc.Id, doc.SourceFolder);
+            return true;
+        }
+        await store.DeleteMovingAsync(doc.Id, ct);
+        logger.LogWarning("Document {DocumentId} from {Folder} left the inbox before it was stored; its record was removed",
+            doc.Id, doc.SourceFolder);
+        return false;
+    }
+
+    /// <summary>
+    /// For an upload, whose class lives only in the request: instead of deferring a file whose bytes are being stored
+    /// from another entry (which would lose that class), waits for that entry's mover (a rename and a few statements),
+    /// finishing or forgetting its move if it was interrupted, and returns the row as it then is (null: not stored).
+    /// </summary>
+    private async Task<KnownDocument?> SettleMoveAsync(KnownDocument moving, CancellationToken ct)
+    {
+        await using (await store.LockEntryAsync(moving.SourceFolder, ct))
+            await RecoverLockedAsync(moving.Id, ct);
+        return await store.FindAsync(moving.Id, ct);
     }
 
     private bool IsSettled(FileSystemInfo entry)

@@ -159,19 +159,28 @@ public sealed partial class InboxIngestor(
             if (document.Length != size || document.LastWriteTimeUtc != written)
                 return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "changed while being read");
 
-            var known = await store.FindAsync(sha1, ct);
-            if (known is { IngestState: "moving" }) return BeingStored(folder, known);
-            if (known is not null)
-                throw await DuplicateAsync(known, label, ct);
-
             var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
             var doc = new NewDocument(sha1, document.Name, folder.Name, relative, info.MediaType, size, info.PageCount, info.Width, info.Height, label);
-            if (!await store.TryAddMovingAsync(doc, ct))
+            var added = false;
+            for (var attempt = 0; attempt < 3 && !added; attempt++)
             {
-                known = (await store.FindAsync(sha1, ct))!;
-                if (known.IngestState == "moving") return BeingStored(folder, known);
-                throw await DuplicateAsync(known, label, ct);
+                var known = await store.FindAsync(sha1, ct);
+                if (known is { IngestState: "moving" })
+                {
+                    // An upload's class is not on disk: it waits for the other mover rather than be deferred without it.
+                    if (givenLabel is null || known.SourceFolder == folder.Name) return BeingStored(folder, known);
+                    known = await SettleMoveAsync(known, ct);
+                }
+                if (known is not null)
+                {
+                    if (known.IngestState == "moving") return BeingStored(folder, known);
+                    throw await DuplicateAsync(known, label, ct);
+                }
+                added = await store.TryAddMovingAsync(doc, ct);
             }
+            if (!added)
+                return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "being-stored",
+                    "the same document kept being stored and removed by other entries; looked at again next run");
 
             await CompleteMoveAsync(sha1, document.FullName, relative, folder.FullName, ct);
             LogAccepted(folder.Name, sha1);

@@ -99,13 +99,12 @@ public static class ModelArtifacts
     public static string Write(string modelsDir, long runId, byte[] onnx, ModelManifest manifest, IReadOnlyDictionary<string, byte[]>? extra = null)
     {
         var dir = Path.Combine(modelsDir, RelativeDir(runId));
-        Directory.CreateDirectory(dir);
+        Dsdc.ImageProcessing.AtomicFile.CreateFolder(dir);
         foreach (var (name, bytes) in extra ?? new Dictionary<string, byte[]>())
             Dsdc.ImageProcessing.AtomicFile.Write(Path.Combine(dir, name), bytes);
         Dsdc.ImageProcessing.AtomicFile.Write(Path.Combine(dir, OnnxFile), onnx);
         Dsdc.ImageProcessing.AtomicFile.Write(Path.Combine(dir, ManifestFile), System.Text.Encoding.UTF8.GetBytes(manifest.ToJson()));
         Dsdc.ImageProcessing.AtomicFile.SyncFolder(dir);
-        Dsdc.ImageProcessing.AtomicFile.SyncFolder(Path.GetDirectoryName(Path.GetFullPath(dir))!);
         return Path.Combine(RelativeDir(runId), OnnxFile);
     }
 }

@@ -53,7 +53,7 @@ public sealed partial class TrainingStore
         string metricsJson, long durationMs, CancellationToken ct)
     {
         const string sql = """
-            UPDATE training.runs SET status = 'succeeded', epochs_run = @epochsRun, best_epoch = @bestEpoch, test_accuracy = @accuracy,
+            UPDATE training.runs SET status = 'succeeded', error = NULL, epochs_run = @epochsRun, best_epoch = @bestEpoch, test_accuracy = @accuracy,
                 test_macro_f1 = @macroF1, test_loss = @testLoss, metrics = @metricsJson::jsonb, artifact_path = @artifactPath,
                 finished_at = now(), duration_ms = @durationMs
             WHERE id = @runId

@@ -249,4 +249,39 @@ public sealed class CrashSafetyTests
         Assert.True(await store.ConfirmLabelAsync(id, 2, await app.ScalarAsync<DateTime>("SELECT now()"), "reviewer", Ct));
         Assert.Equal(2, await app.ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
     }
+
+    /// <summary>
+    /// An upload with a class whose bytes are being stored from another entry at that moment waits for that mover
+    /// instead of being deferred (its class is only in the request): here the mover was interrupted after its rename, so
+    /// the upload finishes that move and the known document gets the upload's class.
+    /// </summary>
+    [Fact]
+    public async Task AnUploadWithAClassWaitsForTheOtherMoverOfItsBytesAndKeepsItsClass()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".tif");
+        var id = Sha1(path);
+        var store = app.Services.GetRequiredService<DocumentStore>();
+        var row = Row(id, "other-entry", "scan.tif", ".tif") with { Label = null };
+        await store.TryAddMovingAsync(row, Ct);
+        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        File.Copy(path, raw);
+
+        Task<IReadOnlyList<IngestionOutcome>> uploading;
+        await using (await store.LockEntryAsync("other-entry", Ct)) // the other mover, between its rename and its last statement
+        {
+            uploading = app.Ingestor.IngestUploadsAsync(app.Ingestor.NewBatchId(),
+                [new UploadedFile("scan.tif", async (target, c) => { await using var source = File.OpenRead(path); await source.CopyToAsync(target, c); })],
+                new IncomingLabel(4, "reviewer"), Ct);
+            await Task.Delay(500, Ct);
+            Assert.False(uploading.IsCompleted);
+        }
+        var outcome = Assert.Single(await uploading.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+
+        Assert.Equal((IngestionOutcomeKind.Rejected, InboxIngestor.DuplicateReason, id), (outcome.Kind, outcome.ReasonCode, outcome.DocumentId));
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+        Assert.Equal(("human", 4), (await app.QueryAsync<(string, short)>(
+            "SELECT source, label FROM ingestion.current_labels WHERE document_id = @id", new { id })).Select(r => (r.Item1, (int)r.Item2)).Single());
+    }
 }

@@ -43,6 +43,32 @@ public sealed class SchemaUpgradeTests
         ("hangfire.job", "hangfire.job"),
     ];
 
+    /// <summary>0015: the OCR failures of text layers holding U+0000 (PostgreSQL error 22021) are forgotten, so the stage,
+    /// which now drops those characters, reads such documents again; other failures stay.</summary>
+    [Fact]
+    public async Task TheUpgradeForgetsTheFailuresOfTextLayersHoldingNul()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var db = await TestDatabase.CreateAsync();
+        await using var dataSource = new NpgsqlDataSourceBuilder(db.ConnectionString).Build();
+        var runner = new MigrationRunner(dataSource, NullLogger<MigrationRunner>.Instance);
+        await runner.MigrateAsync("0014_page_feature_failures", ct);
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+            await conn.ExecuteAsync("""
+                INSERT INTO ingestion.original_documents (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height)
+                VALUES (@DocA, 'a.pdf', 'in', 'raw/a/a/a.pdf', 'application/pdf', 100, 1, 612, 792),
+                       (@DocB, 'b.tif', 'in', 'raw/b/b/b.tif', 'image/tiff', 100, 1, 754, 1000);
+                INSERT INTO pipeline.stage_failures (document_id, stage, processor_version, attempts, error) VALUES
+                    (@DocA, 'ocr', '5', 3, 'PostgresException: 22021: invalid byte sequence for encoding "UTF8": 0x00'),
+                    (@DocB, 'ocr', '5', 3, 'InvalidDocumentException: the TIFF is truncated');
+                """, new { DocA, DocB });
+
+        await runner.MigrateAsync(null, ct);
+
+        await using var check = await dataSource.OpenConnectionAsync(ct);
+        Assert.Equal([DocB], await check.QueryAsync<string>("SELECT document_id FROM pipeline.stage_failures"));
+    }
+
     [Fact]
     public async Task ADatabaseAtTheLastSchemaBeforeModuleSchemasUpgradesAndKeepsEveryRow()
     {

@@ -67,10 +67,16 @@ internal sealed partial class ClipTokenizer
 
     internal int CachedWords => _cache.Count;
 
-    private int[] Bpe(string token) =>
-        _cache.TryGetValue(token, out var ids) ? ids
-        : _cache.Count < MaxCachedWords ? _cache.GetOrAdd(token, BpeUncached)
-        : BpeUncached(token);
+    // Counted apart: ConcurrentDictionary.Count takes every bucket's lock, on each miss of parallel encoders.
+    private int _cached;
+
+    private int[] Bpe(string token)
+    {
+        if (_cache.TryGetValue(token, out var ids)) return ids;
+        ids = BpeUncached(token);
+        if (Volatile.Read(ref _cached) < MaxCachedWords && _cache.TryAdd(token, ids)) Interlocked.Increment(ref _cached);
+        return ids;
+    }
 
     private int[] BpeUncached(string t)
     {

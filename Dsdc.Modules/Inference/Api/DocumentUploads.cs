@@ -9,7 +9,8 @@ namespace Dsdc.Inference.Api;
 /// <summary>What happened to one uploaded file.</summary>
 /// <param name="Outcome"><c>accepted</c> (a new document: <paramref name="DocumentId"/>), <c>duplicate</c> (the bytes of known
 /// document <paramref name="DuplicateOf"/>) or <c>rejected</c> (with <paramref name="ReasonCode"/> and <paramref name="Reason"/>);
-/// <c>deferred</c> only for a file that changed while it was read (the next scheduled ingestion takes it).</param>
+/// <c>deferred</c> only for a file that changed while it was read, or, sent without a class, whose bytes were being stored
+/// from another entry at that moment (reason <c>being-stored</c>); the next scheduled ingestion takes it.</param>
 public sealed record UploadOutcome(string FileName, string Outcome, string? DocumentId, string? DuplicateOf, string? ReasonCode, string? Reason);
 
 /// <summary>The answer of <c>POST /api/v1/documents</c>: one outcome per file, in the order sent.</summary>
