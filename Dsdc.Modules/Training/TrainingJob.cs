@@ -36,8 +36,20 @@ public sealed class TrainingJob(TrainingService training)
         var report = trigger == TrainingTrigger.NewLabels
             ? await training.TrainOnNewLabelsAsync(ct, skipWhenBusy: true)
             : await training.TrainAsync(null, null, "schedule", ct, skipWhenUnchanged: true, skipWhenBusy: true);
-        return report.Skipped is { } why
+        return Describe(report);
+    }
+
+    /// <summary>
+    /// A job a person asked for (the pipelines page): trains even when nothing changed since the last job, recorded as
+    /// theirs; waits for a job already running rather than leaving.
+    /// </summary>
+    [Queue(JobQueues.Training)]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task<string> RunRequestedAsync(string requestedBy, CancellationToken ct) =>
+        Describe(await training.TrainAsync(null, null, requestedBy, ct));
+
+    private static string Describe(TrainingReport report) =>
+        report.Skipped is { } why
             ? $"skipped: {why}"
             : $"{report.Runs.Count} run(s), {report.Runs.Count(r => r.Run.Status == "succeeded")} succeeded; {report.Promotion?.Message}";
-    }
 }

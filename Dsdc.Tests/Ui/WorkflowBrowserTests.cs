@@ -124,9 +124,13 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await page.Keyboard.PressAsync("k");
         await Assertions.Expect(items.First).ToBeFocusedAsync();
 
-        // Enter confirms the first; the next document becomes current and focused.
+        // A colleague corrects the first meanwhile: Enter (confirm) then writes nothing over it, and says so; the next
+        // document becomes current and focused.
+        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+            await conn.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, 7, 'human', 'colleague')",
+                new { id = docs[0] });
         await page.Keyboard.PressAsync("Enter");
-        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"as {DocumentClasses.NameOf(predicted[0])}");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("was labelled by someone else");
         await Assertions.Expect(page.Locator($"li[data-document-id='{docs[1]}']")).ToBeFocusedAsync();
         await Assertions.Expect(page.Locator($"li[data-document-id='{docs[0]}']")).ToHaveCountAsync(0);
 
@@ -141,8 +145,10 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await page.GetByTestId("bulk-confirm").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Confirmed 1 prediction");
 
+        Assert.Equal(7, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id = docs[0] }));
+        Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id AND created_by = @user", new { id = docs[0], user }));
         int[] expected = [predicted[0], second[1], predicted[2]];
-        for (var i = 0; i < 3; i++)
+        for (var i = 1; i < 3; i++)
             Assert.Equal(expected[i], await ScalarAsync<short>(
                 "SELECT label FROM ingestion.labels WHERE document_id = @id AND source = 'human' AND created_by = @user ORDER BY id DESC LIMIT 1", new { id = docs[i], user }));
         await Assertions.Expect(page.Locator($"li[data-document-id='{docs[2]}']")).ToHaveCountAsync(0);

@@ -57,14 +57,30 @@ internal static class ModelEndpoints
     {
         if (!result.Promoted)
             return PredictionEndpoints.Problem(StatusCodes.Status409Conflict, "Not promoted", result.Message);
-        // The registry notifies this process's classifier; reloading here makes the answer state what now serves. The
-        // change is recorded either way: a champion this process cannot load is said, not answered with a 500.
-        var (served, failure) = await TryReloadAsync(classifier, ct);
-        return TypedResults.Ok(new PromotionResponse(true, result.ChampionRunId, served,
-            failure is null ? result.Message : $"{result.Message}; this process cannot load it ({failure}) and serves run {served?.ToString() ?? "none"} meanwhile"));
+        var (served, message) = await PromotionServing.TakeAsync(result, classifier, ct);
+        return TypedResults.Ok(new PromotionResponse(true, result.ChampionRunId, served, message));
     }
 
-    private static async Task<(long? Served, string? Failure)> TryReloadAsync(IDocumentClassifier classifier, CancellationToken ct)
+    private static Task<(long? Served, string? Failure)> TryReloadAsync(IDocumentClassifier classifier, CancellationToken ct) =>
+        PromotionServing.TryReloadAsync(classifier, ct);
+}
+
+/// <summary>What a promotion or a rollback changes in this process: the API and the models page say the same.</summary>
+public static class PromotionServing
+{
+    /// <summary>
+    /// After a recorded promotion: loads the new champion here and returns what serves with a message that says so. The
+    /// change is recorded either way: a champion this process cannot load is said, not answered with an error.
+    /// </summary>
+    public static async Task<(long? Served, string Message)> TakeAsync(PromotionResult result, IDocumentClassifier classifier, CancellationToken ct)
+    {
+        if (!result.Promoted) return (classifier.ModelRunId, result.Message);
+        var (served, failure) = await TryReloadAsync(classifier, ct);
+        return (served, failure is null ? result.Message
+            : $"{result.Message}; this process cannot load it ({failure}) and serves run {served?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"} meanwhile");
+    }
+
+    internal static async Task<(long? Served, string? Failure)> TryReloadAsync(IDocumentClassifier classifier, CancellationToken ct)
     {
         try
         {

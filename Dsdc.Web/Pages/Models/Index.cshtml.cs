@@ -7,9 +7,14 @@ using Microsoft.AspNetCore.Mvc.RazorPages;
 namespace Dsdc.Web.Pages.Models;
 
 /// <summary>Champion and promotion history; promote and roll back (model-admin and admin only, by the page's policy).</summary>
-public sealed class IndexModel(ModelRegistry registry) : PageModel
+public sealed class IndexModel(ModelRegistry registry, Dsdc.Inference.IDocumentClassifier classifier) : PageModel
 {
     public long? ChampionRunId { get; private set; }
+
+    /// <summary>The run this process serves (null: the zero-shot model, or none), and why not the champion when it cannot load it.</summary>
+    public long? ServedRunId => classifier.ModelRunId;
+
+    public string? LoadFailure => classifier.ChampionLoadFailure;
     public IReadOnlyList<RunSummary> Candidates { get; private set; } = [];
     public IReadOnlyList<Promotion> Promotions { get; private set; } = [];
 
@@ -34,7 +39,7 @@ public sealed class IndexModel(ModelRegistry registry) : PageModel
     {
         if (!ModelState.IsValid) return RedirectToPage();
         var result = await registry.PromoteAsync(RunId, User.GetUserName() ?? "unknown", Blank(Reason), ct);
-        TempData["Message"] = result.Message;
+        TempData["Message"] = (await Dsdc.Inference.Api.PromotionServing.TakeAsync(result, classifier, ct)).Message;
         return RedirectToPage();
     }
 
@@ -42,7 +47,7 @@ public sealed class IndexModel(ModelRegistry registry) : PageModel
     {
         if (!ModelState.IsValid) return RedirectToPage();
         var result = await registry.RollbackAsync(User.GetUserName() ?? "unknown", Blank(Reason), ct, From);
-        TempData["Message"] = result.Message;
+        TempData["Message"] = (await Dsdc.Inference.Api.PromotionServing.TakeAsync(result, classifier, ct)).Message;
         return RedirectToPage();
     }
 

@@ -47,8 +47,9 @@ public sealed class IndexModel(PipelineStages stages, InboxIngestor inbox, Model
 
     public IActionResult OnPostTrain()
     {
-        var id = jobs.Enqueue<TrainingJob>(j => j.RunAsync(CancellationToken.None));
-        TempData["Message"] = $"Training enqueued (job {id}).";
+        var by = "ui:" + (User.Identity?.Name ?? "unknown");
+        var id = jobs.Enqueue<TrainingJob>(j => j.RunRequestedAsync(by, CancellationToken.None));
+        TempData["Message"] = $"Training enqueued (job {id}): it trains even if nothing changed, after any job already running.";
         return RedirectToPage();
     }
 

@@ -35,6 +35,11 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
     [BindProperty]
     public List<string> Selected { get; set; } = [];
 
+    /// <summary>The prediction whose top classes the buttons offered: a choice among them is not written over a label a
+    /// person set after it (a colleague's correction meanwhile).</summary>
+    [BindProperty]
+    public long? Shown { get; set; }
+
     public async Task OnGetAsync(string? at, CancellationToken ct)
     {
         Items = await queue.NextAsync(PageSize, ct);
@@ -49,7 +54,21 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
             TempData["Message"] = "Nothing saved: choose a class for a stored document.";
             return RedirectToPage(new { at = DocumentId });
         }
-        await store.AddHumanLabelAsync(id, label, User.GetUserName() ?? "anonymous", ct);
+        var user = User.GetUserName() ?? "anonymous";
+        if (Shown is { } prediction)
+        {
+            // One of the prediction's top classes: only if nobody labelled the document since that prediction.
+            var shown = await queue.ShownPredictionsAsync([(id, prediction)], ct);
+            if (shown.Count == 0 || !await store.ConfirmAsync(id, label, shown[0].PredictedAt, user, ct))
+            {
+                TempData["Message"] = $"Nothing saved: {id[..8]} was labelled by someone else after this prediction; its label stays.";
+                return RedirectToPage(new { at = Next });
+            }
+        }
+        else
+        {
+            await store.AddHumanLabelAsync(id, label, user, ct);
+        }
         TempData["Message"] = $"Labelled {id[..8]} as {DocumentClasses.NameOf(label)}.";
         return RedirectToPage(new { at = Next });
     }
