@@ -87,6 +87,20 @@ public sealed class DocumentUploadTests(ApiApp app)
         var recorded = status.GetProperty("files").EnumerateArray().ToList();
         Assert.Equal(["accepted", "accepted", "accepted", "duplicate", "rejected"], recorded.Select(f => f.GetProperty("outcome").GetString()));
         Assert.Equal(JsonValueKind.Object, recorded[0].GetProperty("stages").ValueKind);
+
+        // A document a stage could not process is counted as failed, not left "waiting" for good.
+        var first = recorded[0].GetProperty("documentId").GetString();
+        await app.ScalarAsync<int>("""
+            INSERT INTO pipeline.stage_failures (document_id, stage, processor_version, error) VALUES (@first, 'ocr', 'test', 'unreadable page')
+            ON CONFLICT DO NOTHING RETURNING 0
+            """, new { first });
+        status = await client.GetFromJsonAsync<JsonElement>(result.GetProperty("statusUrl").GetString(), Ct);
+        var stages = status.GetProperty("files")[0].GetProperty("stages");
+        // (No job server runs in these tests: the upload's documents stay before their stages.)
+        Assert.False(stages.GetProperty("ocr").GetBoolean());
+        Assert.Equal("ocr", stages.GetProperty("failedStage").GetString());
+        Assert.Equal(1, status.GetProperty("failed").GetInt32());
+        await app.ScalarAsync<int>("DELETE FROM pipeline.stage_failures WHERE document_id = @first AND processor_version = 'test' RETURNING 0", new { first });
     }
 
     [Fact]

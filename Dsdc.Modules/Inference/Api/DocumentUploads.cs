@@ -21,7 +21,9 @@ public sealed record UploadResponse(string Batch, int? Label, string? ClassName,
 public sealed record BatchFile(string FileName, string Outcome, string? DocumentId, string? DuplicateOf, string? ReasonCode, string? Reason,
     DocumentStages? Stages);
 
-public sealed record BatchStatus(string Batch, IReadOnlyList<BatchFile> Files, int Accepted, int Processed);
+/// <param name="Processed">accepted documents through every stage.</param>
+/// <param name="Failed">accepted documents that a stage could not process (yet: it tries again, up to Pipeline:MaxAttempts).</param>
+public sealed record BatchStatus(string Batch, IReadOnlyList<BatchFile> Files, int Accepted, int Processed, int Failed = 0);
 
 /// <summary>
 /// Many documents in at once, for the API and the upload page: the files go through the inbox's ingestion
@@ -71,6 +73,7 @@ public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ing
                 ? new BatchFile(e.FileName ?? e.Folder, e.Outcome, e.DocumentId, null, null, null, stages.GetValueOrDefault(e.DocumentId!))
                 : new BatchFile(e.FileName ?? e.Folder, e.Outcome, null, e.Outcome == "duplicate" ? e.DocumentId : null, e.ReasonCode, e.Reason, null))
             .ToList();
-        return new BatchStatus(batch, files, accepted.Count, files.Count(f => f.Stages is { Done: true }));
+        return new BatchStatus(batch, files, accepted.Count, files.Count(f => f.Stages is { Done: true }),
+            files.Count(f => f.Stages is { Done: false, FailedStage: not null }));
     }
 }

@@ -20,8 +20,10 @@
                 cell.textContent = f.stages[stage] ? "done" : failed ? "failed" : "waiting";
             });
         });
-        progress.textContent = status.processed + " of " + status.accepted + " through the pipeline.";
-        return status.processed < status.accepted;
+        var failed = status.failed || 0;
+        progress.textContent = status.processed + " of " + status.accepted + " through the pipeline" +
+            (failed > 0 ? ", " + failed + " failed at a stage (see each document)." : ".");
+        return status.processed + failed < status.accepted;
     }
 
     function poll() {
