@@ -193,14 +193,7 @@ public sealed class FaultTests
                     $"{png} is incomplete");
     }
 
-    private static async Task<bool> RunAsync(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        await p.WaitForExitAsync(CancellationToken.None);
-        return p.ExitCode == 0;
-    }
+    private static Task<bool> RunAsync(string file, params string[] args) => Commands.RunAsync(file, args);
 
     private static async Task<long> CountAsync(OwnPostgres pg, string sql)
     {

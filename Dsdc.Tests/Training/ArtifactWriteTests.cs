@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Dsdc.Tests.Infrastructure;
 using Dsdc.Training;
 
 namespace Dsdc.Tests.Training;
@@ -54,12 +54,5 @@ public sealed class ArtifactWriteTests
         }
     }
 
-    private static async Task<bool> RunAsync(string file, params string[] args)
-    {
-        var info = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var a in args) info.ArgumentList.Add(a);
-        using var p = Process.Start(info)!;
-        await p.WaitForExitAsync(CancellationToken.None);
-        return p.ExitCode == 0;
-    }
+    private static Task<bool> RunAsync(string file, params string[] args) => Commands.RunAsync(file, args);
 }

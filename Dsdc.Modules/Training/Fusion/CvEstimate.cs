@@ -118,8 +118,9 @@ public static class Calibration
 
     /// <summary>
     /// The lowest confidence at which the predictions at or above it are right at least <paramref name="target"/> of the
-    /// time (over at least <paramref name="minimum"/> of them): below it a prediction needs review. 1 when no such
-    /// threshold exists (every prediction needs review).
+    /// time (over at least <paramref name="minimum"/> of them; pooled repeats count each document once per repeat, so
+    /// their caller asks for 5 x repeats): below it a prediction needs review. 1 when no such threshold exists (every
+    /// prediction needs review).
     /// </summary>
     public static double ReviewThreshold(IReadOnlyList<OutOfFold> predictions, double target, int minimum = 5)
     {

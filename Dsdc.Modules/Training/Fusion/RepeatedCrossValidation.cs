@@ -75,7 +75,8 @@ public static class RepeatedCrossValidation
             perRepeat.Average(m => m.Accuracy), Sd(foldAccuracies), Ci95(foldAccuracies, k),
             perRepeat.Average(m => m.MacroF1), Sd(foldF1),
             Calibration.LogLoss(all), Calibration.ExpectedCalibrationError(all), foldAccuracies, Calibration.Curve(all),
-            Calibration.ReviewThreshold(all, targetAccuracy), targetAccuracy, labels.GroupBy(l => l).Min(g => g.Count()),
+            // Each document is pooled once per repeat: at least 5 documents, not 5 predictions, above the threshold.
+            Calibration.ReviewThreshold(all, targetAccuracy, minimum: 5 * repeats), targetAccuracy, labels.GroupBy(l => l).Min(g => g.Count()),
             all.Average(o => o.Confidence));
         return new CvOutcome(estimate, all, perRepeat);
     }
