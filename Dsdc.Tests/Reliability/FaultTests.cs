@@ -120,7 +120,7 @@ public sealed class FaultTests
     public async Task AFullDiskUnderDataGivesAClearErrorLeavesNoPartialFilesAndResumesWhenSpaceReturns()
     {
         var mount = Directory.CreateTempSubdirectory("dsdc-full-disk-").FullName;
-        if (!await RunAsync("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount))
+        if (!await Commands.RunAsync("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mount))
             Assert.Skip("mounting a tmpfs needs root (CAP_SYS_ADMIN); this run cannot simulate a full disk");
         try
         {
@@ -175,7 +175,7 @@ public sealed class FaultTests
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await RunAsync("umount", "-l", mount);
+            await Commands.RunAsync("umount", "-l", mount);
             Directory.Delete(mount, recursive: true);
         }
     }
@@ -192,8 +192,6 @@ public sealed class FaultTests
                 Assert.True(new FileInfo(png).Length > 0 && File.ReadAllBytes(png)[^8..].AsSpan().SequenceEqual(new byte[] { 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82 }),
                     $"{png} is incomplete");
     }
-
-    private static Task<bool> RunAsync(string file, params string[] args) => Commands.RunAsync(file, args);
 
     private static async Task<long> CountAsync(OwnPostgres pg, string sql)
     {

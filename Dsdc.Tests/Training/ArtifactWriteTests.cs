@@ -35,7 +35,7 @@ public sealed class ArtifactWriteTests
     public async Task AWriteThatFindsTheDiskFullLeavesNoTemporaryFile()
     {
         var mount = Directory.CreateTempSubdirectory("dsdc-full-models-").FullName;
-        if (!await RunAsync("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount))
+        if (!await Commands.RunAsync("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mount))
         {
             Directory.Delete(mount);
             Assert.Skip("mounting a tmpfs needs root (CAP_SYS_ADMIN); this run cannot simulate a full disk");
@@ -49,10 +49,8 @@ public sealed class ArtifactWriteTests
         }
         finally
         {
-            await RunAsync("umount", "-l", mount);
+            await Commands.RunAsync("umount", "-l", mount);
             Directory.Delete(mount, recursive: true);
         }
     }
-
-    private static Task<bool> RunAsync(string file, params string[] args) => Commands.RunAsync(file, args);
 }

@@ -43,7 +43,7 @@ internal static class ModelEndpoints
 
     public static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Reload(IDocumentClassifier classifier, CancellationToken ct)
     {
-        var (served, failure) = await TryReloadAsync(classifier, ct);
+        var (served, failure) = await PromotionServing.TryReloadAsync(classifier, ct);
         if (failure is not null)
             return PredictionEndpoints.Problem(StatusCodes.Status503ServiceUnavailable, "Champion cannot be loaded",
                 $"The promoted champion cannot be loaded: {failure}. " +
@@ -60,9 +60,6 @@ internal static class ModelEndpoints
         var (served, message) = await PromotionServing.TakeAsync(result, classifier, ct);
         return TypedResults.Ok(new PromotionResponse(true, result.ChampionRunId, served, message));
     }
-
-    private static Task<(long? Served, string? Failure)> TryReloadAsync(IDocumentClassifier classifier, CancellationToken ct) =>
-        PromotionServing.TryReloadAsync(classifier, ct);
 }
 
 /// <summary>What a promotion or a rollback changes in this process: the API and the models page say the same.</summary>
