@@ -10,7 +10,7 @@ namespace Dsdc.Bench;
 
 public static class BenchCommands
 {
-    /// <summary>The experiment and benchmark commands: <c>crossvalidate</c>, <c>learningcurve</c>, <c>zeroshot</c>,
+    /// <summary>The experiment and benchmark commands: <c>crossvalidate</c>, <c>learningcurve</c>, <c>reviewprobe</c>, <c>zeroshot</c>,
     /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>, <c>imageprobe</c>, <c>orientprobe</c>, <c>extraviews</c>,
     /// <c>stackprobe</c>, <c>selftrain</c>, <c>activelearning</c>, <c>augprobe</c>, <c>bench-train</c>, <c>bench-ocr</c>, <c>bench-review</c>.</summary>
     public static IHostApplicationBuilder AddBenchCommands(this IHostApplicationBuilder builder)
@@ -18,6 +18,7 @@ public static class BenchCommands
         builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
         builder.Services.AddSingleton<ICliCommand, LearningCurveCommand>();
         builder.Services.AddSingleton<ICliCommand, CrossSourceCommand>();
+        builder.Services.AddSingleton<ICliCommand, ReviewProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, ZeroShotCommand>();
         builder.Services.AddSingleton<ICliCommand, PredictBenchmarkCommand>();
         builder.Services.AddSingleton<ICliCommand, EmbeddingBenchmarkCommand>();

@@ -22,7 +22,8 @@ public sealed record PromotionResult(bool Promoted, long? ChampionRunId, string 
 /// <remarks>The observers are resolved when a promotion happens: the served model's host is one, and it reads the registry.</remarks>
 public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IServiceProvider services, ILogger<ModelRegistry> logger)
 {
-    public Task<IReadOnlyList<RunSummary>> RunsAsync(int limit, CancellationToken ct) => store.RunsAsync(limit, ct);
+    /// <summary>The newest <paramref name="limit"/> runs, newest first; with <paramref name="before"/>, those older than that run.</summary>
+    public Task<IReadOnlyList<RunSummary>> RunsAsync(int limit, CancellationToken ct, long? before = null) => store.RunsAsync(limit, ct, before);
 
     public Task<RunSummary?> RunAsync(long runId, CancellationToken ct) => store.RunAsync(runId, ct);
 

@@ -156,11 +156,12 @@ public sealed partial class TrainingStore
         await conn.ExecuteAsync(new CommandDefinition(sql, new { runId, error, durationMs }, cancellationToken: ct));
     }
 
-    public async Task<IReadOnlyList<RunSummary>> RunsAsync(int limit, CancellationToken ct)
+    /// <summary>The newest <paramref name="limit"/> runs, newest first; with <paramref name="before"/>, those older than that run (keyset paging).</summary>
+    public async Task<IReadOnlyList<RunSummary>> RunsAsync(int limit, CancellationToken ct, long? before = null)
     {
-        const string sql = "SELECT " + RunColumns + " FROM training.runs ORDER BY id DESC LIMIT @limit";
+        const string sql = "SELECT " + RunColumns + " FROM training.runs WHERE @before::bigint IS NULL OR id < @before ORDER BY id DESC LIMIT @limit";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<RunSummary>(new CommandDefinition(sql, new { limit }, cancellationToken: ct))).AsList();
+        return (await conn.QueryAsync<RunSummary>(new CommandDefinition(sql, new { limit, before }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>How many runs have each status.</summary>

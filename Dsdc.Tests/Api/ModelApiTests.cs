@@ -34,6 +34,20 @@ public sealed class ModelApiTests(ApiApp app)
         var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToList();
         Assert.Contains(runs, r => r.GetProperty("champion").GetBoolean() && r.GetProperty("run").GetProperty("id").GetInt64() == app.ChampionRunId);
         Assert.NotEmpty(json.RootElement.GetProperty("promotions").EnumerateArray());
+
+        // Paging: limit takes the newest, before the ones older than a run, newest first.
+        static async Task<long[]> IdsAsync(HttpClient client, string query)
+        {
+            using var page = JsonDocument.Parse(await client.GetStringAsync("/api/v1/models" + query, Ct));
+            return page.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("run").GetProperty("id").GetInt64()).ToArray();
+        }
+        var all = await IdsAsync(client, "?limit=1000");
+        Assert.True(all.Length >= 2, $"{all.Length} run(s)");
+        Assert.Equal(all.Order().Reverse(), all);
+        Assert.Equal(all[..1], await IdsAsync(client, "?limit=1"));
+        Assert.Equal(all[1..2], await IdsAsync(client, $"?limit=1&before={all[0]}"));
+        Assert.Equal(all[1..], await IdsAsync(client, $"?limit=1000&before={all[0]}"));
+        Assert.Empty(await IdsAsync(client, $"?before={all[^1]}"));
     }
 
     [Fact]

@@ -100,6 +100,7 @@ public sealed class PredictErrorTests(ApiApp app)
         var busy = responses.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
         Assert.NotEmpty(busy);
         Assert.All(busy, r => Assert.True(r.Headers.RetryAfter is not null, "Retry-After missing"));
+        Assert.All(busy, r => Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType));
         Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, r.StatusCode.ToString()));
     }
 }

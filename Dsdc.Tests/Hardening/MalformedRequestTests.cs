@@ -154,5 +154,13 @@ public sealed class MalformedRequestTests(ApiApp app)
         var busy = responses.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
         Assert.NotEmpty(busy);
         Assert.All(busy, r => Assert.NotNull(r.Headers.RetryAfter));
+        // A person, not an API client: the answer is a page that says what happened, not ProblemDetails JSON.
+        foreach (var r in busy)
+        {
+            Assert.Equal("text/html", r.Content.Headers.ContentType?.MediaType);
+            var html = await r.Content.ReadAsStringAsync(Ct);
+            Assert.Contains("Too many documents are being classified right now; retry in", html);
+            Assert.Contains("href=\"/classify\"", html);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using Dsdc.Auth;
 using Dsdc.Shared;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
 namespace Dsdc.Tests.Ui;
@@ -83,6 +84,37 @@ public sealed partial class BrowserTests(UiApp app)
         Assert.Equal(runId, await app.ChampionAsync());
         await Assertions.Expect(page.GetByTestId("champion")).ToHaveTextAsync($"run {runId}");
         await UiApp.ScreenshotAsync(page, "models");
+    }
+
+    [Fact]
+    public async Task TheRunsPageShowsOlderRunsPageByPageAndAlwaysTheChampion()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.User);
+        await using var __ = context;
+        var runs = await app.Services.GetRequiredService<Dsdc.Training.ModelRegistry>().RunsAsync(1000, TestContext.Current.CancellationToken);
+        Assert.True(runs.Count >= 2, $"{runs.Count} run(s)");
+        var champion = await app.ChampionAsync();
+        Assert.NotNull(champion);
+        // One run per page: the champion comes first on every page it is not on.
+        string[] Expected(long id) => champion == id ? [id.ToString()] : [champion.ToString()!, id.ToString()];
+        var rows = page.GetByTestId("runs").Locator("tbody tr");
+
+        await page.GotoAsync("/runs?take=1");
+        Assert.Equal(Expected(runs[0].Id), await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.runId)"));
+        await Assertions.Expect(page.GetByTestId("runs-page")).ToContainTextAsync($"The newest 1 of {runs.Count} runs");
+        await Assertions.Expect(page.GetByTestId("champion-badge")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("newest-runs")).ToHaveCountAsync(0);
+
+        await page.GetByTestId("older-runs").ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex($"/runs\\?before={runs[0].Id}&take=1$"));
+        Assert.Equal(Expected(runs[1].Id), await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.runId)"));
+        await Assertions.Expect(page.GetByTestId("champion-badge")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.GetByTestId("newest-runs")).ToBeVisibleAsync();
+
+        // The last page has no link to older runs.
+        await page.GotoAsync($"/runs?before={runs[^1].Id + 1}&take=1");
+        Assert.Equal(Expected(runs[^1].Id), await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.runId)"));
+        await Assertions.Expect(page.GetByTestId("older-runs")).ToHaveCountAsync(0);
     }
 
     [Fact]

@@ -21,7 +21,30 @@ public static class UiModule
             o.Conventions.AuthorizeFolder("/Pipelines", AuthPolicies.Admin);
         });
         builder.Services.AddSingleton<UiQueries>();
+        // The classify form shares the API's concurrency limit; a person who hits it gets a page that says so, still
+        // as 503 with Retry-After, instead of the API's JSON.
+        builder.Services.PostConfigure<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>(o =>
+        {
+            var api = o.OnRejected;
+            o.OnRejected = (rejected, ct) => rejected.HttpContext.Request.Path.Equals("/classify", StringComparison.OrdinalIgnoreCase)
+                ? WriteClassifyBusyPageAsync(rejected.HttpContext, ct)
+                : api?.Invoke(rejected, ct) ?? ValueTask.CompletedTask;
+        });
         return builder;
+    }
+
+    private static async ValueTask WriteClassifyBusyPageAsync(HttpContext context, CancellationToken ct)
+    {
+        var retry = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value.RetryAfterSeconds;
+        var message = System.Net.WebUtility.HtmlEncode(UploadLimits.BusyMessage(retry));
+        context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        context.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.Response.ContentType = "text/html; charset=utf-8";
+        await context.Response.WriteAsync(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Busy - DSDC</title>" +
+            "<link rel=\"stylesheet\" href=\"/css/site.css\"></head><body><main class=\"container\"><h1>Busy</h1>" +
+            $"<p role=\"alert\">{message} Nothing was classified or recorded.</p>" +
+            "<p><a href=\"/classify\">Back to Classify</a></p></main></body></html>", ct);
     }
 
     /// <summary>

@@ -20,10 +20,12 @@ public sealed record PromotionResponse(bool Promoted, long? ChampionRunId, long?
 /// <summary>The model registry over HTTP, for role model-admin: list, promote, roll back, reload.</summary>
 internal static class ModelEndpoints
 {
-    public static async Task<Ok<ModelsResponse>> List(int? limit, ModelRegistry registry, IDocumentClassifier classifier, CancellationToken ct)
+    /// <summary>The newest runs (<paramref name="limit"/>, default 100, at most 1000), newest first; <paramref name="before"/>
+    /// a run id gives the runs older than it, the next page.</summary>
+    public static async Task<Ok<ModelsResponse>> List(int? limit, long? before, ModelRegistry registry, IDocumentClassifier classifier, CancellationToken ct)
     {
         var champion = await registry.ChampionRunIdAsync(ct);
-        var runs = await registry.RunsAsync(Math.Clamp(limit ?? 100, 1, 1000), ct);
+        var runs = await registry.RunsAsync(Math.Clamp(limit ?? 100, 1, 1000), ct, before);
         return TypedResults.Ok(new ModelsResponse(champion, classifier.ModelRunId,
             runs.Select(r => new ModelSummary(r, r.Id == champion)).ToList(), await registry.PromotionsAsync(ct)));
     }

@@ -48,7 +48,7 @@ public sealed class PredictionApiModule
                 context.HttpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 context.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Busy",
-                    detail: $"Too many documents are being classified right now; retry in {retry} s.").ExecuteAsync(context.HttpContext);
+                    detail: UploadLimits.BusyMessage(retry)).ExecuteAsync(context.HttpContext);
             };
         });
         // One limit, Api:MaxUploadBytes: Kestrel (whose own default, 30,000,000 bytes, would otherwise win), the form reader,

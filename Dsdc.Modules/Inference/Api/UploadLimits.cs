@@ -17,6 +17,10 @@ public static class UploadLimits
     /// <summary>Retry-After of the "no model" 503: a model appears by training, which takes minutes, not seconds.</summary>
     public const int NoModelRetryAfterSeconds = 60;
 
+    /// <summary>What a classification refused by the concurrency limit (<c>Api:MaxConcurrentPredictions</c>, <c>Api:QueueLimit</c>) is told.</summary>
+    public static string BusyMessage(int retryAfterSeconds) =>
+        $"Too many documents are being classified right now; retry in {retryAfterSeconds} s.";
+
     /// <summary>The largest request body accepted: what Kestrel and the form reader are configured with.</summary>
     public static long RequestBytes(PredictionApiOptions o) => o.MaxUploadBytes + MultipartOverhead;
 

@@ -9,6 +9,9 @@ namespace Dsdc.Web.Pages.Models;
 /// <summary>Champion and promotion history; promote and roll back (model-admin and admin only, by the page's policy).</summary>
 public sealed class IndexModel(ModelRegistry registry, Dsdc.Inference.IDocumentClassifier classifier) : PageModel
 {
+    /// <summary>How many of the newest runs the promote list reads.</summary>
+    public const int CandidateRuns = 200;
+
     public long? ChampionRunId { get; private set; }
 
     /// <summary>The run this process serves (null: the zero-shot model, or none), and why not the champion when it cannot load it.</summary>
@@ -31,7 +34,7 @@ public sealed class IndexModel(ModelRegistry registry, Dsdc.Inference.IDocumentC
     public async Task OnGetAsync(CancellationToken ct)
     {
         ChampionRunId = await registry.ChampionRunIdAsync(ct);
-        Candidates = (await registry.RunsAsync(200, ct)).Where(r => r.Status == "succeeded" && r.Id != ChampionRunId).ToList();
+        Candidates = (await registry.RunsAsync(CandidateRuns, ct)).Where(r => r.Status == "succeeded" && r.Id != ChampionRunId).ToList();
         Promotions = await registry.PromotionsAsync(ct);
     }
 
