@@ -73,9 +73,10 @@ public sealed class TrainingOptions : IValidatableObject
     [Range(0, 1_000_000)]
     public int MaxTrainingPerClass { get; set; } = 500;
 
-    /// <summary>One-sided threshold on the corrected resampled t statistic of the paired fold differences above which a
-    /// challenger of another recipe replaces the champion; 0 (the default): Student's t one-sided 95% quantile at J - 1
-    /// degrees of freedom for the J folds compared (1.761 for 5-fold x 3).</summary>
+    /// <summary>One-sided threshold above which a challenger of another recipe replaces the champion: under
+    /// cross-validation on the corrected resampled t statistic of the paired fold differences, on the stored split on
+    /// McNemar's z over the test documents (<see cref="PairedDocuments"/>). 0 (the default): the one-sided 95% quantile,
+    /// Student's t at J - 1 degrees of freedom for the J folds compared (1.761 for 5-fold x 3), the normal's 1.645 on the split.</summary>
     [Range(0, 10)]
     public double PromotionT { get; set; }
 

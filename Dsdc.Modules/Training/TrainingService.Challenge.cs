@@ -74,11 +74,16 @@ public sealed partial class TrainingService
     }
 
     /// <summary>
-    /// The challenger replaces the champion only if it beats it on the test side stored today (accuracy, then macro-F1):
-    /// the champion is re-scored on exactly those documents, since the side grows as documents arrive. A champion selected
-    /// by cross-validation trained on those documents too: its cross-validated estimate is what the challenger must beat.
+    /// The rule on the stored split (docs/training.md): the challenger replaces the champion only if, on the test side
+    /// stored today (the champion is re-scored there, since the side grows as documents arrive), it is right where the
+    /// champion is wrong on more documents than the other way round by more than the noise (<see cref="PairedDocuments"/>,
+    /// McNemar's test). Otherwise, when this job refitted the champion's recipe (<paramref name="refit"/>) on other
+    /// documents than the champion's and that refit is not worse by more than the noise, the refit is promoted, so that
+    /// new labels reach the served model; else the champion stays. A champion selected by cross-validation trained on
+    /// those test documents too: its cross-validated estimate is what the challenger must beat.
     /// </summary>
-    internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct)
+    internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct,
+        RunSummary? refit = null, string? fitFingerprint = null)
     {
         var test = data.Test;
         var championId = await registry.ChampionRunIdAsync(ct);
@@ -97,36 +102,72 @@ public sealed partial class TrainingService
         // included: scored there it would show its training accuracy, and no challenger would ever beat it. Its own
         // cross-validated estimate, from documents each fold's model never saw, stands for it instead.
         var championRun = await store.RunAsync(championId.Value, ct);
-        var fittedOnTestSide = championRun?.Evaluation == "cross-validation";
-        var theirs = fittedOnTestSide
-            ? (Accuracy: championRun!.TestAccuracy ?? 0, MacroF1: championRun.TestMacroF1 ?? 0)
-            : ScoreChampion(champion!, data);
-        var wins = mine.Item1 > theirs.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - theirs.Accuracy) <= 1e-12 && mine.Item2 > theirs.MacroF1 + 1e-12);
-        var comparison = fittedOnTestSide
-            ? $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} on {test.Count} test documents vs champion run {championId}'s " +
-              $"cross-validated estimate {theirs.Accuracy:P2} / F1 {theirs.MacroF1:F4} (it was fitted on every labelled document, these included)"
-            : $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId} {theirs.Accuracy:P2} / F1 " +
-              $"{theirs.MacroF1:F4} on the same {test.Count} test documents";
-        if (!wins)
+        if (championRun?.Evaluation == "cross-validation")
+        {
+            var estimate = (Accuracy: championRun.TestAccuracy ?? 0, MacroF1: championRun.TestMacroF1 ?? 0);
+            var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} on {test.Count} test documents vs champion run {championId}'s " +
+                $"cross-validated estimate {estimate.Accuracy:P2} / F1 {estimate.MacroF1:F4} (it was fitted on every labelled document, these included)";
+            var better = mine.Item1 > estimate.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - estimate.Accuracy) <= 1e-12 && mine.Item2 > estimate.MacroF1 + 1e-12);
+            return better
+                ? await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct)
+                : Kept(comparison);
+        }
+
+        var theirs = RightOnTestSide(champion!, data);
+        var ours = registry.TryArtifact(challenger.Id).Model is { } model ? RightOnTestSide(model, data) : null;
+        if (theirs is null || ours is null)
+        {
+            // Some test documents lack the region features a model reads (still being computed): the recorded scores
+            // are the only comparison left, and the champion stays unless the challenger scored higher.
+            var recorded = (Accuracy: champion!.Manifest.Metrics.Accuracy, MacroF1: champion.Manifest.Metrics.MacroF1);
+            var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId}'s recorded " +
+                $"{recorded.Accuracy:P2} / F1 {recorded.MacroF1:F4} (region features of some of the {test.Count} test documents are still being computed)";
+            var better = mine.Item1 > recorded.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - recorded.Accuracy) <= 1e-12 && mine.Item2 > recorded.MacroF1 + 1e-12);
+            return better
+                ? await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct)
+                : Kept(comparison);
+        }
+
+        var threshold = options.Value.PromotionT;
+        var paired = PairedDocuments.Compare(ours, theirs, threshold);
+        var summary = $"run {challenger.Id} {Share(ours)} vs champion run {championId} {Share(theirs)} on the same {test.Count} test documents, {paired}";
+        if (paired.ChallengerWins)
+            return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + summary, by, ct);
+        // Not better by more than the noise. New labels still reach the served model through the champion's own recipe,
+        // refitted on today's documents, unless that refit is worse by more than the noise.
+        if (refit is not null && refit.Id != championId && fitFingerprint is not null
+            && await store.DataFingerprintAsync(championId.Value, ct) != fitFingerprint
+            && registry.TryArtifact(refit.Id).Model is { } refitted && RightOnTestSide(refitted, data) is { } refitRight)
+        {
+            var vs = PairedDocuments.Compare(refitRight, theirs, threshold);
+            if (!vs.ChallengerLoses)
+                return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
+                    $"champion's recipe refitted on today's documents (run {refit.Id}, {Share(refitRight)}, {vs}): " +
+                    $"no challenger is better by more than the noise: {summary}", by, ct);
+            summary += $"; the refit of its recipe (run {refit.Id}) is worse by more than the noise: {vs}";
+        }
+        return Kept(summary);
+
+        PromotionResult Kept(string comparison)
         {
             logger.LogInformation("Champion kept: {Comparison}", comparison);
             return new PromotionResult(false, championId, "champion kept: " + comparison);
         }
-        return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
     }
 
-    private static (double Accuracy, double MacroF1) ScoreChampion(ChampionModel champion, DataSplit data)
+    private static string Share(IReadOnlyList<bool> right) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{right.Count(r => r) / (double)Math.Max(1, right.Count):P2}");
+
+    /// <summary>Which test documents a model gets right, on the inputs serving would compute for them; null when some lack
+    /// the region features it reads (still being computed).</summary>
+    private static bool[]? RightOnTestSide(ChampionModel model, DataSplit data)
     {
         var test = data.Test;
-        // A champion that reads region features some of these documents lack yet (still being computed): its recorded
-        // scores are the only comparison left.
         var pages = data.PagesOf(test).Select(p => p.Inputs).ToList();
-        if (champion.Manifest.RegionDimensions is { } regions && pages.Any(p => p.Regions?.Length != regions))
-            return (champion.Manifest.Metrics.Accuracy, champion.Manifest.Metrics.MacroF1);
-        // Every view of the champion, on the same inputs serving would compute for these documents.
-        using var runner = new ViewEnsembleRunner(champion, OnnxMlpRunner.CpuSession);
+        if (model.Manifest.RegionDimensions is { } regions && pages.Any(p => p.Regions?.Length != regions)) return null;
+        // Every view of the model, on the same inputs serving would compute for these documents.
+        using var runner = new ViewEnsembleRunner(model, OnnxMlpRunner.CpuSession);
         var probabilities = runner.Predict(pages);
-        var metrics = ClassificationMetrics.Compute(test.Select(t => t.Label).ToList(), probabilities.Select(p => ClassificationMetrics.ArgMax(p)).ToList());
-        return (metrics.Accuracy, metrics.MacroF1);
+        return test.Select((t, i) => ClassificationMetrics.ArgMax(probabilities[i]) == t.Label).ToArray();
     }
 }

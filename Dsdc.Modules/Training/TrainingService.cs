@@ -246,16 +246,25 @@ public sealed partial class TrainingService(
             validation = validation.Where(p => kept.Contains(p.DocumentId)).ToList();
         }
         var test = data.PagesOf(data.Test);
-        var outcomes = new List<RunSummary>();
+        // What these fits learn from: a champion fitted on other documents is refitted when nothing beats it (ChallengeAsync).
+        var fitFingerprint = DataFingerprint([.. train, .. validation]);
+        var outcomes = new List<(Candidate Candidate, RunSummary Run)>();
         foreach (var candidate in plan)
         {
             ct.ThrowIfCancellationRequested();
-            outcomes.Add((await TrainOneAsync(candidate, train, validation, test, settings, triggeredBy, null, ct, null)).Run);
+            var run = (await TrainOneAsync(candidate, train, validation, test, settings, triggeredBy, null, ct, null)).Run;
+            if (run.Status == "succeeded") await store.SetDataFingerprintAsync(run.Id, fitFingerprint, ct);
+            outcomes.Add((candidate, run));
         }
-        var best = outcomes.Where(r => r.Status == "succeeded")
+        var best = outcomes.Select(o => o.Run).Where(r => r.Status == "succeeded")
             .OrderByDescending(r => r.TestAccuracy).ThenByDescending(r => r.TestMacroF1).ThenBy(r => r.Id).FirstOrDefault();
-        var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct);
-        return new TrainingReport(outcomes.Select(r => new RunOutcome(r, r.Id == best?.Id)).ToList(), promotion, null);
+        // The run of this job that refits the champion's recipe, when the plan holds it.
+        var championId = await registry.ChampionRunIdAsync(ct);
+        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
+        var refit = championRecipe is null ? null
+            : outcomes.FirstOrDefault(o => o.Run.Status == "succeeded" && o.Candidate.ParametersJson == championRecipe.ParametersJson).Run;
+        var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint);
+        return new TrainingReport(outcomes.Select(o => new RunOutcome(o.Run, o.Run.Id == best?.Id)).ToList(), promotion, null);
     }
 
     /// <summary>

@@ -81,6 +81,14 @@ public sealed partial class TrainingStore
         }, cancellationToken: ct));
     }
 
+    /// <summary>Records what a run scored on the stored test side was fitted on (its train and validation documents).</summary>
+    public async Task SetDataFingerprintAsync(long runId, string dataFingerprint, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("UPDATE training.runs SET data_fingerprint = @dataFingerprint WHERE id = @runId",
+            new { runId, dataFingerprint }, cancellationToken: ct));
+    }
+
     /// <summary>The run's cross-validated estimate, or null for a run scored on the stored test side.</summary>
     public async Task<CvEstimate?> EstimateAsync(long runId, CancellationToken ct)
     {
@@ -90,7 +98,7 @@ public sealed partial class TrainingStore
         return json is null ? null : System.Text.Json.JsonSerializer.Deserialize<CvEstimate>(json, ModelManifest.Json);
     }
 
-    /// <summary>What a run's model was fitted on (null for runs selected on the stored test side).</summary>
+    /// <summary>What a run's model was fitted on (null for runs that failed or were recorded before it was kept).</summary>
     public async Task<string?> DataFingerprintAsync(long runId, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

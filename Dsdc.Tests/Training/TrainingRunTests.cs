@@ -177,6 +177,80 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.Equal(better, report.Promotion.Promoted);
     }
 
+    private TrainingService SplitService() => new(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), app.Get<ModelRegistry>(),
+        app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
+        Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 }),
+        Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
+
+    /// <summary>
+    /// On the stored split the challenger must be better than the champion by more than the noise on the same test
+    /// documents (McNemar): an untrained champion gives way to a fused model; the same recipe fitted again on the same
+    /// documents (the same answers) does not replace the champion; and when the champion was fitted on other documents
+    /// (new labels since), the refit of its recipe, no worse, is promoted, so that new labels reach the served model.
+    /// </summary>
+    [Fact]
+    public async Task OnTheStoredSplitAChallengerMustWinOnTheSameDocumentsByMoreThanTheNoise()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = app.Get<ModelRegistry>();
+        var service = SplitService();
+        var fusedTv = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+
+        var untrained = Assert.Single((await service.TrainAsync(0, 1, "test", ct, Bad)).Runs).Run;
+        Assert.Equal("test-split", untrained.Evaluation);
+        await registry.PromoteAsync(untrained.Id, "test", "an untrained champion", ct);
+        var first = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
+        var fused = Assert.Single(first.Runs).Run;
+        Assert.True(first.Promotion!.Promoted, first.Promotion.Message);
+        var reason = await ReasonAsync(fused.Id);
+        Assert.StartsWith($"challenger wins: run {fused.Id} ", reason);
+        Assert.Contains("McNemar z", reason);
+        Assert.Equal(fused.Id, await registry.ChampionRunIdAsync(ct));
+
+        // The same recipe on the same documents answers the same: no document tells them apart, the champion stays.
+        var again = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
+        Assert.False(again.Promotion!.Promoted, again.Promotion.Message);
+        Assert.Contains("0 vs 0 documents, McNemar z 0.00 (threshold 1.64)", again.Promotion.Message);
+        Assert.Equal(fused.Id, await registry.ChampionRunIdAsync(ct));
+
+        // The champion was fitted on other documents (as after new labels): the refit of its recipe takes over.
+        await app.ExecuteAsync("UPDATE training.runs SET data_fingerprint = 'documents of an earlier day' WHERE id = @id", new { id = fused.Id });
+        var refit = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
+        var refitRun = Assert.Single(refit.Runs).Run;
+        Assert.True(refit.Promotion!.Promoted, refit.Promotion.Message);
+        Assert.StartsWith($"champion's recipe refitted on today's documents (run {refitRun.Id}", await ReasonAsync(refitRun.Id));
+        Assert.Equal(refitRun.Id, await registry.ChampionRunIdAsync(ct));
+    }
+
+    private Task<string> ReasonAsync(long runId) =>
+        app.ScalarAsync<string>("SELECT reason FROM training.promotions WHERE run_id = @runId ORDER BY id DESC LIMIT 1", new { runId });
+
+    [Fact]
+    public void McNemarCountsOnlyTheDocumentsTheModelsDisagreeOn()
+    {
+        static bool[] Right(string s) => s.Select(c => c == '1').ToArray();
+
+        // Five disagreements all in the challenger's favour are the fewest that win: z = (5 - 1) / sqrt(5).
+        var five = PairedDocuments.Compare(Right("1111100000"), Right("0000000000"));
+        Assert.Equal((5, 0), (five.ChallengerOnly, five.ChampionOnly));
+        Assert.Equal(4 / Math.Sqrt(5), five.Z, 9);
+        Assert.True(five.ChallengerWins);
+        var four = PairedDocuments.Compare(Right("1111000000"), Right("0000000000"));
+        Assert.Equal(1.5, four.Z, 9);
+        Assert.False(four.ChallengerWins);
+        // Agreements count for nothing, right or wrong; the other way round it loses by as much.
+        var same = PairedDocuments.Compare(Right("1111111111"), Right("1111111111"));
+        Assert.Equal(0, same.Z);
+        Assert.False(same.ChallengerWins || same.ChallengerLoses);
+        var worse = PairedDocuments.Compare(Right("0000000000"), Right("1111100000"));
+        Assert.Equal(-4 / Math.Sqrt(5), worse.Z, 9);
+        Assert.True(worse.ChallengerLoses);
+        // 6 against 1: (5 - 1) / sqrt(7) = 1.51, not enough; a configured threshold of 1.5 lets it through.
+        Assert.False(PairedDocuments.Compare(Right("1111110"), Right("0000001")).ChallengerWins);
+        Assert.True(PairedDocuments.Compare(Right("1111110"), Right("0000001"), threshold: 1.5).ChallengerWins);
+        Assert.Throws<ArgumentException>(() => PairedDocuments.Compare(Right("1"), Right("11")));
+    }
+
     /// <summary>On the stored split, a champion this process cannot serve (trained on every region, the process computes the
     /// bands: Embedding:RegionSet changed) is replaced by the challenger, whatever it scored.</summary>
     [Fact]
