@@ -42,7 +42,8 @@ public sealed partial class TrainingService
     /// candidate is promoted.
     /// </summary>
     private async Task<PromotionResult> ChallengeByFoldsAsync((Candidate Candidate, RunSummary Run, CvOutcome? Cv) best,
-        (Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent, long? championId, bool championStale, int k, string by, CancellationToken ct)
+        (Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent, long? championId, bool championStale, int k, string by, CancellationToken ct,
+        int challengers = 1)
     {
         var mine = best.Cv!.Estimate;
         var summary = $"run {best.Run.Id} ({best.Run.Name}) {mine.Accuracy:P1} ± {mine.AccuracySd:P1} per fold, macro-F1 {mine.MacroF1:F3}, " +
@@ -65,9 +66,10 @@ public sealed partial class TrainingService
                 $"champion's recipe refitted on today's documents (run {incumbent.Run.Id}): {why}", by, ct);
         }
         if (incumbent.Run.Id == best.Run.Id) return await KeepAsync($"its recipe is still the best: {summary}");
-        var (difference, t, wins) = RepeatedCrossValidation.Compare(mine.FoldAccuracies, theirs.FoldAccuracies, k, options.Value.PromotionT);
+        var (difference, t, wins) = RepeatedCrossValidation.Compare(mine.FoldAccuracies, theirs.FoldAccuracies, k, options.Value.PromotionT, challengers);
         var comparison = $"{summary} vs the champion's recipe {theirs.Accuracy:P1} on the same folds: mean paired difference {difference:+0.0%;-0.0%}, " +
-            $"corrected t {t:F2} (threshold {RepeatedCrossValidation.PromotionThreshold(mine.FoldAccuracies.Count, options.Value.PromotionT):F2})";
+            $"corrected t {t:F2} (threshold {RepeatedCrossValidation.PromotionThreshold(mine.FoldAccuracies.Count, options.Value.PromotionT, challengers):F2}" +
+            (challengers > 1 && options.Value.PromotionT <= 0 ? $", the best of {challengers} challengers" : "") + ")";
         if (wins)
             return await registry.RecordAsync(best.Run.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
         return await KeepAsync($"the challenger is not better by more than the noise: {comparison}");
@@ -83,7 +85,7 @@ public sealed partial class TrainingService
     /// those test documents too: its cross-validated estimate is what the challenger must beat.
     /// </summary>
     internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct,
-        RunSummary? refit = null, string? fitFingerprint = null)
+        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1)
     {
         var test = data.Test;
         var championId = await registry.ChampionRunIdAsync(ct);
@@ -129,8 +131,9 @@ public sealed partial class TrainingService
         }
 
         var threshold = options.Value.PromotionT;
-        var paired = PairedDocuments.Compare(ours, theirs, threshold);
-        var summary = $"run {challenger.Id} {Share(ours)} vs champion run {championId} {Share(theirs)} on the same {test.Count} test documents, {paired}";
+        var paired = PairedDocuments.Compare(ours, theirs, threshold, challengers);
+        var summary = $"run {challenger.Id} {Share(ours)} vs champion run {championId} {Share(theirs)} on the same {test.Count} test documents, {paired}" +
+            (challengers > 1 && threshold <= 0 ? $", the best of {challengers} challengers" : "");
         if (paired.ChallengerWins)
             return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + summary, by, ct);
         // Not better by more than the noise. New labels still reach the served model through the champion's own recipe,

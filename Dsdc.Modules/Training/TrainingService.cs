@@ -222,7 +222,8 @@ public sealed partial class TrainingService(
             var championStale = championId is { } cid && await store.DataFingerprintAsync(cid, ct) != dataFingerprint;
             promotion = championWaits is not null
                 ? new PromotionResult(false, championId, championWaits)
-                : await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct);
+                : await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct,
+                    challengers: succeeded.Count(r => incumbent.Run is null || r.Run.Id != incumbent.Run.Id));
         }
         return new TrainingReport(results.Select(r => new RunOutcome(r.Run, r.Run.Id == best.Run?.Id)).ToList(), promotion, null)
         {
@@ -263,7 +264,8 @@ public sealed partial class TrainingService(
         var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
         var refit = championRecipe is null ? null
             : outcomes.FirstOrDefault(o => o.Run.Status == "succeeded" && o.Candidate.ParametersJson == championRecipe.ParametersJson).Run;
-        var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint);
+        var challengers = outcomes.Count(o => o.Run.Status == "succeeded" && o.Run.Id != refit?.Id);
+        var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint, challengers);
         return new TrainingReport(outcomes.Select(o => new RunOutcome(o.Run, o.Run.Id == best?.Id)).ToList(), promotion, null);
     }
 

@@ -111,6 +111,29 @@ public sealed class RidgeViewTests
         Assert.Equal(2.1448 * se, RepeatedCrossValidation.Ci95(folds, 5), 4);
         Assert.Equal(1.7613, RepeatedCrossValidation.PromotionThreshold(15, 0), 3);
         Assert.Equal(2.0, RepeatedCrossValidation.PromotionThreshold(15, 2.0));
+        // The best of two challengers is held to 2.5% each (Bonferroni): the two-sided 95% quantile; a set value stays.
+        Assert.Equal(2.1448, RepeatedCrossValidation.PromotionThreshold(15, 0, challengers: 2), 3);
+        Assert.Equal(2.0, RepeatedCrossValidation.PromotionThreshold(15, 2.0, challengers: 2));
+        // The same difference that wins alone does not win as the best of four.
+        double[] champion = [0.60, 0.62, 0.58, 0.61, 0.59, 0.60, 0.63, 0.57, 0.60, 0.61, 0.62, 0.58, 0.60, 0.59, 0.61];
+        var challenger = champion.Select((a, i) => a + (i % 2 == 0 ? 0.05 : 0.0)).ToArray();
+        var (_, t, alone) = RepeatedCrossValidation.Compare(challenger, champion, 5);
+        Assert.InRange(t, RepeatedCrossValidation.PromotionThreshold(15, 0), RepeatedCrossValidation.PromotionThreshold(15, 0, challengers: 4));
+        Assert.True(alone);
+        Assert.False(RepeatedCrossValidation.Compare(challenger, champion, 5, challengers: 4).ChallengerWins);
+    }
+
+    [Theory]
+    [InlineData(0.95, 1.6448536)]
+    [InlineData(0.975, 1.9599640)]
+    [InlineData(0.5, 0)]
+    [InlineData(0.99, 2.3263479)]
+    [InlineData(0.0125, -2.2414027)]
+    [InlineData(0.999, 3.0902323)]
+    public void NormalQuantilesMatchTheTable(double p, double expected)
+    {
+        Assert.Equal(expected, PairedDocuments.NormalQuantile(p), 6);
+        Assert.Equal(1.9599640, PairedDocuments.Threshold(0, challengers: 2), 6);
     }
 
     /// <summary>Answers tied at one confidence (a fold whose training side held one class answers everything at 1.0) are

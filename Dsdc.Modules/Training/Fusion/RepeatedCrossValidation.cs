@@ -96,9 +96,11 @@ public static class RepeatedCrossValidation
         : StudentT.Quantile(0.975, values.Count - 1) * Math.Sqrt(Math.Pow(Sd(values), 2) * (1.0 / values.Count + 1.0 / Math.Max(1, k - 1)));
 
     /// <summary>The one-sided 95% quantile of Student's t at J - 1 degrees of freedom: the threshold the paired t of a
-    /// challenger must exceed when <see cref="TrainingOptions.PromotionT"/> is 0 (1.761 for 5-fold x 3).</summary>
-    public static double PromotionThreshold(int folds, double configured) =>
-        configured > 0 ? configured : StudentT.Quantile(0.95, Math.Max(1, folds - 1));
+    /// challenger must exceed when <see cref="TrainingOptions.PromotionT"/> is 0 (1.761 for 5-fold x 3). The best of
+    /// several challengers is the luckiest of them: with m of them each is held to 5%/m (Bonferroni; 2.145 for two), so
+    /// that a job promotes a challenger no better than the champion at most 5% of the time. A configured value is used as it is.</summary>
+    public static double PromotionThreshold(int folds, double configured, int challengers = 1) =>
+        configured > 0 ? configured : StudentT.Quantile(1 - PairedDocuments.FalsePromotionRate / Math.Max(1, challengers), Math.Max(1, folds - 1));
 
     /// <summary>
     /// The paired comparison of two recipes on the same folds: the per-fold accuracy differences (challenger - champion),
@@ -106,9 +108,9 @@ public static class RepeatedCrossValidation
     /// (0: <see cref="PromotionThreshold"/>, the one-sided 95% quantile of Student's t at J - 1 degrees of freedom).
     /// </summary>
     public static (double MeanDifference, double T, bool ChallengerWins) Compare(IReadOnlyList<double> challenger, IReadOnlyList<double> champion, int k,
-        double threshold = 0)
+        double threshold = 0, int challengers = 1)
     {
-        threshold = PromotionThreshold(challenger.Count, threshold);
+        threshold = PromotionThreshold(challenger.Count, threshold, challengers);
         if (challenger.Count != champion.Count || challenger.Count == 0) throw new ArgumentException("the two recipes ran on different folds");
         var diffs = challenger.Select((c, i) => c - champion[i]).ToList();
         var mean = diffs.Average();
