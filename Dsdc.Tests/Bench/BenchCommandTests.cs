@@ -35,6 +35,7 @@ public sealed class BenchCommandTests(TrainingApp app)
         await SucceedsAsync<LearningCurveCommand>(["--recipe", "fused-tv", "--repeats", "1", "--json"]);
         await SucceedsAsync<LearningCurveCommand>(["--recipe", "fused-tv-uncalibrated", "--repeats", "1", "--sharpen"]);
         await SucceedsAsync<CrossSourceCommand>([Datasets.Root, "--recipe", "fused-tv"]);
+        await SucceedsAsync<ReviewProbeCommand>(["--recipe", "fused-tv"]);
         Assert.Equal(2, await Command<CrossSourceCommand>().RunAsync(["--recipe", "fused-tv"], Ct));
         await SucceedsAsync<TrainingCostCommand>(["--sizes", "1", "--split-sizes", "2"]);
         var pages = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
@@ -240,7 +241,7 @@ public sealed class BenchCommandTests(TrainingApp app)
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
         Assert.Equal(["ActiveLearningCommand", "AugmentationProbeCommand", "CrossSourceCommand", "CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
-            "LearningCurveCommand", "NormalisationProbeCommand", "OcrScalingBenchmarkCommand", "OrientationProbeCommand", "PredictBenchmarkCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
+            "LearningCurveCommand", "NormalisationProbeCommand", "OcrScalingBenchmarkCommand", "OrientationProbeCommand", "PredictBenchmarkCommand", "ReviewProbeCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
             "StackProbeCommand", "TrainingCostCommand", "ZeroShotCommand"], names);
     }
 }
