@@ -116,14 +116,18 @@ public sealed partial class TrainingService
         }
 
         var theirs = RightOnTestSide(champion!, data);
-        var ours = registry.TryArtifact(challenger.Id).Model is { } model ? RightOnTestSide(model, data) : null;
+        var (challengerModel, unreadable) = registry.TryArtifact(challenger.Id);
+        var ours = challengerModel is not null ? RightOnTestSide(challengerModel, data) : null;
         if (theirs is null || ours is null)
         {
-            // Some test documents lack the region features a model reads (still being computed): the recorded scores
-            // are the only comparison left, and the champion stays unless the challenger scored higher.
+            // Some test documents lack the region features a model reads (still being computed), or the challenger's
+            // files cannot be read back: the recorded scores are the only comparison left, and the champion stays unless
+            // the challenger scored higher.
             var recorded = (Accuracy: champion!.Manifest.Metrics.Accuracy, MacroF1: champion.Manifest.Metrics.MacroF1);
+            var reason = unreadable is not null ? $"run {challenger.Id}'s files cannot be read back: {unreadable}"
+                : $"region features of some of the {test.Count} test documents are still being computed";
             var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId}'s recorded " +
-                $"{recorded.Accuracy:P2} / F1 {recorded.MacroF1:F4} (region features of some of the {test.Count} test documents are still being computed)";
+                $"{recorded.Accuracy:P2} / F1 {recorded.MacroF1:F4} ({reason})";
             var better = mine.Item1 > recorded.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - recorded.Accuracy) <= 1e-12 && mine.Item2 > recorded.MacroF1 + 1e-12);
             return better
                 ? await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct)
