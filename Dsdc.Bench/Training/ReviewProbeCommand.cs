@@ -72,7 +72,7 @@ internal sealed class ReviewProbeCommand(TrainingDataLoader loader, IOptions<Tra
             }
 
         string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
-        Console.WriteLine($"{recipeName}, {docs.Count} documents, outer {k}-fold x {o.CvRepeats}, each training side's own {k}-fold x {o.CvRepeats} " +
+        Console.WriteLine($"{recipeName}, {docs.Count} documents, outer {k}-fold x {o.CvRepeats}, each training side's own {RepeatedCrossValidation.FoldsFor(docs.Count - docs.Count / k, o.CvFolds)}-fold x {o.CvRepeats} " +
             $"for the threshold, target {P(target)} ({(DateTime.UtcNow - started).TotalSeconds:F0} s)");
         Console.WriteLine("rule | threshold (median, range) | answered without review | their accuracy | fold sd | folds below target");
         for (var u = 0; u < rules.Count; u++)

@@ -115,28 +115,31 @@ public sealed partial class TrainingService
                 : Kept(comparison);
         }
 
-        var theirs = RightOnTestSide(champion!, data);
+        // A challenger whose files cannot be read back could not be served: it is never promoted.
         var (challengerModel, unreadable) = registry.TryArtifact(challenger.Id);
-        var ours = challengerModel is not null ? RightOnTestSide(challengerModel, data) : null;
+        if (challengerModel is null)
+            return Kept($"run {challenger.Id}'s files cannot be read back ({unreadable}), so it cannot replace champion run {championId}");
+        var theirs = RightOnTestSide(champion!, data);
+        var ours = RightOnTestSide(challengerModel, data);
         if (theirs is null || ours is null)
         {
-            // Some test documents lack the region features a model reads (still being computed), or the challenger's
-            // files cannot be read back: the recorded scores are the only comparison left, and the champion stays unless
-            // the challenger scored higher.
-            var recorded = (Accuracy: champion!.Manifest.Metrics.Accuracy, MacroF1: champion.Manifest.Metrics.MacroF1);
-            var reason = unreadable is not null ? $"run {challenger.Id}'s files cannot be read back: {unreadable}"
-                : $"region features of some of the {test.Count} test documents are still being computed";
-            var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId}'s recorded " +
-                $"{recorded.Accuracy:P2} / F1 {recorded.MacroF1:F4} ({reason})";
-            var better = mine.Item1 > recorded.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - recorded.Accuracy) <= 1e-12 && mine.Item2 > recorded.MacroF1 + 1e-12);
+            // Some test documents lack the region features a model reads (still being computed): the champion's score on
+            // today's test side when it can be computed, else its recorded one, is the only comparison left, and the
+            // champion stays unless the challenger scored higher.
+            var (against, what) = theirs is not null
+                ? (Score(theirs.Value, test), "today")
+                : ((champion!.Manifest.Metrics.Accuracy, champion.Manifest.Metrics.MacroF1), "recorded");
+            var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId} {against.Item1:P2} / F1 " +
+                $"{against.Item2:F4} ({what}; region features of some of the {test.Count} test documents are still being computed, so no paired test)";
+            var better = mine.Item1 > against.Item1 + 1e-12 || (Math.Abs(mine.Item1 - against.Item1) <= 1e-12 && mine.Item2 > against.Item2 + 1e-12);
             return better
                 ? await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct)
                 : Kept(comparison);
         }
 
         var threshold = options.Value.PromotionT;
-        var paired = PairedDocuments.Compare(ours, theirs, threshold, challengers);
-        var summary = $"run {challenger.Id} {Share(ours)} vs champion run {championId} {Share(theirs)} on the same {test.Count} test documents, {paired}" +
+        var paired = PairedDocuments.Compare(ours.Value.Right, theirs.Value.Right, threshold, challengers);
+        var summary = $"run {challenger.Id} {Share(ours.Value.Right)} vs champion run {championId} {Share(theirs.Value.Right)} on the same {test.Count} test documents, {paired}" +
             (challengers > 1 && threshold <= 0 ? $", the best of {challengers} challengers" : "");
         if (paired.ChallengerWins)
             return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + summary, by, ct);
@@ -144,9 +147,9 @@ public sealed partial class TrainingService
         // refitted on today's documents, unless that refit is worse by more than the noise.
         if (refit is not null && refit.Id != championId && fitFingerprint is not null
             && await store.DataFingerprintAsync(championId.Value, ct) != fitFingerprint
-            && registry.TryArtifact(refit.Id).Model is { } refitted && RightOnTestSide(refitted, data) is { } refitRight)
+            && registry.TryArtifact(refit.Id).Model is { } refitted && RightOnTestSide(refitted, data) is { Right: var refitRight })
         {
-            var vs = PairedDocuments.Compare(refitRight, theirs, threshold);
+            var vs = PairedDocuments.Compare(refitRight, theirs.Value.Right, threshold);
             if (!vs.ChallengerLoses)
                 return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
                     $"champion's recipe refitted on today's documents (run {refit.Id}, {Share(refitRight)}, {vs}): " +
@@ -165,16 +168,22 @@ public sealed partial class TrainingService
     private static string Share(IReadOnlyList<bool> right) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{right.Count(r => r) / (double)Math.Max(1, right.Count):P2}");
 
-    /// <summary>Which test documents a model gets right, on the inputs serving would compute for them; null when some lack
-    /// the region features it reads (still being computed).</summary>
-    private static bool[]? RightOnTestSide(ChampionModel model, DataSplit data)
+    /// <summary>A model's answers on the test side, on the inputs serving would compute for them, and which are right;
+    /// null when some documents lack the region features it reads (still being computed).</summary>
+    private static (int[] Predicted, bool[] Right)? RightOnTestSide(ChampionModel model, DataSplit data)
     {
         var test = data.Test;
         var pages = data.PagesOf(test).Select(p => p.Inputs).ToList();
         if (model.Manifest.RegionDimensions is { } regions && pages.Any(p => p.Regions?.Length != regions)) return null;
         // Every view of the model, on the same inputs serving would compute for these documents.
         using var runner = new ViewEnsembleRunner(model, OnnxMlpRunner.CpuSession);
-        var probabilities = runner.Predict(pages);
-        return test.Select((t, i) => ClassificationMetrics.ArgMax(probabilities[i]) == t.Label).ToArray();
+        var predicted = runner.Predict(pages).Select(p => ClassificationMetrics.ArgMax(p)).ToArray();
+        return (predicted, test.Select((t, i) => predicted[i] == t.Label).ToArray());
+    }
+
+    private static (double Accuracy, double MacroF1) Score((int[] Predicted, bool[] Right) answers, IReadOnlyList<LabelledVector> test)
+    {
+        var metrics = ClassificationMetrics.Compute(test.Select(t => t.Label).ToList(), answers.Predicted);
+        return (metrics.Accuracy, metrics.MacroF1);
     }
 }

@@ -249,6 +249,14 @@ public sealed partial class TrainingService(
         var test = data.PagesOf(data.Test);
         // What these fits learn from: a champion fitted on other documents is refitted when nothing beats it (ChallengeAsync).
         var fitFingerprint = DataFingerprint([.. train, .. validation]);
+        // The champion's recipe is refitted by this job whatever the plan holds (a random-search MLP, a recipe of an
+        // earlier plan, a run promoted by hand), so that new labels can reach the served model; not while some documents
+        // lack the region features it reads (still being computed).
+        var championId = await registry.ChampionRunIdAsync(ct);
+        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
+        if (championRecipe is not null && plan.All(c => c.ParametersJson != championRecipe.ParametersJson)
+            && !(Candidates.ReadsRegions(championRecipe.ParametersJson) && train.Concat(validation).Concat(test).Any(p => p.Inputs.Regions is null)))
+            plan = [.. plan, championRecipe];
         var outcomes = new List<(Candidate Candidate, RunSummary Run)>();
         foreach (var candidate in plan)
         {
@@ -259,9 +267,7 @@ public sealed partial class TrainingService(
         }
         var best = outcomes.Select(o => o.Run).Where(r => r.Status == "succeeded")
             .OrderByDescending(r => r.TestAccuracy).ThenByDescending(r => r.TestMacroF1).ThenBy(r => r.Id).FirstOrDefault();
-        // The run of this job that refits the champion's recipe, when the plan holds it.
-        var championId = await registry.ChampionRunIdAsync(ct);
-        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
+        // The run of this job that refits the champion's recipe.
         var refit = championRecipe is null ? null
             : outcomes.FirstOrDefault(o => o.Run.Status == "succeeded" && o.Candidate.ParametersJson == championRecipe.ParametersJson).Run;
         var challengers = outcomes.Count(o => o.Run.Status == "succeeded" && o.Run.Id != refit?.Id);

@@ -131,7 +131,7 @@ public sealed class TrainingRunTests(TrainingApp app)
             Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
         var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
-        var run = Assert.Single(report.Runs).Run;
+        var run = report.Runs.Single(r => r.Run.Name == "fused-tv").Run;
         Assert.Equal("test-split", report.Evaluation);
         Assert.Equal("test-split", run.Evaluation);
         Assert.Equal("succeeded", run.Status);
@@ -170,7 +170,7 @@ public sealed class TrainingRunTests(TrainingApp app)
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
         var report = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
 
-        var run = Assert.Single(report.Runs).Run;
+        var run = report.Runs.Single(r => r.Run.Name == "fused-tv").Run;
         Assert.Equal("test-split", run.Evaluation);
         Assert.Contains($"vs champion run {champion.Id}'s cross-validated estimate {champion.TestAccuracy:P2}", report.Promotion!.Message);
         var better = run.TestAccuracy > champion.TestAccuracy || (run.TestAccuracy == champion.TestAccuracy && run.TestMacroF1 > champion.TestMacroF1);
@@ -196,11 +196,13 @@ public sealed class TrainingRunTests(TrainingApp app)
         var service = SplitService();
         var fusedTv = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
 
-        var untrained = Assert.Single((await service.TrainAsync(0, 1, "test", ct, Bad)).Runs).Run;
+        var untrained = (await service.TrainAsync(0, 1, "test", ct, Bad)).Runs.Single(r => r.Run.Name == "tiny").Run;
         Assert.Equal("test-split", untrained.Evaluation);
         await registry.PromoteAsync(untrained.Id, "test", "an untrained champion", ct);
         var first = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
-        var fused = Assert.Single(first.Runs).Run;
+        var fused = first.Runs.Single(r => r.Run.Name == "fused-tv").Run;
+        // The champion's recipe is not in the plan: the job refits it all the same, and it is no challenger of its own.
+        Assert.Contains(first.Runs, r => r.Run.Name == "tiny (champion's recipe)");
         Assert.True(first.Promotion!.Promoted, first.Promotion.Message);
         var reason = await ReasonAsync(fused.Id);
         Assert.StartsWith($"challenger wins: run {fused.Id} ", reason);
@@ -216,7 +218,7 @@ public sealed class TrainingRunTests(TrainingApp app)
         // The champion was fitted on other documents (as after new labels): the refit of its recipe takes over.
         await app.ExecuteAsync("UPDATE training.runs SET data_fingerprint = 'documents of an earlier day' WHERE id = @id", new { id = fused.Id });
         var refit = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
-        var refitRun = Assert.Single(refit.Runs).Run;
+        var refitRun = refit.Runs.Single(r => r.Run.Name == "fused-tv").Run;
         Assert.True(refit.Promotion!.Promoted, refit.Promotion.Message);
         Assert.StartsWith($"champion's recipe refitted on today's documents (run {refitRun.Id}", await ReasonAsync(refitRun.Id));
         Assert.Equal(refitRun.Id, await registry.ChampionRunIdAsync(ct));
@@ -270,7 +272,8 @@ public sealed class TrainingRunTests(TrainingApp app)
             options, Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
         var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
 
-        var run = Assert.Single(report.Runs).Run;
+        // The best run of the job (the champion's recipe may be refitted beside fused-tv) replaces the champion.
+        var run = report.Runs.Single(r => r.BestOfJob).Run;
         Assert.Equal("test-split", report.Evaluation);
         Assert.True(report.Promotion!.Promoted);
         Assert.Equal(run.Id, await registry.ChampionRunIdAsync(ct));
@@ -289,7 +292,7 @@ public sealed class TrainingRunTests(TrainingApp app)
             Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16, MaxTrainingPerClass = 2 }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
         var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
-        var run = Assert.Single(report.Runs).Run;
+        var run = report.Runs.Single(r => r.Run.Name == "fused-tv").Run;
         Assert.Equal("succeeded", run.Status);
         // A fused model fits on the train and validation sides together: 2 per class across both.
         Assert.Equal(2 * DocumentClasses.Count, run.TrainSize + run.ValidationSize);

@@ -26,7 +26,7 @@ public static class UiModule
         builder.Services.PostConfigure<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>(o =>
         {
             var api = o.OnRejected;
-            o.OnRejected = (rejected, ct) => rejected.HttpContext.Request.Path.Equals("/classify", StringComparison.OrdinalIgnoreCase)
+            o.OnRejected = (rejected, ct) => rejected.HttpContext.Request.Path.Value?.TrimEnd('/').Equals("/classify", StringComparison.OrdinalIgnoreCase) == true
                 ? WriteClassifyBusyPageAsync(rejected.HttpContext, ct)
                 : api?.Invoke(rejected, ct) ?? ValueTask.CompletedTask;
         });

@@ -6,7 +6,8 @@ namespace Dsdc.Training;
 /// difference between the models either is as likely, so z = sign(b - c) (|b - c| - 1) / sqrt(b + c) (continuity
 /// corrected) is about standard normal; the challenger wins when z exceeds the threshold, by default the one-sided 95%
 /// quantile 1.645 (<see cref="TrainingOptions.PromotionT"/> when set). Five disagreements all in the challenger's favour
-/// are the fewest that win. The best of m challengers is held to 5%/m (Bonferroni: 1.960 for two).
+/// are the fewest that win against one challenger. The best of m challengers is held to 5%/m (Bonferroni: 1.960 for
+/// two, which takes 6).
 /// </summary>
 public static class PairedDocuments
 {
