@@ -89,56 +89,51 @@ internal sealed class ReviewProbeCommand(TrainingDataLoader loader, IOptions<Tra
         return 0;
     }
 
-    /// <summary>The deepest confidence where the Wilson lower bound (z) of the answers' accuracy above it, counting each
-    /// document once (pooled repeats divided out), reaches the target.</summary>
-    internal static double LowerBound(IReadOnlyList<OutOfFold> predictions, double target, int repeats, double z)
+    /// <summary>
+    /// The scan every rule here shares: the answers from the most confident down, stopping only where the confidence
+    /// changes (tied answers fall on the same side of a threshold); at each stop <paramref name="holds"/> sees how many
+    /// answers lie above, how many of them are right and the sum of their confidences. The threshold is the confidence of
+    /// the deepest stop where it holds, or (<paramref name="untilFirstFailure"/>) of the last one before it first fails
+    /// (ignoring stops where it answers null); 1 when none (every answer needs review).
+    /// </summary>
+    private static double Scan(IReadOnlyList<OutOfFold> predictions, Func<int, int, double, bool?> holds, bool untilFirstFailure = false)
     {
         var sorted = predictions.OrderByDescending(p => p.Confidence).ToList();
         var best = 1.0;
         var correct = 0;
+        var confidence = 0.0;
         for (var i = 0; i < sorted.Count; i++)
         {
             if (sorted[i].Predicted == sorted[i].Truth) correct++;
+            confidence += sorted[i].Confidence;
             if (i + 1 < sorted.Count && sorted[i + 1].Confidence == sorted[i].Confidence) continue;
-            var n = (i + 1) / (double)repeats;
-            var p = correct / (double)(i + 1);
-            var lower = (p + z * z / (2 * n) - z * Math.Sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n);
-            if (n >= 5 && lower >= target) best = sorted[i].Confidence;
+            switch (holds(i + 1, correct, confidence))
+            {
+                case true: best = sorted[i].Confidence; break;
+                case false when untilFirstFailure: return best;
+            }
         }
         return best;
     }
+
+    /// <summary>The deepest confidence where the Wilson lower bound (z) of the answers' accuracy above it, counting each
+    /// document once (pooled repeats divided out), reaches the target.</summary>
+    internal static double LowerBound(IReadOnlyList<OutOfFold> predictions, double target, int repeats, double z) =>
+        Scan(predictions, (count, correct, _) =>
+        {
+            var n = count / (double)repeats;
+            var p = correct / (double)count;
+            var lower = (p + z * z / (2 * n) - z * Math.Sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n);
+            return n >= 5 && lower >= target;
+        });
 
     /// <summary>Scanning from the most confident answer down, the confidence just before the running accuracy (past the
     /// minimum) first falls below the target.</summary>
-    internal static double FirstFall(IReadOnlyList<OutOfFold> predictions, double target, int minimum)
-    {
-        var sorted = predictions.OrderByDescending(p => p.Confidence).ToList();
-        var best = 1.0;
-        var correct = 0;
-        for (var i = 0; i < sorted.Count; i++)
-        {
-            if (sorted[i].Predicted == sorted[i].Truth) correct++;
-            if (i + 1 < sorted.Count && sorted[i + 1].Confidence == sorted[i].Confidence) continue;
-            if (i + 1 < minimum) continue;
-            if (correct / (double)(i + 1) < target) break;
-            best = sorted[i].Confidence;
-        }
-        return best;
-    }
+    internal static double FirstFall(IReadOnlyList<OutOfFold> predictions, double target, int minimum) =>
+        Scan(predictions, (count, correct, _) => count < minimum ? null : correct / (double)count >= target, untilFirstFailure: true);
 
     /// <summary>The deepest confidence where the mean confidence of the answers above it (the calibrated model's own
     /// expectation of their accuracy) reaches the target.</summary>
-    internal static double MeanConfidence(IReadOnlyList<OutOfFold> predictions, double target, int minimum)
-    {
-        var sorted = predictions.OrderByDescending(p => p.Confidence).ToList();
-        var best = 1.0;
-        var sum = 0.0;
-        for (var i = 0; i < sorted.Count; i++)
-        {
-            sum += sorted[i].Confidence;
-            if (i + 1 < sorted.Count && sorted[i + 1].Confidence == sorted[i].Confidence) continue;
-            if (i + 1 >= minimum && sum / (i + 1) >= target) best = sorted[i].Confidence;
-        }
-        return best;
-    }
+    internal static double MeanConfidence(IReadOnlyList<OutOfFold> predictions, double target, int minimum) =>
+        Scan(predictions, (count, _, confidence) => count >= minimum && confidence / count >= target);
 }

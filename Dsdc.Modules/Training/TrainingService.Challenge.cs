@@ -69,7 +69,7 @@ public sealed partial class TrainingService
         var (difference, t, wins) = RepeatedCrossValidation.Compare(mine.FoldAccuracies, theirs.FoldAccuracies, k, options.Value.PromotionT, challengers);
         var comparison = $"{summary} vs the champion's recipe {theirs.Accuracy:P1} on the same folds: mean paired difference {difference:+0.0%;-0.0%}, " +
             $"corrected t {t:F2} (threshold {RepeatedCrossValidation.PromotionThreshold(mine.FoldAccuracies.Count, options.Value.PromotionT, challengers):F2}" +
-            (challengers > 1 && options.Value.PromotionT <= 0 ? $", the best of {challengers} challengers" : "") + ")";
+            BestOf(challengers) + ")";
         if (wins)
             return await registry.RecordAsync(best.Run.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
         return await KeepAsync($"the challenger is not better by more than the noise: {comparison}");
@@ -109,8 +109,7 @@ public sealed partial class TrainingService
             var estimate = (Accuracy: championRun.TestAccuracy ?? 0, MacroF1: championRun.TestMacroF1 ?? 0);
             var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} on {test.Count} test documents vs champion run {championId}'s " +
                 $"cross-validated estimate {estimate.Accuracy:P2} / F1 {estimate.MacroF1:F4} (it was fitted on every labelled document, these included)";
-            var better = mine.Item1 > estimate.Accuracy + 1e-12 || (Math.Abs(mine.Item1 - estimate.Accuracy) <= 1e-12 && mine.Item2 > estimate.MacroF1 + 1e-12);
-            return better
+            return Higher(mine, estimate)
                 ? await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct)
                 : Kept(comparison);
         }
@@ -131,8 +130,7 @@ public sealed partial class TrainingService
                 : ((champion!.Manifest.Metrics.Accuracy, champion.Manifest.Metrics.MacroF1), "recorded");
             var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} vs champion run {championId} {against.Item1:P2} / F1 " +
                 $"{against.Item2:F4} ({what}; region features of some of the {test.Count} test documents are still being computed, so no paired test)";
-            var better = mine.Item1 > against.Item1 + 1e-12 || (Math.Abs(mine.Item1 - against.Item1) <= 1e-12 && mine.Item2 > against.Item2 + 1e-12);
-            return better
+            return Higher(mine, against)
                 ? await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct)
                 : Kept(comparison);
         }
@@ -140,14 +138,14 @@ public sealed partial class TrainingService
         var threshold = options.Value.PromotionT;
         var paired = PairedDocuments.Compare(ours.Value.Right, theirs.Value.Right, threshold, challengers);
         var summary = $"run {challenger.Id} {Share(ours.Value.Right)} vs champion run {championId} {Share(theirs.Value.Right)} on the same {test.Count} test documents, {paired}" +
-            (challengers > 1 && threshold <= 0 ? $", the best of {challengers} challengers" : "");
+            BestOf(challengers);
         if (paired.ChallengerWins)
             return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + summary, by, ct);
         // Not better by more than the noise. New labels still reach the served model through the champion's own recipe,
         // refitted on today's documents, unless that refit is worse by more than the noise.
         if (refit is not null && refit.Id != championId && fitFingerprint is not null
             && await store.DataFingerprintAsync(championId.Value, ct) != fitFingerprint
-            && registry.TryArtifact(refit.Id).Model is { } refitted && RightOnTestSide(refitted, data) is { Right: var refitRight })
+            && (refit.Id == challenger.Id ? ours : registry.TryArtifact(refit.Id).Model is { } refitted ? RightOnTestSide(refitted, data) : null) is { Right: var refitRight })
         {
             var vs = PairedDocuments.Compare(refitRight, theirs.Value.Right, threshold);
             if (!vs.ChallengerLoses)
@@ -164,6 +162,14 @@ public sealed partial class TrainingService
             return new PromotionResult(false, championId, "champion kept: " + comparison);
         }
     }
+
+    /// <summary>Accuracy, then macro-F1, higher (the plain comparison where no paired test is possible).</summary>
+    private static bool Higher((double Accuracy, double MacroF1) mine, (double Accuracy, double MacroF1) theirs) =>
+        mine.Accuracy > theirs.Accuracy + 1e-12 || (Math.Abs(mine.Accuracy - theirs.Accuracy) <= 1e-12 && mine.MacroF1 > theirs.MacroF1 + 1e-12);
+
+    /// <summary>", the best of m challengers" when the default threshold was raised for them.</summary>
+    private string BestOf(int challengers) =>
+        challengers > 1 && options.Value.PromotionT <= 0 ? $", the best of {challengers} challengers" : "";
 
     private static string Share(IReadOnlyList<bool> right) =>
         string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{right.Count(r => r) / (double)Math.Max(1, right.Count):P2}");
