@@ -36,7 +36,9 @@ internal sealed class LoginService(UserStore users, PasswordHashing hashing, Log
 
     public async Task<LoginResult> LogInAsync(string username, string password, IPAddress? client, CancellationToken ct)
     {
-        using var byAddress = await Gate.EnterAsync("address:" + client, ct);
+        // The address as the throttle counts it (an IPv6 /64 as one), or guesses from many addresses of one /64 would
+        // pass the check side by side.
+        using var byAddress = await Gate.EnterAsync(LoginThrottle.AddressKey(client) ?? "address:unknown", ct);
         using var byName = await Gate.EnterAsync("user:" + username.ToLowerInvariant(), ct);
         return await LogInOneAtATimeAsync(username, password, client, ct);
     }

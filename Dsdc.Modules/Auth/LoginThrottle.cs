@@ -49,9 +49,11 @@ internal sealed class LoginThrottle(NpgsqlDataSource dataSource, IOptions<AuthOp
         if (PairKey(username, address) is { } pair) await CountAsync(conn, pair, Settings.MaxFailuresPerUser, ct);
         if (UserKey(username) is { } user) await CountAsync(conn, user, Settings.MaxFailuresPerUserName, ct);
         if (AddressKey(address) is { } ip) await CountAsync(conn, ip, Settings.MaxFailuresPerAddress, ct);
+        // The window runs from the end of a lockout as well as from the last failure: a lockout as long as the window
+        // (the defaults: 900 s each) would otherwise end with the count forgotten, and the doubling start again.
         const string forget = """
             DELETE FROM auth.login_throttle
-            WHERE last_failure_at < now() - make_interval(secs => @window) AND (locked_until IS NULL OR locked_until < now())
+            WHERE greatest(last_failure_at, locked_until) < now() - make_interval(secs => @window)
             """;
         await conn.ExecuteAsync(new CommandDefinition(forget, new { window = (double)Settings.WindowSeconds }, cancellationToken: ct));
     }
@@ -71,7 +73,8 @@ internal sealed class LoginThrottle(NpgsqlDataSource dataSource, IOptions<AuthOp
         const string count = """
             INSERT INTO auth.login_throttle AS t (key, failures, last_failure_at) VALUES (@key, 1, now())
             ON CONFLICT (key) DO UPDATE SET
-                failures = CASE WHEN t.last_failure_at < now() - make_interval(secs => @window) THEN 1 ELSE t.failures + 1 END,
+                failures = CASE WHEN greatest(t.last_failure_at, t.locked_until) < now() - make_interval(secs => @window)
+                                THEN 1 ELSE t.failures + 1 END,
                 last_failure_at = now()
             RETURNING failures
             """;
@@ -94,8 +97,8 @@ internal sealed class LoginThrottle(NpgsqlDataSource dataSource, IOptions<AuthOp
 
     private static string Hash(string value) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(value)));
 
-    /// <summary>IPv6 clients usually own a whole /64, so that is what gets counted.</summary>
-    private static string? AddressKey(IPAddress? address)
+    /// <summary>IPv6 clients usually own a whole /64, so that is what gets counted (and what the log-in gate serialises).</summary>
+    internal static string? AddressKey(IPAddress? address)
     {
         if (address is null) return null;
         if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();

@@ -15,9 +15,13 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
 
     public ModelManifest? ServedManifest => host.Manifest;
 
+    public ChampionModel? ServedChampion => host.Champion;
+
     public string? ChampionLoadFailure => host.LoadFailure;
 
     public Task<long?> ReloadAsync(CancellationToken ct) => host.ReloadAsync(ct);
+
+    public Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct) => host.ReloadIfDueAsync(interval, ct);
 
     public Task<Classification> ClassifyFileAsync(string path, CancellationToken ct) => ClassifyFileAsync(path, null, ct);
 

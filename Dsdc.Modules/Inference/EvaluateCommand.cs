@@ -44,9 +44,10 @@ public sealed record FolderEvaluation(long? ModelRunId, bool ZeroShot, double? R
     /// is named <c>&lt;index&gt;_&lt;name&gt;</c>; an unreadable file is counted, not scored.</summary>
     public static async Task<FolderEvaluation> RunAsync(IDocumentClassifier classifier, string dir, int parallelism, CancellationToken ct)
     {
-        // The model that serves now: the champion, or the zero-shot model when none is loaded.
-        var runId = await classifier.ReloadAsync(ct);
-        var threshold = classifier.ServedManifest?.ReviewThreshold;
+        // The model that serves now: the champion, or the zero-shot model when none is loaded (or the champion cannot be).
+        await Api.PromotionServing.TryReloadAsync(classifier, ct);
+        var served = classifier.ServedChampion;
+        var (runId, threshold) = (served?.RunId, served?.Manifest.ReviewThreshold);
         var files = LabelledCorpus.Enumerate(dir).ToList();
         var results = new EvaluatedDocument[files.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, files.Count),
@@ -85,11 +86,7 @@ internal sealed class EvaluateCommand(IDocumentClassifier classifier, IOptions<I
             Console.Error.WriteLine($"Usage: evaluate {Usage}" + (dir is null ? "" : $"\n{dir} is not a folder"));
             return 2;
         }
-        if (await classifier.ReloadAsync(ct) is null && !classifier.CanClassify)
-        {
-            Console.Error.WriteLine("No model is promoted yet and the zero-shot model is off (Inference:ZeroShot): run `train` first.");
-            return 3;
-        }
+        if (!await ServedModelCheck.ReadyAsync(classifier, ct)) return 3;
         var e = await FolderEvaluation.RunAsync(classifier, dir, options.Value.EvaluateParallelism, ct);
         var m = e.Metrics;
         if (json)

@@ -44,6 +44,10 @@ public interface IDocumentClassifier
     /// <summary>The served champion's manifest (classes it knows, review threshold, estimate), or null.</summary>
     Training.ModelManifest? ServedManifest { get; }
 
+    /// <summary>The served champion, its run id and manifest from the same model (a swap between two reads of
+    /// <see cref="ModelRunId"/> and <see cref="ServedManifest"/> could mix two), or null.</summary>
+    Training.ChampionModel? ServedChampion { get; }
+
     /// <summary>Why the registry's champion does not serve (missing model files, another encoder...), or null.</summary>
     string? ChampionLoadFailure { get; }
 
@@ -52,6 +56,9 @@ public interface IDocumentClassifier
 
     /// <summary>Loads the registry's champion now if it differs from the served one; returns the served run id.</summary>
     Task<long?> ReloadAsync(CancellationToken ct);
+
+    /// <summary>As <see cref="ReloadAsync"/>, unless a load was tried less than <paramref name="interval"/> ago.</summary>
+    Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct);
 }
 
 /// <summary>One model held for a series of predictions (see <see cref="IDocumentClassifier.Acquire"/>).</summary>

@@ -17,8 +17,12 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     private readonly RegionSet _regions = RegionEncoder.SetOf(embedding.Value);
     private readonly SemaphoreSlim _reload = new(1, 1);
     private ServedModel? _current;
+    private long _lastReloadTicks = long.MinValue;
 
     public long? RunId => Volatile.Read(ref _current)?.Champion.RunId;
+
+    /// <summary>The served champion (run id and manifest read together), or null.</summary>
+    public ChampionModel? Champion => Volatile.Read(ref _current)?.Champion;
 
     /// <summary>Whether the served model reads the page's region features (then a prediction computes them).</summary>
     public bool ReadsRegions => Volatile.Read(ref _current)?.Model.ViewNames.Contains(ViewKinds.Regions) == true;
@@ -48,11 +52,22 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
 
     public Task ChampionChangedAsync(long? runId, CancellationToken ct) => ReloadAsync(ct);
 
+    /// <summary>
+    /// As <see cref="ReloadAsync"/>, unless a load was tried less than <paramref name="interval"/> ago: then the served
+    /// run id as it is, so that a request path can look for a champion promoted elsewhere without loading (or failing
+    /// to load) it once per request.
+    /// </summary>
+    public Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct) =>
+        Environment.TickCount64 - Interlocked.Read(ref _lastReloadTicks) < (long)interval.TotalMilliseconds
+            ? Task.FromResult(RunId)
+            : ReloadAsync(ct);
+
     public async Task<long?> ReloadAsync(CancellationToken ct)
     {
         await _reload.WaitAsync(ct);
         try
         {
+            Interlocked.Exchange(ref _lastReloadTicks, Environment.TickCount64);
             var runId = await LoadChampionAsync(ct);
             LoadFailure = null;
             return runId;

@@ -27,11 +27,7 @@ internal sealed class PredictCommand(IDocumentClassifier classifier) : ICliComma
             Console.Error.WriteLine($"Usage: predict {Usage}");
             return 2;
         }
-        if (await classifier.ReloadAsync(ct) is null && !classifier.CanClassify)
-        {
-            Console.Error.WriteLine("No model is promoted yet and the zero-shot model is off (Inference:ZeroShot): run `train` first.");
-            return 3;
-        }
+        if (!await ServedModelCheck.ReadyAsync(classifier, ct)) return 3;
         var failed = 0;
         foreach (var file in args)
         {
@@ -51,5 +47,26 @@ internal sealed class PredictCommand(IDocumentClassifier classifier) : ICliComma
             }
         }
         return failed == 0 ? 0 : 1;
+    }
+}
+
+/// <summary>What the <c>predict</c> and <c>evaluate</c> commands load before they classify, said as the API says it.</summary>
+internal static class ServedModelCheck
+{
+    /// <summary>
+    /// Loads the champion. One that cannot be loaded is said on standard error, and the zero-shot model answers instead,
+    /// as in the API; false (nothing can classify) when the zero-shot model is off too.
+    /// </summary>
+    public static async Task<bool> ReadyAsync(IDocumentClassifier classifier, CancellationToken ct)
+    {
+        var (served, failure) = await Api.PromotionServing.TryReloadAsync(classifier, ct);
+        if (failure is not null)
+            await Console.Error.WriteLineAsync($"The promoted champion cannot be loaded ({failure.TrimEnd('.')})" +
+                (served is null && classifier.CanClassify ? ": the zero-shot model answers instead." : "."));
+        if (served is not null || classifier.CanClassify) return true;
+        await Console.Error.WriteLineAsync(failure is null
+            ? "No model is promoted yet and the zero-shot model is off (Inference:ZeroShot): run `train` first."
+            : "The zero-shot model is off (Inference:ZeroShot): nothing can classify.");
+        return false;
     }
 }

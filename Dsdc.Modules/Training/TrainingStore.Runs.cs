@@ -127,6 +127,19 @@ public sealed partial class TrainingStore
         await conn.ExecuteAsync(new CommandDefinition(sql, new { fingerprint, documents, triggeredBy, outcome, startedAt }, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// When the job that made a run began reading its labels (a job reads them first, then creates each candidate's run
+    /// after that candidate's cross-validation, minutes later): the start of the newest job that began before the run
+    /// (jobs run one at a time), or the run's own start when no job was recorded for it.
+    /// </summary>
+    public async Task<DateTime> DataReadAtAsync(DateTime runStartedAt, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var job = await conn.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+            "SELECT max(started_at) FROM training.jobs WHERE started_at <= @runStartedAt", new { runStartedAt }, cancellationToken: ct));
+        return job ?? runStartedAt;
+    }
+
     /// <summary>The newest job (trained or skipped), if any, and the current labels of stored documents set after it
     /// began (all of them when no job ran yet).</summary>
     public async Task<NewLabels> LabelsSinceLastJobAsync(CancellationToken ct)

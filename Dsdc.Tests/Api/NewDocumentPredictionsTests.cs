@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dapper;
 using Dsdc.Inference.Api;
 using Dsdc.Inference.Review;
+using Dsdc.Shared;
 using Dsdc.Tests.Infrastructure;
 using Npgsql;
 
@@ -76,6 +77,48 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
             await conn.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, 3, 'human', 'tester')", new { id = ids[1] });
             Assert.Null(await app.Get<PredictionStore>().RecordIfUnlabelledAsync(ids[1], NewDocumentPredictions.UserName, answers[ids[1]].Result, 1, Ct));
             Assert.NotNull(await app.Get<PredictionStore>().RecordIfUnlabelledAsync(ids[0], NewDocumentPredictions.UserName, answers[ids[0]].Result, 1, Ct));
+        }
+        finally
+        {
+            await conn.ExecuteAsync("DELETE FROM ingestion.original_documents WHERE id = ANY(@ids)", new { ids });
+        }
+    }
+
+    /// <summary>
+    /// A document whose stored processed page cannot be read is passed over, and the documents after it are still
+    /// predicted: it is selected first every time, so failing the job for it would leave them unpredicted for good.
+    /// </summary>
+    [Fact]
+    public async Task ADocumentWhoseStoredPageCannotBeReadDoesNotHoldUpTheOthers()
+    {
+        var candidates = Fixtures.Labelled().Where(d => d.Path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && !app.Known.Contains(d)).ToList();
+        var pages = new List<(string Id, string Path)>();
+        foreach (var (path, _) in candidates)
+        {
+            var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(path, Ct)));
+            if (await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id", new { id }) == 0) pages.Add((id, path));
+            if (pages.Count == 2) break;
+        }
+        Assert.Equal(2, pages.Count);
+        var ids = pages.Select(p => p.Id).ToArray();
+        await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
+        await conn.OpenAsync(Ct);
+        try
+        {
+            foreach (var (_, path) in pages) await app.PredictAsync(path, "new-document-tests", Ct);
+            await conn.ExecuteAsync("DELETE FROM inference.predictions WHERE document_id = ANY(@ids)", new { ids });
+            // The first one, which the job reads first, has its processed page damaged on disk.
+            await conn.ExecuteAsync("UPDATE ingestion.original_documents SET ingested_at = now() - interval '1 day' WHERE id = @id", new { id = ids[0] });
+            var damaged = await conn.ExecuteScalarAsync<string>("SELECT file_path FROM pipeline.processed_images WHERE document_id = @id", new { id = ids[0] });
+            Assert.NotNull(damaged);
+            await File.WriteAllBytesAsync(Path.Combine(app.Get<DsdcPaths>().DataDir, damaged), "not a PNG any more"u8.ToArray(), Ct);
+
+            var recorded = await app.Get<NewDocumentPredictions>().PredictAsync(1000, Ct);
+
+            Assert.True(recorded >= 1);
+            var predicted = (await conn.QueryAsync<string>("SELECT document_id FROM inference.predictions WHERE document_id = ANY(@ids)", new { ids }))
+                .Select(id => id.Trim()).ToList();
+            Assert.Equal([ids[1]], predicted);
         }
         finally
         {

@@ -107,6 +107,39 @@ public sealed class ThrottleTests(ThrottleTests.App app) : IClassFixture<Throttl
         Assert.Equal(HttpStatusCode.OK, fromElsewhere.StatusCode);
     }
 
+    /// <summary>
+    /// A guesser who has reached the longest lockout stays at it: the window of forgotten failures runs from the end of
+    /// the lockout, not from the failure that started it (with the defaults both last 900 s, and the count used to start
+    /// again at 1 as each longest lockout ended, giving 4 free guesses every time).
+    /// </summary>
+    [Fact]
+    public async Task AGuesserAtTheLongestLockoutStaysThereWhenItEnds()
+    {
+        app.RemoteAddress = IPAddress.Parse("198.51.100.40");
+        var password = await app.CreateUserAsync("lena", Roles.User);
+        using var client = app.CreateClient();
+        for (var i = 0; i < 5; i++)
+            Assert.Equal(HttpStatusCode.Unauthorized, (await client.RequestTokenAsync("lena", $"guess-password-{i}")).StatusCode);
+
+        // Fifteen minutes on: the guesser has gone on to the longest lockout (900 s from its last failure), which has just ended.
+        await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+        {
+            await conn.OpenAsync(Ct);
+            await using var age = new Npgsql.NpgsqlCommand("""
+                UPDATE auth.login_throttle SET failures = 20, last_failure_at = now() - interval '901 seconds',
+                                                  locked_until = now() - interval '1 second'
+                WHERE locked_until > now()
+                """, conn);
+            Assert.True(await age.ExecuteNonQueryAsync(Ct) >= 1);
+        }
+        Assert.Equal(HttpStatusCode.Unauthorized, (await client.RequestTokenAsync("lena", "guess-password-5")).StatusCode);
+
+        var next = await client.RequestTokenAsync("lena", password);
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, next.StatusCode);
+        Assert.InRange(int.Parse(Assert.Single(next.Headers.GetValues("Retry-After"))), 800, 900);
+    }
+
     [Fact]
     public async Task ASuccessfulLogInClearsTheUsersFailures()
     {

@@ -74,6 +74,45 @@ public sealed class KestrelAndBrowserTests(UiApp app)
         Assert.Contains("larger than 50 MiB", html);
     }
 
+    /// <summary>The same on the upload page, also at its address with a trailing slash (which routing takes too): a file
+    /// over the limit among others gets the page's own message, not a bare 400 from the form reader.</summary>
+    [Fact]
+    public async Task TheUploadPageRefusesAFileOverTheLimitWithTheLimitInItsMessage()
+    {
+        var name = $"v-{Guid.NewGuid():N}"[..20];
+        var password = await app.CreateUserAsync(name, Roles.User);
+        using var client = Client(redirects: true);
+        await client.LogInWithCookieAsync(name, password);
+        foreach (var path in new[] { "/upload", "/upload/" })
+        {
+            var token = await FormTokenAsync(client, "/upload");
+            var form = new MultipartFormDataContent { { new StringContent(token), "__RequestVerificationToken" }, { new StringContent("11"), "Label" } };
+            var small = new ByteArrayContent(new byte[1024]);
+            small.Headers.ContentType = OctetStream;
+            form.Add(small, "Files", "small.tif");
+            var big = new ByteArrayContent(new byte[DefaultLimit + 512 * 1024]);
+            big.Headers.ContentType = OctetStream;
+            form.Add(big, "Files", "big.tif");
+
+            var response = await client.PostAsync(path, form, Ct);
+
+            var html = await response.Content.ReadAsStringAsync(Ct);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode}: {html[..Math.Min(300, html.Length)]}");
+            Assert.Contains("&#x27;big.tif&#x27;: The upload is larger than 50 MiB", html);
+            // The class chosen stays chosen for the next try.
+            Assert.Matches("<option value=\"11\" selected=\"selected\"", html);
+        }
+        // The classify page at its address with a trailing slash gets the same message as without.
+        var classifyToken = await FormTokenAsync(client, "/classify");
+        var classify = new MultipartFormDataContent { { new StringContent(classifyToken), "__RequestVerificationToken" } };
+        var file = new ByteArrayContent(new byte[DefaultLimit + 512 * 1024]);
+        file.Headers.ContentType = OctetStream;
+        classify.Add(file, "Upload", "big.tif");
+        var refused = await client.PostAsync("/classify/", classify, Ct);
+        Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
+        Assert.Contains("larger than 50 MiB", await refused.Content.ReadAsStringAsync(Ct));
+    }
+
     [Fact]
     public async Task ARedirectNeverNamesTheHostTheClientSent()
     {
@@ -131,6 +170,28 @@ public sealed class KestrelAndBrowserTests(UiApp app)
         await again.GotoAsync("/documents");
 
         Assert.Contains("/login", again.Url);
+    }
+
+    /// <summary>"Log out" in a tab loaded before the session ended (logged out in another tab, or timed out) lands on the
+    /// log-in page, not on a bare 400 from the antiforgery check of a token that belonged to the ended session.</summary>
+    [Fact]
+    public async Task LoggingOutOfASessionThatHasAlreadyEndedLandsOnTheLogInPage()
+    {
+        var name = $"o-{Guid.NewGuid():N}"[..20];
+        var password = await app.CreateUserAsync(name, Roles.User);
+        using var client = Client();
+        await client.LogInWithCookieAsync(name, password);
+        var token = await FormTokenAsync(client, "/documents");
+        FormUrlEncodedContent LogOutForm() => new([new("__RequestVerificationToken", token)]);
+
+        var first = await client.PostAsync("/logout", LogOutForm(), Ct);
+        var second = await client.PostAsync("/logout", LogOutForm(), Ct);
+
+        foreach (var response in new[] { first, second })
+        {
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.Equal("/login", response.Headers.Location?.OriginalString.ToLowerInvariant());
+        }
     }
 
     private async Task<T> ScalarAsync<T>(string sql, object args)

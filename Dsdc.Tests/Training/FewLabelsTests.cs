@@ -278,6 +278,28 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>
+    /// A run's model saw the labels its job read before the run started (the job reads them first, then cross-validates
+    /// each candidate): the labels page counts the labels set since then as new to the champion, not those since the run.
+    /// </summary>
+    [Fact]
+    public async Task TheLabelsAModelSawAreThoseItsJobReadBeforeItsRunStarted()
+    {
+        var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        var report = await app.Get<TrainingService>().TrainAsync(0, null, "manual", Ct, fused: plan);
+        var run = report.Runs.Select(r => r.Run).First(r => r.Name == "fused-tv" && r.Status == "succeeded");
+        var job = await app.ScalarAsync<DateTime>("SELECT started_at FROM training.jobs ORDER BY id DESC LIMIT 1");
+        var store = app.Get<TrainingStore>();
+
+        var readAt = await store.DataReadAtAsync(run.StartedAt, Ct);
+
+        Assert.Equal(job, readAt);
+        Assert.True(readAt <= run.StartedAt, $"{readAt:O} after {run.StartedAt:O}");
+        // A run older than every recorded job (recorded before jobs were kept): its own start.
+        var early = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        Assert.Equal(early, await store.DataReadAtAsync(early, Ct));
+    }
+
     /// <summary>A job whose every run failed (out of memory, a full disk) trained nothing: it is recorded as failed, and the
     /// next job trains again on the same data instead of saying "nothing changed" until a label does.</summary>
     [Fact]

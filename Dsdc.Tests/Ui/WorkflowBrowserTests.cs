@@ -165,7 +165,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await Assertions.Expect(counts.Locator("tbody tr")).ToHaveCountAsync(16);
         var labelled = await ScalarAsync<long>("SELECT count(DISTINCT l.document_id) FROM ingestion.labels l JOIN ingestion.original_documents d ON d.id = l.document_id AND d.ingest_state = 'stored'");
         await Assertions.Expect(counts.Locator("tfoot td").Nth(2)).ToHaveTextAsync(labelled.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        await Assertions.Expect(page.GetByTestId("labels-since")).ToContainTextAsync("since run");
+        await Assertions.Expect(page.GetByTestId("labels-since")).ToContainTextAsync("since the job of run");
         await Assertions.Expect(page.GetByTestId("next-training")).ToContainTextAsync("Training:Enabled is false");
         await Assertions.Expect(page.GetByTestId("unpredictable")).ToContainTextAsync("None");
         // The champion's recall per class, from its stored metrics, and the classes it recognises least often.

@@ -26,12 +26,16 @@ public static class UiModule
         builder.Services.PostConfigure<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>(o =>
         {
             var api = o.OnRejected;
-            o.OnRejected = (rejected, ct) => rejected.HttpContext.Request.Path.Value?.TrimEnd('/').Equals("/classify", StringComparison.OrdinalIgnoreCase) == true
+            o.OnRejected = (rejected, ct) => IsPage(rejected.HttpContext.Request, "/classify")
                 ? WriteClassifyBusyPageAsync(rejected.HttpContext, ct)
                 : api?.Invoke(rejected, ct) ?? ValueTask.CompletedTask;
         });
         return builder;
     }
+
+    /// <summary>Whether the request is for the page at <paramref name="path"/>: routing takes it with a trailing slash too.</summary>
+    private static bool IsPage(HttpRequest request, string path) =>
+        string.Equals(request.Path.Value?.TrimEnd('/'), path, StringComparison.OrdinalIgnoreCase);
 
     private static async ValueTask WriteClassifyBusyPageAsync(HttpContext context, CancellationToken ct)
     {
@@ -73,24 +77,39 @@ public static class UiModule
         });
         app.MapRazorPages();
         var images = app.MapGroup("/ui/documents/{id}").RequireAuthorization(AuthPolicies.User);
-        images.MapGet("/page.png", async (string id, PageImages pages, CancellationToken ct) =>
-            await pages.PagePngAsync(id, ct) is { } png ? Results.File(png, "image/png") : Results.NotFound());
-        images.MapGet("/thumb.png", async (string id, PageImages pages, CancellationToken ct) =>
-            await pages.ThumbnailPngAsync(id, ct) is { } png ? Results.File(png, "image/png") : Results.NotFound());
+        // A document's id is the SHA-1 of its file, so its page never changes: the browser keeps it (the review page
+        // reloads after every decision, and a TIFF or PDF page is rendered again for each request). The thumbnail is
+        // the stored processed page, which a newer preprocessing can replace: kept for an hour.
+        images.MapGet("/page.png", async (string id, PageImages pages, HttpContext http, CancellationToken ct) =>
+            await pages.PagePngAsync(id, ct) is { } png ? Cached(http, png, PageImageMaxAge) : Results.NotFound());
+        images.MapGet("/thumb.png", async (string id, PageImages pages, HttpContext http, CancellationToken ct) =>
+            await pages.ThumbnailPngAsync(id, ct) is { } png ? Cached(http, png, ThumbnailMaxAge) : Results.NotFound());
         app.MapGet("/ui/uploads/{batch}/status", async (string batch, DocumentUploads uploads, CancellationToken ct) =>
             await uploads.StatusAsync(batch, ct) is { } status ? Results.Json(status) : Results.NotFound())
             .RequireAuthorization(AuthPolicies.User);
         return app;
     }
 
+    internal static readonly TimeSpan PageImageMaxAge = TimeSpan.FromDays(1);
+    internal static readonly TimeSpan ThumbnailMaxAge = TimeSpan.FromHours(1);
+
+    /// <summary>A page image the signed-in user may keep (never a shared cache: the pages are behind log-in).</summary>
+    private static IResult Cached(HttpContext http, byte[] png, TimeSpan maxAge)
+    {
+        http.Response.Headers.CacheControl = $"private, max-age={(long)maxAge.TotalSeconds}";
+        return Results.File(png, "image/png");
+    }
+
     /// <summary>
     /// The upload page's form holds many files: its body may reach Api:MaxBatchUploadBytes rather than one file's limit
-    /// (each file is still held to Api:MaxUploadBytes by the form reader). A bigger body gets a plain 413 that names the limit.
+    /// and each file may be read up to that size too, so that the page itself refuses one over Api:MaxUploadBytes with a
+    /// message that names it (the form reader's own per-file limit would fail the antiforgery check first, with a bare
+    /// 400). A bigger body gets a plain 413 that names the limit (the page's script refuses it before it is sent).
     /// </summary>
     private static async Task AllowBatchUploads(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (HttpMethods.IsPost(request.Method) && request.Path.Equals("/upload", StringComparison.OrdinalIgnoreCase))
+        if (HttpMethods.IsPost(request.Method) && IsPage(request, "/upload"))
         {
             var api = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value;
             if (request.ContentLength > UploadLimits.BatchRequestBytes(api))
@@ -101,6 +120,23 @@ public static class UiModule
                 return;
             }
             UploadLimits.AllowBatchBody(context, api);
+            if (request.HasFormContentType)
+            {
+                var form = context.RequestServices.GetRequiredService<IOptions<FormOptions>>().Value;
+                context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
+                {
+                    BufferBody = form.BufferBody,
+                    MemoryBufferThreshold = form.MemoryBufferThreshold,
+                    BufferBodyLengthLimit = form.BufferBodyLengthLimit,
+                    ValueCountLimit = form.ValueCountLimit,
+                    KeyLengthLimit = form.KeyLengthLimit,
+                    ValueLengthLimit = form.ValueLengthLimit,
+                    MultipartBoundaryLengthLimit = form.MultipartBoundaryLengthLimit,
+                    MultipartHeadersCountLimit = form.MultipartHeadersCountLimit,
+                    MultipartHeadersLengthLimit = form.MultipartHeadersLengthLimit,
+                    MultipartBodyLengthLimit = UploadLimits.BatchRequestBytes(api),
+                }));
+            }
         }
         await next(context);
     }
@@ -113,7 +149,7 @@ public static class UiModule
     private static async Task RefuseOversizedClassifyUploads(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (!HttpMethods.IsPost(request.Method) || !request.Path.Equals("/classify", StringComparison.OrdinalIgnoreCase))
+        if (!HttpMethods.IsPost(request.Method) || !IsPage(request, "/classify"))
         {
             await next(context);
             return;

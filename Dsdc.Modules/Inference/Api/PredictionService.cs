@@ -22,13 +22,20 @@ public sealed partial class PredictionService(
     IDocumentClassifier classifier, DocumentIntake intake, DocumentLineage lineage, PredictionStore store,
     SimilarDocumentSearch similar, IOptions<PredictionApiOptions> options, ILogger<PredictionService> logger)
 {
+    /// <summary>
+    /// How often a request may look for a champion while none serves (one promoted by another process before the
+    /// background reload sees it): at most once in this interval, so that a champion that cannot be loaded is not
+    /// loaded again by every request, one at a time.
+    /// </summary>
+    internal static readonly TimeSpan ReloadOnRequestInterval = TimeSpan.FromSeconds(5);
+
     /// <summary>False when no model is served and none can be loaded now.</summary>
     public async Task<bool> HasModelAsync(CancellationToken ct)
     {
         if (classifier.ModelRunId is not null) return true;
         try
         {
-            if (await classifier.ReloadAsync(ct) is not null) return true;
+            if (await classifier.ReloadIfDueAsync(ReloadOnRequestInterval, ct) is not null) return true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -56,7 +63,9 @@ public sealed partial class PredictionService(
                 (id, token) => StoreLineageAsync(id, result, token), ct);
             var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
             var k = options.Value.SimilarDocuments;
-            var neighbours = k == 0 ? [] : await FindSimilarAsync(result, documentId, k, ct);
+            // The prediction is recorded: the similar documents are extra, and failing to find them must not turn a
+            // recorded prediction into an error (a retry would record it twice).
+            var neighbours = k == 0 ? [] : await TryFindSimilarAsync(result, documentId, k, ct);
             DsdcMetrics.RecordPrediction(result.Label, result.Confidence, watch.Elapsed);
             LogPrediction(logger, documentId, result.ClassName, result.Confidence, result.ModelId, userName);
             return new PredictionOutcome(result, documentId, predictionId, neighbours);
@@ -84,6 +93,19 @@ public sealed partial class PredictionService(
         }
     }
 
+    private async Task<IReadOnlyList<SimilarDocument>> TryFindSimilarAsync(Classification result, string documentId, int k, CancellationToken ct)
+    {
+        try
+        {
+            return await FindSimilarAsync(result, documentId, k, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogSimilarNotFound(logger, documentId, ex.Message);
+            return [];
+        }
+    }
+
     /// <summary>
     /// Known documents nearest to this one: by its stored embedding (stored with the upload), or, when none is stored,
     /// by the vector from this very prediction; the document itself is never listed.
@@ -98,6 +120,9 @@ public sealed partial class PredictionService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The lineage of upload {DocumentId} was not stored ({Error}); the pipeline will compute it")]
     private static partial void LogLineageNotStored(ILogger logger, string documentId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Similar documents of {DocumentId} not found ({Error}); the prediction is answered without them")]
+    private static partial void LogSimilarNotFound(ILogger logger, string documentId, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {DocumentId} as {ClassName} ({Confidence:F2}) with {ModelId} for {User}")]
     private static partial void LogPrediction(ILogger logger, string documentId, string className, double confidence, string modelId, string user);

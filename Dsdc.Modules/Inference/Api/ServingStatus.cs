@@ -9,14 +9,16 @@ public static class ServingStatus
     public static StatusResponse Describe(IDocumentClassifier classifier, IDocumentEncoder encoder)
     {
         var version = typeof(ServingStatus).Assembly.GetName().Version?.ToString() ?? "0";
-        var manifest = classifier.ServedManifest;
+        // One read: the run id and the manifest of the same model, even when a promotion swaps it meanwhile.
+        var champion = classifier.ServedChampion;
         // A champion that cannot be loaded is said first: otherwise the status would describe what serves instead as if
         // nothing had been trained.
         var failure = classifier.ChampionLoadFailure is { } f
             ? $"The promoted champion cannot be loaded ({f.TrimEnd('.')}): restore the models folder (Dsdc:ModelsDir) or train and promote again. "
             : "";
-        if (classifier.ModelRunId is { } runId && manifest is not null)
+        if (champion is not null)
         {
+            var (runId, manifest) = (champion.RunId, champion.Manifest);
             var known = manifest.Predictable;
             var estimate = manifest.Metrics.Estimate;
             var measured = estimate is null

@@ -100,10 +100,22 @@ public sealed partial class NewDocumentPredictions(
         {
             ct.ThrowIfCancellationRequested();
             var watch = System.Diagnostics.Stopwatch.StartNew();
-            var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray());
-            var c = serving.Classify(page);
+            var documentId = row.DocumentId.Trim();
+            Classification c;
+            try
+            {
+                var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray());
+                c = serving.Classify(page);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One document whose stored inputs cannot be read (its processed page damaged on disk) is passed over:
+                // failing the job for it would leave every newer document unpredicted, since it comes first each time.
+                LogUnreadable(documentId, ex.Message);
+                continue;
+            }
             // A document labelled meanwhile is left alone.
-            if (await predictions.RecordIfUnlabelledAsync(row.DocumentId.Trim(), UserName, c, (int)watch.ElapsedMilliseconds, ct) is not null)
+            if (await predictions.RecordIfUnlabelledAsync(documentId, UserName, c, (int)watch.ElapsedMilliseconds, ct) is not null)
                 recorded++;
         }
         if (recorded > 0) LogPredicted(recorded, serving.ModelId);
@@ -118,6 +130,9 @@ public sealed partial class NewDocumentPredictions(
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "New documents not predicted here: this process cannot serve the champion (run {RunId}): {Reason}; a process that serves it will")]
     private partial void LogCannotServe(long? runId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} not predicted: its stored inputs cannot be read ({Error})")]
+    private partial void LogUnreadable(string documentId, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Another run is predicting new documents; this one leaves")]
     private partial void LogBusy();

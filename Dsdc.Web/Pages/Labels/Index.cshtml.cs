@@ -34,6 +34,9 @@ public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry,
     public RunSummary? Champion { get; private set; }
     public LabelChanges? SinceChampion { get; private set; }
 
+    /// <summary>When the champion's training job read its labels.</summary>
+    public DateTime? DataReadAt { get; private set; }
+
     /// <summary>The champion's per-class precision and recall (cross-validated, or on the stored test side); null before any.</summary>
     public ModelScores? ChampionScores { get; private set; }
 
@@ -60,8 +63,9 @@ public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry,
         if (await registry.ChampionRunIdAsync(ct) is { } championId && await registry.RunAsync(championId, ct) is { } run)
         {
             Champion = run;
-            // The champion was fitted on the labels that existed when its run started.
-            SinceChampion = await queries.LabelsSinceAsync(run.StartedAt, ct);
+            // The champion was fitted on the labels that existed when its job began reading them, before its run started.
+            DataReadAt = await store.DataReadAtAsync(run.StartedAt, ct);
+            SinceChampion = await queries.LabelsSinceAsync(DataReadAt.Value, ct);
             ChampionScores = await RunDisplay.ScoresAsync(store, championId, ct);
         }
     }
