@@ -49,9 +49,10 @@ public static class AuthModule
     public static IEndpointRouteBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1").WithTags("Auth");
-        // A token request carries no cookie, so there is nothing for a cross-site form to forge.
+        // A token request carries no cookie, so there is nothing for a cross-site form to forge. RFC 6749 asks for a
+        // urlencoded form; a multipart one (curl -F, the original service's form) is taken too.
         api.MapPost("/token", AuthEndpoints.IssueToken).DisableAntiforgery().AllowAnonymous()
-            .Accepts<IFormCollection>("application/x-www-form-urlencoded");
+            .Accepts<IFormCollection>("application/x-www-form-urlencoded", "multipart/form-data");
         api.MapPost("/session", AuthEndpoints.StartSession).AllowAnonymous();
         api.MapDelete("/session", (Delegate)AuthEndpoints.EndSession).AllowAnonymous();
         api.MapGet("/me", AuthEndpoints.Me).RequireAuthorization(AuthPolicies.User);

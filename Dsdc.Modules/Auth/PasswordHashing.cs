@@ -1,21 +1,36 @@
+using System.Globalization;
 using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using NSec.Cryptography;
 
 namespace Dsdc.Auth;
 
 /// <summary>
-/// ASP.NET Core Identity's v3 format: PBKDF2 with HMAC-SHA512, a 128-bit salt and 100,000 iterations, stored with its
-/// parameters so that a stronger setting later still verifies (and rehashes) old hashes.
+/// Argon2id (libsodium, through NSec) at OWASP's baseline: 19 MiB of memory, 2 passes, one lane, a 128-bit random salt
+/// and a 256-bit tag, stored as a PHC string (<c>$argon2id$v=19$m=19456,t=2,p=1$salt$tag</c>) that carries its
+/// parameters, so a stronger setting later still verifies old hashes and replaces them at the next log-in. Hashes of
+/// earlier versions (ASP.NET Core Identity's v3 format: PBKDF2 with HMAC-SHA512) still verify, and are replaced by
+/// Argon2id hashes at the user's next log-in.
 /// </summary>
 internal sealed class PasswordHashing
 {
-    private const int Iterations = 100_000;
+    private const string Prefix = "$argon2id$v=19$";
+    private const int SaltBytes = 16;
+    private const int TagBytes = 32;
 
-    private readonly PasswordHasher<object> _hasher = new(Options.Create(new PasswordHasherOptions
+    /// <summary>The parameters of new hashes: memory in KiB, passes, lanes (libsodium computes one lane).</summary>
+    internal static readonly (int MemoryKiB, int Passes, int Lanes) Current = (19 * 1024, 2, 1);
+
+    // Bounds on what a stored hash may ask for: a row written by hand cannot make a log-in take minutes or gigabytes.
+    private const int MaxMemoryKiB = 1024 * 1024;
+    private const int MaxPasses = 64;
+
+    private readonly PasswordHasher<object> _legacy = new(Options.Create(new PasswordHasherOptions
     {
         CompatibilityMode = PasswordHasherCompatibilityMode.IdentityV3,
-        IterationCount = Iterations,
+        IterationCount = 100_000,
     }));
 
     // Unknown users are checked against this hash, so that they cost the same time as known ones.
@@ -23,17 +38,68 @@ internal sealed class PasswordHashing
 
     public PasswordHashing() => _decoy = new(() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
 
-    public string Hash(string password) => _hasher.HashPassword(this, password);
+    public string Hash(string password)
+    {
+        var salt = RandomNumberGenerator.GetBytes(SaltBytes);
+        var tag = Derive(password, salt, Current.MemoryKiB, Current.Passes, TagBytes);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{Prefix}m={Current.MemoryKiB},t={Current.Passes},p={Current.Lanes}${Base64(salt)}${Base64(tag)}");
+    }
 
     public enum Outcome { Wrong, Right, RightButRehash }
 
-    public Outcome Verify(string hash, string password) => _hasher.VerifyHashedPassword(this, hash, password) switch
+    public Outcome Verify(string hash, string password)
     {
-        PasswordVerificationResult.Success => Outcome.Right,
-        PasswordVerificationResult.SuccessRehashNeeded => Outcome.RightButRehash,
-        _ => Outcome.Wrong,
-    };
+        if (!hash.StartsWith(Prefix, StringComparison.Ordinal))
+            // An earlier version's PBKDF2 hash: right once more, and replaced by an Argon2id one.
+            return _legacy.VerifyHashedPassword(this, hash, password) is PasswordVerificationResult.Failed ? Outcome.Wrong : Outcome.RightButRehash;
+        if (Parse(hash) is not { } stored) return Outcome.Wrong;
+        var tag = Derive(password, stored.Salt, stored.MemoryKiB, stored.Passes, stored.Tag.Length);
+        if (!CryptographicOperations.FixedTimeEquals(tag, stored.Tag)) return Outcome.Wrong;
+        return (stored.MemoryKiB, stored.Passes, stored.Tag.Length) == (Current.MemoryKiB, Current.Passes, TagBytes) ? Outcome.Right : Outcome.RightButRehash;
+    }
 
     /// <summary>Spends the time of a real verification and always fails.</summary>
-    public void VerifyDecoy(string password) => _hasher.VerifyHashedPassword(this, _decoy.Value, password);
+    public void VerifyDecoy(string password) => Verify(_decoy.Value, password);
+
+    internal static byte[] Derive(string password, byte[] salt, int memoryKiB, int passes, int count)
+    {
+        var parameters = new Argon2Parameters { DegreeOfParallelism = 1, MemorySize = memoryKiB, NumberOfPasses = passes };
+        // The password as UTF-8, as every other Argon2 implementation reads it (NSec's string overload takes UTF-16).
+        return PasswordBasedKeyDerivationAlgorithm.Argon2id(in parameters).DeriveBytes(Encoding.UTF8.GetBytes(password), salt, count);
+    }
+
+    /// <summary>The parts of a stored <c>$argon2id$v=19$m=M,t=T,p=1$salt$tag</c>, or null when it is not one this can verify.</summary>
+    private static (int MemoryKiB, int Passes, byte[] Salt, byte[] Tag)? Parse(string hash)
+    {
+        var parts = hash[Prefix.Length..].Split('$');
+        if (parts.Length != 3) return null;
+        int? memory = null, passes = null, lanes = null;
+        foreach (var setting in parts[0].Split(','))
+        {
+            var (key, value) = setting.IndexOf('=') is > 0 and var eq ? (setting[..eq], setting[(eq + 1)..]) : ("", "");
+            if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return null;
+            switch (key)
+            {
+                case "m": memory = n; break;
+                case "t": passes = n; break;
+                case "p": lanes = n; break;
+                default: return null;
+            }
+        }
+        if (memory is not (>= 8 and <= MaxMemoryKiB) || passes is not (>= 1 and <= MaxPasses) || lanes != 1) return null;
+        var salt = FromBase64(parts[1]);
+        var tag = FromBase64(parts[2]);
+        return salt is { Length: SaltBytes } && tag is { Length: >= 16 and <= 64 } ? (memory.Value, passes.Value, salt, tag) : null;
+    }
+
+    // PHC strings use standard Base64 without padding.
+    private static string Base64(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=');
+
+    private static byte[]? FromBase64(string text)
+    {
+        var padded = text + new string('=', (4 - text.Length % 4) % 4);
+        var buffer = new byte[padded.Length * 3 / 4];
+        return Convert.TryFromBase64String(padded, buffer, out var written) ? buffer[..written] : null;
+    }
 }

@@ -23,6 +23,10 @@ public sealed class PageImageTests(ApiApp app)
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("image/png", response.Content.Headers.ContentType?.MediaType);
             Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], (await response.Content.ReadAsByteArrayAsync(Ct))[..4]);
+            // The browser keeps them (the page of a document id never changes), never a shared cache: they are behind log-in.
+            var cache = response.Headers.CacheControl;
+            Assert.True(cache is { Private: true, Public: false }, cache?.ToString());
+            Assert.Equal(image == "page.png" ? TimeSpan.FromDays(1) : TimeSpan.FromHours(1), cache!.MaxAge);
         }
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/ui/documents/{new string('0', 40)}/page.png", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/ui/documents/..%2Fsecret/page.png", Ct)).StatusCode);

@@ -37,6 +37,21 @@ public sealed class TokenTests(AuthApp app) : IClassFixture<AuthApp>
         Assert.InRange(jwt.IssuedAt, DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddSeconds(1));
     }
 
+    /// <summary>A multipart form (curl -F, as the original service's form took it) gets a token as the urlencoded one does.</summary>
+    [Fact]
+    public async Task AMultipartFormGetsATokenToo()
+    {
+        var password = await app.CreateUserAsync("mira", Roles.User);
+        using var client = app.CreateClient();
+        using var form = new MultipartFormDataContent { { new StringContent("mira"), "username" }, { new StringContent(password), "password" } };
+
+        var response = await client.PostAsync("/api/v1/token", form, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct));
+        Assert.Equal("mira", new JsonWebToken(body.RootElement.GetProperty("access_token").GetString()).GetClaim("sub").Value);
+    }
+
     [Fact]
     public async Task TheTokenOpensEndpointsForItsUser()
     {

@@ -102,6 +102,26 @@ public sealed class NoModelTests
             Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, reload.StatusCode);
             Assert.Contains("has no model files", await reload.Content.ReadAsStringAsync(ct));
         }
+        // So do the commands: `predict` answers with the zero-shot model instead of stopping on the load's exception,
+        // and `evaluate` measures what serves.
+        var output = new StringWriter();
+        Assert.Equal(0, await new PredictCommand(classifier) { Output = output }.RunAsync([Fixtures.Labelled()[0].Path], ct));
+        Assert.True(System.Text.Json.JsonDocument.Parse(output.ToString()).RootElement.GetProperty("zeroShot").GetBoolean());
+        var one = Directory.CreateTempSubdirectory("dsdc-evaluate-");
+        try
+        {
+            var (path, label) = Fixtures.Labelled()[0];
+            var folder = Directory.CreateDirectory(Path.Combine(one.FullName, $"{label}_{Dsdc.Shared.DocumentClasses.NameOf(label).Replace(' ', '-')}"));
+            File.Copy(path, Path.Combine(folder.FullName, Path.GetFileName(path)));
+            var evaluated = await FolderEvaluation.RunAsync(classifier, one.FullName, 1, ct);
+            Assert.True(evaluated.ZeroShot);
+            Assert.Null(evaluated.ModelRunId);
+            Assert.Equal(0, await Evaluate(app).RunAsync([one.FullName, "--json"], ct));
+        }
+        finally
+        {
+            one.Delete(recursive: true);
+        }
         var runId = await app.Services.GetRequiredService<Dsdc.Training.ModelRegistry>().ChampionRunIdAsync(ct);
 
         // The recurring prediction of new documents, run by this process that cannot serve the champion, leaves them to one

@@ -13,9 +13,10 @@ namespace Dsdc.Inference.Api;
 /// from another entry at that moment (reason <c>being-stored</c>); the next scheduled ingestion takes it.</param>
 public sealed record UploadOutcome(string FileName, string Outcome, string? DocumentId, string? DuplicateOf, string? ReasonCode, string? Reason);
 
-/// <summary>The answer of <c>POST /api/v1/documents</c>: one outcome per file, in the order sent.</summary>
+/// <summary>The answer of <c>POST /api/v1/documents</c>: one outcome per file, in the order sent, and how many of each
+/// (<paramref name="Deferred"/>: files left for the next scheduled ingestion, which the batch's status does not list).</summary>
 public sealed record UploadResponse(string Batch, int? Label, string? ClassName, int Accepted, int Duplicates, int Rejected,
-    IReadOnlyList<UploadOutcome> Files, string StatusUrl);
+    IReadOnlyList<UploadOutcome> Files, string StatusUrl, int Deferred = 0);
 
 /// <summary>A file of a batch as recorded, with its progress through the pipeline once accepted.</summary>
 public sealed record BatchFile(string FileName, string Outcome, string? DocumentId, string? DuplicateOf, string? ReasonCode, string? Reason,
@@ -59,7 +60,7 @@ public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ing
             jobs.Enqueue<PipelineJobs>(j => j.RunAsync(CancellationToken.None));
         return new UploadResponse(batch, label, label is { } c ? DocumentClasses.NameOf(c) : null,
             results.Count(r => r.Outcome == "accepted"), results.Count(r => r.Outcome == "duplicate"), results.Count(r => r.Outcome == "rejected"),
-            results, $"/api/v1/documents/batches/{batch}");
+            results, $"/api/v1/documents/batches/{batch}", results.Count(r => r.Outcome == "deferred"));
     }
 
     /// <summary>The recorded outcome of every file of <paramref name="batch"/> and the pipeline stages of those accepted; null when unknown.</summary>

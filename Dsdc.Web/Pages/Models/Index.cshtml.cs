@@ -40,7 +40,7 @@ public sealed class IndexModel(ModelRegistry registry, Dsdc.Inference.IDocumentC
 
     public async Task<IActionResult> OnPostPromoteAsync(CancellationToken ct)
     {
-        if (!ModelState.IsValid) return RedirectToPage();
+        if (!ModelState.IsValid) return Refused();
         var result = await registry.PromoteAsync(RunId, User.GetUserName() ?? "unknown", Blank(Reason), ct);
         TempData["Message"] = (await Dsdc.Inference.Api.PromotionServing.TakeAsync(result, classifier, ct)).Message;
         return RedirectToPage();
@@ -48,9 +48,16 @@ public sealed class IndexModel(ModelRegistry registry, Dsdc.Inference.IDocumentC
 
     public async Task<IActionResult> OnPostRollbackAsync(CancellationToken ct)
     {
-        if (!ModelState.IsValid) return RedirectToPage();
+        if (!ModelState.IsValid) return Refused();
         var result = await registry.RollbackAsync(User.GetUserName() ?? "unknown", Blank(Reason), ct, From);
         TempData["Message"] = (await Dsdc.Inference.Api.PromotionServing.TakeAsync(result, classifier, ct)).Message;
+        return RedirectToPage();
+    }
+
+    /// <summary>A form the model binder refused (a run that is no number, a reason too long): said, not dropped.</summary>
+    private RedirectToPageResult Refused()
+    {
+        TempData["Message"] = "Nothing changed: " + string.Join(" ", ModelState.Values.SelectMany(v => v.Errors).Select(e => e.ErrorMessage).Where(m => m.Length > 0).DefaultIfEmpty("the form was not valid."));
         return RedirectToPage();
     }
 

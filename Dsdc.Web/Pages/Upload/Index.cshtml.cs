@@ -38,7 +38,20 @@ public sealed class IndexModel(DocumentUploads uploads, IOptions<PredictionApiOp
         if (!ModelState.IsValid) return Page();
         var result = await uploads.IngestAsync(files, Label, User.GetUserName() ?? "anonymous", ct);
         TempData["Message"] = $"{result.Accepted} accepted, {result.Duplicates} duplicate{(result.Duplicates == 1 ? "" : "s")}, {result.Rejected} rejected" +
+            (result.Deferred > 0 ? $", {result.Deferred} left for the next scheduled ingestion ({DeferredNames(result)})" : "") +
             (result.ClassName is null ? "." : $"; the accepted ones are labelled {result.ClassName}.");
-        return RedirectToPage("/Upload/Batch", new { batch = result.Batch });
+        // A batch of deferred files only has no recorded entry, so no batch page: the message is said here.
+        return result.Deferred == result.Files.Count
+            ? RedirectToPage("/Upload/Index")
+            : RedirectToPage("/Upload/Batch", new { batch = result.Batch });
+    }
+
+    /// <summary>The deferred files by name with the reason (the same bytes being stored from another upload at that
+    /// moment, or a file that changed while it was read), the first few only.</summary>
+    private static string DeferredNames(UploadResponse result)
+    {
+        var deferred = result.Files.Where(f => f.Outcome == "deferred").ToList();
+        var named = string.Join(", ", deferred.Take(5).Select(f => $"'{f.FileName}': {f.Reason ?? f.ReasonCode}"));
+        return deferred.Count > 5 ? $"{named} and {deferred.Count - 5} more" : named;
     }
 }
