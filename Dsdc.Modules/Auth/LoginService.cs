@@ -55,8 +55,10 @@ internal sealed class LoginService(UserStore users, PasswordHashing hashing, Log
             ? await users.FindCredentialsAsync(username, ct)
             : null;
         var outcome = PasswordHashing.Outcome.Wrong;
-        if (user is null) hashing.VerifyDecoy(password);
-        else outcome = hashing.Verify(user.PasswordHash, password);
+        // While an earlier version's hash remains, every check costs both kinds of hash (see PasswordHashing.Verify).
+        var legacyHashesRemain = await users.AnyLegacyPasswordHashAsync(ct);
+        if (user is null) hashing.VerifyDecoy(password, legacyHashesRemain);
+        else outcome = hashing.Verify(user.PasswordHash, password, legacyHashesRemain);
 
         if (user is null || user.Disabled || outcome == PasswordHashing.Outcome.Wrong)
         {

@@ -16,16 +16,21 @@ namespace Dsdc.Auth;
 /// </summary>
 internal sealed class PasswordHashing
 {
-    private const string Prefix = "$argon2id$v=19$";
+    internal const string Argon2idPrefix = "$argon2id$v=19$";
+    private const string Prefix = Argon2idPrefix;
     private const int SaltBytes = 16;
     private const int TagBytes = 32;
 
     /// <summary>The parameters of new hashes: memory in KiB, passes, lanes (libsodium computes one lane).</summary>
     internal static readonly (int MemoryKiB, int Passes, int Lanes) Current = (19 * 1024, 2, 1);
 
-    // Bounds on what a stored hash may ask for: a row written by hand cannot make a log-in take minutes or gigabytes.
-    private const int MaxMemoryKiB = 1024 * 1024;
-    private const int MaxPasses = 64;
+    // Bounds on what a stored hash may ask for: a row written by hand cannot make a log-in take seconds or gigabytes.
+    private const int MaxMemoryKiB = 256 * 1024;
+    private const int MaxPasses = 16;
+
+    // At most this many hashes at once (19 MiB each): logins from many addresses cannot exhaust memory, and the work is
+    // bound by the cores anyway.
+    private static readonly SemaphoreSlim Slots = new(Math.Max(2, Environment.ProcessorCount));
 
     private readonly PasswordHasher<object> _legacy = new(Options.Create(new PasswordHasherOptions
     {
@@ -33,10 +38,15 @@ internal sealed class PasswordHashing
         IterationCount = 100_000,
     }));
 
-    // Unknown users are checked against this hash, so that they cost the same time as known ones.
+    // Unknown users are checked against these hashes, so that they cost the same time as known ones.
     private readonly Lazy<string> _decoy;
+    private readonly Lazy<string> _legacyDecoy;
 
-    public PasswordHashing() => _decoy = new(() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
+    public PasswordHashing()
+    {
+        _decoy = new(() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
+        _legacyDecoy = new(() => _legacy.HashPassword(this, Convert.ToBase64String(RandomNumberGenerator.GetBytes(24))));
+    }
 
     public string Hash(string password)
     {
@@ -48,25 +58,49 @@ internal sealed class PasswordHashing
 
     public enum Outcome { Wrong, Right, RightButRehash }
 
-    public Outcome Verify(string hash, string password)
+    /// <summary>
+    /// Checks <paramref name="password"/> against a stored hash. While some user still has an earlier version's PBKDF2
+    /// hash (<paramref name="legacyHashesRemain"/>), every check costs one Argon2id and one PBKDF2 run, whichever the
+    /// hash is: otherwise the time of a failed log-in would tell those users from the others and from unknown names.
+    /// </summary>
+    public Outcome Verify(string hash, string password, bool legacyHashesRemain = false)
     {
         if (!hash.StartsWith(Prefix, StringComparison.Ordinal))
+        {
             // An earlier version's PBKDF2 hash: right once more, and replaced by an Argon2id one.
-            return _legacy.VerifyHashedPassword(this, hash, password) is PasswordVerificationResult.Failed ? Outcome.Wrong : Outcome.RightButRehash;
+            var legacy = _legacy.VerifyHashedPassword(this, hash, password);
+            VerifyArgon2id(_decoy.Value, password);
+            return legacy is PasswordVerificationResult.Failed ? Outcome.Wrong : Outcome.RightButRehash;
+        }
+        var outcome = VerifyArgon2id(hash, password);
+        if (legacyHashesRemain) _legacy.VerifyHashedPassword(this, _legacyDecoy.Value, password);
+        return outcome;
+    }
+
+    /// <summary>Spends the time of a real verification and always fails.</summary>
+    public void VerifyDecoy(string password, bool legacyHashesRemain = false) => Verify(_decoy.Value, password, legacyHashesRemain);
+
+    private Outcome VerifyArgon2id(string hash, string password)
+    {
         if (Parse(hash) is not { } stored) return Outcome.Wrong;
         var tag = Derive(password, stored.Salt, stored.MemoryKiB, stored.Passes, stored.Tag.Length);
         if (!CryptographicOperations.FixedTimeEquals(tag, stored.Tag)) return Outcome.Wrong;
         return (stored.MemoryKiB, stored.Passes, stored.Tag.Length) == (Current.MemoryKiB, Current.Passes, TagBytes) ? Outcome.Right : Outcome.RightButRehash;
     }
 
-    /// <summary>Spends the time of a real verification and always fails.</summary>
-    public void VerifyDecoy(string password) => Verify(_decoy.Value, password);
-
     internal static byte[] Derive(string password, byte[] salt, int memoryKiB, int passes, int count)
     {
         var parameters = new Argon2Parameters { DegreeOfParallelism = 1, MemorySize = memoryKiB, NumberOfPasses = passes };
-        // The password as UTF-8, as every other Argon2 implementation reads it (NSec's string overload takes UTF-16).
-        return PasswordBasedKeyDerivationAlgorithm.Argon2id(in parameters).DeriveBytes(Encoding.UTF8.GetBytes(password), salt, count);
+        Slots.Wait();
+        try
+        {
+            // The password as UTF-8, as every other Argon2 implementation reads it (NSec's string overload takes UTF-16).
+            return PasswordBasedKeyDerivationAlgorithm.Argon2id(in parameters).DeriveBytes(Encoding.UTF8.GetBytes(password), salt, count);
+        }
+        finally
+        {
+            Slots.Release();
+        }
     }
 
     /// <summary>The parts of a stored <c>$argon2id$v=19$m=M,t=T,p=1$salt$tag</c>, or null when it is not one this can verify.</summary>

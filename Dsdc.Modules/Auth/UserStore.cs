@@ -82,6 +82,15 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
     public Task<bool> SetDisabledAsync(string username, bool disabled, CancellationToken ct) =>
         UpdateAsync(username, "disabled = @value, session_version = session_version + CASE WHEN @value THEN 1 ELSE 0 END", disabled, ct);
 
+    /// <summary>Whether a user still has a password hash of an earlier version (PBKDF2): replaced at that user's next log-in.</summary>
+    public async Task<bool> AnyLegacyPasswordHashAsync(CancellationToken ct)
+    {
+        // The prefix of PasswordHashing.Argon2idPrefix.
+        const string sql = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE NOT starts_with(password_hash, '$argon2id$v=19$'))";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(sql, cancellationToken: ct));
+    }
+
     public async Task<bool> AnyEnabledAdminAsync(CancellationToken ct)
     {
         const string sql = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE role = 'admin' AND NOT disabled)";

@@ -17,7 +17,8 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     private readonly RegionSet _regions = RegionEncoder.SetOf(embedding.Value);
     private readonly SemaphoreSlim _reload = new(1, 1);
     private ServedModel? _current;
-    private long _lastReloadTicks = long.MinValue;
+    private const long NeverLoaded = long.MinValue;
+    private long _lastReloadTicks = NeverLoaded;
 
     public long? RunId => Volatile.Read(ref _current)?.Champion.RunId;
 
@@ -57,10 +58,14 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     /// run id as it is, so that a request path can look for a champion promoted elsewhere without loading (or failing
     /// to load) it once per request.
     /// </summary>
-    public Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct) =>
-        Environment.TickCount64 - Interlocked.Read(ref _lastReloadTicks) < (long)interval.TotalMilliseconds
-            ? Task.FromResult(RunId)
-            : ReloadAsync(ct);
+    public Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct)
+    {
+        var last = Interlocked.Read(ref _lastReloadTicks);
+        var now = Environment.TickCount64;
+        if (last != NeverLoaded && now - last < (long)interval.TotalMilliseconds) return Task.FromResult(RunId);
+        // One caller claims the load; the others answer with what serves meanwhile instead of queueing loads of their own.
+        return Interlocked.CompareExchange(ref _lastReloadTicks, now, last) == last ? ReloadAsync(ct) : Task.FromResult(RunId);
+    }
 
     public async Task<long?> ReloadAsync(CancellationToken ct)
     {
@@ -79,6 +84,8 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
         }
         finally
         {
+            // The interval runs from the end of a load: one that takes longer than the interval is not started again at once.
+            Interlocked.Exchange(ref _lastReloadTicks, Environment.TickCount64);
             _reload.Release();
         }
     }

@@ -73,7 +73,8 @@ public sealed partial class TrainingService(
         bool skipWhenUnchanged, bool recordSkip, CancellationToken ct)
     {
         var o = options.Value;
-        var startedAt = DateTime.UtcNow;
+        // The database's clock, as for the labels and runs it is compared with (the app may run on another machine).
+        var startedAt = await store.NowAsync(ct);
         // Runs are only created under the training lock, which this job holds: one still 'running' belongs to a job whose
         // process stopped (killed, out of memory) before it could record the outcome.
         if (await store.FailInterruptedRunsAsync(ct) is > 0 and var interrupted)

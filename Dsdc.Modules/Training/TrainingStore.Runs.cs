@@ -127,6 +127,13 @@ public sealed partial class TrainingStore
         await conn.ExecuteAsync(new CommandDefinition(sql, new { fingerprint, documents, triggeredBy, outcome, startedAt }, cancellationToken: ct));
     }
 
+    /// <summary>The database's clock: what label, run and job times are written with.</summary>
+    public async Task<DateTime> NowAsync(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<DateTime>(new CommandDefinition("SELECT now()", cancellationToken: ct));
+    }
+
     /// <summary>
     /// When the job that made a run began reading its labels (a job reads them first, then creates each candidate's run
     /// after that candidate's cross-validation, minutes later): the start of the newest job that began before the run

@@ -192,6 +192,14 @@ public sealed class KestrelAndBrowserTests(UiApp app)
             Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
             Assert.Equal("/login", response.Headers.Location?.OriginalString.ToLowerInvariant());
         }
+        // The browser drops the page images it kept for the session.
+        Assert.Equal("\"cache\"", Assert.Single(first.Headers.GetValues("Clear-Site-Data")));
+
+        // While the session is alive, a log-out without the form's token (a page of another site) is refused.
+        await client.LogInWithCookieAsync(name, password);
+        var forged = await client.PostAsync("/logout", new FormUrlEncodedContent([]), Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/documents", Ct)).StatusCode);
     }
 
     private async Task<T> ScalarAsync<T>(string sql, object args)

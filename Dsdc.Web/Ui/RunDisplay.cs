@@ -82,7 +82,6 @@ public static class RunDisplay
         _ => e.GetRawText(),
     };
 
-    /// <summary>The recorded scores of a run (per-class metrics, confusion matrix, cross-validated estimate), or null.</summary>
     /// <summary>
     /// What a count of these scores stands for: cross-validation pools its out-of-fold answers over its repeats, so each
     /// labelled document is counted once per repeat (a class of 10 documents has a support of 30 over 3 repeats).
@@ -91,6 +90,7 @@ public static class RunDisplay
         ? $"each document counted {e.Repeats} times, once per repeat of the cross-validation"
         : "each document counted once";
 
+    /// <summary>The recorded scores of a run (per-class metrics, confusion matrix, cross-validated estimate), or null.</summary>
     public static async Task<ModelScores?> ScoresAsync(TrainingStore store, long runId, CancellationToken ct)
     {
         if (await store.MetricsJsonAsync(runId, ct) is not { Length: > 0 } json) return null;

@@ -96,6 +96,7 @@ public sealed partial class NewDocumentPredictions(
                 needsRegions = serving.ReadsRegions, modelId = serving.ModelId, limit = maxDocuments,
             }, cancellationToken: ct))).AsList();
         var recorded = 0;
+        var unreadable = new List<Exception>();
         foreach (var row in rows)
         {
             ct.ThrowIfCancellationRequested();
@@ -112,6 +113,7 @@ public sealed partial class NewDocumentPredictions(
                 // One document whose stored inputs cannot be read (its processed page damaged on disk) is passed over:
                 // failing the job for it would leave every newer document unpredicted, since it comes first each time.
                 LogUnreadable(documentId, ex.Message);
+                unreadable.Add(ex);
                 continue;
             }
             // A document labelled meanwhile is left alone.
@@ -119,6 +121,10 @@ public sealed partial class NewDocumentPredictions(
                 recorded++;
         }
         if (recorded > 0) LogPredicted(recorded, serving.ModelId);
+        // Several documents failing and none answered is not one damaged page but the model or the machine (out of
+        // memory, the runtime): the job fails, so that it says so and Hangfire tries it again.
+        if (recorded == 0 && unreadable.Count > 1)
+            throw new AggregateException($"None of {rows.Count} new documents could be predicted", unreadable.Take(3));
         return recorded;
     }
 

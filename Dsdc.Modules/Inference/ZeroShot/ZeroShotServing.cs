@@ -5,12 +5,16 @@ namespace Dsdc.Inference;
 
 /// <summary>
 /// The zero-shot model of this process, built on first use (it embeds the 16 class descriptions once). A build that
-/// fails (the encoder out of memory for a moment) is not remembered: the next call builds it again.
+/// fails (the encoder out of memory for a moment) is not kept for good: for <see cref="RetryAfter"/> calls get that
+/// failure at once (not a build each, one after another), then the next call builds it again.
 /// </summary>
 public sealed class ZeroShotServing(IDocumentEncoder encoder, IOptions<InferenceOptions> options)
 {
+    internal static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(10);
+
     private readonly Lock _build = new();
     private ZeroShotModel? _model;
+    private (long At, Exception Error)? _failure;
 
     public bool Enabled => options.Value.ZeroShot;
 
@@ -21,8 +25,20 @@ public sealed class ZeroShotServing(IDocumentEncoder encoder, IOptions<Inference
             if (Volatile.Read(ref _model) is { } built) return built;
             lock (_build)
             {
-                if (_model is null) Volatile.Write(ref _model, new ZeroShotModel(encoder));
-                return _model;
+                if (_model is not null) return _model;
+                if (_failure is { } f && Environment.TickCount64 - f.At < (long)RetryAfter.TotalMilliseconds)
+                    throw new InvalidOperationException($"The zero-shot model could not be built ({f.Error.Message}); it is tried again shortly", f.Error);
+                try
+                {
+                    Volatile.Write(ref _model, new ZeroShotModel(encoder));
+                    _failure = null;
+                    return _model!;
+                }
+                catch (Exception ex)
+                {
+                    _failure = (Environment.TickCount64, ex);
+                    throw;
+                }
             }
         }
     }
