@@ -2,14 +2,15 @@ using System.Runtime.InteropServices;
 
 namespace Dsdc.ImageProcessing;
 
-/// <summary>Writes a file so that, whatever happens, the path holds either the old content or the complete new one.</summary>
+/// <summary>Writes a file so that, whatever happens, the path holds either the old content or the complete new one,
+/// and once it returns, the new one, power loss included.</summary>
 internal static class AtomicFile
 {
     public static void Write(string path, ReadOnlySpan<byte> content)
     {
         var full = Path.GetFullPath(path);
         var folder = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(folder);
+        CreateFolder(folder);
         // Same folder, so the rename stays on one file system and is atomic.
         var temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
@@ -20,6 +21,9 @@ internal static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            // The rename itself durable too: a row written next (a processed page's lineage) never points at nothing
+            // after a power loss.
+            SyncFolder(folder);
         }
         catch
         {

@@ -86,11 +86,23 @@ public sealed class PdfPageRenderer(IOptions<ImagingOptions> options, ILogger<Pd
             ct.ThrowIfCancellationRequested();
             var errors = stderr.GetAwaiter().GetResult().Trim();
             if (process.ExitCode != 0)
+            {
+                // The machine's fault, not the document's: no attempt is counted against it, and the job is tried again.
+                if (errors.Contains("No space left on device", StringComparison.OrdinalIgnoreCase))
+                    throw new IOException($"No space left to render the PDF's pages in {folder} (mutool: {Tail(errors)}).", DiskFullHResult);
+                if (process.ExitCode is SigKillExit or SigTermExit)
+                    throw new PdfRendererSetupException(
+                        $"mutool was stopped from outside while rendering (exit code {process.ExitCode}: killed, as by the out-of-memory killer, or terminated).",
+                        new OperationCanceledException());
                 throw Refusal.Of(Refusal.Corrupt, $"The PDF cannot be rendered (mutool exit code {process.ExitCode}: {Tail(errors)}).");
+            }
             logger.LogDebug("Rendered {PageCount} PDF page(s) at {Dpi} dpi in {ElapsedMs:0} ms",
                 pages.Count, dpi, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
+
+    // ENOSPC, as the pipeline's disk-full check reads it; 128 + SIGKILL and 128 + SIGTERM as .NET reports them.
+    private const int DiskFullHResult = 28, SigKillExit = 137, SigTermExit = 143;
 
     private static void Kill(Process process)
     {
@@ -134,6 +146,6 @@ public sealed class RenderedPages(string folder, IReadOnlyList<int> pages) : IDi
     }
 }
 
-/// <summary>mutool itself is missing or cannot run (not a problem with a document): the job fails and is retried once
-/// the setup is fixed, instead of counting an attempt against every PDF.</summary>
+/// <summary>mutool itself is missing or cannot run, or was killed from outside (not a problem with a document): the job
+/// fails and is retried once the setup is fixed, instead of counting an attempt against every PDF.</summary>
 public sealed class PdfRendererSetupException(string message, Exception inner) : Exception(message, inner);

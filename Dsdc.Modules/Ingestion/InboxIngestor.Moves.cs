@@ -81,7 +81,16 @@ public sealed partial class InboxIngestor
         {
             await using var entryLock = await store.TryLockEntryAsync(doc.SourceFolder, ct);
             if (entryLock is null) continue; // a live run is moving it right now
-            if (await RecoverLockedAsync(doc.Id, ct)) recovered++;
+            try
+            {
+                if (await RecoverLockedAsync(doc.Id, ct)) recovered++;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // One move that cannot be finished now (a folder this process may not write) stays 'moving' for the next
+                // run; it does not stop the others, nor this run's ingestion.
+                LogEntryLeft(doc.SourceFolder, $"its interrupted ingestion as {doc.Id} cannot be finished yet: {ex.Message}");
+            }
         }
         return recovered;
     }
@@ -98,7 +107,15 @@ public sealed partial class InboxIngestor
         // An upload has no inbox folder: its file went from data/.uploads/ straight to raw/.
         var inboxFolder = doc.SourceFolder == DocumentIntake.UploadFolder ? null : Path.Combine(paths.Inbox, doc.SourceFolder);
         var inboxFile = inboxFolder is null ? null : Path.Combine(inboxFolder, doc.OriginalName);
-        var inRaw = File.Exists(Path.Combine(paths.DataDir, doc.FilePath));
+        // A file in raw/ counts only with the document's bytes: a move across file systems is a copy, and a crash during
+        // it leaves a partial file there, which is removed (the inbox still holds the whole file then).
+        var rawPath = Path.Combine(paths.DataDir, doc.FilePath);
+        var inRaw = File.Exists(rawPath) && await HashAsync(rawPath, ct) == doc.Id;
+        if (!inRaw && File.Exists(rawPath))
+        {
+            File.Delete(rawPath);
+            logger.LogWarning("Removed the partial copy of {DocumentId} that an interrupted move left in raw/", doc.Id);
+        }
         if (inRaw || (inboxFile is not null && File.Exists(inboxFile) && await HashAsync(inboxFile, ct) == doc.Id))
         {
             await CompleteMoveAsync(doc.Id, inRaw ? null : inboxFile, doc.FilePath, inboxFolder, ct);

@@ -236,10 +236,24 @@ public sealed partial class InboxIngestor(
             var hex = RawNames.Hex(raw);
             var target = UniqueName(paths.Rejected, "unreadable-name-" + hex);
             var reason = $"the inbox entry's name (bytes {hex}) is not valid UTF-8; it was moved here as '{Path.GetFileName(target)}/entry'";
+            // The entry moves first, then the record says where it is: a crash between them leaves the entry with its
+            // reason.txt in rejected/, never a record of a folder that holds nothing. One that cannot be moved (another
+            // user's folder, not writable by this one) stays in the inbox, said, and does not stop the other entries.
+            try
+            {
+                Directory.CreateDirectory(target);
+                await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), $"unreadable-name: {reason}\n", ct);
+                RawNames.Rename(paths.Inbox, raw, Path.Combine(target, "entry"));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                try { Directory.Delete(target, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                var why = $"the inbox entry's name (bytes {hex}) is not valid UTF-8 and it cannot be moved to rejected/ ({ex.Message}); rename it";
+                LogEntryLeft(shown, why);
+                outcomes.Add(new IngestionOutcome(shown, IngestionOutcomeKind.Deferred, null, "unreadable-name", why));
+                continue;
+            }
             await store.AddRejectionAsync(shown, null, null, "unreadable-name", reason, Path.GetRelativePath(paths.DataDir, target), ct);
-            Directory.CreateDirectory(target);
-            await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), $"unreadable-name: {reason}\n", ct);
-            RawNames.Rename(paths.Inbox, raw, Path.Combine(target, "entry"));
             LogRejected(shown, "unreadable-name", reason);
             outcomes.Add(new IngestionOutcome(shown, IngestionOutcomeKind.Rejected, null, "unreadable-name", reason));
         }

@@ -62,7 +62,7 @@ public sealed partial class PipelineStages(
 
     public Task<PipelineBacklog> BacklogAsync(CancellationToken ct) =>
         store.BacklogAsync(processor.ImageProcessor, processor.ImageVersion, processor.OcrProcessor, processor.OcrVersion,
-            DocumentProcessor.CleanProcessor, DocumentProcessor.CleanVersion, ct);
+            DocumentProcessor.CleanProcessor, DocumentProcessor.CleanVersion, options.Value.MaxAttempts, ct);
 
     private async Task<StageResult> RunAsync(string stage, string version, IReadOnlyList<StoredDocument> todo,
         Func<StoredDocument, CancellationToken, Task> work, CancellationToken ct)

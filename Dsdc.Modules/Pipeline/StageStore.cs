@@ -93,18 +93,23 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
         await ExecuteAsync(sql, new { documentId, stage, version, error = error.Length > 2000 ? error[..2000] : error }, ct);
     }
 
-    /// <summary>Documents waiting at each stage, for progress, the dashboard and metrics.</summary>
+    /// <summary>Documents waiting at each stage, for progress, the dashboard and metrics: not those a stage gave up on
+    /// (<paramref name="maxAttempts"/> failed attempts at this version), which the failures count holds.</summary>
     public async Task<PipelineBacklog> BacklogAsync(string imageProcessor, string imageVersion, string ocrProcessor, string ocrVersion,
-        string textProcessor, string textVersion, CancellationToken ct)
+        string textProcessor, string textVersion, int maxAttempts, CancellationToken ct)
     {
         const string sql = """
             SELECT
               (SELECT count(*) FROM ingestion.documents d WHERE true
                  AND NOT EXISTS (SELECT 1 FROM pipeline.processed_images p WHERE p.document_id = d.id
-                                 AND p.processor = @imageProcessor AND p.processor_version = @imageVersion)) AS images,
+                                 AND p.processor = @imageProcessor AND p.processor_version = @imageVersion)
+                 AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f WHERE f.document_id = d.id AND f.stage = 'image'
+                                 AND f.processor_version = @imageVersion AND f.attempts >= @maxAttempts)) AS images,
               (SELECT count(*) FROM ingestion.documents d WHERE true
                  AND NOT EXISTS (SELECT 1 FROM pipeline.raw_texts r WHERE r.document_id = d.id AND (r.method = 'pdf-text-layer'
-                                 OR (r.processor = @ocrProcessor AND r.processor_version = @ocrVersion)))) AS ocr,
+                                 OR (r.processor = @ocrProcessor AND r.processor_version = @ocrVersion)))
+                 AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f WHERE f.document_id = d.id AND f.stage = 'ocr'
+                                 AND f.processor_version = @ocrVersion AND f.attempts >= @maxAttempts)) AS ocr,
               (SELECT count(*) FROM pipeline.raw_texts r WHERE NOT EXISTS (SELECT 1 FROM pipeline.processed_texts p
                  WHERE p.raw_text_id = r.id AND p.processor = @textProcessor AND p.processor_version = @textVersion)) AS text,
               (SELECT count(*) FROM pipeline.stage_failures) AS failures,
@@ -112,7 +117,7 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<PipelineBacklog>(new CommandDefinition(sql,
-            new { imageProcessor, imageVersion, ocrProcessor, ocrVersion, textProcessor, textVersion }, cancellationToken: ct));
+            new { imageProcessor, imageVersion, ocrProcessor, ocrVersion, textProcessor, textVersion, maxAttempts }, cancellationToken: ct));
     }
 
     /// <summary>The inserted row's id, or (the insert did nothing: a re-run, another worker) the existing row's.</summary>

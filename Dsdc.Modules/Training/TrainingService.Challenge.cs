@@ -57,13 +57,16 @@ public sealed partial class TrainingService
         var theirs = incumbent.Cv!.Estimate;
         async Task<PromotionResult> KeepAsync(string why)
         {
-            if (!championStale)
+            // A champion whose files are gone (a lost models volume) gives way to its recipe's refit even on unchanged data.
+            var cannotServe = championStale ? null : WhyChampionCannotServe(championId.Value);
+            if (!championStale && cannotServe is null)
             {
                 logger.LogInformation("Champion kept: {Why}", why);
                 return new PromotionResult(false, championId, $"champion run {championId} kept: {why}");
             }
             return await registry.RecordAsync(incumbent.Run.Id, championId, PromotionKinds.Automatic,
-                $"champion's recipe refitted on today's documents (run {incumbent.Run.Id}): {why}", by, ct);
+                (cannotServe is null ? "champion's recipe refitted on today's documents" : $"champion's recipe refitted because the champion cannot serve ({cannotServe})") +
+                $" (run {incumbent.Run.Id}): {why}", by, ct);
         }
         if (incumbent.Run.Id == best.Run.Id) return await KeepAsync($"its recipe is still the best: {summary}");
         var (difference, t, wins) = RepeatedCrossValidation.Compare(mine.FoldAccuracies, theirs.FoldAccuracies, k, options.Value.PromotionT, challengers);

@@ -15,6 +15,10 @@ public sealed record TrainingReport(IReadOnlyList<RunOutcome> Runs, PromotionRes
 {
     /// <summary>How the job compared its candidates: <c>cross-validation</c> or <c>test-split</c>.</summary>
     public string Evaluation { get; init; } = "test-split";
+
+    /// <summary>The job could not decide (the run of the champion's recipe failed, so nothing was compared with it): it is
+    /// recorded as failed, and the next job trains again instead of finding that nothing changed.</summary>
+    public bool Incomplete { get; init; }
 }
 
 /// <summary>
@@ -124,7 +128,7 @@ public sealed partial class TrainingService(
     /// </summary>
     internal static string JobOutcome(TrainingReport report) =>
         report.Promotion?.Promoted == true ? "promoted"
-        : report.Runs.Count > 0 && report.Runs.All(r => r.Run.Status != "succeeded") ? "failed"
+        : report.Incomplete || (report.Runs.Count > 0 && report.Runs.All(r => r.Run.Status != "succeeded")) ? "failed"
         : "trained";
 
     /// <summary>
@@ -156,14 +160,23 @@ public sealed partial class TrainingService(
     internal static bool UseCrossValidation(IReadOnlyList<LabelledPage> all, TrainingOptions o) =>
         all.GroupBy(p => p.Label).Min(g => g.Count()) * o.TestFraction < o.TestSidePerClass;
 
-    /// <summary>What a model is fitted on: every (document, label), whether its region features exist, the encoders' versions.</summary>
+    /// <summary>
+    /// What a model is fitted on: every (document, label), whether its region features exist, the encoders' versions, and
+    /// the inputs themselves (the raw text and the vector of each document), which change when a document is processed
+    /// again under the same encoder (another OCR setting, a new preprocessing version).
+    /// </summary>
     private string DataFingerprint(IReadOnlyList<LabelledPage> all)
     {
-        var text = new StringBuilder();
-        text.Append(encoder.Id).Append('@').Append(encoder.Version).Append('|').Append(loader.RegionsVersion).Append('\n');
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes($"{encoder.Id}@{encoder.Version}|{loader.RegionsVersion}\n"));
         foreach (var p in all.OrderBy(p => p.DocumentId, StringComparer.Ordinal))
-            text.Append(p.DocumentId).Append(':').Append(p.Label).Append(':').Append(p.Inputs.Regions is null ? '-' : 'r').Append('\n');
-        return Hash(text.ToString());
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes($"{p.DocumentId}:{p.Label}:{(p.Inputs.Regions is null ? '-' : 'r')}:{p.Inputs.RawText.Length}:"));
+            hash.AppendData(Encoding.UTF8.GetBytes(p.Inputs.RawText));
+            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Inputs.Vector.AsSpan()));
+            hash.AppendData("\n"u8);
+        }
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     /// <summary>What a job does: the data, the candidates (random ones aside: they are drawn anew each job) and how they are compared.</summary>
@@ -217,18 +230,30 @@ public sealed partial class TrainingService(
         var succeeded = results.Where(r => r.Run.Status == "succeeded" && r.Cv is not null).ToList();
         var best = succeeded.OrderByDescending(r => r.Cv!.Estimate.Accuracy).ThenByDescending(r => r.Cv!.Estimate.MacroF1).ThenBy(r => r.Run.Id).FirstOrDefault();
         PromotionResult? promotion = null;
+        var incomplete = false;
         if (best.Run is not null)
         {
             var incumbent = champion is null ? default : succeeded.FirstOrDefault(r => r.Candidate.ParametersJson == champion.ParametersJson);
             var championStale = championId is { } cid && await store.DataFingerprintAsync(cid, ct) != dataFingerprint;
-            promotion = championWaits is not null
-                ? new PromotionResult(false, championId, championWaits)
-                : await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct,
+            if (championWaits is not null)
+                promotion = new PromotionResult(false, championId, championWaits);
+            else if (champion is not null && incumbent.Run is null)
+            {
+                // The champion's recipe was run and failed (out of memory, a full disk): no candidate was compared with it.
+                var failed = results.First(r => r.Candidate.ParametersJson == champion.ParametersJson).Run;
+                promotion = new PromotionResult(false, championId,
+                    $"champion run {championId} kept: this job's run of its recipe (run {failed.Id}) failed, so no candidate could be " +
+                    "compared with it on the same folds; the next job tries again");
+                incomplete = true;
+            }
+            else
+                promotion = await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct,
                     challengers: succeeded.Count(r => incumbent.Run is null || r.Run.Id != incumbent.Run.Id));
         }
         return new TrainingReport(results.Select(r => new RunOutcome(r.Run, r.Run.Id == best.Run?.Id)).ToList(), promotion, null)
         {
             Evaluation = "cross-validation",
+            Incomplete = incomplete,
         };
     }
 

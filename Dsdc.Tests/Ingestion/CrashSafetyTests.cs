@@ -92,6 +92,32 @@ public sealed class CrashSafetyTests
         Assert.Single(app.FilesUnder("raw"));
     }
 
+    /// <summary>
+    /// A move across file systems is a copy: a crash during it leaves a partial file in raw/ beside the whole one still in
+    /// the inbox. The next run does not take the partial file for the document: it stores the inbox's whole file instead.
+    /// </summary>
+    [Fact]
+    public async Task ACopyInterruptedHalfwayIsReplacedByTheWholeFileFromTheInbox()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".tif");
+        var inboxCopy = app.Drop("copied", path, "4");
+        var id = Sha1(path);
+        var row = Row(id, "copied", Path.GetFileName(path), ".tif");
+        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(row, Ct);
+        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        var bytes = await File.ReadAllBytesAsync(path, Ct);
+        await File.WriteAllBytesAsync(raw, bytes[..(bytes.Length / 2)], Ct);
+
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(1, summary.Recovered);
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents"));
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(raw, Ct));
+        Assert.False(File.Exists(inboxCopy));
+    }
+
     [Fact]
     public async Task ARowWhoseFileLeftTheInboxIsForgotten()
     {

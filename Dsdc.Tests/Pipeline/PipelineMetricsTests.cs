@@ -29,5 +29,16 @@ public sealed class PipelineMetricsTests
         // The document still waits for OCR: the backlog gauge, read from the database at scrape time, says so.
         Assert.Contains("dsdc_pipeline_backlog{stage=\"ocr\"} 1", text);
         Assert.Contains("dsdc_pipeline_backlog{stage=\"image\"} 0", text);
+        // OCR gives up on it (its last attempt failed at this version): it no longer waits, it is counted as a failure.
+        var stages = app.Services.GetRequiredService<PipelineStages>();
+        var maxAttempts = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PipelineOptions>>().Value.MaxAttempts;
+        var version = app.Services.GetRequiredService<DocumentProcessor>().OcrVersion;
+        await app.ScalarAsync<int>("""
+            INSERT INTO pipeline.stage_failures (document_id, stage, processor_version, attempts, error)
+            SELECT id, 'ocr', @version, @maxAttempts, 'test: given up' FROM ingestion.documents
+            RETURNING 1
+            """, new { version, maxAttempts });
+        var backlog = await stages.BacklogAsync(Ct);
+        Assert.Equal((0L, 1L), (backlog.Ocr, backlog.Failures));
     }
 }

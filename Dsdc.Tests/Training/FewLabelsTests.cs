@@ -300,6 +300,39 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.Equal(early, await store.DataReadAtAsync(early, Ct));
     }
 
+    /// <summary>
+    /// The same documents and labels, one of them processed again under the same encoder (another OCR setting gives
+    /// another text and vector): the recurring job trains on the new inputs instead of finding that nothing changed.
+    /// </summary>
+    [Fact]
+    public async Task ADocumentProcessedAgainIsNewDataForTheRecurringJob()
+    {
+        var training = app.Get<TrainingService>();
+        var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+        Assert.NotNull((await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
+        var doc = (await app.Get<TrainingDataLoader>().LoadAllAsync(Ct))[0];
+        var vector = await app.ScalarAsync<long>(
+            "SELECT id FROM embedding.embeddings WHERE document_id = @id ORDER BY created_at DESC, id DESC LIMIT 1", new { id = doc.DocumentId });
+        var original = await app.ScalarAsync<string>("SELECT embedding::text FROM embedding.embeddings WHERE id = @vector", new { vector });
+        await app.ExecuteAsync("""
+            UPDATE embedding.embeddings SET embedding = (SELECT array_agg(CASE WHEN i = 1 THEN x + 0.01 ELSE x END ORDER BY i)
+                                                        FROM unnest(embedding::real[]) WITH ORDINALITY AS u(x, i))::vector
+            WHERE id = @vector
+            """, new { vector });
+        try
+        {
+            var again = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+
+            Assert.Null(again.Skipped);
+            Assert.Contains(again.Runs, r => r.Run.Name == "fused-tv" && r.Run.Status == "succeeded");
+        }
+        finally
+        {
+            await app.ExecuteAsync("UPDATE embedding.embeddings SET embedding = @original::vector WHERE id = @vector", new { original, vector });
+        }
+    }
+
     /// <summary>A job whose every run failed (out of memory, a full disk) trained nothing: it is recorded as failed, and the
     /// next job trains again on the same data instead of saying "nothing changed" until a label does.</summary>
     [Fact]

@@ -118,6 +118,10 @@ public static class JobsModule
                 // They hold it for milliseconds, and this app's own jobs use advisory locks (OneAtATime), so a row older
                 // than a minute is a dead holder's.
                 DistributedLockTimeout = StaleLockAfter,
+                // A fetched job stays invisible to other workers while its worker lives, however long it runs: without
+                // this a job still running after InvisibilityTimeout (30 minutes: a training job on many documents, an
+                // OCR batch of long scans) was fetched again by another worker and run twice.
+                UseSlidingInvisibilityTimeout = true,
             };
             return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, options), options);
         }
