@@ -27,7 +27,7 @@ dotnet test --solution Dsdc.sln -c Release --no-build --results-directory "$resu
 passed=0; failed=0; skipped=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1 || true)  # an aborted run's file may hold none
   get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
   passed=$((passed + $(get passed))); failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted))); skipped=$((skipped + $(get notExecuted)))
   # The failed tests again, last, so that a log read from its tail names them (perl-base is part of every Debian).

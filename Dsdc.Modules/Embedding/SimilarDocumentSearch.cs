@@ -43,9 +43,14 @@ public sealed class SimilarDocumentSearch(
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // Local to this transaction: a larger candidate list for better recall, and iterative scans so that the
-        // version and self filters still leave k rows.
+        // version and self filters still leave k rows. Iterative scans came with pgvector 0.8, and an older one refuses
+        // the unknown hnsw.* setting (an operating system's own package can be older): there it is not asked for.
         await conn.ExecuteAsync(new CommandDefinition(
-            "SELECT set_config('hnsw.ef_search', @ef, true), set_config('hnsw.iterative_scan', 'strict_order', true)",
+            """
+            SELECT set_config('hnsw.ef_search', @ef, true),
+                   CASE WHEN (SELECT string_to_array(extversion, '.')::int[] >= '{0,8}' FROM pg_extension WHERE extname = 'vector')
+                        THEN set_config('hnsw.iterative_scan', 'strict_order', true) END
+            """,
             new { ef = Math.Max(options.Value.EfSearch, k).ToString(System.Globalization.CultureInfo.InvariantCulture) },
             tx, cancellationToken: ct));
         var rows = await conn.QueryAsync<Row>(new CommandDefinition(SimilarSql(encoder.Dimensions),

@@ -105,7 +105,7 @@ public sealed partial class TrainingService(
 
         var crossValidate = UseCrossValidation(all, o);
         var dataFingerprint = DataFingerprint(all);
-        var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o);
+        var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings);
         if (skipWhenUnchanged && await store.LastTrainedJobAsync(ct) is { } last && last.Fingerprint == fingerprint)
         {
             var why = $"nothing changed since training job {last.Id} (same {all.Count} documents and labels, encoders and candidates)";
@@ -180,7 +180,7 @@ public sealed partial class TrainingService(
     }
 
     /// <summary>What a job does: the data, the candidates (random ones aside: they are drawn anew each job) and how they are compared.</summary>
-    private static string Fingerprint(string data, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o)
+    private static string Fingerprint(string data, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o, TrainingSettings settings)
     {
         var text = new StringBuilder(data).Append('|').Append(crossValidate).Append('|').Append(o.CvFolds).Append('x').Append(o.CvRepeats)
             .Append('|').Append(o.Seed)
@@ -189,6 +189,8 @@ public sealed partial class TrainingService(
             .Append("|t ").Append(o.PromotionT.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         // The stored split's fits draw at most this many documents per class (cross-validation uses every document).
         if (!crossValidate) text.Append("|cap ").Append(o.MaxTrainingPerClass);
+        // How an MLP candidate trains (its epochs, batches and patience are settings, not part of its parameters).
+        text.Append("|mlp ").Append(settings.Epochs).Append('/').Append(settings.BatchSize).Append('/').Append(settings.Patience);
         text.Append('\n');
         foreach (var c in plan.Where(c => !c.Name.StartsWith("random-", StringComparison.Ordinal))) text.Append(c.Name).Append('=').Append(c.ParametersJson).Append('\n');
         return Hash(text.ToString());

@@ -62,6 +62,23 @@ public sealed class ConfigurationTests
         Assert.Contains(key, result.StdErr);
     }
 
+    /// <summary>Two sections wrong at once: both named, exit code 2, no stack trace (the start-up validation gathers them).</summary>
+    [Fact]
+    public async Task TwoInvalidSectionsAreBothNamed()
+    {
+        var env = ValidEnvironment();
+        env["Jobs__WorkerCount"] = "0";
+        env["Pipeline__Cron"] = "every 3 minutes";
+
+        var result = await AppProcess.RunAsync(["migrate"], env);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Configuration error", result.StdErr);
+        Assert.Contains("Jobs:WorkerCount", result.StdErr);
+        Assert.Contains("Pipeline:Cron", result.StdErr);
+        Assert.DoesNotContain("   at ", result.StdErr);
+    }
+
     [Fact]
     public async Task AnUnknownQueueIsRefused()
     {

@@ -114,7 +114,7 @@ public sealed partial class PredictionService(
     {
         if (await similar.FindSimilarToAsync(documentId, k, includeSelf: false, ct) is { Count: > 0 } stored) return stored;
         if (result.Embedding is null) return [];
-        var found = await similar.FindAsync(result.Embedding, k + 1, ct);
+        var found = await similar.FindAsync(result.Embedding, Math.Min(k + 1, SimilarDocumentSearch.MaxK), ct);
         return found.Where(d => d.DocumentId != documentId).Take(k).ToList();
     }
 

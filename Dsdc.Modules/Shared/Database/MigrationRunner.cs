@@ -52,7 +52,9 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
         if (upTo is not null && Scripts.All(s => s.Name != upTo))
             throw new ArgumentException($"no migration is named {upTo}", nameof(upTo));
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@AdvisoryLockKey)", new { AdvisoryLockKey }, cancellationToken: ct));
+        // Waits as long as another process migrates (a script may build an index for minutes), not the 30 s of a command.
+        await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(@AdvisoryLockKey)", new { AdvisoryLockKey }, cancellationToken: ct,
+            commandTimeout: 0));
         try
         {
             await conn.ExecuteAsync(new CommandDefinition("""
@@ -94,8 +96,9 @@ public sealed class MigrationRunner(NpgsqlDataSource dataSource, ILogger<Migrati
                 applied.Add(script.Name);
             }
 
-            // Types created by a migration (vector) must be known to connections opened from now on.
-            if (applied.Count > 0) await conn.ReloadTypesAsync(ct);
+            // Types created by a migration (vector) must be known to connections opened from now on: also when another
+            // process applied it while this one waited for the lock, after this connection had loaded the types.
+            await conn.ReloadTypesAsync(ct);
             return applied;
         }
         finally

@@ -65,6 +65,13 @@ public static class DsdcHost
             await Console.Error.WriteLineAsync("Configuration error:\n  " + string.Join("\n  ", ex.Failures));
             return 2;
         }
+        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0 && ex.InnerExceptions.All(e => e is OptionsValidationException))
+        {
+            // Several sections invalid at once: the start-up validation gathers them in one AggregateException.
+            await Console.Error.WriteLineAsync("Configuration error:\n  " +
+                string.Join("\n  ", ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)));
+            return 2;
+        }
         catch (ConfigurationException ex)
         {
             await Console.Error.WriteLineAsync(ex.Message);
