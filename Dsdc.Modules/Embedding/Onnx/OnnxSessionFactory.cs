@@ -1,12 +1,15 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.OnnxRuntime;
+using Microsoft.ML.OnnxRuntime.Tensors;
 
 namespace Dsdc.Embedding;
 
 /// <summary>
 /// Creates the ONNX Runtime sessions of the encoders with one policy: the CUDA provider when it is wanted and usable,
-/// otherwise the CPU, decided once per process and logged in one line.
+/// otherwise the CPU, decided once per process and logged in one line. "Usable" is tried, not assumed: a CUDA session
+/// runs one inference before it is handed out, since creating it only copies the weights to the device, and a device
+/// without memory to spare, or without kernels for its architecture, fails at the first run instead.
 /// </summary>
 public sealed class OnnxSessionFactory(IOptions<EmbeddingOptions> options, ILogger<OnnxSessionFactory> logger)
 {
@@ -18,6 +21,8 @@ public sealed class OnnxSessionFactory(IOptions<EmbeddingOptions> options, ILogg
 
     public InferenceSession Create(string modelPath)
     {
+        // A missing model is no reason to give up on CUDA: said as what it is.
+        if (!File.Exists(modelPath)) throw new FileNotFoundException($"The ONNX model {modelPath} is missing.", modelPath);
         lock (_gate)
         {
             if (_cuda is not false && options.Value.UseCuda)
@@ -31,6 +36,15 @@ public sealed class OnnxSessionFactory(IOptions<EmbeddingOptions> options, ILogg
                 {
                     using var cudaOptions = Options(cuda: true);
                     var session = new InferenceSession(modelPath, cudaOptions);
+                    try
+                    {
+                        WarmUp(session);
+                    }
+                    catch
+                    {
+                        session.Dispose();
+                        throw;
+                    }
                     if (_cuda is null)
                         logger.LogInformation("ONNX Runtime runs embeddings on CUDA device {Device}", options.Value.CudaDeviceId);
                     _cuda = true;
@@ -95,6 +109,41 @@ public sealed class OnnxSessionFactory(IOptions<EmbeddingOptions> options, ILogg
             }
         }
         return o;
+    }
+
+    /// <summary>
+    /// One inference on zeros (each symbolic dimension taken as 1): what fails on a device that cannot run the model.
+    /// A model with an input this cannot make up (strings, maps) is not tried.
+    /// </summary>
+    internal static void WarmUp(InferenceSession session)
+    {
+        var names = new List<string>();
+        var values = new List<OrtValue>();
+        try
+        {
+            foreach (var (name, meta) in session.InputMetadata)
+            {
+                if (!meta.IsTensor) return;
+                var shape = meta.Dimensions.Select(d => d < 0 ? 1L : d).ToArray();
+                var count = checked((int)shape.Aggregate(1L, (a, b) => a * b));
+                OrtValue? value = meta.ElementDataType switch
+                {
+                    TensorElementType.Float => OrtValue.CreateTensorValueFromMemory(new float[count], shape),
+                    TensorElementType.Int64 => OrtValue.CreateTensorValueFromMemory(new long[count], shape),
+                    TensorElementType.Int32 => OrtValue.CreateTensorValueFromMemory(new int[count], shape),
+                    _ => null,
+                };
+                if (value is null) return;
+                names.Add(name);
+                values.Add(value);
+            }
+            using var run = new RunOptions();
+            using var outputs = session.Run(run, names, values, session.OutputNames);
+        }
+        finally
+        {
+            foreach (var value in values) value.Dispose();
+        }
     }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
