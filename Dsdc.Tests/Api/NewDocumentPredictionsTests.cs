@@ -19,16 +19,7 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
     {
         // Two scanned pages no other test stores: stored with their lineage by an upload, whose prediction is then
         // removed, as for a document that came through the inbox.
-        var candidates = Fixtures.Labelled().Where(d => d.Path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && !app.Known.Contains(d))
-            .Reverse().ToList();
-        var pages = new List<(string Id, string Path)>();
-        foreach (var (path, _) in candidates)
-        {
-            var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(path, Ct)));
-            if (await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id", new { id }) == 0) pages.Add((id, path));
-            if (pages.Count == 2) break;
-        }
-        Assert.Equal(2, pages.Count);
+        var pages = await TwoUnstoredPagesAsync(fromTheEnd: true);
         var ids = pages.Select(p => p.Id).ToArray();
         await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
         await conn.OpenAsync(Ct);
@@ -91,15 +82,7 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
     [Fact]
     public async Task ADocumentWhoseStoredPageCannotBeReadDoesNotHoldUpTheOthers()
     {
-        var candidates = Fixtures.Labelled().Where(d => d.Path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && !app.Known.Contains(d)).ToList();
-        var pages = new List<(string Id, string Path)>();
-        foreach (var (path, _) in candidates)
-        {
-            var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(path, Ct)));
-            if (await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id", new { id }) == 0) pages.Add((id, path));
-            if (pages.Count == 2) break;
-        }
-        Assert.Equal(2, pages.Count);
+        var pages = await TwoUnstoredPagesAsync(fromTheEnd: false);
         var ids = pages.Select(p => p.Id).ToArray();
         await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
         await conn.OpenAsync(Ct);
@@ -124,6 +107,23 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
         {
             await conn.ExecuteAsync("DELETE FROM ingestion.original_documents WHERE id = ANY(@ids)", new { ids });
         }
+    }
+
+    /// <summary>Two scanned pages (PNG) that neither the app's corpus nor another test has stored, with their ids; taken
+    /// from either end of the datasets so that the two tests never take the same ones.</summary>
+    private async Task<List<(string Id, string Path)>> TwoUnstoredPagesAsync(bool fromTheEnd)
+    {
+        var candidates = Fixtures.Labelled().Where(d => d.Path.EndsWith(".png", StringComparison.OrdinalIgnoreCase) && !app.Known.Contains(d)).ToList();
+        if (fromTheEnd) candidates.Reverse();
+        var pages = new List<(string Id, string Path)>();
+        foreach (var (path, _) in candidates)
+        {
+            var id = Convert.ToHexStringLower(SHA1.HashData(await File.ReadAllBytesAsync(path, Ct)));
+            if (await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id", new { id }) == 0) pages.Add((id, path));
+            if (pages.Count == 2) break;
+        }
+        Assert.Equal(2, pages.Count);
+        return pages;
     }
 
     /// <summary>A class: Npgsql reads real[] as an Array that Dapper's constructor matching refuses.</summary>

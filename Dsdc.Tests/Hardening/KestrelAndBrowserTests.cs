@@ -28,6 +28,24 @@ public sealed class KestrelAndBrowserTests(UiApp app)
         new(new HttpClientHandler { AllowAutoRedirect = redirects, UseCookies = true, CookieContainer = new() })
         { BaseAddress = new Uri(app.BaseUrl), Timeout = TimeSpan.FromMinutes(3) };
 
+    /// <summary>A client logged in with the cookie as a new user of role user.</summary>
+    private async Task<(HttpClient Client, string Name, string Password)> LoggedInAsync(bool redirects = false)
+    {
+        var name = $"c-{Guid.NewGuid():N}"[..20];
+        var password = await app.CreateUserAsync(name, Roles.User);
+        var client = Client(redirects);
+        await client.LogInWithCookieAsync(name, password);
+        return (client, name, password);
+    }
+
+    /// <summary>A file part of zeros.</summary>
+    private static ByteArrayContent Bytes(long length)
+    {
+        var part = new ByteArrayContent(new byte[length]);
+        part.Headers.ContentType = OctetStream;
+        return part;
+    }
+
     private async Task<HttpClient> BearerClientAsync()
     {
         var name = $"k-{Guid.NewGuid():N}"[..20];
@@ -57,15 +75,11 @@ public sealed class KestrelAndBrowserTests(UiApp app)
     [Fact]
     public async Task TheClassifyPageRefusesAnOversizedUploadWithTheLimitInItsMessage()
     {
-        var name = $"u-{Guid.NewGuid():N}"[..20];
-        var password = await app.CreateUserAsync(name, Roles.User);
-        using var client = Client(redirects: true);
-        await client.LogInWithCookieAsync(name, password);
+        var (client, _, _) = await LoggedInAsync(redirects: true);
+        using var _ = client;
         var token = await FormTokenAsync(client, "/classify");
         var form = new MultipartFormDataContent { { new StringContent(token), "__RequestVerificationToken" } };
-        var file = new ByteArrayContent(new byte[DefaultLimit + 512 * 1024]);
-        file.Headers.ContentType = OctetStream;
-        form.Add(file, "Upload", "big.tif");
+        form.Add(Bytes(DefaultLimit + 512 * 1024), "Upload", "big.tif");
 
         var response = await client.PostAsync("/classify", form, Ct);
 
@@ -79,20 +93,14 @@ public sealed class KestrelAndBrowserTests(UiApp app)
     [Fact]
     public async Task TheUploadPageRefusesAFileOverTheLimitWithTheLimitInItsMessage()
     {
-        var name = $"v-{Guid.NewGuid():N}"[..20];
-        var password = await app.CreateUserAsync(name, Roles.User);
-        using var client = Client(redirects: true);
-        await client.LogInWithCookieAsync(name, password);
+        var (client, _, _) = await LoggedInAsync(redirects: true);
+        using var _ = client;
         foreach (var path in new[] { "/upload", "/upload/" })
         {
             var token = await FormTokenAsync(client, "/upload");
             var form = new MultipartFormDataContent { { new StringContent(token), "__RequestVerificationToken" }, { new StringContent("11"), "Label" } };
-            var small = new ByteArrayContent(new byte[1024]);
-            small.Headers.ContentType = OctetStream;
-            form.Add(small, "Files", "small.tif");
-            var big = new ByteArrayContent(new byte[DefaultLimit + 512 * 1024]);
-            big.Headers.ContentType = OctetStream;
-            form.Add(big, "Files", "big.tif");
+            form.Add(Bytes(1024), "Files", "small.tif");
+            form.Add(Bytes(DefaultLimit + 512 * 1024), "Files", "big.tif");
 
             var response = await client.PostAsync(path, form, Ct);
 
@@ -105,9 +113,7 @@ public sealed class KestrelAndBrowserTests(UiApp app)
         // The classify page at its address with a trailing slash gets the same message as without.
         var classifyToken = await FormTokenAsync(client, "/classify");
         var classify = new MultipartFormDataContent { { new StringContent(classifyToken), "__RequestVerificationToken" } };
-        var file = new ByteArrayContent(new byte[DefaultLimit + 512 * 1024]);
-        file.Headers.ContentType = OctetStream;
-        classify.Add(file, "Upload", "big.tif");
+        classify.Add(Bytes(DefaultLimit + 512 * 1024), "Upload", "big.tif");
         var refused = await client.PostAsync("/classify/", classify, Ct);
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Contains("larger than 50 MiB", await refused.Content.ReadAsStringAsync(Ct));
@@ -177,10 +183,8 @@ public sealed class KestrelAndBrowserTests(UiApp app)
     [Fact]
     public async Task LoggingOutOfASessionThatHasAlreadyEndedLandsOnTheLogInPage()
     {
-        var name = $"o-{Guid.NewGuid():N}"[..20];
-        var password = await app.CreateUserAsync(name, Roles.User);
-        using var client = Client();
-        await client.LogInWithCookieAsync(name, password);
+        var (client, name, password) = await LoggedInAsync();
+        using var _ = client;
         var token = await FormTokenAsync(client, "/documents");
         FormUrlEncodedContent LogOutForm() => new([new("__RequestVerificationToken", token)]);
 
