@@ -103,7 +103,7 @@ public sealed partial class TrainingService(
             ? Candidates.From(configurations ?? [], viewModels ?? [], fused ?? [], settings)
             : Candidates.Default(o, runs ?? o.RunsPerJob, regionsReady, settings, new RandomSearch(unchecked((int)(o.Seed * 7919L + lastRunId))));
 
-        var crossValidate = UseCrossValidation(all, o);
+        var crossValidate = UseCrossValidation(all, data.Test, o);
         var dataFingerprint = DataFingerprint(all);
         var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings);
         if (skipWhenUnchanged && await store.LastTrainedJobAsync(ct) is { } last && last.Fingerprint == fingerprint)
@@ -156,9 +156,18 @@ public sealed partial class TrainingService(
         return (labels, Math.Max(options.Value.RetrainAfterLabels, labels.Documents / 10));
     }
 
-    /// <summary>Cross-validation while some class would have fewer than <see cref="TrainingOptions.TestSidePerClass"/> documents on the stored test side.</summary>
-    internal static bool UseCrossValidation(IReadOnlyList<LabelledPage> all, TrainingOptions o) =>
-        all.GroupBy(p => p.Label).Min(g => g.Count()) * o.TestFraction < o.TestSidePerClass;
+    /// <summary>
+    /// Cross-validation while some class has, or would have, fewer than <see cref="TrainingOptions.TestSidePerClass"/>
+    /// documents on the stored test side: its expected share (<see cref="TrainingOptions.TestFraction"/> of the class),
+    /// and the documents really there under their current labels (a correction moves a document between classes, never
+    /// between sides, so a class can fall short of its share).
+    /// </summary>
+    internal static bool UseCrossValidation(IReadOnlyList<LabelledPage> all, IReadOnlyList<LabelledVector> test, TrainingOptions o)
+    {
+        if (all.GroupBy(p => p.Label).Min(g => g.Count()) * o.TestFraction < o.TestSidePerClass) return true;
+        var onTest = test.GroupBy(e => e.Label).ToDictionary(g => g.Key, g => g.Count());
+        return all.Select(p => p.Label).Distinct().Any(c => onTest.GetValueOrDefault(c) < o.TestSidePerClass);
+    }
 
     /// <summary>
     /// What a model is fitted on: every (document, label), whether its region features exist, the encoders' versions, and

@@ -299,6 +299,25 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.True(run.TestSize > 0);
     }
 
+    /// <summary>
+    /// The stored split decides only when every class really has enough documents on its test side: a class whose share
+    /// would be enough but whose test side fell short (corrections moved documents to another class, never to another
+    /// side) keeps the job on cross-validation.
+    /// </summary>
+    [Fact]
+    public void TheStoredSplitDecidesOnlyWhenEveryClassHasEnoughTestDocumentsUnderItsCurrentLabel()
+    {
+        var options = new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15 };
+        var all = Enumerable.Range(0, 200).Select(i => new LabelledPage($"doc{i:D3}", i % 2, new PageInputs([], "", []))).ToList();
+        LabelledVector Test(int i, int label) => new($"doc{i:D3}", label, []);
+        var enough = Enumerable.Range(0, 24).Select(i => Test(i, i % 2)).ToList();
+        var short1 = Enumerable.Range(0, 24).Select(i => Test(i, i < 15 ? 0 : 1)).ToList();
+
+        Assert.True(TrainingService.UseCrossValidation(all.Take(100).ToList(), enough, options));   // 50 per class: 7.5 expected
+        Assert.False(TrainingService.UseCrossValidation(all, enough, options));                   // 100 per class, 12 on the test side
+        Assert.True(TrainingService.UseCrossValidation(all, short1, options));                    // 100 per class, but 9 of class 1 there
+    }
+
     [Fact]
     public void TheCapKeepsTheSameDocumentsOfEachClassAndNothingWhenOff()
     {
