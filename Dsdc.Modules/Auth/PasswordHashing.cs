@@ -17,7 +17,6 @@ namespace Dsdc.Auth;
 internal sealed class PasswordHashing
 {
     internal const string Argon2idPrefix = "$argon2id$v=19$";
-    private const string Prefix = Argon2idPrefix;
     private const int SaltBytes = 16;
     private const int TagBytes = 32;
 
@@ -53,7 +52,7 @@ internal sealed class PasswordHashing
         var salt = RandomNumberGenerator.GetBytes(SaltBytes);
         var tag = Derive(password, salt, Current.MemoryKiB, Current.Passes, TagBytes);
         return string.Create(CultureInfo.InvariantCulture,
-            $"{Prefix}m={Current.MemoryKiB},t={Current.Passes},p={Current.Lanes}${Base64(salt)}${Base64(tag)}");
+            $"{Argon2idPrefix}m={Current.MemoryKiB},t={Current.Passes},p={Current.Lanes}${Base64(salt)}${Base64(tag)}");
     }
 
     public enum Outcome { Wrong, Right, RightButRehash }
@@ -65,7 +64,7 @@ internal sealed class PasswordHashing
     /// </summary>
     public Outcome Verify(string hash, string password, bool legacyHashesRemain = false)
     {
-        if (!hash.StartsWith(Prefix, StringComparison.Ordinal))
+        if (!hash.StartsWith(Argon2idPrefix, StringComparison.Ordinal))
         {
             // An earlier version's PBKDF2 hash: right once more, and replaced by an Argon2id one.
             var legacy = _legacy.VerifyHashedPassword(this, hash, password);
@@ -106,7 +105,7 @@ internal sealed class PasswordHashing
     /// <summary>The parts of a stored <c>$argon2id$v=19$m=M,t=T,p=1$salt$tag</c>, or null when it is not one this can verify.</summary>
     private static (int MemoryKiB, int Passes, byte[] Salt, byte[] Tag)? Parse(string hash)
     {
-        var parts = hash[Prefix.Length..].Split('$');
+        var parts = hash[Argon2idPrefix.Length..].Split('$');
         if (parts.Length != 3) return null;
         int? memory = null, passes = null, lanes = null;
         foreach (var setting in parts[0].Split(','))

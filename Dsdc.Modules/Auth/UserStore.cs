@@ -85,10 +85,9 @@ internal sealed class UserStore(NpgsqlDataSource dataSource, UserStatusCache sta
     /// <summary>Whether a user still has a password hash of an earlier version (PBKDF2): replaced at that user's next log-in.</summary>
     public async Task<bool> AnyLegacyPasswordHashAsync(CancellationToken ct)
     {
-        // The prefix of PasswordHashing.Argon2idPrefix.
-        const string sql = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE NOT starts_with(password_hash, '$argon2id$v=19$'))";
+        const string sql = "SELECT EXISTS (SELECT 1 FROM auth.users WHERE NOT starts_with(password_hash, @prefix))";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(sql, cancellationToken: ct));
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(sql, new { prefix = PasswordHashing.Argon2idPrefix }, cancellationToken: ct));
     }
 
     public async Task<bool> AnyEnabledAdminAsync(CancellationToken ct)
