@@ -18,15 +18,59 @@ public enum PageColor
 /// process boundary keeps it out of our binary; it also contains a crash or a runaway page, which a timeout kills.
 /// Pages come out painted on white (<c>-c gray|rgb</c> has no alpha channel), so transparent PDFs look as printed.
 /// </summary>
-public sealed class PdfPageRenderer(IOptions<ImagingOptions> options, ILogger<PdfPageRenderer> logger)
+public sealed class PdfPageRenderer
 {
-    private readonly ImagingOptions _options = options.Value;
+    /// <summary>The prefix of the temporary folders pages are rendered into.</summary>
+    internal const string TempPrefix = "dsdc-pdf-";
+
+    private static int _swept;
+    private readonly ImagingOptions _options;
+    private readonly ILogger<PdfPageRenderer> logger;
+
+    public PdfPageRenderer(IOptions<ImagingOptions> options, ILogger<PdfPageRenderer> logger)
+    {
+        _options = options.Value;
+        this.logger = logger;
+        // A process that died while mutool rendered (a kill, out of memory) left its folder behind: the first renderer of
+        // each process removes those older than a day (never one a live process of this machine is using).
+        if (Interlocked.Exchange(ref _swept, 1) == 0)
+        {
+            var removed = SweepLeftovers(Path.GetTempPath(), TimeSpan.FromDays(1));
+            if (removed > 0) logger.LogInformation("Removed {Count} rendering folders left behind by a process that stopped", removed);
+        }
+    }
+
+    /// <summary>Deletes the rendering folders under <paramref name="tempRoot"/> untouched for <paramref name="olderThan"/>;
+    /// returns how many went. A folder that cannot be deleted is left.</summary>
+    internal static int SweepLeftovers(string tempRoot, TimeSpan olderThan)
+    {
+        var removed = 0;
+        try
+        {
+            foreach (var dir in new DirectoryInfo(tempRoot).EnumerateDirectories(TempPrefix + "*"))
+            {
+                try
+                {
+                    if (DateTime.UtcNow - dir.LastWriteTimeUtc < olderThan) continue;
+                    dir.Delete(recursive: true);
+                    removed++;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                }
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        return removed;
+    }
 
     /// <summary>Renders the given 1-based pages into a temporary folder that disposing the result deletes.</summary>
     public RenderedPages Render(string pdfPath, IReadOnlyList<int> pages, int dpi, PageColor color, CancellationToken ct)
     {
         ArgumentOutOfRangeException.ThrowIfZero(pages.Count);
-        var rendered = new RenderedPages(Directory.CreateTempSubdirectory("dsdc-pdf-").FullName, pages);
+        var rendered = new RenderedPages(Directory.CreateTempSubdirectory(TempPrefix).FullName, pages);
         try
         {
             Run(Path.GetFullPath(pdfPath), pages, dpi, color, rendered.Folder, ct);

@@ -64,28 +64,54 @@ public sealed partial class PipelineStages(
         store.BacklogAsync(processor.ImageProcessor, processor.ImageVersion, processor.OcrProcessor, processor.OcrVersion,
             DocumentProcessor.CleanProcessor, DocumentProcessor.CleanVersion, options.Value.MaxAttempts, ct);
 
+    /// <remarks>
+    /// Each start on a document is counted until its outcome is known (<see cref="StageStore.StartAsync"/>): a document the
+    /// worker died on before is worked on alone, after the others, so that a crash is charged to it and not to the
+    /// documents beside it, and after <see cref="PipelineOptions.MaxAttempts"/> such deaths the next claim sets it aside.
+    /// </remarks>
     private async Task<StageResult> RunAsync(string stage, string version, IReadOnlyList<StoredDocument> todo,
         Func<StoredDocument, CancellationToken, Task> work, CancellationToken ct)
     {
         var failed = 0;
-        await Parallel.ForEachAsync(todo, new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = ct },
-            async (doc, token) =>
+        async ValueTask ProcessAsync(StoredDocument doc, CancellationToken token)
+        {
+            var watch = Stopwatch.StartNew();
+            await store.StartAsync(doc.Id, stage, version, token);
+            try
             {
-                var watch = Stopwatch.StartNew();
+                await work(doc, token);
+                PipelineMetrics.StageDuration.WithLabels(stage).Observe(watch.Elapsed.TotalSeconds);
+                PipelineMetrics.StageDocuments.WithLabels(stage, "processed").Inc();
+            }
+            catch (Exception ex) when (IsDocumentProblem(ex))
+            {
+                Interlocked.Increment(ref failed);
+                PipelineMetrics.StageDocuments.WithLabels(stage, "failed").Inc();
+                LogStageFailure(stage, doc.Id, ex.Message);
+                await store.RecordFailureAsync(doc.Id, stage, version, $"{ex.GetType().Name}: {ex.Message}", token);
+            }
+            finally
+            {
                 try
                 {
-                    await work(doc, token);
-                    PipelineMetrics.StageDuration.WithLabels(stage).Observe(watch.Elapsed.TotalSeconds);
-                    PipelineMetrics.StageDocuments.WithLabels(stage, "processed").Inc();
+                    await store.FinishAsync(doc.Id, stage, version);
                 }
-                catch (Exception ex) when (IsDocumentProblem(ex))
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
                 {
-                    Interlocked.Increment(ref failed);
-                    PipelineMetrics.StageDocuments.WithLabels(stage, "failed").Inc();
-                    LogStageFailure(stage, doc.Id, ex.Message);
-                    await store.RecordFailureAsync(doc.Id, stage, version, $"{ex.GetType().Name}: {ex.Message}", token);
+                    // The database went away: the start stays counted as if the process had died on the document.
+                    LogFinishNotRecorded(stage, doc.Id, ex.Message);
                 }
-            });
+            }
+        }
+
+        var diedOn = await store.DiedOnBeforeAsync(todo.Select(d => d.Id).ToList(), stage, version, ct);
+        await Parallel.ForEachAsync(todo.Where(d => !diedOn.Contains(d.Id)),
+            new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = ct }, ProcessAsync);
+        foreach (var doc in todo.Where(d => diedOn.Contains(d.Id)))
+        {
+            LogAlone(stage, doc.Id);
+            await ProcessAsync(doc, ct);
+        }
         return new StageResult(stage, todo.Count - failed, failed);
     }
 
@@ -102,4 +128,10 @@ public sealed partial class PipelineStages(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage} could not process {DocumentId}: {Error}")]
     private partial void LogStageFailure(string stage, string documentId, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage}: the worker stopped on {DocumentId} before; working on it alone")]
+    private partial void LogAlone(string stage, string documentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage}: could not record the end of its work on {DocumentId}: {Error}")]
+    private partial void LogFinishNotRecorded(string stage, string documentId, string error);
 }

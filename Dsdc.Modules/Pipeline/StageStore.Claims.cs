@@ -58,7 +58,8 @@ public sealed partial class StageStore
             LIMIT @limit
             """;
         const string recheck = $"SELECT d.id FROM ingestion.documents d WHERE d.id = ANY(@ids) AND {ImageMissing}";
-        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, ImageClaim, limit, new { processor, version, maxAttempts, retryAfterSeconds }, ct);
+        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, ImageClaim, limit, new { processor, version, maxAttempts, retryAfterSeconds }, ct,
+            (ImageStage, version, maxAttempts));
     }
 
     /// <summary>Claims up to <paramref name="limit"/> documents without text from a PDF text layer or this OCR version.</summary>
@@ -78,7 +79,8 @@ public sealed partial class StageStore
             LIMIT @limit
             """;
         const string recheck = $"SELECT d.id FROM ingestion.documents d WHERE d.id = ANY(@ids) AND {TextMissing}";
-        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, OcrClaim, limit, new { processor, version, maxAttempts, retryAfterSeconds }, ct);
+        return ClaimAsync<StoredDocument>(claim, recheck, d => d.Id, OcrClaim, limit, new { processor, version, maxAttempts, retryAfterSeconds }, ct,
+            (OcrStage, version, maxAttempts));
     }
 
     /// <summary>Claims the newest raw text of up to <paramref name="limit"/> documents with no cleaned text from this version.</summary>
@@ -107,12 +109,31 @@ public sealed partial class StageStore
         return ClaimAsync<RawTextRow>(claim, recheck, r => r.DocumentId, TextClaim, limit, new { processor, version }, ct);
     }
 
+    // A document the worker died on MaxAttempts times (pipeline.stage_starts, see StartAsync) becomes a stage failure that
+    // has used up its attempts, with the reason; not one that another worker is on right now.
+    private const string SetAsideDied = $"""
+        WITH held AS MATERIALIZED ({HeldByOthers}),
+        died AS (
+            UPDATE pipeline.stage_starts s SET unfinished = 0
+            FROM ingestion.documents d
+            WHERE d.id = s.document_id AND s.stage = @stage AND s.processor_version = @version AND s.unfinished >= @maxAttempts
+              AND {DocumentKey} NOT IN (SELECT * FROM held)
+            RETURNING s.document_id)
+        INSERT INTO pipeline.stage_failures (document_id, stage, processor_version, attempts, error)
+        SELECT document_id, @stage, @version, @maxAttempts, @reason FROM died
+        ON CONFLICT (document_id, stage, processor_version)
+        DO UPDATE SET attempts = GREATEST(pipeline.stage_failures.attempts, EXCLUDED.attempts), error = EXCLUDED.error, last_attempt_at = now()
+        """;
+
     private async Task<StageClaim<T>> ClaimAsync<T>(string claimSql, string recheckSql, Func<T, string> documentOf, int claim, int limit,
-        object args, CancellationToken ct)
+        object args, CancellationToken ct, (string Stage, string Version, int MaxAttempts)? died = null)
     {
         var conn = await dataSource.OpenConnectionAsync(ct);
         try
         {
+            if (died is var (stage, version, maxAttempts))
+                await conn.ExecuteAsync(new CommandDefinition(SetAsideDied,
+                    new { claim, stage, version, maxAttempts, reason = DiedWhileOnIt(maxAttempts) }, cancellationToken: ct));
             var parameters = new DynamicParameters(args);
             parameters.AddDynamicParams(new { claim, limit, scan = limit * 2 + 16 });
             var claimed = (await conn.QueryAsync<T>(new CommandDefinition(claimSql, parameters, cancellationToken: ct))).AsList();

@@ -93,6 +93,44 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
         await ExecuteAsync(sql, new { documentId, stage, version, error = error.Length > 2000 ? error[..2000] : error }, ct);
     }
 
+    /// <summary>The reason recorded for a document the worker died on <paramref name="times"/> times.</summary>
+    public static string DiedWhileOnIt(int times) =>
+        $"the worker process stopped {times} times while on this document (out of memory, a crash in the image or OCR library, " +
+        "or a kill) and never finished it; set aside so that it does not take the worker down at every run. A new processor version tries again.";
+
+    /// <summary>
+    /// Counts a start of <paramref name="stage"/> on a document; <see cref="FinishAsync"/> takes it back whatever the
+    /// outcome the process lives to see. What stays counted are the times the process died while on the document.
+    /// </summary>
+    public Task StartAsync(string documentId, string stage, string version, CancellationToken ct) =>
+        ExecuteAsync("""
+            INSERT INTO pipeline.stage_starts (document_id, stage, processor_version)
+            VALUES (@documentId, @stage, @version)
+            ON CONFLICT (document_id, stage, processor_version)
+            DO UPDATE SET unfinished = pipeline.stage_starts.unfinished + 1, last_started_at = now()
+            """, new { documentId, stage, version }, ct);
+
+    /// <summary>Takes back a start counted by <see cref="StartAsync"/>; the row goes when nothing is left unfinished.</summary>
+    public Task FinishAsync(string documentId, string stage, string version) =>
+        ExecuteAsync("""
+            UPDATE pipeline.stage_starts SET unfinished = unfinished - 1
+            WHERE document_id = @documentId AND stage = @stage AND processor_version = @version AND unfinished > 0;
+            DELETE FROM pipeline.stage_starts
+            WHERE document_id = @documentId AND stage = @stage AND processor_version = @version AND unfinished = 0;
+            """, new { documentId, stage, version }, CancellationToken.None);
+
+    /// <summary>Of <paramref name="ids"/>, those a worker of this stage version died on before: they are worked on alone.</summary>
+    public async Task<IReadOnlySet<string>> DiedOnBeforeAsync(IReadOnlyList<string> ids, string stage, string version, CancellationToken ct)
+    {
+        if (ids.Count == 0) return new HashSet<string>();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var died = await conn.QueryAsync<string>(new CommandDefinition("""
+            SELECT document_id FROM pipeline.stage_starts
+            WHERE document_id = ANY(@ids) AND stage = @stage AND processor_version = @version AND unfinished > 0
+            """, new { ids = ids.ToArray(), stage, version }, cancellationToken: ct));
+        return died.Select(d => d.Trim()).ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>Documents waiting at each stage, for progress, the dashboard and metrics: not those a stage gave up on
     /// (<paramref name="maxAttempts"/> failed attempts at this version), which the failures count holds.</summary>
     public async Task<PipelineBacklog> BacklogAsync(string imageProcessor, string imageVersion, string ocrProcessor, string ocrVersion,

@@ -22,6 +22,34 @@ public sealed class PdfRendererSetupTests
         Assert.True(PipelineStages.IsDocumentProblem(new InvalidDocumentException(Refusal.Corrupt, "damaged")));
     }
 
+    /// <summary>A process that died while mutool rendered leaves its folder; the next process removes the stale ones,
+    /// never one a live render is writing into.</summary>
+    [Fact]
+    public void RenderingFoldersLeftByAProcessThatDiedAreRemovedOnceStale()
+    {
+        var root = Directory.CreateTempSubdirectory("dsdc-sweep-test-").FullName;
+        try
+        {
+            var stale = Directory.CreateDirectory(Path.Combine(root, PdfPageRenderer.TempPrefix + "stale")).FullName;
+            File.WriteAllText(Path.Combine(stale, "page-1.pnm"), "P5");
+            Directory.SetLastWriteTimeUtc(stale, DateTime.UtcNow.AddDays(-2));
+            var live = Directory.CreateDirectory(Path.Combine(root, PdfPageRenderer.TempPrefix + "live")).FullName;
+            var other = Directory.CreateDirectory(Path.Combine(root, "someone-else")).FullName;
+            Directory.SetLastWriteTimeUtc(other, DateTime.UtcNow.AddDays(-2));
+
+            var removed = PdfPageRenderer.SweepLeftovers(root, TimeSpan.FromDays(1));
+
+            Assert.Equal(1, removed);
+            Assert.False(Directory.Exists(stale));
+            Assert.True(Directory.Exists(live));
+            Assert.True(Directory.Exists(other));
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     /// <summary>A mutool killed from outside (the out-of-memory killer) or short of disk space is the machine's problem:
     /// the PDF is not refused for it; a mutool that fails on its own still refuses the document.</summary>
     [Theory]
