@@ -32,7 +32,8 @@ public sealed class PdfPageRenderer
         _options = options.Value;
         this.logger = logger;
         // A process that died while mutool rendered (a kill, out of memory) left its folder behind: the first renderer of
-        // each process removes those older than a day (never one a live process of this machine is using).
+        // each process removes those untouched for a day (a render writes its pages within its per-page timeouts, and its
+        // folder goes as soon as its pages are read).
         if (Interlocked.Exchange(ref _swept, 1) == 0)
         {
             var removed = SweepLeftovers(Path.GetTempPath(), TimeSpan.FromDays(1));

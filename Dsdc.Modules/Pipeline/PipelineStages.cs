@@ -65,21 +65,30 @@ public sealed partial class PipelineStages(
             DocumentProcessor.CleanProcessor, DocumentProcessor.CleanVersion, options.Value.MaxAttempts, ct);
 
     /// <remarks>
-    /// Each start on a document is counted until its outcome is known (<see cref="StageStore.StartAsync"/>): a document the
-    /// worker died on before is worked on alone, after the others, so that a crash is charged to it and not to the
-    /// documents beside it, and after <see cref="PipelineOptions.MaxAttempts"/> such deaths the next claim sets it aside.
+    /// Each start on a document is counted until its outcome is known (<see cref="StageStore.StartAsync"/>). A document the
+    /// worker died on before is worked on after the others and alone in its process (<see cref="WorkGate"/>: no other
+    /// document of any stage starts meanwhile, and it starts once those in flight are done), so that a death then is its
+    /// own and not one of the documents beside it; after <see cref="PipelineOptions.MaxAttempts"/> such deaths the next
+    /// claim sets it aside.
     /// </remarks>
     private async Task<StageResult> RunAsync(string stage, string version, IReadOnlyList<StoredDocument> todo,
         Func<StoredDocument, CancellationToken, Task> work, CancellationToken ct)
     {
+        await FinishPendingAsync();
         var failed = 0;
-        async ValueTask ProcessAsync(StoredDocument doc, CancellationToken token)
+        async ValueTask ProcessAsync(StoredDocument doc, bool alone, CancellationToken token)
         {
+            using var entry = alone ? await WorkGate.AloneAsync(token) : await WorkGate.BesideOthersAsync(token);
             var watch = Stopwatch.StartNew();
-            await store.StartAsync(doc.Id, stage, version, token);
+            // Not cancellable once sent: a start the server counted must be taken back.
+            await store.StartAsync(doc.Id, stage, version, alone, CancellationToken.None);
+            var stored = false;
+            var outOfMemory = false;
             try
             {
+                token.ThrowIfCancellationRequested();
                 await work(doc, token);
+                stored = true;
                 PipelineMetrics.StageDuration.WithLabels(stage).Observe(watch.Elapsed.TotalSeconds);
                 PipelineMetrics.StageDocuments.WithLabels(stage, "processed").Inc();
             }
@@ -90,29 +99,53 @@ public sealed partial class PipelineStages(
                 LogStageFailure(stage, doc.Id, ex.Message);
                 await store.RecordFailureAsync(doc.Id, stage, version, $"{ex.GetType().Name}: {ex.Message}", token);
             }
+            catch (OutOfMemoryException)
+            {
+                // Not the document's failure (the job fails and is retried), but counted as a death: memory ran out on it.
+                outOfMemory = true;
+                throw;
+            }
             finally
             {
-                try
-                {
-                    await store.FinishAsync(doc.Id, stage, version);
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-                {
-                    // The database went away: the start stays counted as if the process had died on the document.
-                    LogFinishNotRecorded(stage, doc.Id, ex.Message);
-                }
+                if (!outOfMemory) await FinishAsync(new PendingFinish(doc.Id, stage, version, alone, stored));
             }
         }
 
         var diedOn = await store.DiedOnBeforeAsync(todo.Select(d => d.Id).ToList(), stage, version, ct);
         await Parallel.ForEachAsync(todo.Where(d => !diedOn.Contains(d.Id)),
-            new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = ct }, ProcessAsync);
+            new ParallelOptions { MaxDegreeOfParallelism = options.Value.Parallelism, CancellationToken = ct },
+            (doc, token) => ProcessAsync(doc, false, token));
         foreach (var doc in todo.Where(d => diedOn.Contains(d.Id)))
         {
             LogAlone(stage, doc.Id);
-            await ProcessAsync(doc, ct);
+            await ProcessAsync(doc, true, ct);
         }
         return new StageResult(stage, todo.Count - failed, failed);
+    }
+
+    private sealed record PendingFinish(string DocumentId, string Stage, string Version, bool Alone, bool Stored);
+
+    // Finishes that could not be written (the database unreachable) are written at the next batch of this process.
+    private static readonly System.Collections.Concurrent.ConcurrentQueue<PendingFinish> Pending = new();
+
+    private async Task FinishAsync(PendingFinish finish)
+    {
+        try
+        {
+            await store.FinishAsync(finish.DocumentId, finish.Stage, finish.Version, finish.Alone, finish.Stored);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
+        {
+            // Never masks the exception being thrown; until written, the start counts as a death.
+            Pending.Enqueue(finish);
+            LogFinishNotRecorded(finish.Stage, finish.DocumentId, ex.Message);
+        }
+    }
+
+    private async Task FinishPendingAsync()
+    {
+        for (var n = Pending.Count; n > 0 && Pending.TryDequeue(out var finish); n--)
+            await FinishAsync(finish);
     }
 
     // Cancellation, an unreachable database and a broken setup (Tesseract or mutool missing) are not the document's
@@ -132,6 +165,6 @@ public sealed partial class PipelineStages(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage}: the worker stopped on {DocumentId} before; working on it alone")]
     private partial void LogAlone(string stage, string documentId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage}: could not record the end of its work on {DocumentId}: {Error}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage}: could not record the end of its work on {DocumentId} (tried again at the next batch): {Error}")]
     private partial void LogFinishNotRecorded(string stage, string documentId, string error);
 }

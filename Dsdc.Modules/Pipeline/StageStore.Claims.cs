@@ -22,14 +22,18 @@ public sealed partial class StageStore
           AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
         """;
 
-    // A document that failed is tried again only once its last attempt is RetryAfterSeconds old: a passing problem (a
-    // page render timing out on a loaded machine, too many open files) does not use up every attempt within seconds.
+    // A document that failed, or that a worker died on (pipeline.stage_starts), is tried again only once its last attempt is
+    // RetryAfterSeconds old: a passing problem (a page render timing out on a loaded machine, too many open files, memory
+    // short while something else ran) does not use up every attempt within seconds.
     private const string ImageMissing = """
         NOT EXISTS (SELECT 1 FROM pipeline.processed_images p
                         WHERE p.document_id = d.id AND p.processor = @processor AND p.processor_version = @version)
         AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f
                         WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version
                           AND (f.attempts >= @maxAttempts OR f.last_attempt_at > now() - make_interval(secs => @retryAfterSeconds)))
+        AND NOT EXISTS (SELECT 1 FROM pipeline.stage_starts s
+                        WHERE s.document_id = d.id AND s.stage = 'image' AND s.processor_version = @version
+                          AND s.unfinished > 0 AND s.last_started_at > now() - make_interval(secs => @retryAfterSeconds))
         """;
 
     // A PDF's own text layer stays valid whatever the OCR engine; OCR text from another engine version is redone.
@@ -39,6 +43,9 @@ public sealed partial class StageStore
         AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f
                         WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.processor_version = @version
                           AND (f.attempts >= @maxAttempts OR f.last_attempt_at > now() - make_interval(secs => @retryAfterSeconds)))
+        AND NOT EXISTS (SELECT 1 FROM pipeline.stage_starts s
+                        WHERE s.document_id = d.id AND s.stage = 'ocr' AND s.processor_version = @version
+                          AND s.unfinished > 0 AND s.last_started_at > now() - make_interval(secs => @retryAfterSeconds))
         """;
 
     /// <summary>Claims up to <paramref name="limit"/> documents without a processed image from this processor version.</summary>
@@ -109,14 +116,14 @@ public sealed partial class StageStore
         return ClaimAsync<RawTextRow>(claim, recheck, r => r.DocumentId, TextClaim, limit, new { processor, version }, ct);
     }
 
-    // A document the worker died on MaxAttempts times (pipeline.stage_starts, see StartAsync) becomes a stage failure that
+    // A document the worker died on MaxAttempts times while working on it alone (pipeline.stage_starts, see StartAsync) becomes a stage failure that
     // has used up its attempts, with the reason; not one that another worker is on right now.
     private const string SetAsideDied = $"""
         WITH held AS MATERIALIZED ({HeldByOthers}),
         died AS (
-            UPDATE pipeline.stage_starts s SET unfinished = 0
-            FROM ingestion.documents d
-            WHERE d.id = s.document_id AND s.stage = @stage AND s.processor_version = @version AND s.unfinished >= @maxAttempts
+            DELETE FROM pipeline.stage_starts s
+            USING ingestion.documents d
+            WHERE d.id = s.document_id AND s.stage = @stage AND s.processor_version = @version AND s.unfinished_alone >= @maxAttempts
               AND {DocumentKey} NOT IN (SELECT * FROM held)
             RETURNING s.document_id)
         INSERT INTO pipeline.stage_failures (document_id, stage, processor_version, attempts, error)

@@ -99,25 +99,30 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
         "or a kill) and never finished it; set aside so that it does not take the worker down at every run. A new processor version tries again.";
 
     /// <summary>
-    /// Counts a start of <paramref name="stage"/> on a document; <see cref="FinishAsync"/> takes it back whatever the
-    /// outcome the process lives to see. What stays counted are the times the process died while on the document.
+    /// Counts a start of <paramref name="stage"/> on a document (<paramref name="alone"/>: with no other document of the
+    /// process in flight); <see cref="FinishAsync"/> takes it back at every outcome the process lives to see. What stays
+    /// counted are the times the process died while on the document (pipeline.stage_starts).
     /// </summary>
-    public Task StartAsync(string documentId, string stage, string version, CancellationToken ct) =>
+    public Task StartAsync(string documentId, string stage, string version, bool alone, CancellationToken ct) =>
         ExecuteAsync("""
-            INSERT INTO pipeline.stage_starts (document_id, stage, processor_version)
-            VALUES (@documentId, @stage, @version)
+            INSERT INTO pipeline.stage_starts (document_id, stage, processor_version, unfinished, unfinished_alone)
+            VALUES (@documentId::bpchar, @stage, @version, 1, @aloneStarts)
             ON CONFLICT (document_id, stage, processor_version)
-            DO UPDATE SET unfinished = pipeline.stage_starts.unfinished + 1, last_started_at = now()
-            """, new { documentId, stage, version }, ct);
+            DO UPDATE SET unfinished = pipeline.stage_starts.unfinished + 1,
+                          unfinished_alone = pipeline.stage_starts.unfinished_alone + EXCLUDED.unfinished_alone,
+                          last_started_at = now()
+            """, new { documentId, stage, version, aloneStarts = alone ? 1 : 0 }, ct);
 
-    /// <summary>Takes back a start counted by <see cref="StartAsync"/>; the row goes when nothing is left unfinished.</summary>
-    public Task FinishAsync(string documentId, string stage, string version) =>
-        ExecuteAsync("""
-            UPDATE pipeline.stage_starts SET unfinished = unfinished - 1
-            WHERE document_id = @documentId AND stage = @stage AND processor_version = @version AND unfinished > 0;
-            DELETE FROM pipeline.stage_starts
-            WHERE document_id = @documentId AND stage = @stage AND processor_version = @version AND unfinished = 0;
-            """, new { documentId, stage, version }, CancellationToken.None);
+    /// <summary>Takes back a start counted by <see cref="StartAsync"/>: a stored document forgets its deaths (the row goes),
+    /// a failed or cancelled start only is not one.</summary>
+    public Task FinishAsync(string documentId, string stage, string version, bool alone, bool stored) =>
+        ExecuteAsync(stored
+            ? "DELETE FROM pipeline.stage_starts WHERE document_id = @documentId::bpchar AND stage = @stage AND processor_version = @version"
+            : """
+              UPDATE pipeline.stage_starts
+              SET unfinished = GREATEST(unfinished - 1, 0), unfinished_alone = GREATEST(unfinished_alone - @aloneStarts, 0)
+              WHERE document_id = @documentId::bpchar AND stage = @stage AND processor_version = @version
+              """, new { documentId, stage, version, aloneStarts = alone ? 1 : 0 }, CancellationToken.None);
 
     /// <summary>Of <paramref name="ids"/>, those a worker of this stage version died on before: they are worked on alone.</summary>
     public async Task<IReadOnlySet<string>> DiedOnBeforeAsync(IReadOnlyList<string> ids, string stage, string version, CancellationToken ct)
@@ -126,7 +131,7 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var died = await conn.QueryAsync<string>(new CommandDefinition("""
             SELECT document_id FROM pipeline.stage_starts
-            WHERE document_id = ANY(@ids) AND stage = @stage AND processor_version = @version AND unfinished > 0
+            WHERE document_id = ANY(@ids::bpchar[]) AND stage = @stage AND processor_version = @version AND unfinished > 0
             """, new { ids = ids.ToArray(), stage, version }, cancellationToken: ct));
         return died.Select(d => d.Trim()).ToHashSet(StringComparer.Ordinal);
     }

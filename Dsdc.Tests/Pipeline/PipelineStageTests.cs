@@ -142,7 +142,7 @@ public sealed class PipelineStageTests
     public async Task ADocumentTheWorkerDiedOnIsWorkedOnAloneAndSetAsideAfterMaxAttemptsDeaths()
     {
         await using var app = await IngestionApp.StartAsync();
-        var labelled = Fixtures.Labelled().Where(d => d.Path.EndsWith(".tif", StringComparison.OrdinalIgnoreCase)).Take(3).ToList();
+        var labelled = Fixtures.Labelled().Where(d => d.Path.EndsWith(".tif", StringComparison.OrdinalIgnoreCase)).Take(4).ToList();
         for (var i = 0; i < labelled.Count; i++) app.Drop("f" + i, labelled[i].Path, labelled[i].Label.ToString());
         await app.Ingestor.IngestAsync(10, null, Ct);
         var ids = (await app.QueryAsync<(string Folder, string Id)>("SELECT source_folder, id FROM ingestion.original_documents"))
@@ -150,37 +150,51 @@ public sealed class PipelineStageTests
         var store = app.Services.GetRequiredService<StageStore>();
         var version = app.Services.GetRequiredService<DocumentProcessor>().ImageVersion;
         var stages = app.Services.GetRequiredService<PipelineStages>();
+        async Task StartsAsync(string folder, int times, bool alone)
+        {
+            for (var i = 0; i < times; i++) await store.StartAsync(ids[folder], StageStore.ImageStage, version, alone, Ct);
+        }
+        Task AgeStartsAsync(string folder) =>
+            app.ScalarAsync<int>("UPDATE pipeline.stage_starts SET last_started_at = now() - interval '1 day' WHERE document_id = @id RETURNING 0",
+                new { id = ids[folder] });
 
-        // Another worker is on every document, and dies on f0 for the third time (Pipeline:MaxAttempts) while it was on f1
-        // once before; f2 it never died on. What it leaves behind are starts never taken back.
+        // Another worker is on every document, and what it leaves when it dies are starts never taken back: the process
+        // died 3 times (Pipeline:MaxAttempts) while on f0 alone; 5 times while on f1 among others (any of them could have
+        // been the cause); once just now on f3 among others; never on f2.
         await using (var other = await store.ClaimMissingImagesAsync("another", version, 3, 10, Ct))
         {
-            Assert.Equal(3, other.Items.Count);
-            for (var i = 0; i < 3; i++) await store.StartAsync(ids["f0"], StageStore.ImageStage, version, Ct);
-            await store.StartAsync(ids["f1"], StageStore.ImageStage, version, Ct);
+            Assert.Equal(4, other.Items.Count);
+            await StartsAsync("f0", 3, alone: true);
+            await StartsAsync("f1", 5, alone: false);
+            await StartsAsync("f3", 1, alone: false);
+            await AgeStartsAsync("f1");
 
-            // While its claims live (its process has not gone yet), nothing is set aside or taken from it.
+            // While its claims live (its process has not gone), nothing is set aside or taken from it.
             Assert.Equal(0, (await stages.ProcessImagesAsync(10, Ct)).Touched);
             Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.stage_failures"));
         }
 
         var run = await stages.ProcessImagesAsync(10, Ct);
 
-        Assert.Equal((2, 0), (run.Processed, run.Failed)); // f1 (alone) and f2; f0 set aside before the claim
+        // f0 is set aside before the claim, with the reason; f3 waits Pipeline:RetryAfterSeconds after its death; f1's deaths
+        // among others do not count against it: it is worked on, alone, after f2.
+        Assert.Equal((2, 0), (run.Processed, run.Failed));
         var failure = (await app.QueryAsync<(string Id, int Attempts, string Error)>(
             "SELECT document_id, attempts, error FROM pipeline.stage_failures WHERE stage = 'image'")).Single();
         Assert.Equal((ids["f0"], 3), (failure.Id, failure.Attempts));
         Assert.Equal(StageStore.DiedWhileOnIt(3), failure.Error);
-        Assert.Equal(2, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
-        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images WHERE document_id = @id", new { id = ids["f0"] }));
-        // Every start of this run was taken back: what stays is f1's one death (and f0's, now a failure, at 0).
-        var starts = (await app.QueryAsync<(string Id, int Unfinished)>("SELECT document_id, unfinished FROM pipeline.stage_starts"))
-            .ToDictionary(r => r.Id, r => r.Unfinished);
-        Assert.Equal(1, starts[ids["f1"]]);
-        Assert.Equal(0, starts[ids["f0"]]);
-        Assert.False(starts.ContainsKey(ids["f2"]));
+        var order = (await app.QueryAsync<string>("SELECT document_id FROM pipeline.processed_images ORDER BY id")).ToList();
+        Assert.Equal([ids["f2"], ids["f1"]], order);
+        // A stored document forgets its deaths; f0's became its failure; f3's one death stays until it is worked on.
+        var starts = (await app.QueryAsync<(string Id, int Unfinished)>("SELECT document_id, unfinished FROM pipeline.stage_starts")).ToList();
+        Assert.Equal([(ids["f3"], 1)], starts);
 
-        // Given up: later runs leave it, the backlog does not wait for it, and a new processor version would try again.
+        await AgeStartsAsync("f3");
+        var later = await stages.ProcessImagesAsync(10, Ct);
+        Assert.Equal((1, 0), (later.Processed, later.Failed));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.stage_starts"));
+
+        // Given up: later runs leave f0, the backlog does not wait for it, and a new processor version would try again.
         await app.ScalarAsync<int>("UPDATE pipeline.stage_failures SET last_attempt_at = now() - interval '1 day' RETURNING 0");
         Assert.Equal(0, (await stages.ProcessImagesAsync(10, Ct)).Touched);
         Assert.Equal(0, (await stages.BacklogAsync(Ct)).Images);
