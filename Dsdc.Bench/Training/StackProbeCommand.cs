@@ -18,7 +18,9 @@ namespace Dsdc.Training;
 /// encoder's embedding of the OCR text (<c>--text-model DIR</c>, <see cref="OtherTextEncoder"/>; variants <c>x</c>, <c>xc</c>,
 /// <c>tvr+x</c>, <c>tvr+xc</c>, <c>t(ix)r</c>, <c>t(ixc)r</c>), where the words sit on the page and the text of the words
 /// read with confidence (<c>--word-boxes FILE</c>, <see cref="WordBoxes"/>; variants <c>p*</c>, <c>q*</c>), and ResNet18 on
-/// tiles of the page near the scan's resolution (<c>--tiles FILE</c>, <see cref="PageTiles"/>; variants <c>T*</c>).
+/// tiles of the page near the scan's resolution (<c>--tiles FILE</c>, <see cref="PageTiles"/>; variants <c>T*</c>), each view
+/// with a logistic or squared-hinge loss instead of the ridge's (<see cref="LinearLoss"/>; variants <c>*-lr</c>, <c>*-svm</c>),
+/// and the file's own facts as a view (<see cref="MetadataFeatures"/>; variants <c>m</c>, <c>tvr+m</c>, <c>tv+m</c>).
 /// <c>--per-class</c> adds each class's recall, precision and main confusions.
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
@@ -263,6 +265,21 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 }
             }
         }
+        // The file's own facts as a view ("m": format, pages, pixel size and shape, bytes per pixel; MetadataFeatures), alone
+        // and beside the three views: collections differ in how their documents were produced as much as in how they look.
+        if (Asked(v => v == "m" || v.EndsWith("+m", StringComparison.Ordinal)))
+        {
+            var meta = new Dictionary<string, float[]>(StringComparer.Ordinal);
+            foreach (var d in docs)
+            {
+                var (path, _) = await documents.StoredFileAsync(d.DocumentId, paths, inspector, ct);
+                meta[d.DocumentId] = MetadataFeatures(inspector.Inspect(path), new FileInfo(path).Length);
+            }
+            var view = new ProbeView("metadata", _ => p => meta[idOf[p]], true);
+            variants.Add(("m", [view], double.PositiveInfinity));
+            variants.Add(("tvr+m", [text, vector, regions, view], double.PositiveInfinity));
+            variants.Add(("tv+m", [text, vector, view], double.PositiveInfinity));
+        }
         // Every view at once, stacked: the three, the positional terms and the tiles ("tvr+pgsb+T12x"), and the TF-IDF's
         // words and characters as views of their own too ("twcvr+pgsb+T12x"); both files needed.
         if (positionsGsb is not null && tiles12x is not null)
@@ -278,6 +295,29 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var keep = name[(name.IndexOf('@') + 1)..].Split('-').Select(int.Parse).ToArray();
             var sub = new ProbeView("regions" + name[name.IndexOf('@')..], _ => p => keep.SelectMany(k => p.Regions![(k * regionSize)..((k + 1) * regionSize)]).ToArray(), true);
             variants.Add((name, name.StartsWith("tvr@", StringComparison.Ordinal) ? [text, vector, sub] : [sub], double.PositiveInfinity));
+        }
+        // Another loss for a view's linear classifier (LinearLoss): multinomial logistic regression ("-lr") or a one-vs-rest
+        // squared-hinge SVM ("-svm"), its penalty and its stacking scores from an inner 5-fold; alone, in place of the three
+        // ridges, and beside them.
+        ProbeView Lossy(ProbeView v, LinearLoss.Loss loss) => v with
+        {
+            Name = v.Name + (loss == LinearLoss.Loss.Logistic ? "-lr" : "-svm"),
+            Custom = (train, labels) =>
+            {
+                var f = v.Featurizer(train);
+                var (oof, model) = LinearLoss.FitChosen(train.Select(d => f(d.Inputs)).ToList(), labels, v.Standardize, loss);
+                return (oof, p => model.Scores(f(p)));
+            },
+        };
+        foreach (var (suffix, loss) in new[] { ("lr", LinearLoss.Loss.Logistic), ("svm", LinearLoss.Loss.SquaredHinge) })
+        {
+            var (tl, vl, rl) = (Lossy(text, loss), Lossy(vector, loss), Lossy(regions, loss));
+            variants.Add(("t-" + suffix, [tl], double.PositiveInfinity));
+            variants.Add(("v-" + suffix, [vl], double.PositiveInfinity));
+            variants.Add(("r-" + suffix, [rl], double.PositiveInfinity));
+            variants.Add(("tvr-" + suffix, [tl, vl, rl], double.PositiveInfinity));
+            variants.Add(("tvr+t" + suffix, [text, vector, regions, tl], double.PositiveInfinity));
+            variants.Add(("tvr+tvr" + suffix, [text, vector, regions, tl, vl, rl], double.PositiveInfinity));
         }
         foreach (var bp in new[] { "1", "0.1", "0.01", "0" })
             variants.Add(("tvr+bias:" + bp, [text, vector, regions], double.PositiveInfinity));
@@ -362,6 +402,24 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var p = Stacking.Softmax(Logits((v, c) => s[v][c]), known);
             return calibration?.Apply(p) ?? p;
         }).ToArray();
+    }
+
+    /// <summary>What the file says of how it was made: its format (one-hot), log pages, log width and height, the
+    /// shape, log bytes, and bytes per pixel of a page (how much the scan's compression had to keep).</summary>
+    internal static float[] MetadataFeatures(Dsdc.ImageProcessing.DocumentInfo info, long bytes)
+    {
+        var formats = Enum.GetValues<Dsdc.ImageProcessing.DocumentFormat>();
+        var f = new List<float>();
+        foreach (var format in formats) f.Add(info.Format == format ? 1 : 0);
+        var w = Math.Max(info.Width, 1);
+        var h = Math.Max(info.Height, 1);
+        f.Add((float)Math.Log(Math.Max(info.PageCount, 1)));
+        f.Add((float)Math.Log(w));
+        f.Add((float)Math.Log(h));
+        f.Add((float)w / h);
+        f.Add((float)Math.Log(Math.Max(bytes, 1)));
+        f.Add((float)Math.Log((double)Math.Max(bytes, 1) / Math.Max(info.PageCount, 1) / ((double)w * h)));
+        return [.. f];
     }
 
     private sealed record TextSpec(int MaxTerms = RawTextTfidf.MaxTerms, int MinDf = 2, int CharMin = 3, int CharMax = 5, int WordMax = 2,
