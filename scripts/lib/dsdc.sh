@@ -137,6 +137,9 @@ pg_wait_ready() {
   die "PostgreSQL $PG_VER/$PG_NAME does not answer on port $PG_PORT (see /var/log/postgresql/postgresql-$PG_VER-$PG_NAME.log)"
 }
 
+# This boot of the machine (the marker of a cluster started before a reboot is stale).
+boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown; }
+
 # Starts the cluster when it is down. $1 = 1 records that DSDC started it (stop.sh then stops it again).
 pg_ensure_running() {
   local remember=${1:-1}
@@ -146,7 +149,8 @@ pg_ensure_running() {
     say "starting PostgreSQL $PG_VER/$PG_NAME (port $PG_PORT)"
     dsdc_sudo pg_ctlcluster "$PG_VER" "$PG_NAME" start
     PG_ONLINE=1
-    [ "$remember" = 1 ] && echo "$PG_VER $PG_NAME" >"$DSDC_PG_MARKER"
+    # With this boot's id: after a reboot the system may start the cluster itself, and stop.sh must leave it then.
+    [ "$remember" = 1 ] && echo "$PG_VER $PG_NAME $(boot_id)" >"$DSDC_PG_MARKER"
   fi
   pg_wait_ready
 }

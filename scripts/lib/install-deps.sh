@@ -61,9 +61,18 @@ if [ ! -f "$sharedir/extension/vector.control" ]; then
     echo "install-deps: building pgvector from Debian's source package (about 30 s)"
     $SUDO apt-get install -y -qq --no-install-recommends "postgresql-server-dev-$pg_major" build-essential dpkg-dev >/dev/null
     pg_config_bin="/usr/lib/postgresql/$pg_major/bin/pg_config"
-    # The archive this machine already uses, so mirrors keep working.
-    mirror=$(grep -hoE '^URIs:[[:space:]]*[^[:space:]]+' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n 1 | awk '{print $2}' || true)
-    [ -n "$mirror" ] || mirror=$(grep -hoE '^deb[[:space:]]+[^[:space:]]+' /etc/apt/sources.list 2>/dev/null | grep -v security | head -n 1 | awk '{print $2}' || true)
+    # The Debian archive this machine already uses (the source that serves its own release, not a third party's
+    # repository, the security archive or a CD-ROM), so mirrors keep working.
+    codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+    mirror=$(awk -v c="$codename" '
+      FNR == 1 || /^[[:space:]]*$/ { if (u != "" && s && !k) print u; u = ""; s = 0; k = 0 }
+      /^URIs:/ { u = $2 }
+      /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == c) s = 1 }
+      /^Signed-By:/ && !/debian-archive-keyring/ { k = 1 }
+      END { if (u != "" && s && !k) print u }' /etc/apt/sources.list.d/*.sources 2>/dev/null \
+      | grep -v -e security -e '^cdrom:' | head -n 1 || true)
+    [ -n "$mirror" ] || mirror=$(grep -vE 'signed-by=' /etc/apt/sources.list 2>/dev/null | sed -E 's/\[[^]]*\]//' \
+      | awk -v c="$codename" '$1 == "deb" && $3 == c && $2 !~ /^cdrom:/ && $2 !~ /security/ { print $2; exit }' || true)
     [ -n "$mirror" ] || { echo "install-deps: no Debian archive found in the apt sources" >&2; exit 1; }
     src_list=/etc/apt/sources.list.d/dsdc-pgvector-src.sources
     printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" | $SUDO tee "$src_list" >/dev/null
