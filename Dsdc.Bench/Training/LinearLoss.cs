@@ -18,22 +18,22 @@ internal sealed class LinearLoss
     public static readonly double[] Alphas = [3e-3, 3e-2, 0.3, 3];
 
     private readonly double[][] train;
-    private readonly double[] mean, scale;
+    private readonly Standardizer? standardizer;
     private readonly double[,] projection; // train count x components: z = (X x) projection
     private readonly double[] weights; // components x classes
     private readonly double[] bias;
     private readonly int classes;
 
-    private LinearLoss(double[][] train, double[] mean, double[] scale, double[,] projection, double[] weights, double[] bias, int classes)
+    private LinearLoss(double[][] train, Standardizer? standardizer, double[,] projection, double[] weights, double[] bias, int classes)
     {
-        (this.train, this.mean, this.scale, this.projection, this.weights, this.bias, this.classes) = (train, mean, scale, projection, weights, bias, classes);
+        (this.train, this.standardizer, this.projection, this.weights, this.bias, this.classes) = (train, standardizer, projection, weights, bias, classes);
     }
 
     public double Alpha { get; private init; }
 
     public double[] Scores(float[] x)
     {
-        var z = Standardize(x, mean, scale);
+        var z = Standardize(x, standardizer);
         var k = train.Select(t => Dot(t, z)).ToArray();
         var r = projection.GetLength(1);
         var coords = new double[r];
@@ -79,24 +79,8 @@ internal sealed class LinearLoss
     {
         var n = rows.Count;
         var d = rows[0].Length;
-        var mean = new double[d];
-        var scale = new double[d];
-        Array.Fill(scale, 1.0);
-        if (standardize)
-        {
-            foreach (var row in rows)
-                for (var j = 0; j < d; j++) mean[j] += row[j];
-            for (var j = 0; j < d; j++) mean[j] /= n;
-            var variance = new double[d];
-            foreach (var row in rows)
-                for (var j = 0; j < d; j++) variance[j] += (row[j] - mean[j]) * (row[j] - mean[j]);
-            for (var j = 0; j < d; j++)
-            {
-                var sd = Math.Sqrt(variance[j] / n);
-                scale[j] = sd < 1e-6 ? 1 : sd;
-            }
-        }
-        var xs = rows.Select(r => Standardize(r, mean, scale)).ToArray();
+        var standardizer = standardize ? Standardizer.Fit(rows) : null;
+        var xs = rows.Select(r => Standardize(r, standardizer)).ToArray();
 
         // Eigenbasis of the linear kernel: Z = Q sqrt(E) holds the documents' coordinates, z(x) = (X x) Q E^-1/2.
         double[] eigenvalues, q;
@@ -176,7 +160,7 @@ internal sealed class LinearLoss
             return value;
         }
         var solution = Lbfgs(Objective, new double[p]);
-        return new LinearLoss(xs, mean, scale, projection, solution[..(r * classes)], solution[(r * classes)..], classes) { Alpha = alpha };
+        return new LinearLoss(xs, standardizer, projection, solution[..(r * classes)], solution[(r * classes)..], classes) { Alpha = alpha };
     }
 
     /// <summary>L-BFGS (10 pairs) with a backtracking Armijo line search; stops at a small gradient or relative change.</summary>
@@ -257,12 +241,8 @@ internal sealed class LinearLoss
         return x;
     }
 
-    private static double[] Standardize(float[] x, double[] mean, double[] scale)
-    {
-        var z = new double[x.Length];
-        for (var j = 0; j < x.Length; j++) z[j] = (x[j] - mean[j]) / scale[j];
-        return z;
-    }
+    private static double[] Standardize(float[] x, Standardizer? standardizer) =>
+        Array.ConvertAll(standardizer?.Apply(x) ?? x, v => (double)v);
 
     private static double Dot(double[] a, double[] b)
     {
