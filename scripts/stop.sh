@@ -14,7 +14,8 @@ rm -f "$DSDC_URL_FILE"
 
 if [ -f "$DSDC_PG_MARKER" ]; then
   read -r ver name boot <"$DSDC_PG_MARKER" || true
-  if [ "${boot:-}" != "$(boot_id)" ]; then
+  # A marker without a boot id (written by an earlier version) is taken as this boot's.
+  if [ -n "${boot:-}" ] && [ "$boot" != "$(boot_id)" ]; then
     say "PostgreSQL left as it was (start.sh started it before the machine restarted)"
   elif [ -n "${ver:-}" ] && [ -n "${name:-}" ] && pg_lsclusters -h 2>/dev/null | awk -v v="$ver" -v n="$name" '$1 == v && $2 == n && $4 ~ /^online/ { found = 1 } END { exit !found }'; then
     say "stopping PostgreSQL $ver/$name (start.sh started it)"

@@ -3,7 +3,7 @@
 -- What is left counts the times the process died while on the document: out of memory, a crash in a native library
 -- (Leptonica, Tesseract, the PDF renderer), a kill, or a finish that could not be written (the database gone).
 -- A document with such a death is tried again only Pipeline:RetryAfterSeconds after its last start, and then alone:
--- no other document of its process is worked on meanwhile, so a death then is its own (unfinished_alone). After
+-- no other image or OCR work of its process runs meanwhile, so a death then is most likely its own (unfinished_alone). After
 -- Pipeline:MaxAttempts of those the next claim sets it aside as a stage failure with that reason, instead of it taking
 -- the worker down at every run. Owned by the Pipeline module.
 CREATE TABLE IF NOT EXISTS pipeline.stage_starts (

@@ -66,10 +66,10 @@ public sealed partial class PipelineStages(
 
     /// <remarks>
     /// Each start on a document is counted until its outcome is known (<see cref="StageStore.StartAsync"/>). A document the
-    /// worker died on before is worked on after the others and alone in its process (<see cref="WorkGate"/>: no other
-    /// document of any stage starts meanwhile, and it starts once those in flight are done), so that a death then is its
-    /// own and not one of the documents beside it; after <see cref="PipelineOptions.MaxAttempts"/> such deaths the next
-    /// claim sets it aside.
+    /// worker died on before is worked on after the others and alone among its process's image and OCR work
+    /// (<see cref="WorkGate"/>: no other document of those stages starts meanwhile, and it starts once those in flight are
+    /// done), so that a death then is most likely its own and not one of the documents beside it; after
+    /// <see cref="PipelineOptions.MaxAttempts"/> such deaths the next claim sets it aside.
     /// </remarks>
     private async Task<StageResult> RunAsync(string stage, string version, IReadOnlyList<StoredDocument> todo,
         Func<StoredDocument, CancellationToken, Task> work, CancellationToken ct)
@@ -99,7 +99,7 @@ public sealed partial class PipelineStages(
                 LogStageFailure(stage, doc.Id, ex.Message);
                 await store.RecordFailureAsync(doc.Id, stage, version, $"{ex.GetType().Name}: {ex.Message}", token);
             }
-            catch (OutOfMemoryException)
+            catch (Exception ex) when (IsOutOfMemory(ex))
             {
                 // Not the document's failure (the job fails and is retried), but counted as a death: memory ran out on it.
                 outOfMemory = true;
@@ -126,7 +126,7 @@ public sealed partial class PipelineStages(
     private sealed record PendingFinish(string DocumentId, string Stage, string Version, bool Alone, bool Stored);
 
     // Finishes that could not be written (the database unreachable) are written at the next batch of this process.
-    private static readonly System.Collections.Concurrent.ConcurrentQueue<PendingFinish> Pending = new();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingFinish> Pending = new();
 
     private async Task FinishAsync(PendingFinish finish)
     {
@@ -151,9 +151,12 @@ public sealed partial class PipelineStages(
     // Cancellation, an unreachable database and a broken setup (Tesseract or mutool missing) are not the document's
     // fault: the job fails and is retried, and no attempt counts against the document.
     internal static bool IsDocumentProblem(Exception ex) =>
-        ex is not OperationCanceledException && ex is not NpgsqlException { IsTransient: true } && ex is not OutOfMemoryException
+        ex is not OperationCanceledException && ex is not NpgsqlException { IsTransient: true } && !IsOutOfMemory(ex)
         && ex is not (Ocr.OcrSetupException or ImageProcessing.PdfRendererSetupException)
         && !IsDiskFull(ex);
+
+    /// <summary>Memory ran out, however deep the exception that says so is wrapped.</summary>
+    internal static bool IsOutOfMemory(Exception ex) => ex is OutOfMemoryException || (ex.InnerException is { } inner && IsOutOfMemory(inner));
 
     /// <summary>ENOSPC/EDQUOT: the volume, not the document, is the problem; the job fails and is retried instead of
     /// counting an attempt against the document.</summary>

@@ -1,9 +1,10 @@
 namespace Dsdc.Pipeline;
 
 /// <summary>
-/// Who works beside whom in this process: documents of every stage and job go through side by side, while a document the
-/// process died on before goes alone: none starts meanwhile, and it starts once those in flight are done. A death
-/// during its work is then its own, not one of the documents beside it (<see cref="StageStore.StartAsync"/>).
+/// Who works beside whom among this process's image and OCR stage work: documents of every such job go through side by
+/// side, while a document the process died on before goes alone: none starts meanwhile, and it starts once those in
+/// flight are done. A death during its work is then most likely its own, not one of the documents beside it
+/// (<see cref="StageStore.StartAsync"/>). The embedding stage, ingestion, training and predictions are not held back.
 /// </summary>
 internal static class WorkGate
 {

@@ -20,6 +20,8 @@ public sealed class PdfRendererSetupTests
         Assert.False(PipelineStages.IsDocumentProblem(failure));
         Assert.False(PipelineStages.IsDocumentProblem(new Dsdc.Ocr.OcrSetupException("no eng.traineddata")));
         Assert.True(PipelineStages.IsDocumentProblem(new InvalidDocumentException(Refusal.Corrupt, "damaged")));
+        // Memory running out is the machine's (counted as a death on the document instead), however it is wrapped.
+        Assert.False(PipelineStages.IsDocumentProblem(new AggregateException(new InvalidOperationException("a step failed", new OutOfMemoryException()))));
     }
 
     /// <summary>A process that died while mutool rendered leaves its folder; the next process removes the stale ones,

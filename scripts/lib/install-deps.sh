@@ -66,12 +66,13 @@ if [ ! -f "$sharedir/extension/vector.control" ]; then
     codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
     mirror=$(awk -v c="$codename" '
       FNR == 1 || /^[[:space:]]*$/ { if (u != "" && s && !k) print u; u = ""; s = 0; k = 0 }
-      /^URIs:/ { u = $2 }
+      /^URIs:/ { sub(/^URIs:[[:space:]]*/, ""); split($0, f, /[[:space:]]+/); u = f[1] }
       /^Suites:/ { for (i = 2; i <= NF; i++) if ($i == c) s = 1 }
       /^Signed-By:/ && !/debian-archive-keyring/ { k = 1 }
+      /^Enabled:[[:space:]]*no/ { k = 1 }
       END { if (u != "" && s && !k) print u }' /etc/apt/sources.list.d/*.sources 2>/dev/null \
       | grep -v -e security -e '^cdrom:' | head -n 1 || true)
-    [ -n "$mirror" ] || mirror=$(grep -vE 'signed-by=' /etc/apt/sources.list 2>/dev/null | sed -E 's/\[[^]]*\]//' \
+    [ -n "$mirror" ] || mirror=$(awk '!/signed-by=/ || /debian-archive-keyring/' /etc/apt/sources.list 2>/dev/null | sed -E 's/\[[^]]*\]//' \
       | awk -v c="$codename" '$1 == "deb" && $3 == c && $2 !~ /^cdrom:/ && $2 !~ /security/ { print $2; exit }' || true)
     [ -n "$mirror" ] || { echo "install-deps: no Debian archive found in the apt sources" >&2; exit 1; }
     src_list=/etc/apt/sources.list.d/dsdc-pgvector-src.sources
