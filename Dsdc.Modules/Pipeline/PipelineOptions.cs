@@ -17,13 +17,15 @@ public sealed class PipelineOptions
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 100;
 
-    /// <summary>A document that failed this many times in a stage is skipped by that stage's processor version.</summary>
+    /// <summary>A document that failed this many times in a stage, or that the worker process died on this many times
+    /// while working on it alone (pipeline.stage_starts), is skipped by that stage's processor version.</summary>
     [Range(1, 100)]
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
-    /// How long after a failed attempt a stage tries that document again (seconds): a passing problem (a page render
-    /// timing out under load, too many open files) gets its next attempt later, not within the same second.
+    /// How long after a failed attempt, or a death of the worker on it, a stage tries that document again (seconds): a
+    /// passing problem (a page render timing out under load, too many open files, memory short while something else ran)
+    /// gets its next attempt later, not within the same second.
     /// </summary>
     [Range(0, 7 * 24 * 3600)]
     public int RetryAfterSeconds { get; set; } = 600;
