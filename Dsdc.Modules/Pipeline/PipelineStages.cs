@@ -156,11 +156,14 @@ public sealed partial class PipelineStages(
         && !IsDiskFull(ex);
 
     /// <summary>Memory ran out, however deep the exception that says so is wrapped.</summary>
-    internal static bool IsOutOfMemory(Exception ex) => ex is OutOfMemoryException || (ex.InnerException is { } inner && IsOutOfMemory(inner));
+    internal static bool IsOutOfMemory(Exception ex) => Caused(ex, e => e is OutOfMemoryException);
 
     /// <summary>ENOSPC/EDQUOT: the volume, not the document, is the problem; the job fails and is retried instead of
     /// counting an attempt against the document.</summary>
-    internal static bool IsDiskFull(Exception ex) => ex is IOException { HResult: 28 or 122 } || (ex.InnerException is { } inner && IsDiskFull(inner));
+    internal static bool IsDiskFull(Exception ex) => Caused(ex, e => e is IOException { HResult: 28 or 122 });
+
+    /// <summary>The exception or one it wraps (its inner exceptions, outermost first) is <paramref name="what"/>.</summary>
+    private static bool Caused(Exception ex, Func<Exception, bool> what) => what(ex) || (ex.InnerException is { } inner && Caused(inner, what));
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stage {Stage} could not process {DocumentId}: {Error}")]
     private partial void LogStageFailure(string stage, string documentId, string error);

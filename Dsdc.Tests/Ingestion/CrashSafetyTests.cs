@@ -74,13 +74,7 @@ public sealed class CrashSafetyTests
     public async Task ACrashAfterTheMoveButBeforeTheRowWasMarkedIsFinishedByTheNextRun()
     {
         await using var app = await IngestionApp.StartAsync();
-        var (path, _) = Fixtures.First(".tif");
-        var inboxCopy = app.Drop("moved", path, "4");
-        var id = Sha1(path);
-        var row = Row(id, "moved", Path.GetFileName(path), ".tif");
-        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(row, Ct);
-        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        var (path, inboxCopy, raw) = await RowRecordedBeforeTheMoveAsync(app, "moved");
         File.Move(inboxCopy, raw);
 
         var summary = await app.Ingestor.IngestAsync(10, null, Ct);
@@ -100,13 +94,7 @@ public sealed class CrashSafetyTests
     public async Task ACopyInterruptedHalfwayIsReplacedByTheWholeFileFromTheInbox()
     {
         await using var app = await IngestionApp.StartAsync();
-        var (path, _) = Fixtures.First(".tif");
-        var inboxCopy = app.Drop("copied", path, "4");
-        var id = Sha1(path);
-        var row = Row(id, "copied", Path.GetFileName(path), ".tif");
-        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(row, Ct);
-        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        var (path, inboxCopy, raw) = await RowRecordedBeforeTheMoveAsync(app, "copied");
         var bytes = await File.ReadAllBytesAsync(path, Ct);
         await File.WriteAllBytesAsync(raw, bytes[..(bytes.Length / 2)], Ct);
 
@@ -309,5 +297,18 @@ public sealed class CrashSafetyTests
         Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
         Assert.Equal(("human", 4), (await app.QueryAsync<(string, short)>(
             "SELECT source, label FROM ingestion.current_labels WHERE document_id = @id", new { id })).Select(r => (r.Item1, (int)r.Item2)).Single());
+    }
+
+    /// <summary>A labelled TIFF dropped into <paramref name="folder"/> and its row recorded 'moving', as ingestion leaves them
+    /// just before the move into raw/; returns the original, its inbox copy and its path in raw/ (folder created).</summary>
+    private static async Task<(string Path, string InboxCopy, string Raw)> RowRecordedBeforeTheMoveAsync(IngestionApp app, string folder)
+    {
+        var (path, _) = Fixtures.First(".tif");
+        var inboxCopy = app.Drop(folder, path, "4");
+        var row = Row(Sha1(path), folder, Path.GetFileName(path), ".tif");
+        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(row, Ct);
+        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        return (path, inboxCopy, raw);
     }
 }
