@@ -15,15 +15,22 @@ public static class CvVariants
         var list = new List<CvVariant>();
         foreach (var (name, views) in new[]
                  {
-                     ("fused-t", new[] { ViewKinds.Text }), ("fused-v", [ViewKinds.Vector]), ("fused-r", [ViewKinds.Regions]),
-                     ("fused-tv", [ViewKinds.Text, ViewKinds.Vector]), ("fused-tr", [ViewKinds.Text, ViewKinds.Regions]),
-                     ("fused-vr", [ViewKinds.Vector, ViewKinds.Regions]), ("fused-tvr", [ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions]),
+                     ("fused-t", new[] { ViewKinds.Readings }), ("fused-v", [ViewKinds.Vector]), ("fused-r", [ViewKinds.Regions]),
+                     ("fused-tv", [ViewKinds.Readings, ViewKinds.Vector]), ("fused-tr", [ViewKinds.Readings, ViewKinds.Regions]),
+                     ("fused-vr", [ViewKinds.Vector, ViewKinds.Regions]), ("fused-tvr", [ViewKinds.Readings, ViewKinds.Vector, ViewKinds.Regions]),
                      ("fused-h", [ViewKinds.Header]), ("fused-isr", [ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
-                     ("fused-tisr", [ViewKinds.Text, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
-                     ("fused-thvr", [ViewKinds.Text, ViewKinds.Header, ViewKinds.Vector, ViewKinds.Regions]),
-                     ("fused-thisr", [ViewKinds.Text, ViewKinds.Header, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                     ("fused-tisr", [ViewKinds.Readings, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                     ("fused-thvr", [ViewKinds.Readings, ViewKinds.Header, ViewKinds.Vector, ViewKinds.Regions]),
+                     ("fused-thisr", [ViewKinds.Readings, ViewKinds.Header, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
                  })
             list.Add(new CvVariant(name, $"ridge per view ({string.Join(" + ", views)}), stacked on leave-one-out scores", CvRecipes.FusedRecipe(CvRecipes.Fused(views))));
+        // The same recipes with the text view reading the main OCR reading alone (the fused recipes before Ocr:ExtraReadings).
+        foreach (var (name, views) in new[]
+                 {
+                     ("fused-t-onereading", new[] { ViewKinds.Text }), ("fused-tv-onereading", [ViewKinds.Text, ViewKinds.Vector]),
+                     ("fused-tr-onereading", [ViewKinds.Text, ViewKinds.Regions]), ("fused-tvr-onereading", [ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions]),
+                 })
+            list.Add(new CvVariant(name, $"ridge per view ({string.Join(" + ", views)}), the main OCR reading only", CvRecipes.FusedRecipe(CvRecipes.Fused(views))));
         list.Add(new CvVariant("fused-tvr-uncalibrated", "the views of fused-tvr, stacked, without the top-label calibration",
             CvRecipes.FusedRecipe(CvRecipes.TextVectorRegions with { Calibrate = false })));
         list.Add(new CvVariant("fused-tvr-unstacked", "the views of fused-tvr, every weight 1: the raw ridge scores summed, no stacking (no calibration)",

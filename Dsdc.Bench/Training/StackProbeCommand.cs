@@ -29,7 +29,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     Dsdc.Ocr.TesseractEnginePool pool, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE [--more-boxes F1,F2]] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -241,6 +241,35 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 variants.Add(("tvr:q" + minimum, [view, vector, regions], double.PositiveInfinity));
             }
         }
+        // Other OCR readings of the same pages (--more-boxes F1,F2: word boxes read with other Tesseract settings, e.g.
+        // another page segmentation mode): "o1" alone, "tvr:o1" in place of the text view, "tvr+o1" beside it, "tvr+q0+o1"
+        // beside the word-box reading, "tvr:cat" every reading's text joined as one text view.
+        if (cli.Value("--more-boxes") is { } moreFiles && cli.Value("--word-boxes") is { } firstFile)
+        {
+            var readings = new List<Dictionary<string, string>>();
+            foreach (var file in new[] { firstFile }.Concat(moreFiles.Split(',')))
+            {
+                var read = await WordBoxes.LoadOrReadAsync(file, docs, documents, paths, inspector, decoder, renderer, pool, ct);
+                readings.Add(docs.ToDictionary(d => d.DocumentId, d => WordBoxes.ConfidentText(read[d.DocumentId], 0), StringComparer.Ordinal));
+            }
+            var q0 = TextView("reading-0", p => readings[0][idOf[p]]);
+            for (var i = 1; i < readings.Count; i++)
+            {
+                var reading = readings[i];
+                var view = TextView("reading-" + i, p => reading[idOf[p]]);
+                variants.Add(("o" + i, [view], double.PositiveInfinity));
+                variants.Add(("tvr:o" + i, [view, vector, regions], double.PositiveInfinity));
+                variants.Add(("tvr+o" + i, [text, vector, regions, view], double.PositiveInfinity));
+                variants.Add(("tvr:q0+o" + i, [q0, view, vector, regions], double.PositiveInfinity));
+                variants.Add(("tvr:q0o" + i, [TextView("reading-0+" + i, p => readings[0][idOf[p]] + "\n" + reading[idOf[p]]), vector, regions], double.PositiveInfinity));
+            }
+            var stored = TextView("stored+readings", p => string.Join('\n', readings.Skip(1).Select(r => r[idOf[p]]).Prepend(p.RawText)));
+            variants.Add(("tcat", [stored], double.PositiveInfinity));
+            variants.Add(("tvr:tcat", [stored, vector, regions], double.PositiveInfinity));
+            var joined = TextView("readings", p => string.Join('\n', readings.Select(r => r[idOf[p]])));
+            variants.Add(("cat", [joined], double.PositiveInfinity));
+            variants.Add(("tvr:cat", [joined, vector, regions], double.PositiveInfinity));
+        }
         // Tiles of the page near the scan's resolution (--tiles FILE: computed once, then cached; PageTiles): the 3x4 grid's
         // tiles pooled ("T12m" mean, "T12x" mean and max, "T12c" every tile in order), the 2x3 grid's ("T6m", "T6x", "T6c"),
         // alone, beside the three views ("tvr+T12x"), beside text and vector ("tv+T12x") and beside the regions ("r+T12x").
@@ -332,6 +361,8 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             variants = variants.Where(v => asked.Contains(v.Name)).ToList();
         }
 
+        IReadOnlyList<double>? firstFolds = null;
+        string? firstName = null;
         foreach (var (name, views, penalty) in variants)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -342,6 +373,13 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
             Console.WriteLine($"{name}: accuracy {P(e.Accuracy)} (sd {P(e.AccuracySd)}), macro-F1 {e.MacroF1:F3}, log-loss {e.LogLoss:F3}, ECE {e.Ece:F3}, " +
                 $"at 50/70/90% {P(e.AccuracyAt(0.5))}/{P(e.AccuracyAt(0.7))}/{P(e.AccuracyAt(0.9))}; {watch.Elapsed.TotalSeconds:F0} s");
+            // Paired against the first variant run, on the same folds (the corrected resampled t the promotion rule uses).
+            if (firstFolds is null) (firstFolds, firstName) = (outcome.Estimate.FoldAccuracies, name);
+            else
+            {
+                var (difference, t, _) = RepeatedCrossValidation.Compare(outcome.Estimate.FoldAccuracies, firstFolds, o.CvFolds, 0);
+                Console.WriteLine($"  vs {firstName}: paired difference {difference * 100:+0.0;-0.0} points, corrected t {t:F2}");
+            }
             if (cli.Flag("--per-class"))
                 for (var c = 0; c < Shared.DocumentClasses.Count; c++)
                 {

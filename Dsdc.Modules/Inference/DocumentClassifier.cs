@@ -42,12 +42,12 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
         return result;
     }
 
-    /// <summary>The views' inputs, computed by the same code as in training: the vector, the raw OCR text, the page's
-    /// layout grid (from the processed page's pixels), its region features.</summary>
+    /// <summary>The views' inputs, computed by the same code as in training: the vector, the raw OCR text and its extra
+    /// readings, the page's layout grid (from the processed page's pixels), its region features.</summary>
     private PageInputs Inputs(ProcessedDocument d) =>
         new(d.Embedding.Value, d.RawText.Value.Text, PageLayout.FromRgb(d.Image.Value.Pixels.Pixels))
         {
-            Regions = d.Regions?.Value, ImageDimensions = encoder.ImageDimensions,
+            Regions = d.Regions?.Value, ImageDimensions = encoder.ImageDimensions, Readings = d.RawText.Value.Readings,
         };
 
     public Task<Classification> ClassifyInputsAsync(PageInputs page, CancellationToken ct)

@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Dsdc.Ocr;
 
-public sealed class OcrOptions
+public sealed class OcrOptions : IValidatableObject
 {
     public const string Section = "Ocr";
 
@@ -22,6 +22,22 @@ public sealed class OcrOptions
     [Range(0, 13)]
     public int PageSegmentationMode { get; set; } = 3;
 
+    /// <summary>
+    /// Page segmentation modes in which every OCR'd page is read again, comma-separated (default <c>6,11</c>: the page as
+    /// one block of text, and sparse text found anywhere); empty = one reading. The main reading
+    /// (<see cref="PageSegmentationMode"/>) stays the document's text; the other readings are stored beside it and the
+    /// classifier's text view reads them all: each reading makes different mistakes, so their character n-grams together
+    /// recover more of the words (docs/benchmarks.md). Each reading costs about one more OCR of the page.
+    /// </summary>
+    [RegularExpression(@"^\s*(\d{1,2}\s*(,\s*\d{1,2}\s*)*)?$", ErrorMessage = "must be page segmentation modes separated by commas, e.g. 6,11, or empty")]
+    public string ExtraReadings { get; set; } = "6,11";
+
+    /// <summary>The modes of <see cref="ExtraReadings"/>, in order, without repeats or the main mode.</summary>
+    public IReadOnlyList<int> ExtraReadingModes => (ExtraReadings ?? "")
+        .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(m => int.Parse(m, System.Globalization.CultureInfo.InvariantCulture))
+        .Where(m => m != PageSegmentationMode).Distinct().ToList();
+
     /// <summary>Resolution at which PDF pages without a text layer are rendered for OCR (Tesseract is tuned for 300).</summary>
     [Range(72, 600)]
     public int PdfOcrDpi { get; set; } = 300;
@@ -36,6 +52,16 @@ public sealed class OcrOptions
     /// <summary>How long Tesseract may spend on one page before the page (and so the document's OCR) fails.</summary>
     [Range(1, 3600)]
     public int PageTimeoutSeconds { get; set; } = 120;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        // 0 (orientation only) and 2 (layout only) read no text; 13 and above are not modes.
+        if (!Validator.TryValidateProperty(ExtraReadings, new ValidationContext(this) { MemberName = nameof(ExtraReadings) }, null))
+            yield break;
+        var bad = ExtraReadingModes.FirstOrDefault(m => m is 0 or 2 or > 13, -1);
+        if (bad >= 0)
+            yield return new ValidationResult($"page segmentation mode {bad} reads no text (use modes 1 and 3 to 13)", [nameof(ExtraReadings)]);
+    }
 
     public int EffectiveConcurrency => MaxConcurrency > 0 ? MaxConcurrency : Environment.ProcessorCount;
 }

@@ -15,7 +15,9 @@ internal sealed class TesseractEngine : IDisposable
 
     private readonly TimeSpan _pageTimeout;
 
-    private TesseractEngine(TesseractHandle handle, TimeSpan pageTimeout) => (_handle, _pageTimeout) = (handle, pageTimeout);
+    private readonly int _mode;
+
+    private TesseractEngine(TesseractHandle handle, TimeSpan pageTimeout, int mode) => (_handle, _pageTimeout, _mode) = (handle, pageTimeout, mode);
 
     /// <param name="pageTimeout">the deadline per page; <see cref="OcrOptions.PageTimeoutSeconds"/> unless a test sets a shorter one.</param>
     public static TesseractEngine Create(OcrOptions options, TimeSpan? pageTimeout = null)
@@ -38,7 +40,7 @@ internal sealed class TesseractEngine : IDisposable
         // Tesseract's diagnostics ("Estimating resolution as ...") would go to stderr for every page.
         TesseractApi.TessBaseAPISetVariable(handle, "debug_file", "/dev/null");
         TesseractApi.TessBaseAPISetPageSegMode(handle, options.PageSegmentationMode);
-        return new TesseractEngine(handle, pageTimeout ?? TimeSpan.FromSeconds(options.PageTimeoutSeconds));
+        return new TesseractEngine(handle, pageTimeout ?? TimeSpan.FromSeconds(options.PageTimeoutSeconds), options.PageSegmentationMode);
     }
 
     /// <param name="resolution">the page's dots per inch; 0 when unknown (Tesseract then estimates it).</param>
@@ -46,6 +48,20 @@ internal sealed class TesseractEngine : IDisposable
     /// Tesseract could not read it: a problem of the document, which the API answers with 422 and the pipeline records.</exception>
     public (string Text, int Confidence) Recognise(Pix page, int resolution) =>
         Run(page, resolution, () => (ReadText(TesseractApi.TessBaseAPIGetUTF8Text(_handle)), TesseractApi.TessBaseAPIMeanTextConf(_handle)));
+
+    /// <summary>The page read in another page segmentation mode; the engine's own mode is back afterwards.</summary>
+    public string Recognise(Pix page, int resolution, int segmentationMode)
+    {
+        TesseractApi.TessBaseAPISetPageSegMode(_handle, segmentationMode);
+        try
+        {
+            return Run(page, resolution, () => ReadText(TesseractApi.TessBaseAPIGetUTF8Text(_handle)));
+        }
+        finally
+        {
+            TesseractApi.TessBaseAPISetPageSegMode(_handle, _mode);
+        }
+    }
 
     /// <summary>The page's words with their boxes, as Tesseract's TSV (level, page, block, paragraph, line, word, left,
     /// top, width, height, confidence, text; one row per element, the page's own size on its level-1 row).</summary>

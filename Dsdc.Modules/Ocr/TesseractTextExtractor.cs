@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dsdc.ImageProcessing;
+using Dsdc.ImageProcessing.Native;
 using Dsdc.Ocr.Native;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -22,14 +23,17 @@ internal sealed partial class TesseractTextExtractor(
     private const int RenderChunkPages = 8;
 
     private readonly OcrOptions _options = options.Value;
+    private readonly IReadOnlyList<int> _extraModes = options.Value.ExtraReadingModes;
     private readonly Lazy<string> _version = new(() =>
         $"{NativeRuntime.TesseractVersion()};{options.Value.Languages};psm={options.Value.PageSegmentationMode}" +
-        (options.Value.MinimumDpi > 0 ? $";min-dpi={options.Value.MinimumDpi}" : ""));
+        (options.Value.MinimumDpi > 0 ? $";min-dpi={options.Value.MinimumDpi}" : "") +
+        (options.Value.ExtraReadingModes is [_, ..] modes ? $";readings={string.Join('+', modes)}" : ""));
 
     public string Processor => "tesseract";
 
-    /// <summary>Tesseract's version, languages and segmentation mode, e.g. <c>5.3.0;eng;psm=3</c>, and the upscaling
-    /// resolution when set (<c>;min-dpi=200</c>), since it changes the text.</summary>
+    /// <summary>Tesseract's version, languages and segmentation mode, e.g. <c>5.3.0;eng;psm=3</c>, the upscaling
+    /// resolution when set (<c>;min-dpi=200</c>), since it changes the text, and the extra readings' modes
+    /// (<c>;readings=6+11</c>).</summary>
     public string ProcessorVersion => _version.Value;
 
     public async Task<ExtractedText> ExtractAsync(string path, DocumentFormat format, CancellationToken ct)
@@ -45,7 +49,7 @@ internal sealed partial class TesseractTextExtractor(
 
     private (ExtractedText, int) RecogniseRaster(TesseractEngine engine, byte[] data, DocumentFormat format, CancellationToken ct)
     {
-        var pages = new List<(string, int)>();
+        var pages = new List<PageReading>();
         foreach (var page in decoder.DecodePages(data, format))
         {
             using (page)
@@ -53,7 +57,7 @@ internal sealed partial class TesseractTextExtractor(
                 ct.ThrowIfCancellationRequested();
                 var (input, resolution, scaled) = OcrResolution.Prepare(page, _options.MinimumDpi, imaging.Value.MaxPixelsPerPage);
                 using (scaled ? input : null)
-                    pages.Add(engine.Recognise(input, resolution));
+                    pages.Add(Read(engine, input, resolution, ct));
             }
         }
         return (Combine(pages), pages.Count);
@@ -67,7 +71,7 @@ internal sealed partial class TesseractTextExtractor(
                 layer.PageTexts.Count);
 
         var dpi = OcrDpi(layer.LargestPageSquareInches);
-        var pages = new List<(string, int)>();
+        var pages = new List<PageReading>();
         // A few pages at a time: 300 pages at 300 dpi would be 2.6 GB of rendered pixels on disk at once.
         foreach (var chunk in Enumerable.Range(1, layer.PageTexts.Count).Chunk(RenderChunkPages))
         {
@@ -76,7 +80,7 @@ internal sealed partial class TesseractTextExtractor(
             {
                 ct.ThrowIfCancellationRequested();
                 using var page = rendered.Load(number);
-                return engine.Recognise(page, dpi);
+                return Read(engine, page, dpi, ct);
             }).ToList(), ct));
         }
         return (Combine(pages), pages.Count);
@@ -89,13 +93,32 @@ internal sealed partial class TesseractTextExtractor(
         return Math.Max(1, Math.Min(_options.PdfOcrDpi, fitting));
     }
 
-    /// <summary>Confidence is weighted by each page's amount of text, so a blank back page does not drag it to 0.</summary>
-    private ExtractedText Combine(IReadOnlyList<(string Text, int Confidence)> pages)
+    private sealed record PageReading(string Text, int Confidence, IReadOnlyList<string> Extra);
+
+    /// <summary>The page in the main mode, then in each extra reading's mode.</summary>
+    private PageReading Read(TesseractEngine engine, Pix page, int resolution, CancellationToken ct)
+    {
+        var (text, confidence) = engine.Recognise(page, resolution);
+        var extra = new List<string>(_extraModes.Count);
+        foreach (var mode in _extraModes)
+        {
+            ct.ThrowIfCancellationRequested();
+            extra.Add(engine.Recognise(page, resolution, mode));
+        }
+        return new PageReading(text, confidence, extra);
+    }
+
+    /// <summary>Confidence is weighted by each page's amount of text, so a blank back page does not drag it to 0. The
+    /// extra readings follow one another, each with its pages joined by form feeds.</summary>
+    private ExtractedText Combine(IReadOnlyList<PageReading> pages)
     {
         var weights = pages.Select(p => p.Text.Count(c => !char.IsWhiteSpace(c))).ToList();
         var total = weights.Sum();
         var confidence = total == 0 ? 0f : (float)pages.Select((p, i) => (double)p.Confidence * weights[i]).Sum() / total;
-        return new ExtractedText(string.Join('\f', pages.Select(p => p.Text)), ExtractionMethods.Ocr, Processor, ProcessorVersion, confidence);
+        var readings = _extraModes.Count == 0 ? null
+            : string.Join('\f', Enumerable.Range(0, _extraModes.Count).Select(m => string.Join('\f', pages.Select(p => p.Extra[m]))));
+        return new ExtractedText(string.Join('\f', pages.Select(p => p.Text)), ExtractionMethods.Ocr, Processor, ProcessorVersion, confidence)
+            { Readings = readings };
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Extracted the text of {PageCount} page(s) by {Method} in {ElapsedMs:0} ms")]

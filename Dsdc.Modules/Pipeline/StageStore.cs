@@ -48,24 +48,24 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
 
     /// <summary>Inserts a raw text row unless this processor version already has one; returns the row's id either way.</summary>
     public Task<long> AddRawTextAsync(string documentId, string text, string method, string processor, string version,
-        float? meanConfidence, int durationMs, CancellationToken ct)
+        float? meanConfidence, int durationMs, CancellationToken ct, string? readings = null)
     {
         const string sql = """
-            INSERT INTO pipeline.raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms)
-            VALUES (@documentId, @text, @method, @processor, @version, @meanConfidence, @durationMs)
+            INSERT INTO pipeline.raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms, readings)
+            VALUES (@documentId, @text, @method, @processor, @version, @meanConfidence, @durationMs, @readings)
             ON CONFLICT (document_id, processor, processor_version) DO NOTHING
             RETURNING id
             """;
         const string existing = """
             SELECT id FROM pipeline.raw_texts WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
             """;
-        return InsertOrFindAsync(sql, existing, new { documentId, text, method, processor, version, meanConfidence, durationMs }, ct);
+        return InsertOrFindAsync(sql, existing, new { documentId, text, method, processor, version, meanConfidence, durationMs, readings }, ct);
     }
 
     /// <summary>Stores what the OCR step made (<see cref="DocumentProcessor.ExtractTextAsync"/>); returns the row's id.</summary>
     public Task<long> AddRawTextAsync(string documentId, StepOutput<ExtractedText> made, CancellationToken ct) =>
         AddRawTextAsync(documentId, made.Value.Text, made.Value.Method, made.Processor, made.Version, made.Value.MeanConfidence,
-            (int)made.Milliseconds, ct);
+            (int)made.Milliseconds, ct, made.Value.Readings);
 
     /// <summary>Inserts a cleaned text row unless this processor version already has one; returns the row's id either way.</summary>
     public Task<long> AddProcessedTextAsync(long rawTextId, string documentId, string text, string processor, string version, CancellationToken ct)

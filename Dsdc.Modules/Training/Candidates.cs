@@ -118,15 +118,16 @@ internal static class Candidates
         train.Concat(validation).Select(p => p.Label).Distinct().Order().ToList();
 }
 
-/// <summary>The fused recipes production knows by name (<see cref="TrainingOptions.Candidates"/>).</summary>
+/// <summary>The fused recipes production knows by name (<see cref="TrainingOptions.Candidates"/>). Their text view reads
+/// every OCR reading of the page (<see cref="ViewKinds.Readings"/>).</summary>
 public static class FusedRecipes
 {
     public static readonly IReadOnlyDictionary<string, FusedParameters> All = new Dictionary<string, FusedParameters>
     {
-        ["fused-tvr"] = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions),
-        ["fused-tv"] = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector),
-        ["fused-tr"] = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Regions),
-        ["fused-t"] = CvRecipes.Fused(ViewKinds.Text),
+        ["fused-tvr"] = CvRecipes.TextVectorRegions,
+        ["fused-tv"] = CvRecipes.Fused(ViewKinds.Readings, ViewKinds.Vector),
+        ["fused-tr"] = CvRecipes.Fused(ViewKinds.Readings, ViewKinds.Regions),
+        ["fused-t"] = CvRecipes.Fused(ViewKinds.Readings),
         ["fused-v"] = CvRecipes.Fused(ViewKinds.Vector),
     };
 

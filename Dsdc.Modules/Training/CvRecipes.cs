@@ -6,7 +6,8 @@ namespace Dsdc.Training;
 /// </summary>
 public static class CvRecipes
 {
-    public static readonly FusedParameters TextVectorRegions = Fused(ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions);
+    /// <summary>Production's recipe (<c>fused-tvr</c>): the OCR readings' TF-IDF, the encoder's vector, the region features.</summary>
+    public static readonly FusedParameters TextVectorRegions = Fused(ViewKinds.Readings, ViewKinds.Vector, ViewKinds.Regions);
 
     public static FusedParameters Fused(params string[] views) =>
         new(views.Select(v => new FusedViewParameters(v, !ViewKinds.IsText(v))).ToList());

@@ -171,7 +171,7 @@ public sealed partial class TrainingService(
 
     /// <summary>
     /// What a model is fitted on: every (document, label), whether its region features exist, the encoders' versions, and
-    /// the inputs themselves (the raw text and the vector of each document), which change when a document is processed
+    /// the inputs themselves (the raw text with its extra readings and the vector of each document), which change when a document is processed
     /// again under the same encoder (another OCR setting, a new preprocessing version).
     /// </summary>
     private string DataFingerprint(IReadOnlyList<LabelledPage> all)
@@ -180,8 +180,9 @@ public sealed partial class TrainingService(
         hash.AppendData(Encoding.UTF8.GetBytes($"{encoder.Id}@{encoder.Version}|{loader.RegionsVersion}\n"));
         foreach (var p in all.OrderBy(p => p.DocumentId, StringComparer.Ordinal))
         {
-            hash.AppendData(Encoding.UTF8.GetBytes($"{p.DocumentId}:{p.Label}:{(p.Inputs.Regions is null ? '-' : 'r')}:{p.Inputs.RawText.Length}:"));
-            hash.AppendData(Encoding.UTF8.GetBytes(p.Inputs.RawText));
+            var text = p.Inputs.AllReadings;
+            hash.AppendData(Encoding.UTF8.GetBytes($"{p.DocumentId}:{p.Label}:{(p.Inputs.Regions is null ? '-' : 'r')}:{text.Length}:"));
+            hash.AppendData(Encoding.UTF8.GetBytes(text));
             hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Inputs.Vector.AsSpan()));
             hash.AppendData("\n"u8);
         }

@@ -10,6 +10,9 @@ public sealed record StoredExample(LabelledVector Example, string? Text, string?
 {
     /// <summary>The page's region features (kind <c>regions</c> of the requested version), when loaded and computed.</summary>
     public float[]? Regions { get; init; }
+
+    /// <summary>The raw text's extra OCR readings (<c>Ocr:ExtraReadings</c>), when loaded and read.</summary>
+    public string? RawReadings { get; init; }
 }
 
 /// <summary>
@@ -47,7 +50,8 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
     // The label through ingestion.current_labels, the one rule for a document's label.
     private const string LabelledSql = $"""
         SELECT e.document_id, lb.label, e.embedding, CASE WHEN @withText THEN t.text END AS text,
-               CASE WHEN @withText THEN t.raw_text END AS raw_text, CASE WHEN @withText THEN i.file_path END AS image_path,
+               CASE WHEN @withText THEN t.raw_text END AS raw_text, CASE WHEN @withText THEN t.raw_readings END AS raw_readings,
+               CASE WHEN @withText THEN i.file_path END AS image_path,
                CASE WHEN @withText THEN f.features END AS regions
         FROM ingestion.current_labels lb
         JOIN ingestion.documents d ON d.id = lb.document_id
@@ -70,7 +74,7 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         var rows = await conn.QueryAsync<LabelledRow>(new CommandDefinition(LabelledSql,
             new { encoder, version, withText, regionsVersion = regionsVersion ?? "" }, cancellationToken: ct));
         return rows.Select(r => new StoredExample(new LabelledVector(r.DocumentId, r.Label, r.Embedding.ToArray()), r.Text, r.RawText, r.ImagePath)
-            { Regions = r.Regions?.ToArray() }).ToList();
+            { Regions = r.Regions?.ToArray(), RawReadings = r.RawReadings }).ToList();
     }
 
     public async Task<IReadOnlyList<SplitAssignment>> SplitAsync(CancellationToken ct)
@@ -96,5 +100,6 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         await tx.CommitAsync(ct);
     }
 
-    private sealed record LabelledRow(string DocumentId, short Label, Vector Embedding, string? Text, string? RawText, string? ImagePath, Vector? Regions);
+    private sealed record LabelledRow(string DocumentId, short Label, Vector Embedding, string? Text, string? RawText, string? RawReadings,
+        string? ImagePath, Vector? Regions);
 }

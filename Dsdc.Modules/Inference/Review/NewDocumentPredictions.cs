@@ -40,7 +40,7 @@ public sealed partial class NewDocumentPredictions(
 
     // The stored inputs as training reads them; writes only inference.predictions (through PredictionStore).
     private const string PendingSql = $"""
-        SELECT e.document_id, e.embedding, t.raw_text, i.file_path AS image_path, f.features AS regions
+        SELECT e.document_id, e.embedding, t.raw_text, t.raw_readings, i.file_path AS image_path, f.features AS regions
         FROM ingestion.documents d
         {TrainingStore.StoredInputsOf}
         WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = d.id)
@@ -105,7 +105,7 @@ public sealed partial class NewDocumentPredictions(
             Classification c;
             try
             {
-                var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray());
+                var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray(), row.RawReadings);
                 c = serving.Classify(page);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -128,7 +128,7 @@ public sealed partial class NewDocumentPredictions(
         return recorded;
     }
 
-    private sealed record PendingRow(string DocumentId, Vector Embedding, string? RawText, string? ImagePath, Vector? Regions);
+    private sealed record PendingRow(string DocumentId, Vector Embedding, string? RawText, string? RawReadings, string? ImagePath, Vector? Regions);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Predicted {Count} new document(s) with {Model}")]
     private partial void LogPredicted(int count, string model);

@@ -37,6 +37,7 @@ public static class ViewFeatures
         ViewKinds.Text => (tfidf ?? throw new InvalidOperationException("the text view has no vocabulary")).Transform(page.RawText),
         ViewKinds.Layout => page.Layout,
         ViewKinds.Regions => page.Regions ?? throw new InvalidOperationException("the page's region features were not computed"),
+        ViewKinds.Readings => (tfidf ?? throw new InvalidOperationException("the readings view has no vocabulary")).Transform(page.AllReadings),
         ViewKinds.Header => (tfidf ?? throw new InvalidOperationException("the header view has no vocabulary")).Transform(page.Header),
         ViewKinds.Image => page.Vector[..ImagePart(page)],
         ViewKinds.Sentence => page.Vector[ImagePart(page)..],
@@ -47,7 +48,12 @@ public static class ViewFeatures
         page.ImageDimensions > 0 ? page.ImageDimensions : throw new InvalidOperationException("the vector's image part is not known");
 
     /// <summary>The text a TF-IDF view reads.</summary>
-    public static string TextOf(string view, PageInputs page) => view == ViewKinds.Header ? page.Header : page.RawText;
+    public static string TextOf(string view, PageInputs page) => view switch
+    {
+        ViewKinds.Header => page.Header,
+        ViewKinds.Readings => page.AllReadings,
+        _ => page.RawText,
+    };
 
     /// <summary>The weighted mean of the views' probabilities (weights need not sum to 1).</summary>
     public static float[] Combine(IReadOnlyList<float[]> perView, IReadOnlyList<double> weights)

@@ -6,17 +6,18 @@ namespace Dsdc.Training;
 /// <summary>Builds the <see cref="PageInputs"/> of stored documents: the raw text and the processed PNG the vector came from.</summary>
 public sealed class PageInputsLoader(IImagePreprocessor images, Dsdc.Embedding.IDocumentEncoder encoder, DsdcPaths paths)
 {
-    public PageInputs Load(StoredExample e) => Load(e.Example.Vector, e.RawText, e.ImagePath, e.Regions);
+    public PageInputs Load(StoredExample e) => Load(e.Example.Vector, e.RawText, e.ImagePath, e.Regions, e.RawReadings);
 
     /// <param name="vector">the stored vector</param>
     /// <param name="rawText">the raw OCR text the vector's cleaned text came from</param>
     /// <param name="imagePath">the processed page, relative to the data folder</param>
     /// <param name="regions">the stored region features, if any</param>
-    public PageInputs Load(float[] vector, string? rawText, string? imagePath, float[]? regions)
+    /// <param name="readings">the raw text's extra OCR readings, if any</param>
+    public PageInputs Load(float[] vector, string? rawText, string? imagePath, float[]? regions, string? readings = null)
     {
         // A document whose processed image is gone still trains its text and vector views; its layout reads as a blank page.
         var png = imagePath is null ? null : Path.Combine(paths.DataDir, imagePath);
         var layout = png is not null && File.Exists(png) ? PageLayout.FromRgb(images.ReadProcessed(png)) : new float[PageLayout.Dimensions];
-        return new PageInputs(vector, rawText ?? "", layout) { Regions = regions, ImageDimensions = encoder.ImageDimensions };
+        return new PageInputs(vector, rawText ?? "", layout) { Regions = regions, ImageDimensions = encoder.ImageDimensions, Readings = readings };
     }
 }

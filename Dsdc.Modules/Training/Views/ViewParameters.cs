@@ -12,6 +12,10 @@ public static class ViewKinds
     /// <summary>TF-IDF of the raw OCR text (<see cref="RawTextTfidf"/>).</summary>
     public const string Text = "text";
 
+    /// <summary>TF-IDF of the raw OCR text and its extra readings together (<see cref="PageInputs.AllReadings"/>): the
+    /// text view of the fused recipes. A page without extra readings (a PDF's own text layer) gives its text alone.</summary>
+    public const string Readings = "readings";
+
     /// <summary>The 32x32 ink-density grid of the page (<see cref="PageLayout"/>).</summary>
     public const string Layout = "layout";
 
@@ -27,10 +31,10 @@ public static class ViewKinds
     /// <summary>TF-IDF of the first lines of the raw OCR text (<see cref="PageInputs.Header"/>).</summary>
     public const string Header = "header";
 
-    public static readonly IReadOnlyList<string> All = [Vector, Text, Layout, Regions, Image, Sentence, Header];
+    public static readonly IReadOnlyList<string> All = [Vector, Text, Readings, Layout, Regions, Image, Sentence, Header];
 
     /// <summary>Views whose features are a TF-IDF fitted on the training side.</summary>
-    public static bool IsText(string view) => view is Text or Header;
+    public static bool IsText(string view) => view is Text or Readings or Header;
 }
 
 /// <summary>
