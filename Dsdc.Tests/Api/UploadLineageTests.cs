@@ -47,9 +47,11 @@ public sealed class UploadLineageTests(ApiApp app)
         Assert.Equal((processor.ProcessedImagePath(id), processor.ImageProcessor, processor.ImageVersion), (image.Path, image.Processor, image.Version));
         Assert.True(File.Exists(processor.DataPath(image.Path)), image.Path);
         Assert.Empty(Directory.EnumerateFiles(Path.GetDirectoryName(processor.DataPath(image.Path))!, ".*.tmp"));
-        var raw = await conn.QuerySingleAsync<(long Id, string Text, string Method, string Processor, string Version)>(
-            "SELECT id, text, method, processor, processor_version FROM pipeline.raw_texts WHERE document_id = @id", new { id });
+        var raw = await conn.QuerySingleAsync<(long Id, string Text, string Method, string Processor, string Version, string? Readings)>(
+            "SELECT id, text, method, processor, processor_version, readings FROM pipeline.raw_texts WHERE document_id = @id", new { id });
         Assert.Equal(("ocr", ocr.Processor, ocr.ProcessorVersion), (raw.Method, raw.Processor, raw.Version));
+        // The page's extra readings (Ocr:ExtraReadings, two by default) are stored beside its text.
+        Assert.Equal(2, raw.Readings!.Split('\f').Length);
         var clean = await conn.QuerySingleAsync<(long Id, long RawTextId, string Processor, string Version)>(
             "SELECT id, raw_text_id, processor, processor_version FROM pipeline.processed_texts WHERE document_id = @id", new { id });
         Assert.Equal((raw.Id, DocumentProcessor.CleanProcessor, DocumentProcessor.CleanVersion), (clean.RawTextId, clean.Processor, clean.Version));
@@ -86,8 +88,8 @@ public sealed class UploadLineageTests(ApiApp app)
 
         // The stored inputs (vector, raw text, processed page, region features) give the prediction's probabilities.
         await using var conn = new NpgsqlConnection(app.Database.ConnectionString);
-        var (rawText, png, file) = await conn.QuerySingleAsync<(string, string, string)>("""
-            SELECT r.text, i.file_path, d.file_path FROM ingestion.original_documents d
+        var (rawText, readings, png, file) = await conn.QuerySingleAsync<(string, string?, string, string)>("""
+            SELECT r.text, r.readings, i.file_path, d.file_path FROM ingestion.original_documents d
             JOIN pipeline.raw_texts r ON r.document_id = d.id JOIN pipeline.processed_images i ON i.document_id = d.id WHERE d.id = @id
             """, new { id });
         var regions = app.Get<ModelHost>().ReadsRegions
@@ -95,8 +97,9 @@ public sealed class UploadLineageTests(ApiApp app)
             : null;
         var inputs = new PageInputs(stored, rawText, PageLayout.FromRgb(processor.ReadProcessedImage(processor.DataPath(png)).Pixels))
         {
-            Regions = regions, ImageDimensions = encoder.ImageDimensions,
+            Regions = regions, ImageDimensions = encoder.ImageDimensions, Readings = readings,
         };
+        Assert.NotNull(readings);
         var fromStored = await classifier.ClassifyInputsAsync(inputs, Ct);
         AssertClose(outcome.Result.Probabilities, fromStored.Probabilities);
         Assert.Equal(outcome.Result.Label, fromStored.Label);

@@ -46,6 +46,29 @@ public sealed class OcrSetupTests
         Assert.Contains("Ocr:TessdataPath", error.Message);
     }
 
+    [Theory]
+    [InlineData("6,x", "page segmentation modes separated by commas")]
+    [InlineData("6,2", "mode 2 reads no text")]
+    [InlineData("0", "mode 0 reads no text")]
+    [InlineData("14", "mode 14 reads no text")]
+    public void ExtraReadingsInModesThatReadNoTextStopStartupNamingTheKey(string modes, string expected)
+    {
+        using var services = new ImagingServices(new Dictionary<string, string?> { ["Ocr:ExtraReadings"] = modes });
+
+        var error = Assert.Throws<OptionsValidationException>(() => services.Get<IOptions<OcrOptions>>().Value);
+
+        Assert.Contains("ExtraReadings", error.Message);
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Theory]
+    [InlineData("6,11", new[] { 6, 11 })]
+    [InlineData(" 11 , 6 ,11", new[] { 11, 6 })]
+    [InlineData("3,6", new[] { 6 })] // the main mode is read once
+    [InlineData("", new int[0])]
+    public void ExtraReadingModesAreReadInOrderWithoutRepeatsOrTheMainMode(string modes, int[] expected) =>
+        Assert.Equal(expected, new OcrOptions { ExtraReadings = modes }.ExtraReadingModes);
+
     [Fact]
     public void ThePoolSizeDefaultsToTheProcessorCount()
     {

@@ -19,7 +19,7 @@ public sealed class TextExtractorTests : IDisposable
         Assert.Contains("Structural proteins", result.Text);
         Assert.Contains("coronavirus", result.Text);
         Assert.Equal(("ocr", "tesseract"), (result.Method, result.Processor));
-        Assert.Matches(@"^5\.\d+\.\d+;eng;psm=3$", result.ProcessorVersion);
+        Assert.Matches(@"^5\.\d+\.\d+;eng;psm=3;readings=6\+11$", result.ProcessorVersion);
         Assert.Equal(Extractor.ProcessorVersion, result.ProcessorVersion);
         Assert.InRange(result.MeanConfidence!.Value, 50f, 100f);
     }
@@ -149,6 +149,53 @@ public sealed class TextExtractorTests : IDisposable
         Assert.Equal(2, pages.Length);
         Assert.Contains("RECORDS TRANSFER NOTICE", pages[0]);
         Assert.Contains("coronavirus", pages[1]);
+        var readings = result.Readings!.Split('\f');
+        Assert.Equal(4, readings.Length);
+        Assert.Contains("coronavirus", readings[1]);
+        Assert.Contains("coronavirus", readings[3]);
+    }
+
+    /// <summary>
+    /// Every OCR'd page is read again in each of <c>Ocr:ExtraReadings</c>' modes (default 6 and 11): the readings follow one
+    /// another, each with the document's pages separated by form feeds, and the main text is the one reading the
+    /// configured mode gives alone. Without extra readings there are none, and the version says which readings were made.
+    /// </summary>
+    [Fact]
+    public async Task EveryPageIsReadAgainInEachExtraModeBesideTheMainText()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var tiff = _docs.MultiPageTiff("two.tif", TestDocuments.JpegMemo, TestDocuments.G4Paper);
+        using var one = new ImagingServices(new Dictionary<string, string?> { ["Ocr:MaxConcurrency"] = "1", ["Ocr:ExtraReadings"] = "" });
+        using var block = new ImagingServices(new Dictionary<string, string?> { ["Ocr:MaxConcurrency"] = "1", ["Ocr:ExtraReadings"] = "6" });
+
+        var result = await Extractor.ExtractAsync(tiff, DocumentFormat.Tiff, ct);
+        var alone = await one.TextExtractor.ExtractAsync(tiff, DocumentFormat.Tiff, ct);
+        var blockOnly = await block.TextExtractor.ExtractAsync(tiff, DocumentFormat.Tiff, ct);
+
+        Assert.Equal(alone.Text, result.Text);
+        Assert.Equal(alone.MeanConfidence, result.MeanConfidence);
+        Assert.Null(alone.Readings);
+        Assert.Matches(@";psm=3$", alone.ProcessorVersion);
+        Assert.Matches(@";psm=3;readings=6$", blockOnly.ProcessorVersion);
+        var readings = result.Readings!.Split('\f');
+        Assert.Equal(4, readings.Length); // mode 6: memo, paper; mode 11: memo, paper
+        Assert.Equal(blockOnly.Readings, string.Join('\f', readings[..2]));
+        Assert.Contains("RECORDS TRANSFER NOTICE", readings[0]);
+        Assert.Contains("coronavirus", readings[1]);
+        Assert.Contains("TRANSFER", readings[2]);
+        Assert.Contains("coronavirus", readings[3]);
+        // Each mode reads the page its own way: the same words, differently segmented.
+        Assert.NotEqual(readings[1], readings[3]);
+        Assert.NotEqual(alone.Text.Split('\f')[1], readings[1]);
+    }
+
+    [Fact]
+    public async Task ABornDigitalPdfsTextLayerHasNoExtraReadings()
+    {
+        var result = await Extractor.ExtractAsync(TestDocuments.TwoPageTextPdf, DocumentFormat.Pdf, TestContext.Current.CancellationToken);
+
+        Assert.Equal("pdf-text-layer", result.Method);
+        Assert.Null(result.Readings);
     }
 
     [Fact]

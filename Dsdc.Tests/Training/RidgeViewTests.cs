@@ -8,6 +8,34 @@ public sealed class RidgeViewTests
     /// On features that carry no information (random labels, more dimensions than documents) the leave-one-out scores
     /// must be no better than chance: a leave-one-out formula that forgets the intercept's leverage reads 100% here.
     /// </summary>
+    /// <summary>
+    /// The fused recipes' text view reads the page's main OCR text and its extra readings together (Ocr:ExtraReadings):
+    /// words that only another reading caught are learnt and served; a model whose view is the plain text (an artifact
+    /// trained before the readings) still reads the main text alone.
+    /// </summary>
+    [Fact]
+    public void TheReadingsViewLearnsFromEveryOcrReadingOfThePage()
+    {
+        string[] cue = ["invoice total amount due remit", "memorandum subject from date copies"];
+        PageInputs Page(int label, int i) => new([], $"scanned page {i} of the archive", []) { Readings = $"{cue[label]} {i}\f{cue[label]}" };
+        var train = Enumerable.Range(0, 12).Select(i => new LabelledPage($"doc{i:D2}", i % 2, Page(i % 2, i))).ToList();
+
+        Assert.Equal(ViewKinds.Readings, FusedRecipes.Named("fused-tvr").Views[0].View);
+        Assert.Equal("scanned page 1 of the archive\f" + cue[1] + " 1\f" + cue[1], ViewFeatures.TextOf(ViewKinds.Readings, Page(1, 1)));
+        Assert.Equal("scanned page 1 of the archive", ViewFeatures.TextOf(ViewKinds.Text, Page(1, 1)));
+        Assert.Equal("plain", new PageInputs([], "plain", []).AllReadings);
+
+        var readings = FusedModel.Train(CvRecipes.Fused(ViewKinds.Readings), train, TestContext.Current.CancellationToken);
+        var plain = FusedModel.Train(CvRecipes.Fused(ViewKinds.Text), train, TestContext.Current.CancellationToken);
+        for (var label = 0; label < 2; label++)
+        {
+            var unseen = Page(label, 99);
+            var p = readings.Predict(unseen);
+            Assert.True(p[label] > 0.7f, $"class {label}: {p[label]}");
+            Assert.True(Math.Abs(plain.Predict(unseen)[0] - plain.Predict(unseen)[1]) < 0.2f, "the main text alone says nothing of the class");
+        }
+    }
+
     [Fact]
     public void LeaveOneOutScoresAreHonestOnNoise()
     {
