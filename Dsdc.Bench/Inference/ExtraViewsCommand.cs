@@ -87,8 +87,8 @@ internal sealed class ExtraViewsCommand(TrainingDataLoader loader, ZeroShotServi
             }
             if (text)
             {
-                var tfidf = model.Views.First(v => v.View == ViewKinds.Text).Tfidf!;
-                Func<PageInputs, float[]> f = p => tfidf.Transform(p.RawText);
+                var textView = model.Views.First(v => v.View is ViewKinds.Text or ViewKinds.Readings);
+                Func<PageInputs, float[]> f = p => textView.Tfidf!.Transform(ViewFeatures.TextOf(textView.View, p));
                 extra.Add((f, train.Select(t => f(t.Inputs)).ToList()));
             }
             var scores = model.Views.Select(v => v.Ridge.LooScores).ToList();
