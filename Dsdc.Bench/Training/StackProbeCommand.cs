@@ -53,7 +53,8 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         const int regionSize = 512;
         var regionCount = docs[0].Inputs.Regions!.Length / regionSize;
 
-        // Production's text view over a text of the page: its own TF-IDF fitted on the training pages.
+        // Production's TF-IDF over a text of the page, fitted on the training pages. "text" reads the main OCR reading alone
+        // (production until Ocr:ExtraReadings; "tvr" is fused-tvr-onereading); --more-boxes gives the readings' variants.
         ProbeView TextView(string name, Func<PageInputs, string> textOf) => new(name, train =>
         {
             var t = RawTextTfidf.Fit(train.Select(d => textOf(d.Inputs)), minDocumentFrequency: RawTextTfidf.MinDocumentFrequencyFor(train.Count));

@@ -29,7 +29,7 @@ public sealed class OcrOptions : IValidatableObject
     /// classifier's text view reads them all: each reading makes different mistakes, so their character n-grams together
     /// recover more of the words (docs/benchmarks.md). Each reading costs about one more OCR of the page.
     /// </summary>
-    [RegularExpression(@"^\s*(\d{1,2}\s*(,\s*\d{1,2}\s*)*)?$", ErrorMessage = "must be page segmentation modes separated by commas, e.g. 6,11, or empty")]
+    [RegularExpression(@"^\s*([0-9]{1,2}\s*(,\s*[0-9]{1,2}\s*)*)?$", ErrorMessage = "must be page segmentation modes separated by commas, e.g. 6,11, or empty")]
     public string ExtraReadings { get; set; } = "6,11";
 
     /// <summary>The modes of <see cref="ExtraReadings"/>, in order, without repeats or the main mode.</summary>

@@ -95,7 +95,9 @@ internal sealed partial class TesseractTextExtractor(
 
     private sealed record PageReading(string Text, int Confidence, IReadOnlyList<string> Extra);
 
-    /// <summary>The page in the main mode, then in each extra reading's mode.</summary>
+    /// <summary>The page in the main mode, then in each extra reading's mode. An extra reading Tesseract cannot finish
+    /// (past its deadline, or refused) is left empty: the page's text came from the main reading, which alone can fail
+    /// the document.</summary>
     private PageReading Read(TesseractEngine engine, Pix page, int resolution, CancellationToken ct)
     {
         var (text, confidence) = engine.Recognise(page, resolution);
@@ -103,7 +105,15 @@ internal sealed partial class TesseractTextExtractor(
         foreach (var mode in _extraModes)
         {
             ct.ThrowIfCancellationRequested();
-            extra.Add(engine.Recognise(page, resolution, mode));
+            try
+            {
+                extra.Add(engine.Recognise(page, resolution, mode));
+            }
+            catch (InvalidDocumentException ex) when (ex.ReasonCode == Refusal.OcrFailed)
+            {
+                LogExtraReadingFailed(logger, mode, ex.Message);
+                extra.Add("");
+            }
         }
         return new PageReading(text, confidence, extra);
     }
@@ -120,6 +130,9 @@ internal sealed partial class TesseractTextExtractor(
         return new ExtractedText(string.Join('\f', pages.Select(p => p.Text)), ExtractionMethods.Ocr, Processor, ProcessorVersion, confidence)
             { Readings = readings };
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A page's extra reading in page segmentation mode {Mode} is left empty: {Reason}")]
+    private static partial void LogExtraReadingFailed(ILogger logger, int mode, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Extracted the text of {PageCount} page(s) by {Method} in {ElapsedMs:0} ms")]
     private static partial void LogExtracted(ILogger logger, int pageCount, string method, double elapsedMs);

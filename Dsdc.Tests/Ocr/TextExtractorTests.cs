@@ -44,6 +44,23 @@ public sealed class TextExtractorTests : IDisposable
         Assert.Contains("coronavirus", patient.Recognise(page, 0).Text); // the same page within the configured deadline
     }
 
+    /// <summary>An extra reading in another page segmentation mode leaves the pooled engine in its own mode.</summary>
+    [Fact]
+    public void AReadingInAnotherModeLeavesTheEngineInItsOwnMode()
+    {
+        var decoder = _services.Get<ImageDecoder>();
+        using var page = decoder.DecodeFirstPage(decoder.ReadFile(TestDocuments.G4Paper), DocumentFormat.Tiff);
+        using var engine = TesseractEngine.Create(_services.Get<Microsoft.Extensions.Options.IOptions<OcrOptions>>().Value);
+
+        var before = engine.Recognise(page, 0);
+        var sparse = engine.Recognise(page, 0, 11);
+        var after = engine.Recognise(page, 0);
+
+        Assert.Contains("coronavirus", sparse);
+        Assert.NotEqual(before.Text, sparse);
+        Assert.Equal(before, after);
+    }
+
     [Fact]
     public async Task OcrReadsARealJpegMemo()
     {

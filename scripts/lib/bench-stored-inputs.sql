@@ -3,8 +3,8 @@
 DROP INDEX IF EXISTS embedding.embeddings_resnet18_minilm_hnsw_idx;
 DROP INDEX IF EXISTS embedding.embeddings_clip_vit_base_patch32_hnsw_idx;
 -- ... each copy with its lineage.
-INSERT INTO pipeline.raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms, created_at)
-  SELECT m.new, r.text, r.method, r.processor, r.processor_version, r.mean_confidence, r.duration_ms, r.created_at
+INSERT INTO pipeline.raw_texts (document_id, text, method, processor, processor_version, mean_confidence, duration_ms, created_at, readings)
+  SELECT m.new, r.text, r.method, r.processor, r.processor_version, r.mean_confidence, r.duration_ms, r.created_at, r.readings
   FROM m JOIN pipeline.raw_texts r ON r.document_id = m.old;
 INSERT INTO pipeline.processed_texts (raw_text_id, document_id, text, processor, processor_version, created_at)
   SELECT nr.id, m.new, pt.text, pt.processor, pt.processor_version, pt.created_at
@@ -60,16 +60,16 @@ SELECT format($q$
   LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = %3$L $q$,
   :'encoder', :'encoder_version', :'regions_version') AS driven \gset
 
-SELECT 'SELECT e.document_id, lb.label, e.embedding, t.text, t.raw_text, i.file_path, f.features ' || :'ranked' ||
+SELECT 'SELECT e.document_id, lb.label, e.embedding, t.text, t.raw_text, t.raw_readings, i.file_path, f.features ' || :'ranked' ||
        ' JOIN ingestion.current_labels lb ON lb.document_id = e.document_id ORDER BY e.document_id' AS train_before \gset
-SELECT 'SELECT e.document_id, lb.label, e.embedding, t.text, t.raw_text, i.file_path, f.features' ||
+SELECT 'SELECT e.document_id, lb.label, e.embedding, t.text, t.raw_text, t.raw_readings, i.file_path, f.features' ||
        ' FROM ingestion.current_labels lb JOIN ingestion.documents d ON d.id = lb.document_id ' || :'driven' ||
        ' ORDER BY e.document_id' AS train_after \gset
-SELECT 'SELECT e.document_id, e.embedding, t.raw_text, i.file_path, f.features ' || :'ranked' || $q$
+SELECT 'SELECT e.document_id, e.embedding, t.raw_text, t.raw_readings, i.file_path, f.features ' || :'ranked' || $q$
   WHERE NOT EXISTS (SELECT 1 FROM ingestion.current_labels l WHERE l.document_id = e.document_id)
     AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = e.document_id AND p.model_id = 'bench-model')
   ORDER BY d.ingested_at, e.document_id LIMIT 2000 $q$ AS pending_before \gset
-SELECT 'SELECT e.document_id, e.embedding, t.raw_text, i.file_path, f.features FROM ingestion.documents d ' || :'driven' || $q$
+SELECT 'SELECT e.document_id, e.embedding, t.raw_text, t.raw_readings, i.file_path, f.features FROM ingestion.documents d ' || :'driven' || $q$
   WHERE NOT EXISTS (SELECT 1 FROM ingestion.current_labels l WHERE l.document_id = d.id)
     AND NOT EXISTS (SELECT 1 FROM inference.predictions p WHERE p.document_id = d.id AND p.model_id = 'bench-model')
   ORDER BY d.ingested_at, d.id LIMIT 2000 $q$ AS pending_after \gset

@@ -47,7 +47,7 @@ public static class ViewEnsembleTrainer
     public static FittedView TrainView(ViewParameters p, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> validation,
         TrainingSettings settings, Action<EpochMetrics>? onEpoch, CancellationToken ct)
     {
-        var tfidf = p.View == ViewKinds.Text ? RawTextTfidf.Fit(train.Select(d => d.Inputs.RawText)) : null;
+        var tfidf = ViewKinds.IsText(p.View) ? RawTextTfidf.Fit(train.Select(d => ViewFeatures.TextOf(p.View, d.Inputs))) : null;
         var raw = train.Select(d => ViewFeatures.Raw(p.View, tfidf, d.Inputs)).ToList();
         var standardizer = p.Standardize ? Standardizer.Fit(raw) : null;
         float[] Input(PageInputs page) =>
