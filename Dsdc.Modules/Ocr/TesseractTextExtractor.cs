@@ -126,7 +126,7 @@ internal sealed partial class TesseractTextExtractor(
         var total = weights.Sum();
         var confidence = total == 0 ? 0f : (float)pages.Select((p, i) => (double)p.Confidence * weights[i]).Sum() / total;
         var readings = _extraModes.Count == 0 ? null
-            : string.Join('\f', Enumerable.Range(0, _extraModes.Count).Select(m => string.Join('\f', pages.Select(p => p.Extra[m]))));
+            : string.Join('\f', Enumerable.Range(0, _extraModes.Count).SelectMany(m => pages.Select(p => p.Extra[m])));
         return new ExtractedText(string.Join('\f', pages.Select(p => p.Text)), ExtractionMethods.Ocr, Processor, ProcessorVersion, confidence)
             { Readings = readings };
     }

@@ -34,11 +34,9 @@ public static class ViewFeatures
     public static float[] Raw(string view, RawTextTfidf? tfidf, PageInputs page) => view switch
     {
         ViewKinds.Vector => page.Vector,
-        ViewKinds.Text => (tfidf ?? throw new InvalidOperationException("the text view has no vocabulary")).Transform(page.RawText),
+        _ when ViewKinds.IsText(view) => (tfidf ?? throw new InvalidOperationException($"the {view} view has no vocabulary")).Transform(TextOf(view, page)),
         ViewKinds.Layout => page.Layout,
         ViewKinds.Regions => page.Regions ?? throw new InvalidOperationException("the page's region features were not computed"),
-        ViewKinds.Readings => (tfidf ?? throw new InvalidOperationException("the readings view has no vocabulary")).Transform(page.AllReadings),
-        ViewKinds.Header => (tfidf ?? throw new InvalidOperationException("the header view has no vocabulary")).Transform(page.Header),
         ViewKinds.Image => page.Vector[..ImagePart(page)],
         ViewKinds.Sentence => page.Vector[ImagePart(page)..],
         _ => throw new NotSupportedException($"unknown view '{view}'"),
