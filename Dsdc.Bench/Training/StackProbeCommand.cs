@@ -29,7 +29,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     Dsdc.Ocr.TesseractEnginePool pool, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE [--more-boxes F1,F2]] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE [--more-boxes F1,F2] [--boxes-dpi N]] [--spec-readings] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -61,8 +61,29 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             return p => t.Transform(textOf(p));
         }, false);
         var text = TextView("text", p => p.RawText);
+        // Production's readings view: the main reading and the stored extra readings ("ar" alone, "tvr:ar" = fused-tvr).
+        var allReadings = TextView("readings-stored", p => p.AllReadings);
+        // A text view whose TF-IDF vector is scaled by n / (n + k), n the main reading's words of two letters or more: the L2
+        // norm makes a page with five words of OCR debris as loud as a page of text; here it speaks in proportion.
+        static int WordsOf(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Count(w => w.Count(char.IsLetter) >= 2);
+        ProbeView Gated(ProbeView view, double k) => view with
+        {
+            Name = view.Name + "-g" + k,
+            Featurizer = train =>
+            {
+                var f = view.Featurizer(train);
+                return p =>
+                {
+                    var v = f(p);
+                    var n = WordsOf(p.RawText);
+                    var g = (float)(n / (n + k));
+                    for (var i = 0; i < v.Length; i++) v[i] *= g;
+                    return v;
+                };
+            },
+        };
         var vector = new ProbeView("vector", _ => p => p.Vector, true);
-        ProbeView Terms(string name, TextSpec spec) => new(name, train => GeneralTfidf(train.Select(d => d.Inputs.RawText).ToList(), spec), false);
+        ProbeView Terms(string name, TextSpec spec) => new(name, train => GeneralTfidf(train, spec, p => p.RawText), false);
         var words = Terms("words", new TextSpec(Chars: false));
         var chars = Terms("chars", new TextSpec(Words: false));
         var regions = new ProbeView("regions", _ => p => p.Regions!, true);
@@ -143,6 +164,18 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             ("early-grid", [Early("early-grid", [0.5, 1, 2])], double.PositiveInfinity),
             ("early+tvr", [Early("early-grid", [0.5, 1, 2]), text, vector, regions], double.PositiveInfinity),
             ("tvr", [text, vector, regions], double.PositiveInfinity),
+            ("ar", [allReadings], double.PositiveInfinity),
+            ("tvr:ar", [allReadings, vector, regions], double.PositiveInfinity),
+            ("tr:ar", [allReadings, regions], double.PositiveInfinity),
+            ("tir:ar", [allReadings, image, regions], double.PositiveInfinity),
+            ("tvr+ar", [text, allReadings, vector, regions], double.PositiveInfinity),
+            ("ar-g20", [Gated(allReadings, 20)], double.PositiveInfinity),
+            ("ar-g50", [Gated(allReadings, 50)], double.PositiveInfinity),
+            ("tvr:ar-g10", [Gated(allReadings, 10), vector, regions], double.PositiveInfinity),
+            ("tvr:ar-g20", [Gated(allReadings, 20), vector, regions], double.PositiveInfinity),
+            ("tvr:ar-g50", [Gated(allReadings, 50), vector, regions], double.PositiveInfinity),
+            ("tvr:ar-g100", [Gated(allReadings, 100), vector, regions], double.PositiveInfinity),
+            ("tvr:ar-g200", [Gated(allReadings, 200), vector, regions], double.PositiveInfinity),
             ("tvr-perclass-1", [text, vector, regions], 1),
             ("tvr-perclass-0.1", [text, vector, regions], 0.1),
             ("tvr-perclass-0.01", [text, vector, regions], 0.01),
@@ -160,10 +193,12 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             ("R", [regions with { Name = "regions-rbf", Rbf = true }], double.PositiveInfinity),
             ("V", [vector with { Name = "vector-rbf", Rbf = true }], double.PositiveInfinity),
         };
-        // The text view's TF-IDF recipe varied, alone and beside the vector and regions.
+        // The text view's TF-IDF recipe varied, alone and beside the vector and regions; with --spec-readings over the main
+        // reading and the stored extra readings (production's readings view) instead of the main reading alone.
+        Func<PageInputs, string> specText = cli.Flag("--spec-readings") ? p => p.AllReadings : p => p.RawText;
         foreach (var (tname, spec) in TextSpecs)
         {
-            var view = new ProbeView("text-" + tname, train => GeneralTfidf(train.Select(d => d.Inputs.RawText).ToList(), spec), false);
+            var view = new ProbeView("text-" + tname, train => GeneralTfidf(train, spec, specText), false);
             variants.Add(("t:" + tname, [view], double.PositiveInfinity));
             variants.Add(("tvr:" + tname, [view, vector, regions], double.PositiveInfinity));
         }
@@ -250,7 +285,8 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var readings = new List<Dictionary<string, string>>();
             foreach (var file in new[] { firstFile }.Concat(moreFiles.Split(',')))
             {
-                var read = await WordBoxes.LoadOrReadAsync(file, docs, documents, paths, inspector, decoder, renderer, pool, ct);
+                var read = await WordBoxes.LoadOrReadAsync(file, docs, documents, paths, inspector, decoder, renderer, pool, ct,
+                    int.Parse(cli.Value("--boxes-dpi") ?? "0", CultureInfo.InvariantCulture));
                 readings.Add(docs.ToDictionary(d => d.DocumentId, d => WordBoxes.ConfidentText(read[d.DocumentId], 0), StringComparer.Ordinal));
             }
             var q0 = TextView("reading-0", p => readings[0][idOf[p]]);
@@ -267,6 +303,18 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var stored = TextView("stored+readings", p => string.Join('\n', readings.Skip(1).Select(r => r[idOf[p]]).Prepend(p.RawText)));
             variants.Add(("tcat", [stored], double.PositiveInfinity));
             variants.Add(("tvr:tcat", [stored, vector, regions], double.PositiveInfinity));
+            // Production's readings view (the stored text and its stored readings) with every further reading joined ("more"),
+            // or one of them ("more+o1"), alone and in place of the readings view.
+            var all = TextView("all+more", p => string.Join('\n', readings.Skip(1).Select(r => r[idOf[p]]).Prepend(p.AllReadings)));
+            variants.Add(("more", [all], double.PositiveInfinity));
+            variants.Add(("tvr:more", [all, vector, regions], double.PositiveInfinity));
+            for (var i = 1; i < readings.Count; i++)
+            {
+                var reading = readings[i];
+                var plusOne = TextView("all+" + i, p => p.AllReadings + "\n" + reading[idOf[p]]);
+                variants.Add(("more+o" + i, [plusOne], double.PositiveInfinity));
+                variants.Add(("tvr:more+o" + i, [plusOne, vector, regions], double.PositiveInfinity));
+            }
             var joined = TextView("readings", p => string.Join('\n', readings.Select(r => r[idOf[p]])));
             variants.Add(("cat", [joined], double.PositiveInfinity));
             variants.Add(("tvr:cat", [joined, vector, regions], double.PositiveInfinity));
@@ -486,8 +534,9 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     ];
 
     /// <summary>A TF-IDF over the raw text with the given recipe (production's tokenisation: lowercase, digits folded to 0).</summary>
-    private static Func<PageInputs, float[]> GeneralTfidf(IReadOnlyList<string> texts, TextSpec spec)
+    private static Func<PageInputs, float[]> GeneralTfidf(IReadOnlyList<LabelledPage> train, TextSpec spec, Func<PageInputs, string> textOf)
     {
+        var texts = train.Select(d => textOf(d.Inputs)).ToList();
         IEnumerable<string> TermsOf(string text)
         {
             var words = text.ToLowerInvariant().Select(ch => char.IsDigit(ch) ? '0' : char.IsLetterOrDigit(ch) ? ch : ' ').ToArray();
@@ -520,7 +569,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         return p =>
         {
             var v = new float[terms.Count];
-            foreach (var g in TermsOf(p.RawText).GroupBy(t => t, StringComparer.Ordinal))
+            foreach (var g in TermsOf(textOf(p)).GroupBy(t => t, StringComparer.Ordinal))
                 if (index.TryGetValue(g.Key, out var i))
                     v[i] = (float)(spec.Binary ? 1 : spec.Sublinear ? 1 + Math.Log(g.Count()) : g.Count()) * idf[i];
             var norm = MathF.Sqrt(v.Sum(x => x * x));

@@ -16,13 +16,13 @@ internal sealed record BoxedWord(string Text, float X, float Y, float Height, in
 /// in (top fifth, middle, bottom fifth) or its cell of a 3x3 grid, the first word of each line, and the words set in
 /// type much larger than the page's median (titles such as MEMORANDUM or INVOICE). The reading differs from the stored
 /// text's in three ways: the first page only, every PDF rendered at 200 dpi and OCR'd (no text layer), and no upscaling
-/// of low-resolution scans.
+/// of low-resolution scans unless the probe asks for a minimum resolution (<c>--boxes-dpi N</c>, as <c>Ocr:MinimumDpi</c>).
 /// </summary>
 internal static class WordBoxes
 {
     public static async Task<Dictionary<string, List<BoxedWord>>> LoadOrReadAsync(string cache, IReadOnlyList<LabelledPage> docs,
         Dsdc.Ingestion.DocumentStore documents, DsdcPaths paths, IDocumentInspector inspector, ImageDecoder decoder,
-        PdfPageRenderer renderer, TesseractEnginePool pool, CancellationToken ct)
+        PdfPageRenderer renderer, TesseractEnginePool pool, CancellationToken ct, int minimumDpi = 0)
     {
         if (File.Exists(cache))
             return ProbeCache.Covering(JsonSerializer.Deserialize<Dictionary<string, List<BoxedWord>>>(File.ReadAllText(cache))!, docs, cache);
@@ -42,7 +42,7 @@ internal static class WordBoxes
             else
             {
                 using var page = decoder.DecodeFirstPage(decoder.ReadFile(path), format);
-                var (input, resolution, scaled) = OcrResolution.Prepare(page, 0, long.MaxValue);
+                var (input, resolution, scaled) = OcrResolution.Prepare(page, minimumDpi, long.MaxValue);
                 using (scaled ? input : null)
                     tsv = await pool.RunAsync(e => e.RecogniseTsv(input, resolution), token);
             }

@@ -16,7 +16,12 @@ internal sealed record TrainedRun(byte[] MainOnnx, IReadOnlyDictionary<string, b
 /// model (none under cross-validation), the ONNX metadata).
 /// </summary>
 internal sealed record Candidate(string Name, string ParametersJson, CvRecipe Recipe,
-    Func<IReadOnlyList<LabelledPage>, IReadOnlyList<LabelledPage>, IReadOnlyList<PageInputs>, Dictionary<string, string>, CancellationToken, TrainedRun> Fit);
+    Func<IReadOnlyList<LabelledPage>, IReadOnlyList<LabelledPage>, IReadOnlyList<PageInputs>, Dictionary<string, string>, CancellationToken, TrainedRun> Fit)
+{
+    /// <summary>The champion's recipe re-run as this version defines its name: the parameters its run recorded (null
+    /// when they are re-run as recorded).</summary>
+    public string? RedefinedFrom { get; init; }
+}
 
 internal static class Candidates
 {
@@ -130,6 +135,14 @@ public static class FusedRecipes
         ["fused-t"] = CvRecipes.Fused(ViewKinds.Readings),
         ["fused-v"] = CvRecipes.Fused(ViewKinds.Vector),
     };
+
+    /// <summary>Whether a recorded run's parameters JSON is a fused recipe's.</summary>
+    public static bool IsFused(string parametersJson)
+    {
+        using var doc = JsonDocument.Parse(parametersJson);
+        return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("approach", out var a)
+            && a.ValueKind == JsonValueKind.String && a.GetString() == FusedParameters.Approach;
+    }
 
     public static FusedParameters Named(string name) =>
         All.TryGetValue(name, out var p) ? p : throw new ArgumentException($"unknown fused recipe '{name}' (known: {string.Join(", ", All.Keys)})", nameof(name));

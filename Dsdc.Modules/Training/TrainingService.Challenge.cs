@@ -6,7 +6,14 @@ namespace Dsdc.Training;
 public sealed partial class TrainingService
 {
     /// <summary>The champion's recipe, to re-run on today's folds and data; null when it cannot be re-run here (another encoder, an unknown approach).</summary>
-    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, CancellationToken ct)
+    /// <summary>
+    /// The recipe the champion's run was trained with. With <paramref name="asNowDefined"/> (a job of the default plan), a
+    /// champion trained with a fused recipe of a name this version defines otherwise (an upgrade changed the recipe, as
+    /// when its text view came to read every OCR reading) is re-run as the name is now defined
+    /// (<see cref="Candidate.RedefinedFrom"/>): the default plan trains what this version recommends, and the champion's
+    /// recipe with it, so that an upgrade reaches the served model without waiting for a win by more than the noise.
+    /// </summary>
+    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, bool asNowDefined, CancellationToken ct)
     {
         var run = await store.RunAsync(championId, ct);
         if (run is null || run.Encoder != encoder.Id || run.EncoderVersion != encoder.Version) return null;
@@ -14,7 +21,15 @@ public sealed partial class TrainingService
         {
             const string suffix = " (champion's recipe)";
             var name = run.Name.EndsWith(suffix, StringComparison.Ordinal) ? run.Name[..^suffix.Length] : run.Name;
-            return Candidates.FromRun(name + suffix, run.Parameters, settings);
+            var recorded = Candidates.FromRun(name + suffix, run.Parameters, settings);
+            if (asNowDefined && recorded is not null && FusedRecipes.All.TryGetValue(name, out var current)
+                && FusedRecipes.IsFused(run.Parameters) && recorded.ParametersJson != current.ToJson())
+            {
+                logger.LogInformation("The champion's recipe {Recipe} (run {RunId}) is re-run as this version defines it: {Now} instead of {Then}",
+                    name, championId, current.ToJson(), recorded.ParametersJson);
+                return Candidates.Fused(name + suffix, current) with { RedefinedFrom = recorded.ParametersJson };
+            }
+            return recorded;
         }
         catch (Exception ex) when (ex is JsonException or FormatException or NotSupportedException or ArgumentException)
         {
@@ -43,7 +58,7 @@ public sealed partial class TrainingService
     /// </summary>
     private async Task<PromotionResult> ChallengeByFoldsAsync((Candidate Candidate, RunSummary Run, CvOutcome? Cv) best,
         (Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent, long? championId, bool championStale, int k, string by, CancellationToken ct,
-        int challengers = 1)
+        int challengers = 1, bool redefined = false)
     {
         var mine = best.Cv!.Estimate;
         var summary = $"run {best.Run.Id} ({best.Run.Name}) {mine.Accuracy:P1} ± {mine.AccuracySd:P1} per fold, macro-F1 {mine.MacroF1:F3}, " +
@@ -65,7 +80,9 @@ public sealed partial class TrainingService
                 return new PromotionResult(false, championId, $"champion run {championId} kept: {why}");
             }
             return await registry.RecordAsync(incumbent.Run.Id, championId, PromotionKinds.Automatic,
-                (cannotServe is null ? "champion's recipe refitted on today's documents" : $"champion's recipe refitted because the champion cannot serve ({cannotServe})") +
+                (cannotServe is not null ? $"champion's recipe refitted because the champion cannot serve ({cannotServe})"
+                    : redefined ? $"champion's recipe refitted on today's documents as this version defines it ({incumbent.Candidate.ParametersJson})"
+                    : "champion's recipe refitted on today's documents") +
                 $" (run {incumbent.Run.Id}): {why}", by, ct);
         }
         if (incumbent.Run.Id == best.Run.Id) return await KeepAsync($"its recipe is still the best: {summary}");
@@ -83,12 +100,13 @@ public sealed partial class TrainingService
     /// stored today (the champion is re-scored there, since the side grows as documents arrive), it is right where the
     /// champion is wrong on more documents than the other way round by more than the noise (<see cref="PairedDocuments"/>,
     /// McNemar's test). Otherwise, when this job refitted the champion's recipe (<paramref name="refit"/>) on other
-    /// documents than the champion's and that refit is not worse by more than the noise, the refit is promoted, so that
-    /// new labels reach the served model; else the champion stays. A champion selected by cross-validation trained on
+    /// documents than the champion's, or with its recipe as this version defines it (<paramref name="redefined"/>), and that
+    /// refit is not worse by more than the noise, the refit is promoted, so that new labels and upgrades reach the served
+    /// model; else the champion stays. A champion selected by cross-validation trained on
     /// those test documents too: its cross-validated estimate is what the challenger must beat.
     /// </summary>
     internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct,
-        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1)
+        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1, bool redefined = false)
     {
         var test = data.Test;
         var championId = await registry.ChampionRunIdAsync(ct);
@@ -147,13 +165,13 @@ public sealed partial class TrainingService
         // Not better by more than the noise. New labels still reach the served model through the champion's own recipe,
         // refitted on today's documents, unless that refit is worse by more than the noise.
         if (refit is not null && refit.Id != championId && fitFingerprint is not null
-            && await store.DataFingerprintAsync(championId.Value, ct) != fitFingerprint
+            && (redefined || await store.DataFingerprintAsync(championId.Value, ct) != fitFingerprint)
             && (refit.Id == challenger.Id ? ours : registry.TryArtifact(refit.Id).Model is { } refitted ? RightOnTestSide(refitted, data) : null) is { Right: var refitRight })
         {
             var vs = PairedDocuments.Compare(refitRight, theirs.Value.Right, threshold);
             if (!vs.ChallengerLoses)
                 return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
-                    $"champion's recipe refitted on today's documents (run {refit.Id}, {Share(refitRight)}, {vs}): " +
+                    $"champion's recipe refitted on today's documents{(redefined ? $" as this version defines it ({refit.Parameters})" : "")} (run {refit.Id}, {Share(refitRight)}, {vs}): " +
                     $"no challenger is better by more than the noise: {summary}", by, ct);
             summary += $"; the refit of its recipe (run {refit.Id}) is worse by more than the noise: {vs}";
         }

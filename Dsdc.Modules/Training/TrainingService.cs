@@ -115,8 +115,8 @@ public sealed partial class TrainingService(
         }
 
         var report = crossValidate
-            ? await CrossValidatedJobAsync(all, dataFingerprint, plan, settings, triggeredBy, ct)
-            : await SplitJobAsync(data, plan, settings, triggeredBy, ct);
+            ? await CrossValidatedJobAsync(all, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct)
+            : await SplitJobAsync(data, plan, !explicitPlan, settings, triggeredBy, ct);
         await store.AddJobAsync(fingerprint, all.Count, triggeredBy, JobOutcome(report), startedAt, ct);
         return report;
     }
@@ -208,14 +208,16 @@ public sealed partial class TrainingService(
 
     private static string Hash(string text) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
+    /// <param name="defaultPlan">the job trains the recommended candidates (not a plan given by the caller): the champion's
+    /// recipe is re-run as this version defines its name (<see cref="ChampionRecipeAsync"/>).</param>
     private async Task<TrainingReport> CrossValidatedJobAsync(IReadOnlyList<LabelledPage> all, string dataFingerprint, IReadOnlyList<Candidate> plan,
-        TrainingSettings settings, string triggeredBy, CancellationToken ct)
+        bool defaultPlan, TrainingSettings settings, string triggeredBy, CancellationToken ct)
     {
         var o = options.Value;
         var k = RepeatedCrossValidation.FoldsFor(all.Count, o.CvFolds);
         // The champion's recipe runs on the same folds: it is what the candidates must beat, and it is refitted on today's data.
         var championId = await registry.ChampionRunIdAsync(ct);
-        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
+        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, ct) : null;
         // A champion whose recipe reads region features that some documents lack yet (the embedding stage computes them
         // after the vectors) cannot be re-run on these documents: a champion this process serves is kept until they are
         // stored; one it cannot serve (Embedding:RegionSet changed) gives way to the best other candidate.
@@ -246,7 +248,8 @@ public sealed partial class TrainingService(
         if (best.Run is not null)
         {
             var incumbent = champion is null ? default : succeeded.FirstOrDefault(r => r.Candidate.ParametersJson == champion.ParametersJson);
-            var championStale = championId is { } cid && await store.DataFingerprintAsync(cid, ct) != dataFingerprint;
+            // A champion whose recipe this version defines otherwise is stale too: its refit replaces it.
+            var championStale = championId is { } cid && (champion?.RedefinedFrom is not null || await store.DataFingerprintAsync(cid, ct) != dataFingerprint);
             if (championWaits is not null)
                 promotion = new PromotionResult(false, championId, championWaits);
             else if (champion is not null && incumbent.Run is null)
@@ -260,7 +263,7 @@ public sealed partial class TrainingService(
             }
             else
                 promotion = await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct,
-                    challengers: succeeded.Count(r => incumbent.Run is null || r.Run.Id != incumbent.Run.Id));
+                    challengers: succeeded.Count(r => incumbent.Run is null || r.Run.Id != incumbent.Run.Id), redefined: champion?.RedefinedFrom is not null);
         }
         return new TrainingReport(results.Select(r => new RunOutcome(r.Run, r.Run.Id == best.Run?.Id)).ToList(), promotion, null)
         {
@@ -269,7 +272,7 @@ public sealed partial class TrainingService(
         };
     }
 
-    private async Task<TrainingReport> SplitJobAsync(DataSplit data, IReadOnlyList<Candidate> plan, TrainingSettings settings, string triggeredBy,
+    private async Task<TrainingReport> SplitJobAsync(DataSplit data, IReadOnlyList<Candidate> plan, bool defaultPlan, TrainingSettings settings, string triggeredBy,
         CancellationToken ct)
     {
         var train = data.PagesOf(data.Train);
@@ -291,7 +294,7 @@ public sealed partial class TrainingService(
         // earlier plan, a run promoted by hand), so that new labels can reach the served model; not while some documents
         // lack the region features it reads (still being computed).
         var championId = await registry.ChampionRunIdAsync(ct);
-        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, ct) : null;
+        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, ct) : null;
         if (championRecipe is not null && plan.All(c => c.ParametersJson != championRecipe.ParametersJson)
             && !(Candidates.ReadsRegions(championRecipe.ParametersJson) && train.Concat(validation).Concat(test).Any(p => p.Inputs.Regions is null)))
             plan = [.. plan, championRecipe];
@@ -309,7 +312,8 @@ public sealed partial class TrainingService(
         var refit = championRecipe is null ? null
             : outcomes.FirstOrDefault(o => o.Run.Status == "succeeded" && o.Candidate.ParametersJson == championRecipe.ParametersJson).Run;
         var challengers = outcomes.Count(o => o.Run.Status == "succeeded" && o.Run.Id != refit?.Id);
-        var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint, challengers);
+        var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint, challengers,
+            redefined: championRecipe?.RedefinedFrom is not null);
         return new TrainingReport(outcomes.Select(o => new RunOutcome(o.Run, o.Run.Id == best?.Id)).ToList(), promotion, null);
     }
 

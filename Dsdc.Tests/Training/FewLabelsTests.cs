@@ -173,6 +173,42 @@ public sealed class FewLabelsTests(TrainingApp app)
     }
 
     /// <summary>
+    /// An upgrade that redefines a recipe (the text view of <c>fused-tvr</c> came to read every OCR reading): a plan given by
+    /// the caller re-runs the champion's recipe as its run recorded it, and the default plan re-runs it as this version
+    /// defines the name, so that its refit (or a challenger that beats it) replaces the champion trained the old way,
+    /// without waiting for a win by more than the noise.
+    /// </summary>
+    [Fact]
+    public async Task TheDefaultPlanRefitsAChampionWithItsRecipeAsThisVersionDefinesIt()
+    {
+        var training = app.Get<TrainingService>();
+        var registry = app.Get<ModelRegistry>();
+        var before = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions);
+        Assert.NotEqual(FusedRecipes.Named("fused-tvr").ToJson(), before.ToJson());
+        var old = (await training.TrainAsync(0, null, "test", Ct, fused: [("fused-tvr", before)])).Runs.First(r => r.Run.Name == "fused-tvr").Run;
+        await registry.PromoteAsync(old.Id, "test", "a champion trained before the upgrade", Ct);
+
+        var given = await training.TrainAsync(0, null, "test", Ct, fused: [("fused-t", CvRecipes.Fused(ViewKinds.Readings))]);
+        Assert.Contains(given.Runs, r => r.Run.Name == "fused-tvr (champion's recipe)"
+            && System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(r.Run.Parameters)!.ToJson() == before.ToJson());
+        await registry.PromoteAsync(old.Id, "test", "a champion trained before the upgrade", Ct);
+
+        var report = await training.TrainAsync(0, null, "test", Ct);
+
+        Assert.Equal(["fused-tvr", "fused-tv"], report.Runs.Select(r => r.Run.Name));
+        Assert.All(report.Runs, r => Assert.Equal("succeeded", r.Run.Status));
+        Assert.True(report.Promotion!.Promoted, report.Promotion.Message);
+        var champion = await registry.ChampionRunIdAsync(Ct);
+        Assert.NotEqual(old.Id, champion);
+        var now = report.Runs.Single(r => r.Run.Id == champion).Run;
+        Assert.Contains($"\"{ViewKinds.Readings}\"", now.Parameters);
+        var reason = await app.ScalarAsync<string>("SELECT reason FROM training.promotions WHERE run_id = @id ORDER BY id DESC LIMIT 1", new { id = now.Id });
+        Assert.StartsWith(now.Name == "fused-tvr"
+            ? $"champion's recipe refitted on today's documents as this version defines it ({FusedRecipes.Named("fused-tvr").ToJson()})"
+            : "challenger wins", reason);
+    }
+
+    /// <summary>
     /// A labelled document whose region features can never be computed (its stored original gone) is tried three times by
     /// the embedding stage, then given up on: training leaves it out instead of waiting for it (which would keep a
     /// champion that reads regions unrefitted for good), and the stage stops trying it.
