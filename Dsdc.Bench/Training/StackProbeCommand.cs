@@ -29,7 +29,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     Dsdc.Ocr.TesseractEnginePool pool, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE [--more-boxes F1,F2] [--boxes-dpi N]] [--spec-readings] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE [--more-boxes F1,F2]] [--boxes-dpi N] [--spec-readings] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -254,11 +254,13 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         // Where the words sit (--word-boxes FILE: read once by OCR, then cached): positional terms as a TF-IDF view
         // ("p" + the kinds of WordBoxes.Terms, e.g. "pz", "pzsb"), alone, beside the three views ("tvr+pz") and beside text
         // and regions ("tr+pz"). The OCR runs only when a variant reads it.
+        // The resolution word-box files not yet cached are read at (--boxes-dpi N: pages below N dpi scaled up, as Ocr:MinimumDpi).
+        var boxesDpi = cli.Int("--boxes-dpi", minimum: 0) ?? 0;
         bool Asked(Func<string, bool> reads) => cli.Value("--only") is not { } only || only.Split(',').Any(reads);
         ProbeView? positionsGsb = null, tiles12x = null;
         if (cli.Value("--word-boxes") is { } boxesFile && Asked(v => v.StartsWith('p') || v.Contains("+p", StringComparison.Ordinal) || v.StartsWith('q') || v.Contains(":q", StringComparison.Ordinal)))
         {
-            var boxes = await WordBoxes.LoadOrReadAsync(boxesFile, docs, documents, paths, inspector, decoder, renderer, pool, ct);
+            var boxes = await WordBoxes.LoadOrReadAsync(boxesFile, docs, documents, paths, inspector, decoder, renderer, pool, ct, boxesDpi);
             foreach (var kinds in new[] { "z", "g", "s", "b", "zsb", "gsb" })
             {
                 var termCache = docs.ToDictionary(d => d.DocumentId, d => (IReadOnlyList<string>)WordBoxes.Terms(boxes[d.DocumentId], kinds).ToList(), StringComparer.Ordinal);
@@ -285,8 +287,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var readings = new List<Dictionary<string, string>>();
             foreach (var file in new[] { firstFile }.Concat(moreFiles.Split(',')))
             {
-                var read = await WordBoxes.LoadOrReadAsync(file, docs, documents, paths, inspector, decoder, renderer, pool, ct,
-                    int.Parse(cli.Value("--boxes-dpi") ?? "0", CultureInfo.InvariantCulture));
+                var read = await WordBoxes.LoadOrReadAsync(file, docs, documents, paths, inspector, decoder, renderer, pool, ct, boxesDpi);
                 readings.Add(docs.ToDictionary(d => d.DocumentId, d => WordBoxes.ConfidentText(read[d.DocumentId], 0), StringComparer.Ordinal));
             }
             var q0 = TextView("reading-0", p => readings[0][idOf[p]]);

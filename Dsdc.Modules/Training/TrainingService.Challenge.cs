@@ -5,13 +5,14 @@ namespace Dsdc.Training;
 
 public sealed partial class TrainingService
 {
-    /// <summary>The champion's recipe, to re-run on today's folds and data; null when it cannot be re-run here (another encoder, an unknown approach).</summary>
     /// <summary>
-    /// The recipe the champion's run was trained with. With <paramref name="asNowDefined"/> (a job of the default plan), a
-    /// champion trained with a fused recipe of a name this version defines otherwise (an upgrade changed the recipe, as
-    /// when its text view came to read every OCR reading) is re-run as the name is now defined
-    /// (<see cref="Candidate.RedefinedFrom"/>): the default plan trains what this version recommends, and the champion's
-    /// recipe with it, so that an upgrade reaches the served model without waiting for a win by more than the noise.
+    /// The champion's recipe, to re-run on today's folds and data; null when it cannot be re-run here (another encoder, an
+    /// unknown approach). With <paramref name="asNowDefined"/> (a job of the default plan), a champion that a job promoted
+    /// (not a person: a manual promotion or a rollback is kept to) and that was trained with a fused recipe of a name this
+    /// version defines otherwise (an upgrade changed the recipe, as when its text view came to read every OCR reading) is
+    /// re-run as the name is now defined (<see cref="Candidate.RedefinedFrom"/>): the default plan trains what this
+    /// version recommends, and the champion's recipe with it, so that an upgrade reaches the served model without
+    /// waiting for a win by more than the noise.
     /// </summary>
     private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, bool asNowDefined, CancellationToken ct)
     {
@@ -25,6 +26,14 @@ public sealed partial class TrainingService
             if (asNowDefined && recorded is not null && FusedRecipes.All.TryGetValue(name, out var current)
                 && FusedRecipes.IsFused(run.Parameters) && recorded.ParametersJson != current.ToJson())
             {
+                // The promotion that made it champion is the history's last (a promotion of it, or a rollback to it).
+                var how = (await store.PromotionsAsync(ct)).LastOrDefault()?.Kind;
+                if (how is PromotionKinds.Manual or PromotionKinds.Rollback)
+                {
+                    logger.LogInformation("The champion's recipe {Recipe} (run {RunId}) is re-run as recorded, not as this version defines it: " +
+                        "a person chose the champion ({Kind})", name, championId, how);
+                    return recorded;
+                }
                 logger.LogInformation("The champion's recipe {Recipe} (run {RunId}) is re-run as this version defines it: {Now} instead of {Then}",
                     name, championId, current.ToJson(), recorded.ParametersJson);
                 return Candidates.Fused(name + suffix, current) with { RedefinedFrom = recorded.ParametersJson };
@@ -58,7 +67,7 @@ public sealed partial class TrainingService
     /// </summary>
     private async Task<PromotionResult> ChallengeByFoldsAsync((Candidate Candidate, RunSummary Run, CvOutcome? Cv) best,
         (Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent, long? championId, bool championStale, int k, string by, CancellationToken ct,
-        int challengers = 1, bool redefined = false)
+        int challengers = 1, string? redefinedFrom = null)
     {
         var mine = best.Cv!.Estimate;
         var summary = $"run {best.Run.Id} ({best.Run.Name}) {mine.Accuracy:P1} ± {mine.AccuracySd:P1} per fold, macro-F1 {mine.MacroF1:F3}, " +
@@ -81,7 +90,7 @@ public sealed partial class TrainingService
             }
             return await registry.RecordAsync(incumbent.Run.Id, championId, PromotionKinds.Automatic,
                 (cannotServe is not null ? $"champion's recipe refitted because the champion cannot serve ({cannotServe})"
-                    : redefined ? $"champion's recipe refitted on today's documents as this version defines it ({incumbent.Candidate.ParametersJson})"
+                    : redefinedFrom is not null ? $"champion's recipe refitted on today's documents as this version defines it ({incumbent.Candidate.ParametersJson}, was {redefinedFrom})"
                     : "champion's recipe refitted on today's documents") +
                 $" (run {incumbent.Run.Id}): {why}", by, ct);
         }
@@ -102,11 +111,12 @@ public sealed partial class TrainingService
     /// McNemar's test). Otherwise, when this job refitted the champion's recipe (<paramref name="refit"/>) on other
     /// documents than the champion's, or with its recipe as this version defines it (<paramref name="redefined"/>), and that
     /// refit is not worse by more than the noise, the refit is promoted, so that new labels and upgrades reach the served
-    /// model; else the champion stays. A champion selected by cross-validation trained on
+    /// model; else the champion stays. A champion selected by cross-validation whose recipe this version redefined gives
+    /// way to the refit when no challenger scores above its estimate. A champion selected by cross-validation trained on
     /// those test documents too: its cross-validated estimate is what the challenger must beat.
     /// </summary>
     internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct,
-        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1, bool redefined = false)
+        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1, string? redefinedFrom = null)
     {
         var test = data.Test;
         var championId = await registry.ChampionRunIdAsync(ct);
@@ -130,9 +140,12 @@ public sealed partial class TrainingService
             var estimate = (Accuracy: championRun.TestAccuracy ?? 0, MacroF1: championRun.TestMacroF1 ?? 0);
             var comparison = $"run {challenger.Id} {mine.Item1:P2} / F1 {mine.Item2:F4} on {test.Count} test documents vs champion run {championId}'s " +
                 $"cross-validated estimate {estimate.Accuracy:P2} / F1 {estimate.MacroF1:F4} (it was fitted on every labelled document, these included)";
-            return Higher(mine, estimate)
-                ? await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct)
-                : Kept(comparison);
+            if (Higher(mine, estimate))
+                return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
+            if (redefinedFrom is not null && refit is not null && refit.Id != championId)
+                return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
+                    $"champion's recipe refitted on today's documents{Redefined(refit)} (run {refit.Id}): no challenger is better: {comparison}", by, ct);
+            return Kept(comparison);
         }
 
         // A challenger whose files cannot be read back could not be served: it is never promoted.
@@ -165,17 +178,19 @@ public sealed partial class TrainingService
         // Not better by more than the noise. New labels still reach the served model through the champion's own recipe,
         // refitted on today's documents, unless that refit is worse by more than the noise.
         if (refit is not null && refit.Id != championId && fitFingerprint is not null
-            && (redefined || await store.DataFingerprintAsync(championId.Value, ct) != fitFingerprint)
+            && (redefinedFrom is not null || await store.DataFingerprintAsync(championId.Value, ct) != fitFingerprint)
             && (refit.Id == challenger.Id ? ours : registry.TryArtifact(refit.Id).Model is { } refitted ? RightOnTestSide(refitted, data) : null) is { Right: var refitRight })
         {
             var vs = PairedDocuments.Compare(refitRight, theirs.Value.Right, threshold);
             if (!vs.ChallengerLoses)
                 return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
-                    $"champion's recipe refitted on today's documents{(redefined ? $" as this version defines it ({refit.Parameters})" : "")} (run {refit.Id}, {Share(refitRight)}, {vs}): " +
+                    $"champion's recipe refitted on today's documents{Redefined(refit)} (run {refit.Id}, {Share(refitRight)}, {vs}): " +
                     $"no challenger is better by more than the noise: {summary}", by, ct);
             summary += $"; the refit of its recipe (run {refit.Id}) is worse by more than the noise: {vs}";
         }
         return Kept(summary);
+
+        string Redefined(RunSummary run) => redefinedFrom is null ? "" : $" as this version defines it ({run.Parameters}, was {redefinedFrom})";
 
         PromotionResult Kept(string comparison)
         {

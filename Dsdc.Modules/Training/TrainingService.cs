@@ -263,7 +263,7 @@ public sealed partial class TrainingService(
             }
             else
                 promotion = await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct,
-                    challengers: succeeded.Count(r => incumbent.Run is null || r.Run.Id != incumbent.Run.Id), redefined: champion?.RedefinedFrom is not null);
+                    challengers: succeeded.Count(r => incumbent.Run is null || r.Run.Id != incumbent.Run.Id), redefinedFrom: champion?.RedefinedFrom);
         }
         return new TrainingReport(results.Select(r => new RunOutcome(r.Run, r.Run.Id == best.Run?.Id)).ToList(), promotion, null)
         {
@@ -313,7 +313,7 @@ public sealed partial class TrainingService(
             : outcomes.FirstOrDefault(o => o.Run.Status == "succeeded" && o.Candidate.ParametersJson == championRecipe.ParametersJson).Run;
         var challengers = outcomes.Count(o => o.Run.Status == "succeeded" && o.Run.Id != refit?.Id);
         var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint, challengers,
-            redefined: championRecipe?.RedefinedFrom is not null);
+            redefinedFrom: championRecipe?.RedefinedFrom);
         return new TrainingReport(outcomes.Select(o => new RunOutcome(o.Run, o.Run.Id == best?.Id)).ToList(), promotion, null);
     }
 

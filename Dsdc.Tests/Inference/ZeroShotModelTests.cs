@@ -79,4 +79,25 @@ public sealed class ZeroShotModelTests
         var memo = C("memo");
         Assert.True(Model.Value.Logits(Page("INTERNAL CORRESPONDENCE\n" + body, blank))[memo] > Model.Value.Logits(Page(body, blank))[memo] + 1);
     }
+
+    /// <summary>A cue the main OCR reading misread counts when another reading of the page (Ocr:ExtraReadings) read it.</summary>
+    [Fact]
+    public void ACueMisreadInTheMainReadingCountsWhenAnotherReadingReadsIt()
+    {
+        var blank = Grid(0.03f);
+        const string body = "Mr. A. Smith\nResearch, Development and Engineering\nThe samples from the last shipment were tested " +
+                            "this week and the results agree with the earlier series. Please send the remaining reports to the laboratory.";
+        var misread = Page("INTERNAI C0RRESP0NDENCE\n" + body, blank);
+        var memo = C("memo");
+        var alone = Model.Value.Logits(misread);
+        var read = "INTERNAL CORRESPONDENCE\n" + body;
+        var withReadings = Model.Value.Logits(misread with { Readings = read + "\f" + read });
+
+        Assert.True(withReadings[memo] > alone[memo] + 1, $"memo {withReadings[memo]:F2} with the readings, {alone[memo]:F2} without");
+        // Only the cues change: the other classes' logits (the embedding, the look, the amount and shape of the text,
+        // all from the main reading) stay; and a cue read in two readings counts once.
+        Assert.All(Enumerable.Range(0, DocumentClasses.Count).Where(c => c != memo), c => Assert.True(withReadings[c] >= alone[c] - 1e-12));
+        var once = Model.Value.Logits(misread with { Readings = read });
+        Assert.All(Enumerable.Range(0, DocumentClasses.Count), c => Assert.Equal(once[c], withReadings[c], 9));
+    }
 }

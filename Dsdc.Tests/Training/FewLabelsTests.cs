@@ -173,10 +173,10 @@ public sealed class FewLabelsTests(TrainingApp app)
     }
 
     /// <summary>
-    /// An upgrade that redefines a recipe (the text view of <c>fused-tvr</c> came to read every OCR reading): a plan given by
-    /// the caller re-runs the champion's recipe as its run recorded it, and the default plan re-runs it as this version
-    /// defines the name, so that its refit (or a challenger that beats it) replaces the champion trained the old way,
-    /// without waiting for a win by more than the noise.
+    /// An upgrade that redefines a recipe (the text view of <c>fused-tvr</c> came to read every OCR reading): the default
+    /// plan re-runs the champion's recipe as this version defines the name, so that its refit (or a challenger that beats
+    /// it) replaces the champion trained the old way, without waiting for a win by more than the noise. A plan given in
+    /// code, or a champion a person chose, re-runs the recipe as its run recorded it.
     /// </summary>
     [Fact]
     public async Task TheDefaultPlanRefitsAChampionWithItsRecipeAsThisVersionDefinesIt()
@@ -186,13 +186,26 @@ public sealed class FewLabelsTests(TrainingApp app)
         var before = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector, ViewKinds.Regions);
         Assert.NotEqual(FusedRecipes.Named("fused-tvr").ToJson(), before.ToJson());
         var old = (await training.TrainAsync(0, null, "test", Ct, fused: [("fused-tvr", before)])).Runs.First(r => r.Run.Name == "fused-tvr").Run;
-        await registry.PromoteAsync(old.Id, "test", "a champion trained before the upgrade", Ct);
+        async Task ChampionAsync(string kind)
+        {
+            var current = await registry.ChampionRunIdAsync(Ct);
+            await (kind == PromotionKinds.Manual && current != old.Id
+                ? registry.PromoteAsync(old.Id, "test", "a champion a person chose", Ct)
+                : registry.RecordAsync(old.Id, current, kind, "a champion promoted before the upgrade", "test", Ct));
+            Assert.Equal(old.Id, await registry.ChampionRunIdAsync(Ct));
+            Assert.Equal(kind, (await app.Get<TrainingStore>().PromotionsAsync(Ct))[^1].Kind);
+        }
+        bool AsRecorded(RunOutcome r) => r.Run.Name == "fused-tvr (champion's recipe)"
+            && System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(r.Run.Parameters)!.ToJson() == before.ToJson();
 
-        var given = await training.TrainAsync(0, null, "test", Ct, fused: [("fused-t", CvRecipes.Fused(ViewKinds.Readings))]);
-        Assert.Contains(given.Runs, r => r.Run.Name == "fused-tvr (champion's recipe)"
-            && System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(r.Run.Parameters)!.ToJson() == before.ToJson());
-        await registry.PromoteAsync(old.Id, "test", "a champion trained before the upgrade", Ct);
+        await ChampionAsync(PromotionKinds.Automatic);
+        Assert.Contains((await training.TrainAsync(0, null, "test", Ct, fused: [("fused-t", CvRecipes.Fused(ViewKinds.Readings))])).Runs, AsRecorded);
+        await ChampionAsync(PromotionKinds.Manual);
+        var chosen = await training.TrainAsync(0, null, "test", Ct);
+        Assert.Equal(["fused-tvr", "fused-tv", "fused-tvr (champion's recipe)"], chosen.Runs.Select(r => r.Run.Name));
+        Assert.Contains(chosen.Runs, AsRecorded);
 
+        await ChampionAsync(PromotionKinds.Automatic);
         var report = await training.TrainAsync(0, null, "test", Ct);
 
         Assert.Equal(["fused-tvr", "fused-tv"], report.Runs.Select(r => r.Run.Name));
@@ -204,7 +217,7 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.Contains($"\"{ViewKinds.Readings}\"", now.Parameters);
         var reason = await app.ScalarAsync<string>("SELECT reason FROM training.promotions WHERE run_id = @id ORDER BY id DESC LIMIT 1", new { id = now.Id });
         Assert.StartsWith(now.Name == "fused-tvr"
-            ? $"champion's recipe refitted on today's documents as this version defines it ({FusedRecipes.Named("fused-tvr").ToJson()})"
+            ? $"champion's recipe refitted on today's documents as this version defines it ({FusedRecipes.Named("fused-tvr").ToJson()}, was {before.ToJson()})"
             : "challenger wins", reason);
     }
 

@@ -10,8 +10,9 @@ namespace Dsdc.Inference;
 /// definitions and never fitted to data. Its cues, added as logits:
 /// the cosine between the page's text embedding (the encoder's text part) and a short description of each class, when
 /// the page has enough recognisable words for the embedding to mean something;
-/// cue words and phrases of each class found in the raw OCR text (a memo's "TO:/FROM:/SUBJECT:", an invoice's
-/// "invoice no", a resume's "education"...);
+/// cue words and phrases of each class found in the raw OCR text or any of its extra readings (a memo's
+/// "TO:/FROM:/SUBJECT:", an invoice's "invoice no", a resume's "education"...; a cue misread in one reading is often
+/// read right in another);
 /// the page's look from its ink grid (solid dark areas are pictures or display type: advertisements, some slides; a
 /// page without readable text is a folder's tab when nearly blank, handwriting when inked, a picture when dark);
 /// and the shape of its text (mostly figures: budgets and invoices; short lines: slides; several questions: a
@@ -105,9 +106,12 @@ public sealed partial class ZeroShotModel
         if (words >= MinWordsForMeaning && sentence is { Length: > 0 } && sentence.Length == _descriptions[0].Length)
             for (var c = 0; c < logits.Length; c++) logits[c] += SemanticScale * Dot(sentence, _descriptions[c]);
 
+        // The cues are looked for in every OCR reading of the page (Ocr:ExtraReadings); the amount and shape of the text
+        // are the main reading's.
+        var readings = page.AllReadings;
         for (var c = 0; c < logits.Length; c++)
         {
-            var distinct = _cues[c].Count(r => r.IsMatch(text));
+            var distinct = _cues[c].Count(r => r.IsMatch(readings));
             logits[c] += CueScale * Math.Log(1 + distinct);
         }
 
