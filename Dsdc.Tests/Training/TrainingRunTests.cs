@@ -224,6 +224,33 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.Equal(refitRun.Id, await registry.ChampionRunIdAsync(ct));
     }
 
+    /// <summary>
+    /// On the stored split too, a job of the default plan refits a champion (promoted by a job) whose recipe this version
+    /// redefined (<c>fused-tv</c>'s text view came to read every OCR reading) with the recipe as now defined, and that
+    /// refit replaces it on the same documents unless it is worse by more than the noise.
+    /// </summary>
+    [Fact]
+    public async Task OnTheStoredSplitTheDefaultPlanRefitsAChampionWithItsRecipeAsThisVersionDefinesIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = app.Get<ModelRegistry>();
+        var service = SplitService();
+        var before = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector);
+        var old = (await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", before)])).Runs.First(r => r.Run.Name == "fused-tv").Run;
+        Assert.Equal("test-split", old.Evaluation);
+        await registry.RecordAsync(old.Id, await registry.ChampionRunIdAsync(ct), PromotionKinds.Automatic, "a champion promoted before the upgrade", "test", ct);
+
+        var report = await service.TrainAsync(0, null, "test", ct);
+
+        Assert.Equal(["fused-tvr", "fused-tv"], report.Runs.Select(r => r.Run.Name));
+        Assert.True(report.Promotion!.Promoted, report.Promotion.Message);
+        var champion = report.Runs.Single(r => r.Run.Id == report.Promotion.ChampionRunId).Run;
+        Assert.Contains($"\"{ViewKinds.Readings}\"", champion.Parameters);
+        Assert.StartsWith(champion.Name == "fused-tv"
+            ? $"champion's recipe refitted on today's documents as this version defines it ({champion.Parameters}, was {before.ToJson()})"
+            : "challenger wins", await ReasonAsync(champion.Id));
+    }
+
     private Task<string> ReasonAsync(long runId) =>
         app.ScalarAsync<string>("SELECT reason FROM training.promotions WHERE run_id = @runId ORDER BY id DESC LIMIT 1", new { runId });
 
