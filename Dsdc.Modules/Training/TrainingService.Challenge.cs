@@ -26,12 +26,10 @@ public sealed partial class TrainingService
             if (asNowDefined && recorded is not null && FusedRecipes.All.TryGetValue(name, out var current)
                 && FusedRecipes.IsFused(run.Parameters) && recorded.ParametersJson != current.ToJson())
             {
-                // The promotion that made it champion is the history's last (a promotion of it, or a rollback to it).
-                var how = (await store.PromotionsAsync(ct)).LastOrDefault()?.Kind;
-                if (how is PromotionKinds.Manual or PromotionKinds.Rollback)
+                if (await ChosenByAPersonAsync(championId, recorded.ParametersJson, ct) is { } how)
                 {
                     logger.LogInformation("The champion's recipe {Recipe} (run {RunId}) is re-run as recorded, not as this version defines it: " +
-                        "a person chose the champion ({Kind})", name, championId, how);
+                        "a person chose it ({Kind})", name, championId, how);
                     return recorded;
                 }
                 logger.LogInformation("The champion's recipe {Recipe} (run {RunId}) is re-run as this version defines it: {Now} instead of {Then}",
@@ -45,6 +43,28 @@ public sealed partial class TrainingService
             logger.LogWarning("The champion's recipe (run {RunId}) cannot be re-run: {Reason}", championId, ex.Message);
             return null;
         }
+    }
+
+    /// <summary>
+    /// How a person chose the champion's recipe (<see cref="PromotionKinds.Manual"/> or <see cref="PromotionKinds.Rollback"/>),
+    /// or null when a job did: the promotion history read back from its end through the refits of the same recipe that
+    /// jobs promoted since (a chosen recipe stays chosen when new labels refit it), to the promotion that brought it in.
+    /// Null too when the champion changed while the history was read.
+    /// </summary>
+    private async Task<string?> ChosenByAPersonAsync(long championId, string recipeJson, CancellationToken ct)
+    {
+        var history = await store.PromotionsAsync(ct);
+        if (ChampionHistory.Champion(history) != championId) return null;
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            var p = history[i];
+            if (await store.RunAsync(p.RunId, ct) is not { } run || !FusedRecipes.IsFused(run.Parameters)
+                || System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(run.Parameters)!.ToJson() != recipeJson)
+                return null;
+            if (p.Kind is PromotionKinds.Manual or PromotionKinds.Rollback) return p.Kind;
+            if (!p.Reason.StartsWith("champion's recipe refitted", StringComparison.Ordinal)) return null;
+        }
+        return null;
     }
 
     /// <summary>Why this process cannot serve the champion (<see cref="ModelManifest.WhyNotServable"/>); its artifact unreadable counts too.</summary>
@@ -112,7 +132,7 @@ public sealed partial class TrainingService
     /// documents than the champion's, or with its recipe as this version defines it (<paramref name="redefined"/>), and that
     /// refit is not worse by more than the noise, the refit is promoted, so that new labels and upgrades reach the served
     /// model; else the champion stays. A champion selected by cross-validation whose recipe this version redefined gives
-    /// way to the refit when no challenger scores above its estimate. A champion selected by cross-validation trained on
+    /// way to the refit (when its files can be read back) when no challenger scores above its estimate. A champion selected by cross-validation trained on
     /// those test documents too: its cross-validated estimate is what the challenger must beat.
     /// </summary>
     internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct,
@@ -142,7 +162,7 @@ public sealed partial class TrainingService
                 $"cross-validated estimate {estimate.Accuracy:P2} / F1 {estimate.MacroF1:F4} (it was fitted on every labelled document, these included)";
             if (Higher(mine, estimate))
                 return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
-            if (redefinedFrom is not null && refit is not null && refit.Id != championId)
+            if (redefinedFrom is not null && refit is not null && refit.Id != championId && registry.TryArtifact(refit.Id).Model is not null)
                 return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
                     $"champion's recipe refitted on today's documents{Redefined(refit)} (run {refit.Id}): no challenger is better: {comparison}", by, ct);
             return Kept(comparison);

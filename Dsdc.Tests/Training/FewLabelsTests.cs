@@ -203,7 +203,11 @@ public sealed class FewLabelsTests(TrainingApp app)
         await ChampionAsync(PromotionKinds.Manual);
         var chosen = await training.TrainAsync(0, null, "test", Ct);
         Assert.Equal(["fused-tvr", "fused-tv", "fused-tvr (champion's recipe)"], chosen.Runs.Select(r => r.Run.Name));
-        Assert.Contains(chosen.Runs, AsRecorded);
+        var chosenRefit = chosen.Runs.Single(AsRecorded).Run;
+        // A chosen recipe stays chosen when a job refits it on new labels.
+        await registry.RecordAsync(chosenRefit.Id, await registry.ChampionRunIdAsync(Ct), PromotionKinds.Automatic,
+            $"champion's recipe refitted on today's documents (run {chosenRefit.Id}): new labels", "test", Ct);
+        Assert.Contains((await training.TrainAsync(0, null, "test", Ct)).Runs, AsRecorded);
 
         await ChampionAsync(PromotionKinds.Automatic);
         var report = await training.TrainAsync(0, null, "test", Ct);

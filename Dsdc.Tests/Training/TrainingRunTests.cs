@@ -246,9 +246,10 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.True(report.Promotion!.Promoted, report.Promotion.Message);
         var champion = report.Runs.Single(r => r.Run.Id == report.Promotion.ChampionRunId).Run;
         Assert.Contains($"\"{ViewKinds.Readings}\"", champion.Parameters);
-        Assert.StartsWith(champion.Name == "fused-tv"
-            ? $"champion's recipe refitted on today's documents as this version defines it ({champion.Parameters}, was {before.ToJson()})"
-            : "challenger wins", await ReasonAsync(champion.Id));
+        // The refit is promoted as such, or as a challenger when it beats the champion on the test side by more than the noise.
+        var reason = await ReasonAsync(champion.Id);
+        Assert.True(reason.StartsWith("challenger wins", StringComparison.Ordinal) || (champion.Name == "fused-tv" && reason.StartsWith(
+            $"champion's recipe refitted on today's documents as this version defines it ({champion.Parameters}, was {before.ToJson()})", StringComparison.Ordinal)), reason);
     }
 
     private Task<string> ReasonAsync(long runId) =>

@@ -43,7 +43,7 @@ public sealed partial class ZeroShotModel
         "A memorandum: MEMORANDUM, TO, FROM, DATE, SUBJECT or RE lines, and a short internal message.",
     ];
 
-    /// <summary>Class index -> cue words and phrases (lowercase; matched on word boundaries in the raw OCR text).</summary>
+    /// <summary>Class index -> cue words and phrases (lowercase; matched on word boundaries in the raw OCR text and its extra readings).</summary>
     internal static readonly string[][] Cues =
     [
         ["dear", "sincerely", "yours truly", "very truly yours", "cordially", "best regards", "enclosed please find", "thank you for your letter"],
@@ -108,7 +108,7 @@ public sealed partial class ZeroShotModel
 
         // The cues are looked for in every OCR reading of the page (Ocr:ExtraReadings); the amount and shape of the text
         // are the main reading's.
-        var readings = page.AllReadings;
+        var readings = page.AllReadings ?? "";
         for (var c = 0; c < logits.Length; c++)
         {
             var distinct = _cues[c].Count(r => r.IsMatch(readings));
