@@ -33,7 +33,7 @@ public static class ServingStatus
         return classifier.CanClassify
             ? new StatusResponse("zero-shot", version, null, encoder.Id, encoder.Version, encoder.Dimensions, false,
                 (failure.Length > 0 ? failure + "Meanwhile the zero-shot model" : "No trained model exists yet: the zero-shot model") +
-                " (class descriptions, cue words and the page's look; about 30% accurate on the shared datasets) " +
+                " (class descriptions, cue words and the page's look; about a third of answers right on the shared datasets) " +
                 "answers, and every prediction needs review." + (failure.Length > 0 ? "" : " Label documents of at least two classes and train."),
                 DocumentClasses.Names.ToList(), null, null)
             : new StatusResponse("no-model", version, null, encoder.Id, encoder.Version, encoder.Dimensions, false,
