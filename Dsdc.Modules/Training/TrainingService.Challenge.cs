@@ -5,6 +5,13 @@ namespace Dsdc.Training;
 
 public sealed partial class TrainingService
 {
+    /// <summary>How the reason of every promotion of the champion's refitted recipe begins (<see cref="ChosenByAPersonAsync"/> reads it back).</summary>
+    private const string RefitReason = "champion's recipe refitted";
+
+    /// <summary>" as this version defines it (now, was then)" for a recipe this version redefined; empty otherwise.</summary>
+    private static string AsNowDefined(string recipeJson, string? redefinedFrom) =>
+        redefinedFrom is null ? "" : $" as this version defines it ({recipeJson}, was {redefinedFrom})";
+
     /// <summary>
     /// The champion's recipe, to re-run on today's folds and data; null when it cannot be re-run here (another encoder, an
     /// unknown approach). With <paramref name="asNowDefined"/> (a job of the default plan), a champion that a job promoted
@@ -62,7 +69,7 @@ public sealed partial class TrainingService
                 || System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(run.Parameters)!.ToJson() != recipeJson)
                 return null;
             if (p.Kind is PromotionKinds.Manual or PromotionKinds.Rollback) return p.Kind;
-            if (!p.Reason.StartsWith("champion's recipe refitted", StringComparison.Ordinal)) return null;
+            if (!p.Reason.StartsWith(RefitReason, StringComparison.Ordinal)) return null;
         }
         return null;
     }
@@ -109,9 +116,8 @@ public sealed partial class TrainingService
                 return new PromotionResult(false, championId, $"champion run {championId} kept: {why}");
             }
             return await registry.RecordAsync(incumbent.Run.Id, championId, PromotionKinds.Automatic,
-                (cannotServe is not null ? $"champion's recipe refitted because the champion cannot serve ({cannotServe})"
-                    : redefinedFrom is not null ? $"champion's recipe refitted on today's documents as this version defines it ({incumbent.Candidate.ParametersJson}, was {redefinedFrom})"
-                    : "champion's recipe refitted on today's documents") +
+                (cannotServe is not null ? $"{RefitReason} because the champion cannot serve ({cannotServe})"
+                    : $"{RefitReason} on today's documents{AsNowDefined(incumbent.Candidate.ParametersJson, redefinedFrom)}") +
                 $" (run {incumbent.Run.Id}): {why}", by, ct);
         }
         if (incumbent.Run.Id == best.Run.Id) return await KeepAsync($"its recipe is still the best: {summary}");
@@ -129,11 +135,11 @@ public sealed partial class TrainingService
     /// stored today (the champion is re-scored there, since the side grows as documents arrive), it is right where the
     /// champion is wrong on more documents than the other way round by more than the noise (<see cref="PairedDocuments"/>,
     /// McNemar's test). Otherwise, when this job refitted the champion's recipe (<paramref name="refit"/>) on other
-    /// documents than the champion's, or with its recipe as this version defines it (<paramref name="redefined"/>), and that
-    /// refit is not worse by more than the noise, the refit is promoted, so that new labels and upgrades reach the served
-    /// model; else the champion stays. A champion selected by cross-validation whose recipe this version redefined gives
-    /// way to the refit (when its files can be read back) when no challenger scores above its estimate. A champion selected by cross-validation trained on
-    /// those test documents too: its cross-validated estimate is what the challenger must beat.
+    /// documents than the champion's, or with its recipe as this version defines it (<paramref name="redefinedFrom"/>: the
+    /// recorded recipe), and that refit is not worse by more than the noise, the refit is promoted, so that new labels and
+    /// upgrades reach the served model; else the champion stays. A champion selected by cross-validation trained on those
+    /// test documents too: its cross-validated estimate is what the challenger must beat, and when its recipe was
+    /// redefined it gives way to the refit (its files read back) unless a challenger scores above that estimate.
     /// </summary>
     internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct,
         RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1, string? redefinedFrom = null)
@@ -164,7 +170,7 @@ public sealed partial class TrainingService
                 return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
             if (redefinedFrom is not null && refit is not null && refit.Id != championId && registry.TryArtifact(refit.Id).Model is not null)
                 return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
-                    $"champion's recipe refitted on today's documents{Redefined(refit)} (run {refit.Id}): no challenger is better: {comparison}", by, ct);
+                    $"{RefitReason} on today's documents{AsNowDefined(refit.Parameters, redefinedFrom)} (run {refit.Id}): no challenger is better: {comparison}", by, ct);
             return Kept(comparison);
         }
 
@@ -204,13 +210,11 @@ public sealed partial class TrainingService
             var vs = PairedDocuments.Compare(refitRight, theirs.Value.Right, threshold);
             if (!vs.ChallengerLoses)
                 return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
-                    $"champion's recipe refitted on today's documents{Redefined(refit)} (run {refit.Id}, {Share(refitRight)}, {vs}): " +
+                    $"{RefitReason} on today's documents{AsNowDefined(refit.Parameters, redefinedFrom)} (run {refit.Id}, {Share(refitRight)}, {vs}): " +
                     $"no challenger is better by more than the noise: {summary}", by, ct);
             summary += $"; the refit of its recipe (run {refit.Id}) is worse by more than the noise: {vs}";
         }
         return Kept(summary);
-
-        string Redefined(RunSummary run) => redefinedFrom is null ? "" : $" as this version defines it ({run.Parameters}, was {redefinedFrom})";
 
         PromotionResult Kept(string comparison)
         {
