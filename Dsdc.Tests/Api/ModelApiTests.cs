@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Dsdc.Auth;
+using Microsoft.Extensions.DependencyInjection;
 using Dsdc.Tests.Auth;
 using Dsdc.Tests.Infrastructure;
 
@@ -105,15 +106,26 @@ public sealed class NoModelApiTests : IAsyncLifetime
         var body = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True(response.StatusCode == HttpStatusCode.OK, body);
         using var json = JsonDocument.Parse(body);
-        Assert.Equal("zero-shot", json.RootElement.GetProperty("modelId").GetString());
+        Assert.Equal(Dsdc.Inference.ZeroShotModel.Id, json.RootElement.GetProperty("modelId").GetString());
         Assert.True(json.RootElement.GetProperty("zeroShot").GetBoolean());
         Assert.True(json.RootElement.GetProperty("needsReview").GetBoolean());
         Assert.Equal(16, json.RootElement.GetProperty("knownClasses").GetArrayLength());
         Assert.Equal(1.0, json.RootElement.GetProperty("probabilities").EnumerateArray().Sum(p => p.GetDouble()), 3);
         await using var conn = new Npgsql.NpgsqlConnection(_app.Database.ConnectionString);
-        Assert.Equal("zero-shot|true|null", await Dapper.SqlMapper.ExecuteScalarAsync<string>(conn,
+        Assert.Equal($"{Dsdc.Inference.ZeroShotModel.Id}|true|null", await Dapper.SqlMapper.ExecuteScalarAsync<string>(conn,
             "SELECT model_id || '|' || needs_review || '|' || coalesce(model_run_id::text, 'null') FROM inference.predictions WHERE id = @id",
             new { id = json.RootElement.GetProperty("predictionId").GetInt64() }));
+
+        // An earlier version of the zero-shot model answered it (recorded under the id "zero-shot"): the recurring
+        // prediction of unlabelled documents answers it again, once, with today's version, so the review queue reads it.
+        var documentId = json.RootElement.GetProperty("documentId").GetString();
+        await Dapper.SqlMapper.ExecuteAsync(conn, "UPDATE inference.predictions SET model_id = 'zero-shot' WHERE document_id = @documentId", new { documentId });
+        var predictor = _app.Services.GetRequiredService<Dsdc.Inference.Review.NewDocumentPredictions>();
+        Assert.Equal(1, await predictor.PredictAsync(100, TestContext.Current.CancellationToken));
+        Assert.Equal(0, await predictor.PredictAsync(100, TestContext.Current.CancellationToken));
+        Assert.Equal(Dsdc.Inference.ZeroShotModel.Id, await Dapper.SqlMapper.ExecuteScalarAsync<string>(conn, """
+            SELECT p.model_id FROM inference.latest_predictions lp JOIN inference.predictions p ON p.id = lp.prediction_id WHERE lp.document_id = @documentId
+            """, new { documentId }));
     }
 
     [Fact]

@@ -48,7 +48,7 @@ public sealed class NoModelTests
                 var answer = System.Text.Json.JsonDocument.Parse(output.ToString()).RootElement;
                 Assert.True(answer.GetProperty("zeroShot").GetBoolean());
                 Assert.True(answer.GetProperty("needsReview").GetBoolean());
-                Assert.Equal("zero-shot", answer.GetProperty("modelId").GetString());
+                Assert.Equal(ZeroShotModel.Id, answer.GetProperty("modelId").GetString());
             }
             await using var off = new NoModelApp();
             await off.InitializeAsync();

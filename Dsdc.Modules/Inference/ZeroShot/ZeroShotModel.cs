@@ -20,7 +20,13 @@ namespace Dsdc.Inference;
 /// </summary>
 public sealed partial class ZeroShotModel
 {
-    public const string Id = "zero-shot";
+    /// <summary>
+    /// The model id its answers are recorded under, with its version (the cues' fourth writing: cue words looked for in every
+    /// OCR reading). A new version gets a new id, so the unlabelled documents the earlier version answered are answered
+    /// again once (<see cref="Review.NewDocumentPredictions"/> predicts once per model id) and the review queue reads
+    /// today's answers.
+    /// </summary>
+    public const string Id = "zero-shot-v4";
 
     /// <summary>Class index -> what a page of that class is, in words a sentence encoder relates to page text.</summary>
     internal static readonly string[] Descriptions =
