@@ -398,6 +398,26 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             variants.Add(("tvr+t" + suffix, [text, vector, regions, tl], double.PositiveInfinity));
             variants.Add(("tvr+tvr" + suffix, [text, vector, regions, tl, vl, rl], double.PositiveInfinity));
         }
+        // Naive Bayes on the readings' TF-IDF (NaiveBayesView): multinomial ("nb") or complement ("cnb"), alone, in place of
+        // the readings' ridge and beside it.
+        ProbeView Bayes(ProbeView v, bool complement) => v with
+        {
+            Name = v.Name + (complement ? "-cnb" : "-nb"),
+            Custom = (train, labels) =>
+            {
+                var f = v.Featurizer(train);
+                var (loo, score, alpha) = NaiveBayesView.Fit(train.Select(d => f(d.Inputs)).ToList(), labels, complement);
+                if (cli.Flag("--verbose")) Console.WriteLine($"  {(complement ? "cnb" : "nb")} alpha {alpha}");
+                return (loo, p => score(f(p)));
+            },
+        };
+        foreach (var (suffix, complement) in new[] { ("nb", false), ("cnb", true) })
+        {
+            var nb = Bayes(allReadings, complement);
+            variants.Add((suffix, [nb], double.PositiveInfinity));
+            variants.Add(("tvr:" + suffix, [nb, vector, regions], double.PositiveInfinity));
+            variants.Add(("tvr:ar+" + suffix, [allReadings, vector, regions, nb], double.PositiveInfinity));
+        }
         foreach (var bp in new[] { "1", "0.1", "0.01", "0" })
             variants.Add(("tvr+bias:" + bp, [text, vector, regions], double.PositiveInfinity));
         if (cli.Value("--only") is { } only)
