@@ -40,7 +40,8 @@ public sealed record Classification(
 }
 
 /// <summary>No model can answer (no champion, and the zero-shot model is switched off): the API answers 503.</summary>
-public sealed class NoModelException(string message) : Exception(message);
+/// <summary>Nothing can classify now: no champion is served and the zero-shot model is off or cannot be built. The message says which.</summary>
+public sealed class NoModelException(string message, Exception? inner = null) : Exception(message, inner);
 
 public static class Confidence
 {

@@ -67,7 +67,7 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
     private Serving AcquireServing() =>
         host.TryLease() is { } model ? new Serving(model, zeroShot, encoder)
         : zeroShot.Enabled ? new Serving(null, zeroShot, encoder)
-        : throw ModelHost.NoModel();
+        : throw ModelHost.NoModel(host.LoadFailure);
 
     /// <summary>One model held for a series of calls: the champion leased (its sessions stay open), or the zero-shot model.</summary>
     private sealed class Serving(ServedModel? model, ZeroShotServing zeroShot, IDocumentEncoder encoder) : IServingModel

@@ -58,8 +58,9 @@ public sealed record FolderEvaluation(long? ModelRunId, bool ZeroShot, double? R
                     var c = await classifier.ClassifyFileAsync(files[i].Path, token);
                     results[i] = new EvaluatedDocument(files[i].Path, files[i].Label, c.Label, c.Probabilities.ToArray(), c.NeedsReview, null);
                 }
-                catch (InvalidDocumentException ex)
+                catch (Exception ex) when (ex is InvalidDocumentException or IOException or UnauthorizedAccessException)
                 {
+                    // Not a document, or a file that cannot be read (removed meanwhile, no permission): counted, not scored.
                     results[i] = new EvaluatedDocument(files[i].Path, files[i].Label, null, null, false, ex.Message);
                 }
             });
@@ -110,7 +111,7 @@ internal sealed class EvaluateCommand(IDocumentClassifier classifier, IOptions<I
         var inv = CultureInfo.InvariantCulture;
         string P(double? x) => x?.ToString("P1", inv) ?? "n/a";
         var m = e.Metrics;
-        Console.WriteLine((e.ZeroShot ? "Zero-shot model (no trained model yet)" : $"Model run {e.ModelRunId}") +
+        Console.WriteLine((e.ZeroShot ? "Zero-shot model (no trained model served)" : $"Model run {e.ModelRunId}") +
             $": {m.Count} of {e.Documents.Count} documents evaluated");
         Console.WriteLine($"accuracy {m.Accuracy.ToString("P2", inv)}, macro-F1 {m.MacroF1.ToString("F4", inv)}, " +
             $"log-loss {e.LogLoss.ToString("F3", inv)}, expected calibration error {e.Ece.ToString("F3", inv)}");

@@ -35,7 +35,7 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     /// from the last load; null when it serves or there is none.</summary>
     public string? LoadFailure { get; private set; }
 
-    internal ServedModel Lease() => TryLease() ?? throw NoModel();
+    internal ServedModel Lease() => TryLease() ?? throw NoModel(LoadFailure);
 
     /// <summary>The served model with one more reference (release it when done), or null when none is loaded.</summary>
     internal ServedModel? TryLease()
@@ -48,8 +48,10 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
         }
     }
 
-    internal static NoModelException NoModel() =>
-        new("No model is promoted yet: train one (`train`, or wait for the training job) and promote it.");
+    /// <param name="loadFailure">why the promoted champion cannot be loaded, when one is promoted.</param>
+    internal static NoModelException NoModel(string? loadFailure) => new(loadFailure is null
+        ? "No model is promoted yet: train one (`train`, or wait for the training job) and promote it."
+        : $"{loadFailure.TrimEnd('.')}. The zero-shot model is switched off (Inference:ZeroShot), so nothing is classified until a champion loads.");
 
     public Task ChampionChangedAsync(long? runId, CancellationToken ct) => ReloadAsync(ct);
 

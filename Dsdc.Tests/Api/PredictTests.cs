@@ -57,6 +57,9 @@ public sealed class PredictTests(ApiApp app)
             new { id = body.GetProperty("predictionId").GetInt64() });
         Assert.EndsWith($"|{(needsReview ? "true" : "false")}|{app.ChampionRunId}|{label}", recorded);
         Assert.StartsWith("user-", recorded);
+        // The record keeps the threshold it was judged against, so that the prediction page can say why it needs review.
+        Assert.Equal(threshold, await app.ScalarAsync<double?>("SELECT review_threshold FROM inference.predictions WHERE id = @id",
+            new { id = body.GetProperty("predictionId").GetInt64() }));
         // The upload is kept with its lineage, so that a correction can feed the next training.
         Assert.Equal(".upload", await app.ScalarAsync<string>("SELECT source_folder FROM ingestion.original_documents WHERE id = @id", new { id }));
     }

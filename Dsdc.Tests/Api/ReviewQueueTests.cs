@@ -10,6 +10,18 @@ namespace Dsdc.Tests.Api;
 public sealed class ReviewQueueTests(ApiApp app)
 {
     [Fact]
+    public void TheClassesOfferedAreThoseTheModelCouldPredict()
+    {
+        // A model that knows two classes gives the other fourteen exactly 0: they are not offered as a third choice.
+        var p = new float[16];
+        (p[4], p[9]) = (0.7f, 0.3f);
+
+        Assert.Equal([(4, 0.7f), (9, 0.3f)], new ReviewItem { Probabilities = p }.Top(3));
+        Assert.Equal([(4, 0.7f)], new ReviewItem { Probabilities = p }.Top(1));
+        Assert.Empty(new ReviewItem().Top(3));
+    }
+
+    [Fact]
     public async Task TheLeastCertainOfEachClassComeInTurnAndADecidedDocumentLeaves()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -100,4 +100,17 @@ public sealed class ZeroShotModelTests
         var once = Model.Value.Logits(misread with { Readings = read });
         Assert.All(Enumerable.Range(0, DocumentClasses.Count), c => Assert.Equal(once[c], withReadings[c], 9));
     }
+
+    [Theory]
+    // A cue bounded by a letter or digit does not match inside a longer word...
+    [InlineData("dear", "Dear Mr. Smith", true)]
+    [InlineData("dear", "endearing", false)]
+    [InlineData("to:", "TO: All staff", true)]
+    [InlineData("to:", "Sent to: John", true)]
+    [InlineData("to:", "Sent into: storage", false)]
+    // ...and a symbol at its start or end meets letters there: the "@" of an address.
+    [InlineData("@", "jsmith@example.com", true)]
+    [InlineData("@", "no address here", false)]
+    public void ACueMatchesWholeWordsAndASymbolBesideLetters(string cue, string text, bool matches) =>
+        Assert.Equal(matches, ZeroShotModel.Cue(cue).IsMatch(text));
 }

@@ -122,6 +122,12 @@ public static class Charts
     public static string HeatClass(int count, int rowTotal) =>
         count == 0 || rowTotal == 0 ? "heat0" : $"heat{Math.Clamp((int)Math.Ceiling(5.0 * count / rowTotal), 1, 5)}";
 
-    /// <summary>green (>= 85%), orange (>= 60%) or red.</summary>
-    public static string ConfidenceClass(double confidence) => confidence >= 0.85 ? "conf-high" : confidence >= 0.60 ? "conf-mid" : "conf-low";
+    /// <summary>
+    /// The colour of a predicted class: green when the answer needs no review, orange when it does and its class is still
+    /// more probable than all the others together, red below that. Read from what the review threshold decided and the
+    /// probability of the class, not from the entropy over 16 classes, which a model that knows two classes keeps
+    /// above 75% even for a 50/50 answer.
+    /// </summary>
+    public static string VerdictClass(bool needsReview, double topProbability) =>
+        !needsReview ? "conf-high" : topProbability >= 0.5 ? "conf-mid" : "conf-low";
 }

@@ -34,7 +34,7 @@ internal static class PredictionEndpoints
                 : Problem(StatusCodes.Status415UnsupportedMediaType, "Unsupported document type",
                     "The file is not a TIFF, PNG, JPEG, BMP or PDF document.");
         if (!await predictions.HasModelAsync(ct))
-            return NoModel(request.HttpContext);
+            return NoModel(request.HttpContext, predictions.NoModelReason);
 
         try
         {
@@ -55,9 +55,9 @@ internal static class PredictionEndpoints
                 _ => Problem(StatusCodes.Status422UnprocessableEntity, "Unreadable document", ex.Message, ex.ReasonCode),
             };
         }
-        catch (NoModelException)
+        catch (NoModelException ex)
         {
-            return NoModel(request.HttpContext);
+            return NoModel(request.HttpContext, ex.Message);
         }
     }
 
@@ -117,11 +117,10 @@ internal static class PredictionEndpoints
     private static ProblemHttpResult Malformed(string detail) =>
         Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", detail, "malformed-multipart");
 
-    private static ProblemHttpResult NoModel(HttpContext http)
+    private static ProblemHttpResult NoModel(HttpContext http, string detail)
     {
         http.Response.Headers.RetryAfter = UploadLimits.NoModelRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problem(StatusCodes.Status503ServiceUnavailable, "No model",
-            "No model has been promoted yet: train one (`train` command or the training job) and promote it.");
+        return Problem(StatusCodes.Status503ServiceUnavailable, "No model", detail);
     }
 
     internal static ProblemHttpResult Problem(int status, string title, string detail, string? code = null) =>

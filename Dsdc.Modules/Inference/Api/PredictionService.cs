@@ -45,6 +45,9 @@ public sealed partial class PredictionService(
         return classifier.CanClassify;
     }
 
+    /// <summary>Why nothing classifies when <see cref="HasModelAsync"/> says so: no champion yet, or the one promoted cannot be loaded.</summary>
+    public string NoModelReason => ModelHost.NoModel(classifier.ChampionLoadFailure).Message;
+
     /// <summary>Classifies <paramref name="content"/> (the upload named <paramref name="fileName"/>) for <paramref name="userName"/>.</summary>
     public async Task<PredictionOutcome> ClassifyAsync(Func<Stream, CancellationToken, Task> copyTo, string fileName, string userName, CancellationToken ct)
     {

@@ -15,6 +15,10 @@ public sealed class PredictionDetail
     public string ModelId { get; init; } = "";
     public long? ModelRunId { get; init; }
     public bool NeedsReview { get; init; }
+
+    /// <summary>The served model's review threshold when it answered (1: no confidence reached the target accuracy);
+    /// null for the zero-shot model and for predictions recorded before thresholds were.</summary>
+    public double? ReviewThreshold { get; init; }
     public short Label { get; init; }
     public double Confidence { get; init; }
     public double TopProbability { get; init; }
@@ -44,8 +48,10 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
     {
         const string sql = $"""
             INSERT INTO inference.predictions
-                (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
-            SELECT @documentId, @userName, @ModelRunId, @ModelId, @Label, @Confidence, @TopProbability, @Probabilities, @durationMs, @NeedsReview
+                (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review,
+                 review_threshold)
+            SELECT @documentId, @userName, @ModelRunId, @ModelId, @Label, @Confidence, @TopProbability, @Probabilities, @durationMs, @NeedsReview,
+                   @ReviewThreshold
             WHERE NOT @onlyIfUnlabelled OR NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = @documentId)
             RETURNING id
             """;
@@ -53,7 +59,7 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
         return await conn.ExecuteScalarAsync<long?>(new CommandDefinition(sql, new
         {
             documentId, userName, c.ModelRunId, c.ModelId, Label = (short)c.Label, c.Confidence, c.TopProbability,
-            Probabilities = c.Probabilities.ToArray(), durationMs, c.NeedsReview, onlyIfUnlabelled,
+            Probabilities = c.Probabilities.ToArray(), durationMs, c.NeedsReview, c.ReviewThreshold, onlyIfUnlabelled,
         }, cancellationToken: ct));
     }
 
@@ -61,7 +67,7 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
     {
         const string sql = """
             SELECT id, document_id, user_name, model_id, model_run_id, label, confidence, top_probability, probabilities, duration_ms, created_at,
-                   needs_review
+                   needs_review, review_threshold
             FROM inference.predictions WHERE id = @id
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);

@@ -108,8 +108,9 @@ public sealed partial class NewDocumentPredictions(
                 var page = pages.Load(row.Embedding.ToArray(), row.RawText, row.ImagePath, row.Regions?.ToArray(), row.RawReadings);
                 c = serving.Classify(page);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is not (OperationCanceledException or NoModelException))
             {
+                // (Nothing serving, the zero-shot model not built: the job fails, says why and is tried again.)
                 // One document whose stored inputs cannot be read (its processed page damaged on disk) is passed over:
                 // failing the job for it would leave every newer document unpredicted, since it comes first each time.
                 LogUnreadable(documentId, ex.Message);

@@ -20,9 +20,12 @@ public sealed class ReviewItem
     public string? LabelSource { get; init; }
     public long Total { get; init; }
 
-    /// <summary>The <paramref name="n"/> most probable classes of the latest prediction, most probable first.</summary>
+    /// <summary>
+    /// The <paramref name="n"/> most probable classes of the latest prediction, most probable first; only classes the
+    /// model could predict (probability above 0): a model that knows two classes offers two, not a third at 0%.
+    /// </summary>
     public IReadOnlyList<(int Label, float Probability)> Top(int n) =>
-        Probabilities is null ? [] : Probabilities.Select((p, i) => (i, p)).OrderByDescending(x => x.p).ThenBy(x => x.i).Take(n).ToList();
+        Probabilities is null ? [] : Probabilities.Select((p, i) => (i, p)).Where(x => x.p > 0).OrderByDescending(x => x.p).ThenBy(x => x.i).Take(n).ToList();
 }
 
 /// <summary>

@@ -21,12 +21,12 @@ namespace Dsdc.Inference;
 public sealed partial class ZeroShotModel
 {
     /// <summary>
-    /// The model id its answers are recorded under, with its version (the cues' fourth writing: cue words looked for in every
-    /// OCR reading). A new version gets a new id, so the unlabelled documents the earlier version answered are answered
+    /// The model id its answers are recorded under, with its version (the cues' fifth writing: 4 looked for the cue words in
+    /// every OCR reading, 5 finds a cue that ends in a symbol, such as the "@" of an address, beside a letter). A new version gets a new id, so the unlabelled documents the earlier version answered are answered
     /// again once (<see cref="Review.NewDocumentPredictions"/> predicts once per model id) and the review queue reads
     /// today's answers.
     /// </summary>
-    public const string Id = "zero-shot-v4";
+    public const string Id = "zero-shot-v5";
 
     /// <summary>Class index -> what a page of that class is, in words a sentence encoder relates to page text.</summary>
     internal static readonly string[] Descriptions =
@@ -94,9 +94,17 @@ public sealed partial class ZeroShotModel
         _cues = Cues.Select(words => words.Select(Cue).ToArray()).ToArray();
     }
 
-    /// <summary>A cue as a case-insensitive pattern that does not match inside a longer word.</summary>
-    private static Regex Cue(string word) =>
-        new($"(?<![a-z0-9]){Regex.Escape(word)}(?![a-z0-9])", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    /// <summary>
+    /// A cue as a case-insensitive pattern that does not match inside a longer word: a cue that begins (ends) with a
+    /// letter or digit must not follow (be followed by) one. A cue that begins or ends with a symbol ("@" of an address
+    /// such as jsmith@example.com, the colon of "to:") is not bounded on that side.
+    /// </summary>
+    internal static Regex Cue(string word)
+    {
+        var before = char.IsLetterOrDigit(word[0]) ? "(?<![a-z0-9])" : "";
+        var after = char.IsLetterOrDigit(word[^1]) ? "(?![a-z0-9])" : "";
+        return new($"{before}{Regex.Escape(word)}{after}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+    }
 
     public float[] Predict(PageInputs page) => Stacking.Softmax(Logits(page), Enumerable.Repeat(true, DocumentClasses.Count).ToArray());
 

@@ -44,7 +44,7 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
         if (!ModelState.IsValid || upload is null) return Page();
         if (!await predictions.HasModelAsync(ct))
         {
-            ModelState.AddModelError("", "No model is served yet: train one and promote it (Runs page).");
+            ModelState.AddModelError("", predictions.NoModelReason);
             return Page();
         }
         try
@@ -59,9 +59,9 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
                 : $"The document cannot be read: {ex.Message}");
             return Page();
         }
-        catch (NoModelException)
+        catch (NoModelException ex)
         {
-            ModelState.AddModelError("", "No model is served yet: train one and promote it (Runs page).");
+            ModelState.AddModelError("", ex.Message);
             return Page();
         }
     }

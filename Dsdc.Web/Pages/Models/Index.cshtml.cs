@@ -18,6 +18,9 @@ public sealed class IndexModel(ModelRegistry registry, Dsdc.Inference.IDocumentC
     public long? ServedRunId => classifier.ModelRunId;
 
     public string? LoadFailure => classifier.ChampionLoadFailure;
+
+    /// <summary>Whether anything classifies here: a served run, or the zero-shot model when it is on.</summary>
+    public bool CanClassify => classifier.CanClassify;
     public IReadOnlyList<RunSummary> Candidates { get; private set; } = [];
     public IReadOnlyList<Promotion> Promotions { get; private set; } = [];
 
