@@ -65,6 +65,15 @@ public sealed class TrainingOptions : IValidatableObject
     public int TestSidePerClass { get; set; } = 10;
 
     /// <summary>
+    /// Above this many labelled documents the stored split decides even when a class is short on its test side (one rare
+    /// class among thousands of documents): the test side then holds hundreds of documents, enough to tell candidates
+    /// apart, and cross-validating every candidate on all of them would take 15 fits of thousands of documents each
+    /// (0: no bound).
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int CrossValidationMaxDocuments { get; set; } = 2000;
+
+    /// <summary>
     /// Most documents of one class that a fit on the stored split trains on (0: all): a seeded draw, the same from job to
     /// job. A fit's cost grows faster than its documents past a few thousand (docs/benchmarks.md, "Training job cost":
     /// 7,776 documents take 2.5 min and 7 GB per candidate on 2 cores); 500 per class bounds a job near that.

@@ -77,6 +77,10 @@ public sealed partial class TrainingService
     /// <summary>Why this process cannot serve the champion (<see cref="ModelManifest.WhyNotServable"/>); its artifact unreadable counts too.</summary>
     private string? WhyChampionCannotServe(long championId) => ReadChampion(championId).Why;
 
+    /// <summary>Why the promoted champion cannot serve (null when it can, or when none is promoted).</summary>
+    private async Task<string?> ChampionCannotServeAsync(CancellationToken ct) =>
+        await registry.ChampionRunIdAsync(ct) is { } championId ? WhyChampionCannotServe(championId) : null;
+
     /// <summary>The champion's artifact, read once, and why this process cannot serve it (null when it can).</summary>
     private (ChampionModel? Champion, string? Why) ReadChampion(long championId) => registry.TryArtifact(championId) switch
     {

@@ -108,10 +108,17 @@ public sealed partial class TrainingService(
         var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings);
         if (skipWhenUnchanged && await store.LastTrainedJobAsync(ct) is { } last && last.Fingerprint == fingerprint)
         {
-            var why = $"nothing changed since training job {last.Id} (same {all.Count} documents and labels, encoders and candidates)";
-            if (recordSkip) await store.AddJobAsync(fingerprint, all.Count, triggeredBy, "skipped", startedAt, ct);
-            logger.LogInformation("Training skipped: {Reason}", why);
-            return new TrainingReport([], null, why);
+            // Unless the champion cannot serve (its files lost with a models volume, an encoder this version does not
+            // have): then the job refits its recipe or promotes a candidate even on unchanged data (KeepAsync).
+            if (await ChampionCannotServeAsync(ct) is { } cannotServe)
+                logger.LogWarning("Nothing changed since training job {JobId}, but the champion cannot serve ({Reason}): training", last.Id, cannotServe);
+            else
+            {
+                var why = $"nothing changed since training job {last.Id} (same {all.Count} documents and labels, encoders and candidates)";
+                if (recordSkip) await store.AddJobAsync(fingerprint, all.Count, triggeredBy, "skipped", startedAt, ct);
+                logger.LogInformation("Training skipped: {Reason}", why);
+                return new TrainingReport([], null, why);
+            }
         }
 
         var report = crossValidate
@@ -160,10 +167,12 @@ public sealed partial class TrainingService(
     /// Cross-validation while some class has, or would have, fewer than <see cref="TrainingOptions.TestSidePerClass"/>
     /// documents on the stored test side: its expected share (<see cref="TrainingOptions.TestFraction"/> of the class),
     /// and the documents really there under their current labels (a correction moves a document between classes, never
-    /// between sides, so a class can fall short of its share).
+    /// between sides, so a class can fall short of its share); never above <see cref="TrainingOptions.CrossValidationMaxDocuments"/>
+    /// documents, where the test side is large whatever one class holds.
     /// </summary>
     internal static bool UseCrossValidation(IReadOnlyList<LabelledPage> all, IReadOnlyList<LabelledVector> test, TrainingOptions o)
     {
+        if (o.CrossValidationMaxDocuments > 0 && all.Count > o.CrossValidationMaxDocuments) return false;
         if (all.GroupBy(p => p.Label).Min(g => g.Count()) * o.TestFraction < o.TestSidePerClass) return true;
         var onTest = test.GroupBy(e => e.Label).ToDictionary(g => g.Key, g => g.Count());
         return all.Select(p => p.Label).Distinct().Any(c => onTest.GetValueOrDefault(c) < o.TestSidePerClass);
@@ -199,8 +208,10 @@ public sealed partial class TrainingService(
             .Append("|t ").Append(o.PromotionT.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         // The stored split's fits draw at most this many documents per class (cross-validation uses every document).
         if (!crossValidate) text.Append("|cap ").Append(o.MaxTrainingPerClass);
-        // How an MLP candidate trains (its epochs, batches and patience are settings, not part of its parameters).
-        text.Append("|mlp ").Append(settings.Epochs).Append('/').Append(settings.BatchSize).Append('/').Append(settings.Patience);
+        // How an MLP candidate trains (its epochs, batches and patience are settings, not part of its parameters), when
+        // the plan has one: a `train --epochs 50` does not make the next hourly job retrain the fused candidates.
+        if (plan.Any(c => !FusedRecipes.IsFused(c.ParametersJson)))
+            text.Append("|mlp ").Append(settings.Epochs).Append('/').Append(settings.BatchSize).Append('/').Append(settings.Patience);
         text.Append('\n');
         foreach (var c in plan.Where(c => !c.Name.StartsWith("random-", StringComparison.Ordinal))) text.Append(c.Name).Append('=').Append(c.ParametersJson).Append('\n');
         return Hash(text.ToString());

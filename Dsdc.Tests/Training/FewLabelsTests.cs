@@ -412,6 +412,38 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.Contains(again.Runs, r => r.Run.Name == "fused-tv" && r.Run.Status == "succeeded");
     }
 
+    /// <summary>Nothing changed, but the champion's files are gone (a lost models volume): the job does not skip, and a
+    /// model that serves is promoted, instead of the zero-shot model answering until a label changes.</summary>
+    [Fact]
+    public async Task AChampionThatCannotServeIsReplacedEvenWhenNothingChanged()
+    {
+        var training = app.Get<TrainingService>();
+        var registry = app.Get<ModelRegistry>();
+        var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+        Assert.StartsWith("nothing changed since training job", (await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
+        var champion = await registry.ChampionRunIdAsync(Ct) ?? throw new InvalidOperationException("a job promotes a first champion");
+        var dir = Path.Combine(app.Get<Dsdc.Shared.DsdcPaths>().ModelsDir, ModelArtifacts.RelativeDir(champion));
+        var moved = dir + ".lost";
+        Directory.Move(dir, moved);
+        try
+        {
+            var job = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+
+            Assert.Null(job.Skipped);
+            Assert.True(job.Promotion?.Promoted, job.Promotion?.Message);
+            var now = await registry.ChampionRunIdAsync(Ct);
+            Assert.NotEqual(champion, now);
+            Assert.Null(registry.TryArtifact(now!.Value).Why);
+            // Once a champion serves again, nothing changed means nothing to do.
+            Assert.StartsWith("nothing changed since training job", (await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
+        }
+        finally
+        {
+            Directory.Move(moved, dir);
+        }
+    }
+
     [Fact]
     public async Task TheNewLabelsCheckTrainsOnceEnoughLabelsWereSetSinceTheLastJob()
     {

@@ -344,6 +344,10 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.True(TrainingService.UseCrossValidation(all.Take(100).ToList(), enough, options));   // 50 per class: 7.5 expected
         Assert.False(TrainingService.UseCrossValidation(all, enough, options));                   // 100 per class, 12 on the test side
         Assert.True(TrainingService.UseCrossValidation(all, short1, options));                    // 100 per class, but 9 of class 1 there
+        // Past Training:CrossValidationMaxDocuments the stored split decides whatever one class holds (0: no bound).
+        Assert.False(TrainingService.UseCrossValidation(all, short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 199 }));
+        Assert.True(TrainingService.UseCrossValidation(all, short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 200 }));
+        Assert.True(TrainingService.UseCrossValidation(all, short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 0 }));
     }
 
     [Fact]
