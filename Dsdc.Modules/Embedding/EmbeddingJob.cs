@@ -50,7 +50,10 @@ public sealed partial class EmbeddingJob(
                 {
                     inputs.Add((doc, new EncoderInput(processor.ReadProcessedImage(processor.DataPath(doc.ImagePath)), doc.Text)));
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDocumentException or ArgumentException)
+                // Whatever the document's file causes (a damaged PNG: InvalidDataException; a conversion Leptonica refuses:
+                // InvalidOperationException), not what the machine does (a full volume, memory, cancellation): those fail
+                // the job, which is tried again, instead of counting against the document.
+                catch (Exception ex) when (Pipeline.PipelineStages.IsDocumentProblem(ex))
                 {
                     unreadable.Add(doc.DocumentId);
                     LogUnreadable(doc.DocumentId, doc.ImagePath, ex.Message);
@@ -99,7 +102,9 @@ public sealed partial class EmbeddingJob(
                     if (await store.AddFeaturesAsync(id, made.Processor, made.Version, made.Value, ct))
                         batchAdded++;
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDocumentException or ArgumentException or InvalidOperationException)
+                // As for the vectors: a full volume (mutool's output under /tmp), a renderer that cannot run, memory or
+                // cancellation fail the job instead of counting towards giving the document's features up.
+                catch (Exception ex) when (Pipeline.PipelineStages.IsDocumentProblem(ex))
                 {
                     failed.Add(id);
                     LogUnreadable(id, file, ex.Message);

@@ -8,7 +8,7 @@ namespace Dsdc.Ingestion;
 public sealed partial class InboxIngestor
 {
     /// <summary>
-    /// Renames the document into raw/, marks its row stored and removes what is left of its inbox folder.
+    /// Renames the document into raw/, removes what is left of its inbox folder and marks its row stored.
     /// Safe to repeat: each step checks whether it already happened.
     /// </summary>
     private async Task CompleteMoveAsync(string id, string? inboxFile, string relative, string? inboxFolder, CancellationToken ct)
@@ -32,8 +32,11 @@ public sealed partial class InboxIngestor
         // The rename (this run's, or an interrupted run's) made durable before the row says 'stored': after a power loss
         // the row never points at nothing.
         if (File.Exists(target)) AtomicFile.SyncFolder(Path.GetDirectoryName(target)!);
-        await store.MarkStoredAsync(id, ct);
+        // The inbox folder goes before the row says 'stored' (its label is in the row already): a crash in between leaves
+        // a 'moving' row that recovery finishes, never a folder holding only label.txt that the next run would reject
+        // as empty for a document that was accepted.
         if (inboxFolder is not null) RemoveInboxFolder(inboxFolder);
+        await store.MarkStoredAsync(id, ct);
     }
 
     /// <summary>Deletes the label and reason files and the folder itself once no other file is left in it.</summary>
