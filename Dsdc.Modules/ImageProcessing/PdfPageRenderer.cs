@@ -135,9 +135,17 @@ public sealed class PdfPageRenderer
                 // The machine's fault, not the document's: no attempt is counted against it, and the job is tried again.
                 if (errors.Contains("No space left on device", StringComparison.OrdinalIgnoreCase))
                     throw new IOException($"No space left to render the PDF's pages in {folder} (mutool: {Tail(errors)}).", DiskFullHResult);
-                if (process.ExitCode is SigKillExit or SigTermExit)
+                // Killed (SIGKILL): most often the out-of-memory killer, on this document's pages (a huge embedded image):
+                // counted as a death of the worker on it, as when managed memory runs out, so that a document that does it
+                // every time is tried alone and then given up instead of failing the stage at every run. Terminated
+                // (SIGTERM): the machine stopping; nothing is counted.
+                if (process.ExitCode == SigKillExit)
                     throw new PdfRendererSetupException(
-                        $"mutool was stopped from outside while rendering (exit code {process.ExitCode}: killed, as by the out-of-memory killer, or terminated).",
+                        $"mutool was killed while rendering (exit code {process.ExitCode}: as by the out-of-memory killer).",
+                        new OutOfMemoryException("mutool was killed while rendering this document's pages"));
+                if (process.ExitCode == SigTermExit)
+                    throw new PdfRendererSetupException(
+                        $"mutool was stopped from outside while rendering (exit code {process.ExitCode}: terminated).",
                         new OperationCanceledException());
                 throw Refusal.Of(Refusal.Corrupt, $"The PDF cannot be rendered (mutool exit code {process.ExitCode}: {Tail(errors)}).");
             }
