@@ -234,6 +234,9 @@ public sealed partial class InboxIngestor(
         {
             var shown = System.Text.Encoding.UTF8.GetString(raw);
             var hex = RawNames.Hex(raw);
+            // One run at a time per entry (the CLI's ingest beside the scheduled job): two would pick the same target.
+            await using var entryLock = await store.TryLockEntryAsync("unreadable-name-" + hex, ct);
+            if (entryLock is null || !RawNames.Undecodable(paths.Inbox).Any(n => n.AsSpan().SequenceEqual(raw))) continue; // moved meanwhile
             var target = UniqueName(paths.Rejected, "unreadable-name-" + hex);
             var reason = $"the inbox entry's name (bytes {hex}) is not valid UTF-8; it was moved here as '{Path.GetFileName(target)}/entry'";
             // The entry moves first, then the record says where it is: a crash between them leaves the entry with its
@@ -247,7 +250,14 @@ public sealed partial class InboxIngestor(
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                try { Directory.Delete(target, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+                // Only what this run made: its reason.txt, then the folder if nothing else is in it.
+                try
+                {
+                    File.Delete(Path.Combine(target, ReasonFile));
+                    Directory.Delete(target);
+                }
+                catch (IOException) { }
+                catch (UnauthorizedAccessException) { }
                 var why = $"the inbox entry's name (bytes {hex}) is not valid UTF-8 and it cannot be moved to rejected/ ({ex.Message}); rename it";
                 LogEntryLeft(shown, why);
                 outcomes.Add(new IngestionOutcome(shown, IngestionOutcomeKind.Deferred, null, "unreadable-name", why));
