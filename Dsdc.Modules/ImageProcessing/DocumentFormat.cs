@@ -28,6 +28,10 @@ public interface IDocumentInspector
 {
     /// <exception cref="InvalidDocumentException">the file is empty, too large, not a supported format, corrupt...</exception>
     DocumentInfo Inspect(string path);
+
+    /// <summary>What <see cref="Inspect"/> refuses without reading the file (its size), before anything reads it whole.</summary>
+    /// <exception cref="InvalidDocumentException">the file is empty or too large.</exception>
+    void CheckFile(string path) { }
 }
 
 public sealed record ProcessedImage(int Width, int Height);

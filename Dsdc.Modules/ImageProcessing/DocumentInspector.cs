@@ -11,6 +11,8 @@ public sealed class DocumentInspector(ImageDecoder decoder, IOptions<ImagingOpti
 {
     private readonly int _pdfDpi = options.Value.PdfRenderDpi;
 
+    public void CheckFile(string path) => decoder.CheckFile(path);
+
     public DocumentInfo Inspect(string path)
     {
         var data = decoder.ReadFile(path);

@@ -14,13 +14,19 @@ public sealed class ImageDecoder(IOptions<ImagingOptions> options)
     /// <summary>Reads the whole file after checking its size (it is then decoded from memory).</summary>
     public byte[] ReadFile(string path)
     {
+        CheckFile(path);
+        return File.ReadAllBytes(path);
+    }
+
+    /// <summary>The checks that need no byte of the file: empty (a FIFO or a device reads as 0 bytes too) or too large.</summary>
+    public void CheckFile(string path)
+    {
         var length = new FileInfo(path).Length;
         if (length == 0)
             throw Refusal.Of(Refusal.EmptyFile, "The file is empty (0 bytes).");
         if (length > _limits.MaxFileBytes)
             throw Refusal.Of(Refusal.TooLarge,
                 $"The file has {length:N0} bytes, more than the limit of {_limits.MaxFileBytes:N0} ({ImagingOptions.Section}:{nameof(ImagingOptions.MaxFileBytes)}).");
-        return File.ReadAllBytes(path);
     }
 
     public static DocumentFormat DetectFormat(ReadOnlySpan<byte> data) =>

@@ -169,6 +169,26 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             new { sourceFolder, fileName, sha1, reasonCode, reason, rejectedPath }, cancellationToken: ct));
     }
 
+    /// <summary>Counts a start of the inspection of the file <paramref name="sha1"/>; returns the starts before this one
+    /// that never finished (the process died on the file).</summary>
+    public async Task<int> StartInspectionAsync(string sha1, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO ingestion.inspection_starts AS s (sha1, unfinished) VALUES (@sha1, 1)
+            ON CONFLICT (sha1) DO UPDATE SET unfinished = s.unfinished + 1, last_started_at = now()
+            RETURNING unfinished - 1
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<int>(new CommandDefinition(sql, new { sha1 }, cancellationToken: ct));
+    }
+
+    /// <summary>The inspection of <paramref name="sha1"/> ended (whatever it found): the process survived it.</summary>
+    public async Task FinishInspectionAsync(string sha1, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("DELETE FROM ingestion.inspection_starts WHERE sha1 = @sha1", new { sha1 }, cancellationToken: ct));
+    }
+
     /// <summary>
     /// Holds a session-level advisory lock on one inbox entry while it is processed, so two runs (two workers, or the
     /// CLI beside the scheduled job) never ingest it twice. Null when another run holds it.

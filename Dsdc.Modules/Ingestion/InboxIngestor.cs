@@ -29,6 +29,12 @@ public sealed partial class InboxIngestor(
     /// <summary>The reason code of a file whose bytes are those of a known document.</summary>
     public const string DuplicateReason = "duplicate";
 
+    /// <summary>The reason code of a file the process died on while inspecting it, <see cref="MaxInspectionDeaths"/> times.</summary>
+    public const string InspectionCrashedReason = "inspection-crashed";
+
+    /// <summary>How many times the process may die while inspecting one file before the file is rejected.</summary>
+    public const int MaxInspectionDeaths = 3;
+
     /// <summary>Ingests up to <paramref name="maxDocuments"/> inbox entries.</summary>
     public async Task<IngestionSummary> IngestAsync(int maxDocuments, IProgress<IngestionOutcome>? progress, CancellationToken ct)
     {
@@ -143,6 +149,28 @@ public sealed partial class InboxIngestor(
             fileName = document.Name;
             var label = givenLabel ?? (labelFile is null ? null : new IncomingLabel(LabelFile.Read(labelFile.FullName), null));
 
+            // Empty (a FIFO, a device) or too large: refused before anything reads the file.
+            try
+            {
+                inspector.CheckFile(document.FullName);
+            }
+            catch (InvalidDocumentException ex)
+            {
+                throw new RejectionException(ex.ReasonCode, ex.Message);
+            }
+            var (size, written) = (document.Length, document.LastWriteTimeUtc);
+            sha1 = await HashAsync(document.FullName, ct);
+            document.Refresh();
+            if (document.Length != size || document.LastWriteTimeUtc != written)
+                return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "changed while being read");
+
+            // Decoding an untrusted file can take the process down (a stack overflow in the PDF parser, a crash in a native
+            // decoder), which no catch sees: each start is counted first and taken back after any outcome, so a file the
+            // process died on MaxInspectionDeaths times is rejected instead of stopping every run at the same folder.
+            var deaths = await store.StartInspectionAsync(sha1, ct);
+            if (deaths >= MaxInspectionDeaths)
+                throw new RejectionException(InspectionCrashedReason,
+                    $"the process stopped {deaths} times while reading this file (a crash in the PDF or image decoder); it is set aside");
             DocumentInfo info;
             try
             {
@@ -152,12 +180,10 @@ public sealed partial class InboxIngestor(
             {
                 throw new RejectionException(ex.ReasonCode, ex.Message);
             }
-
-            var (size, written) = (document.Length, document.LastWriteTimeUtc);
-            sha1 = await HashAsync(document.FullName, ct);
-            document.Refresh();
-            if (document.Length != size || document.LastWriteTimeUtc != written)
-                return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "changed while being read");
+            finally
+            {
+                await store.FinishInspectionAsync(sha1, CancellationToken.None);
+            }
 
             var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
             var doc = new NewDocument(sha1, document.Name, folder.Name, relative, info.MediaType, size, info.PageCount, info.Width, info.Height, label);

@@ -70,6 +70,35 @@ public sealed class CrashSafetyTests
         Assert.False(Directory.Exists(Path.Combine(app.Paths.Inbox, "interrupted")));
     }
 
+    /// <summary>
+    /// A file the process died on while inspecting it (a stack overflow in the PDF parser, a native decoder's crash: no
+    /// catch sees them), as the counted starts record it: after three deaths the next run rejects it with the reason
+    /// instead of dying on it again, and the folders after it are ingested. An inspection the process survives leaves
+    /// nothing counted.
+    /// </summary>
+    [Fact]
+    public async Task AFileTheProcessDiedOnWhileInspectingItIsRejectedAfterThreeDeaths()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (crasher, _) = Fixtures.First(".tif");
+        var (fine, _) = Fixtures.First(".png");
+        app.Drop("a-crasher", crasher, "4");
+        app.Drop("b-fine", fine, "4");
+        // Three starts that never finished, as three process deaths during the inspection leave them.
+        await app.ScalarAsync<int>("INSERT INTO ingestion.inspection_starts (sha1, unfinished) VALUES (@id, 3) RETURNING 1", new { id = Sha1(crasher) });
+
+        var summary = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(1, summary.Accepted);
+        Assert.Equal(1, summary.RejectedByReason.GetValueOrDefault(InboxIngestor.InspectionCrashedReason));
+        Assert.Contains("stopped 3 times while reading this file",
+            await File.ReadAllTextAsync(Path.Combine(app.Paths.Rejected, "a-crasher", "reason.txt"), Ct));
+        Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "a-crasher", Path.GetFileName(crasher))));
+        Assert.Equal(Sha1(crasher), await app.ScalarAsync<string>(
+            "SELECT sha1 FROM ingestion.rejected_documents WHERE reason_code = @code", new { code = InboxIngestor.InspectionCrashedReason }));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.inspection_starts WHERE sha1 = @id", new { id = Sha1(fine) }));
+    }
+
     [Fact]
     public async Task ACrashAfterTheMoveButBeforeTheRowWasMarkedIsFinishedByTheNextRun()
     {
