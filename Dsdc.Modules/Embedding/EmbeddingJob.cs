@@ -50,10 +50,11 @@ public sealed partial class EmbeddingJob(
                 {
                     inputs.Add((doc, new EncoderInput(processor.ReadProcessedImage(processor.DataPath(doc.ImagePath)), doc.Text)));
                 }
-                // Whatever the document's file causes (a damaged PNG: InvalidDataException; a conversion Leptonica refuses:
-                // InvalidOperationException), not what the machine does (a full volume, memory, cancellation): those fail
-                // the job, which is tried again, instead of counting against the document.
-                catch (Exception ex) when (Pipeline.PipelineStages.IsDocumentProblem(ex))
+                // What the document's file causes (missing, a damaged PNG: InvalidDataException; a conversion Leptonica
+                // refuses: InvalidOperationException), not what the machine does (a full volume, memory): those fail the
+                // job, which is tried again, instead of counting against the document; nor anything else (the runtime,
+                // the database, a bug), which must not give up every document of a batch.
+                catch (Exception ex) when (IsFileProblem(ex))
                 {
                     unreadable.Add(doc.DocumentId);
                     LogUnreadable(doc.DocumentId, doc.ImagePath, ex.Message);
@@ -71,6 +72,11 @@ public sealed partial class EmbeddingJob(
         }
         return stored;
     }
+
+    /// <summary>An exception the document's stored file causes, which counts towards giving the document up.</summary>
+    private static bool IsFileProblem(Exception ex) =>
+        ex is IOException or UnauthorizedAccessException or InvalidDocumentException or ArgumentException or InvalidDataException or InvalidOperationException
+        && Pipeline.PipelineStages.IsDocumentProblem(ex);
 
     /// <summary>
     /// The <c>regions</c> page features of embedded documents that lack them, from the stored original (the first page
@@ -102,9 +108,9 @@ public sealed partial class EmbeddingJob(
                     if (await store.AddFeaturesAsync(id, made.Processor, made.Version, made.Value, ct))
                         batchAdded++;
                 }
-                // As for the vectors: a full volume (mutool's output under /tmp), a renderer that cannot run, memory or
-                // cancellation fail the job instead of counting towards giving the document's features up.
-                catch (Exception ex) when (Pipeline.PipelineStages.IsDocumentProblem(ex))
+                // As for the vectors: a full volume (mutool's output under /tmp), a renderer that cannot run or was killed,
+                // memory, the runtime or the database fail the job instead of counting towards giving the features up.
+                catch (Exception ex) when (IsFileProblem(ex))
                 {
                     failed.Add(id);
                     LogUnreadable(id, file, ex.Message);

@@ -35,7 +35,18 @@ public sealed partial class InboxIngestor
         // The inbox folder goes before the row says 'stored' (its label is in the row already): a crash in between leaves
         // a 'moving' row that recovery finishes, never a folder holding only label.txt that the next run would reject
         // as empty for a document that was accepted.
-        if (inboxFolder is not null) RemoveInboxFolder(inboxFolder);
+        if (inboxFolder is not null)
+        {
+            try
+            {
+                RemoveInboxFolder(inboxFolder);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // The document is in raw/ with its label in the row: it is stored whatever is left in the inbox (said).
+                LogEntryLeft(Path.GetFileName(inboxFolder), $"stored as {id}, but its inbox folder cannot be removed: {ex.Message}");
+            }
+        }
         await store.MarkStoredAsync(id, ct);
     }
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Npgsql;
 using Dsdc.ImageProcessing;
 using Dsdc.Shared;
 using Microsoft.Extensions.Logging;
@@ -167,7 +168,8 @@ public sealed partial class InboxIngestor(
             // Decoding an untrusted file can take the process down (a stack overflow in the PDF parser, a crash in a native
             // decoder), which no catch sees: each start is counted first and taken back after any outcome, so a file the
             // process died on MaxInspectionDeaths times is rejected instead of stopping every run at the same folder.
-            var deaths = await store.StartInspectionAsync(sha1, ct);
+            // Not cancellable once sent: a start the server counted must be taken back.
+            var deaths = await store.StartInspectionAsync(sha1, CancellationToken.None);
             if (deaths >= MaxInspectionDeaths)
                 throw new RejectionException(InspectionCrashedReason,
                     $"the process stopped {deaths} times while reading this file (a crash in the PDF or image decoder); it is set aside");
@@ -182,7 +184,15 @@ public sealed partial class InboxIngestor(
             }
             finally
             {
-                await store.FinishInspectionAsync(sha1, CancellationToken.None);
+                try
+                {
+                    await store.FinishInspectionAsync(sha1, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+                {
+                    // Never masks the inspection's own outcome; the start stays counted (one death too many, of three).
+                    LogEntryLeft(folder.Name, $"the end of its inspection could not be recorded: {ex.Message}");
+                }
             }
 
             var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);

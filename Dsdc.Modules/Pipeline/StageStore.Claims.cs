@@ -25,13 +25,9 @@ public sealed partial class StageStore
     // A document that failed, or that a worker died on (pipeline.stage_starts), is tried again only once its last attempt is
     // RetryAfterSeconds old: a passing problem (a page render timing out on a loaded machine, too many open files, memory
     // short while something else ran) does not use up every attempt within seconds.
-    // The newest row is what the later stages and training read, so the current version's row must be the newest: after a
-    // setting went back to one used before (Ocr:ExtraReadings 6,11 -> none -> 6,11), that setting's old row is older than
-    // the one in between, and the stage makes it again (AddProcessedImageAsync, AddRawTextAsync replace the stale row).
     private const string ImageMissing = """
-        NOT EXISTS (SELECT 1 FROM (SELECT p.processor, p.processor_version FROM pipeline.processed_images p WHERE p.document_id = d.id
-                                   ORDER BY p.created_at DESC, p.id DESC LIMIT 1) newest
-                        WHERE newest.processor = @processor AND newest.processor_version = @version)
+        NOT EXISTS (SELECT 1 FROM pipeline.processed_images p
+                        WHERE p.document_id = d.id AND p.processor = @processor AND p.processor_version = @version)
         AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f
                         WHERE f.document_id = d.id AND f.stage = 'image' AND f.processor_version = @version
                           AND (f.attempts >= @maxAttempts OR f.last_attempt_at > now() - make_interval(secs => @retryAfterSeconds)))
@@ -40,13 +36,10 @@ public sealed partial class StageStore
                           AND s.unfinished > 0 AND s.last_started_at > now() - make_interval(secs => @retryAfterSeconds))
         """;
 
-    // A PDF's own text layer stays valid whatever the OCR engine; OCR text from another engine version is redone, and so
-    // is this version's when a newer row of another version came after it (as for the images above).
+    // A PDF's own text layer stays valid whatever the OCR engine; OCR text from another engine version is redone.
     private const string TextMissing = """
-        NOT EXISTS (SELECT 1 FROM pipeline.raw_texts r WHERE r.document_id = d.id AND r.method = 'pdf-text-layer')
-        AND NOT EXISTS (SELECT 1 FROM (SELECT r.processor, r.processor_version FROM pipeline.raw_texts r WHERE r.document_id = d.id
-                                       ORDER BY r.created_at DESC, r.id DESC LIMIT 1) newest
-                        WHERE newest.processor = @processor AND newest.processor_version = @version)
+        NOT EXISTS (SELECT 1 FROM pipeline.raw_texts r WHERE r.document_id = d.id
+                        AND (r.method = 'pdf-text-layer' OR (r.processor = @processor AND r.processor_version = @version)))
         AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f
                         WHERE f.document_id = d.id AND f.stage = 'ocr' AND f.processor_version = @version
                           AND (f.attempts >= @maxAttempts OR f.last_attempt_at > now() - make_interval(secs => @retryAfterSeconds)))

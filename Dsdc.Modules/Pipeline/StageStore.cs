@@ -43,11 +43,7 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
         const string existing = """
             SELECT id FROM pipeline.processed_images WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
             """;
-        const string stale = """
-            DELETE FROM pipeline.processed_images p WHERE p.document_id = @documentId AND p.processor = @processor AND p.processor_version = @version
-                AND EXISTS (SELECT 1 FROM pipeline.processed_images n WHERE n.document_id = p.document_id AND (n.created_at, n.id) > (p.created_at, p.id))
-            """;
-        return InsertOrFindAsync(sql, existing, new { documentId, filePath, width, height, processor, version }, ct, stale);
+        return InsertOrFindAsync(sql, existing, new { documentId, filePath, width, height, processor, version }, ct);
     }
 
     /// <summary>Inserts a raw text row unless this processor version already has one; returns the row's id either way.</summary>
@@ -63,11 +59,7 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
         const string existing = """
             SELECT id FROM pipeline.raw_texts WHERE document_id = @documentId AND processor = @processor AND processor_version = @version
             """;
-        const string stale = """
-            DELETE FROM pipeline.raw_texts r WHERE r.document_id = @documentId AND r.processor = @processor AND r.processor_version = @version
-                AND EXISTS (SELECT 1 FROM pipeline.raw_texts n WHERE n.document_id = r.document_id AND (n.created_at, n.id) > (r.created_at, r.id))
-            """;
-        return InsertOrFindAsync(sql, existing, new { documentId, text, method, processor, version, meanConfidence, durationMs, readings }, ct, stale);
+        return InsertOrFindAsync(sql, existing, new { documentId, text, method, processor, version, meanConfidence, durationMs, readings }, ct);
     }
 
     /// <summary>Stores what the OCR step made (<see cref="DocumentProcessor.ExtractTextAsync"/>); returns the row's id.</summary>
@@ -172,13 +164,9 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The inserted row's id, or (the insert did nothing: a re-run, another worker) the existing row's.</summary>
-    /// <param name="staleSql">deletes this version's row when it is no longer the document's newest (a setting went back to
-    /// one used before): the row made now replaces it, with what was derived from it (cascade), so that it is the newest
-    /// again and the later stages derive from it anew. The same version's output, so nothing of value is lost.</param>
-    private async Task<long> InsertOrFindAsync(string insertSql, string findSql, object args, CancellationToken ct, string? staleSql = null)
+    private async Task<long> InsertOrFindAsync(string insertSql, string findSql, object args, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        if (staleSql is not null) await conn.ExecuteAsync(new CommandDefinition(staleSql, args, cancellationToken: ct));
         return await conn.QuerySingleOrDefaultAsync<long?>(new CommandDefinition(insertSql, args, cancellationToken: ct))
             ?? await conn.QuerySingleAsync<long>(new CommandDefinition(findSql, args, cancellationToken: ct));
     }

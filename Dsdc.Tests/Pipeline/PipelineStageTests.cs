@@ -74,37 +74,6 @@ public sealed class PipelineStageTests
         Assert.Equal(1, cleaned.Processed); // the letter's new raw text
         Assert.Equal(3, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.raw_texts"));
         Assert.Equal(4, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
-
-        // A setting back to one used before (Ocr:ExtraReadings 6,11 -> none -> 6,11): the current version's rows exist but
-        // are older than those of the setting in between, which the later stages read as the newest. They are made again,
-        // replacing the stale ones, so the newest rows are the current version's.
-        foreach (var table in new[] { "raw_texts", "processed_images" })
-        {
-            var only = table == "raw_texts" ? " AND method = 'ocr'" : "";
-            var current = await app.ScalarAsync<string>($"SELECT DISTINCT processor_version FROM pipeline.{table} WHERE processor_version <> 'older'{only}");
-            await app.ScalarAsync<int>($"UPDATE pipeline.{table} SET processor_version = 'between', created_at = now() WHERE processor_version = @current{only} RETURNING 1", new { current });
-            await app.ScalarAsync<int>($"UPDATE pipeline.{table} SET processor_version = @current WHERE processor_version = 'older'{only} RETURNING 1", new { current });
-        }
-        ocr = await stages.ExtractTextAsync(10, Ct);
-        images = await stages.ProcessImagesAsync(10, Ct);
-        cleaned = await stages.CleanTextAsync(10, Ct);
-
-        Assert.Equal(1, ocr.Processed);
-        Assert.Equal(2, images.Processed);
-        Assert.Equal(1, cleaned.Processed);
-        Assert.Equal(3, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.raw_texts"));
-        Assert.Equal(4, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
-        Assert.Equal(0, await app.ScalarAsync<long>("""
-            SELECT count(*) FROM (SELECT DISTINCT ON (document_id) processor_version FROM pipeline.raw_texts WHERE method = 'ocr'
-                                  ORDER BY document_id, created_at DESC, id DESC) newest WHERE processor_version = 'between'
-            """));
-        Assert.Equal(0, await app.ScalarAsync<long>("""
-            SELECT count(*) FROM (SELECT DISTINCT ON (document_id) processor_version FROM pipeline.processed_images
-                                  ORDER BY document_id, created_at DESC, id DESC) newest WHERE processor_version = 'between'
-            """));
-        // Nothing is missing any more.
-        Assert.Equal(0, (await stages.ExtractTextAsync(10, Ct)).Touched);
-        Assert.Equal(0, (await stages.ProcessImagesAsync(10, Ct)).Touched);
     }
 
     /// <summary>
