@@ -36,10 +36,9 @@ internal static class NaiveBayesView
             : sums;
         var totals = counts.Select(s => s.Sum()).ToArray();
         var nonzero = rows.Select(r => Enumerable.Range(0, dims).Where(k => r[k] != 0).ToArray()).ToArray();
-        var known = new bool[classes];
-        foreach (var l in labels) known[l] = true;
+        var known = Stacking.KnownOf(labels);
 
-        // Scores of row i with its own counts removed where it added to them (leave-one-out) or as fitted (remove = false).
+        // Scores of a row with its own counts taken out where it added to them (leave-one-out: its label given) or as fitted.
         var logSums = new double[classes];
         double[] Scores(float[] x, int[] nz, double xTotal, double alpha, int? leftOutLabel)
         {

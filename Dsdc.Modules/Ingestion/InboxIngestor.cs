@@ -151,49 +151,13 @@ public sealed partial class InboxIngestor(
             var label = givenLabel ?? (labelFile is null ? null : new IncomingLabel(LabelFile.Read(labelFile.FullName), null));
 
             // Empty (a FIFO, a device) or too large: refused before anything reads the file.
-            try
-            {
-                inspector.CheckFile(document.FullName);
-            }
-            catch (InvalidDocumentException ex)
-            {
-                throw new RejectionException(ex.ReasonCode, ex.Message);
-            }
+            AsRejection(() => { inspector.CheckFile(document.FullName); return true; });
             var (size, written) = (document.Length, document.LastWriteTimeUtc);
             sha1 = await HashAsync(document.FullName, ct);
             document.Refresh();
             if (document.Length != size || document.LastWriteTimeUtc != written)
                 return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "changed while being read");
-
-            // Decoding an untrusted file can take the process down (a stack overflow in the PDF parser, a crash in a native
-            // decoder), which no catch sees: each start is counted first and taken back after any outcome, so a file the
-            // process died on MaxInspectionDeaths times is rejected instead of stopping every run at the same folder.
-            // Not cancellable once sent: a start the server counted must be taken back.
-            var deaths = await store.StartInspectionAsync(sha1, CancellationToken.None);
-            if (deaths >= MaxInspectionDeaths)
-                throw new RejectionException(InspectionCrashedReason,
-                    $"the process stopped {deaths} times while reading this file (a crash in the PDF or image decoder); it is set aside");
-            DocumentInfo info;
-            try
-            {
-                info = inspector.Inspect(document.FullName);
-            }
-            catch (InvalidDocumentException ex)
-            {
-                throw new RejectionException(ex.ReasonCode, ex.Message);
-            }
-            finally
-            {
-                try
-                {
-                    await store.FinishInspectionAsync(sha1, CancellationToken.None);
-                }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-                {
-                    // Never masks the inspection's own outcome; the start stays counted (one death too many, of three).
-                    LogEntryLeft(folder.Name, $"the end of its inspection could not be recorded: {ex.Message}");
-                }
-            }
+            var info = await InspectCountedAsync(document.FullName, sha1, folder.Name);
 
             var relative = Path.Combine("raw", sha1[..1], sha1[1..2], sha1 + info.Extension);
             var doc = new NewDocument(sha1, document.Name, folder.Name, relative, info.MediaType, size, info.PageCount, info.Width, info.Height, label);
@@ -226,6 +190,50 @@ public sealed partial class InboxIngestor(
         {
             await RejectAsync(folder, fileName, sha1, ex.ReasonCode, ex.Message, ct);
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Rejected, ex.KnownDocumentId, ex.ReasonCode, ex.Message);
+        }
+    }
+
+    /// <summary>
+    /// Inspects the file (its format, pages and size decoded). Decoding an untrusted file can take the process down (a
+    /// stack overflow in the PDF parser, a crash in a native decoder), which no catch sees: each start is counted first
+    /// and taken back after any outcome, so a file the process died on <see cref="MaxInspectionDeaths"/> times is
+    /// rejected instead of stopping every run at the same folder.
+    /// </summary>
+    private async Task<DocumentInfo> InspectCountedAsync(string path, string sha1, string entry)
+    {
+        // Not cancellable once sent: a start the server counted must be taken back.
+        var deaths = await store.StartInspectionAsync(sha1, CancellationToken.None);
+        if (deaths >= MaxInspectionDeaths)
+            throw new RejectionException(InspectionCrashedReason,
+                $"the process stopped {deaths} times while reading this file (a crash in the PDF or image decoder); it is set aside");
+        try
+        {
+            return AsRejection(() => inspector.Inspect(path));
+        }
+        finally
+        {
+            try
+            {
+                await store.FinishInspectionAsync(sha1, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                // Never masks the inspection's own outcome; the start stays counted (one death too many, of three).
+                LogEntryLeft(entry, $"the end of its inspection could not be recorded: {ex.Message}");
+            }
+        }
+    }
+
+    /// <summary>A check of the file whose refusal (<see cref="InvalidDocumentException"/>) rejects the entry with its reason.</summary>
+    private static T AsRejection<T>(Func<T> check)
+    {
+        try
+        {
+            return check();
+        }
+        catch (InvalidDocumentException ex)
+        {
+            throw new RejectionException(ex.ReasonCode, ex.Message);
         }
     }
 

@@ -21,10 +21,10 @@ namespace Dsdc.Inference;
 public sealed partial class ZeroShotModel
 {
     /// <summary>
-    /// The model id its answers are recorded under, with its version (the cues' fifth writing: 4 looked for the cue words in
-    /// every OCR reading, 5 finds a cue that ends in a symbol, such as the "@" of an address, beside a letter). A new version gets a new id, so the unlabelled documents the earlier version answered are answered
-    /// again once (<see cref="Review.NewDocumentPredictions"/> predicts once per model id) and the review queue reads
-    /// today's answers.
+    /// The model id its answers are recorded under, with its version (the cues' fifth writing: 4 looked for the cue words
+    /// in every OCR reading, 5 finds a cue that ends in a symbol, such as the "@" of an address, beside a letter). A new
+    /// version gets a new id, so the unlabelled documents the earlier version answered are answered again once
+    /// (<see cref="Review.NewDocumentPredictions"/> predicts once per model id) and the review queue reads today's answers.
     /// </summary>
     public const string Id = "zero-shot-v5";
 

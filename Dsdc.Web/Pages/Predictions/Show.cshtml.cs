@@ -22,6 +22,16 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
     [BindProperty, Required(ErrorMessage = "Choose the document's class label."), Range(0, 15, ErrorMessage = "The label must be a class index from 0 to 15.")]
     public int? Label { get; set; }
 
+    /// <summary>Why a prediction needs review: the zero-shot model answered, no confidence reached the target accuracy
+    /// yet (threshold 1: few labels), or its probability is below the model's threshold.</summary>
+    public static string WhyReview(PredictionDetail p) =>
+        p.ModelRunId is null ? "no trained model served it; the zero-shot model answered from class descriptions, cue words and the page's look."
+        : p.ReviewThreshold >= 1 ? "when the model was measured, none of its levels of confidence reached the target accuracy (too few labels yet), " +
+            "so every answer it gives needs review. Confirm or correct it below: each label helps the next model."
+        : $"the probability of the predicted class ({p.TopProbability:P1}) is below " +
+            (p.ReviewThreshold is { } threshold ? $"the model's review threshold ({threshold:P1}), the level at which its answers" : "the level at which the model's answers") +
+            " reach the target accuracy. Confirm or correct it below.";
+
     public async Task<IActionResult> OnGetAsync(long id, CancellationToken ct)
     {
         Prediction = await queries.PredictionAsync(id, ct);
