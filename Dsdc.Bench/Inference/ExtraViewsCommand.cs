@@ -88,7 +88,7 @@ internal sealed class ExtraViewsCommand(TrainingDataLoader loader, ZeroShotServi
             if (text)
             {
                 var textView = model.Views.First(v => v.View is ViewKinds.Text or ViewKinds.Readings);
-                Func<PageInputs, float[]> f = p => textView.Tfidf!.Transform(ViewFeatures.TextOf(textView.View, p));
+                Func<PageInputs, float[]> f = p => ((RawTextTfidf)textView.Features!).Transform(ViewFeatures.TextOf(textView.View, p));
                 extra.Add((f, train.Select(t => f(t.Inputs)).ToList()));
             }
             var scores = model.Views.Select(v => v.Ridge.LooScores).ToList();

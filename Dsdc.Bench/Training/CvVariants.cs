@@ -22,8 +22,12 @@ public static class CvVariants
                      ("fused-tisr", [ViewKinds.Readings, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
                      ("fused-thvr", [ViewKinds.Readings, ViewKinds.Header, ViewKinds.Vector, ViewKinds.Regions]),
                      ("fused-thisr", [ViewKinds.Readings, ViewKinds.Header, ViewKinds.Image, ViewKinds.Sentence, ViewKinds.Regions]),
+                     ("fused-c", [ViewKinds.Cues]),
                  })
             list.Add(new CvVariant(name, $"ridge per view ({string.Join(" + ", views)}), stacked on leave-one-out scores", CvRecipes.FusedRecipe(CvRecipes.Fused(views))));
+        foreach (var name in new[] { "fused-tvrc", "fused-tvc" })
+            list.Add(new CvVariant(name, $"ridge per view ({string.Join(" + ", FusedRecipes.Named(name).Views.Select(v => v.View))}), stacked on leave-one-out scores",
+                CvRecipes.FusedRecipe(FusedRecipes.Named(name))));
         // The same recipes with the text view reading the main OCR reading alone (the fused recipes before Ocr:ExtraReadings).
         foreach (var (name, views) in new[]
                  {

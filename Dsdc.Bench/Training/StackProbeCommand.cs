@@ -21,7 +21,10 @@ namespace Dsdc.Training;
 /// tiles of the page near the scan's resolution (<c>--tiles FILE</c>, <see cref="PageTiles"/>; variants <c>T*</c>), each view
 /// with a logistic or squared-hinge loss instead of the ridge's (<see cref="LinearLoss"/>; variants <c>*-lr</c>, <c>*-svm</c>),
 /// and the file's own facts as a view (<see cref="MetadataFeatures"/>; variants <c>m</c>, <c>tvr+m</c>, <c>tv+m</c>).
-/// <c>--per-class</c> adds each class's recall, precision and main confusions.
+/// <c>--per-class</c> adds each class's recall, precision and main confusions; <c>--errors FILE</c> writes every wrong
+/// out-of-fold answer (document, truth, answer, confidence, the start of its text) as tab-separated lines. The classes' cue
+/// words as a view (<c>cue</c>, <c>tvr:ar+cue</c> = production's <c>fused-tvrc</c>), with fewer features per cue or a longer
+/// lexicon (<c>cuec</c>, <c>cueh</c>, <c>cuex</c>), and the zero-shot model's logits as a view (<c>zsl</c>).
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
     Dsdc.ImageProcessing.IDocumentInspector inspector, Dsdc.ImageProcessing.IImagePreprocessor preprocessor, Dsdc.Shared.DsdcPaths paths,
@@ -29,7 +32,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     Dsdc.Ocr.TesseractEnginePool pool, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class] [--word-boxes FILE [--more-boxes F1,F2]] [--boxes-dpi N] [--spec-readings] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--errors FILE] [--word-boxes FILE [--more-boxes F1,F2]] [--boxes-dpi N] [--spec-readings] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -203,6 +206,47 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             variants.Add(("tvr:" + tname, [view, vector, regions], double.PositiveInfinity));
         }
         var stats = new ProbeView("textstats", _ => p => TextStatistics(p.RawText), true);
+        // The classes' cue words as a view (production's fused-tvrc is "tvr:ar+cue"): fewer features per cue (only the
+        // counts in every reading: "cuec"; and whether the cue is in the first lines: "cueh"), and the zero-shot model's
+        // logits as features a ridge weighs instead ("zsl").
+        var production = CueLexicon.Default;
+        var cueCache = new System.Collections.Concurrent.ConcurrentDictionary<PageInputs, float[]>(ReferenceEqualityComparer.Instance);
+        float[] CueRow(PageInputs p) => cueCache.GetOrAdd(p, production.Transform);
+        var cues = new ProbeView("cues", _ => CueRow, true);
+        var cueCounts = new ProbeView("cue-counts", _ => p => CueRow(p).Where((_, i) => i % 3 == 0).ToArray(), true);
+        var cueHead = new ProbeView("cue-counts-head", _ => p => CueRow(p).Where((_, i) => i % 3 != 2).ToArray(), true);
+        var zeroShot = new Dsdc.Inference.ZeroShotModel(encoder);
+        var zsl = new ProbeView("zslogits", _ => p => zeroShot.Logits(p).Select(x => (float)x).ToArray(), true);
+        // A longer lexicon: more of what marks each class's pages, written from the classes' conventions ("cuex").
+        string[] extra =
+        [
+            "yours sincerely", "sincerely yours", "enclosure", "enclosures", "encl", "gentlemen", "dear sir", "dear mr", "dear dr", "dear ms", "regards",
+            "name:", "address:", "phone:", "telephone", "zip", "city", "state", "signed", "please complete", "for office use", "official use", "received by", "authorized", "___",
+            "wrote:", ".com", "forwarded", "attachments", "reply",
+            "new", "now", "call", "only", "price", "®", "™", "special", "today", "available",
+            "results", "conclusion", "method", "methods", "table", "data", "test", "report", "project", "purpose", "discussion",
+            "fig", "figure", "university", "department of", "proc", "received", "accepted", "copyright", "©",
+            "spec", "mm", "±", "max", "min", "revision", "rev", "standard", "grade", "material", "dimensions", "shall", "specified",
+            "associated press", "(ap)", "says", "told", "editorial", "times", "post", "daily", "news",
+            "total", "fy", "year", "cost", "costs", "amount", "funds", "funding", "subtotal", "increase", "proposed", "%", "$",
+            "invoice no", "invoice number", "invoice date", "ship to", "sold to", "purchase order", "p.o.", "due", "tax", "payment", "net 30", "customer", "account",
+            "•", "slide", "goals", "key", "background", "summary", "plan", "phase", "timeline",
+            "yes", "no", "don't know", "strongly", "somewhat", "not at all", "circle", "check", "answer", "rate", "how many", "how much", "which",
+            "personal", "married", "b.s.", "m.s.", "ph.d", "present", "positions", "honors", "professional", "member",
+            "copy to", "copies", "attached", "confidential", "file:", "office",
+        ];
+        var longer = new CueLexicon(production.Cues.Concat(extra).Distinct().ToList());
+        var cueCacheX = new System.Collections.Concurrent.ConcurrentDictionary<PageInputs, float[]>(ReferenceEqualityComparer.Instance);
+        var cuesX = new ProbeView("cues-longer", _ => p => cueCacheX.GetOrAdd(p, longer.Transform), true);
+        variants.Add(("cuex", [cuesX], double.PositiveInfinity));
+        variants.Add(("tvr:ar+cuex", [allReadings, vector, regions, cuesX], double.PositiveInfinity));
+        variants.Add(("cue", [cues], double.PositiveInfinity));
+        variants.Add(("zsl", [zsl], double.PositiveInfinity));
+        variants.Add(("tvr:ar+cue", [allReadings, vector, regions, cues], double.PositiveInfinity));
+        variants.Add(("tvr:ar+cuec", [allReadings, vector, regions, cueCounts], double.PositiveInfinity));
+        variants.Add(("tvr:ar+cueh", [allReadings, vector, regions, cueHead], double.PositiveInfinity));
+        variants.Add(("tvr:ar+zsl", [allReadings, vector, regions, zsl], double.PositiveInfinity));
+        variants.Add(("tvr:ar+cue+zsl", [allReadings, vector, regions, cues, zsl], double.PositiveInfinity));
         variants.Add(("s", [stats], double.PositiveInfinity));
         variants.Add(("tvrs", [text, vector, regions, stats], double.PositiveInfinity));
         variants.Add(("tr+s", [text, regions, stats], double.PositiveInfinity));
@@ -450,6 +494,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 var (difference, t, _) = RepeatedCrossValidation.Compare(outcome.Estimate.FoldAccuracies, firstFolds, o.CvFolds, 0);
                 Console.WriteLine($"  vs {firstName}: paired difference {difference * 100:+0.0;-0.0} points, corrected t {t:F2}");
             }
+            if (cli.Value("--errors") is { } errorsFile)
+                File.WriteAllLines(errorsFile, outcome.Predictions.Select((p, i) => (p, d: docs[i % docs.Count]))
+                    .Where(x => x.p.Predicted != x.p.Truth)
+                    .Select(x => $"{x.d.DocumentId}\t{Shared.DocumentClasses.Names[x.p.Truth]}\t{Shared.DocumentClasses.Names[x.p.Predicted]}\t{x.p.Confidence:F2}\t{x.d.Inputs.RawText.Replace('\n', ' ').Replace('\t', ' ')[..Math.Min(400, x.d.Inputs.RawText.Length)]}"));
             if (cli.Flag("--per-class"))
                 for (var c = 0; c < Shared.DocumentClasses.Count; c++)
                 {

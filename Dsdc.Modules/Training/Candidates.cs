@@ -105,7 +105,7 @@ internal static class Candidates
             var files = new ViewFiles();
             foreach (var view in trained.Views)
                 files.Add(view.Parameters.View, OnnxExport.ToOnnx(view.ExportLayers(), view.Parameters.Model,
-                    new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.Parameters.View }), view.Tfidf, view.Model.Inputs, view.Parameters.Weight);
+                    new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.Parameters.View }), view.Features, view.Model.Inputs, view.Parameters.Weight);
             return new TrainedRun(files.Main, files.Extra, files.Specs, Known(train, validation), epochs, trained.Views.Max(v => v.Model.BestEpoch), probabilities);
         });
 
@@ -130,10 +130,23 @@ public static class FusedRecipes
     public static readonly IReadOnlyDictionary<string, FusedParameters> All = new Dictionary<string, FusedParameters>
     {
         ["fused-tvr"] = CvRecipes.TextVectorRegions,
+        ["fused-tvrc"] = CvRecipes.Production,
         ["fused-tv"] = CvRecipes.Fused(ViewKinds.Readings, ViewKinds.Vector),
+        ["fused-tvc"] = CvRecipes.Fused(ViewKinds.Readings, ViewKinds.Vector, ViewKinds.Cues),
         ["fused-tr"] = CvRecipes.Fused(ViewKinds.Readings, ViewKinds.Regions),
         ["fused-t"] = CvRecipes.Fused(ViewKinds.Readings),
         ["fused-v"] = CvRecipes.Fused(ViewKinds.Vector),
+    };
+
+    /// <summary>
+    /// The recipes that took the place of a recommended one: the default candidates gained the cues view (<c>fused-tvr</c>
+    /// became <c>fused-tvrc</c>, <c>fused-tv</c> <c>fused-tvc</c>). A job of a plan that holds the successor re-runs a
+    /// champion that a job promoted with the former as its successor, as it does a recipe this version redefined.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> Successors = new Dictionary<string, string>
+    {
+        ["fused-tvr"] = "fused-tvrc",
+        ["fused-tv"] = "fused-tvc",
     };
 
     /// <summary>Whether a recorded run's parameters JSON is a fused recipe's.</summary>
@@ -160,7 +173,7 @@ internal static class FusedExport
         var files = new ViewFiles();
         foreach (var view in model.Views)
             files.Add(view.View, OnnxExport.ToOnnx([view.Ridge.Layer(view.Weight)], new MlpParameters([], 1),
-                new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.View }, softmax: false), view.Tfidf, view.Ridge.Inputs, view.Weight,
+                new Dictionary<string, string>(metadata) { ["dsdc.view"] = view.View }, softmax: false), view.Features, view.Ridge.Inputs, view.Weight,
                 OnnxExport.LogitsName);
         var known = Enumerable.Range(0, model.KnownClasses.Length).Where(c => model.KnownClasses[c]).ToList();
         return new TrainedRun(files.Main, files.Extra, files.Specs, known, [], 0, testProbabilities) { Calibration = model.Calibration };
@@ -179,17 +192,17 @@ internal sealed class ViewFiles
     public Dictionary<string, byte[]> Extra { get; } = [];
     public List<ViewSpec> Specs { get; } = [];
 
-    public void Add(string view, byte[] onnx, RawTextTfidf? tfidf, int dimensions, double weight, string output = OnnxExport.OutputName)
+    public void Add(string view, byte[] onnx, IViewFeatureState? state, int dimensions, double weight, string output = OnnxExport.OutputName)
     {
         var i = Specs.Count;
         var file = i == 0 ? ModelArtifacts.OnnxFile : $"view{i}-{view}.onnx";
         if (i == 0) _main = onnx;
         else Extra[file] = onnx;
         string? features = null;
-        if (tfidf is not null)
+        if (state is not null)
         {
-            features = $"view{i}-{view}-tfidf.json";
-            Extra[features] = System.Text.Encoding.UTF8.GetBytes(tfidf.ToJson());
+            features = $"view{i}-{view}-{state.FileSuffix}.json";
+            Extra[features] = System.Text.Encoding.UTF8.GetBytes(state.ToJson());
         }
         Specs.Add(new ViewSpec(view, file, dimensions, weight, features, output));
     }

@@ -6,8 +6,11 @@ namespace Dsdc.Training;
 /// </summary>
 public static class CvRecipes
 {
-    /// <summary>Production's recipe (<c>fused-tvr</c>): the OCR readings' TF-IDF, the encoder's vector, the region features.</summary>
+    /// <summary>The OCR readings' TF-IDF, the encoder's vector, the region features (<c>fused-tvr</c>: production's recipe until the cues view).</summary>
     public static readonly FusedParameters TextVectorRegions = Fused(ViewKinds.Readings, ViewKinds.Vector, ViewKinds.Regions);
+
+    /// <summary>Production's recipe (<c>fused-tvrc</c>): <see cref="TextVectorRegions"/> and the classes' cue words (<see cref="CueLexicon"/>).</summary>
+    public static readonly FusedParameters Production = Fused(ViewKinds.Readings, ViewKinds.Vector, ViewKinds.Regions, ViewKinds.Cues);
 
     public static FusedParameters Fused(params string[] views) =>
         new(views.Select(v => new FusedViewParameters(v, !ViewKinds.IsText(v))).ToList());

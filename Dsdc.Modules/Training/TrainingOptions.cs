@@ -45,7 +45,7 @@ public sealed class TrainingOptions : IValidatableObject
     public string[]? Candidates { get; set; }
 
     /// <summary>The recipes used when <see cref="Candidates"/> is not set.</summary>
-    public static readonly IReadOnlyList<string> DefaultCandidates = ["fused-tvr", "fused-tv"];
+    public static readonly IReadOnlyList<string> DefaultCandidates = ["fused-tvrc", "fused-tvc"];
 
     /// <summary>The fused recipes of <see cref="Candidates"/> once each, or <see cref="DefaultCandidates"/> when it is not set.</summary>
     public IReadOnlyList<string> CandidateNames =>

@@ -19,9 +19,11 @@ public sealed partial class TrainingService
     /// version defines otherwise (an upgrade changed the recipe, as when its text view came to read every OCR reading) is
     /// re-run as the name is now defined (<see cref="Candidate.RedefinedFrom"/>): the default plan trains what this
     /// version recommends, and the champion's recipe with it, so that an upgrade reaches the served model without
-    /// waiting for a win by more than the noise.
+    /// waiting for a win by more than the noise. A recipe whose place a successor took (<see cref="FusedRecipes.Successors"/>)
+    /// is re-run as its successor when the plan (<paramref name="planNames"/>) holds it.
     /// </summary>
-    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, bool asNowDefined, CancellationToken ct)
+    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, bool asNowDefined, IReadOnlyCollection<string> planNames,
+        CancellationToken ct)
     {
         var run = await store.RunAsync(championId, ct);
         if (run is null || run.Encoder != encoder.Id || run.EncoderVersion != encoder.Version) return null;
@@ -30,7 +32,8 @@ public sealed partial class TrainingService
             const string suffix = " (champion's recipe)";
             var name = run.Name.EndsWith(suffix, StringComparison.Ordinal) ? run.Name[..^suffix.Length] : run.Name;
             var recorded = Candidates.FromRun(name + suffix, run.Parameters, settings);
-            if (asNowDefined && recorded is not null && FusedRecipes.All.TryGetValue(name, out var current)
+            var now = FusedRecipes.Successors.TryGetValue(name, out var successor) && planNames.Contains(successor) ? successor : name;
+            if (asNowDefined && recorded is not null && FusedRecipes.All.TryGetValue(now, out var current)
                 && FusedRecipes.IsFused(run.Parameters) && recorded.ParametersJson != current.ToJson())
             {
                 if (await ChosenByAPersonAsync(championId, recorded.ParametersJson, ct) is { } how)
@@ -39,8 +42,8 @@ public sealed partial class TrainingService
                         "a person chose it ({Kind})", name, championId, how);
                     return recorded;
                 }
-                logger.LogInformation("The champion's recipe {Recipe} (run {RunId}) is re-run as this version defines it: {Now} instead of {Then}",
-                    name, championId, current.ToJson(), recorded.ParametersJson);
+                logger.LogInformation("The champion's recipe {Recipe} (run {RunId}) is re-run as this version defines {Name}: {Now} instead of {Then}",
+                    name, championId, now, current.ToJson(), recorded.ParametersJson);
                 return Candidates.Fused(name + suffix, current) with { RedefinedFrom = recorded.ParametersJson };
             }
             return recorded;

@@ -228,7 +228,7 @@ public sealed partial class TrainingService(
         var k = RepeatedCrossValidation.FoldsFor(all.Count, o.CvFolds);
         // The champion's recipe runs on the same folds: it is what the candidates must beat, and it is refitted on today's data.
         var championId = await registry.ChampionRunIdAsync(ct);
-        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, ct) : null;
+        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, plan.Select(c => c.Name).ToList(), ct) : null;
         // A champion whose recipe reads region features that some documents lack yet (the embedding stage computes them
         // after the vectors) cannot be re-run on these documents: a champion this process serves is kept until they are
         // stored; one it cannot serve (Embedding:RegionSet changed) gives way to the best other candidate.
@@ -305,7 +305,7 @@ public sealed partial class TrainingService(
         // earlier plan, a run promoted by hand), so that new labels can reach the served model; not while some documents
         // lack the region features it reads (still being computed).
         var championId = await registry.ChampionRunIdAsync(ct);
-        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, ct) : null;
+        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, plan.Select(c => c.Name).ToList(), ct) : null;
         if (championRecipe is not null && plan.All(c => c.ParametersJson != championRecipe.ParametersJson)
             && !(Candidates.ReadsRegions(championRecipe.ParametersJson) && train.Concat(validation).Concat(test).Any(p => p.Inputs.Regions is null)))
             plan = [.. plan, championRecipe];

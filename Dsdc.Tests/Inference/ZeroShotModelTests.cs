@@ -112,5 +112,5 @@ public sealed class ZeroShotModelTests
     [InlineData("@", "jsmith@example.com", true)]
     [InlineData("@", "no address here", false)]
     public void ACueMatchesWholeWordsAndASymbolBesideLetters(string cue, string text, bool matches) =>
-        Assert.Equal(matches, ZeroShotModel.Cue(cue).IsMatch(text));
+        Assert.Equal(matches, DocumentCues.Pattern(cue).IsMatch(text));
 }

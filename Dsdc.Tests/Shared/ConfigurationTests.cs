@@ -114,7 +114,7 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
-    [InlineData(new string[0], new[] { "fused-tvr", "fused-tv" })]
+    [InlineData(new string[0], new[] { "fused-tvrc", "fused-tvc" })]
     [InlineData(new[] { "fused-tv" }, new[] { "fused-tv" })]
     [InlineData(new[] { "fused-t", "fused-t" }, new[] { "fused-t" })]
     public void TheCandidatesAreExactlyThoseGivenOverTheRealAppSettings(string[] overrides, string[] expected)

@@ -47,8 +47,8 @@ public sealed class FewLabelsTests(TrainingApp app)
     public async Task StackingLowersTheLogLossOnHeldOutFolds()
     {
         var docs = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
-        var stacked = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvRecipes.FusedRecipe(CvRecipes.TextVectorRegions), 0.9, Ct).Estimate;
-        var raw = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvRecipes.FusedRecipe(CvRecipes.TextVectorRegions with { Stack = false }), 0.9, Ct).Estimate;
+        var stacked = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvRecipes.FusedRecipe(CvRecipes.Production), 0.9, Ct).Estimate;
+        var raw = RepeatedCrossValidation.Run(docs, 4, 1, 3, CvRecipes.FusedRecipe(CvRecipes.Production with { Stack = false }), 0.9, Ct).Estimate;
 
         Assert.True(stacked.LogLoss < raw.LogLoss, $"log-loss stacked {stacked.LogLoss:F3} vs raw {raw.LogLoss:F3}");
         Assert.True(stacked.Ece < raw.Ece, $"ECE stacked {stacked.Ece:F3} vs raw {raw.Ece:F3}");
@@ -62,15 +62,15 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.All(docs, d => Assert.NotNull(d.Inputs.Regions));
         var train = docs.Where((_, i) => i % 3 != 0).ToList();
         var held = docs.Where((_, i) => i % 3 == 0).Select(d => d.Inputs).ToList();
-        var model = FusedModel.Train(CvRecipes.TextVectorRegions, train, Ct);
+        var model = FusedModel.Train(CvRecipes.Production, train, Ct);
         var expected = model.Predict(held);
         Assert.NotNull(model.Calibration);
 
         var exported = FusedExport.Export(model, [], expected);
         using var scratch = new ScratchFolder("dsdc-fused-");
         var dir = scratch.Path;
-        var manifest = new ModelManifest(9001, "fused-tvr", Dsdc.Shared.DocumentClasses.Names, EncoderIds.Default, "1", 896, OnnxExport.InputName,
-            OnnxExport.OutputName, System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(CvRecipes.TextVectorRegions.ToJson()),
+        var manifest = new ModelManifest(9001, "fused-tvrc", Dsdc.Shared.DocumentClasses.Names, EncoderIds.Default, "1", 896, OnnxExport.InputName,
+            OnnxExport.OutputName, System.Text.Json.JsonSerializer.Deserialize<System.Text.Json.JsonElement>(CvRecipes.Production.ToJson()),
             new ModelScores(0, 0, 0, [], []), DateTime.UtcNow, exported.Views) { KnownClasses = exported.KnownClasses, Calibration = exported.Calibration };
         ModelArtifacts.Write(dir, 9001, exported.MainOnnx, manifest, exported.Extra);
         var runDir = Path.Combine(dir, ModelArtifacts.RelativeDir(9001));
@@ -91,8 +91,8 @@ public sealed class FewLabelsTests(TrainingApp app)
     [Fact]
     public async Task ClassifyingAStoredFileReproducesTheProbabilitiesOfItsStoredInputs()
     {
-        var report = await app.Get<TrainingService>().TrainAsync(0, null, "test", Ct, fused: [("fused-tvr", CvRecipes.TextVectorRegions)]);
-        var run = report.Runs.First(r => r.Run.Name == "fused-tvr").Run;
+        var report = await app.Get<TrainingService>().TrainAsync(0, null, "test", Ct, fused: [("fused-tvrc", CvRecipes.Production)]);
+        var run = report.Runs.First(r => r.Run.Name == "fused-tvrc").Run;
         Assert.Equal("cross-validation", run.Evaluation);
         await app.Get<ModelRegistry>().PromoteAsync(run.Id, "test", "parity check", Ct);
         var classifier = app.Get<IDocumentClassifier>();
@@ -175,8 +175,9 @@ public sealed class FewLabelsTests(TrainingApp app)
     /// <summary>
     /// An upgrade that redefines a recipe (the text view of <c>fused-tvr</c> came to read every OCR reading): the default
     /// plan re-runs the champion's recipe as this version defines the name, so that its refit (or a challenger that beats
-    /// it) replaces the champion trained the old way, without waiting for a win by more than the noise. A plan given in
-    /// code, or a champion a person chose, re-runs the recipe as its run recorded it.
+    /// it) replaces the champion trained the old way, without waiting for a win by more than the noise; and a recipe whose
+    /// place a successor took among the recommended ones (<c>fused-tvr</c>: <c>fused-tvrc</c>, with the cues view) is re-run
+    /// as its successor. A plan given in code, or a champion a person chose, re-runs the recipe as its run recorded it.
     /// </summary>
     [Fact]
     public async Task TheDefaultPlanRefitsAChampionWithItsRecipeAsThisVersionDefinesIt()
@@ -202,7 +203,7 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.Contains((await training.TrainAsync(0, null, "test", Ct, fused: [("fused-t", CvRecipes.Fused(ViewKinds.Readings))])).Runs, AsRecorded);
         await ChampionAsync(PromotionKinds.Manual);
         var chosen = await training.TrainAsync(0, null, "test", Ct);
-        Assert.Equal(["fused-tvr", "fused-tv", "fused-tvr (champion's recipe)"], chosen.Runs.Select(r => r.Run.Name));
+        Assert.Equal(["fused-tvrc", "fused-tvc", "fused-tvr (champion's recipe)"], chosen.Runs.Select(r => r.Run.Name));
         var chosenRefit = chosen.Runs.Single(AsRecorded).Run;
         // A chosen recipe stays chosen when a job refits it on new labels.
         await registry.RecordAsync(chosenRefit.Id, await registry.ChampionRunIdAsync(Ct), PromotionKinds.Automatic,
@@ -212,7 +213,8 @@ public sealed class FewLabelsTests(TrainingApp app)
         await ChampionAsync(PromotionKinds.Automatic);
         var report = await training.TrainAsync(0, null, "test", Ct);
 
-        Assert.Equal(["fused-tvr", "fused-tv"], report.Runs.Select(r => r.Run.Name));
+        // fused-tvrc took fused-tvr's place among the recommended recipes: it is the champion's recipe now.
+        Assert.Equal(["fused-tvrc", "fused-tvc"], report.Runs.Select(r => r.Run.Name));
         Assert.All(report.Runs, r => Assert.Equal("succeeded", r.Run.Status));
         Assert.True(report.Promotion!.Promoted, report.Promotion.Message);
         var champion = await registry.ChampionRunIdAsync(Ct);
@@ -220,8 +222,9 @@ public sealed class FewLabelsTests(TrainingApp app)
         var now = report.Runs.Single(r => r.Run.Id == champion).Run;
         Assert.Contains($"\"{ViewKinds.Readings}\"", now.Parameters);
         var reason = await app.ScalarAsync<string>("SELECT reason FROM training.promotions WHERE run_id = @id ORDER BY id DESC LIMIT 1", new { id = now.Id });
-        Assert.StartsWith(now.Name == "fused-tvr"
-            ? $"champion's recipe refitted on today's documents as this version defines it ({FusedRecipes.Named("fused-tvr").ToJson()}, was {before.ToJson()})"
+        Assert.Contains($"\"{ViewKinds.Cues}\"", now.Parameters);
+        Assert.StartsWith(now.Name == "fused-tvrc"
+            ? $"champion's recipe refitted on today's documents as this version defines it ({FusedRecipes.Named("fused-tvrc").ToJson()}, was {before.ToJson()})"
             : "challenger wins", reason);
     }
 

@@ -242,13 +242,13 @@ public sealed class TrainingRunTests(TrainingApp app)
 
         var report = await service.TrainAsync(0, null, "test", ct);
 
-        Assert.Equal(["fused-tvr", "fused-tv"], report.Runs.Select(r => r.Run.Name));
+        Assert.Equal(["fused-tvrc", "fused-tvc"], report.Runs.Select(r => r.Run.Name));
         Assert.True(report.Promotion!.Promoted, report.Promotion.Message);
         var champion = report.Runs.Single(r => r.Run.Id == report.Promotion.ChampionRunId).Run;
         Assert.Contains($"\"{ViewKinds.Readings}\"", champion.Parameters);
         // The refit is promoted as such, or as a challenger when it beats the champion on the test side by more than the noise.
         var reason = await ReasonAsync(champion.Id);
-        Assert.True(reason.StartsWith("challenger wins", StringComparison.Ordinal) || (champion.Name == "fused-tv" && reason.StartsWith(
+        Assert.True(reason.StartsWith("challenger wins", StringComparison.Ordinal) || (champion.Name == "fused-tvc" && reason.StartsWith(
             $"champion's recipe refitted on today's documents as this version defines it ({champion.Parameters}, was {before.ToJson()})", StringComparison.Ordinal)), reason);
     }
 

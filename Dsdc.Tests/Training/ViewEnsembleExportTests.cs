@@ -40,7 +40,7 @@ public sealed class ViewEnsembleExportTests
             var file = i == 0 ? ModelArtifacts.OnnxFile : $"view{i}.onnx";
             File.WriteAllBytes(Path.Combine(dir, file), OnnxExport.ToOnnx(v.ExportLayers(), v.Parameters.Model));
             string? features = null;
-            if (v.Tfidf is not null) File.WriteAllText(Path.Combine(dir, features = $"view{i}-tfidf.json"), v.Tfidf.ToJson());
+            if (v.Features is not null) File.WriteAllText(Path.Combine(dir, features = $"view{i}-{v.Features.FileSuffix}.json"), v.Features.ToJson());
             specs.Add(new ViewSpec(v.Parameters.View, file, v.Model.Inputs, v.Parameters.Weight, features));
         }
         var manifest = new ModelManifest(1, "views", Dsdc.Shared.DocumentClasses.Names, "test", "1", 32, OnnxExport.InputName, OnnxExport.OutputName,

@@ -49,26 +49,8 @@ public sealed partial class ZeroShotModel
         "A memorandum: MEMORANDUM, TO, FROM, DATE, SUBJECT or RE lines, and a short internal message.",
     ];
 
-    /// <summary>Class index -> cue words and phrases (lowercase; matched on word boundaries in the raw OCR text and its extra readings).</summary>
-    internal static readonly string[][] Cues =
-    [
-        ["dear", "sincerely", "yours truly", "very truly yours", "cordially", "best regards", "enclosed please find", "thank you for your letter"],
-        ["please print", "signature", "date of birth", "check one", "social security", "applicant", "approved by", "form no", "facsimile", "fax"],
-        ["sent:", "subject:", "cc:", "fw:", "e-mail", "email", "@", "original message"],
-        [],
-        ["free", "offer", "save", "buy", "taste", "flavor", "enjoy", "introducing", "limited time"],
-        ["objective", "conclusions", "experimental", "procedure", "samples", "analysis", "summary of results", "study"],
-        ["abstract", "references", "journal", "et al", "keywords", "vol", "pp", "introduction"],
-        ["specification", "specifications", "requirements", "tolerance", "test method", "minimum", "maximum", "parameters"],
-        ["file", "folder", "files"],
-        ["said", "reported", "according to", "newspaper", "press", "yesterday", "reporter", "editor"],
-        ["budget", "expenses", "fiscal", "estimated", "actual", "variance", "salaries", "projected"],
-        ["invoice", "bill to", "remit", "amount due", "total due", "qty", "quantity", "unit price", "balance due", "terms"],
-        ["presentation", "overview", "objectives", "agenda", "next steps", "recommendations", "strategy", "issues"],
-        ["questionnaire", "survey", "please circle", "please check", "how often", "agree", "disagree", "questions"],
-        ["resume", "curriculum vitae", "education", "experience", "employment", "degree", "born", "publications"],
-        ["memorandum", "memo", "to:", "from:", "date:", "subject:", "re:", "interoffice", "inter-office", "internal correspondence"],
-    ];
+    /// <summary>Class index -> cue words and phrases (<see cref="DocumentCues.ByClass"/>; looked for in the raw OCR text and its extra readings).</summary>
+    internal static IReadOnlyList<IReadOnlyList<string>> Cues => DocumentCues.ByClass;
 
     /// <summary>Weights of the cues in the logits (the scales of a cosine, a log count of distinct cue words, and flags),
     /// set by hand, never fitted. Each class has about eight cue words, so no class gains from having more of them.</summary>
@@ -91,19 +73,7 @@ public sealed partial class ZeroShotModel
     public ZeroShotModel(IDocumentEncoder encoder)
     {
         _descriptions = encoder.EmbedTexts(Descriptions).ToArray();
-        _cues = Cues.Select(words => words.Select(Cue).ToArray()).ToArray();
-    }
-
-    /// <summary>
-    /// A cue as a case-insensitive pattern that does not match inside a longer word: a cue that begins (ends) with a
-    /// letter or digit must not follow (be followed by) one. A cue that begins or ends with a symbol ("@" of an address
-    /// such as jsmith@example.com, the colon of "to:") is not bounded on that side.
-    /// </summary>
-    internal static Regex Cue(string word)
-    {
-        var before = char.IsLetterOrDigit(word[0]) ? "(?<![a-z0-9])" : "";
-        var after = char.IsLetterOrDigit(word[^1]) ? "(?![a-z0-9])" : "";
-        return new($"{before}{Regex.Escape(word)}{after}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        _cues = Cues.Select(words => words.Select(DocumentCues.Pattern).ToArray()).ToArray();
     }
 
     public float[] Predict(PageInputs page) => Stacking.Softmax(Logits(page), Enumerable.Repeat(true, DocumentClasses.Count).ToArray());

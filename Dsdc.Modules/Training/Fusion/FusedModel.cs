@@ -31,10 +31,10 @@ public sealed record FusedParameters(
     };
 }
 
-/// <summary>A fitted view of a <see cref="FusedModel"/>: its feature state (TF-IDF vocabulary), ridge and stacking weight.</summary>
-public sealed record FusedView(string View, RawTextTfidf? Tfidf, RidgeView Ridge, double Weight)
+/// <summary>A fitted view of a <see cref="FusedModel"/>: its feature state (TF-IDF vocabulary, cue lexicon), ridge and stacking weight.</summary>
+public sealed record FusedView(string View, IViewFeatureState? Features, RidgeView Ridge, double Weight)
 {
-    public double[] Scores(PageInputs page) => Ridge.Scores(ViewFeatures.Raw(View, Tfidf, page));
+    public double[] Scores(PageInputs page) => Ridge.Scores(ViewFeatures.Raw(View, Features, page));
 }
 
 /// <summary>
@@ -56,15 +56,13 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
         foreach (var l in labels) known[l] = true;
         if (known.Count(k => k) < 2) throw new ArgumentException("a fused model needs labelled documents of at least two classes", nameof(train));
 
-        var fitted = new List<(string View, RawTextTfidf? Tfidf, RidgeView Ridge)>();
+        var fitted = new List<(string View, IViewFeatureState? Features, RidgeView Ridge)>();
         foreach (var v in parameters.Views)
         {
             ct.ThrowIfCancellationRequested();
-            var tfidf = ViewKinds.IsText(v.View)
-                ? RawTextTfidf.Fit(train.Select(d => ViewFeatures.TextOf(v.View, d.Inputs)), minDocumentFrequency: RawTextTfidf.MinDocumentFrequencyFor(train.Count))
-                : null;
-            var rows = train.Select(d => ViewFeatures.Raw(v.View, tfidf, d.Inputs)).ToList();
-            fitted.Add((v.View, tfidf, RidgeView.Fit(rows, labels, v.Standardize)));
+            var features = ViewFeatures.Fit(v.View, train, RawTextTfidf.MinDocumentFrequencyFor(train.Count));
+            var rows = train.Select(d => ViewFeatures.Raw(v.View, features, d.Inputs)).ToList();
+            fitted.Add((v.View, features, RidgeView.Fit(rows, labels, v.Standardize)));
         }
         var looScores = fitted.Select(f => f.Ridge.LooScores).ToList();
         var weights = parameters.Stack ? Stacking.FitViewWeights(looScores, labels, known) : fitted.Select(_ => 1.0).ToArray();
@@ -79,7 +77,7 @@ public sealed class FusedModel(IReadOnlyList<FusedView> views, bool[] knownClass
                 return (p, ClassificationMetrics.ArgMax(p) == labels[i]);
             }).ToList())
             : null;
-        return new FusedModel(fitted.Select((f, i) => new FusedView(f.View, f.Tfidf, f.Ridge, weights[i])).ToList(), known, calibration);
+        return new FusedModel(fitted.Select((f, i) => new FusedView(f.View, f.Features, f.Ridge, weights[i])).ToList(), known, calibration);
     }
 
     public double[] Logits(PageInputs page)

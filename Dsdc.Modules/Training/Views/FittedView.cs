@@ -1,10 +1,10 @@
 namespace Dsdc.Training;
 
 /// <summary>One trained view: its feature transform (TF-IDF vocabulary, standardisation) and its network.</summary>
-public sealed class FittedView(ViewParameters parameters, RawTextTfidf? tfidf, Standardizer? standardizer, TrainedMlp model) : IDisposable
+public sealed class FittedView(ViewParameters parameters, IViewFeatureState? features, Standardizer? standardizer, TrainedMlp model) : IDisposable
 {
     public ViewParameters Parameters => parameters;
-    public RawTextTfidf? Tfidf => tfidf;
+    public IViewFeatureState? Features => features;
     public TrainedMlp Model => model;
 
     public float[][] Predict(IReadOnlyList<PageInputs> pages) =>
@@ -13,7 +13,7 @@ public sealed class FittedView(ViewParameters parameters, RawTextTfidf? tfidf, S
     /// <summary>The features the network was trained on (standardised when the view is).</summary>
     internal float[] Input(PageInputs page)
     {
-        var raw = ViewFeatures.Raw(parameters.View, tfidf, page);
+        var raw = ViewFeatures.Raw(parameters.View, features, page);
         return standardizer is null ? raw : standardizer.Apply(raw);
     }
 
@@ -28,13 +28,49 @@ public sealed class FittedView(ViewParameters parameters, RawTextTfidf? tfidf, S
     public void Dispose() => model.Dispose();
 }
 
+/// <summary>
+/// What a view knows about its features beyond its classifier, saved beside the view's graph (<see cref="ViewSpec.Features"/>)
+/// so that serving computes exactly the features the model was trained on: a text view's TF-IDF vocabulary and idf, the
+/// cues view's lexicon.
+/// </summary>
+public interface IViewFeatureState
+{
+    int Dimensions { get; }
+
+    /// <summary>The end of the saved file's name: <c>view&lt;N&gt;-&lt;view&gt;-&lt;suffix&gt;.json</c>.</summary>
+    string FileSuffix { get; }
+
+    string ToJson();
+}
+
 /// <summary>The raw features of a view: shared by training, cross-validation and serving so they never drift apart.</summary>
 public static class ViewFeatures
 {
-    public static float[] Raw(string view, RawTextTfidf? tfidf, PageInputs page) => view switch
+    /// <summary>
+    /// A view's feature state for a training side: a text view's TF-IDF fitted on it (at least
+    /// <paramref name="minDocumentFrequency"/> documents per term), the cues view's lexicon as this version writes it,
+    /// nothing for the dense views.
+    /// </summary>
+    public static IViewFeatureState? Fit(string view, IReadOnlyList<LabelledPage> train, int minDocumentFrequency = 2) => view switch
+    {
+        _ when ViewKinds.IsText(view) => RawTextTfidf.Fit(train.Select(d => TextOf(view, d.Inputs)), minDocumentFrequency: minDocumentFrequency),
+        ViewKinds.Cues => CueLexicon.Default,
+        _ => null,
+    };
+
+    /// <summary>A saved feature state, read back as the view's kind says.</summary>
+    public static IViewFeatureState Load(string view, string json) => view switch
+    {
+        _ when ViewKinds.IsText(view) => RawTextTfidf.FromJson(json),
+        ViewKinds.Cues => CueLexicon.FromJson(json),
+        _ => throw new InvalidDataException($"the {view} view keeps no feature file"),
+    };
+
+    public static float[] Raw(string view, IViewFeatureState? state, PageInputs page) => view switch
     {
         ViewKinds.Vector => page.Vector,
-        _ when ViewKinds.IsText(view) => (tfidf ?? throw new InvalidOperationException($"the {view} view has no vocabulary")).Transform(TextOf(view, page)),
+        _ when ViewKinds.IsText(view) => (state as RawTextTfidf ?? throw new InvalidOperationException($"the {view} view has no vocabulary")).Transform(TextOf(view, page)),
+        ViewKinds.Cues => (state as CueLexicon ?? throw new InvalidOperationException("the cues view has no lexicon")).Transform(page),
         ViewKinds.Layout => page.Layout,
         ViewKinds.Regions => page.Regions ?? throw new InvalidOperationException("the page's region features were not computed"),
         ViewKinds.Image => page.Vector[..ImagePart(page)],

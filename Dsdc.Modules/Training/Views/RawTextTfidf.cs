@@ -11,7 +11,7 @@ namespace Dsdc.Training;
 /// document frequency (at least 2) among the training documents; sublinear tf, smooth idf, L2-normalised rows.
 /// Saved with the model (vocabulary and idf), so serving computes exactly the features the model was trained on.
 /// </summary>
-public sealed class RawTextTfidf
+public sealed class RawTextTfidf : IViewFeatureState
 {
     public const int MaxTerms = 20_000;
 
@@ -32,6 +32,8 @@ public sealed class RawTextTfidf
     [JsonPropertyName("terms")] public IReadOnlyList<string> Terms { get; }
     [JsonPropertyName("idf")] public IReadOnlyList<float> Idf { get; }
     [JsonIgnore] public int Dimensions => Terms.Count;
+
+    [JsonIgnore] public string FileSuffix => "tfidf";
 
     public static RawTextTfidf Fit(IEnumerable<string> trainingTexts, int maxTerms = MaxTerms, int minDocumentFrequency = 2) =>
         FitTerms(trainingTexts.Select(t => Terms_(t)), maxTerms, minDocumentFrequency);

@@ -9,7 +9,7 @@ namespace Dsdc.Training;
 /// </summary>
 public sealed class ViewEnsembleRunner : IDisposable
 {
-    private readonly List<(ViewSpec Spec, InferenceSession Session, RawTextTfidf? Tfidf)> _views = [];
+    private readonly List<(ViewSpec Spec, InferenceSession Session, IViewFeatureState? Features)> _views = [];
 
     private readonly bool[] _known;
     private readonly TopLabelCalibration? _calibration;
@@ -25,10 +25,10 @@ public sealed class ViewEnsembleRunner : IDisposable
             {
                 if (spec.Output is not (OnnxExport.OutputName or OnnxExport.LogitsName))
                     throw new InvalidDataException($"{spec.File}: unknown output '{spec.Output}'");
-                var tfidf = spec.Features is { } f ? RawTextTfidf.FromJson(File.ReadAllText(Path.Combine(dir, f))) : null;
-                if (tfidf is not null && tfidf.Dimensions != spec.Dimensions)
-                    throw new InvalidDataException($"{spec.Features} has {tfidf.Dimensions} terms; {spec.File} expects {spec.Dimensions}");
-                _views.Add((spec, createSession(Path.Combine(dir, spec.File)), tfidf));
+                var features = spec.Features is { } f ? ViewFeatures.Load(spec.View, File.ReadAllText(Path.Combine(dir, f))) : null;
+                if (features is not null && features.Dimensions != spec.Dimensions)
+                    throw new InvalidDataException($"{spec.Features} gives {features.Dimensions} features; {spec.File} expects {spec.Dimensions}");
+                _views.Add((spec, createSession(Path.Combine(dir, spec.File)), features));
             }
         }
         catch
@@ -46,7 +46,7 @@ public sealed class ViewEnsembleRunner : IDisposable
     public float[][] Predict(IReadOnlyList<PageInputs> pages)
     {
         if (pages.Count == 0) return [];
-        var perView = _views.Select(v => OnnxMlpRunner.Predict(v.Session, pages.Select(p => ViewFeatures.Raw(v.Spec.View, v.Tfidf, p)).ToList(), v.Spec.Output)).ToList();
+        var perView = _views.Select(v => OnnxMlpRunner.Predict(v.Session, pages.Select(p => ViewFeatures.Raw(v.Spec.View, v.Features, p)).ToList(), v.Spec.Output)).ToList();
         if (SumsLogits)
         {
             // A fused model: each view's graph gives its weighted scores; their sum goes through the softmax over the known classes.

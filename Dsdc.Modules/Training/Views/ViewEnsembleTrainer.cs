@@ -47,14 +47,14 @@ public static class ViewEnsembleTrainer
     public static FittedView TrainView(ViewParameters p, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> validation,
         TrainingSettings settings, Action<EpochMetrics>? onEpoch, CancellationToken ct)
     {
-        var tfidf = ViewKinds.IsText(p.View) ? RawTextTfidf.Fit(train.Select(d => ViewFeatures.TextOf(p.View, d.Inputs))) : null;
-        var raw = train.Select(d => ViewFeatures.Raw(p.View, tfidf, d.Inputs)).ToList();
+        var features = ViewFeatures.Fit(p.View, train);
+        var raw = train.Select(d => ViewFeatures.Raw(p.View, features, d.Inputs)).ToList();
         var standardizer = p.Standardize ? Standardizer.Fit(raw) : null;
         float[] Input(PageInputs page) =>
-            standardizer is null ? ViewFeatures.Raw(p.View, tfidf, page) : standardizer.Apply(ViewFeatures.Raw(p.View, tfidf, page));
+            standardizer is null ? ViewFeatures.Raw(p.View, features, page) : standardizer.Apply(ViewFeatures.Raw(p.View, features, page));
         var trainRows = train.Select((d, i) => new LabelledVector(d.DocumentId, d.Label, standardizer is null ? raw[i] : standardizer.Apply(raw[i]))).ToList();
         var validationRows = validation.Select(d => new LabelledVector(d.DocumentId, d.Label, Input(d.Inputs))).ToList();
         var model = MlpTrainer.Train(p.Model, trainRows, validationRows, settings, onEpoch, ct);
-        return new FittedView(p, tfidf, standardizer, model);
+        return new FittedView(p, features, standardizer, model);
     }
 }

@@ -31,7 +31,10 @@ public static class ViewKinds
     /// <summary>TF-IDF of the first lines of the raw OCR text (<see cref="PageInputs.Header"/>).</summary>
     public const string Header = "header";
 
-    public static readonly IReadOnlyList<string> All = [Vector, Text, Readings, Layout, Regions, Image, Sentence, Header];
+    /// <summary>The classes' cue words found in the page's OCR readings (<see cref="CueLexicon"/>).</summary>
+    public const string Cues = "cues";
+
+    public static readonly IReadOnlyList<string> All = [Vector, Text, Readings, Layout, Regions, Image, Sentence, Header, Cues];
 
     /// <summary>Views whose features are a TF-IDF fitted on the training side.</summary>
     public static bool IsText(string view) => view is Text or Readings or Header;
