@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Dsdc.Inference;
 
 /// <summary>
-/// <c>extraviews [--recipe fused-tvr] [--all-only] [--reliability]</c>: more views stacked beside a fused recipe's, each
+/// <c>extraviews [--recipe fused-tvrc] [--all-only] [--reliability]</c>: more views stacked beside a fused recipe's, each
 /// weight fitted by the same stacking on leave-one-out scores: the zero-shot model (class descriptions and cue words,
 /// never fitted; also with weight 1), and nearest neighbours (per class, the highest cosine similarity to a training page
 /// of the region features and of the text's TF-IDF). At 1, 2, 4 and 8 labels per class (5 seeded draws each, as
@@ -16,13 +16,13 @@ namespace Dsdc.Inference;
 internal sealed class ExtraViewsCommand(TrainingDataLoader loader, ZeroShotServing zeroShot, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "extraviews";
-    public string Usage => "[--recipe fused-tvr] [--all-only] [--reliability]  the zero-shot model and nearest neighbours as stacked views";
+    public string Usage => "[--recipe fused-tvrc] [--all-only] [--reliability]  the zero-shot model and nearest neighbours as stacked views";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var cli = new CliArgs(args);
         var o = options.Value;
-        var parameters = FusedRecipes.Named(cli.Value("--recipe") ?? "fused-tvr");
+        var parameters = FusedRecipes.Named(cli.Value("--recipe") ?? TrainingOptions.DefaultCandidates[0]);
         var docs = await loader.LoadAllAsync(ct);
         var zs = zeroShot.Model;
         var prior = docs.ToDictionary(d => d.DocumentId, d => zs.Logits(d.Inputs), StringComparer.Ordinal);

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Dsdc.Training;
 
 /// <summary>
-/// <c>crosssource DIR [--recipe fused-tvr]</c>: how a model does on pages from a collection it never saw. The labelled
+/// <c>crosssource DIR [--recipe fused-tvrc]</c>: how a model does on pages from a collection it never saw. The labelled
 /// corpus in DIR holds one folder per source (a dataset, a contributor); each stored document is matched to its source
 /// by its id, the hash of the file that ingestion computes (InboxIngestor.HashAsync). Leave one source out: for each source, the model trains on every other source's
 /// documents and answers that source's (a class no other source labelled cannot be answered). Beside it, the same
@@ -16,7 +16,7 @@ namespace Dsdc.Training;
 internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "crosssource";
-    public string Usage => "DIR [--recipe fused-tvr]  leave-one-source-out accuracy of the production recipe against stratified k-fold, and near-duplicates across sources";
+    public string Usage => "DIR [--recipe fused-tvrc]  leave-one-source-out accuracy of the production recipe against stratified k-fold, and near-duplicates across sources";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
@@ -29,7 +29,7 @@ internal sealed class CrossSourceCommand(TrainingDataLoader loader, IOptions<Tra
         }
         var root = positional[0];
         var o = options.Value;
-        var recipeName = cli.Value("--recipe") ?? "fused-tvr";
+        var recipeName = cli.Value("--recipe") ?? TrainingOptions.DefaultCandidates[0];
         var recipe = CvRecipes.FusedRecipe(FusedRecipes.Named(recipeName));
 
         var sourceOf = await SourcesAsync(root, ct);

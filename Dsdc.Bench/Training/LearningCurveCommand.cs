@@ -14,13 +14,13 @@ namespace Dsdc.Training;
 internal sealed class LearningCurveCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "learningcurve";
-    public string Usage => "[--recipe fused-tvr[-uncalibrated|-unstacked]] [--repeats R] [--json]  accuracy and macro-F1 at 1, 2, 4, 8 and all labelled documents per class";
+    public string Usage => "[--recipe fused-tvrc[-uncalibrated|-unstacked]] [--repeats R] [--json]  accuracy and macro-F1 at 1, 2, 4, 8 and all labelled documents per class";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var cli = new CliArgs(args);
         var o = options.Value;
-        var recipeName = cli.Value("--recipe") ?? "fused-tvr";
+        var recipeName = cli.Value("--recipe") ?? TrainingOptions.DefaultCandidates[0];
         var recipe = CvRecipes.FusedRecipe(Variant(recipeName));
         var repeats = cli.Int("--repeats") ?? 5;
         var docs = RegionSubset.Apply(cli, await loader.LoadAllAsync(ct));

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace Dsdc.Training;
 
 /// <summary>
-/// <c>reviewprobe [--recipe fused-tvr]</c>: does the review threshold keep its promise on documents it never saw? The
+/// <c>reviewprobe [--recipe fused-tvrc]</c>: does the review threshold keep its promise on documents it never saw? The
 /// production job reads the threshold off its own cross-validated answers and applies it to the model fitted on every
 /// labelled document. Here that whole procedure runs inside each training side of an outer repeated k-fold: the
 /// training side's own k-fold x R cross-validation gives the threshold (by each rule below), the recipe fitted on the
@@ -15,7 +15,7 @@ namespace Dsdc.Training;
 internal sealed class ReviewProbeCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "reviewprobe";
-    public string Usage => "[--recipe fused-tvr]  nested check of the review threshold: accuracy of the answers that need no review, on outer folds";
+    public string Usage => "[--recipe fused-tvrc]  nested check of the review threshold: accuracy of the answers that need no review, on outer folds";
 
     private sealed record Rule(string Name, Func<IReadOnlyList<OutOfFold>, double, int, double> Threshold);
 
@@ -23,7 +23,7 @@ internal sealed class ReviewProbeCommand(TrainingDataLoader loader, IOptions<Tra
     {
         var cli = new CliArgs(args);
         var o = options.Value;
-        var recipeName = cli.Value("--recipe") ?? "fused-tvr";
+        var recipeName = cli.Value("--recipe") ?? TrainingOptions.DefaultCandidates[0];
         var recipe = CvRecipes.FusedRecipe(FusedRecipes.Named(recipeName));
         var docs = await loader.LoadAllAsync(ct);
         if (docs.Select(d => d.Label).Distinct().Count() < 2)

@@ -22,7 +22,7 @@ namespace Dsdc.Training;
 /// with a logistic or squared-hinge loss instead of the ridge's (<see cref="LinearLoss"/>; variants <c>*-lr</c>, <c>*-svm</c>),
 /// and the file's own facts as a view (<see cref="MetadataFeatures"/>; variants <c>m</c>, <c>tvr+m</c>, <c>tv+m</c>).
 /// <c>--per-class</c> adds each class's recall, precision and main confusions; <c>--errors FILE</c> writes every wrong
-/// out-of-fold answer (document, truth, answer, confidence, the start of its text) as tab-separated lines. The classes' cue
+/// out-of-fold answer (variant, document, truth, answer, confidence, the start of its text) as tab-separated lines. The classes' cue
 /// words as a view (<c>cue</c>, <c>tvr:ar+cue</c> = production's <c>fused-tvrc</c>), with fewer features per cue or a longer
 /// lexicon (<c>cuec</c>, <c>cueh</c>, <c>cuex</c>), and the zero-shot model's logits as a view (<c>zsl</c>).
 /// </summary>
@@ -477,6 +477,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
 
         IReadOnlyList<double>? firstFolds = null;
         string? firstName = null;
+        if (cli.Value("--errors") is { } errorsPath) File.WriteAllText(errorsPath, "");
         foreach (var (name, views, penalty) in variants)
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
@@ -495,9 +496,9 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 Console.WriteLine($"  vs {firstName}: paired difference {difference * 100:+0.0;-0.0} points, corrected t {t:F2}");
             }
             if (cli.Value("--errors") is { } errorsFile)
-                File.WriteAllLines(errorsFile, outcome.Predictions.Select((p, i) => (p, d: docs[i % docs.Count]))
+                File.AppendAllLines(errorsFile, outcome.Predictions.Select((p, i) => (p, d: docs[i % docs.Count]))
                     .Where(x => x.p.Predicted != x.p.Truth)
-                    .Select(x => $"{x.d.DocumentId}\t{Shared.DocumentClasses.Names[x.p.Truth]}\t{Shared.DocumentClasses.Names[x.p.Predicted]}\t{x.p.Confidence:F2}\t{x.d.Inputs.RawText.Replace('\n', ' ').Replace('\t', ' ')[..Math.Min(400, x.d.Inputs.RawText.Length)]}"));
+                    .Select(x => $"{name}\t{x.d.DocumentId}\t{Shared.DocumentClasses.Names[x.p.Truth]}\t{Shared.DocumentClasses.Names[x.p.Predicted]}\t{x.p.Confidence:F2}\t{x.d.Inputs.RawText.Replace('\n', ' ').Replace('\t', ' ')[..Math.Min(400, x.d.Inputs.RawText.Length)]}"));
             if (cli.Flag("--per-class"))
                 for (var c = 0; c < Shared.DocumentClasses.Count; c++)
                 {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Dsdc.Training;
 
 /// <summary>
-/// <c>bench-train [--sizes 1,2,4,8] [--split-sizes 16,32] [--recipe fused-tvr]</c>: how a training job's cost grows with the labelled
+/// <c>bench-train [--sizes 1,2,4,8] [--split-sizes 16,32] [--recipe fused-tvrc]</c>: how a training job's cost grows with the labelled
 /// documents. The labelled pages are repeated to 1x, 2x, 4x... their number (each copy a document of its own, its dense
 /// features jittered by 1% noise so no two rows coincide; the text is the same, which costs the TF-IDF the same), and at
 /// each size the recipe is timed the two ways a job estimates it: repeated k-fold cross-validation plus the final fit
@@ -16,13 +16,13 @@ namespace Dsdc.Training;
 internal sealed class TrainingCostCommand(TrainingDataLoader loader, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "bench-train";
-    public string Usage => "[--sizes 1,2,4,8] [--split-sizes 16,32] [--recipe fused-tvr]  a training job's cost against the number of labelled documents";
+    public string Usage => "[--sizes 1,2,4,8] [--split-sizes 16,32] [--recipe fused-tvrc]  a training job's cost against the number of labelled documents";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var cli = new CliArgs(args);
         var o = options.Value;
-        var recipeName = cli.Value("--recipe") ?? "fused-tvr";
+        var recipeName = cli.Value("--recipe") ?? TrainingOptions.DefaultCandidates[0];
         var parameters = FusedRecipes.Named(recipeName);
         static List<int> Sizes(string? list) => (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToList();
         var sizes = Sizes(cli.Value("--sizes") ?? "1,2,4,8");

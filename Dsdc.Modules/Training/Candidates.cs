@@ -140,8 +140,9 @@ public static class FusedRecipes
 
     /// <summary>
     /// The recipes that took the place of a recommended one: the default candidates gained the cues view (<c>fused-tvr</c>
-    /// became <c>fused-tvrc</c>, <c>fused-tv</c> <c>fused-tvc</c>). A job of a plan that holds the successor re-runs a
-    /// champion that a job promoted with the former as its successor, as it does a recipe this version redefined.
+    /// became <c>fused-tvrc</c>, <c>fused-tv</c> <c>fused-tvc</c>). A job of a plan that holds the successor (and not the
+    /// former) re-runs a champion that a job promoted with the former as its successor, as it does a recipe this version
+    /// redefined.
     /// </summary>
     public static readonly IReadOnlyDictionary<string, string> Successors = new Dictionary<string, string>
     {

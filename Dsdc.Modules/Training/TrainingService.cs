@@ -212,6 +212,8 @@ public sealed partial class TrainingService(
         // the plan has one: a `train --epochs 50` does not make the next hourly job retrain the fused candidates.
         if (plan.Any(c => !FusedRecipes.IsFused(c.ParametersJson)))
             text.Append("|mlp ").Append(settings.Epochs).Append('/').Append(settings.BatchSize).Append('/').Append(settings.Patience);
+        // The cue words of the cues view, when the plan reads them: new words in a new version reach the served model.
+        if (plan.Any(c => c.ParametersJson.Contains($"\"{ViewKinds.Cues}\"", StringComparison.Ordinal))) text.Append('|').Append(CueLexicon.DefaultFingerprint);
         text.Append('\n');
         foreach (var c in plan.Where(c => !c.Name.StartsWith("random-", StringComparison.Ordinal))) text.Append(c.Name).Append('=').Append(c.ParametersJson).Append('\n');
         return Hash(text.ToString());

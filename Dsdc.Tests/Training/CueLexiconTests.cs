@@ -34,9 +34,13 @@ public sealed class CueLexiconTests
         Assert.Equal(0f, Feature(lexicon, letter, "to:", 2));
         Assert.Equal(0f, Feature(lexicon, letter, "memorandum", 0));
 
-        var memo = new PageInputs([], "MEMORANDUM\n  TO: All staff\n- FROM: J. Smith", []);
+        // A line start allows up to three spaces or symbols before the cue, never a letter or digit; Windows line ends too.
+        var memo = new PageInputs([], "MEMORANDUM\r\n  TO: All staff\r\n- FROM: J. Smith\r\nAB CC: files\r\n1 RE: budget", []);
         Assert.Equal(MathF.Log(2), Feature(lexicon, memo, "to:", 2), 5);
         Assert.Equal(MathF.Log(2), Feature(lexicon, memo, "from:", 2), 5);
+        Assert.Equal(MathF.Log(2), Feature(lexicon, memo, "cc:", 0), 5);
+        Assert.Equal(0f, Feature(lexicon, memo, "cc:", 2));
+        Assert.Equal(0f, Feature(lexicon, memo, "re:", 2));
         Assert.Equal(new float[lexicon.Dimensions], lexicon.Transform(new PageInputs([], "", [])));
     }
 
@@ -51,8 +55,14 @@ public sealed class CueLexiconTests
         Assert.Equal("lexicon", state.FileSuffix);
         Assert.Equal(saved.Transform(page), ViewFeatures.Raw(ViewKinds.Cues, state, page));
         Assert.Equal([MathF.Log(2), 1, MathF.Log(2), MathF.Log(2), 1, MathF.Log(2)], ViewFeatures.Raw(ViewKinds.Cues, state, page));
+        Assert.Contains($"\"version\":{CueLexicon.FeaturesVersion}", saved.ToJson());
         Assert.Throws<InvalidDataException>(() => ViewFeatures.Load(ViewKinds.Cues, "{\"terms\":[]}"));
-        Assert.Throws<ArgumentException>(() => ViewFeatures.Load(ViewKinds.Cues, "{\"cues\":[]}"));
+        Assert.Throws<InvalidDataException>(() => ViewFeatures.Load(ViewKinds.Cues, $"{{\"version\":{CueLexicon.FeaturesVersion},\"cues\":[]}}"));
+        Assert.Throws<InvalidDataException>(() => ViewFeatures.Load(ViewKinds.Cues, $"{{\"version\":{CueLexicon.FeaturesVersion},\"cues\":[7]}}"));
+        // Features of another version (what is counted, and where) would not be what the model was trained on.
+        var later = Assert.Throws<InvalidDataException>(() => ViewFeatures.Load(ViewKinds.Cues, $"{{\"version\":{CueLexicon.FeaturesVersion + 1},\"cues\":[\"zebra\"]}}"));
+        Assert.Contains("version", later.Message);
+        Assert.Throws<InvalidDataException>(() => ViewFeatures.Load(ViewKinds.Cues, "{\"cues\":[\"zebra\"]}"));
         Assert.Throws<InvalidOperationException>(() => ViewFeatures.Raw(ViewKinds.Cues, null, page));
         // A copy each time: a caller that standardises the row in place does not change the next one.
         var row = saved.Transform(page);

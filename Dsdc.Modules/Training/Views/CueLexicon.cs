@@ -38,12 +38,17 @@ public static class DocumentCues
     /// letter or digit must not follow (be followed by) one. A cue that begins or ends with a symbol ("@" of an address
     /// such as jsmith@example.com, the colon of "to:") is not bounded on that side.
     /// </summary>
-    public static Regex Pattern(string cue)
+    public static Regex Pattern(string cue) => new(PatternText(cue), Options);
+
+    /// <summary>The pattern of <see cref="Pattern"/> as text, to build a longer pattern around.</summary>
+    public static string PatternText(string cue)
     {
         var before = char.IsLetterOrDigit(cue[0]) ? "(?<![a-z0-9])" : "";
         var after = char.IsLetterOrDigit(cue[^1]) ? "(?![a-z0-9])" : "";
-        return new($"{before}{Regex.Escape(cue)}{after}", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled);
+        return $"{before}{Regex.Escape(cue)}{after}";
     }
+
+    internal const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled;
 }
 
 /// <summary>
@@ -56,6 +61,13 @@ public static class DocumentCues
 /// </summary>
 public sealed class CueLexicon : IViewFeatureState
 {
+    /// <summary>
+    /// The version of the features computed from a lexicon (what is counted, where, how), saved with it: a model saved with
+    /// another version is refused at load (it would be served features it was not trained on). Change it with
+    /// <see cref="Compute"/>.
+    /// </summary>
+    public const int FeaturesVersion = 1;
+
     public const int HeadLines = 5;
     private const int PerCue = 3;
 
@@ -72,8 +84,7 @@ public sealed class CueLexicon : IViewFeatureState
         if (cues.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("a cue cannot be empty", nameof(cues));
         Cues = cues;
         _anywhere = cues.Select(DocumentCues.Pattern).ToArray();
-        _lineStart = cues.Select(c => new Regex(@"(?m)^[^a-z0-9\n]{0,3}" + DocumentCues.Pattern(c),
-            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Compiled)).ToArray();
+        _lineStart = cues.Select(c => new Regex(@"(?m)^[^a-z0-9\n]{0,3}" + DocumentCues.PatternText(c), DocumentCues.Options)).ToArray();
     }
 
     /// <summary>Every class's cues, each once, in class order: the lexicon a new model is trained with.</summary>
@@ -104,13 +115,30 @@ public sealed class CueLexicon : IViewFeatureState
         return f;
     }
 
-    public string ToJson() => JsonSerializer.Serialize(new { cues = Cues });
+    public string ToJson() => JsonSerializer.Serialize(new { version = FeaturesVersion, cues = Cues });
 
+    /// <summary>A saved lexicon; <see cref="InvalidDataException"/> when the file is not one this version can serve.</summary>
     public static CueLexicon FromJson(string json)
     {
-        using var doc = JsonDocument.Parse(json);
-        if (!doc.RootElement.TryGetProperty("cues", out var cues) || cues.ValueKind != JsonValueKind.Array)
-            throw new InvalidDataException("a cue lexicon file lists its cues under \"cues\"");
-        return new CueLexicon(cues.EnumerateArray().Select(c => c.GetString() ?? throw new InvalidDataException("a cue is a string")).ToList());
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("cues", out var cues) || cues.ValueKind != JsonValueKind.Array)
+                throw new InvalidDataException("a cue lexicon file lists its cues under \"cues\"");
+            var version = root.TryGetProperty("version", out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : 0;
+            if (version != FeaturesVersion)
+                throw new InvalidDataException($"the cue lexicon's features are version {version}; this version of DSDC computes version {FeaturesVersion}");
+            return new CueLexicon(cues.EnumerateArray()
+                .Select(c => c.ValueKind == JsonValueKind.String ? c.GetString()! : throw new InvalidDataException("a cue is a string")).ToList());
+        }
+        catch (Exception ex) when (ex is JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"not a cue lexicon: {ex.Message}", ex);
+        }
     }
+
+    /// <summary>What identifies the features of the lexicon new models are trained with: a training job whose plan has the
+    /// cues view trains again when a new version changes them.</summary>
+    public static string DefaultFingerprint => $"cues v{FeaturesVersion}: {string.Join('|', Default.Cues)}";
 }
