@@ -44,13 +44,16 @@ internal static class Candidates
         [.. fused.Select(f => Fused(f.Name, f.Parameters)), .. mlps.Select(m => Mlp(m.Name, m.Parameters, settings)), .. views.Select(v => Views(v.Name, v.Parameters, settings))];
 
     /// <summary>Whether a recipe (its parameters JSON) has a view that reads the page's region features.</summary>
-    public static bool ReadsRegions(string parametersJson)
+    public static bool ReadsRegions(string parametersJson) => Reads(parametersJson, ViewKinds.Regions);
+
+    /// <summary>Whether a recorded run's parameters have a view of the given kind.</summary>
+    public static bool Reads(string parametersJson, string view)
     {
         using var doc = JsonDocument.Parse(parametersJson);
         return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("views", out var views)
             && views.ValueKind == JsonValueKind.Array
             && views.EnumerateArray().Any(v => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("view", out var name)
-                && name.ValueKind == JsonValueKind.String && name.GetString() == ViewKinds.Regions);
+                && name.ValueKind == JsonValueKind.String && name.GetString() == view);
     }
 
     /// <summary>The recipe a recorded run was trained with, from its parameters JSON; null when it cannot be re-run here.</summary>

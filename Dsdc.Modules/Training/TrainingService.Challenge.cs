@@ -20,9 +20,9 @@ public sealed partial class TrainingService
     /// re-run as the name is now defined (<see cref="Candidate.RedefinedFrom"/>): the default plan trains what this
     /// version recommends, and the champion's recipe with it, so that an upgrade reaches the served model without
     /// waiting for a win by more than the noise. A recipe whose place a successor took (<see cref="FusedRecipes.Successors"/>)
-    /// is re-run as its successor when the plan (<paramref name="planNames"/>) holds the successor and not the recipe itself.
+    /// is re-run as its successor when the job's <paramref name="plan"/> holds the successor and not the recipe itself.
     /// </summary>
-    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, bool asNowDefined, IReadOnlyCollection<string> planNames,
+    private async Task<Candidate?> ChampionRecipeAsync(long championId, TrainingSettings settings, bool asNowDefined, IReadOnlyList<Candidate> plan,
         CancellationToken ct)
     {
         var run = await store.RunAsync(championId, ct);
@@ -33,7 +33,8 @@ public sealed partial class TrainingService
             var name = run.Name.EndsWith(suffix, StringComparison.Ordinal) ? run.Name[..^suffix.Length] : run.Name;
             var recorded = Candidates.FromRun(name + suffix, run.Parameters, settings);
             // A plan that names the recipe itself beside its successor (Training:Candidates) keeps it as it is.
-            var now = FusedRecipes.Successors.TryGetValue(name, out var successor) && planNames.Contains(successor) && !planNames.Contains(name)
+            bool Planned(string recipe) => plan.Any(c => c.Name == recipe);
+            var now = FusedRecipes.Successors.TryGetValue(name, out var successor) && Planned(successor) && !Planned(name)
                 ? successor : name;
             if (asNowDefined && recorded is not null && FusedRecipes.All.TryGetValue(now, out var current)
                 && FusedRecipes.IsFused(run.Parameters) && recorded.ParametersJson != current.ToJson())

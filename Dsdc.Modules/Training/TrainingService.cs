@@ -213,7 +213,7 @@ public sealed partial class TrainingService(
         if (plan.Any(c => !FusedRecipes.IsFused(c.ParametersJson)))
             text.Append("|mlp ").Append(settings.Epochs).Append('/').Append(settings.BatchSize).Append('/').Append(settings.Patience);
         // The cue words of the cues view, when the plan reads them: new words in a new version reach the served model.
-        if (plan.Any(c => c.ParametersJson.Contains($"\"{ViewKinds.Cues}\"", StringComparison.Ordinal))) text.Append('|').Append(CueLexicon.DefaultFingerprint);
+        if (plan.Any(c => Candidates.Reads(c.ParametersJson, ViewKinds.Cues))) text.Append('|').Append(CueLexicon.DefaultFingerprint);
         text.Append('\n');
         foreach (var c in plan.Where(c => !c.Name.StartsWith("random-", StringComparison.Ordinal))) text.Append(c.Name).Append('=').Append(c.ParametersJson).Append('\n');
         return Hash(text.ToString());
@@ -230,7 +230,7 @@ public sealed partial class TrainingService(
         var k = RepeatedCrossValidation.FoldsFor(all.Count, o.CvFolds);
         // The champion's recipe runs on the same folds: it is what the candidates must beat, and it is refitted on today's data.
         var championId = await registry.ChampionRunIdAsync(ct);
-        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, plan.Select(c => c.Name).ToList(), ct) : null;
+        var champion = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, plan, ct) : null;
         // A champion whose recipe reads region features that some documents lack yet (the embedding stage computes them
         // after the vectors) cannot be re-run on these documents: a champion this process serves is kept until they are
         // stored; one it cannot serve (Embedding:RegionSet changed) gives way to the best other candidate.
@@ -307,7 +307,7 @@ public sealed partial class TrainingService(
         // earlier plan, a run promoted by hand), so that new labels can reach the served model; not while some documents
         // lack the region features it reads (still being computed).
         var championId = await registry.ChampionRunIdAsync(ct);
-        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, plan.Select(c => c.Name).ToList(), ct) : null;
+        var championRecipe = championId is { } id ? await ChampionRecipeAsync(id, settings, defaultPlan, plan, ct) : null;
         if (championRecipe is not null && plan.All(c => c.ParametersJson != championRecipe.ParametersJson)
             && !(Candidates.ReadsRegions(championRecipe.ParametersJson) && train.Concat(validation).Concat(test).Any(p => p.Inputs.Regions is null)))
             plan = [.. plan, championRecipe];

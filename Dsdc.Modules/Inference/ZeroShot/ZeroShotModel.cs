@@ -49,9 +49,6 @@ public sealed partial class ZeroShotModel
         "A memorandum: MEMORANDUM, TO, FROM, DATE, SUBJECT or RE lines, and a short internal message.",
     ];
 
-    /// <summary>Class index -> cue words and phrases (<see cref="DocumentCues.ByClass"/>; looked for in the raw OCR text and its extra readings).</summary>
-    internal static IReadOnlyList<IReadOnlyList<string>> Cues => DocumentCues.ByClass;
-
     /// <summary>Weights of the cues in the logits (the scales of a cosine, a log count of distinct cue words, and flags),
     /// set by hand, never fitted. Each class has about eight cue words, so no class gains from having more of them.</summary>
     private const double SemanticScale = 20, CueScale = 2.0, LittleTextScale = 2.5, PictureScale = 2.5, ShapeScale = 1.0;
@@ -73,7 +70,8 @@ public sealed partial class ZeroShotModel
     public ZeroShotModel(IDocumentEncoder encoder)
     {
         _descriptions = encoder.EmbedTexts(Descriptions).ToArray();
-        _cues = Cues.Select(words => words.Select(DocumentCues.Pattern).ToArray()).ToArray();
+        // Each class's cue words (DocumentCues), looked for in the raw OCR text and its extra readings.
+        _cues = DocumentCues.ByClass.Select(words => words.Select(DocumentCues.Pattern).ToArray()).ToArray();
     }
 
     public float[] Predict(PageInputs page) => Stacking.Softmax(Logits(page), Enumerable.Repeat(true, DocumentClasses.Count).ToArray());

@@ -55,9 +55,8 @@ public static class DocumentCues
 /// The features of the cues view: for each cue of a lexicon, log(1 + its matches in every OCR reading of the page), whether
 /// it is in the first <see cref="HeadLines"/> lines of the main reading that hold a letter, and log(1 + its matches at the
 /// start of a line (after at most three symbols or spaces: a salutation, a memo's "TO:" line; each reading starts a line)).
-/// The lexicon travels with a
-/// trained model (its feature file), so a model keeps reading the cues it was trained on whatever the code's lexicon
-/// becomes.
+/// The lexicon travels with a trained model (its feature file), so a model keeps reading the cues it was trained on
+/// whatever the code's lexicon becomes.
 /// </summary>
 public sealed class CueLexicon : IViewFeatureState
 {
