@@ -210,11 +210,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         // counts in every reading: "cuec"; and whether the cue is in the first lines: "cueh"), and the zero-shot model's
         // logits as features a ridge weighs instead ("zsl").
         var production = CueLexicon.Default;
-        var cueCache = new System.Collections.Concurrent.ConcurrentDictionary<PageInputs, float[]>(ReferenceEqualityComparer.Instance);
-        float[] CueRow(PageInputs p) => cueCache.GetOrAdd(p, production.Transform);
-        var cues = new ProbeView("cues", _ => CueRow, true);
-        var cueCounts = new ProbeView("cue-counts", _ => p => CueRow(p).Where((_, i) => i % 3 == 0).ToArray(), true);
-        var cueHead = new ProbeView("cue-counts-head", _ => p => CueRow(p).Where((_, i) => i % 3 != 2).ToArray(), true);
+        // CueLexicon keeps each page's features while the page lives: no cache of the probe's own.
+        var cues = new ProbeView("cues", _ => production.Transform, true);
+        var cueCounts = new ProbeView("cue-counts", _ => p => production.Transform(p).Where((_, i) => i % 3 == 0).ToArray(), true);
+        var cueHead = new ProbeView("cue-counts-head", _ => p => production.Transform(p).Where((_, i) => i % 3 != 2).ToArray(), true);
         var zeroShot = new Dsdc.Inference.ZeroShotModel(encoder);
         var zsl = new ProbeView("zslogits", _ => p => zeroShot.Logits(p).Select(x => (float)x).ToArray(), true);
         // A longer lexicon: more of what marks each class's pages, written from the classes' conventions ("cuex").
@@ -236,8 +235,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             "copy to", "copies", "attached", "confidential", "file:", "office",
         ];
         var longer = new CueLexicon(production.Cues.Concat(extra).Distinct().ToList());
-        var cueCacheX = new System.Collections.Concurrent.ConcurrentDictionary<PageInputs, float[]>(ReferenceEqualityComparer.Instance);
-        var cuesX = new ProbeView("cues-longer", _ => p => cueCacheX.GetOrAdd(p, longer.Transform), true);
+        var cuesX = new ProbeView("cues-longer", _ => longer.Transform, true);
         variants.Add(("cuex", [cuesX], double.PositiveInfinity));
         variants.Add(("tvr:ar+cuex", [allReadings, vector, regions, cuesX], double.PositiveInfinity));
         variants.Add(("cue", [cues], double.PositiveInfinity));
