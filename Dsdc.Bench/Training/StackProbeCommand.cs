@@ -24,7 +24,8 @@ namespace Dsdc.Training;
 /// <c>--per-class</c> adds each class's recall, precision and main confusions; <c>--errors FILE</c> writes every wrong
 /// out-of-fold answer (variant, document, truth, answer, confidence, the start of its text) as tab-separated lines. The classes' cue
 /// words as a view (<c>cue</c>, <c>tvr:ar+cue</c> = production's <c>fused-tvrc</c>), with fewer features per cue or a longer
-/// lexicon (<c>cuec</c>, <c>cueh</c>, <c>cuex</c>), and the zero-shot model's logits as a view (<c>zsl</c>).
+/// lexicon (<c>cuec</c>, <c>cueh</c>, <c>cuex</c>), the zero-shot model's logits as a view (<c>zsl</c>), and a lexicon chosen
+/// from the training side's labels (<see cref="LearnedLexicon"/>; variants <c>lexK</c>, <c>tvr:ar+lexK</c>, <c>tvr:ar+cue+lexK[-cv5]</c>).
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
     Dsdc.ImageProcessing.IDocumentInspector inspector, Dsdc.ImageProcessing.IImagePreprocessor preprocessor, Dsdc.Shared.DsdcPaths paths,
@@ -245,6 +246,18 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         variants.Add(("tvr:ar+cueh", [allReadings, vector, regions, cueHead], double.PositiveInfinity));
         variants.Add(("tvr:ar+zsl", [allReadings, vector, regions, zsl], double.PositiveInfinity));
         variants.Add(("tvr:ar+cue+zsl", [allReadings, vector, regions, cues, zsl], double.PositiveInfinity));
+        // A lexicon chosen from the training side's labels (LearnedLexicon: K terms per class), alone ("lexK"), in place of the
+        // cues ("tvr:ar+lexK") and beside them ("tvr:ar+cue+lexK"); "-cv5": its stacking scores from an inner 5-fold, since the
+        // choice of terms sees the document the closed-form leave-one-out leaves out.
+        foreach (var k in new[] { 5, 10, 20, 40 })
+        {
+            var lex = new ProbeView("lexicon-" + k, train => LearnedLexicon.Fit(train, k), true);
+            variants.Add(("lex" + k, [lex], double.PositiveInfinity));
+            variants.Add(("tvr:ar+lex" + k, [allReadings, vector, regions, lex], double.PositiveInfinity));
+            variants.Add(("tvr:ar+cue+lex" + k, [allReadings, vector, regions, cues, lex], double.PositiveInfinity));
+            variants.Add(("tvr:ar+lex" + k + "-cv5", [allReadings, vector, regions, Honest(lex, 5)], double.PositiveInfinity));
+            variants.Add(("tvr:ar+cue+lex" + k + "-cv5", [allReadings, vector, regions, cues, Honest(lex, 5)], double.PositiveInfinity));
+        }
         variants.Add(("s", [stats], double.PositiveInfinity));
         variants.Add(("tvrs", [text, vector, regions, stats], double.PositiveInfinity));
         variants.Add(("tr+s", [text, regions, stats], double.PositiveInfinity));
