@@ -81,7 +81,8 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LoadFailure = ex.Message;
+            // Said to anyone who asks for the status: without the server's paths (the exception, logged by the reloader, keeps them).
+            LoadFailure = registry.WithoutServerPaths(ex.Message);
             throw;
         }
         finally

@@ -47,7 +47,7 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         var onnx = Path.Combine(dir, ModelArtifacts.OnnxFile);
         var manifest = Path.Combine(dir, ModelArtifacts.ManifestFile);
         if (!File.Exists(onnx) || !File.Exists(manifest))
-            throw new FileNotFoundException($"run {runId} has no model files under {dir}", onnx);
+            throw new FileNotFoundException($"run {runId} has no model files under {ModelArtifacts.RelativeDir(runId)} of the models folder", onnx);
         return new ChampionModel(runId, onnx, ModelManifest.Read(manifest));
     }
 
@@ -63,8 +63,19 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
         {
-            return (null, ex.Message);
+            return (null, WithoutServerPaths(ex.Message));
         }
+    }
+
+    /// <summary>
+    /// A message about a run's files without the server's absolute paths: it reaches anonymous callers (the status
+    /// endpoint says why the champion does not serve). A path under the models folder becomes relative to it.
+    /// </summary>
+    public string WithoutServerPaths(string message)
+    {
+        var root = paths.ModelsDir.TrimEnd(Path.DirectorySeparatorChar);
+        return message.Replace(root + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
+            .Replace(root, "the models folder", StringComparison.Ordinal);
     }
 
     /// <summary>Makes a succeeded run the champion, whatever its scores (a person decided).</summary>

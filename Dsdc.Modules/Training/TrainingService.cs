@@ -129,13 +129,15 @@ public sealed partial class TrainingService(
     }
 
     /// <summary>
-    /// How a job that ran is recorded: promoted, trained, or failed when every run failed (out of memory, a full disk...).
-    /// A failed job trained nothing, so the next job's "nothing changed" check passes over it and trains again instead of
-    /// skipping until the data changes.
+    /// How a job that ran is recorded: failed when every run failed (out of memory, a full disk...) or the champion's own
+    /// recipe did; partial when some of its runs failed (a candidate it could not compare, whatever it promoted); else
+    /// promoted or trained. A failed or partial job did not train its whole plan, so the next job's "nothing changed"
+    /// check passes over it and trains again instead of skipping until the data changes.
     /// </summary>
     internal static string JobOutcome(TrainingReport report) =>
-        report.Promotion?.Promoted == true ? "promoted"
-        : report.Incomplete || (report.Runs.Count > 0 && report.Runs.All(r => r.Run.Status != "succeeded")) ? "failed"
+        report.Incomplete || (report.Runs.Count > 0 && report.Runs.All(r => r.Run.Status != "succeeded")) ? "failed"
+        : report.Runs.Any(r => r.Run.Status != "succeeded") ? "partial"
+        : report.Promotion?.Promoted == true ? "promoted"
         : "trained";
 
     /// <summary>

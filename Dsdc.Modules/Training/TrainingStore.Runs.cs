@@ -109,7 +109,7 @@ public sealed partial class TrainingStore
     /// <summary>The fingerprint of the newest job that trained (not one that skipped, nor one whose every run failed), or null.</summary>
     public async Task<(long Id, string Fingerprint)?> LastTrainedJobAsync(CancellationToken ct)
     {
-        const string sql = "SELECT id, fingerprint FROM training.jobs WHERE outcome NOT IN ('skipped', 'failed') ORDER BY id DESC LIMIT 1";
+        const string sql = "SELECT id, fingerprint FROM training.jobs WHERE outcome NOT IN ('skipped', 'failed', 'partial') ORDER BY id DESC LIMIT 1";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var row = await conn.QuerySingleOrDefaultAsync<(long, string)?>(new CommandDefinition(sql, cancellationToken: ct));
         return row;

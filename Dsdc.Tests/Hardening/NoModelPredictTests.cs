@@ -63,7 +63,8 @@ public sealed class NoModelPredictTests(NoModelPredictTests.App app) : IClassFix
 
             await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
             var detail = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct)).RootElement.GetProperty("detail").GetString();
-            Assert.Contains("has no model files", detail);
+            Assert.Contains($"has no model files under runs/{runId} of the models folder", detail);
+            Assert.DoesNotContain(Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Dsdc.Shared.DsdcPaths>(app.Services).ModelsDir, detail);
             Assert.Contains("zero-shot model is switched off", detail);
             Assert.DoesNotContain("No model is promoted yet", detail);
         }

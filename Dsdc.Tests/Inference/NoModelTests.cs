@@ -82,6 +82,10 @@ public sealed class NoModelTests
         await Assert.ThrowsAsync<FileNotFoundException>(() => classifier.ReloadAsync(ct));
 
         Assert.Contains("has no model files", classifier.ChampionLoadFailure);
+        // The status reaches anonymous callers: it names the run's folder within the models folder, never the server's path.
+        var modelsDir = app.Services.GetRequiredService<Dsdc.Shared.DsdcPaths>().ModelsDir;
+        Assert.Matches(@"under runs/\d+ of the models folder", classifier.ChampionLoadFailure);
+        Assert.DoesNotContain(modelsDir, classifier.ChampionLoadFailure);
         var status = Dsdc.Inference.Api.ServingStatus.Describe(classifier, app.Services.GetRequiredService<Dsdc.Embedding.IDocumentEncoder>());
         Assert.Equal("zero-shot", status.Status);
         Assert.StartsWith("The promoted champion cannot be loaded (run ", status.Message);

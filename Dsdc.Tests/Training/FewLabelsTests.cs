@@ -399,7 +399,8 @@ public sealed class FewLabelsTests(TrainingApp app)
     }
 
     /// <summary>A job whose every run failed (out of memory, a full disk) trained nothing: it is recorded as failed, and the
-    /// next job trains again on the same data instead of saying "nothing changed" until a label does.</summary>
+    /// next job trains again on the same data instead of saying "nothing changed" until a label does. So does a job one of
+    /// whose runs failed (partial): the candidate it could not compare is tried again.</summary>
     [Fact]
     public async Task AJobWhoseEveryRunFailedIsNotTakenForOneThatTrained()
     {
@@ -407,21 +408,28 @@ public sealed class FewLabelsTests(TrainingApp app)
             null, "cpu", "test", DateTime.UtcNow, null, null), false);
         Assert.Equal("failed", TrainingService.JobOutcome(new TrainingReport([Run("failed")], null, null)));
         Assert.Equal("failed", TrainingService.JobOutcome(new TrainingReport([Run("failed"), Run("failed")], null, null)));
-        Assert.Equal("trained", TrainingService.JobOutcome(new TrainingReport([Run("failed"), Run("succeeded")], null, null)));
+        Assert.Equal("partial", TrainingService.JobOutcome(new TrainingReport([Run("failed"), Run("succeeded")], null, null)));
+        Assert.Equal("partial", TrainingService.JobOutcome(new TrainingReport([Run("succeeded"), Run("failed")], new PromotionResult(true, 1, "better"), null)));
+        Assert.Equal("failed", TrainingService.JobOutcome(new TrainingReport([Run("succeeded"), Run("failed")], null, null) { Incomplete = true }));
+        Assert.Equal("trained", TrainingService.JobOutcome(new TrainingReport([Run("succeeded"), Run("succeeded")], null, null)));
         Assert.Equal("promoted", TrainingService.JobOutcome(new TrainingReport([Run("succeeded")], new PromotionResult(true, 1, "better"), null)));
 
         var training = app.Get<TrainingService>();
         var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
         await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
         var skipped = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
-        var job = long.Parse(System.Text.RegularExpressions.Regex.Match(skipped.Skipped ?? "", @"^nothing changed since training job (\d+)").Groups[1].Value);
+        Assert.StartsWith("nothing changed since training job", skipped.Skipped);
 
-        // That job as if every run of it had failed: the next job trains.
-        await app.ExecuteAsync("UPDATE training.jobs SET outcome = 'failed' WHERE id = @job", new { job });
-        var again = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+        // That job as if every run of it, or one of them, had failed: the next job trains.
+        foreach (var outcome in new[] { "failed", "partial" })
+        {
+            var last = await app.ScalarAsync<long>("SELECT max(id) FROM training.jobs WHERE outcome <> 'skipped'");
+            await app.ExecuteAsync("UPDATE training.jobs SET outcome = @outcome WHERE id = @last", new { outcome, last });
+            var again = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
 
-        Assert.Null(again.Skipped);
-        Assert.Contains(again.Runs, r => r.Run.Name == "fused-tv" && r.Run.Status == "succeeded");
+            Assert.Null(again.Skipped);
+            Assert.Contains(again.Runs, r => r.Run.Name == "fused-tv" && r.Run.Status == "succeeded");
+        }
     }
 
     /// <summary>Nothing changed, but the champion's files are gone (a lost models volume): the job does not skip, and a
