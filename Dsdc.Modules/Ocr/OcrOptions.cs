@@ -53,6 +53,15 @@ public sealed class OcrOptions : IValidatableObject
     [Range(1, 3600)]
     public int PageTimeoutSeconds { get; set; } = 120;
 
+    /// <summary>
+    /// How long OCR may spend on one document, every page and reading together, before the document fails (reason
+    /// <c>ocr-failed</c>); 0 = no bound. Checked after each reading, so a document can pass it by one reading of a page at
+    /// most (<see cref="PageTimeoutSeconds"/>). It keeps a document of hundreds of slow pages from holding a worker for
+    /// hours: 300 pages read three times at the page deadline would be 30 hours. Seconds, fractions allowed.
+    /// </summary>
+    [Range(0.0, 86400.0)]
+    public double DocumentTimeoutSeconds { get; set; } = 3600;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         // 0 (orientation only) and 2 (layout only) read no text; 13 and above are not modes.

@@ -39,15 +39,16 @@ internal sealed partial class TesseractTextExtractor(
     public async Task<ExtractedText> ExtractAsync(string path, DocumentFormat format, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
+        var deadline = new DocumentDeadline(started, _options.DocumentTimeoutSeconds);
         var data = await Task.Run(() => decoder.ReadFile(path), ct);
         var (result, pages) = format == DocumentFormat.Pdf
-            ? await ExtractPdfAsync(path, data, ct)
-            : await pool.RunAsync(engine => RecogniseRaster(engine, data, format, ct), ct);
+            ? await ExtractPdfAsync(path, data, deadline, ct)
+            : await pool.RunAsync(engine => RecogniseRaster(engine, data, format, deadline, ct), ct);
         LogExtracted(logger, pages, result.Method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return result;
     }
 
-    private (ExtractedText, int) RecogniseRaster(TesseractEngine engine, byte[] data, DocumentFormat format, CancellationToken ct)
+    private (ExtractedText, int) RecogniseRaster(TesseractEngine engine, byte[] data, DocumentFormat format, DocumentDeadline deadline, CancellationToken ct)
     {
         var pages = new List<PageReading>();
         foreach (var page in decoder.DecodePages(data, format))
@@ -57,13 +58,13 @@ internal sealed partial class TesseractTextExtractor(
                 ct.ThrowIfCancellationRequested();
                 var (input, resolution, scaled) = OcrResolution.Prepare(page, _options.MinimumDpi, imaging.Value.MaxPixelsPerPage);
                 using (scaled ? input : null)
-                    pages.Add(Read(engine, input, resolution, ct));
+                    pages.Add(Read(engine, input, resolution, deadline, pages.Count, ct));
             }
         }
         return (Combine(pages), pages.Count);
     }
 
-    private async Task<(ExtractedText, int)> ExtractPdfAsync(string path, byte[] data, CancellationToken ct)
+    private async Task<(ExtractedText, int)> ExtractPdfAsync(string path, byte[] data, DocumentDeadline deadline, CancellationToken ct)
     {
         var layer = await Task.Run(() => PdfTextLayer.Read(data, decoder), ct);
         if (layer.IsComplete)
@@ -80,7 +81,7 @@ internal sealed partial class TesseractTextExtractor(
             {
                 ct.ThrowIfCancellationRequested();
                 using var page = rendered.Load(number);
-                return Read(engine, page, dpi, ct);
+                return Read(engine, page, dpi, deadline, number - 1, ct);
             }).ToList(), ct));
         }
         return (Combine(pages), pages.Count);
@@ -96,11 +97,13 @@ internal sealed partial class TesseractTextExtractor(
     private sealed record PageReading(string Text, int Confidence, IReadOnlyList<string> Extra);
 
     /// <summary>The page in the main mode, then in each extra reading's mode. An extra reading Tesseract cannot finish
-    /// (past its deadline, or refused) is left empty: the page's text came from the main reading, which alone can fail
-    /// the document.</summary>
-    private PageReading Read(TesseractEngine engine, Pix page, int resolution, CancellationToken ct)
+    /// (past the page's deadline, or refused) is left empty: the page's text came from the main reading, which alone can
+    /// fail the document. Past the document's deadline, after any reading, the document fails.</summary>
+    /// <param name="before">how many pages of the document were read before this one.</param>
+    private PageReading Read(TesseractEngine engine, Pix page, int resolution, DocumentDeadline deadline, int before, CancellationToken ct)
     {
         var (text, confidence) = engine.Recognise(page, resolution);
+        deadline.ThrowIfPassed(before);
         var extra = new List<string>(_extraModes.Count);
         foreach (var mode in _extraModes)
         {
@@ -114,8 +117,21 @@ internal sealed partial class TesseractTextExtractor(
                 LogExtraReadingFailed(logger, mode, ex.Message);
                 extra.Add("");
             }
+            deadline.ThrowIfPassed(before);
         }
         return new PageReading(text, confidence, extra);
+    }
+
+    /// <summary><see cref="OcrOptions.DocumentTimeoutSeconds"/> from the start of a document's extraction (0: none).</summary>
+    private readonly record struct DocumentDeadline(long Started, double Seconds)
+    {
+        public void ThrowIfPassed(int pagesBefore)
+        {
+            if (Seconds <= 0 || Stopwatch.GetElapsedTime(Started).TotalSeconds < Seconds) return;
+            throw Refusal.Of(Refusal.OcrFailed,
+                $"OCR of the document did not finish within {Seconds:0.###} s ({OcrOptions.Section}:{nameof(OcrOptions.DocumentTimeoutSeconds)}); " +
+                $"it was on page {pagesBefore + 1}.");
+        }
     }
 
     /// <summary>Confidence is weighted by each page's amount of text, so a blank back page does not drag it to 0. The

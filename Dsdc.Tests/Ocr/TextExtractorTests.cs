@@ -82,6 +82,26 @@ public sealed class TextExtractorTests : IDisposable
         Assert.Contains("coronavirus", pages[1]);
     }
 
+    /// <summary>
+    /// A document OCR cannot finish within <c>Ocr:DocumentTimeoutSeconds</c>, every page and reading together, fails as a
+    /// document problem (reason ocr-failed), as a page past its own deadline does: hundreds of slow pages do not hold a
+    /// worker for hours. The deadline is checked after each reading: here it has passed after the first page's main one.
+    /// </summary>
+    [Fact]
+    public async Task ADocumentNotReadWithinItsDeadlineIsRefusedAsADocumentProblem()
+    {
+        var tiff = _docs.MultiPageTiff("two.tif", TestDocuments.JpegMemo, TestDocuments.G4Paper);
+        using var hurried = new ImagingServices(new Dictionary<string, string?> { ["Ocr:DocumentTimeoutSeconds"] = "0.001" });
+
+        var refusal = await Assert.ThrowsAsync<InvalidDocumentException>(
+            () => hurried.TextExtractor.ExtractAsync(tiff, DocumentFormat.Tiff, TestContext.Current.CancellationToken));
+
+        Assert.Equal(Refusal.OcrFailed, refusal.ReasonCode);
+        Assert.Equal("OCR of the document did not finish within 0.001 s (Ocr:DocumentTimeoutSeconds); it was on page 1.", refusal.Message);
+        using var unbounded = new ImagingServices(new Dictionary<string, string?> { ["Ocr:DocumentTimeoutSeconds"] = "0" });
+        Assert.Equal(2, (await unbounded.TextExtractor.ExtractAsync(tiff, DocumentFormat.Tiff, TestContext.Current.CancellationToken)).Text.Split('\f').Length);
+    }
+
     [Fact]
     public async Task ABornDigitalPdfGivesItsTextLayerWithoutOcr()
     {
