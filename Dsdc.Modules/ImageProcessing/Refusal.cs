@@ -11,7 +11,8 @@ public static class Refusal
     public const string TooManyPages = "too-many-pages";
     public const string Encrypted = "encrypted";
 
-    /// <summary>OCR gave up on a page: past <c>Ocr:PageTimeoutSeconds</c>, or Tesseract could not read it.</summary>
+    /// <summary>OCR gave up on a page or document: a page past <c>Ocr:PageTimeoutSeconds</c>, the document past
+    /// <c>Ocr:DocumentTimeoutSeconds</c>, or Tesseract could not read a page.</summary>
     public const string OcrFailed = "ocr-failed";
 
     internal static InvalidDocumentException Of(string code, string message) => new(code, message);

@@ -79,9 +79,11 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
             LoadFailure = null;
             return runId;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not System.Data.Common.DbException and not TimeoutException)
         {
-            // Said to anyone who asks for the status: without the server's paths (the exception, logged by the reloader, keeps them).
+            // Why the champion's files cannot serve, said to anyone who asks for the status: without the server's paths
+            // (the exception, logged by the reloader, keeps them). A database that cannot be read says nothing of the
+            // champion, and its message names the database's host: it leaves the last failure as it was.
             LoadFailure = registry.WithoutServerPaths(ex.Message);
             throw;
         }

@@ -54,10 +54,13 @@ public sealed class OcrOptions : IValidatableObject
     public int PageTimeoutSeconds { get; set; } = 120;
 
     /// <summary>
-    /// How long OCR may spend on one document, every page and reading together, before the document fails (reason
-    /// <c>ocr-failed</c>); 0 = no bound. Checked after each reading, so a document can pass it by one reading of a page at
-    /// most (<see cref="PageTimeoutSeconds"/>). It keeps a document of hundreds of slow pages from holding a worker for
-    /// hours: 300 pages read three times at the page deadline would be 30 hours. Seconds, fractions allowed.
+    /// How long OCR may spend on one document, from the start of its extraction (reading the file, rendering PDF pages,
+    /// waiting for an engine and every page's readings together), before the document fails (reason <c>ocr-failed</c>,
+    /// tried again up to <c>Pipeline:MaxAttempts</c> times like any failure of the stage); 0 = no bound. It is checked
+    /// before each reading but the first, so a document can pass it by one reading (<see cref="PageTimeoutSeconds"/>),
+    /// and for a PDF by the rendering of its next pages; a document whose last reading ends past it is kept. It keeps a
+    /// document of hundreds of slow pages from holding a worker for hours: 300 pages read three times at the page
+    /// deadline would be 30 hours. Seconds, fractions allowed.
     /// </summary>
     [Range(0.0, 86400.0)]
     public double DocumentTimeoutSeconds { get; set; } = 3600;

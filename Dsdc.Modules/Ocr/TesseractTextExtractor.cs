@@ -98,16 +98,18 @@ internal sealed partial class TesseractTextExtractor(
 
     /// <summary>The page in the main mode, then in each extra reading's mode. An extra reading Tesseract cannot finish
     /// (past the page's deadline, or refused) is left empty: the page's text came from the main reading, which alone can
-    /// fail the document. Past the document's deadline, after any reading, the document fails.</summary>
+    /// fail the document. The document fails when its deadline has passed before a reading that is not its first; a
+    /// document whose last reading ends past it is kept.</summary>
     /// <param name="before">how many pages of the document were read before this one.</param>
     private PageReading Read(TesseractEngine engine, Pix page, int resolution, DocumentDeadline deadline, int before, CancellationToken ct)
     {
+        if (before > 0) deadline.ThrowIfPassed(before);
         var (text, confidence) = engine.Recognise(page, resolution);
-        deadline.ThrowIfPassed(before);
         var extra = new List<string>(_extraModes.Count);
         foreach (var mode in _extraModes)
         {
             ct.ThrowIfCancellationRequested();
+            deadline.ThrowIfPassed(before);
             try
             {
                 extra.Add(engine.Recognise(page, resolution, mode));
@@ -117,12 +119,12 @@ internal sealed partial class TesseractTextExtractor(
                 LogExtraReadingFailed(logger, mode, ex.Message);
                 extra.Add("");
             }
-            deadline.ThrowIfPassed(before);
         }
         return new PageReading(text, confidence, extra);
     }
 
-    /// <summary><see cref="OcrOptions.DocumentTimeoutSeconds"/> from the start of a document's extraction (0: none).</summary>
+    /// <summary><see cref="OcrOptions.DocumentTimeoutSeconds"/> from the start of a document's extraction, reading its file,
+    /// rendering PDF pages and waiting for an engine included (0: none).</summary>
     private readonly record struct DocumentDeadline(long Started, double Seconds)
     {
         public void ThrowIfPassed(int pagesBefore)

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Dsdc.Shared;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -74,8 +75,10 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
     public string WithoutServerPaths(string message)
     {
         var root = paths.ModelsDir.TrimEnd(Path.DirectorySeparatorChar);
-        return message.Replace(root + Path.DirectorySeparatorChar, "", StringComparison.Ordinal)
-            .Replace(root, "the models folder", StringComparison.Ordinal);
+        if (root.Length == 0) return message; // the file system's root: every path is the server's and none names it
+        // A path inside the folder becomes relative to it; the folder itself is named, not a sibling that starts alike.
+        return Regex.Replace(message.Replace(root + Path.DirectorySeparatorChar, "", StringComparison.Ordinal),
+            Regex.Escape(root) + @"(?![\w.-])", "the models folder");
     }
 
     /// <summary>Makes a succeeded run the champion, whatever its scores (a person decided).</summary>

@@ -106,7 +106,7 @@ public sealed partial class TrainingService(
         var crossValidate = UseCrossValidation(all, data.Test, o);
         var dataFingerprint = DataFingerprint(all);
         var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings);
-        if (skipWhenUnchanged && await store.LastTrainedJobAsync(ct) is { } last && last.Fingerprint == fingerprint)
+        if (skipWhenUnchanged && UnchangedSince(await store.RecentJobsAsync(2, ct), fingerprint) is { } last)
         {
             // Unless the champion cannot serve (its files lost with a models volume, an encoder this version does not
             // have): then the job refits its recipe or promotes a candidate even on unchanged data (KeepAsync).
@@ -131,14 +131,26 @@ public sealed partial class TrainingService(
     /// <summary>
     /// How a job that ran is recorded: failed when every run failed (out of memory, a full disk...) or the champion's own
     /// recipe did; partial when some of its runs failed (a candidate it could not compare, whatever it promoted); else
-    /// promoted or trained. A failed or partial job did not train its whole plan, so the next job's "nothing changed"
-    /// check passes over it and trains again instead of skipping until the data changes.
+    /// promoted or trained. A failed or partial job did not train its whole plan, so the next job does not take it for
+    /// one that did (<see cref="UnchangedSince"/>).
     /// </summary>
     internal static string JobOutcome(TrainingReport report) =>
         report.Incomplete || (report.Runs.Count > 0 && report.Runs.All(r => r.Run.Status != "succeeded")) ? "failed"
         : report.Runs.Any(r => r.Run.Status != "succeeded") ? "partial"
         : report.Promotion?.Promoted == true ? "promoted"
         : "trained";
+
+    /// <summary>
+    /// The job that a job reading <paramref name="fingerprint"/> would repeat, so it skips; null when it trains. It skips
+    /// when the newest job that ran (<paramref name="recent"/>, newest first) read the same and trained its whole plan
+    /// (trained or promoted). After a failed job it trains again; after a partial one too, but once: two partial jobs in a
+    /// row on the same data (a candidate that fails every time) are not repeated every hour.
+    /// </summary>
+    internal static JobRecord? UnchangedSince(IReadOnlyList<JobRecord> recent, string fingerprint) =>
+        recent is [var last, ..] && last.Fingerprint == fingerprint
+            && (last.Outcome is "trained" or "promoted"
+                || (last.Outcome == "partial" && recent is [_, { Outcome: "partial" } before, ..] && before.Fingerprint == fingerprint))
+            ? last : null;
 
     /// <summary>
     /// The check between the recurring job's runs: trains (as that job does, skipping when nothing changed) once

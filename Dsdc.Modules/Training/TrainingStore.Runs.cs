@@ -3,6 +3,10 @@ using Dsdc.Ingestion;
 
 namespace Dsdc.Training;
 
+/// <summary>A training job as recorded: what it read (<see cref="Fingerprint"/>) and how it ended (<c>promoted</c>,
+/// <c>trained</c>, <c>partial</c>, <c>failed</c>; <c>skipped</c> ones are not listed as jobs that ran).</summary>
+public sealed record JobRecord(long Id, string Fingerprint, string Outcome);
+
 /// <summary>A run as listed: what it trained and how it did.</summary>
 public sealed record RunSummary(
     long Id, string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, string Status, string? Error,
@@ -106,13 +110,12 @@ public sealed partial class TrainingStore
             "SELECT data_fingerprint FROM training.runs WHERE id = @runId", new { runId }, cancellationToken: ct));
     }
 
-    /// <summary>The fingerprint of the newest job that trained (not one that skipped, nor one whose every run failed), or null.</summary>
-    public async Task<(long Id, string Fingerprint)?> LastTrainedJobAsync(CancellationToken ct)
+    /// <summary>The newest <paramref name="count"/> jobs that did not skip, newest first.</summary>
+    public async Task<IReadOnlyList<JobRecord>> RecentJobsAsync(int count, CancellationToken ct)
     {
-        const string sql = "SELECT id, fingerprint FROM training.jobs WHERE outcome NOT IN ('skipped', 'failed', 'partial') ORDER BY id DESC LIMIT 1";
+        const string sql = "SELECT id, fingerprint, outcome FROM training.jobs WHERE outcome <> 'skipped' ORDER BY id DESC LIMIT @count";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        var row = await conn.QuerySingleOrDefaultAsync<(long, string)?>(new CommandDefinition(sql, cancellationToken: ct));
-        return row;
+        return (await conn.QueryAsync<JobRecord>(new CommandDefinition(sql, new { count }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>Records a job; <paramref name="startedAt"/> is when it began reading its data, so a label added while it

@@ -8,6 +8,21 @@ namespace Dsdc.Tests.Inference;
 
 public sealed class NoModelTests
 {
+    /// <summary>Why a champion cannot load reaches anonymous callers of the status: a path in the models folder is named
+    /// relative to it, the folder by name, and neither a sibling folder that starts alike nor a folder at the root is mangled.</summary>
+    [Fact]
+    public void ALoadFailureNamesTheModelsFolderWithoutTheServersPath()
+    {
+        static Dsdc.Training.ModelRegistry Registry(string models) => new(null!, new Dsdc.Shared.DsdcPaths("/", new Dsdc.Shared.DsdcOptions { ModelsDir = models }),
+            null!, Microsoft.Extensions.Logging.Abstractions.NullLogger<Dsdc.Training.ModelRegistry>.Instance);
+        var registry = Registry("/srv/dsdc/models/");
+
+        Assert.Equal("Load model from runs/5/model.onnx failed", registry.WithoutServerPaths("Load model from /srv/dsdc/models/runs/5/model.onnx failed"));
+        Assert.Equal("Access to the path 'the models folder' is denied.", registry.WithoutServerPaths("Access to the path '/srv/dsdc/models' is denied."));
+        Assert.Equal("see /srv/dsdc/models-old/runs/5", registry.WithoutServerPaths("see /srv/dsdc/models-old/runs/5"));
+        Assert.Equal("see /srv/x", Registry("/").WithoutServerPaths("see /srv/x"));
+    }
+
     [Fact]
     public async Task WithoutChampionClassifyingThrowsNoModel()
     {

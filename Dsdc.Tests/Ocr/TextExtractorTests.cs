@@ -85,7 +85,8 @@ public sealed class TextExtractorTests : IDisposable
     /// <summary>
     /// A document OCR cannot finish within <c>Ocr:DocumentTimeoutSeconds</c>, every page and reading together, fails as a
     /// document problem (reason ocr-failed), as a page past its own deadline does: hundreds of slow pages do not hold a
-    /// worker for hours. The deadline is checked after each reading: here it has passed after the first page's main one.
+    /// worker for hours. The deadline is checked before each reading but the first: here it has passed before the first
+    /// page's second reading.
     /// </summary>
     [Fact]
     public async Task ADocumentNotReadWithinItsDeadlineIsRefusedAsADocumentProblem()

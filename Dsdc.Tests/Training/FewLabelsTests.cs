@@ -413,6 +413,21 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.Equal("failed", TrainingService.JobOutcome(new TrainingReport([Run("succeeded"), Run("failed")], null, null) { Incomplete = true }));
         Assert.Equal("trained", TrainingService.JobOutcome(new TrainingReport([Run("succeeded"), Run("succeeded")], null, null)));
         Assert.Equal("promoted", TrainingService.JobOutcome(new TrainingReport([Run("succeeded")], new PromotionResult(true, 1, "better"), null)));
+        // What a job repeats: the newest job that ran, when it read the same and trained its whole plan.
+        static JobRecord Job(long id, string fingerprint, string outcome) => new(id, fingerprint, outcome);
+        Assert.Null(TrainingService.UnchangedSince([], "F"));
+        Assert.Equal(2, TrainingService.UnchangedSince([Job(2, "F", "trained"), Job(1, "F", "failed")], "F")?.Id);
+        Assert.Equal(2, TrainingService.UnchangedSince([Job(2, "F", "promoted")], "F")?.Id);
+        Assert.Null(TrainingService.UnchangedSince([Job(2, "F", "trained")], "G"));
+        Assert.Null(TrainingService.UnchangedSince([Job(3, "F", "failed"), Job(2, "F", "trained")], "F"));
+        Assert.Null(TrainingService.UnchangedSince([Job(3, "F", "partial"), Job(2, "F", "trained")], "F"));
+        // A newer job that read something else (other candidates, a label changed and changed back) and promoted its
+        // model, even partially: the same data as an older job is no reason to skip.
+        Assert.Null(TrainingService.UnchangedSince([Job(3, "G", "partial"), Job(2, "F", "trained")], "F"));
+        Assert.Null(TrainingService.UnchangedSince([Job(3, "G", "promoted"), Job(2, "F", "trained")], "F"));
+        // A candidate that fails every time: tried again once, then not every hour.
+        Assert.Equal(3, TrainingService.UnchangedSince([Job(3, "F", "partial"), Job(2, "F", "partial")], "F")?.Id);
+        Assert.Null(TrainingService.UnchangedSince([Job(3, "F", "partial"), Job(2, "G", "partial")], "F"));
 
         var training = app.Get<TrainingService>();
         var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
@@ -430,6 +445,9 @@ public sealed class FewLabelsTests(TrainingApp app)
             Assert.Null(again.Skipped);
             Assert.Contains(again.Runs, r => r.Run.Name == "fused-tv" && r.Run.Status == "succeeded");
         }
+        // The job that tried again after a partial one is partial too: the next one skips.
+        await app.ExecuteAsync("UPDATE training.jobs SET outcome = 'partial' WHERE id = (SELECT max(id) FROM training.jobs WHERE outcome <> 'skipped')");
+        Assert.StartsWith("nothing changed since training job", (await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
     }
 
     /// <summary>Nothing changed, but the champion's files are gone (a lost models volume): the job does not skip, and a

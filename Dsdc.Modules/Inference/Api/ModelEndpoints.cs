@@ -87,7 +87,8 @@ public static class PromotionServing
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return (classifier.ModelRunId, ex.Message);
+            // The load's failure as the status says it (without the server's paths) when it was the champion's.
+            return (classifier.ModelRunId, classifier.ChampionLoadFailure ?? ex.Message);
         }
     }
 }
