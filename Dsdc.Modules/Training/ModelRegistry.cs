@@ -81,13 +81,43 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
             Regex.Escape(root) + @"(?![\w.-])", "the models folder");
     }
 
+    /// <summary>
+    /// Removes the model files of the runs older than the newest <paramref name="keep"/> that were never promoted
+    /// (<see cref="TrainingOptions.KeepRunFiles"/>); their records stay. Returns how many runs lost their files. A folder
+    /// that cannot be removed now is left, and said in the log.
+    /// </summary>
+    public async Task<int> PruneRunFilesAsync(int keep, CancellationToken ct)
+    {
+        if (keep <= 0) return 0;
+        var released = await store.ReleaseRunFilesAsync(keep, ct);
+        foreach (var runId in released)
+        {
+            var dir = Path.Combine(paths.ModelsDir, ModelArtifacts.RelativeDir(runId));
+            try
+            {
+                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(ex, "The model files of run {RunId} could not be removed from {Folder}", runId, dir);
+            }
+        }
+        if (released.Count > 0)
+            logger.LogInformation("Removed the model files of {Count} old run(s) (Training:KeepRunFiles is {Keep}): {Runs}",
+                released.Count, keep, string.Join(", ", released));
+        return released.Count;
+    }
+
     /// <summary>Makes a succeeded run the champion, whatever its scores (a person decided).</summary>
     public async Task<PromotionResult> PromoteAsync(long runId, string promotedBy, string? reason, CancellationToken ct)
     {
         var run = await store.RunAsync(runId, ct);
         if (run is null) return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} does not exist");
-        if (run.Status != "succeeded" || run.ArtifactPath is null)
+        if (run.Status != "succeeded")
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} has status {run.Status}; only a succeeded run can serve");
+        if (run.ArtifactPath is null)
+            return new PromotionResult(false, await ChampionRunIdAsync(ct),
+                $"run {runId}'s model files were removed: only the newest Training:KeepRunFiles runs and the runs ever promoted keep theirs; train again");
         if (WhyUnreadable(runId) is { } why)
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} cannot serve: {why}");
         var current = await ChampionRunIdAsync(ct);
@@ -115,8 +145,8 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
 
     internal async Task<PromotionResult> RecordAsync(long runId, long? current, string kind, string reason, string by, CancellationToken ct)
     {
-        if (!await store.AddPromotionAsync(runId, current, kind, reason, by, ct))
-            return new PromotionResult(false, await ChampionRunIdAsync(ct), "the champion changed meanwhile; try again");
+        if (await store.AddPromotionAsync(runId, current, kind, reason, by, ct) is { } refused)
+            return new PromotionResult(false, await ChampionRunIdAsync(ct), refused);
         logger.LogInformation("Run {RunId} is now the champion ({Kind} by {By}: {Reason}); previous {Previous}", runId, kind, by, reason, current);
         await NotifyAsync(runId, ct);
         return new PromotionResult(true, runId, $"run {runId} is now the champion ({kind})");

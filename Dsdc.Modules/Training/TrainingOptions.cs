@@ -60,6 +60,15 @@ public sealed class TrainingOptions : IValidatableObject
                     $"Training:Candidates names an unknown recipe '{name}' (known: {string.Join(", ", FusedRecipes.All.Keys)})", [nameof(Candidates)]);
     }
 
+    /// <summary>
+    /// The model files of this many newest runs are kept, beside those of every run ever promoted (the champion and the
+    /// runs a rollback returns to); after each job that trains, older runs' files are removed and their records kept
+    /// (estimates, parameters, lineage). A fused run's files take about 2 MB, and a job that trains writes one per
+    /// candidate, so a models folder otherwise grows by every job for as long as labels keep changing. 0: keep all.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int KeepRunFiles { get; set; } = 50;
+
     /// <summary>Selection by cross-validation while the stored test side would hold fewer documents than this of some class (0: never).</summary>
     [Range(0, 1000)]
     public int TestSidePerClass { get; set; } = 10;

@@ -125,6 +125,7 @@ public sealed partial class TrainingService(
             ? await CrossValidatedJobAsync(all, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct)
             : await SplitJobAsync(data, plan, !explicitPlan, settings, triggeredBy, ct);
         await store.AddJobAsync(fingerprint, all.Count, triggeredBy, JobOutcome(report), startedAt, ct);
+        await registry.PruneRunFilesAsync(o.KeepRunFiles, ct);
         return report;
     }
 

@@ -23,10 +23,32 @@ public sealed partial class TrainingStore
     }
 
     /// <summary>
-    /// Records a promotion if the champion is still <paramref name="expectedChampion"/> (checked under a lock, so two
-    /// processes promoting at once cannot both win); false when it changed meanwhile.
+    /// Marks the model files of the runs older than the newest <paramref name="keep"/> and never promoted (nor the champion
+    /// a promotion replaced) as removed, and returns them: their folders can go. Under the promotions' lock, so a run
+    /// promoted at the same moment keeps its files.
     /// </summary>
-    public async Task<bool> AddPromotionAsync(long runId, long? expectedChampion, string kind, string reason, string promotedBy, CancellationToken ct)
+    public async Task<IReadOnlyList<long>> ReleaseRunFilesAsync(int keep, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("LOCK TABLE training.promotions IN EXCLUSIVE MODE", transaction: tx, cancellationToken: ct));
+        var released = (await conn.QueryAsync<long>(new CommandDefinition("""
+            UPDATE training.runs r SET artifact_path = NULL
+            WHERE r.artifact_path IS NOT NULL
+              AND r.id < (SELECT min(id) FROM (SELECT id FROM training.runs ORDER BY id DESC LIMIT @keep) newest)
+              AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.run_id = r.id OR p.previous_run_id = r.id)
+            RETURNING r.id
+            """, new { keep }, tx, cancellationToken: ct))).AsList();
+        await tx.CommitAsync(ct);
+        return released;
+    }
+
+    /// <summary>
+    /// Records a promotion if the champion is still <paramref name="expectedChampion"/> and the run still has its model
+    /// files (both checked under a lock, so two processes promoting at once cannot both win, and a run whose files are
+    /// being removed is not promoted); null when recorded, otherwise why not.
+    /// </summary>
+    public async Task<string?> AddPromotionAsync(long runId, long? expectedChampion, string kind, string reason, string promotedBy, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
@@ -34,13 +56,16 @@ public sealed partial class TrainingStore
         var history = (await conn.QueryAsync<Promotion>(new CommandDefinition(
             "SELECT id, run_id, previous_run_id, kind, reason, promoted_by, promoted_at FROM training.promotions ORDER BY id",
             transaction: tx, cancellationToken: ct))).AsList();
-        if (ChampionHistory.Champion(history) != expectedChampion) return false;
+        if (ChampionHistory.Champion(history) != expectedChampion) return "the champion changed meanwhile; try again";
+        if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT EXISTS (SELECT 1 FROM training.runs WHERE id = @runId AND artifact_path IS NOT NULL)", new { runId }, tx, cancellationToken: ct)))
+            return $"run {runId}'s model files were removed meanwhile (Training:KeepRunFiles)";
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO training.promotions (run_id, previous_run_id, kind, reason, promoted_by)
             VALUES (@runId, @expectedChampion, @kind, @reason, @promotedBy)
             """, new { runId, expectedChampion, kind, reason, promotedBy }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return true;
+        return null;
     }
 }
 

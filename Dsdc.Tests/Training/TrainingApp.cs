@@ -25,6 +25,9 @@ public sealed class TrainingApp : DsdcAppFactory
         ["Training:CvRepeats"] = "1",
         ["Inference:ReloadIntervalSeconds"] = "0",
         ["Embedding:UseCuda"] = "false",
+        // The collection's tests name runs trained by earlier tests; removing old runs' files is tested on its own
+        // (RunFileRetentionTests).
+        ["Training:KeepRunFiles"] = "0",
     };
 
     public IReadOnlyList<(string Path, int Label)> Documents { get; private set; } = [];

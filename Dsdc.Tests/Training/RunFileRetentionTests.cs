@@ -1,0 +1,79 @@
+using Dapper;
+using Dsdc.Shared;
+using Dsdc.Tests.Infrastructure;
+using Dsdc.Training;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Dsdc.Tests.Training;
+
+/// <summary>
+/// <c>Training:KeepRunFiles</c>: the model files of runs older than the newest few, never promoted, are removed after a job
+/// that trains, and their records stay; the champion's and the runs a rollback returns to keep theirs whatever their age.
+/// On a database of its own, with runs recorded as a job records them and folders of files in their place.
+/// </summary>
+public sealed class RunFileRetentionTests : IAsyncLifetime
+{
+    private readonly RetentionApp _app = new();
+
+    public ValueTask InitializeAsync() => _app.InitializeAsync();
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task OldRunsLoseTheirFilesButNotTheirRecordsAndPromotedRunsKeepTheirs()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = _app.Services.GetRequiredService<ModelRegistry>(); // starts the app: the schema is migrated
+        var models = _app.Services.GetRequiredService<DsdcPaths>().ModelsDir;
+        await using var conn = new Npgsql.NpgsqlConnection(_app.Database.ConnectionString);
+        async Task<long> Run(string status)
+        {
+            var id = await conn.ExecuteScalarAsync<long>("""
+                INSERT INTO training.runs (name, parameters, encoder, encoder_version, dimensions, seed, device, train_size, validation_size,
+                                           test_size, status, triggered_by)
+                VALUES ('fused-tv', '{}', 'resnet18-minilm', '1', 896, 42, 'cpu', 32, 0, 0, @status, 'test') RETURNING id
+                """, new { status });
+            if (status != "succeeded") return id;
+            var relative = Path.Combine(ModelArtifacts.RelativeDir(id), ModelArtifacts.OnnxFile);
+            await conn.ExecuteAsync("UPDATE training.runs SET artifact_path = @relative WHERE id = @id", new { relative, id });
+            Directory.CreateDirectory(Path.Combine(models, ModelArtifacts.RelativeDir(id)));
+            await File.WriteAllTextAsync(Path.Combine(models, relative), "weights", ct);
+            return id;
+        }
+        var runs = new List<long>();
+        for (var i = 0; i < 5; i++) runs.Add(await Run("succeeded"));
+        var failed = await Run("failed");
+        // Run 2 was promoted, then run 4 replaced it: a rollback returns to run 2.
+        await conn.ExecuteAsync("""
+            INSERT INTO training.promotions (run_id, previous_run_id, kind, reason, promoted_by)
+            VALUES (@second, NULL, 'manual', 'test', 'test'), (@fourth, @second, 'manual', 'test', 'test')
+            """, new { second = runs[1], fourth = runs[3] });
+        bool HasFiles(long id) => Directory.Exists(Path.Combine(models, ModelArtifacts.RelativeDir(id)));
+
+        // The newest two are the failed run and run 5: of runs 1-4, the two never promoted lose their files.
+        Assert.Equal(2, await registry.PruneRunFilesAsync(2, ct));
+
+        Assert.Equal([false, true, false, true, true], runs.Select(HasFiles));
+        Assert.Equal(6, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM training.runs WHERE id = ANY(@ids)",
+            new { ids = runs.Append(failed).ToArray() }));
+        Assert.Equal([runs[0], runs[2]], await conn.QueryAsync<long>("SELECT id FROM training.runs WHERE artifact_path IS NULL AND status = 'succeeded' ORDER BY id"));
+        Assert.Equal(runs[3], await registry.ChampionRunIdAsync(ct));
+        // A run without its files is not promoted, and says why.
+        var refused = await registry.PromoteAsync(runs[0], "test", null, ct);
+        Assert.False(refused.Promoted);
+        Assert.Equal($"run {runs[0]}'s model files were removed: only the newest Training:KeepRunFiles runs and the runs ever promoted keep theirs; train again",
+            refused.Message);
+        // Nothing more to remove; 0 keeps everything.
+        Assert.Equal(0, await registry.PruneRunFilesAsync(2, ct));
+        Assert.Equal(0, await registry.PruneRunFilesAsync(0, ct));
+        Assert.True(HasFiles(runs[4]));
+    }
+
+    private sealed class RetentionApp : DsdcAppFactory
+    {
+        protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
+        {
+            ["Jobs:Server"] = "false", ["Pipeline:Enabled"] = "false", ["Training:Enabled"] = "false", ["Inference:ReloadIntervalSeconds"] = "0",
+        };
+    }
+}
