@@ -83,14 +83,16 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
 
     /// <summary>
     /// Removes the model files of the runs older than the newest <paramref name="keep"/> that were never promoted
-    /// (<see cref="TrainingOptions.KeepRunFiles"/>); their records stay. Returns how many runs lost their files. A folder
-    /// that cannot be removed now is left, and said in the log.
+    /// (<see cref="TrainingOptions.KeepRunFiles"/>), none newer than <paramref name="upTo"/> (a job passes the newest run
+    /// before its own: its runs keep their files whatever their number); their records stay. Returns how many runs lost
+    /// their files. A folder that cannot be removed now is said in the log and tried again by the next call, as is a
+    /// folder a failed run of that age left.
     /// </summary>
-    public async Task<int> PruneRunFilesAsync(int keep, CancellationToken ct)
+    public async Task<int> PruneRunFilesAsync(int keep, CancellationToken ct, long upTo = long.MaxValue)
     {
         if (keep <= 0) return 0;
-        var released = await store.ReleaseRunFilesAsync(keep, ct);
-        foreach (var runId in released)
+        var (released, withoutFiles) = await store.ReleaseRunFilesAsync(keep, upTo, ct);
+        foreach (var runId in withoutFiles)
         {
             var dir = Path.Combine(paths.ModelsDir, ModelArtifacts.RelativeDir(runId));
             try
@@ -115,7 +117,7 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         if (run is null) return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} does not exist");
         if (run.Status != "succeeded")
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} has status {run.Status}; only a succeeded run can serve");
-        if (run.ArtifactPath is null)
+        if (!run.HasFiles)
             return new PromotionResult(false, await ChampionRunIdAsync(ct),
                 $"run {runId}'s model files were removed: only the newest Training:KeepRunFiles runs and the runs ever promoted keep theirs; train again");
         if (WhyUnreadable(runId) is { } why)

@@ -27,7 +27,7 @@ public sealed record TrainingReport(IReadOnlyList<RunOutcome> Runs, PromotionRes
 /// repeated stratified k-fold cross-validation over all labelled documents, the champion's recipe on the same folds,
 /// and the served model is the winning recipe fitted on every labelled document; with more data each candidate trains
 /// on the stored train side and is scored on the stored test side, as is the champion. Every run is recorded with its
-/// estimate, exported and can be promoted. The recurring job skips when nothing it would train on changed.
+/// estimate and exported, and can be promoted while it keeps its files (<see cref="TrainingOptions.KeepRunFiles"/>). The recurring job skips when nothing it would train on changed.
 /// </summary>
 public sealed partial class TrainingService(
     TrainingDataLoader loader,
@@ -125,7 +125,15 @@ public sealed partial class TrainingService(
             ? await CrossValidatedJobAsync(all, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct)
             : await SplitJobAsync(data, plan, !explicitPlan, settings, triggeredBy, ct);
         await store.AddJobAsync(fingerprint, all.Count, triggeredBy, JobOutcome(report), startedAt, ct);
-        await registry.PruneRunFilesAsync(o.KeepRunFiles, ct);
+        try
+        {
+            await registry.PruneRunFilesAsync(o.KeepRunFiles, ct, upTo: lastRunId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The job's models are trained and recorded: old files left for the next job are no reason to fail it.
+            logger.LogWarning(ex, "Old runs' model files could not be removed now (Training:KeepRunFiles); the next job tries again");
+        }
         return report;
     }
 

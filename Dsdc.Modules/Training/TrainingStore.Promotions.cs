@@ -23,24 +23,28 @@ public sealed partial class TrainingStore
     }
 
     /// <summary>
-    /// Marks the model files of the runs older than the newest <paramref name="keep"/> and never promoted (nor the champion
-    /// a promotion replaced) as removed, and returns them: their folders can go. Under the promotions' lock, so a run
-    /// promoted at the same moment keeps its files.
+    /// Marks the model files of the runs older than the newest <paramref name="keep"/>, not newer than
+    /// <paramref name="upTo"/> and never promoted (nor the champion a promotion replaced) as removed. Returns those runs,
+    /// and every run of that age without files that is not running (its folder can go too: one whose removal failed, or
+    /// left by a run that failed). Under the promotions' lock, so a run promoted at the same moment keeps its files.
     /// </summary>
-    public async Task<IReadOnlyList<long>> ReleaseRunFilesAsync(int keep, CancellationToken ct)
+    public async Task<(IReadOnlyList<long> Released, IReadOnlyList<long> WithoutFiles)> ReleaseRunFilesAsync(int keep, long upTo, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("LOCK TABLE training.promotions IN EXCLUSIVE MODE", transaction: tx, cancellationToken: ct));
-        var released = (await conn.QueryAsync<long>(new CommandDefinition("""
-            UPDATE training.runs r SET artifact_path = NULL
-            WHERE r.artifact_path IS NOT NULL
-              AND r.id < (SELECT min(id) FROM (SELECT id FROM training.runs ORDER BY id DESC LIMIT @keep) newest)
+        const string old = """
+            r.id < (SELECT min(id) FROM (SELECT id FROM training.runs ORDER BY id DESC LIMIT @keep) newest) AND r.id <= @upTo
               AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.run_id = r.id OR p.previous_run_id = r.id)
-            RETURNING r.id
-            """, new { keep }, tx, cancellationToken: ct))).AsList();
+            """;
+        var released = (await conn.QueryAsync<long>(new CommandDefinition(
+            $"UPDATE training.runs r SET artifact_path = NULL WHERE r.artifact_path IS NOT NULL AND {old} RETURNING r.id",
+            new { keep, upTo }, tx, cancellationToken: ct))).AsList();
+        var withoutFiles = (await conn.QueryAsync<long>(new CommandDefinition(
+            $"SELECT r.id FROM training.runs r WHERE r.artifact_path IS NULL AND r.status <> 'running' AND {old} ORDER BY r.id",
+            new { keep, upTo }, tx, cancellationToken: ct))).AsList();
         await tx.CommitAsync(ct);
-        return released;
+        return (released, withoutFiles);
     }
 
     /// <summary>

@@ -7,12 +7,17 @@ namespace Dsdc.Training;
 /// <c>trained</c>, <c>partial</c>, <c>failed</c>; <c>skipped</c> ones are not listed as jobs that ran).</summary>
 public sealed record JobRecord(long Id, string Fingerprint, string Outcome);
 
-/// <summary>A run as listed: what it trained and how it did.</summary>
+/// <summary>A run as listed: what it trained and how it did. A succeeded run without <see cref="ArtifactPath"/> had its model
+/// files removed (<see cref="TrainingOptions.KeepRunFiles"/>).</summary>
 public sealed record RunSummary(
     long Id, string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, string Status, string? Error,
     int TrainSize, int ValidationSize, int TestSize, int? EpochsRun, int? BestEpoch, double? TestAccuracy, double? TestMacroF1,
     string? ArtifactPath, string Device, string TriggeredBy, DateTime StartedAt, DateTime? FinishedAt, long? DurationMs,
-    string Evaluation = "test-split", double? AccuracySd = null, double? MacroF1Sd = null);
+    string Evaluation = "test-split", double? AccuracySd = null, double? MacroF1Sd = null)
+{
+    /// <summary>Whether the run's model can serve: it succeeded and its files were not removed.</summary>
+    public bool HasFiles => Status == "succeeded" && ArtifactPath is not null;
+}
 // Evaluation: how the accuracy was measured, cross-validation (mean of repeated k-fold; AccuracySd = sd of the per-fold
 // accuracies) or test-split (the stored test side).
 

@@ -33,15 +33,17 @@ public sealed class RunFileRetentionTests : IAsyncLifetime
                                            test_size, status, triggered_by)
                 VALUES ('fused-tv', '{}', 'resnet18-minilm', '1', 896, 42, 'cpu', 32, 0, 0, @status, 'test') RETURNING id
                 """, new { status });
+            // A failed run may leave a folder (a full disk while writing its files).
+            Directory.CreateDirectory(Path.Combine(models, ModelArtifacts.RelativeDir(id)));
             if (status != "succeeded") return id;
             var relative = Path.Combine(ModelArtifacts.RelativeDir(id), ModelArtifacts.OnnxFile);
             await conn.ExecuteAsync("UPDATE training.runs SET artifact_path = @relative WHERE id = @id", new { relative, id });
-            Directory.CreateDirectory(Path.Combine(models, ModelArtifacts.RelativeDir(id)));
             await File.WriteAllTextAsync(Path.Combine(models, relative), "weights", ct);
             return id;
         }
-        var runs = new List<long>();
-        for (var i = 0; i < 5; i++) runs.Add(await Run("succeeded"));
+        var runs = new List<long> { await Run("succeeded") };
+        var failedEarly = await Run("failed");
+        for (var i = 0; i < 4; i++) runs.Add(await Run("succeeded"));
         var failed = await Run("failed");
         // Run 2 was promoted, then run 4 replaced it: a rollback returns to run 2.
         await conn.ExecuteAsync("""
@@ -50,12 +52,19 @@ public sealed class RunFileRetentionTests : IAsyncLifetime
             """, new { second = runs[1], fourth = runs[3] });
         bool HasFiles(long id) => Directory.Exists(Path.Combine(models, ModelArtifacts.RelativeDir(id)));
 
-        // The newest two are the failed run and run 5: of runs 1-4, the two never promoted lose their files.
+        // The runs of a job keep their files whatever their number: here every run is newer than the job's first.
+        Assert.Equal(0, await registry.PruneRunFilesAsync(1, ct, upTo: runs[0] - 1));
+        Assert.True(runs.All(HasFiles));
+
+        // The newest two are the last failed run and run 5: of runs 1-4, the two never promoted lose their files, and the
+        // folder the earlier failed run left goes too.
         Assert.Equal(2, await registry.PruneRunFilesAsync(2, ct));
 
         Assert.Equal([false, true, false, true, true], runs.Select(HasFiles));
-        Assert.Equal(6, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM training.runs WHERE id = ANY(@ids)",
-            new { ids = runs.Append(failed).ToArray() }));
+        Assert.False(HasFiles(failedEarly));
+        Assert.True(HasFiles(failed));
+        Assert.Equal(7, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM training.runs WHERE id = ANY(@ids)",
+            new { ids = runs.Append(failed).Append(failedEarly).ToArray() }));
         Assert.Equal([runs[0], runs[2]], await conn.QueryAsync<long>("SELECT id FROM training.runs WHERE artifact_path IS NULL AND status = 'succeeded' ORDER BY id"));
         Assert.Equal(runs[3], await registry.ChampionRunIdAsync(ct));
         // A run without its files is not promoted, and says why.

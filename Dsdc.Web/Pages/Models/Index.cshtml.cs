@@ -37,7 +37,7 @@ public sealed class IndexModel(ModelRegistry registry, Dsdc.Inference.IDocumentC
     public async Task OnGetAsync(CancellationToken ct)
     {
         ChampionRunId = await registry.ChampionRunIdAsync(ct);
-        Candidates = (await registry.RunsAsync(CandidateRuns, ct)).Where(r => r.Status == "succeeded" && r.Id != ChampionRunId).ToList();
+        Candidates = (await registry.RunsAsync(CandidateRuns, ct)).Where(r => r.HasFiles && r.Id != ChampionRunId).ToList();
         Promotions = await registry.PromotionsAsync(ct);
     }
 
