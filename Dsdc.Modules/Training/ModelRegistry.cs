@@ -117,7 +117,7 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         if (run is null) return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} does not exist");
         if (run.Status != "succeeded")
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} has status {run.Status}; only a succeeded run can serve");
-        if (!run.HasFiles)
+        if (run.FilesRemoved)
             return new PromotionResult(false, await ChampionRunIdAsync(ct),
                 $"run {runId}'s model files were removed: only the newest Training:KeepRunFiles runs and the runs ever promoted keep theirs; train again");
         if (WhyUnreadable(runId) is { } why)

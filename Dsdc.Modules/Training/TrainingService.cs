@@ -27,7 +27,8 @@ public sealed record TrainingReport(IReadOnlyList<RunOutcome> Runs, PromotionRes
 /// repeated stratified k-fold cross-validation over all labelled documents, the champion's recipe on the same folds,
 /// and the served model is the winning recipe fitted on every labelled document; with more data each candidate trains
 /// on the stored train side and is scored on the stored test side, as is the champion. Every run is recorded with its
-/// estimate and exported, and can be promoted while it keeps its files (<see cref="TrainingOptions.KeepRunFiles"/>). The recurring job skips when nothing it would train on changed.
+/// estimate and exported, and can be promoted while it keeps its files (<see cref="TrainingOptions.KeepRunFiles"/>).
+/// The recurring job skips when nothing it would train on changed.
 /// </summary>
 public sealed partial class TrainingService(
     TrainingDataLoader loader,

@@ -17,6 +17,9 @@ public sealed record RunSummary(
 {
     /// <summary>Whether the run's model can serve: it succeeded and its files were not removed.</summary>
     public bool HasFiles => Status == "succeeded" && ArtifactPath is not null;
+
+    /// <summary>Whether the run succeeded and its model files were removed since (<see cref="TrainingOptions.KeepRunFiles"/>).</summary>
+    public bool FilesRemoved => Status == "succeeded" && ArtifactPath is null;
 }
 // Evaluation: how the accuracy was measured, cross-validation (mean of repeated k-fold; AccuracySd = sd of the per-fold
 // accuracies) or test-split (the stored test side).

@@ -42,7 +42,7 @@ internal sealed class ModelsCommand(ModelRegistry registry) : ICliCommand
         foreach (var r in await registry.RunsAsync(limit, ct))
             Console.WriteLine($"{(r.Id == champion ? "*" : " ")} {r.Id,5}  {r.Name,-10} {r.Status,-9} " +
                 $"{r.TestAccuracy?.ToString("P1", CultureInfo.InvariantCulture) ?? "-",8} {r.TestMacroF1?.ToString("F3", CultureInfo.InvariantCulture) ?? "-",8}  " +
-                $"{r.Encoder,-16} {r.StartedAt:yyyy-MM-dd HH:mm:ss}" + (r.Status == "succeeded" && !r.HasFiles ? "  (model files removed)" : ""));
+                $"{r.Encoder,-16} {r.StartedAt:yyyy-MM-dd HH:mm:ss}" + (r.FilesRemoved ? "  (model files removed)" : ""));
         Console.WriteLine("Promotions (newest last):");
         foreach (var p in await registry.PromotionsAsync(ct))
             Console.WriteLine($"  {p.PromotedAt:yyyy-MM-dd HH:mm:ss} run {p.RunId} ({p.Kind}, by {p.PromotedBy}, previous {p.PreviousRunId?.ToString(CultureInfo.InvariantCulture) ?? "none"}): {p.Reason}");
