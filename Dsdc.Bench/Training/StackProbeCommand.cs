@@ -26,7 +26,7 @@ namespace Dsdc.Training;
 /// words as a view (<c>cue</c>, <c>tvr:ar+cue</c> = production's <c>fused-tvrc</c>), with fewer features per cue or a longer
 /// lexicon (<c>cuec</c>, <c>cueh</c>, <c>cuex</c>), the zero-shot model's logits as a view (<c>zsl</c>), and a lexicon chosen
 /// from the training side's labels (<see cref="LearnedLexicon"/>; variants <c>lexK</c>, <c>tvr:ar+lexK</c>, <c>tvr:ar+cue+lexK[-cv5]</c>), the training pages that look mislabelled left out
-/// (<c>tvr:ar+cue-cleanP</c>), and each class's regularisation chosen on its own (<c>tvr:ar+cue-apc</c>, <c>-apcw</c>, <c>-aw</c>).
+/// (<c>tvr:ar+cue-cleanP</c>), the cues matched through OCR's confusions (<c>cuef</c>, <c>tvr:ar+cuef</c>), and each class's regularisation chosen on its own (<c>tvr:ar+cue-apc</c>, <c>-apcw</c>, <c>-aw</c>).
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
     Dsdc.ImageProcessing.IDocumentInspector inspector, Dsdc.ImageProcessing.IImagePreprocessor preprocessor, Dsdc.Shared.DsdcPaths paths,
@@ -240,6 +240,25 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         var longer = new CueLexicon(production.Cues.Concat(extra).Distinct().ToList());
         var cuesX = new ProbeView("cues-longer", _ => longer.Transform, true);
         variants.Add(("cuex", [cuesX], double.PositiveInfinity));
+        // The cues matched through OCR's usual confusions ("cuef"): text and cues alike folded to one skeleton (1, l, i, |
+        // and ! one letter; 0 and o; 5 and s; rn and m; vv and w), so "Sincere1y" and "rnemo" count.
+        static string Skeleton(string? t)
+        {
+            if (string.IsNullOrEmpty(t)) return t ?? "";
+            var b = new System.Text.StringBuilder(t.Length);
+            foreach (var ch0 in t)
+            {
+                var ch = char.ToLowerInvariant(ch0);
+                b.Append(ch switch { '1' or 'i' or '|' or '!' => 'l', '0' => 'o', '5' => 's', _ => ch });
+            }
+            return b.Replace("rn", "m").Replace("vv", "w").ToString();
+        }
+        var fuzzy = new CueLexicon(production.Cues.Select(Skeleton).Distinct().ToList());
+        var fuzzyRows = new System.Runtime.CompilerServices.ConditionalWeakTable<PageInputs, float[]>();
+        var cuesF = new ProbeView("cues-fuzzy", _ => p => fuzzyRows.GetValue(p, q => fuzzy.Transform(q with { RawText = Skeleton(q.RawText), Readings = q.Readings is null ? null : Skeleton(q.Readings) })), true);
+        variants.Add(("cuef", [cuesF], double.PositiveInfinity));
+        variants.Add(("tvr:ar+cuef", [allReadings, vector, regions, cuesF], double.PositiveInfinity));
+        variants.Add(("tvr:ar+cue+cuef", [allReadings, vector, regions, cues, cuesF], double.PositiveInfinity));
         variants.Add(("tvr:ar+cuex", [allReadings, vector, regions, cuesX], double.PositiveInfinity));
         variants.Add(("cue", [cues], double.PositiveInfinity));
         variants.Add(("zsl", [zsl], double.PositiveInfinity));
