@@ -1,7 +1,11 @@
 namespace Dsdc.Training;
 
 /// <summary>One training example: a document's vector from one encoder and its effective label.</summary>
-public sealed record LabelledVector(string DocumentId, int Label, float[] Vector);
+public sealed record LabelledVector(string DocumentId, int Label, float[] Vector)
+{
+    /// <summary>The stored vector's id (<c>embedding.vectors.id</c>), 0 where it was not read from the store.</summary>
+    public long VectorId { get; init; }
+}
 
 /// <summary>The three sides of the stored split, for one encoder; with <see cref="Pages"/> when the views' inputs were loaded.</summary>
 public sealed record DataSplit(IReadOnlyList<LabelledVector> Train, IReadOnlyList<LabelledVector> Validation, IReadOnlyList<LabelledVector> Test)
@@ -12,7 +16,8 @@ public sealed record DataSplit(IReadOnlyList<LabelledVector> Train, IReadOnlyLis
     public IReadOnlyDictionary<string, PageInputs>? Pages { get; init; }
 
     public IReadOnlyList<LabelledPage> PagesOf(IReadOnlyList<LabelledVector> side) =>
-        side.Select(e => new LabelledPage(e.DocumentId, e.Label, (Pages ?? throw new InvalidOperationException("the split was loaded without pages"))[e.DocumentId])).ToList();
+        side.Select(e => new LabelledPage(e.DocumentId, e.Label, (Pages ?? throw new InvalidOperationException("the split was loaded without pages"))[e.DocumentId])
+            { VectorId = e.VectorId }).ToList();
 }
 
 /// <summary>Which side of the split a document belongs to.</summary>

@@ -269,11 +269,13 @@ public sealed partial class TrainingService(
         }
         if (champion is not null && plan.All(c => c.ParametersJson != champion.ParametersJson)) plan = [.. plan, champion];
 
+        // What every model of this job is fitted on, document by document: each succeeded run names it.
+        var datasetId = await store.RecordDatasetAsync(dataFingerprint, all, encoder.Id, encoder.Version, loader.RegionsVersion, ct);
         var results = new List<(Candidate Candidate, RunSummary Run, CvOutcome? Cv)>();
         foreach (var candidate in plan)
         {
             ct.ThrowIfCancellationRequested();
-            var (run, cv) = await TrainOneAsync(candidate, all, [], null, settings, triggeredBy, dataFingerprint, ct,
+            var (run, cv) = await TrainOneAsync(candidate, all, [], null, settings, triggeredBy, dataFingerprint, datasetId, ct,
                 () => RepeatedCrossValidation.Run(all, k, o.CvRepeats, settings.Seed, candidate.Recipe, o.ReviewTargetAccuracy, ct));
             results.Add((candidate, run, cv));
         }
@@ -335,11 +337,12 @@ public sealed partial class TrainingService(
         if (championRecipe is not null && plan.All(c => c.ParametersJson != championRecipe.ParametersJson)
             && !(Candidates.ReadsRegions(championRecipe.ParametersJson) && train.Concat(validation).Concat(test).Any(p => p.Inputs.Regions is null)))
             plan = [.. plan, championRecipe];
+        var datasetId = await store.RecordDatasetAsync(fitFingerprint, [.. train, .. validation], encoder.Id, encoder.Version, loader.RegionsVersion, ct);
         var outcomes = new List<(Candidate Candidate, RunSummary Run)>();
         foreach (var candidate in plan)
         {
             ct.ThrowIfCancellationRequested();
-            var run = (await TrainOneAsync(candidate, train, validation, test, settings, triggeredBy, null, ct, null)).Run;
+            var run = (await TrainOneAsync(candidate, train, validation, test, settings, triggeredBy, null, datasetId, ct, null)).Run;
             if (run.Status == "succeeded") await store.SetDataFingerprintAsync(run.Id, fitFingerprint, ct);
             outcomes.Add((candidate, run));
         }
@@ -361,7 +364,7 @@ public sealed partial class TrainingService(
     /// </summary>
     private async Task<(RunSummary Run, CvOutcome? Cv)> TrainOneAsync(Candidate candidate, IReadOnlyList<LabelledPage> train,
         IReadOnlyList<LabelledPage> validation, IReadOnlyList<LabelledPage>? test, TrainingSettings settings, string triggeredBy, string? dataFingerprint,
-        CancellationToken ct, Func<CvOutcome>? crossValidate)
+        long datasetId, CancellationToken ct, Func<CvOutcome>? crossValidate)
     {
         var watch = Stopwatch.StartNew();
         var runId = await store.CreateRunAsync(new NewRun(candidate.Name, candidate.ParametersJson, encoder.Id, encoder.Version, encoder.Dimensions,
@@ -420,6 +423,8 @@ public sealed partial class TrainingService(
             };
             var artifact = ModelArtifacts.Write(paths.ModelsDir, runId, trained.MainOnnx, manifest, trained.Extra);
             if (cv is not null) await store.SetEstimateAsync(runId, cv.Estimate, dataFingerprint ?? "", ct);
+            // The documents the model was fitted on (train and validation: what the fit read), named before the run succeeds.
+            await store.SetDatasetAsync(runId, datasetId, ct);
             await store.CompleteRunAsync(runId, trained.Epochs.Count, trained.BestEpoch, loss, scored, artifact,
                 JsonSerializer.Serialize(scores, ModelManifest.Json), watch.ElapsedMilliseconds, ct);
             LogRun(runId, candidate.Name, scored.Accuracy, cv?.Estimate.AccuracySd ?? 0, scored.MacroF1, cv is null ? "test side" : "cross-validation",

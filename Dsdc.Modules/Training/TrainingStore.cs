@@ -39,7 +39,7 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
     /// ranking every stored vector first (docs/benchmarks.md, "Reading the stored inputs").
     /// </summary>
     public const string StoredInputsOf = """
-        CROSS JOIN LATERAL (SELECT v.document_id, v.embedding, v.processed_text_id, v.processed_image_id FROM embedding.vectors v
+        CROSS JOIN LATERAL (SELECT v.id, v.document_id, v.embedding, v.processed_text_id, v.processed_image_id FROM embedding.vectors v
               WHERE v.document_id = d.id AND v.encoder = @encoder AND v.encoder_version = @version
               ORDER BY v.created_at DESC, v.id DESC LIMIT 1) e
         LEFT JOIN pipeline.texts t ON t.id = e.processed_text_id
@@ -49,7 +49,7 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
 
     // The label through ingestion.current_labels, the one rule for a document's label.
     private const string LabelledSql = $"""
-        SELECT e.document_id, lb.label, e.embedding, CASE WHEN @withText THEN t.text END AS text,
+        SELECT e.document_id, lb.label, e.id AS vector_id, e.embedding, CASE WHEN @withText THEN t.text END AS text,
                CASE WHEN @withText THEN t.raw_text END AS raw_text, CASE WHEN @withText THEN t.raw_readings END AS raw_readings,
                CASE WHEN @withText THEN i.file_path END AS image_path,
                CASE WHEN @withText THEN f.features END AS regions
@@ -73,7 +73,7 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<LabelledRow>(new CommandDefinition(LabelledSql,
             new { encoder, version, withText, regionsVersion = regionsVersion ?? "" }, cancellationToken: ct));
-        return rows.Select(r => new StoredExample(new LabelledVector(r.DocumentId, r.Label, r.Embedding.ToArray()), r.Text, r.RawText, r.ImagePath)
+        return rows.Select(r => new StoredExample(new LabelledVector(r.DocumentId, r.Label, r.Embedding.ToArray()) { VectorId = r.VectorId }, r.Text, r.RawText, r.ImagePath)
             { Regions = r.Regions?.ToArray(), RawReadings = r.RawReadings }).ToList();
     }
 
@@ -100,6 +100,6 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         await tx.CommitAsync(ct);
     }
 
-    private sealed record LabelledRow(string DocumentId, short Label, Vector Embedding, string? Text, string? RawText, string? RawReadings,
+    private sealed record LabelledRow(string DocumentId, short Label, long VectorId, Vector Embedding, string? Text, string? RawText, string? RawReadings,
         string? ImagePath, Vector? Regions);
 }

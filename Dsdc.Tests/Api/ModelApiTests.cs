@@ -20,6 +20,63 @@ public sealed class ModelApiTests(ApiApp app)
         Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/v1/models", Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync("/api/v1/models/rollback", null, Ct)).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await client.PostAsync($"/api/v1/models/{app.ChampionRunId}/promote", null, Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync($"/api/v1/models/{app.ChampionRunId}/documents", Ct)).StatusCode);
+    }
+
+    [Fact]
+    public async Task EveryRunOfAJobNamesTheDocumentsItWasFittedOnWithTheirLabelsAndStoredVectors()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
+
+        var response = await client.GetAsync($"/api/v1/models/{app.ChampionRunId}/documents", Ct);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        var lines = body.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal("document_id,label,class,vector_id,has_regions", lines[0]);
+        var rows = lines[1..].Select(l => l.Split(',')).ToList();
+        // Every document the job found labelled (the seeded ones: other tests label more afterwards), once, with the label
+        // it was trained with and the vector stored for it.
+        await using var conn = await app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(Ct);
+        var encoder = app.Get<Dsdc.Embedding.IDocumentEncoder>();
+        var vectors = (await Dapper.SqlMapper.QueryAsync<(string DocumentId, long VectorId)>(conn, """
+            SELECT DISTINCT ON (document_id) document_id, id FROM embedding.vectors WHERE encoder = @Id AND encoder_version = @Version
+            ORDER BY document_id, created_at DESC, id DESC
+            """, new { encoder.Id, encoder.Version }))
+            .ToDictionary(v => v.DocumentId, v => v.VectorId);
+        var expected = app.Known
+            .Select(k => (Id: Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(k.Path))), k.Label))
+            .OrderBy(k => k.Id, StringComparer.Ordinal)
+            .Select(k => $"{k.Id},{k.Label},{Dsdc.Shared.DocumentClasses.Names[k.Label]},{vectors[k.Id]}");
+        Assert.Equal(expected, rows.Select(r => string.Join(',', r[..4])));
+        Assert.All(rows, r => Assert.Contains(r[4], new[] { "true", "false" }));
+        // The job's other runs were fitted on the same documents.
+        using var list = JsonDocument.Parse(await client.GetStringAsync("/api/v1/models?limit=1000", Ct));
+        var others = list.RootElement.GetProperty("runs").EnumerateArray().Select(r => r.GetProperty("run"))
+            .Where(r => r.GetProperty("status").GetString() == "succeeded" && r.GetProperty("triggeredBy").GetString() == "api-tests")
+            .Select(r => r.GetProperty("id").GetInt64()).ToList();
+        Assert.Contains(app.ChampionRunId, others);
+        foreach (var run in others)
+            Assert.Equal(body, await client.GetStringAsync($"/api/v1/models/{run}/documents", Ct));
+
+        // The CLI writes the same CSV; a run without a recorded set is refused with the reason.
+        var output = new StringWriter();
+        var command = new Dsdc.Training.ModelsCommand(app.Get<Dsdc.Training.ModelRegistry>(), app.Get<Dsdc.Training.TrainingStore>()) { Output = output };
+        Assert.Equal(0, await command.RunAsync(["documents", app.ChampionRunId.ToString(System.Globalization.CultureInfo.InvariantCulture)], Ct));
+        Assert.Equal(body, output.ToString());
+        Assert.Equal(1, await command.RunAsync(["documents", "999999"], Ct));
+    }
+
+    [Fact]
+    public async Task TheDocumentsOfAnUnknownRunAre404()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
+
+        var response = await client.GetAsync("/api/v1/models/999999/documents", Ct);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]

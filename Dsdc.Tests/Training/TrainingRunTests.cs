@@ -325,6 +325,56 @@ public sealed class TrainingRunTests(TrainingApp app)
         // A fused model fits on the train and validation sides together: 2 per class across both.
         Assert.Equal(2 * DocumentClasses.Count, run.TrainSize + run.ValidationSize);
         Assert.True(run.TestSize > 0);
+        // The recorded training set is what the fit took: those documents, none of the test side.
+        var store = app.Get<TrainingStore>();
+        var set = await store.DatasetOfRunAsync(run.Id, ct);
+        Assert.NotNull(set);
+        Assert.Equal(2 * DocumentClasses.Count, set.Documents);
+        var documents = new List<DatasetDocument>();
+        await foreach (var d in store.DatasetDocumentsAsync(set.Id, ct)) documents.Add(d);
+        Assert.Equal(set.Documents, documents.Count);
+        Assert.All(documents.GroupBy(d => d.Label), g => Assert.Equal(2, g.Count()));
+        var sides = (await store.SplitAsync(ct)).ToDictionary(a => a.DocumentId, a => a.Side);
+        Assert.DoesNotContain(documents, d => sides[d.DocumentId] == SplitSides.Test);
+        // Each row names the vector the fit read: the document's newest.
+        await using var conn = await app.Get<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(ct);
+        var encoder = app.Get<Dsdc.Embedding.IDocumentEncoder>();
+        var newest = (await Dapper.SqlMapper.QueryAsync<(string DocumentId, long Id)>(conn, """
+            SELECT DISTINCT ON (document_id) document_id, id FROM embedding.vectors WHERE encoder = @Id AND encoder_version = @Version
+            ORDER BY document_id, created_at DESC, id DESC
+            """, new { encoder.Id, encoder.Version }))
+            .ToDictionary(v => v.DocumentId, v => v.Id);
+        Assert.All(documents, d => Assert.Equal(newest[d.DocumentId], d.VectorId));
+    }
+
+    /// <summary>
+    /// A training set is recorded once for the same documents, labels and vectors, anew when a label differs, and is what a
+    /// run was fitted on only once the run succeeded.
+    /// </summary>
+    [Fact]
+    public async Task ATrainingSetIsRecordedOnceAndNamedOnlyBySucceededRuns()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var store = app.Get<TrainingStore>();
+        var pages = await app.Get<TrainingDataLoader>().LoadAllAsync(ct);
+        Assert.All(pages, p => Assert.True(p.VectorId > 0));
+
+        var first = await store.RecordDatasetAsync("F-test", pages, "e", "1", "r1", ct);
+        var again = await store.RecordDatasetAsync("F-test", pages, "e", "1", "r1", ct);
+        var relabelled = await store.RecordDatasetAsync("F-test", [pages[0] with { Label = (pages[0].Label + 1) % DocumentClasses.Count }, .. pages.Skip(1)],
+            "e", "1", "r1", ct);
+
+        Assert.Equal(first, again);
+        Assert.NotEqual(first, relabelled);
+        var runId = await store.CreateRunAsync(new NewRun("lineage-test", "{}", "e", "1", 1, 0, "cpu", pages.Count, 0, pages.Count, "test"), ct);
+        await store.SetDatasetAsync(runId, first, ct);
+        Assert.Null(await store.DatasetOfRunAsync(runId, ct));
+        await store.FailRunAsync(runId, "boom", 1, ct);
+        Assert.Null(await store.DatasetOfRunAsync(runId, ct));
+        var documents = new List<DatasetDocument>();
+        await foreach (var d in store.DatasetDocumentsAsync(first, ct)) documents.Add(d);
+        Assert.Equal(pages.OrderBy(p => p.DocumentId, StringComparer.Ordinal).Select(p => (p.DocumentId, p.Label, p.VectorId, p.Inputs.Regions is not null)),
+            documents.Select(d => (d.DocumentId, d.Label, d.VectorId, d.HasRegions)));
     }
 
     /// <summary>

@@ -76,6 +76,12 @@ public sealed partial class BrowserTests(UiApp app)
         await page.GotoAsync($"/runs/{runId}");
         await Assertions.Expect(page.GetByTestId("confusion")).ToBeVisibleAsync();
         await Assertions.Expect(page.GetByTestId("estimate")).ToContainTextAsync("cross-validation repeated");
+        // The documents the run was fitted on, downloaded from its page.
+        var documents = await page.APIRequest.GetAsync((await page.GetByTestId("run-documents").GetAttributeAsync("href"))!);
+        Assert.Equal(200, documents.Status);
+        var lines = (await documents.TextAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Dsdc.Training.DatasetCsv.Header, lines[0]);
+        Assert.Equal(app.Known.Count, lines.Length - 1);
         await UiApp.ScreenshotAsync(page, "run");
         await page.GetByLabel("Reason").FillAsync("browser test");
         await page.GetByTestId("promote").ClickAsync();

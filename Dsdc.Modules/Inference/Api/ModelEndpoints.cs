@@ -39,6 +39,23 @@ internal static class ModelEndpoints
         return await Answer(result, classifier, ct);
     }
 
+    /// <summary>The documents a run's model was fitted on, with the label each was trained with and the stored vector it
+    /// read (<c>embedding.vectors.id</c>), as CSV; 404 for an unknown run or one with no recorded training set.</summary>
+    public static async Task<IResult> Documents(long runId, ModelRegistry registry, TrainingStore store, CancellationToken ct)
+    {
+        if (await registry.RunAsync(runId, ct) is not { } run)
+            return PredictionEndpoints.Problem(StatusCodes.Status404NotFound, "Unknown run", $"Run {runId} does not exist.");
+        if (await store.DatasetOfRunAsync(runId, ct) is not { } set)
+            return PredictionEndpoints.Problem(StatusCodes.Status404NotFound, "No recorded training set",
+                run.Status switch
+                {
+                    "succeeded" => $"Run {runId} has no recorded training set: a version that did not record them trained it.",
+                    "running" => $"Run {runId} is still training.",
+                    _ => $"Run {runId} failed: no model was fitted.",
+                });
+        return TypedResults.Stream(stream => DatasetCsv.WriteAsync(store, set.Id, stream, ct), "text/csv; charset=utf-8", DatasetCsv.FileName(runId));
+    }
+
     public static async Task<Results<Ok<PromotionResponse>, ProblemHttpResult>> Rollback(
         PromotionRequest? body, ClaimsPrincipal user, ModelRegistry registry, IDocumentClassifier classifier, CancellationToken ct) =>
         await Answer(await registry.RollbackAsync(user.GetUserName() ?? "unknown", body?.Reason, ct, body?.From), classifier, ct);

@@ -79,6 +79,8 @@ public sealed class PredictionApiModule
         var models = api.MapGroup("/models").WithTags("Models").RequireAuthorization(AuthPolicies.ModelAdmin);
         models.MapGet("/", ModelEndpoints.List);
         models.MapPost("/{runId:long}/promote", ModelEndpoints.Promote);
+        models.MapGet("/{runId:long}/documents", ModelEndpoints.Documents)
+            .Produces(StatusCodes.Status200OK, contentType: "text/csv").ProducesProblem(StatusCodes.Status404NotFound);
         models.MapPost("/rollback", ModelEndpoints.Rollback);
         models.MapPost("/reload", ModelEndpoints.Reload);
     }

@@ -3,11 +3,14 @@ using Dsdc.Shared.Cli;
 
 namespace Dsdc.Training;
 
-/// <summary><c>models list | promote RUN [--reason TEXT] | rollback [--reason TEXT]</c>.</summary>
-internal sealed class ModelsCommand(ModelRegistry registry) : ICliCommand
+/// <summary><c>models list | promote RUN [--reason TEXT] | rollback [--reason TEXT] | documents RUN</c>.</summary>
+internal sealed class ModelsCommand(ModelRegistry registry, TrainingStore store) : ICliCommand
 {
     public string Name => "models";
-    public string Usage => "list | promote RUN [--reason TEXT] | rollback [--reason TEXT]  the model registry";
+
+    /// <summary>Where <c>documents</c> writes its CSV (standard output; a test reads it).</summary>
+    internal TextWriter Output { get; init; } = Console.Out;
+    public string Usage => "list | promote RUN [--reason TEXT] | rollback [--reason TEXT] | documents RUN  the model registry";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
@@ -23,6 +26,17 @@ internal sealed class ModelsCommand(ModelRegistry registry) : ICliCommand
                 return Print(await registry.PromoteAsync(runId, by, cli.Value("--reason"), ct));
             case "rollback":
                 return Print(await registry.RollbackAsync(by, cli.Value("--reason"), ct));
+            case "documents" when positional.Count == 2 && long.TryParse(positional[1], CultureInfo.InvariantCulture, out var documentsOf):
+                // The run's training set as CSV on standard output (what GET /api/v1/models/{run}/documents answers).
+                if (await store.DatasetOfRunAsync(documentsOf, ct) is not { } set)
+                {
+                    Console.Error.WriteLine(await registry.RunAsync(documentsOf, ct) is null
+                        ? $"Run {documentsOf} does not exist."
+                        : $"Run {documentsOf} has no recorded training set (it failed, is still training, or an older version trained it).");
+                    return 1;
+                }
+                await DatasetCsv.WriteAsync(store, set.Id, Output, ct);
+                return 0;
             default:
                 Console.Error.WriteLine($"Usage: models {Usage}");
                 return 2;

@@ -1,7 +1,12 @@
 namespace Dsdc.Training;
 
 /// <summary>A labelled document with everything its views read.</summary>
-public sealed record LabelledPage(string DocumentId, int Label, PageInputs Inputs);
+public sealed record LabelledPage(string DocumentId, int Label, PageInputs Inputs)
+{
+    /// <summary>The stored vector's id (<c>embedding.vectors.id</c>) the inputs were read with, 0 where they were not
+    /// read from the store: what a recorded training set names (<see cref="TrainingStore.RecordDatasetAsync"/>).</summary>
+    public long VectorId { get; init; }
+}
 
 /// <summary>The trained views of a multi-view model; predicts with their weighted probability average.</summary>
 public sealed class TrainedEnsemble(IReadOnlyList<FittedView> views) : IDisposable
