@@ -7,7 +7,10 @@ namespace Dsdc.Training;
 /// (<c>embedding.vectors.id</c>), with whether its region features were there.</summary>
 public sealed record DatasetDocument(string DocumentId, int Label, long VectorId, bool HasRegions);
 
-/// <summary>A recorded training set: what the runs whose data fingerprint it carries were fitted on.</summary>
+/// <summary>What a run's model was fitted with for one document: its label then, or null when the document was not in the set.</summary>
+public sealed record TrainedWith(long RunId, int? Label);
+
+/// <summary>A recorded training set: what the runs that name it were fitted on.</summary>
 public sealed record DatasetRecord(long Id, string Fingerprint, int Documents, string Encoder, string EncoderVersion, string RegionsVersion, DateTime CreatedAt);
 
 public sealed partial class TrainingStore
@@ -78,6 +81,22 @@ public sealed partial class TrainingStore
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<DatasetRecord>(new CommandDefinition(sql, new { runId }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Whether a run's model was fitted on a document and with which label: null when the run has no recorded training
+    /// set (it did not succeed, or an older version trained it), a label of null when the set does not hold the document.
+    /// </summary>
+    public async Task<TrainedWith?> TrainedWithAsync(long runId, string documentId, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT d.label FROM training.runs r
+            LEFT JOIN training.dataset_documents d ON d.dataset_id = r.dataset_id AND d.document_id = @documentId
+            WHERE r.id = @runId AND r.status = 'succeeded' AND r.dataset_id IS NOT NULL
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = (await conn.QueryAsync<short?>(new CommandDefinition(sql, new { runId, documentId }, cancellationToken: ct))).ToList();
+        return rows is [var label] ? new TrainedWith(runId, label) : null;
     }
 
     /// <summary>A recorded training set's documents, in document-id order, streamed.</summary>

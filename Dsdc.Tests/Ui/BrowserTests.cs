@@ -55,6 +55,8 @@ public sealed partial class BrowserTests(UiApp app)
         await Assertions.Expect(human).ToContainTextAsync(correction);
         await Assertions.Expect(human).ToContainTextAsync(user);
         await Assertions.Expect(page.GetByTestId("predictions")).ToContainTextAsync(predicted);
+        // What the champion learned of it: the label it had when the model was fitted, whatever the correction says.
+        await Assertions.Expect(page.GetByTestId("trained-label")).ToContainTextAsync($"labelled {DocumentClasses.NameOf(document.Label)}.");
         await UiApp.ScreenshotAsync(page, "document");
 
         await page.GotoAsync("/documents?q=" + Uri.EscapeDataString(correction));
