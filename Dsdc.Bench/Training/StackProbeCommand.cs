@@ -26,7 +26,8 @@ namespace Dsdc.Training;
 /// words as a view (<c>cue</c>, <c>tvr:ar+cue</c> = production's <c>fused-tvrc</c>), with fewer features per cue or a longer
 /// lexicon (<c>cuec</c>, <c>cueh</c>, <c>cuex</c>), the zero-shot model's logits as a view (<c>zsl</c>), and a lexicon chosen
 /// from the training side's labels (<see cref="LearnedLexicon"/>; variants <c>lexK</c>, <c>tvr:ar+lexK</c>, <c>tvr:ar+cue+lexK[-cv5]</c>), the training pages that look mislabelled left out
-/// (<c>tvr:ar+cue-cleanP</c>), the cues matched through OCR's confusions (<c>cuef</c>, <c>tvr:ar+cuef</c>), and each class's regularisation chosen on its own (<c>tvr:ar+cue-apc</c>, <c>-apcw</c>, <c>-aw</c>).
+/// (<c>tvr:ar+cue-cleanP</c>), the cues matched through OCR's confusions (<c>cuef</c>, <c>tvr:ar+cuef</c>), a linear pool
+/// mixed into the stacked probabilities (<c>tvr:ar+cue-mix[SHARE]</c>), and each class's regularisation chosen on its own (<c>tvr:ar+cue-apc</c>, <c>-apcw</c>, <c>-aw</c>).
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
     Dsdc.ImageProcessing.IDocumentInspector inspector, Dsdc.ImageProcessing.IImagePreprocessor preprocessor, Dsdc.Shared.DsdcPaths paths,
@@ -320,6 +321,12 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         // Training documents whose own label the stacked leave-one-out prediction gives less than a probability p are left
         // out and the model refitted without them ("-cleanP"): a page filed under the wrong class teaches its class the
         // wrong look (RVL-CDIP's labels are about 8% wrong); at most a third of a class's documents, and never its last two.
+        // The stacked (log-linear) probabilities mixed with the mean of the views' own probabilities, each view's scores through
+        // a softmax at the temperature fitted on its leave-one-out scores: a linear pool does not let one view that is sure and
+        // wrong (the text view of a page whose only text is a Bates number) outvote the others. The share of the linear pool
+        // is chosen by leave-one-out log-loss from 0-1 ("-mix"), or fixed ("-mix0.3", "-mix1").
+        foreach (var share in new[] { "", "0.3", "1" })
+            variants.Add(("tvr:ar+cue-mix" + share, [allReadings, vector, regions, cues], double.PositiveInfinity));
         foreach (var below in new[] { "0.02", "0.05", "0.1", "0.2" })
             variants.Add(("tvr:ar+cue-clean" + below, [allReadings, vector, regions, cues], double.PositiveInfinity));
         variants.Add(("tvr:ar+cueh", [allReadings, vector, regions, cueHead], double.PositiveInfinity));
@@ -575,7 +582,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var cleanAt = name.IndexOf("-clean", StringComparison.Ordinal);
             double? cleanBelow = cleanAt >= 0 ? double.Parse(name[(cleanAt + "-clean".Length)..], CultureInfo.InvariantCulture) : null;
             var left = new List<int>();
-            CvRecipe recipe = (train, test, token) => Fit(views, penalty, train, test, biasPenalty, cleanBelow, left);
+            var mixAt = name.IndexOf("-mix", StringComparison.Ordinal);
+            double[]? mixGrid = mixAt < 0 ? null : name.Length == mixAt + 4 ? [0, 0.1, 0.2, 0.3, 0.5, 0.7, 1]
+                : [double.Parse(name[(mixAt + 4)..], CultureInfo.InvariantCulture)];
+            CvRecipe recipe = (train, test, token) => Fit(views, penalty, train, test, biasPenalty, cleanBelow, left, mixGrid);
             var outcome = RepeatedCrossValidation.Run(docs, o.CvFolds, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct);
             var e = outcome.Estimate;
             string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
@@ -585,6 +595,11 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             {
                 foreach (var g in alphaLog.GroupBy(a => a).OrderByDescending(g => g.Count()).Take(8)) Console.WriteLine($"  alphas {g.Key}: {g.Count()}");
                 alphaLog.Clear();
+            }
+            if (mixLog.Count > 0)
+            {
+                Console.WriteLine($"  linear pool's share per fit: {string.Join(", ", mixLog.GroupBy(x => x).OrderBy(g => g.Key).Select(g => $"{g.Key} x{g.Count()}"))}");
+                mixLog.Clear();
             }
             if (left.Count > 0) Console.WriteLine($"  left out per fit: mean {left.Average():F1}, min {left.Min()}, max {left.Max()}");
             // Paired against the first variant run, on the same folds (the corrected resampled t the promotion rule uses).
@@ -612,8 +627,10 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         return 0;
     }
 
+    private static readonly List<double> mixLog = [];
+
     private static float[][] Fit(List<ProbeView> views, double classPenalty, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> test,
-        double? biasPenalty = null, double? cleanBelow = null, List<int>? left = null)
+        double? biasPenalty = null, double? cleanBelow = null, List<int>? left = null, double[]? mixGrid = null)
     {
         var labels = train.Select(t => t.Label).ToList();
         var known = new bool[Shared.DocumentClasses.Count];
@@ -659,6 +676,35 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             lock (left!) left.Add(drop.Count);
             if (drop.Count > 0)
                 return Fit(views, classPenalty, train.Where((_, i) => !drop.Contains(i)).ToList(), test, biasPenalty);
+        }
+        if (mixGrid is not null)
+        {
+            // Each view's own temperature, then the share of the linear pool with the least leave-one-out log-loss.
+            var temperatures = loo.Select(l => Stacking.FitWeights([l], labels, known)[0]).ToArray();
+            float[] Mixed(IReadOnlyList<double[]> scores, double share)
+            {
+                var stacked = Stacking.Softmax(Logits((v, c) => scores[v][c]), known);
+                var pooled = new double[known.Length];
+                for (var v = 0; v < scores.Count; v++)
+                {
+                    var pv = Stacking.Softmax(scores[v].Select(x => x * temperatures[v]).ToArray(), known);
+                    for (var c = 0; c < pooled.Length; c++) pooled[c] += pv[c] / scores.Count;
+                }
+                return stacked.Select((x, c) => (float)((1 - share) * x + share * pooled[c])).ToArray();
+            }
+            IReadOnlyList<double[]> LooOf(int i) => loo.Select(l => l[i]).ToList();
+            var best = mixGrid.MinBy(share => Enumerable.Range(0, train.Count).Sum(i => -Math.Log(Math.Max(1e-12, Mixed(LooOf(i), share)[labels[i]]))));
+            lock (mixLog) mixLog.Add(best);
+            var mixCalibration = TopLabelCalibration.Fit(Enumerable.Range(0, train.Count).Select(i =>
+            {
+                var p = Mixed(LooOf(i), best);
+                return (p, ClassificationMetrics.ArgMax(p) == labels[i]);
+            }).ToList());
+            return test.Select(t =>
+            {
+                var p = Mixed(fitted.Select(f => f.Score(t.Inputs)).ToList(), best);
+                return mixCalibration?.Apply(p) ?? p;
+            }).ToArray();
         }
         var calibration = TopLabelCalibration.Fit(Enumerable.Range(0, train.Count).Select(i =>
         {
