@@ -27,7 +27,8 @@ namespace Dsdc.Training;
 /// lexicon (<c>cuec</c>, <c>cueh</c>, <c>cuex</c>), the zero-shot model's logits as a view (<c>zsl</c>), and a lexicon chosen
 /// from the training side's labels (<see cref="LearnedLexicon"/>; variants <c>lexK</c>, <c>tvr:ar+lexK</c>, <c>tvr:ar+cue+lexK[-cv5]</c>), the training pages that look mislabelled left out
 /// (<c>tvr:ar+cue-cleanP</c>), the cues matched through OCR's confusions (<c>cuef</c>, <c>tvr:ar+cuef</c>), a linear pool
-/// mixed into the stacked probabilities (<c>tvr:ar+cue-mix[SHARE]</c>), and each class's regularisation chosen on its own (<c>tvr:ar+cue-apc</c>, <c>-apcw</c>, <c>-aw</c>).
+/// mixed into the stacked probabilities (<c>tvr:ar+cue-mix[SHARE]</c>), the two first classes decided again by a model of those
+/// two alone (<c>tvr:ar+cue-ovo</c>), and each class's regularisation chosen on its own (<c>tvr:ar+cue-apc</c>, <c>-apcw</c>, <c>-aw</c>).
 /// </summary>
 internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embedding.IDocumentEncoder encoder, Dsdc.Ingestion.DocumentStore documents,
     Dsdc.ImageProcessing.IDocumentInspector inspector, Dsdc.ImageProcessing.IImagePreprocessor preprocessor, Dsdc.Shared.DsdcPaths paths,
@@ -325,6 +326,9 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
         // a softmax at the temperature fitted on its leave-one-out scores: a linear pool does not let one view that is sure and
         // wrong (the text view of a page whose only text is a Bates number) outvote the others. The share of the linear pool
         // is chosen by leave-one-out log-loss from 0-1 ("-mix"), or fixed ("-mix0.3", "-mix1").
+        // The two classes the fused model ranks first decided again by a model of those two classes alone ("-ovo"): the same
+        // views, stacked, fitted on the training pages of the two classes only, sharing out the pair's probability.
+        variants.Add(("tvr:ar+cue-ovo", [allReadings, vector, regions, cues], double.PositiveInfinity));
         foreach (var share in new[] { "", "0.3", "1" })
             variants.Add(("tvr:ar+cue-mix" + share, [allReadings, vector, regions, cues], double.PositiveInfinity));
         foreach (var below in new[] { "0.02", "0.05", "0.1", "0.2" })
@@ -585,7 +589,9 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             var mixAt = name.IndexOf("-mix", StringComparison.Ordinal);
             double[]? mixGrid = mixAt < 0 ? null : name.Length == mixAt + 4 ? [0, 0.1, 0.2, 0.3, 0.5, 0.7, 1]
                 : [double.Parse(name[(mixAt + 4)..], CultureInfo.InvariantCulture)];
-            CvRecipe recipe = (train, test, token) => Fit(views, penalty, train, test, biasPenalty, cleanBelow, left, mixGrid);
+            CvRecipe recipe = name.EndsWith("-ovo", StringComparison.Ordinal)
+                ? (train, test, token) => PairRefined(views, train, test)
+                : (train, test, token) => Fit(views, penalty, train, test, biasPenalty, cleanBelow, left, mixGrid);
             var outcome = RepeatedCrossValidation.Run(docs, o.CvFolds, o.CvRepeats, o.Seed, recipe, o.ReviewTargetAccuracy, ct);
             var e = outcome.Estimate;
             string P(double x) => x.ToString("P1", CultureInfo.InvariantCulture);
@@ -628,6 +634,47 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     }
 
     private static readonly List<double> mixLog = [];
+
+    /// <summary>The fused model's answer, its two first classes decided again by a fused model of those two classes alone.</summary>
+    private static float[][] PairRefined(List<ProbeView> views, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> test)
+    {
+        var first = Fit(views, double.PositiveInfinity, train, test);
+        var pairs = new Dictionary<(int, int), Func<LabelledPage, float[]>>();
+        var result = new float[test.Count][];
+        for (var i = 0; i < test.Count; i++)
+        {
+            var p = first[i];
+            var order = Enumerable.Range(0, p.Length).OrderByDescending(c => p[c]).ToArray();
+            var (a, b) = (Math.Min(order[0], order[1]), Math.Max(order[0], order[1]));
+            var side = train.Where(d => d.Label == a || d.Label == b).ToList();
+            if (side.Count(d => d.Label == a) < 2 || side.Count(d => d.Label == b) < 2 || p[order[1]] <= 0)
+            {
+                result[i] = p;
+                continue;
+            }
+            if (!pairs.TryGetValue((a, b), out var specialist))
+            {
+                // Fitted once per pair and training side; scores each page it is asked about.
+                var cache = new Dictionary<LabelledPage, float[]>(ReferenceEqualityComparer.Instance);
+                float[][]? all = null;
+                specialist = page =>
+                {
+                    if (cache.TryGetValue(page, out var known)) return known;
+                    all ??= Fit(views, double.PositiveInfinity, side, test);
+                    for (var j = 0; j < test.Count; j++) cache[test[j]] = all[j];
+                    return cache[page];
+                };
+                pairs[(a, b)] = specialist;
+            }
+            var q = specialist(test[i]);
+            var mass = p[a] + p[b];
+            var qa = q[a] / Math.Max(q[a] + q[b], 1e-12f);
+            result[i] = (float[])p.Clone();
+            result[i][a] = mass * qa;
+            result[i][b] = mass * (1 - qa);
+        }
+        return result;
+    }
 
     private static float[][] Fit(List<ProbeView> views, double classPenalty, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> test,
         double? biasPenalty = null, double? cleanBelow = null, List<int>? left = null, double[]? mixGrid = null)
