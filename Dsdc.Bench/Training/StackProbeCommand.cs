@@ -639,7 +639,8 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     private static float[][] PairRefined(List<ProbeView> views, IReadOnlyList<LabelledPage> train, IReadOnlyList<LabelledPage> test)
     {
         var first = Fit(views, double.PositiveInfinity, train, test);
-        var pairs = new Dictionary<(int, int), Func<LabelledPage, float[]>>();
+        // One model per pair and training side, scoring the whole test side once.
+        var pairs = new Dictionary<(int, int), float[][]>();
         var result = new float[test.Count][];
         for (var i = 0; i < test.Count; i++)
         {
@@ -652,21 +653,8 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                 result[i] = p;
                 continue;
             }
-            if (!pairs.TryGetValue((a, b), out var specialist))
-            {
-                // Fitted once per pair and training side; scores each page it is asked about.
-                var cache = new Dictionary<LabelledPage, float[]>(ReferenceEqualityComparer.Instance);
-                float[][]? all = null;
-                specialist = page =>
-                {
-                    if (cache.TryGetValue(page, out var known)) return known;
-                    all ??= Fit(views, double.PositiveInfinity, side, test);
-                    for (var j = 0; j < test.Count; j++) cache[test[j]] = all[j];
-                    return cache[page];
-                };
-                pairs[(a, b)] = specialist;
-            }
-            var q = specialist(test[i]);
+            if (!pairs.TryGetValue((a, b), out var scored)) pairs[(a, b)] = scored = Fit(views, double.PositiveInfinity, side, test);
+            var q = scored[i];
             var mass = p[a] + p[b];
             var qa = q[a] / Math.Max(q[a] + q[b], 1e-12f);
             result[i] = (float[])p.Clone();
