@@ -36,7 +36,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     Dsdc.Ocr.TesseractEnginePool pool, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class] [--errors FILE] [--word-boxes FILE [--more-boxes F1,F2]] [--boxes-dpi N] [--spec-readings] [--tiles FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--errors FILE] [--word-boxes FILE [--more-boxes F1,F2]] [--boxes-dpi N] [--spec-readings] [--tiles FILE] [--cropped-regions FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -487,6 +487,18 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                     variants.Add(("r+" + name, [regions, view], double.PositiveInfinity));
                     if (name == "T12x") tiles12x = view;
                 }
+            }
+        }
+        // The region features of the page cut to its content (--cropped-regions FILE: the cache of normprobe --crop, the box
+        // stretched and at the base aspect): in place of production's regions ("tvr:ar+cue:rc", ":rca") or beside them ("+rc", "+rca").
+        if (cli.Value("--cropped-regions") is { } croppedFile)
+        {
+            var cropped = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, float[][]>>(File.ReadAllText(croppedFile))!;
+            foreach (var (suffix, index) in new[] { ("rc", 0), ("rca", 1) })
+            {
+                var view = new ProbeView("regions-" + suffix, _ => p => cropped[idOf[p]][index], true);
+                variants.Add(("tvr:ar+cue:" + suffix, [allReadings, vector, view, cues], double.PositiveInfinity));
+                variants.Add(("tvr:ar+cue+" + suffix, [allReadings, vector, regions, cues, view], double.PositiveInfinity));
             }
         }
         // The file's own facts as a view ("m": format, pages, pixel size and shape, bytes per pixel; MetadataFeatures), alone
