@@ -40,8 +40,8 @@ public sealed record FolderEvaluation(long? ModelRunId, bool ZeroShot, double? R
         return list.Count == 0 ? null : list.Average(d => d.Predicted == d.Truth ? 1.0 : 0.0);
     }
 
-    /// <summary>Runs the full prediction path on every document under <paramref name="dir"/> whose nearest ancestor folder
-    /// is named <c>&lt;index&gt;_&lt;name&gt;</c>; an unreadable file is counted, not scored.</summary>
+    /// <summary>Runs the full prediction path on every document under <paramref name="dir"/> under a folder that names its
+    /// class (<see cref="Ingestion.LabelledCorpus"/>); an unreadable file is counted, not scored.</summary>
     public static async Task<FolderEvaluation> RunAsync(IDocumentClassifier classifier, string dir, int parallelism, CancellationToken ct)
     {
         // The model that serves now: the champion, or the zero-shot model when none is loaded (or the champion cannot be).
@@ -70,7 +70,7 @@ public sealed record FolderEvaluation(long? ModelRunId, bool ZeroShot, double? R
 
 /// <summary>
 /// <c>evaluate DIR [--json]</c>: the served model (the champion, or the zero-shot model before any training) on every
-/// document under DIR whose nearest ancestor folder is named <c>&lt;index&gt;_&lt;name&gt;</c> (its true class):
+/// document under DIR under a folder that names its class (its true class: <c>&lt;index&gt;_&lt;name&gt;</c> or the class's name):
 /// accuracy, macro-F1, calibration, the review flag's effect and the confusion matrix.
 /// </summary>
 internal sealed class EvaluateCommand(IDocumentClassifier classifier, IOptions<InferenceOptions> options) : ICliCommand

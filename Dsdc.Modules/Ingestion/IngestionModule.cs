@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Dsdc.Shared;
+using Dsdc.Shared.Cli;
 
 namespace Dsdc.Ingestion;
 
@@ -15,6 +16,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<InboxIngestor>();
         builder.Services.AddSingleton<DocumentIntake>();
         builder.Services.AddSingleton<IngestionQueries>();
+        builder.Services.AddSingleton<ICliCommand, ImportCommand>();
         return builder;
     }
 }

@@ -31,12 +31,7 @@ public sealed class MockArrivalsJob(DsdcPaths paths, IOptions<PipelineOptions> o
         var picked = files.OrderBy(_ => Random.Shared.Next()).Take(count ?? mock.Count).ToList();
         foreach (var (path, label) in picked)
         {
-            var name = $"mock-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..8]}";
-            var hidden = Path.Combine(paths.Inbox, "." + name);
-            Directory.CreateDirectory(hidden);
-            File.Copy(path, Path.Combine(hidden, Path.GetFileName(path)));
-            File.WriteAllText(Path.Combine(hidden, "label.txt"), label.ToString(System.Globalization.CultureInfo.InvariantCulture) + "\n");
-            Directory.Move(hidden, Path.Combine(paths.Inbox, name));
+            InboxDrop.Add(paths.Inbox, path, label, $"mock-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..8]}");
         }
         return $"{picked.Count} document(s) copied from {corpus}";
     }

@@ -40,6 +40,92 @@ public sealed class PipelineRunTests
     }
 
     [Fact]
+    public async Task ImportCopiesASortedArchiveIntoTheInboxLabelledByItsClassFoldersAndAddsNothingTheSecondTime()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var docs = Fixtures.Labelled().Where(d => !d.Path.EndsWith(".jpg")).DistinctBy(d => Sha1(d.Path)).Take(4).ToList();
+        var archive = Directory.CreateTempSubdirectory("dsdc-archive-").FullName;
+        try
+        {
+            void Put(string folder, string file)
+            {
+                Directory.CreateDirectory(Path.Combine(archive, folder));
+                File.Copy(file, Path.Combine(archive, folder, Path.GetFileName(file)));
+            }
+            // The datasets' layout, a class's name in the plural and another case, a class folder above dated folders, no
+            // class folder at all; the first file again under another class; a file that is not a document.
+            Put("11_invoice", docs[0].Path);
+            Put("Scientific_Reports", docs[1].Path);
+            Put(Path.Combine("memos", "2024", "march"), docs[2].Path);
+            Put("unsorted", docs[3].Path);
+            Put("letter", docs[0].Path);
+            File.WriteAllText(Path.Combine(archive, "README.md"), "notes");
+            var archiveBefore = Snapshot(archive);
+
+            var dryRun = await AppProcess.RunAsync(["import", archive, "--dry-run"], Environment(app), timeout: TimeSpan.FromMinutes(2));
+            Assert.True(dryRun.ExitCode == 0, dryRun.StdErr);
+            Assert.Contains("Would import 4 document(s)", dryRun.StdOut);
+            Assert.Empty(app.InboxEntries());
+
+            var result = await AppProcess.RunAsync(["import", archive], Environment(app), timeout: TimeSpan.FromMinutes(2));
+
+            Assert.True(result.ExitCode == 0, result.StdErr);
+            Assert.Contains("Imported 4 document(s)", result.StdOut);
+            Assert.Contains("3 labelled, 1 unlabelled", result.StdOut);
+            Assert.Contains("scientific report 1, invoice 1, memo 1", result.StdOut);
+            Assert.Contains("1 met again in the folder (1 under another class: the first one's was kept)", result.StdOut);
+            Assert.Contains("1 file(s) that are not documents (.md 1)", result.StdOut);
+            // One inbox folder per document: its file, and a label.txt where a folder named its class.
+            var expected = new Dictionary<string, string?>
+            {
+                [Sha1(docs[0].Path)] = "11", [Sha1(docs[1].Path)] = "5", [Sha1(docs[2].Path)] = "15", [Sha1(docs[3].Path)] = null,
+            };
+            var entries = app.InboxEntries();
+            Assert.Equal(4, entries.Count);
+            foreach (var entry in entries)
+            {
+                var files = Directory.GetFiles(entry);
+                var document = Assert.Single(files, f => Path.GetFileName(f) != "label.txt");
+                var label = files.FirstOrDefault(f => Path.GetFileName(f) == "label.txt") is { } l ? File.ReadAllText(l).Trim() : null;
+                Assert.Equal(expected[Sha1(document)], label);
+            }
+            Assert.Equal(archiveBefore, Snapshot(archive)); // the archive is only read
+
+            var ingest = await AppProcess.RunAsync(["ingest"], Environment(app), timeout: TimeSpan.FromMinutes(5));
+            Assert.True(ingest.ExitCode == 0, ingest.StdErr);
+            Assert.Contains("4 accepted", ingest.StdOut);
+            var stored = (await app.QueryAsync<(string DocumentId, short Label)>("SELECT document_id, label FROM ingestion.current_labels"))
+                .ToDictionary(x => x.DocumentId, x => x.Label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(expected.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!), stored);
+
+            var again = await AppProcess.RunAsync(["import", archive], Environment(app), timeout: TimeSpan.FromMinutes(2));
+            Assert.True(again.ExitCode == 0, again.StdErr);
+            Assert.Contains("Imported 0 document(s)", again.StdOut);
+            Assert.Contains("4 already stored", again.StdOut);
+            Assert.Empty(app.InboxEntries());
+        }
+        finally
+        {
+            Directory.Delete(archive, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ImportRefusesAFolderThatOverlapsTheDataFolder()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var result = await AppProcess.RunAsync(["import", app.Paths.Inbox], Environment(app), timeout: TimeSpan.FromMinutes(2));
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("overlap", result.StdErr);
+    }
+
+    private static string Sha1(string path) => Convert.ToHexStringLower(SHA1.HashData(File.ReadAllBytes(path)));
+
+    private static List<string> Snapshot(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => $"{Path.GetRelativePath(root, f)} {Sha1(f)}").ToList();
+
+    [Fact]
     public async Task KillingIngestMidBatchThenRestartingAccountsForEveryFileOnce()
     {
         await using var app = await IngestionApp.StartAsync();

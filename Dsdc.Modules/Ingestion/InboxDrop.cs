@@ -1,0 +1,45 @@
+using System.Globalization;
+
+namespace Dsdc.Ingestion;
+
+/// <summary>
+/// Puts a copy of a file into the inbox as a folder of its own, with a <c>label.txt</c> when the file has a class. The
+/// folder is written under a hidden name (ingestion skips names that start with a dot), then renamed, so ingestion
+/// never sees half a folder. The source file is only read.
+/// </summary>
+internal static class InboxDrop
+{
+    /// <summary>Copies <paramref name="file"/> into <paramref name="inbox"/>/<paramref name="name"/> (or name~2, name~3...
+    /// when taken). Returns the folder's path.</summary>
+    public static string Add(string inbox, string file, int? label, string name)
+    {
+        var hidden = Path.Combine(inbox, $".{name}.{Guid.NewGuid():N}");
+        Directory.CreateDirectory(hidden);
+        try
+        {
+            File.Copy(file, Path.Combine(hidden, Path.GetFileName(file)));
+            if (label is { } l)
+                File.WriteAllText(Path.Combine(hidden, LabelFile.Name), l.ToString(CultureInfo.InvariantCulture) + "\n");
+            for (var n = 1; ; n++)
+            {
+                var target = Path.Combine(inbox, n == 1 ? name : $"{name}~{n}");
+                if (Path.Exists(target)) continue;
+                try
+                {
+                    Directory.Move(hidden, target);
+                    return target;
+                }
+                catch (IOException) when (Path.Exists(target))
+                {
+                    // Taken between the check and the move (another import): the next name.
+                }
+            }
+        }
+        catch
+        {
+            // Nothing half-made stays behind: the hidden folder is this call's own.
+            if (Directory.Exists(hidden)) Directory.Delete(hidden, recursive: true);
+            throw;
+        }
+    }
+}
