@@ -30,6 +30,27 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             new { documentId }, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// What the store knows of files whose document ids (SHA-1 of their bytes) are <paramref name="ids"/>: the stored
+    /// documents among them, with their current label (null when they have none), and the files refused before for one of
+    /// the reasons <paramref name="codes"/>. Two queries, however many files.
+    /// </summary>
+    public async Task<(Dictionary<string, short?> Stored, HashSet<string> Refused)> KnownFilesAsync(
+        IReadOnlyCollection<string> ids, IReadOnlyCollection<string> codes, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT d.id AS Id, l.label AS Label FROM ingestion.documents d
+                LEFT JOIN {CurrentLabel.View} l ON l.document_id = d.id WHERE d.id = ANY(@ids);
+            SELECT DISTINCT sha1 FROM ingestion.rejected_documents WHERE sha1 = ANY(@ids) AND reason_code = ANY(@codes);
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var results = await conn.QueryMultipleAsync(new CommandDefinition(sql,
+            new { ids = ids.ToArray(), codes = codes.ToArray() }, cancellationToken: ct));
+        var stored = (await results.ReadAsync<(string Id, short? Label)>()).ToDictionary(r => r.Id, r => r.Label, StringComparer.Ordinal);
+        var refused = (await results.ReadAsync<string>()).ToHashSet(StringComparer.Ordinal);
+        return (stored, refused);
+    }
+
     /// <summary>A person's label: it wins over the dataset label (<see cref="CurrentLabel"/>) in the next training run.</summary>
     public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dsdc.ImageProcessing;
 using Dsdc.Shared;
 using Dsdc.Shared.Cli;
 using Dsdc.Training;
@@ -8,25 +9,36 @@ namespace Dsdc.Ingestion;
 /// <summary>
 /// <c>import DIR [--labelled-only] [--dry-run]</c>: an archive of documents already sorted into folders becomes inbox
 /// entries. Each document file under DIR (TIFF, PNG, JPEG, BMP, PDF) is copied into the inbox as a folder of its own,
-/// with a <c>label.txt</c> when a folder above it names its class (<see cref="LabelledCorpus.ClassOfFolder"/>); files
-/// under no class folder come unlabelled, for the model to predict and a person to review. DIR is only read. A document
-/// already stored, or met twice in DIR, is left out (the first one met, in path order, is kept), so importing the same
-/// archive again adds nothing. Hidden files and folders and symbolic links are not followed. Ingestion (the
-/// <c>ingest</c> command, or a running app's job) then processes the entries as it does any other.
+/// <c>import-&lt;sha1&gt;</c>, with a <c>label.txt</c> when a folder above it names its class
+/// (<see cref="LabelledCorpus.ClassOfFolder"/>); files under no class folder come unlabelled, for the model to predict
+/// and a person to review. DIR is only read. Importing the same archive again adds nothing: a file met twice in DIR is
+/// imported once (with a class where a copy has one, the first such in path order), and a file already stored, already
+/// waiting in the inbox, or refused before for its content is left out. A stored document without a class takes the
+/// archive's (a dataset label, as an inbox <c>label.txt</c> gives); one with a class keeps it. Hidden files and folders
+/// and symbolic links are not followed. Ingestion (the <c>ingest</c> command, or a running app's job) then processes the
+/// entries as any other.
 /// </summary>
 internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICliCommand
 {
+    private static readonly string[] Options = ["--labelled-only", "--dry-run"];
+
+    /// <summary>The refusals that a file earns by its content, whatever folder or label it comes with.</summary>
+    private static readonly string[] ContentRefusals =
+        [Refusal.EmptyFile, Refusal.TooLarge, Refusal.UnsupportedFormat, Refusal.Corrupt, Refusal.TooManyPixels, Refusal.TooManyPages, Refusal.Encrypted];
+
     public string Name => "import";
     public string Usage => "DIR [--labelled-only] [--dry-run]  copy every document under DIR into the inbox, labelled by the folder that names its class (<index>_<name>, or the class's name: invoice, Invoices, scientific_reports...)";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
+        if (args.FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && !Options.Contains(a)) is { } unknown)
+            throw new CommandLineException($"import has no option {unknown}");
         var cli = new CliArgs(args);
         var positional = cli.Positional();
         if (positional.Count != 1) throw new CommandLineException("import needs one folder");
-        var root = Path.GetFullPath(positional[0]);
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(positional[0]));
         if (!Directory.Exists(root)) throw new CommandLineException($"{root} is not a folder");
-        var dataDir = Path.GetFullPath(paths.DataDir);
+        var dataDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(paths.DataDir));
         if (IsUnder(root, dataDir) || IsUnder(dataDir, root))
         {
             Console.Error.WriteLine($"{root} and the data folder {dataDir} overlap; import from a folder outside it.");
@@ -35,25 +47,26 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
         var labelledOnly = cli.Flag("--labelled-only");
         var dryRun = cli.Flag("--dry-run");
 
-        var plan = new List<(string Path, int? Label)>();
-        var firstOf = new Dictionary<string, int?>(StringComparer.Ordinal);
-        var notDocuments = new SortedDictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        // Each distinct file once: its first copy with a class, else its first copy.
+        var found = new Dictionary<string, (string Path, int? Label)>(StringComparer.Ordinal);
+        var notDocuments = new SortedDictionary<string, int>(StringComparer.Ordinal);
         var unreadable = new List<string>();
-        int stored = 0, repeated = 0, repeatedOtherClass = 0, unlabelledLeft = 0;
-        var options = new EnumerationOptions
+        int repeated = 0, otherClass = 0, unlabelledLeft = 0, empty = 0;
+        foreach (var file in Files(root, unreadable))
         {
-            RecurseSubdirectories = true, IgnoreInaccessible = true,
-            AttributesToSkip = FileAttributes.Hidden | FileAttributes.System | FileAttributes.ReparsePoint,
-        };
-        foreach (var file in Directory.EnumerateFiles(root, "*", options).Order(StringComparer.Ordinal))
-        {
-            if (!LabelledCorpus.IsDocumentFile(file))
+            ct.ThrowIfCancellationRequested();
+            if (!LabelledCorpus.IsDocumentFile(file.FullName))
             {
-                var ext = Path.GetExtension(file) is { Length: > 0 } e ? e.ToLowerInvariant() : "(no extension)";
+                var ext = file.Extension is { Length: > 0 } e ? e.ToLowerInvariant() : "(no extension)";
                 notDocuments[ext] = notDocuments.GetValueOrDefault(ext) + 1;
                 continue;
             }
-            var label = LabelledCorpus.LabelOf(file, root);
+            if (file.Length == 0)
+            {
+                empty++; // nothing to import, and never opened: a named pipe's length is 0 too
+                continue;
+            }
+            var label = LabelledCorpus.LabelOf(file.FullName, root);
             if (label is null && labelledOnly)
             {
                 unlabelledLeft++;
@@ -62,49 +75,68 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
             string id;
             try
             {
-                id = await InboxIngestor.HashAsync(file, ct);
+                id = await InboxIngestor.HashAsync(file.FullName, ct);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                unreadable.Add($"{Path.GetRelativePath(root, file)} ({ex.Message})");
+                unreadable.Add($"{Path.GetRelativePath(root, file.FullName)} ({ex.Message})");
                 continue;
             }
-            if (firstOf.TryGetValue(id, out var first))
+            if (found.TryGetValue(id, out var first))
             {
                 repeated++;
-                if (first != label) repeatedOtherClass++;
+                if (first.Label is null && label is not null) found[id] = (file.FullName, label);
+                else if (label is not null && first.Label != label) otherClass++;
                 continue;
             }
-            firstOf[id] = label;
-            if (await store.DocumentExistsAsync(id, ct))
+            found[id] = (file.FullName, label);
+        }
+
+        var (stored, refused) = found.Count == 0 ? ([], []) : await store.KnownFilesAsync(found.Keys, ContentRefusals, ct);
+        var plan = new List<(string Id, string Path, int? Label)>();
+        int waiting = 0, refusedBefore = 0, storedCount = 0, keptClass = 0;
+        var labelledStored = new List<int>();
+        foreach (var (id, (path, label)) in found.OrderBy(f => f.Value.Path, StringComparer.Ordinal))
+        {
+            if (stored.TryGetValue(id, out var current))
             {
-                stored++;
-                continue;
+                storedCount++;
+                if (label is null) continue;
+                if (current is null && (dryRun || await store.LabelIfUnlabelledAsync(id, new IncomingLabel(label.Value, null), ct) is null))
+                    labelledStored.Add(label.Value);
+                else if (current is not null && current != label) keptClass++;
             }
-            plan.Add((file, label));
+            else if (refused.Contains(id)) refusedBefore++;
+            else if (Path.Exists(Path.Combine(paths.Inbox, FolderName(id)))) waiting++;
+            else plan.Add((id, path, label));
         }
 
         if (!dryRun)
         {
-            var stamp = DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
-            for (var i = 0; i < plan.Count; i++)
-                InboxDrop.Add(paths.Inbox, plan[i].Path, plan[i].Label, $"import-{stamp}-{i + 1:D5}");
+            foreach (var (id, path, label) in plan)
+            {
+                ct.ThrowIfCancellationRequested();
+                InboxDrop.Add(paths.Inbox, path, label, FolderName(id));
+            }
         }
 
-        var labelled = plan.Where(p => p.Label is not null).ToList();
+        var labelled = plan.Where(p => p.Label is not null).Select(p => p.Label!.Value).ToList();
         Console.WriteLine($"{(dryRun ? "Would import" : "Imported")} {plan.Count} document(s) from {root} into {paths.Inbox}: " +
             $"{labelled.Count} labelled, {plan.Count - labelled.Count} unlabelled.");
-        if (labelled.Count > 0)
-            Console.WriteLine("  " + string.Join(", ", labelled.GroupBy(p => p.Label!.Value).OrderBy(g => g.Key)
-                .Select(g => $"{DocumentClasses.NameOf(g.Key)} {g.Count()}")));
+        if (labelled.Count > 0) Console.WriteLine("  " + PerClass(labelled));
+        if (labelledStored.Count > 0)
+            Console.WriteLine($"{(dryRun ? "Would label" : "Labelled")} {labelledStored.Count} stored document(s) that had no class: {PerClass(labelledStored)}.");
         var left = new List<string>();
-        if (stored > 0) left.Add($"{stored} already stored");
-        if (repeated > 0) left.Add($"{repeated} met again in the folder" + (repeatedOtherClass > 0 ? $" ({repeatedOtherClass} under another class: the first one's was kept)" : ""));
+        if (storedCount > 0) left.Add($"{storedCount} already stored" + (keptClass > 0 ? $" ({keptClass} with another class, which they keep: correct it on the document's page)" : ""));
+        if (waiting > 0) left.Add($"{waiting} already waiting in the inbox");
+        if (refusedBefore > 0) left.Add($"{refusedBefore} refused before for their content (see data/rejected/; after a change of limits, move the folder back into the inbox)");
+        if (repeated > 0) left.Add($"{repeated} met again in the folder" + (otherClass > 0 ? $" ({otherClass} under another class: the first one's was kept)" : ""));
         if (unlabelledLeft > 0) left.Add($"{unlabelledLeft} under no class folder (--labelled-only)");
+        if (empty > 0) left.Add($"{empty} empty");
         if (notDocuments.Count > 0) left.Add($"{notDocuments.Values.Sum()} file(s) that are not documents ({string.Join(", ", notDocuments.Select(kv => $"{kv.Key} {kv.Value}"))})");
         if (unreadable.Count > 0) left.Add($"{unreadable.Count} unreadable: {string.Join("; ", unreadable.Take(5))}{(unreadable.Count > 5 ? "; ..." : "")}");
         if (left.Count > 0) Console.WriteLine("Left out: " + string.Join("; ", left) + ".");
-        if (firstOf.Count == 0 && unreadable.Count == 0 && unlabelledLeft == 0)
+        if (found.Count == 0 && unreadable.Count == 0 && unlabelledLeft == 0)
         {
             Console.Error.WriteLine($"No document (TIFF, PNG, JPEG, BMP, PDF) under {root}.");
             return 1;
@@ -114,9 +146,40 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
         return unreadable.Count > 0 ? 1 : 0;
     }
 
+    /// <summary>The inbox folder of the file whose document id is <paramref name="id"/>.</summary>
+    internal static string FolderName(string id) => "import-" + id;
+
+    private static string PerClass(IEnumerable<int> labels) =>
+        string.Join(", ", labels.GroupBy(l => l).OrderBy(g => g.Key).Select(g => $"{DocumentClasses.NameOf(g.Key)} {g.Count()}"));
+
+    /// <summary>The regular files under <paramref name="root"/>, in path order, neither hidden nor links nor under such
+    /// folders; a folder that cannot be listed is added to <paramref name="unreadable"/>.</summary>
+    private static IEnumerable<FileInfo> Files(string root, List<string> unreadable)
+    {
+        var pending = new Stack<DirectoryInfo>([new DirectoryInfo(root)]);
+        while (pending.Count > 0)
+        {
+            var dir = pending.Pop();
+            List<FileSystemInfo> entries;
+            try
+            {
+                entries = dir.EnumerateFileSystemInfos().Where(e => !e.Name.StartsWith('.') && e.LinkTarget is null)
+                    .OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                unreadable.Add($"{Path.GetRelativePath(root, dir.FullName)}{Path.DirectorySeparatorChar} ({ex.Message})");
+                continue;
+            }
+            foreach (var file in entries.OfType<FileInfo>()) yield return file;
+            foreach (var sub in entries.OfType<DirectoryInfo>().Reverse()) pending.Push(sub);
+        }
+    }
+
     private static bool IsUnder(string path, string folder)
     {
         var relative = Path.GetRelativePath(folder, path);
-        return relative == "." || (!relative.StartsWith("..", StringComparison.Ordinal) && !Path.IsPathRooted(relative));
+        return relative == "." || (relative != ".." && !relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+            && !Path.IsPathRooted(relative));
     }
 }

@@ -5,15 +5,19 @@ namespace Dsdc.Ingestion;
 /// <summary>
 /// Puts a copy of a file into the inbox as a folder of its own, with a <c>label.txt</c> when the file has a class. The
 /// folder is written under a hidden name (ingestion skips names that start with a dot), then renamed, so ingestion
-/// never sees half a folder. The source file is only read.
+/// never sees half a folder; one that a stopped process left hidden is removed by a later ingestion run once nothing
+/// has written it for a day (<see cref="InboxIngestor.AbandonedUploadAge"/>). The source file is only read.
 /// </summary>
 internal static class InboxDrop
 {
+    /// <summary>How the hidden name of a folder being written begins.</summary>
+    public const string StagingPrefix = ".drop-";
+
     /// <summary>Copies <paramref name="file"/> into <paramref name="inbox"/>/<paramref name="name"/> (or name~2, name~3...
     /// when taken). Returns the folder's path.</summary>
     public static string Add(string inbox, string file, int? label, string name)
     {
-        var hidden = Path.Combine(inbox, $".{name}.{Guid.NewGuid():N}");
+        var hidden = Path.Combine(inbox, $"{StagingPrefix}{name}.{Guid.NewGuid():N}");
         Directory.CreateDirectory(hidden);
         try
         {
@@ -31,14 +35,15 @@ internal static class InboxDrop
                 }
                 catch (IOException) when (Path.Exists(target))
                 {
-                    // Taken between the check and the move (another import): the next name.
+                    // Taken between the check and the move (another writer): the next name.
                 }
             }
         }
         catch
         {
-            // Nothing half-made stays behind: the hidden folder is this call's own.
-            if (Directory.Exists(hidden)) Directory.Delete(hidden, recursive: true);
+            // Nothing half-made stays behind: the hidden folder is this call's own. Should it not go, the sweep takes it.
+            try { Directory.Delete(hidden, recursive: true); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { }
             throw;
         }
     }

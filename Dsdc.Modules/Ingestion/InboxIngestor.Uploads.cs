@@ -73,14 +73,19 @@ public sealed partial class InboxIngestor
     /// </summary>
     public static readonly TimeSpan AbandonedUploadAge = TimeSpan.FromDays(1);
 
-    /// <summary>Removes the entries of <c>data/.uploads/</c> that nothing has written for <see cref="AbandonedUploadAge"/>.</summary>
-    private int SweepAbandonedUploads()
+    /// <summary>Removes the entries of <c>data/.uploads/</c>, and the inbox folders that <see cref="InboxDrop"/> was still
+    /// writing under a hidden name when its process stopped, that nothing has written for <see cref="AbandonedUploadAge"/>.</summary>
+    private int SweepAbandonedUploads() =>
+        Sweep(new DirectoryInfo(Path.Combine(paths.DataDir, ".uploads")), _ => true, "data/.uploads", "a request that stopped midway left it")
+        + Sweep(new DirectoryInfo(paths.Inbox), e => e.Name.StartsWith(InboxDrop.StagingPrefix, StringComparison.Ordinal), "the inbox",
+            "an import that stopped midway left it");
+
+    private int Sweep(DirectoryInfo dir, Func<FileSystemInfo, bool> abandoned, string where, string why)
     {
-        var dir = new DirectoryInfo(Path.Combine(paths.DataDir, ".uploads"));
         if (!dir.Exists) return 0;
         var swept = 0;
         var cutoff = clock.GetUtcNow().UtcDateTime - AbandonedUploadAge;
-        foreach (var entry in dir.EnumerateFileSystemInfos().ToList())
+        foreach (var entry in dir.EnumerateFileSystemInfos().Where(abandoned).ToList())
         {
             try
             {
@@ -93,12 +98,11 @@ public sealed partial class InboxIngestor
                 if (entry is DirectoryInfo d) d.Delete(recursive: true);
                 else entry.Delete();
                 swept++;
-                logger.LogWarning("Removed {Entry} from data/.uploads: nothing wrote it since {LastWrite:u}, a request that stopped midway left it",
-                    entry.Name, lastWrite);
+                logger.LogWarning("Removed {Entry} from {Where}: nothing wrote it since {LastWrite:u}, {Why}", entry.Name, where, lastWrite, why);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                LogEntryLeft(Path.Combine(".uploads", entry.Name), ex.Message);
+                LogEntryLeft(Path.Combine(Path.GetRelativePath(paths.DataDir, dir.FullName), entry.Name), ex.Message);
             }
         }
         return swept;

@@ -30,10 +30,12 @@ public static class LabelledCorpus
     /// <paramref name="stopAt"/> (which counts); null when none does.</summary>
     public static int? LabelOf(string file, string? stopAt = null)
     {
+        // Without its trailing separator ("archive/" is "archive"), or the walk would pass it and read the folders above.
+        var stop = stopAt is null ? null : Path.TrimEndingDirectorySeparator(Path.GetFullPath(stopAt));
         for (var dir = Path.GetDirectoryName(Path.GetFullPath(file)); dir is not null; dir = Path.GetDirectoryName(dir))
         {
             if (ClassOfFolder(Path.GetFileName(dir)) is { } label) return label;
-            if (stopAt is not null && Path.GetFullPath(dir) == Path.GetFullPath(stopAt)) break;
+            if (stop is not null && string.Equals(dir, stop, StringComparison.Ordinal)) break;
         }
         return null;
     }

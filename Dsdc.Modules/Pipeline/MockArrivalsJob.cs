@@ -9,8 +9,8 @@ namespace Dsdc.Pipeline;
 
 /// <summary>
 /// Simulated arrivals (the original's mock_new_data DAG): copies randomly chosen labelled documents from a corpus laid
-/// out in class folders (<c>&lt;index&gt;_&lt;name&gt;</c>) into the inbox, each with its label.txt. A document appears
-/// in the inbox all at once: it is written under a hidden name and renamed.
+/// out in class folders (<c>&lt;index&gt;_&lt;name&gt;</c> or the class's name: <see cref="LabelledCorpus"/>) into the
+/// inbox, each with its label.txt. A document appears in the inbox all at once (<see cref="InboxDrop"/>).
 /// </summary>
 public sealed class MockArrivalsJob(DsdcPaths paths, IOptions<PipelineOptions> options, IHostEnvironment environment)
 {
@@ -26,7 +26,7 @@ public sealed class MockArrivalsJob(DsdcPaths paths, IOptions<PipelineOptions> o
         var corpus = Path.GetFullPath(mock.CorpusDir, environment.ContentRootPath);
         var files = LabelledCorpus.Enumerate(corpus).ToList();
         if (files.Count == 0)
-            throw new InvalidOperationException($"no labelled document under {corpus} (expected class folders named <index>_<name>)");
+            throw new InvalidOperationException($"no labelled document under {corpus} (expected class folders named <index>_<name> or by the class's name)");
 
         var picked = files.OrderBy(_ => Random.Shared.Next()).Take(count ?? mock.Count).ToList();
         foreach (var (path, label) in picked)

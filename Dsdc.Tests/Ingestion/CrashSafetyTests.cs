@@ -199,6 +199,33 @@ public sealed class CrashSafetyTests
         Assert.Empty(app.InboxEntries());
     }
 
+    /// <summary>A folder that an import was still writing under its hidden name when its process stopped is removed once
+    /// it is a day old; one being written now, and hidden entries of anyone else, stay.</summary>
+    [Fact]
+    public async Task WhatAStoppedImportLeftHiddenInTheInboxIsRemovedOnceItIsADayOld()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".png");
+        var longAgo = DateTime.UtcNow - InboxIngestor.AbandonedUploadAge - TimeSpan.FromHours(1);
+        string Hidden(string name, DateTime written)
+        {
+            var dir = Directory.CreateDirectory(Path.Combine(app.Paths.Inbox, name)).FullName;
+            File.Copy(path, Path.Combine(dir, "scan.png"));
+            File.SetLastWriteTimeUtc(Path.Combine(dir, "scan.png"), written);
+            Directory.SetLastWriteTimeUtc(dir, written);
+            return dir;
+        }
+        var abandoned = Hidden($"{InboxDrop.StagingPrefix}import-0123.{Guid.NewGuid():N}", longAgo);
+        var writing = Hidden($"{InboxDrop.StagingPrefix}import-4567.{Guid.NewGuid():N}", DateTime.UtcNow);
+        var someoneElses = Hidden(".partial-upload", longAgo);
+
+        await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.False(Directory.Exists(abandoned));
+        Assert.True(File.Exists(Path.Combine(writing, "scan.png")));
+        Assert.True(File.Exists(Path.Combine(someoneElses, "scan.png")));
+    }
+
     /// <summary>
     /// Bytes whose move is unfinished (an upload being stored, or one a crash interrupted) are not yet a document: a
     /// folder with the same bytes waits instead of being rejected as its duplicate, and becomes the document, with its

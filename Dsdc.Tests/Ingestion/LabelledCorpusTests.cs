@@ -35,6 +35,7 @@ public sealed class LabelledCorpusTests
         Assert.Equal(15, LabelledCorpus.LabelOf(Path.Combine(root, "11_invoice", "memos", "2024", "a.tif"), root));
         Assert.Equal(11, LabelledCorpus.LabelOf(Path.Combine(root, "11_invoice", "a.tif"), root));
         Assert.Null(LabelledCorpus.LabelOf(Path.Combine(root, "unsorted", "a.tif"), root));
+        Assert.Null(LabelledCorpus.LabelOf(Path.Combine(root, "unsorted", "a.tif"), root + Path.DirectorySeparatorChar));
         Assert.Equal(0, LabelledCorpus.LabelOf(Path.Combine(root, "unsorted", "a.tif")));
     }
 

@@ -84,12 +84,20 @@ public sealed class PipelineRunTests
             Assert.Equal(4, entries.Count);
             foreach (var entry in entries)
             {
+                Assert.StartsWith("import-", Path.GetFileName(entry));
                 var files = Directory.GetFiles(entry);
                 var document = Assert.Single(files, f => Path.GetFileName(f) != "label.txt");
                 var label = files.FirstOrDefault(f => Path.GetFileName(f) == "label.txt") is { } l ? File.ReadAllText(l).Trim() : null;
                 Assert.Equal(expected[Sha1(document)], label);
             }
             Assert.Equal(archiveBefore, Snapshot(archive)); // the archive is only read
+
+            // Again before ingestion: what waits in the inbox is not queued twice.
+            var beforeIngest = await AppProcess.RunAsync(["import", archive + "/"], Environment(app), timeout: TimeSpan.FromMinutes(2));
+            Assert.True(beforeIngest.ExitCode == 0, beforeIngest.StdErr);
+            Assert.Contains("Imported 0 document(s)", beforeIngest.StdOut);
+            Assert.Contains("4 already waiting in the inbox", beforeIngest.StdOut);
+            Assert.Equal(4, app.InboxEntries().Count);
 
             var ingest = await AppProcess.RunAsync(["ingest"], Environment(app), timeout: TimeSpan.FromMinutes(5));
             Assert.True(ingest.ExitCode == 0, ingest.StdErr);
@@ -98,11 +106,16 @@ public sealed class PipelineRunTests
                 .ToDictionary(x => x.DocumentId, x => x.Label.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Equal(expected.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!), stored);
 
+            // Again after ingestion, the unlabelled document now also filed under a class: nothing is queued, and the
+            // stored document without a class takes the archive's.
+            Put("budgets", docs[3].Path);
             var again = await AppProcess.RunAsync(["import", archive], Environment(app), timeout: TimeSpan.FromMinutes(2));
             Assert.True(again.ExitCode == 0, again.StdErr);
             Assert.Contains("Imported 0 document(s)", again.StdOut);
-            Assert.Contains("4 already stored", again.StdOut);
+            Assert.Contains("Labelled 1 stored document(s) that had no class: budget 1.", again.StdOut);
+            Assert.Contains("Left out: 4 already stored; 2 met again in the folder (1 under another class: the first one's was kept)", again.StdOut);
             Assert.Empty(app.InboxEntries());
+            Assert.Equal(10, await app.ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id = Sha1(docs[3].Path) }));
         }
         finally
         {
@@ -111,12 +124,24 @@ public sealed class PipelineRunTests
     }
 
     [Fact]
-    public async Task ImportRefusesAFolderThatOverlapsTheDataFolder()
+    public async Task ImportRefusesAFolderThatOverlapsTheDataFolderAndAnOptionItDoesNotKnow()
     {
         await using var app = await IngestionApp.StartAsync();
         var result = await AppProcess.RunAsync(["import", app.Paths.Inbox], Environment(app), timeout: TimeSpan.FromMinutes(2));
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("overlap", result.StdErr);
+        // A mistyped option is an error, never an import that was meant to be a dry run.
+        var archive = Directory.CreateTempSubdirectory("dsdc-archive-").FullName;
+        try
+        {
+            var mistyped = await AppProcess.RunAsync(["import", archive, "--dryrun"], Environment(app), timeout: TimeSpan.FromMinutes(2));
+            Assert.Equal(2, mistyped.ExitCode);
+            Assert.Contains("import has no option --dryrun", mistyped.StdErr);
+        }
+        finally
+        {
+            Directory.Delete(archive);
+        }
     }
 
     private static string Sha1(string path) => Convert.ToHexStringLower(SHA1.HashData(File.ReadAllBytes(path)));
