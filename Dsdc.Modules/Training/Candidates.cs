@@ -153,6 +153,23 @@ public static class FusedRecipes
         ["fused-tv"] = "fused-tvc",
     };
 
+    /// <summary>
+    /// Whether the fused recipe <paramref name="standInJson"/> is <paramref name="recipeJson"/> without its region
+    /// features: the same views in the same order but for the regions view, stacked and calibrated alike (the default
+    /// plan's <c>fused-tvc</c> for <c>fused-tvrc</c>). The default plan trains such a recipe while some documents lack the
+    /// region features (<see cref="Candidates.Default"/>), so that a model serves before the embedding stage computed them.
+    /// </summary>
+    public static bool IsStandIn(string standInJson, string recipeJson)
+    {
+        if (!IsFused(standInJson) || !IsFused(recipeJson)) return false;
+        var standIn = System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(standInJson)!;
+        var recipe = System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(recipeJson)!;
+        return recipe.Stack == standIn.Stack && recipe.Calibrate == standIn.Calibrate
+            && standIn.Views.All(v => v.View != ViewKinds.Regions)
+            && recipe.Views.Count(v => v.View == ViewKinds.Regions) == 1
+            && recipe.Views.Where(v => v.View != ViewKinds.Regions).SequenceEqual(standIn.Views);
+    }
+
     /// <summary>Whether a recorded run's parameters JSON is a fused recipe's.</summary>
     public static bool IsFused(string parametersJson)
     {

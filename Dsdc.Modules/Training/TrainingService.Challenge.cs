@@ -80,6 +80,32 @@ public sealed partial class TrainingService
         return null;
     }
 
+    /// <summary>
+    /// The candidate of this job that the champion's recipe (<paramref name="incumbent"/>) stood in for, when it should take
+    /// the champion's place: the champion's recipe is that candidate without its region features
+    /// (<see cref="FusedRecipes.IsStandIn"/>), the candidate succeeded on the same folds with a better mean accuracy (macro-F1
+    /// on a tie), and no person chose the champion's recipe. The stand-in was trained because the region features were
+    /// missing, not because it won; without this, its incumbency would keep the recipe it stood in for out for good, since
+    /// a challenger must win by more than the noise. Null otherwise.
+    /// </summary>
+    private async Task<(Candidate Candidate, RunSummary Run, CvOutcome? Cv)?> StoodInForAsync((Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent,
+        IReadOnlyList<(Candidate Candidate, RunSummary Run, CvOutcome? Cv)> succeeded, long championId, CancellationToken ct)
+    {
+        var mine = incumbent.Cv!.Estimate;
+        var better = succeeded
+            .Where(r => r.Run.Id != incumbent.Run.Id && FusedRecipes.IsStandIn(incumbent.Candidate.ParametersJson, r.Candidate.ParametersJson))
+            .Where(r => r.Cv!.Estimate.Accuracy > mine.Accuracy || (r.Cv!.Estimate.Accuracy == mine.Accuracy && r.Cv.Estimate.MacroF1 > mine.MacroF1))
+            .OrderByDescending(r => r.Cv!.Estimate.Accuracy).ThenByDescending(r => r.Cv!.Estimate.MacroF1).ThenBy(r => r.Run.Id)
+            .ToList();
+        if (better.Count == 0) return null;
+        if (await ChosenByAPersonAsync(championId, incumbent.Candidate.ParametersJson, ct) is { } how)
+        {
+            logger.LogInformation("The champion's recipe {Recipe} stays against {Other}: a person chose it ({Kind})", incumbent.Run.Name, better[0].Run.Name, how);
+            return null;
+        }
+        return better[0];
+    }
+
     /// <summary>Why this process cannot serve the champion (<see cref="ModelManifest.WhyNotServable"/>); its artifact unreadable counts too.</summary>
     private string? WhyChampionCannotServe(long championId) => ReadChampion(championId).Why;
 
@@ -104,7 +130,7 @@ public sealed partial class TrainingService
     /// </summary>
     private async Task<PromotionResult> ChallengeByFoldsAsync((Candidate Candidate, RunSummary Run, CvOutcome? Cv) best,
         (Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent, long? championId, bool championStale, int k, string by, CancellationToken ct,
-        int challengers = 1, string? redefinedFrom = null)
+        int challengers = 1, string? redefinedFrom = null, string? standIn = null)
     {
         var mine = best.Cv!.Estimate;
         var summary = $"run {best.Run.Id} ({best.Run.Name}) {mine.Accuracy:P1} ± {mine.AccuracySd:P1} per fold, macro-F1 {mine.MacroF1:F3}, " +
@@ -126,9 +152,10 @@ public sealed partial class TrainingService
                 return new PromotionResult(false, championId, $"champion run {championId} kept: {why}");
             }
             return await registry.RecordAsync(incumbent.Run.Id, championId, PromotionKinds.Automatic,
-                (cannotServe is not null ? $"{RefitReason} because the champion cannot serve ({cannotServe})"
-                    : $"{RefitReason} on today's documents{AsNowDefined(incumbent.Candidate.ParametersJson, redefinedFrom)}") +
-                $" (run {incumbent.Run.Id}): {why}", by, ct);
+                (standIn is not null ? $"{standIn} (run {incumbent.Run.Id})"
+                    : cannotServe is not null ? $"{RefitReason} because the champion cannot serve ({cannotServe}) (run {incumbent.Run.Id})"
+                    : $"{RefitReason} on today's documents{AsNowDefined(incumbent.Candidate.ParametersJson, redefinedFrom)} (run {incumbent.Run.Id})") +
+                $": {why}", by, ct);
         }
         if (incumbent.Run.Id == best.Run.Id) return await KeepAsync($"its recipe is still the best: {summary}");
         var (difference, t, wins) = RepeatedCrossValidation.Compare(mine.FoldAccuracies, theirs.FoldAccuracies, k, options.Value.PromotionT, challengers);

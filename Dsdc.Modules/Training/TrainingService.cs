@@ -289,6 +289,17 @@ public sealed partial class TrainingService(
             var incumbent = champion is null ? default : succeeded.FirstOrDefault(r => r.Candidate.ParametersJson == champion.ParametersJson);
             // A champion whose recipe this version defines otherwise is stale too: its refit replaces it.
             var championStale = championId is { } cid && (champion?.RedefinedFrom is not null || await store.DataFingerprintAsync(cid, ct) != dataFingerprint);
+            string? standIn = null;
+            if (championWaits is null && incumbent.Run is not null && await StoodInForAsync(incumbent, succeeded, championId!.Value, ct) is { } recipe)
+            {
+                // The champion's recipe stood in for one that reads the region features while documents lacked them; that
+                // one now ran on every document and scores better on the same folds, so it takes the champion's place (and
+                // what challenges it, the stand-in's refit included, must beat it by more than the noise).
+                standIn = $"{recipe.Run.Name} replaces the champion's recipe {incumbent.Run.Name}, which stood in for it without the region " +
+                    $"features while documents lacked them: {recipe.Cv!.Estimate.Accuracy:P1} against {incumbent.Cv!.Estimate.Accuracy:P1} on the same folds";
+                incumbent = recipe;
+                championStale = true;
+            }
             if (championWaits is not null)
                 promotion = new PromotionResult(false, championId, championWaits);
             else if (champion is not null && incumbent.Run is null)
@@ -302,7 +313,8 @@ public sealed partial class TrainingService(
             }
             else
                 promotion = await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct,
-                    challengers: succeeded.Count(r => incumbent.Run is null || r.Run.Id != incumbent.Run.Id), redefinedFrom: champion?.RedefinedFrom);
+                    challengers: succeeded.Count(r => incumbent.Run is null || r.Run.Id != incumbent.Run.Id), redefinedFrom: champion?.RedefinedFrom,
+                    standIn: standIn);
         }
         return new TrainingReport(results.Select(r => new RunOutcome(r.Run, r.Run.Id == best.Run?.Id)).ToList(), promotion, null)
         {

@@ -172,6 +172,58 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    [Fact]
+    public void ARecipeWithoutItsRegionFeaturesIsItsStandIn()
+    {
+        string Json(string name) => FusedRecipes.Named(name).ToJson();
+        Assert.True(FusedRecipes.IsStandIn(Json("fused-tvc"), Json("fused-tvrc")));
+        Assert.True(FusedRecipes.IsStandIn(Json("fused-tv"), Json("fused-tvr")));
+        Assert.True(FusedRecipes.IsStandIn(Json("fused-t"), Json("fused-tr")));
+        Assert.False(FusedRecipes.IsStandIn(Json("fused-tvrc"), Json("fused-tvc")));
+        Assert.False(FusedRecipes.IsStandIn(Json("fused-tvc"), Json("fused-tvr"))); // the cues view too
+        Assert.False(FusedRecipes.IsStandIn(Json("fused-tv"), Json("fused-tvrc")));
+        Assert.False(FusedRecipes.IsStandIn(Json("fused-tvc"), Json("fused-tvc")));
+        Assert.False(FusedRecipes.IsStandIn((FusedRecipes.Named("fused-tvc") with { Calibrate = false }).ToJson(), Json("fused-tvrc")));
+        Assert.False(FusedRecipes.IsStandIn("""{"hidden":[64],"epochs":5}""", Json("fused-tvrc")));
+    }
+
+    /// <summary>
+    /// A champion whose recipe stood in for one that reads the region features (trained while documents lacked them, as
+    /// the default plan's <c>fused-tvc</c> does for <c>fused-tvrc</c>) gives way to that recipe as soon as it runs on the
+    /// same folds with a better mean, without a win by more than the noise: otherwise the stand-in's incumbency would keep
+    /// the recommended recipe out for good. A stand-in a person chose is challenged as any champion.
+    /// </summary>
+    [Fact]
+    public async Task AChampionThatStoodInWithoutTheRegionFeaturesGivesWayToTheRecipeThatReadsThemWhenItScoresBetter()
+    {
+        var training = app.Get<TrainingService>();
+        var registry = app.Get<ModelRegistry>();
+        var standIn = CvRecipes.Fused(ViewKinds.Text);
+        var recipe = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Regions);
+        var first = (await training.TrainAsync(0, null, "test", Ct, fused: [("stand-in", standIn)])).Runs.Single().Run;
+        await registry.RecordAsync(first.Id, await registry.ChampionRunIdAsync(Ct), PromotionKinds.Automatic, "first champion: stood in", "test", Ct);
+
+        var report = await training.TrainAsync(0, null, "test", Ct, fused: [("with-regions", recipe)]);
+
+        Assert.Equal(["with-regions", "stand-in (champion's recipe)"], report.Runs.Select(r => r.Run.Name));
+        var (withRegions, refit) = (report.Runs[0].Run, report.Runs[1].Run);
+        Assert.True(withRegions.TestAccuracy > refit.TestAccuracy, $"the recipe with regions {withRegions.TestAccuracy:P1} vs its stand-in {refit.TestAccuracy:P1}");
+        Assert.True(report.Promotion!.Promoted, report.Promotion.Message);
+        Assert.Equal(withRegions.Id, await registry.ChampionRunIdAsync(Ct));
+        var reason = await app.ScalarAsync<string>("SELECT reason FROM training.promotions ORDER BY id DESC LIMIT 1");
+        // The better mean decides between a recipe and its stand-in: no paired comparison with a noise margin.
+        Assert.StartsWith("with-regions replaces the champion's recipe stand-in (champion's recipe), which stood in for it without the region features " +
+            $"while documents lacked them: {withRegions.TestAccuracy:P1} against {refit.TestAccuracy:P1} on the same folds (run {withRegions.Id}): its recipe is still the best", reason);
+
+        // Chosen by a person, the stand-in is challenged as any champion: no stand-in rule.
+        await registry.PromoteAsync(first.Id, "test", "a person prefers the text alone", Ct);
+        var chosen = await training.TrainAsync(0, null, "test", Ct, fused: [("with-regions", recipe)]);
+        var message = chosen.Promotion!.Message;
+        Assert.DoesNotContain("stood in", message);
+        Assert.True(message.StartsWith("challenger wins", StringComparison.Ordinal) || message.StartsWith($"champion run {first.Id} kept", StringComparison.Ordinal)
+            || message.Contains("champion's recipe refitted", StringComparison.Ordinal), message);
+    }
+
     /// <summary>
     /// An upgrade that redefines a recipe (the text view of <c>fused-tvr</c> came to read every OCR reading): the default
     /// plan re-runs the champion's recipe as this version defines the name, so that its refit (or a challenger that beats
