@@ -88,23 +88,28 @@ public sealed partial class TrainingService
     /// missing, not because it won; without this, its incumbency would keep the recipe it stood in for out for good, since
     /// a challenger must win by more than the noise. Null otherwise.
     /// </summary>
-    private async Task<(Candidate Candidate, RunSummary Run, CvOutcome? Cv)?> StoodInForAsync((Candidate Candidate, RunSummary Run, CvOutcome? Cv) incumbent,
-        IReadOnlyList<(Candidate Candidate, RunSummary Run, CvOutcome? Cv)> succeeded, long championId, CancellationToken ct)
+    private async Task<T?> StoodInForAsync<T>(string incumbentJson, RunSummary incumbent, (double Accuracy, double MacroF1) score,
+        IEnumerable<T> succeeded, Func<T, (string Json, RunSummary Run, double Accuracy, double MacroF1)> read, long championId, CancellationToken ct)
+        where T : struct
     {
-        var mine = incumbent.Cv!.Estimate;
-        var better = succeeded
-            .Where(r => r.Run.Id != incumbent.Run.Id && FusedRecipes.IsStandIn(incumbent.Candidate.ParametersJson, r.Candidate.ParametersJson))
-            .Where(r => r.Cv!.Estimate.Accuracy > mine.Accuracy || (r.Cv!.Estimate.Accuracy == mine.Accuracy && r.Cv.Estimate.MacroF1 > mine.MacroF1))
-            .OrderByDescending(r => r.Cv!.Estimate.Accuracy).ThenByDescending(r => r.Cv!.Estimate.MacroF1).ThenBy(r => r.Run.Id)
+        var better = succeeded.Select(r => (Item: r, Of: read(r)))
+            .Where(r => r.Of.Run.Id != incumbent.Id && FusedRecipes.IsStandIn(incumbentJson, r.Of.Json))
+            .Where(r => r.Of.Accuracy > score.Accuracy || (r.Of.Accuracy == score.Accuracy && r.Of.MacroF1 > score.MacroF1))
+            .OrderByDescending(r => r.Of.Accuracy).ThenByDescending(r => r.Of.MacroF1).ThenBy(r => r.Of.Run.Id)
             .ToList();
         if (better.Count == 0) return null;
-        if (await ChosenByAPersonAsync(championId, incumbent.Candidate.ParametersJson, ct) is { } how)
+        if (await ChosenByAPersonAsync(championId, incumbentJson, ct) is { } how)
         {
-            logger.LogInformation("The champion's recipe {Recipe} stays against {Other}: a person chose it ({Kind})", incumbent.Run.Name, better[0].Run.Name, how);
+            logger.LogInformation("The champion's recipe {Recipe} stays against {Other}: a person chose it ({Kind})", incumbent.Name, better[0].Of.Run.Name, how);
             return null;
         }
-        return better[0];
+        return better[0].Item;
     }
+
+    /// <summary>The first words of the reason of a promotion by <see cref="StoodInForAsync"/>.</summary>
+    private static string StandInReason(RunSummary recipe, RunSummary standIn, double recipeAccuracy, double standInAccuracy, string where) =>
+        $"{recipe.Name} replaces the champion's recipe {standIn.Name}, which stood in for it without the region features while documents " +
+        $"lacked them: {recipeAccuracy:P1} against {standInAccuracy:P1} on the same {where}";
 
     /// <summary>Why this process cannot serve the champion (<see cref="ModelManifest.WhyNotServable"/>); its artifact unreadable counts too.</summary>
     private string? WhyChampionCannotServe(long championId) => ReadChampion(championId).Why;

@@ -290,13 +290,14 @@ public sealed partial class TrainingService(
             // A champion whose recipe this version defines otherwise is stale too: its refit replaces it.
             var championStale = championId is { } cid && (champion?.RedefinedFrom is not null || await store.DataFingerprintAsync(cid, ct) != dataFingerprint);
             string? standIn = null;
-            if (championWaits is null && incumbent.Run is not null && await StoodInForAsync(incumbent, succeeded, championId!.Value, ct) is { } recipe)
+            if (championWaits is null && incumbent.Run is not null
+                && await StoodInForAsync(incumbent.Candidate.ParametersJson, incumbent.Run, (incumbent.Cv!.Estimate.Accuracy, incumbent.Cv.Estimate.MacroF1),
+                    succeeded, r => (r.Candidate.ParametersJson, r.Run, r.Cv!.Estimate.Accuracy, r.Cv.Estimate.MacroF1), championId!.Value, ct) is { } recipe)
             {
                 // The champion's recipe stood in for one that reads the region features while documents lacked them; that
                 // one now ran on every document and scores better on the same folds, so it takes the champion's place (and
                 // what challenges it, the stand-in's refit included, must beat it by more than the noise).
-                standIn = $"{recipe.Run.Name} replaces the champion's recipe {incumbent.Run.Name}, which stood in for it without the region " +
-                    $"features while documents lacked them: {recipe.Cv!.Estimate.Accuracy:P1} against {incumbent.Cv!.Estimate.Accuracy:P1} on the same folds";
+                standIn = StandInReason(recipe.Run, incumbent.Run, recipe.Cv!.Estimate.Accuracy, incumbent.Cv.Estimate.Accuracy, "folds");
                 incumbent = recipe;
                 championStale = true;
             }
@@ -364,6 +365,17 @@ public sealed partial class TrainingService(
         var refit = championRecipe is null ? null
             : outcomes.FirstOrDefault(o => o.Run.Status == "succeeded" && o.Candidate.ParametersJson == championRecipe.ParametersJson).Run;
         var challengers = outcomes.Count(o => o.Run.Status == "succeeded" && o.Run.Id != refit?.Id);
+        // The champion's recipe stood in for the best run, which reads the region features that documents lacked then, and
+        // which scores better than its refit on the same test side: it takes the champion's place (see the cross-validated job).
+        if (best is not null && refit is not null && championRecipe is not null
+            && await StoodInForAsync(championRecipe.ParametersJson, refit, (refit.TestAccuracy ?? 0, refit.TestMacroF1 ?? 0),
+                outcomes.Where(o => o.Run.Status == "succeeded"), o => (o.Candidate.ParametersJson, o.Run, o.Run.TestAccuracy ?? 0, o.Run.TestMacroF1 ?? 0),
+                championId!.Value, ct) is { } recipe && recipe.Run.Id == best.Id && registry.TryArtifact(best.Id).Model is not null)
+        {
+            var reason = StandInReason(best, refit, best.TestAccuracy ?? 0, refit.TestAccuracy ?? 0, $"{data.Test.Count} test documents") + $" (run {best.Id})";
+            return new TrainingReport(outcomes.Select(o => new RunOutcome(o.Run, o.Run.Id == best.Id)).ToList(),
+                await registry.RecordAsync(best.Id, championId, PromotionKinds.Automatic, reason, triggeredBy, ct), null);
+        }
         var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint, challengers,
             redefinedFrom: championRecipe?.RedefinedFrom);
         return new TrainingReport(outcomes.Select(o => new RunOutcome(o.Run, o.Run.Id == best?.Id)).ToList(), promotion, null);

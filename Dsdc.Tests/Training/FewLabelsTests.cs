@@ -224,6 +224,31 @@ public sealed class FewLabelsTests(TrainingApp app)
             || message.Contains("champion's recipe refitted", StringComparison.Ordinal), message);
     }
 
+    /// <summary>The same on the stored split: the recipe that reads the region features replaces its stand-in when it scores
+    /// better than the stand-in's refit on the same test documents.</summary>
+    [Fact]
+    public async Task OnTheStoredSplitAStandInGivesWayToTheRecipeThatReadsTheRegionFeaturesWhenItScoresBetter()
+    {
+        var registry = app.Get<ModelRegistry>();
+        var training = new TrainingService(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), registry,
+            app.Get<IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(), Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
+        var first = (await training.TrainAsync(0, null, "test", Ct, fused: [("stand-in", CvRecipes.Fused(ViewKinds.Text))])).Runs.Single().Run;
+        Assert.Equal("test-split", first.Evaluation);
+        await registry.RecordAsync(first.Id, await registry.ChampionRunIdAsync(Ct), PromotionKinds.Automatic, "first champion: stood in", "test", Ct);
+
+        var report = await training.TrainAsync(0, null, "test", Ct, fused: [("with-regions", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Regions))]);
+
+        Assert.Equal(["with-regions", "stand-in (champion's recipe)"], report.Runs.Select(r => r.Run.Name));
+        var (withRegions, refit) = (report.Runs[0].Run, report.Runs[1].Run);
+        Assert.True(withRegions.TestAccuracy > refit.TestAccuracy, $"the recipe with regions {withRegions.TestAccuracy:P1} vs its stand-in {refit.TestAccuracy:P1}");
+        Assert.True(report.Promotion!.Promoted, report.Promotion.Message);
+        Assert.Equal(withRegions.Id, await registry.ChampionRunIdAsync(Ct));
+        Assert.Equal($"with-regions replaces the champion's recipe stand-in (champion's recipe), which stood in for it without the region features " +
+            $"while documents lacked them: {withRegions.TestAccuracy:P1} against {refit.TestAccuracy:P1} on the same {refit.TestSize} test documents (run {withRegions.Id})",
+            await app.ScalarAsync<string>("SELECT reason FROM training.promotions ORDER BY id DESC LIMIT 1"));
+    }
+
     /// <summary>
     /// An upgrade that redefines a recipe (the text view of <c>fused-tvr</c> came to read every OCR reading): the default
     /// plan re-runs the champion's recipe as this version defines the name, so that its refit (or a challenger that beats
