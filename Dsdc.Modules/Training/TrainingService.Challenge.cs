@@ -83,10 +83,11 @@ public sealed partial class TrainingService
     /// <summary>
     /// The candidate of this job that the champion's recipe (<paramref name="incumbent"/>) stood in for, when it should take
     /// the champion's place: the champion's recipe is that candidate without its region features
-    /// (<see cref="FusedRecipes.IsStandIn"/>), the candidate succeeded on the same folds with a better mean accuracy (macro-F1
-    /// on a tie), and no person chose the champion's recipe. The stand-in was trained because the region features were
-    /// missing, not because it won; without this, its incumbency would keep the recipe it stood in for out for good, since
-    /// a challenger must win by more than the noise. Null otherwise.
+    /// (<see cref="FusedRecipes.IsStandIn"/>), the candidate succeeded on the same folds or test side with a better accuracy
+    /// (macro-F1 on a tie), and the champion's recipe came in without region features (<see cref="CameInWithoutRegionsAsync"/>).
+    /// Such a stand-in was trained because the region features were missing, not because it won; without this, its
+    /// incumbency would keep the recipe it stood in for out for good, since a challenger must win by more than the noise.
+    /// A stand-in that won against that recipe, or that a person chose, is not concerned. Null otherwise.
     /// </summary>
     private async Task<T?> StoodInForAsync<T>(string incumbentJson, RunSummary incumbent, (double Accuracy, double MacroF1) score,
         IEnumerable<T> succeeded, Func<T, (string Json, RunSummary Run, double Accuracy, double MacroF1)> read, long championId, CancellationToken ct)
@@ -94,16 +95,34 @@ public sealed partial class TrainingService
     {
         var better = succeeded.Select(r => (Item: r, Of: read(r)))
             .Where(r => r.Of.Run.Id != incumbent.Id && FusedRecipes.IsStandIn(incumbentJson, r.Of.Json))
-            .Where(r => r.Of.Accuracy > score.Accuracy || (r.Of.Accuracy == score.Accuracy && r.Of.MacroF1 > score.MacroF1))
+            .Where(r => Higher((r.Of.Accuracy, r.Of.MacroF1), score))
             .OrderByDescending(r => r.Of.Accuracy).ThenByDescending(r => r.Of.MacroF1).ThenBy(r => r.Of.Run.Id)
             .ToList();
-        if (better.Count == 0) return null;
-        if (await ChosenByAPersonAsync(championId, incumbentJson, ct) is { } how)
-        {
-            logger.LogInformation("The champion's recipe {Recipe} stays against {Other}: a person chose it ({Kind})", incumbent.Name, better[0].Of.Run.Name, how);
-            return null;
-        }
+        if (better.Count == 0 || !await CameInWithoutRegionsAsync(championId, incumbentJson, ct)) return null;
         return better[0].Item;
+    }
+
+    /// <summary>
+    /// Whether the champion's recipe came in while documents lacked their region features: the promotion history read back
+    /// from its end through the refits of the same recipe that jobs promoted since, to the promotion that brought the
+    /// recipe in, was made by a job (not a person: a manual promotion or a rollback) and promoted a run fitted while some
+    /// of its documents lacked them (its recorded training set says so; a run of a version that recorded none does not
+    /// count). False too when the champion changed while the history was read.
+    /// </summary>
+    private async Task<bool> CameInWithoutRegionsAsync(long championId, string recipeJson, CancellationToken ct)
+    {
+        var history = await store.PromotionsAsync(ct);
+        if (ChampionHistory.Champion(history) != championId) return false;
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            var p = history[i];
+            if (await store.RunAsync(p.RunId, ct) is not { } run || !FusedRecipes.IsFused(run.Parameters)
+                || System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(run.Parameters)!.ToJson() != recipeJson
+                || p.Kind is PromotionKinds.Manual or PromotionKinds.Rollback)
+                return false;
+            if (!p.Reason.StartsWith(RefitReason, StringComparison.Ordinal)) return await store.FittedWithoutRegionsAsync(p.RunId, ct);
+        }
+        return false;
     }
 
     /// <summary>The first words of the reason of a promotion by <see cref="StoodInForAsync"/>.</summary>
@@ -164,7 +183,7 @@ public sealed partial class TrainingService
         }
         if (incumbent.Run.Id == best.Run.Id) return await KeepAsync($"its recipe is still the best: {summary}");
         var (difference, t, wins) = RepeatedCrossValidation.Compare(mine.FoldAccuracies, theirs.FoldAccuracies, k, options.Value.PromotionT, challengers);
-        var comparison = $"{summary} vs the champion's recipe {theirs.Accuracy:P1} on the same folds: mean paired difference {difference:+0.0%;-0.0%}, " +
+        var comparison = $"{summary} vs {(standIn is null ? "the champion's recipe" : incumbent.Run.Name)} {theirs.Accuracy:P1} on the same folds: mean paired difference {difference:+0.0%;-0.0%}, " +
             $"corrected t {t:F2} (threshold {RepeatedCrossValidation.PromotionThreshold(mine.FoldAccuracies.Count, options.Value.PromotionT, challengers):F2}" +
             BestOf(challengers) + ")";
         if (wins)

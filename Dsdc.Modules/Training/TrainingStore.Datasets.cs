@@ -99,6 +99,18 @@ public sealed partial class TrainingStore
         return rows is [var label] ? new TrainedWith(runId, label) : null;
     }
 
+    /// <summary>Whether a run's model was fitted while some of its documents lacked their region features (its recorded
+    /// training set says so); false when it has no recorded set.</summary>
+    public async Task<bool> FittedWithoutRegionsAsync(long runId, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT EXISTS (SELECT 1 FROM training.runs r JOIN training.dataset_documents d ON d.dataset_id = r.dataset_id
+                           WHERE r.id = @runId AND NOT d.has_regions)
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<bool>(new CommandDefinition(sql, new { runId }, cancellationToken: ct));
+    }
+
     /// <summary>A recorded training set's documents, in document-id order, streamed.</summary>
     public async IAsyncEnumerable<DatasetDocument> DatasetDocumentsAsync(long datasetId,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)

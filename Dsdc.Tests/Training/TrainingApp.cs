@@ -51,6 +51,12 @@ public sealed class TrainingApp : DsdcAppFactory
         await using var conn = await Get<NpgsqlDataSource>().OpenConnectionAsync();
         return (await conn.ExecuteScalarAsync<T>(sql, args))!;
     }
+
+    public async Task<List<T>> QueryAsync<T>(string sql, object? args = null)
+    {
+        await using var conn = await Get<NpgsqlDataSource>().OpenConnectionAsync();
+        return (await conn.QueryAsync<T>(sql, args)).AsList();
+    }
 }
 
 [CollectionDefinition(Name)]
