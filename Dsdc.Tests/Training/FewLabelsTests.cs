@@ -201,7 +201,7 @@ public sealed class FewLabelsTests(TrainingApp app)
         var standIn = CvRecipes.Fused(ViewKinds.Text);
         var recipe = CvRecipes.Fused(ViewKinds.Text, ViewKinds.Regions);
         var first = await WhileADocumentLacksItsRegionFeaturesAsync(async () =>
-            (await training.TrainAsync(0, null, "test", Ct, fused: [("stand-in", standIn)])).Runs.Single().Run);
+            (await training.TrainAsync(0, null, "test", Ct, fused: [("stand-in", standIn)])).Runs.Single(r => r.Run.Name == "stand-in").Run);
         await registry.RecordAsync(first.Id, await registry.ChampionRunIdAsync(Ct), PromotionKinds.Automatic, "first champion: stood in", "test", Ct);
 
         var report = await training.TrainAsync(0, null, "test", Ct, fused: [("with-regions", recipe)]);
@@ -220,7 +220,7 @@ public sealed class FewLabelsTests(TrainingApp app)
         // is challenged as any champion: no stand-in rule.
         await registry.PromoteAsync(first.Id, "test", "a person prefers the text alone", Ct);
         await AssertChallengedAsAnyChampionAsync(first.Id);
-        var fair = (await training.TrainAsync(0, null, "test", Ct, fused: [("stand-in", standIn)])).Runs.Single().Run;
+        var fair = (await training.TrainAsync(0, null, "test", Ct, fused: [("stand-in", standIn)])).Runs.Single(r => r.Run.Name == "stand-in").Run;
         await registry.RecordAsync(fair.Id, await registry.ChampionRunIdAsync(Ct), PromotionKinds.Automatic, "challenger wins: it won", "test", Ct);
         await AssertChallengedAsAnyChampionAsync(fair.Id);
 
@@ -265,7 +265,7 @@ public sealed class FewLabelsTests(TrainingApp app)
             app.Get<IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(), Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
         var first = await WhileADocumentLacksItsRegionFeaturesAsync(async () =>
-            (await training.TrainAsync(0, null, "test", Ct, fused: [("stand-in", CvRecipes.Fused(ViewKinds.Text))])).Runs.Single().Run);
+            (await training.TrainAsync(0, null, "test", Ct, fused: [("stand-in", CvRecipes.Fused(ViewKinds.Text))])).Runs.Single(r => r.Run.Name == "stand-in").Run);
         Assert.Equal("test-split", first.Evaluation);
         await registry.RecordAsync(first.Id, await registry.ChampionRunIdAsync(Ct), PromotionKinds.Automatic, "first champion: stood in", "test", Ct);
 
