@@ -24,10 +24,9 @@ internal static class InboxDrop
             File.Copy(file, Path.Combine(hidden, Path.GetFileName(file)));
             if (label is { } l)
                 File.WriteAllText(Path.Combine(hidden, LabelFile.Name), l.ToString(CultureInfo.InvariantCulture) + "\n");
-            for (var n = 1; ; n++)
+            while (true)
             {
-                var target = Path.Combine(inbox, n == 1 ? name : $"{name}~{n}");
-                if (Path.Exists(target)) continue;
+                var target = InboxIngestor.UniqueName(inbox, name);
                 try
                 {
                     Directory.Move(hidden, target);
@@ -35,7 +34,7 @@ internal static class InboxDrop
                 }
                 catch (IOException) when (Path.Exists(target))
                 {
-                    // Taken between the check and the move (another writer): the next name.
+                    // Taken between the check and the move (another writer): the next free name.
                 }
             }
         }

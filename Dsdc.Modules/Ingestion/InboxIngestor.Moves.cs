@@ -161,7 +161,7 @@ public sealed partial class InboxIngestor
     }
 
     /// <summary><paramref name="name"/> under <paramref name="parent"/>, or name~2, name~3... when taken.</summary>
-    private static string UniqueName(string parent, string name)
+    internal static string UniqueName(string parent, string name)
     {
         var candidate = Path.Combine(parent, name);
         for (var n = 2; Path.Exists(candidate) || IsLink(candidate); n++)

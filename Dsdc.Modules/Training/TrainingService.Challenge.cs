@@ -64,7 +64,16 @@ public sealed partial class TrainingService
     /// jobs promoted since (a chosen recipe stays chosen when new labels refit it), to the promotion that brought it in.
     /// Null too when the champion changed while the history was read.
     /// </summary>
-    private async Task<string?> ChosenByAPersonAsync(long championId, string recipeJson, CancellationToken ct)
+    private async Task<string?> ChosenByAPersonAsync(long championId, string recipeJson, CancellationToken ct) =>
+        await RecipeOriginAsync(championId, recipeJson, ct) is { Kind: PromotionKinds.Manual or PromotionKinds.Rollback } p ? p.Kind : null;
+
+    /// <summary>
+    /// The promotion that brought the champion's recipe in: the promotion history read back from its end through the
+    /// refits of the same recipe that jobs promoted since, to the first that is a person's (a manual promotion or a
+    /// rollback) or not such a refit. Null when a promotion on the way is of another recipe, or the champion changed while
+    /// the history was read.
+    /// </summary>
+    private async Task<Promotion?> RecipeOriginAsync(long championId, string recipeJson, CancellationToken ct)
     {
         var history = await store.PromotionsAsync(ct);
         if (ChampionHistory.Champion(history) != championId) return null;
@@ -74,8 +83,7 @@ public sealed partial class TrainingService
             if (await store.RunAsync(p.RunId, ct) is not { } run || !FusedRecipes.IsFused(run.Parameters)
                 || System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(run.Parameters)!.ToJson() != recipeJson)
                 return null;
-            if (p.Kind is PromotionKinds.Manual or PromotionKinds.Rollback) return p.Kind;
-            if (!p.Reason.StartsWith(RefitReason, StringComparison.Ordinal)) return null;
+            if (p.Kind is PromotionKinds.Manual or PromotionKinds.Rollback || !p.Reason.StartsWith(RefitReason, StringComparison.Ordinal)) return p;
         }
         return null;
     }
@@ -109,21 +117,9 @@ public sealed partial class TrainingService
     /// of its documents lacked them (its recorded training set says so; a run of a version that recorded none does not
     /// count). False too when the champion changed while the history was read.
     /// </summary>
-    private async Task<bool> CameInWithoutRegionsAsync(long championId, string recipeJson, CancellationToken ct)
-    {
-        var history = await store.PromotionsAsync(ct);
-        if (ChampionHistory.Champion(history) != championId) return false;
-        for (var i = history.Count - 1; i >= 0; i--)
-        {
-            var p = history[i];
-            if (await store.RunAsync(p.RunId, ct) is not { } run || !FusedRecipes.IsFused(run.Parameters)
-                || System.Text.Json.JsonSerializer.Deserialize<FusedParameters>(run.Parameters)!.ToJson() != recipeJson
-                || p.Kind is PromotionKinds.Manual or PromotionKinds.Rollback)
-                return false;
-            if (!p.Reason.StartsWith(RefitReason, StringComparison.Ordinal)) return await store.FittedWithoutRegionsAsync(p.RunId, ct);
-        }
-        return false;
-    }
+    private async Task<bool> CameInWithoutRegionsAsync(long championId, string recipeJson, CancellationToken ct) =>
+        await RecipeOriginAsync(championId, recipeJson, ct) is { Kind: not (PromotionKinds.Manual or PromotionKinds.Rollback) } p
+        && await store.FittedWithoutRegionsAsync(p.RunId, ct);
 
     /// <summary>The first words of the reason of a promotion by <see cref="StoodInForAsync"/>.</summary>
     private static string StandInReason(RunSummary recipe, RunSummary standIn, double recipeAccuracy, double standInAccuracy, string where) =>
