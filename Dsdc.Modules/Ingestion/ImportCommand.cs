@@ -39,7 +39,9 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(positional[0]));
         if (!Directory.Exists(root)) throw new CommandLineException($"{root} is not a folder");
         var dataDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(paths.DataDir));
-        if (IsUnder(root, dataDir) || IsUnder(dataDir, root))
+        // Compared where they really are: a symbolic link to the data folder (or one inside it) is the data folder.
+        var (realRoot, realData) = (RealPath(root), RealPath(dataDir));
+        if (IsUnder(realRoot, realData) || IsUnder(realData, realRoot))
         {
             Console.Error.WriteLine($"{root} and the data folder {dataDir} overlap; import from a folder outside it.");
             return 1;
@@ -174,6 +176,38 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
             foreach (var file in entries.OfType<FileInfo>()) yield return file;
             foreach (var sub in entries.OfType<DirectoryInfo>().Reverse()) pending.Push(sub);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="path"/> (absolute) with every symbolic link along it resolved, as realpath(3) gives it; the part
+    /// that does not exist is kept as written. A cycle of links, or more than 40, leaves the path as resolved so far.
+    /// </summary>
+    internal static string RealPath(string path)
+    {
+        var resolved = Path.GetPathRoot(path)!;
+        var rest = new Stack<string>(path[resolved.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse());
+        for (var links = 0; rest.TryPop(out var part);)
+        {
+            if (part == ".") continue;
+            if (part == "..")
+            {
+                resolved = Path.GetDirectoryName(resolved) ?? resolved;
+                continue;
+            }
+            var next = Path.Combine(resolved, part);
+            var info = new FileInfo(next);
+            if (info.LinkTarget is not { } target || ++links > 40)
+            {
+                resolved = next;
+                continue;
+            }
+            // The target's own parts are resolved in turn: a relative one from the link's folder, an absolute one from /.
+            if (Path.IsPathRooted(target)) resolved = Path.GetPathRoot(target)!;
+            foreach (var t in target[(Path.IsPathRooted(target) ? Path.GetPathRoot(target)!.Length : 0)..]
+                         .Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries).Reverse())
+                rest.Push(t);
+        }
+        return Path.TrimEndingDirectorySeparator(resolved);
     }
 
     private static bool IsUnder(string path, string folder)

@@ -134,13 +134,21 @@ public sealed class PipelineRunTests
         var archive = Directory.CreateTempSubdirectory("dsdc-archive-").FullName;
         try
         {
+            // A symbolic link to the inbox is the inbox: refused, and nothing in the inbox is copied onto itself.
+            var link = Path.Combine(archive, "inbox-link");
+            Directory.CreateSymbolicLink(link, app.Paths.Inbox);
+            var linked = await AppProcess.RunAsync(["import", link], Environment(app), timeout: TimeSpan.FromMinutes(2));
+            Assert.Equal(1, linked.ExitCode);
+            Assert.Contains("overlap", linked.StdErr);
+            File.Delete(link);
+
             var mistyped = await AppProcess.RunAsync(["import", archive, "--dryrun"], Environment(app), timeout: TimeSpan.FromMinutes(2));
             Assert.Equal(2, mistyped.ExitCode);
             Assert.Contains("import has no option --dryrun", mistyped.StdErr);
         }
         finally
         {
-            Directory.Delete(archive);
+            Directory.Delete(archive, recursive: true); // removes a link left by a failed assertion, never its target
         }
     }
 

@@ -1,0 +1,40 @@
+using Dsdc.Ingestion;
+
+namespace Dsdc.Tests.Ingestion;
+
+/// <summary>Where a folder really is, for import's check that the archive and the data folder do not overlap.</summary>
+public sealed class ImportPathTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("dsdc-realpath-").FullName;
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    [Fact]
+    public void EverySymbolicLinkAlongThePathIsResolved()
+    {
+        var real = Directory.CreateDirectory(Path.Combine(root, "real", "data", "inbox")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(root, "abs"), Path.Combine(root, "real"));   // absolute target
+        Directory.CreateSymbolicLink(Path.Combine(root, "rel"), "real/data");                   // relative target
+        Directory.CreateSymbolicLink(Path.Combine(root, "real", "up"), "..");                   // a link to its own parent
+        Directory.CreateSymbolicLink(Path.Combine(root, "chain"), "abs");                       // a link to a link
+
+        var rootReal = ImportCommand.RealPath(root); // /tmp may itself be a link
+        var inbox = Path.Combine(rootReal, "real", "data", "inbox");
+        Assert.Equal(inbox, ImportCommand.RealPath(real));
+        Assert.Equal(inbox, ImportCommand.RealPath(Path.Combine(root, "abs", "data", "inbox")));
+        Assert.Equal(inbox, ImportCommand.RealPath(Path.Combine(root, "rel", "inbox")));
+        Assert.Equal(inbox, ImportCommand.RealPath(Path.Combine(root, "chain", "up", "real", "data", "inbox")));
+        Assert.Equal(Path.Combine(rootReal, "real"), ImportCommand.RealPath(Path.Combine(root, "rel", "..")));
+        // What does not exist is kept as written, after what does is resolved.
+        Assert.Equal(Path.Combine(inbox, "not", "yet"), ImportCommand.RealPath(Path.Combine(root, "rel", "inbox", "not", "yet")));
+    }
+
+    [Fact]
+    public void ACycleOfLinksEndsInsteadOfLoopingForever()
+    {
+        Directory.CreateSymbolicLink(Path.Combine(root, "a"), "b");
+        Directory.CreateSymbolicLink(Path.Combine(root, "b"), "a");
+        var resolved = ImportCommand.RealPath(Path.Combine(root, "a", "x"));
+        Assert.StartsWith(ImportCommand.RealPath(root), resolved);
+    }
+}
