@@ -196,10 +196,12 @@ public sealed partial class TrainingService
     /// recorded recipe), and that refit is not worse by more than the noise, the refit is promoted, so that new labels and
     /// upgrades reach the served model; else the champion stays. A champion selected by cross-validation trained on those
     /// test documents too: its cross-validated estimate is what the challenger must beat, and when its recipe was
-    /// redefined it gives way to the refit (its files read back) unless a challenger scores above that estimate.
+    /// redefined, or the labelled documents changed since it was fitted (<paramref name="allFingerprint"/>: every labelled
+    /// document of today), it gives way to the refit (its files read back) unless a challenger scores above that estimate,
+    /// or, for new labels, the refit scores below it by more than the noise.
     /// </summary>
     internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct,
-        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1, string? redefinedFrom = null)
+        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1, string? redefinedFrom = null, string? allFingerprint = null)
     {
         var test = data.Test;
         var championId = await registry.ChampionRunIdAsync(ct);
@@ -225,9 +227,28 @@ public sealed partial class TrainingService
                 $"cross-validated estimate {estimate.Accuracy:P2} / F1 {estimate.MacroF1:F4} (it was fitted on every labelled document, these included)";
             if (Higher(mine, estimate))
                 return await registry.RecordAsync(challenger.Id, championId, PromotionKinds.Automatic, "challenger wins: " + comparison, by, ct);
-            if (redefinedFrom is not null && refit is not null && refit.Id != championId && registry.TryArtifact(refit.Id).Model is not null)
-                return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
-                    $"{RefitReason} on today's documents{AsNowDefined(refit.Parameters, redefinedFrom)} (run {refit.Id}): no challenger is better: {comparison}", by, ct);
+            if (refit is not null && refit.Id != championId && registry.TryArtifact(refit.Id).Model is not null)
+            {
+                if (redefinedFrom is not null)
+                    return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
+                        $"{RefitReason} on today's documents{AsNowDefined(refit.Parameters, redefinedFrom)} (run {refit.Id}): no challenger is better: {comparison}", by, ct);
+                // The champion learnt the labels of its day. When documents or labels changed since, they reach the served
+                // model through the refit of its recipe, unless it scores below the champion's estimate by more than the
+                // noise of a score on this many test documents (the estimate's own spread is left out: the refit only has
+                // to be no worse). Without this a champion selected by cross-validation would stay, with its old labels,
+                // until some challenger beat its estimate, and every job on unchanged data after that would skip.
+                if (allFingerprint is not null && await store.DataFingerprintAsync(championId.Value, ct) != allFingerprint)
+                {
+                    var refitAccuracy = refit.TestAccuracy ?? 0;
+                    var z = BelowEstimateZ(refitAccuracy, estimate.Accuracy, test.Count);
+                    var noise = PairedDocuments.Threshold(options.Value.PromotionT);
+                    var refitScore = $"run {refit.Id} {refitAccuracy:P2} on the {test.Count} test documents, z {z:F2} against the estimate (threshold -{noise:F2})";
+                    if (z >= -noise)
+                        return await registry.RecordAsync(refit.Id, championId, PromotionKinds.Automatic,
+                            $"{RefitReason} on today's documents, whose labels changed since the champion was fitted ({refitScore}): no challenger is better: {comparison}", by, ct);
+                    comparison += $"; the refit of its recipe on today's documents scores below the estimate by more than the noise ({refitScore})";
+                }
+            }
             return Kept(comparison);
         }
 
@@ -278,6 +299,17 @@ public sealed partial class TrainingService
             logger.LogInformation("Champion kept: {Comparison}", comparison);
             return new PromotionResult(false, championId, "champion kept: " + comparison);
         }
+    }
+
+    /// <summary>
+    /// How far <paramref name="accuracy"/>, measured on <paramref name="n"/> documents, lies from <paramref name="estimate"/>
+    /// in binomial standard errors at the estimate (a score at 0 or 1 counts one document's worth of error): negative below.
+    /// </summary>
+    internal static double BelowEstimateZ(double accuracy, double estimate, int n)
+    {
+        if (n <= 0) return 0;
+        var variance = Math.Max(estimate * (1 - estimate), 1.0 / n) / n;
+        return (accuracy - estimate) / Math.Sqrt(variance);
     }
 
     /// <summary>Accuracy, then macro-F1, higher (the plain comparison where no paired test is possible).</summary>

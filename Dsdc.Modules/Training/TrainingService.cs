@@ -124,7 +124,7 @@ public sealed partial class TrainingService(
 
         var report = crossValidate
             ? await CrossValidatedJobAsync(all, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct)
-            : await SplitJobAsync(data, plan, !explicitPlan, settings, triggeredBy, ct);
+            : await SplitJobAsync(data, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct);
         await store.AddJobAsync(fingerprint, all.Count, triggeredBy, JobOutcome(report), startedAt, ct);
         try
         {
@@ -324,7 +324,7 @@ public sealed partial class TrainingService(
         };
     }
 
-    private async Task<TrainingReport> SplitJobAsync(DataSplit data, IReadOnlyList<Candidate> plan, bool defaultPlan, TrainingSettings settings, string triggeredBy,
+    private async Task<TrainingReport> SplitJobAsync(DataSplit data, string dataFingerprint, IReadOnlyList<Candidate> plan, bool defaultPlan, TrainingSettings settings, string triggeredBy,
         CancellationToken ct)
     {
         var train = data.PagesOf(data.Train);
@@ -377,7 +377,7 @@ public sealed partial class TrainingService(
                 await registry.RecordAsync(best.Id, championId, PromotionKinds.Automatic, reason, triggeredBy, ct), null);
         }
         var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint, challengers,
-            redefinedFrom: championRecipe?.RedefinedFrom);
+            redefinedFrom: championRecipe?.RedefinedFrom, allFingerprint: dataFingerprint);
         return new TrainingReport(outcomes.Select(o => new RunOutcome(o.Run, o.Run.Id == best?.Id)).ToList(), promotion, null);
     }
 

@@ -177,6 +177,56 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.Equal(better, report.Promotion.Promoted);
     }
 
+    /// <summary>
+    /// A champion selected by cross-validation keeps the labels of its day no longer than a job on the stored split: once
+    /// the labelled documents changed since it was fitted, the refit of its recipe replaces it unless it scores below the
+    /// champion's estimate by more than the noise of its test side. On unchanged documents it stays.
+    /// </summary>
+    [Fact]
+    public async Task OnTheStoredSplitAChampionSelectedByCrossValidationGivesWayToItsRefitOnceTheLabelsChanged()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = app.Get<ModelRegistry>();
+        var fusedTv = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        var champion = (await app.Get<TrainingService>().TrainAsync(0, null, "test", ct, fused: fusedTv)).Runs.First(r => r.Run.Name == "fused-tv").Run;
+        Assert.Equal("cross-validation", champion.Evaluation);
+        await registry.PromoteAsync(champion.Id, "test", "champion selected by cross-validation", ct);
+        // An estimate no run on the split reaches.
+        await app.ExecuteAsync("UPDATE training.runs SET test_accuracy = 1, test_macro_f1 = 1 WHERE id = @id", new { id = champion.Id });
+        var service = SplitService();
+
+        // The same documents and labels: nothing new to bring, the champion stays.
+        var same = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
+        Assert.False(same.Promotion!.Promoted, same.Promotion.Message);
+        Assert.DoesNotContain("refit", same.Promotion.Message);
+        Assert.Equal(champion.Id, await registry.ChampionRunIdAsync(ct));
+
+        // The labels changed since it was fitted, but the refit scores far below an estimate of 100%: kept, and said why.
+        await app.ExecuteAsync("UPDATE training.runs SET data_fingerprint = 'documents of an earlier day' WHERE id = @id", new { id = champion.Id });
+        var below = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
+        var belowRun = below.Runs.Single(r => r.Run.Name == "fused-tv").Run;
+        Assert.False(below.Promotion!.Promoted, below.Promotion.Message);
+        Assert.Contains($"the refit of its recipe on today's documents scores below the estimate by more than the noise (run {belowRun.Id} ", below.Promotion.Message);
+        Assert.Equal(champion.Id, await registry.ChampionRunIdAsync(ct));
+
+        // An estimate the refit matches (no challenger above it): the refit brings today's labels to the served model.
+        await app.ExecuteAsync("UPDATE training.runs SET test_accuracy = @accuracy WHERE id = @id", new { accuracy = belowRun.TestAccuracy, id = champion.Id });
+        var changed = await service.TrainAsync(0, null, "test", ct, fused: fusedTv);
+        var refitRun = changed.Runs.Single(r => r.Run.Name == "fused-tv").Run;
+        Assert.Equal(belowRun.TestAccuracy, refitRun.TestAccuracy); // the same documents, the same answers
+        Assert.True(changed.Promotion!.Promoted, changed.Promotion.Message);
+        Assert.StartsWith($"champion's recipe refitted on today's documents, whose labels changed since the champion was fitted (run {refitRun.Id} ",
+            await ReasonAsync(refitRun.Id));
+        Assert.Equal(refitRun.Id, await registry.ChampionRunIdAsync(ct));
+    }
+
+    [Theory]
+    [InlineData(0.70, 0.70, 100, 0.0)]
+    [InlineData(0.60, 0.70, 100, -2.1821789)]  // 0.1 / sqrt(0.21 / 100)
+    [InlineData(0.90, 1.00, 50, -5.0)]         // an estimate of 1: one document's worth of error, sqrt(1/50) / 50
+    public void TheRefitIsJudgedAgainstTheEstimateInBinomialStandardErrors(double accuracy, double estimate, int n, double z) =>
+        Assert.Equal(z, TrainingService.BelowEstimateZ(accuracy, estimate, n), 6);
+
     private TrainingService SplitService() => new(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), app.Get<ModelRegistry>(),
         app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
         Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 }),
