@@ -124,7 +124,7 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} cannot serve: {why}");
         var current = await ChampionRunIdAsync(ct);
         if (current == runId) return new PromotionResult(false, current, $"run {runId} is already the champion");
-        return await RecordAsync(runId, current, PromotionKinds.Manual, reason ?? "manual promotion", promotedBy, ct);
+        return await RecordAsync(runId, current, PromotionKinds.Manual, PersonsReason(reason) ?? "manual promotion", promotedBy, ct);
     }
 
     /// <summary>
@@ -142,7 +142,24 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
             return new PromotionResult(false, current, current is null ? "no champion to roll back" : "the champion has no predecessor to roll back to");
         if (WhyUnreadable(target) is { } why)
             return new PromotionResult(false, current, $"cannot roll back to run {target}: {why}");
-        return await RecordAsync(target, current, PromotionKinds.Rollback, reason ?? $"rollback from run {current}", promotedBy, ct);
+        return await RecordAsync(target, current, PromotionKinds.Rollback, PersonsReason(reason) ?? $"rollback from run {current}", promotedBy, ct);
+    }
+
+    /// <summary>Most characters of a person's reason kept in the promotion history.</summary>
+    public const int MaxReasonLength = 1000;
+
+    /// <summary>
+    /// A reason typed by a person (UI, API, command line) as the history keeps it: without the characters PostgreSQL's
+    /// text cannot hold (a NUL would fail the promotion with a server error), trimmed, at most
+    /// <see cref="MaxReasonLength"/> characters; null when nothing is left.
+    /// </summary>
+    internal static string? PersonsReason(string? reason)
+    {
+        if (reason is null) return null;
+        var clean = TextInput.ForDatabase(reason).Trim();
+        if (clean.Length > MaxReasonLength)
+            clean = clean[..(char.IsHighSurrogate(clean[MaxReasonLength - 2]) ? MaxReasonLength - 2 : MaxReasonLength - 1)] + "…";
+        return clean.Length == 0 ? null : clean;
     }
 
     internal async Task<PromotionResult> RecordAsync(long runId, long? current, string kind, string reason, string by, CancellationToken ct)

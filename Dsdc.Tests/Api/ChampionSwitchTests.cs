@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using Dsdc.Tests.Auth;
 using Dsdc.Inference;
 using Dsdc.Tests.Infrastructure;
+using Dsdc.Shared;
 using Dsdc.Training;
 
 namespace Dsdc.Tests.Api;
@@ -43,6 +44,52 @@ public sealed class ChampionSwitchTests(ApiApp app)
             if (await registry.ChampionRunIdAsync(ct) != seen) await registry.PromoteAsync(seen, "tests", "restore the collection's champion", ct);
             await app.Get<IDocumentClassifier>().ReloadAsync(ct);
         }
+    }
+
+    /// <summary>
+    /// A reason typed by a person is kept as the history can hold it: a NUL (which PostgreSQL's text refuses) is dropped
+    /// instead of failing the promotion with a server error, and a very long reason is cut to 1,000 characters.
+    /// </summary>
+    [Fact]
+    public async Task APromotionWhoseReasonHoldsANulOrRunsLongIsRecordedWithTheReasonCleaned()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = app.Get<ModelRegistry>();
+        var champion = app.ChampionRunId;
+        var other = (await registry.RunsAsync(100, ct)).First(r => r.Status == "succeeded" && r.Id != champion && r.Name.StartsWith("fused-", StringComparison.Ordinal));
+        try
+        {
+            using var client = await app.CreateClientWithRoleAsync(Dsdc.Auth.Roles.ModelAdmin);
+            var promoted = await client.PostAsJsonAsync($"/api/v1/models/{other.Id}/promote", new { reason = "better on\u0000 invoices" }, ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, promoted.StatusCode);
+            var back = await client.PostAsJsonAsync("/api/v1/models/rollback", new { reason = "  " + new string('x', 5000), from = other.Id }, ct);
+            Assert.Equal(System.Net.HttpStatusCode.OK, back.StatusCode);
+
+            var reasons = (await registry.PromotionsAsync(ct)).TakeLast(2).Select(p => p.Reason).Reverse().ToList();
+            Assert.Equal(new string('x', ModelRegistry.MaxReasonLength - 1) + "…", reasons[0]);
+            Assert.Equal("better on invoices", reasons[1]);
+            Assert.Equal(champion, await registry.ChampionRunIdAsync(ct));
+        }
+        finally
+        {
+            if (await registry.ChampionRunIdAsync(ct) != champion) await registry.PromoteAsync(champion, "tests", "restore the collection's champion", ct);
+            await app.Get<IDocumentClassifier>().ReloadAsync(ct);
+        }
+    }
+
+    [Fact]
+    public void APersonsReasonLosesWhatTheDatabaseCannotHold()
+    {
+        Assert.Null(ModelRegistry.PersonsReason(null));
+        Assert.Null(ModelRegistry.PersonsReason(" \0 "));
+        Assert.Equal("ab", ModelRegistry.PersonsReason(" a\0b "));
+        Assert.Equal("\ud83d\ude00 ok", ModelRegistry.PersonsReason("\ud83d\ude00 ok \ud800"));
+        // Cut before a pair, never through it.
+        var pairs = string.Concat(Enumerable.Repeat("\ud83d\ude00", ModelRegistry.MaxReasonLength));
+        var cut = ModelRegistry.PersonsReason(pairs)!;
+        Assert.True(cut.Length <= ModelRegistry.MaxReasonLength);
+        Assert.Equal(cut, TextInput.ForDatabase(cut));
+        Assert.EndsWith("\ud83d\ude00…", cut);
     }
 
     [Fact]

@@ -143,8 +143,14 @@ public sealed partial class BrowserTests(UiApp app)
         // A promotion posted by hand is refused too (the form is not even shown to this role).
         var post = await context.APIRequest.PostAsync("/models?handler=Promote", new() { MaxRedirects = 0 });
         Assert.NotEqual(200, post.Status);
-        await page.GotoAsync($"/runs/{await app.NonChampionRunAsync()}");
+        var runId = await app.NonChampionRunAsync();
+        await page.GotoAsync($"/runs/{runId}");
         await Assertions.Expect(page.GetByTestId("promote")).ToHaveCountAsync(0);
+        // The list of documents a run was fitted on is model-admin's, as on the API: no link, and refused by hand.
+        await Assertions.Expect(page.GetByTestId("run-documents")).ToHaveCountAsync(0);
+        var csv = await context.APIRequest.GetAsync($"/runs/{runId}?handler=Documents", new() { MaxRedirects = 0 });
+        Assert.NotEqual(200, csv.Status);
+        Assert.DoesNotContain(Dsdc.Training.DatasetCsv.Header, await csv.TextAsync());
     }
 
     [Fact]

@@ -152,6 +152,25 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
             Assert.Equal(expected[i], await ScalarAsync<short>(
                 "SELECT label FROM ingestion.labels WHERE document_id = @id AND source = 'human' AND created_by = @user ORDER BY id DESC LIMIT 1", new { id = docs[i], user }));
         await Assertions.Expect(page.Locator($"li[data-document-id='{docs[2]}']")).ToHaveCountAsync(0);
+
+        // "Correct to ... Save" is guarded the same way: a newer prediction puts the first document back in the queue, a
+        // colleague labels it again while the page is open, and the correction writes nothing over that label.
+        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+            await conn.ExecuteAsync("""
+                INSERT INTO inference.predictions (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+                VALUES (@id, 'test', NULL, 'test', 2, 0.01, 0.07, @p, 1, true)
+                """, new { id = docs[0], p = Enumerable.Repeat(0.062f, 16).ToArray() });
+        await page.GotoAsync("/review");
+        var again = page.Locator($"li[data-document-id='{docs[0]}']");
+        await Assertions.Expect(again).ToHaveCountAsync(1);
+        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+            await conn.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, 5, 'human', 'colleague')",
+                new { id = docs[0] });
+        await again.GetByTestId("correct-select").SelectOptionAsync("3");
+        await again.GetByTestId("correct").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("was labelled by someone else");
+        Assert.Equal(5, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id = docs[0] }));
+        Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id AND created_by = @user", new { id = docs[0], user }));
     }
 
     [Fact]

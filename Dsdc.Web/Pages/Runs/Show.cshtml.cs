@@ -1,3 +1,4 @@
+using Dsdc.Auth;
 using Dsdc.Training;
 using Dsdc.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
@@ -27,9 +28,13 @@ public sealed class ShowModel(ModelRegistry registry, TrainingStore store) : Pag
         return Page();
     }
 
-    /// <summary>The documents the run's model was fitted on, as CSV (the API's <c>GET /api/v1/models/{id}/documents</c>).</summary>
+    /// <summary>
+    /// The documents the run's model was fitted on, as CSV (the API's <c>GET /api/v1/models/{id}/documents</c>), for the
+    /// same roles as that route: model-admin and up.
+    /// </summary>
     public async Task<IActionResult> OnGetDocumentsAsync(long id, CancellationToken ct)
     {
+        if (!User.HasRoleAtLeast(Roles.ModelAdmin)) return Forbid();
         if (await store.DatasetOfRunAsync(id, ct) is not { } set) return NotFound();
         // Streamed: a training set of 10,000 documents (Training:MaxTrainingPerClass = 0 lets it grow past the cap) is
         // some 700 KB of CSV.
