@@ -6,8 +6,8 @@ using Dsdc.Training;
 
 namespace Dsdc.Inference;
 
-internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor processor, IDocumentEncoder encoder, ZeroShotServing zeroShot)
-    : IDocumentClassifier
+internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor processor, IDocumentEncoder encoder, ZeroShotServing zeroShot,
+    LabelledClasses labelled) : IDocumentClassifier
 {
     public long? ModelRunId => host.RunId;
 
@@ -19,9 +19,21 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
 
     public string? ChampionLoadFailure => host.LoadFailure;
 
-    public Task<long?> ReloadAsync(CancellationToken ct) => host.ReloadAsync(ct);
+    public IReadOnlySet<int>? LabelledClasses => labelled.Current;
 
-    public Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct) => host.ReloadIfDueAsync(interval, ct);
+    public async Task<long?> ReloadAsync(CancellationToken ct)
+    {
+        var served = await host.ReloadAsync(ct);
+        await labelled.RefreshAsync(ct);
+        return served;
+    }
+
+    public async Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct)
+    {
+        var served = await host.ReloadIfDueAsync(interval, ct);
+        await labelled.RefreshIfDueAsync(interval, ct);
+        return served;
+    }
 
     public Task<Classification> ClassifyFileAsync(string path, CancellationToken ct) => ClassifyFileAsync(path, null, ct);
 
@@ -65,12 +77,13 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
     public IServingModel Acquire() => AcquireServing();
 
     private Serving AcquireServing() =>
-        host.TryLease() is { } model ? new Serving(model, zeroShot, encoder)
-        : zeroShot.Enabled ? new Serving(null, zeroShot, encoder)
+        host.TryLease() is { } model ? new Serving(model, zeroShot, encoder, labelled.Current)
+        : zeroShot.Enabled ? new Serving(null, zeroShot, encoder, null)
         : throw ModelHost.NoModel(host.LoadFailure);
 
-    /// <summary>One model held for a series of calls: the champion leased (its sessions stay open), or the zero-shot model.</summary>
-    private sealed class Serving(ServedModel? model, ZeroShotServing zeroShot, IDocumentEncoder encoder) : IServingModel
+    /// <summary>One model held for a series of calls: the champion leased (its sessions stay open), or the zero-shot model;
+    /// the champion predicts only the classes still labelled when it was taken (<see cref="Inference.LabelledClasses"/>).</summary>
+    private sealed class Serving(ServedModel? model, ZeroShotServing zeroShot, IDocumentEncoder encoder, IReadOnlySet<int>? labelled) : IServingModel
     {
         private int _disposed;
 
@@ -102,6 +115,10 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
                 throw new ArgumentException($"the vector has {vector.Length} values; run {m.RunId} expects {m.Dimensions}", nameof(vector));
             var probabilities = page is null ? model.Model.PredictVector(vector) : model.Model.Predict([page])[0];
             timings["model"] = watch.Elapsed.TotalMilliseconds;
+            var modelsAnswer = ClassificationMetrics.ArgMax(probabilities);
+            // A class that lost its last label since the model was trained is not predicted (until the next job retrains).
+            var servable = Inference.LabelledClasses.Servable(m.Predictable, labelled);
+            if (servable.Count < m.Predictable.Count) probabilities = Inference.LabelledClasses.Restrict(probabilities, servable);
             var label = ClassificationMetrics.ArgMax(probabilities);
             return new Classification(label, DocumentClasses.NameOf(label), probabilities, Confidence.Entropy(probabilities),
                 probabilities[label], $"run-{m.RunId}", m.RunId, timings)
@@ -111,10 +128,12 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
                 // probability rounds to exactly 1.
                 // From a vector alone a multi-view model answers with part of itself, which its threshold (and calibration)
                 // was not measured on: such an answer always needs review.
+                // An answer that is the model's second choice (its first lost its labels) was never measured: it needs review.
                 NeedsReview = (page is null && model.Model.ViewNames.Any(v => v != ViewKinds.Vector))
-                    || (m.ReviewThreshold is { } threshold && (probabilities[label] < threshold || threshold >= 1)),
+                    || (m.ReviewThreshold is { } threshold && (probabilities[label] < threshold || threshold >= 1))
+                    || label != modelsAnswer,
                 ReviewThreshold = m.ReviewThreshold,
-                KnownClasses = m.Predictable,
+                KnownClasses = servable,
             };
         }
 

@@ -48,13 +48,18 @@ public interface IDocumentClassifier
     /// <see cref="ModelRunId"/> and <see cref="ServedManifest"/> could mix two), or null.</summary>
     Training.ChampionModel? ServedChampion { get; }
 
+    /// <summary>The classes some stored document is labelled with, as last read (null before): of the classes the
+    /// champion knows, only these are predicted (<see cref="Inference.LabelledClasses"/>).</summary>
+    IReadOnlySet<int>? LabelledClasses { get; }
+
     /// <summary>Why the registry's champion does not serve (missing model files, another encoder...), or null.</summary>
     string? ChampionLoadFailure { get; }
 
     /// <summary>Whether a prediction can be made now: a champion is loaded, or the zero-shot model is enabled.</summary>
     bool CanClassify { get; }
 
-    /// <summary>Loads the registry's champion now if it differs from the served one; returns the served run id.</summary>
+    /// <summary>Loads the registry's champion now if it differs from the served one, and reads the labelled classes again;
+    /// returns the served run id.</summary>
     Task<long?> ReloadAsync(CancellationToken ct);
 
     /// <summary>As <see cref="ReloadAsync"/>, unless a load was tried less than <paramref name="interval"/> ago.</summary>

@@ -16,6 +16,7 @@ public static class InferenceModule
         builder.Services.AddSingleton<ModelHost>();
         builder.Services.AddSingleton<IChampionObserver>(sp => sp.GetRequiredService<ModelHost>());
         builder.Services.AddSingleton<ZeroShotServing>();
+        builder.Services.AddSingleton<LabelledClasses>();
         builder.Services.AddSingleton<IDocumentClassifier, DocumentClassifier>();
         builder.Services.AddHostedService<ModelReloader>();
         builder.Services.AddSingleton<ICliCommand, PredictCommand>();

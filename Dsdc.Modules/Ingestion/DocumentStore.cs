@@ -30,6 +30,16 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             new { documentId }, cancellationToken: ct));
     }
 
+    /// <summary>The classes that some stored document has as its current label now.</summary>
+    public async Task<IReadOnlyList<int>> LabelledClassesAsync(CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT DISTINCT l.label FROM {CurrentLabel.View} l JOIN ingestion.documents d ON d.id = l.document_id
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<short>(new CommandDefinition(sql, cancellationToken: ct))).Select(l => (int)l).ToList();
+    }
+
     /// <summary>
     /// What the store knows of files whose document ids (SHA-1 of their bytes) are <paramref name="ids"/>: the stored
     /// documents among them, with their current label (null when they have none), and the files refused before for one of

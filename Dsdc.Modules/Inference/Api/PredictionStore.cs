@@ -31,7 +31,7 @@ public sealed class PredictionDetail
 public sealed record LatestPrediction(string DocumentId, short Label, double Confidence);
 
 /// <summary>SQL of the prediction API: the record of every prediction; corrections go to the Ingestion module as human labels.</summary>
-public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore documents)
+public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore documents, LabelledClasses? labelled = null)
 {
     public async Task<long> RecordAsync(string documentId, string userName, Classification c, int durationMs, CancellationToken ct) =>
         (await InsertAsync(documentId, userName, c, durationMs, onlyIfUnlabelled: false, ct))!.Value;
@@ -102,10 +102,27 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
 
     /// <summary>A person confirming the class a prediction made at <paramref name="predictedAt"/> gave, unless a person
     /// labelled the document since (the Ingestion module checks and writes under the document's lock). True when written.</summary>
-    public Task<bool> ConfirmAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct) =>
-        documents.ConfirmLabelAsync(documentId, label, predictedAt, userName, ct);
+    /// <param name="refreshServing">false for one of many confirmations, after which the caller calls
+    /// <see cref="LabelsChangedAsync"/> once.</param>
+    public async Task<bool> ConfirmAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct,
+        bool refreshServing = true)
+    {
+        var written = await documents.ConfirmLabelAsync(documentId, label, predictedAt, userName, ct);
+        if (written && refreshServing) await LabelsChangedAsync();
+        return written;
+    }
 
-    /// <summary>A correction: stored by the Ingestion module as a human label, which wins over the dataset label in the next training run.</summary>
-    public Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct) =>
-        documents.AddHumanLabelAsync(documentId, label, userName, ct);
+    /// <summary>A correction: stored by the Ingestion module as a human label, which wins over the dataset label in the next
+    /// training run; a class it took the last label from is no longer predicted from now on.</summary>
+    public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct)
+    {
+        var row = await documents.AddHumanLabelAsync(documentId, label, userName, ct);
+        await LabelsChangedAsync();
+        return row;
+    }
+
+    /// <summary>After labels were written: the labelled classes are read again for serving (not cancelled with the request:
+    /// the labels are written whatever follows), and a failure to read them keeps the last ones
+    /// (<see cref="LabelledClasses.RefreshAsync"/> says so in the log).</summary>
+    public Task LabelsChangedAsync() => labelled?.RefreshAsync(CancellationToken.None) ?? Task.CompletedTask;
 }

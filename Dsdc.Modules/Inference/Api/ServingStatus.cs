@@ -19,7 +19,8 @@ public static class ServingStatus
         if (champion is not null)
         {
             var (runId, manifest) = (champion.RunId, champion.Manifest);
-            var known = manifest.Predictable;
+            var known = LabelledClasses.Servable(manifest.Predictable, classifier.LabelledClasses);
+            var lost = manifest.Predictable.Count - known.Count;
             var estimate = manifest.Metrics.Estimate;
             var measured = estimate is null
                 ? $"test accuracy {manifest.Metrics.Accuracy:P1} on {manifest.Metrics.TestSize} documents"
@@ -27,7 +28,8 @@ public static class ServingStatus
             var missing = DocumentClasses.Count - known.Count;
             return new StatusResponse("ready", version, runId, encoder.Id, encoder.Version, encoder.Dimensions, true,
                 failure + $"Trained model run {runId} ({manifest.Name}) serves: {measured}".TrimEnd('.') + "." +
-                (missing > 0 ? $" It knows {known.Count} of {DocumentClasses.Count} classes: label documents of the others to have them predicted." : ""),
+                (missing > 0 ? $" It knows {known.Count} of {DocumentClasses.Count} classes: label documents of the others to have them predicted." : "") +
+                (lost > 0 ? $" {lost} class(es) it was trained on have no labelled document now and are not predicted." : ""),
                 known.Select(DocumentClasses.NameOf).ToList(), manifest.ReviewThreshold, estimate);
         }
         return classifier.CanClassify

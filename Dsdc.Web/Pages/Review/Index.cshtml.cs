@@ -83,8 +83,9 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
             .OfType<(string, long)>().Distinct().ToList();
         var confirmed = 0;
         foreach (var p in await queue.ShownPredictionsAsync(shown, ct))
-            if (await store.ConfirmAsync(p.DocumentId, p.Label, p.PredictedAt, User.GetUserName() ?? "anonymous", ct))
+            if (await store.ConfirmAsync(p.DocumentId, p.Label, p.PredictedAt, User.GetUserName() ?? "anonymous", ct, refreshServing: false))
                 confirmed++;
+        if (confirmed > 0) await store.LabelsChangedAsync();
         TempData["Message"] = confirmed == 0 ? "Nothing confirmed: select documents that have a prediction nobody labelled since."
             : $"Confirmed {confirmed} prediction{(confirmed == 1 ? "" : "s")}.";
         return RedirectToPage();
