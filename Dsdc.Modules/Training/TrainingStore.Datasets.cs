@@ -133,6 +133,16 @@ public static class DatasetCsv
 
     public static string FileName(long runId) => $"run-{runId}-documents.csv";
 
+    /// <summary>Why <paramref name="run"/> has no recorded training set, in a sentence.</summary>
+    public static string WhyNone(RunSummary run) => run.Status switch
+    {
+        "running" => $"Run {run.Id} is still training.",
+        "succeeded" when run.FilesRemoved =>
+            $"Run {run.Id}'s training set was removed with its model files (only the newest Training:KeepRunFiles runs and the runs ever promoted keep them).",
+        "succeeded" => $"Run {run.Id} has no recorded training set: a version that did not record them trained it.",
+        _ => $"Run {run.Id} failed: no model was fitted.",
+    };
+
     /// <summary>Writes the header and one line per document as UTF-8 (class names hold no comma or quote).</summary>
     public static async Task WriteAsync(TrainingStore store, long datasetId, Stream output, CancellationToken ct)
     {

@@ -43,6 +43,13 @@ public sealed partial class TrainingStore
         var withoutFiles = (await conn.QueryAsync<long>(new CommandDefinition(
             $"SELECT r.id FROM training.runs r WHERE r.artifact_path IS NULL AND r.status <> 'running' AND {old} ORDER BY r.id",
             new { keep, upTo }, tx, cancellationToken: ct))).AsList();
+        // The training sets go with their runs' files (migration 0022): a set stays while a run fitted on it keeps its
+        // files, or is still running, or it is younger than a day (a job records its set before its runs start).
+        await conn.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM training.datasets s
+            WHERE NOT EXISTS (SELECT 1 FROM training.runs r WHERE r.dataset_id = s.id AND (r.artifact_path IS NOT NULL OR r.status = 'running'))
+              AND (EXISTS (SELECT 1 FROM training.runs r WHERE r.dataset_id = s.id) OR s.created_at < now() - interval '1 day')
+            """, transaction: tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return (released, withoutFiles);
     }

@@ -9,7 +9,8 @@ namespace Dsdc.Tests.Training;
 /// <summary>
 /// <c>Training:KeepRunFiles</c>: the model files of runs older than the newest few, never promoted, are removed after a job
 /// that trains, and their records stay; the champion's and the runs a rollback returns to keep theirs whatever their age.
-/// On a database of its own, with runs recorded as a job records them and folders of files in their place.
+/// The training sets recorded for runs go with their files. On a database of its own, with runs recorded as a job
+/// records them and folders of files in their place.
 /// </summary>
 public sealed class RunFileRetentionTests : IAsyncLifetime
 {
@@ -51,6 +52,27 @@ public sealed class RunFileRetentionTests : IAsyncLifetime
             VALUES (@second, NULL, 'manual', 'test', 'test'), (@fourth, @second, 'manual', 'test', 'test')
             """, new { second = runs[1], fourth = runs[3] });
         bool HasFiles(long id) => Directory.Exists(Path.Combine(models, ModelArtifacts.RelativeDir(id)));
+        // Recorded training sets, one document each: a set goes once no run fitted on it keeps its files.
+        async Task<long> Set(string key, string age, params long[] fitted)
+        {
+            var id = await conn.ExecuteScalarAsync<long>("""
+                INSERT INTO training.datasets (key, fingerprint, documents, encoder, encoder_version, regions_version, created_at)
+                VALUES (@key, 'f', 1, 'resnet18-minilm', '1', 'r', now() - @age::interval) RETURNING id
+                """, new { key, age });
+            await conn.ExecuteAsync("INSERT INTO training.dataset_documents (dataset_id, document_id, label, vector_id, has_regions) VALUES (@id, @doc, 1, 1, true)",
+                new { id, doc = new string('a', 40) });
+            await conn.ExecuteAsync("UPDATE training.runs SET dataset_id = @id WHERE id = ANY(@fitted)", new { id, fitted });
+            return id;
+        }
+        var sets = new Dictionary<string, long>
+        {
+            ["a promoted run keeps it"] = await Set("A", "0 s", runs[0], runs[1]),
+            ["its only run loses its files"] = await Set("B", "0 s", runs[2]),
+            ["a failed run's"] = await Set("C", "0 s", failedEarly),
+            ["no run yet, recorded now"] = await Set("D", "0 s"),
+            ["no run, two days old"] = await Set("E", "2 days"),
+            ["the newest run's"] = await Set("F", "0 s", runs[4]),
+        };
 
         // The runs of a job keep their files whatever their number: here every run is newer than the job's first.
         Assert.Equal(0, await registry.PruneRunFilesAsync(1, ct, upTo: runs[0] - 1));
@@ -67,6 +89,14 @@ public sealed class RunFileRetentionTests : IAsyncLifetime
             new { ids = runs.Append(failed).Append(failedEarly).ToArray() }));
         Assert.Equal([runs[0], runs[2]], await conn.QueryAsync<long>("SELECT id FROM training.runs WHERE artifact_path IS NULL AND status = 'succeeded' ORDER BY id"));
         Assert.Equal(runs[3], await registry.ChampionRunIdAsync(ct));
+        var left = (await conn.QueryAsync<long>("SELECT id FROM training.datasets")).ToHashSet();
+        Assert.Equal(["a promoted run keeps it", "no run yet, recorded now", "the newest run's"],
+            sets.Where(kv => left.Contains(kv.Value)).Select(kv => kv.Key).Order(StringComparer.Ordinal));
+        Assert.Equal(3, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM training.dataset_documents"));
+        Assert.Null(await conn.ExecuteScalarAsync<long?>("SELECT dataset_id FROM training.runs WHERE id = @id", new { id = runs[2] }));
+        var store = _app.Services.GetRequiredService<TrainingStore>();
+        Assert.Equal(sets["a promoted run keeps it"], (await store.DatasetOfRunAsync(runs[0], ct))!.Id);
+        Assert.StartsWith($"Run {runs[2]}'s training set was removed with its model files", DatasetCsv.WhyNone((await registry.RunAsync(runs[2], ct))!));
         // A run without its files is not promoted, and says why.
         var refused = await registry.PromoteAsync(runs[0], "test", null, ct);
         Assert.False(refused.Promoted);

@@ -46,13 +46,7 @@ internal static class ModelEndpoints
         if (await registry.RunAsync(runId, ct) is not { } run)
             return PredictionEndpoints.Problem(StatusCodes.Status404NotFound, "Unknown run", $"Run {runId} does not exist.");
         if (await store.DatasetOfRunAsync(runId, ct) is not { } set)
-            return PredictionEndpoints.Problem(StatusCodes.Status404NotFound, "No recorded training set",
-                run.Status switch
-                {
-                    "succeeded" => $"Run {runId} has no recorded training set: a version that did not record them trained it.",
-                    "running" => $"Run {runId} is still training.",
-                    _ => $"Run {runId} failed: no model was fitted.",
-                });
+            return PredictionEndpoints.Problem(StatusCodes.Status404NotFound, "No recorded training set", DatasetCsv.WhyNone(run));
         return TypedResults.Stream(stream => DatasetCsv.WriteAsync(store, set.Id, stream, ct), "text/csv; charset=utf-8", DatasetCsv.FileName(runId));
     }
 

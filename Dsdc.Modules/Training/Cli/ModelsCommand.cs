@@ -30,9 +30,7 @@ internal sealed class ModelsCommand(ModelRegistry registry, TrainingStore store)
                 // The run's training set as CSV on standard output (what GET /api/v1/models/{run}/documents answers).
                 if (await store.DatasetOfRunAsync(documentsOf, ct) is not { } set)
                 {
-                    Console.Error.WriteLine(await registry.RunAsync(documentsOf, ct) is null
-                        ? $"Run {documentsOf} does not exist."
-                        : $"Run {documentsOf} has no recorded training set (it failed, is still training, or an older version trained it).");
+                    Console.Error.WriteLine(await registry.RunAsync(documentsOf, ct) is { } run ? DatasetCsv.WhyNone(run) : $"Run {documentsOf} does not exist.");
                     return 1;
                 }
                 await DatasetCsv.WriteAsync(store, set.Id, Output, ct);
