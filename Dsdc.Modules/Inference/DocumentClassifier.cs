@@ -116,6 +116,7 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
             var probabilities = page is null ? model.Model.PredictVector(vector) : model.Model.Predict([page])[0];
             timings["model"] = watch.Elapsed.TotalMilliseconds;
             var modelsAnswer = ClassificationMetrics.ArgMax(probabilities);
+            var measured = probabilities;
             // A class that lost its last label since the model was trained is not predicted (until the next job retrains).
             var servable = Inference.LabelledClasses.Servable(m.Predictable, labelled);
             if (servable.Count < m.Predictable.Count) probabilities = Inference.LabelledClasses.Restrict(probabilities, servable);
@@ -128,9 +129,11 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
                 // probability rounds to exactly 1.
                 // From a vector alone a multi-view model answers with part of itself, which its threshold (and calibration)
                 // was not measured on: such an answer always needs review.
-                // An answer that is the model's second choice (its first lost its labels) was never measured: it needs review.
+                // The threshold was measured on the model's own probabilities, before any class was left out: the answer's
+                // is compared with it, and an answer that is not the model's first choice (its first lost its labels) was
+                // never measured, so it needs review.
                 NeedsReview = (page is null && model.Model.ViewNames.Any(v => v != ViewKinds.Vector))
-                    || (m.ReviewThreshold is { } threshold && (probabilities[label] < threshold || threshold >= 1))
+                    || (m.ReviewThreshold is { } threshold && (measured[label] < threshold || threshold >= 1))
                     || label != modelsAnswer,
                 ReviewThreshold = m.ReviewThreshold,
                 KnownClasses = servable,

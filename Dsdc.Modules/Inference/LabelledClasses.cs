@@ -12,20 +12,30 @@ namespace Dsdc.Inference;
 /// </summary>
 public sealed partial class LabelledClasses(DocumentStore documents, ILogger<LabelledClasses> logger)
 {
+    /// <summary>The classes read, and when the read began (<see cref="Stopwatch.GetTimestamp"/>).</summary>
     private sealed record Snapshot(IReadOnlySet<int> Classes, long ReadAt);
+
+    private readonly Lock _gate = new();
 
     private volatile Snapshot? _snapshot;
 
     /// <summary>The labelled classes as last read; null before the first read (every class the model knows is served).</summary>
     public IReadOnlySet<int>? Current => _snapshot?.Classes;
 
-    /// <summary>Reads them again. When the database cannot be read, the last read stays (said in the log).</summary>
+    /// <summary>
+    /// Reads them again. Of two reads that overlap, the one that began last is kept, whichever ends last: a read begun
+    /// before a correction was saved never replaces one begun after it. When the database cannot be read, the last read
+    /// stays (said in the log).
+    /// </summary>
     public async Task RefreshAsync(CancellationToken ct)
     {
         try
         {
+            var began = Stopwatch.GetTimestamp();
             var classes = await documents.LabelledClassesAsync(ct);
-            _snapshot = new Snapshot(classes.ToHashSet(), Stopwatch.GetTimestamp());
+            var read = new Snapshot(classes.ToHashSet(), began);
+            lock (_gate)
+                if (_snapshot is not { } kept || kept.ReadAt < began) _snapshot = read;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

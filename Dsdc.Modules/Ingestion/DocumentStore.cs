@@ -30,7 +30,16 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             new { documentId }, cancellationToken: ct));
     }
 
-    /// <summary>The classes that some stored document has as its current label now.</summary>
+    /// <summary>The document's current label, or null when it has none (one index lookup).</summary>
+    public async Task<short?> CurrentLabelOfAsync(string documentId, CancellationToken ct)
+    {
+        const string sql = $"SELECT label FROM {CurrentLabel.View} WHERE document_id = @documentId";
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<short?>(new CommandDefinition(sql, new { documentId }, cancellationToken: ct));
+    }
+
+    /// <summary>The classes that some stored document has as its current label now (every current label is read: about
+    /// 0.2 s at 100,000 labelled documents on 2 cores).</summary>
     public async Task<IReadOnlyList<int>> LabelledClassesAsync(CancellationToken ct)
     {
         const string sql = $"""

@@ -39,9 +39,7 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(positional[0]));
         if (!Directory.Exists(root)) throw new CommandLineException($"{root} is not a folder");
         var dataDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(paths.DataDir));
-        // Compared where they really are: a symbolic link to the data folder (or one inside it) is the data folder.
-        var (realRoot, realData) = (RealPath(root), RealPath(dataDir));
-        if (IsUnder(realRoot, realData) || IsUnder(realData, realRoot))
+        if (Overlaps(root, dataDir, [paths.Inbox, paths.Raw, paths.Processed, paths.Rejected]))
         {
             Console.Error.WriteLine($"{root} and the data folder {dataDir} overlap; import from a folder outside it.");
             return 1;
@@ -176,6 +174,19 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
             foreach (var file in entries.OfType<FileInfo>()) yield return file;
             foreach (var sub in entries.OfType<DirectoryInfo>().Reverse()) pending.Push(sub);
         }
+    }
+
+    /// <summary>
+    /// Whether the archive <paramref name="root"/> and the data folder share files: one inside the other as written, or
+    /// where they really are (a symbolic link to the data folder is the data folder), or the archive and one of the data
+    /// folder's own folders (<paramref name="folders"/>, which may be links elsewhere) where they really are.
+    /// </summary>
+    internal static bool Overlaps(string root, string dataDir, IEnumerable<string> folders)
+    {
+        static bool Either(string a, string b) => IsUnder(a, b) || IsUnder(b, a);
+        var realRoot = RealPath(root);
+        return Either(root, dataDir) || Either(realRoot, RealPath(dataDir))
+            || folders.Any(f => Either(realRoot, RealPath(Path.TrimEndingDirectorySeparator(Path.GetFullPath(f)))));
     }
 
     /// <summary>

@@ -30,6 +30,24 @@ public sealed class ImportPathTests : IDisposable
     }
 
     [Fact]
+    public void AnArchiveOverlapsTheDataFolderAsWrittenWhereItReallyIsOrThroughOneOfItsFoldersThatIsALink()
+    {
+        var data = Directory.CreateDirectory(Path.Combine(root, "data")).FullName;
+        var elsewhere = Directory.CreateDirectory(Path.Combine(root, "mounted-inbox")).FullName;
+        var inbox = Path.Combine(data, "to_ingest");
+        Directory.CreateSymbolicLink(inbox, elsewhere);                                   // data/to_ingest -> /.../mounted-inbox
+        Directory.CreateSymbolicLink(Path.Combine(root, "data-link"), data);
+        var archive = Directory.CreateDirectory(Path.Combine(root, "archive")).FullName;
+        string[] folders = [inbox, Path.Combine(data, "raw")];
+
+        Assert.True(ImportCommand.Overlaps(inbox, data, folders));                         // under the data folder as written
+        Assert.True(ImportCommand.Overlaps(elsewhere, data, folders));                     // where the inbox really is
+        Assert.True(ImportCommand.Overlaps(Path.Combine(root, "data-link"), data, folders)); // a link to the data folder
+        Assert.True(ImportCommand.Overlaps(root, data, folders));                          // the data folder inside the archive
+        Assert.False(ImportCommand.Overlaps(archive, data, folders));
+    }
+
+    [Fact]
     public void ACycleOfLinksEndsInsteadOfLoopingForever()
     {
         Directory.CreateSymbolicLink(Path.Combine(root, "a"), "b");

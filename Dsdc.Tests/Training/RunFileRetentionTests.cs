@@ -96,7 +96,7 @@ public sealed class RunFileRetentionTests : IAsyncLifetime
         Assert.Null(await conn.ExecuteScalarAsync<long?>("SELECT dataset_id FROM training.runs WHERE id = @id", new { id = runs[2] }));
         var store = _app.Services.GetRequiredService<TrainingStore>();
         Assert.Equal(sets["a promoted run keeps it"], (await store.DatasetOfRunAsync(runs[0], ct))!.Id);
-        Assert.StartsWith($"Run {runs[2]}'s training set was removed with its model files", DatasetCsv.WhyNone((await registry.RunAsync(runs[2], ct))!));
+        Assert.StartsWith($"Run {runs[2]} has no recorded training set: it went with the run's model files", DatasetCsv.WhyNone((await registry.RunAsync(runs[2], ct))!));
         // A run without its files is not promoted, and says why.
         var refused = await registry.PromoteAsync(runs[0], "test", null, ct);
         Assert.False(refused.Promoted);

@@ -223,7 +223,7 @@ public sealed class TrainingRunTests(TrainingApp app)
     [Theory]
     [InlineData(0.70, 0.70, 100, 0.0)]
     [InlineData(0.60, 0.70, 100, -2.1821789)]  // 0.1 / sqrt(0.21 / 100)
-    [InlineData(0.90, 1.00, 50, -5.0)]         // an estimate of 1: one document's worth of error, sqrt(1/50) / 50
+    [InlineData(0.90, 1.00, 50, -5.0)]         // an estimate of 1: one document's worth of error, sqrt((1/50) / 50) = 0.02
     public void TheRefitIsJudgedAgainstTheEstimateInBinomialStandardErrors(double accuracy, double estimate, int n, double z) =>
         Assert.Equal(z, TrainingService.BelowEstimateZ(accuracy, estimate, n), 6);
 

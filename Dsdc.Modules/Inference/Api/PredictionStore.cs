@@ -107,8 +107,9 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
     public async Task<bool> ConfirmAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct,
         bool refreshServing = true)
     {
+        var before = refreshServing ? await documents.CurrentLabelOfAsync(documentId, ct) : null;
         var written = await documents.ConfirmLabelAsync(documentId, label, predictedAt, userName, ct);
-        if (written && refreshServing) await LabelsChangedAsync();
+        if (written && before is { } previous && previous != label) await LabelsChangedAsync();
         return written;
     }
 
@@ -116,13 +117,15 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
     /// training run; a class it took the last label from is no longer predicted from now on.</summary>
     public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct)
     {
+        var before = await documents.CurrentLabelOfAsync(documentId, ct);
         var row = await documents.AddHumanLabelAsync(documentId, label, userName, ct);
-        await LabelsChangedAsync();
+        if (before is { } previous && previous != label) await LabelsChangedAsync();
         return row;
     }
 
-    /// <summary>After labels were written: the labelled classes are read again for serving (not cancelled with the request:
-    /// the labels are written whatever follows), and a failure to read them keeps the last ones
-    /// (<see cref="LabelledClasses.RefreshAsync"/> says so in the log).</summary>
+    /// <summary>After labels were written that moved documents from one class to another (only those can leave a class
+    /// without labels): the labelled classes are read again for serving (not cancelled with the request: the labels are
+    /// written whatever follows), and a failure to read them keeps the last ones (<see cref="LabelledClasses.RefreshAsync"/>
+    /// says so in the log).</summary>
     public Task LabelsChangedAsync() => labelled?.RefreshAsync(CancellationToken.None) ?? Task.CompletedTask;
 }
