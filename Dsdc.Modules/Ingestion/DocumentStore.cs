@@ -39,7 +39,7 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The classes that some stored document has as its current label now (every current label is read: about
-    /// 0.2 s at 100,000 labelled documents on 2 cores).</summary>
+    /// 0.3 s at 100,000 labelled documents on 2 cores: docs/benchmarks.md).</summary>
     public async Task<IReadOnlyList<int>> LabelledClassesAsync(CancellationToken ct)
     {
         const string sql = $"""

@@ -151,12 +151,20 @@ public static class DatasetCsv
         await WriteAsync(store, datasetId, writer, ct);
     }
 
+    /// <exception cref="InvalidOperationException">the set holds no document: it was removed (with its runs' model files)
+    /// after the caller found it, so the output stops after the header instead of passing for an empty set.</exception>
     public static async Task WriteAsync(TrainingStore store, long datasetId, TextWriter writer, CancellationToken ct)
     {
         await writer.WriteAsync(Header + "\n");
+        var written = 0;
         await foreach (var d in store.DatasetDocumentsAsync(datasetId, ct))
+        {
             await writer.WriteAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{d.DocumentId},{d.Label},{Shared.DocumentClasses.Names[d.Label]},{d.VectorId},{(d.HasRegions ? "true" : "false")}\n"));
+            written++;
+        }
+        // A recorded set always holds a document; its rows are read in one statement, so it is whole or absent.
+        if (written == 0) throw new InvalidOperationException($"training set {datasetId} was removed while it was being read");
         await writer.FlushAsync(ct);
     }
 }

@@ -97,6 +97,9 @@ public sealed class RunFileRetentionTests : IAsyncLifetime
         var store = _app.Services.GetRequiredService<TrainingStore>();
         Assert.Equal(sets["a promoted run keeps it"], (await store.DatasetOfRunAsync(runs[0], ct))!.Id);
         Assert.StartsWith($"Run {runs[2]} has no recorded training set: it went with the run's model files", DatasetCsv.WhyNone((await registry.RunAsync(runs[2], ct))!));
+        // A download that found the set just before it went stops after the header, never passing for an empty set.
+        var removed = await Assert.ThrowsAsync<InvalidOperationException>(() => DatasetCsv.WriteAsync(store, sets["its only run loses its files"], TextWriter.Null, ct));
+        Assert.Contains("was removed while it was being read", removed.Message);
         // A run without its files is not promoted, and says why.
         var refused = await registry.PromoteAsync(runs[0], "test", null, ct);
         Assert.False(refused.Promoted);
