@@ -77,13 +77,15 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
     public IServingModel Acquire() => AcquireServing();
 
     private Serving AcquireServing() =>
-        host.TryLease() is { } model ? new Serving(model, zeroShot, encoder, labelled.Current)
-        : zeroShot.Enabled ? new Serving(null, zeroShot, encoder, null)
+        host.TryLease() is { } model
+            ? new Serving(model, zeroShot, encoder, Inference.LabelledClasses.Servable(model.Champion.Manifest.Predictable, labelled.Current))
+        : zeroShot.Enabled ? new Serving(null, zeroShot, encoder, [])
         : throw ModelHost.NoModel(host.LoadFailure);
 
     /// <summary>One model held for a series of calls: the champion leased (its sessions stay open), or the zero-shot model;
-    /// the champion predicts only the classes still labelled when it was taken (<see cref="Inference.LabelledClasses"/>).</summary>
-    private sealed class Serving(ServedModel? model, ZeroShotServing zeroShot, IDocumentEncoder encoder, IReadOnlySet<int>? labelled) : IServingModel
+    /// the champion predicts only <paramref name="servable"/>, its classes still labelled when it was taken
+    /// (<see cref="Inference.LabelledClasses"/>).</summary>
+    private sealed class Serving(ServedModel? model, ZeroShotServing zeroShot, IDocumentEncoder encoder, IReadOnlyList<int> servable) : IServingModel
     {
         private int _disposed;
 
@@ -118,7 +120,6 @@ internal sealed class DocumentClassifier(ModelHost host, DocumentProcessor proce
             var modelsAnswer = ClassificationMetrics.ArgMax(probabilities);
             var measured = probabilities;
             // A class that lost its last label since the model was trained is not predicted (until the next job retrains).
-            var servable = Inference.LabelledClasses.Servable(m.Predictable, labelled);
             if (servable.Count < m.Predictable.Count) probabilities = Inference.LabelledClasses.Restrict(probabilities, servable);
             var label = ClassificationMetrics.ArgMax(probabilities);
             return new Classification(label, DocumentClasses.NameOf(label), probabilities, Confidence.Entropy(probabilities),
