@@ -36,7 +36,7 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
     Dsdc.Ocr.TesseractEnginePool pool, IOptions<TrainingOptions> options) : ICliCommand
 {
     public string Name => "stackprobe";
-    public string Usage => "[--only a,b] [--per-class] [--errors FILE] [--word-boxes FILE [--more-boxes F1,F2]] [--boxes-dpi N] [--spec-readings] [--tiles FILE] [--cropped-regions FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
+    public string Usage => "[--only a,b] [--per-class] [--errors FILE] [--word-boxes FILE [--more-boxes F1,F2]] [--boxes-dpi N] [--spec-readings] [--tiles FILE] [--cropped-regions FILE] [--other-reading FILE] [--text-model DIR [--text-pooling cls|mean] [--text-tokens N]]  variations of the fused model's views and stacking";
 
     private sealed record ProbeView(string Name, Func<IReadOnlyList<LabelledPage>, Func<PageInputs, float[]>> Featurizer, bool Standardize, bool Rbf = false)
     {
@@ -488,6 +488,24 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
                     if (name == "T12x") tiles12x = view;
                 }
             }
+        }
+        // Another OCR engine's reading of the pages (--other-reading FILE: a JSON map of document id to text, e.g. PaddleOCR's
+        // PP-OCRv4 lines): alone ("or"), joined to production's readings view ("tvr:aro+cue"), its cues counted in it too
+        // ("tvr:aro+cueo"), as a view of its own beside production ("tvr:ar+cue+or"), in place of the readings ("tvr:or+cue").
+        if (cli.Value("--other-reading") is { } otherFile)
+        {
+            var otherText = ProbeCache.Covering(System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(otherFile))!, docs, otherFile);
+            var alone = TextView("other-reading", p => otherText[idOf[p]]);
+            var joined = TextView("readings+other", p => p.AllReadings + "\f" + otherText[idOf[p]]);
+            var otherRows = new System.Runtime.CompilerServices.ConditionalWeakTable<PageInputs, float[]>();
+            var cuesO = new ProbeView("cues-other", _ => p => otherRows.GetValue(p, q => production.Transform(q with { Readings = (q.Readings ?? "") + "\f" + otherText[idOf[q]] })), true);
+            variants.Add(("or", [alone], double.PositiveInfinity));
+            variants.Add(("aro", [joined], double.PositiveInfinity));
+            variants.Add(("tvr:aro+cue", [joined, vector, regions, cues], double.PositiveInfinity));
+            variants.Add(("tvr:aro+cueo", [joined, vector, regions, cuesO], double.PositiveInfinity));
+            variants.Add(("tvr:ar+cue+or", [allReadings, vector, regions, cues, alone], double.PositiveInfinity));
+            variants.Add(("tvr:or+cue", [alone, vector, regions, cues], double.PositiveInfinity));
+            variants.Add(("tvr:ar+or+cueo", [allReadings, alone, vector, regions, cuesO], double.PositiveInfinity));
         }
         // The region features of the page cut to its content (--cropped-regions FILE: the cache of normprobe --crop, the box
         // stretched and at the base aspect): in place of production's regions ("tvr:ar+cue:rc", ":rca") or beside them ("+rc", "+rca").
