@@ -44,10 +44,23 @@ public sealed partial class BrowserTests(UiApp app)
         await Assertions.Expect(page.GetByTestId("needs-review")).ToContainTextAsync("Needs review");
         await UiApp.ScreenshotAsync(page, "prediction-needs-review");
 
+        // A colleague labels the document while the page is open: the save is refused, the colleague's label shown; saving
+        // again, with that label seen, replaces it.
         var correction = DocumentClasses.Names.First(n => n != predicted);
+        var colleagues = DocumentClasses.Names.First(n => n != predicted && n != correction);
+        await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+            await Dapper.SqlMapper.ExecuteAsync(conn, """
+                INSERT INTO ingestion.labels (document_id, label, source, created_by)
+                SELECT document_id, @label, 'human', 'colleague' FROM inference.predictions WHERE id = @predictionId
+                """, new { label = (short)DocumentClasses.Names.ToList().IndexOf(colleagues), predictionId });
         await page.GetByTestId("label-select").SelectOptionAsync(new SelectOptionValue { Label = correction });
         await page.GetByTestId("save-label").ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync(correction);
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Nothing saved: colleague labelled the document \"{colleagues}\"");
+        await Assertions.Expect(page.GetByTestId("current-label")).ToContainTextAsync(colleagues);
+        await page.GetByTestId("label-select").SelectOptionAsync(new SelectOptionValue { Label = correction });
+        await page.GetByTestId("save-label").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Saved the label \"{correction}\"");
+        await Assertions.Expect(page.GetByTestId("current-label")).ToContainTextAsync(correction);
 
         await page.GetByTestId("document-link").ClickAsync();
         var labels = page.GetByTestId("labels");

@@ -101,7 +101,9 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
     public Task<bool> DocumentExistsAsync(string documentId, CancellationToken ct) => documents.DocumentExistsAsync(documentId, ct);
 
     /// <summary>A person confirming the class a prediction made at <paramref name="predictedAt"/> gave, unless a person
-    /// labelled the document since (the Ingestion module checks and writes under the document's lock). True when written.</summary>
+    /// labelled the document since (the Ingestion module checks and writes under the document's lock). True when written.
+    /// The prediction page's correction passes the time of the person's label it showed instead (or
+    /// <see cref="DateTime.MinValue"/> when it showed none), so a colleague's newer label is not written over unseen.</summary>
     /// <param name="refreshServing">false for one of many confirmations, after which the caller calls
     /// <see cref="LabelsChangedAsync"/> once.</param>
     public async Task<bool> ConfirmAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct,

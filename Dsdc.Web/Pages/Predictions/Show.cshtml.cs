@@ -22,6 +22,16 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
     [BindProperty, Required(ErrorMessage = "Choose the document's class label."), Range(0, 15, ErrorMessage = "The label must be a class index from 0 to 15.")]
     public int? Label { get; set; }
 
+    /// <summary>When the person's label the page showed was written (UTC ticks; 0 when it showed none): a save is refused
+    /// when a person labelled the document after it, so a colleague's newer label is seen before it is replaced.</summary>
+    [BindProperty]
+    public long SeenLabel { get; set; }
+
+    /// <summary>The value of <see cref="SeenLabel"/> for the label shown: its time when a person set it, else 0 (a dataset
+    /// label gives way to any person's).</summary>
+    public static long SeenLabelOf(LabelEntry? current) =>
+        current is { Source: "human" } ? DateTime.SpecifyKind(current.CreatedAt, DateTimeKind.Utc).Ticks : 0;
+
     /// <summary>Why a prediction needs review: the zero-shot model answered, no confidence reached the target accuracy
     /// yet (threshold 1: few labels), or its probability is below the model's threshold.</summary>
     public static string WhyReview(PredictionDetail p) =>
@@ -46,8 +56,16 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
         var prediction = await queries.PredictionAsync(id, ct);
         if (prediction is null) return NotFound();
         if (!ModelState.IsValid || Label is not { } label) return await OnGetAsync(id, ct);
-        var row = await store.AddHumanLabelAsync(prediction.DocumentId, label, User.GetUserName() ?? "anonymous", ct);
-        TempData["Message"] = $"Saved the label \"{Dsdc.Shared.DocumentClasses.NameOf(row.Label)}\": the next training run uses it.";
+        var since = SeenLabel > 0 ? new DateTime(SeenLabel, DateTimeKind.Utc) : DateTime.MinValue;
+        if (!await store.ConfirmAsync(prediction.DocumentId, label, since, User.GetUserName() ?? "anonymous", ct))
+        {
+            var current = await queries.CurrentLabelAsync(prediction.DocumentId, ct);
+            TempData["Message"] = "Nothing saved: " + (current is null ? "someone" : current.CreatedBy ?? "someone") +
+                " labelled the document " + (current is null ? "" : "\"" + Dsdc.Shared.DocumentClasses.NameOf(current.Label) + "\" ") +
+                "after this page was opened. Save again to replace that label.";
+            return RedirectToPage(new { id });
+        }
+        TempData["Message"] = $"Saved the label \"{Dsdc.Shared.DocumentClasses.NameOf(label)}\": the next training run uses it.";
         return RedirectToPage(new { id });
     }
 }
