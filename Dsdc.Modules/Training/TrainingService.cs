@@ -164,16 +164,18 @@ public sealed partial class TrainingService(
 
     /// <summary>
     /// The check between the recurring job's runs: trains (as that job does, skipping when nothing changed) once
-    /// <see cref="TrainingOptions.RetrainAfterLabels"/> labels, or a tenth of the documents the last job read when that is
-    /// more, were set since the last job began; otherwise says how many it waits for and trains nothing. When the labels
-    /// changed nothing a model trains on yet (their documents are not embedded), it records no job, so they keep counting.
+    /// <see cref="TrainingOptions.RetrainAfterLabels"/> documents, or a tenth of the documents the last job read when that
+    /// is more, were given another class (or a first one) since the last job began; otherwise says how many it waits for
+    /// and trains nothing. Confirmations of the class a document had count for nothing
+    /// (<see cref="TrainingStore.LabelsSinceLastJobAsync"/>). When the labels changed nothing a model trains on yet (their
+    /// documents are not embedded), it records no job, so they keep counting.
     /// </summary>
     public async Task<TrainingReport> TrainOnNewLabelsAsync(CancellationToken ct, bool skipWhenBusy = false)
     {
         if (options.Value.RetrainAfterLabels <= 0) return new TrainingReport([], null, "Training:RetrainAfterLabels is 0: training runs on its schedule only");
         var (labels, needed) = await LabelsTowardsTrainingAsync(ct);
         if (labels.Added < needed)
-            return new TrainingReport([], null, $"{labels.Added} label(s) set since " +
+            return new TrainingReport([], null, $"{labels.Added} document(s) labelled or given another class since " +
                 (labels.JobId is { } id ? $"training job {id}" : "the start") + $"; training starts at {needed}");
         // A skip is not recorded: labels on documents whose embeddings are not stored yet change nothing now, and must
         // still count at the next check, once they do.

@@ -24,7 +24,8 @@ public sealed record RunSummary(
 // Evaluation: how the accuracy was measured, cross-validation (mean of repeated k-fold; AccuracySd = sd of the per-fold
 // accuracies) or test-split (the stored test side).
 
-/// <summary>The newest training job (null before any), the documents it read, and the labels set since it began.</summary>
+/// <summary>The newest training job (null before any), the documents it read, and how many stored documents a label set
+/// since it began gave another class than the one they had then (or a first one).</summary>
 public sealed record NewLabels(long? JobId, int Documents, long Added);
 
 public sealed record NewRun(string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, int Seed, string Device,
@@ -158,15 +159,23 @@ public sealed partial class TrainingStore
         return job ?? runStartedAt;
     }
 
-    /// <summary>The newest job (trained or skipped), if any, and the current labels of stored documents set after it
-    /// began (all of them when no job ran yet).</summary>
+    /// <summary>The newest job (trained or skipped), if any, and the stored documents whose current label was set after it
+    /// began and differs from the label they had then (all labelled documents when no job ran yet). A confirmation of the
+    /// class a document already had, or a correction undone, changes nothing a model learns and is not counted: the check
+    /// would otherwise read every document's inputs every few minutes to find that out, until the hourly job recorded a skip.
+    /// The label in force then follows the view's order (a person's label first, then the newest).</summary>
     public async Task<NewLabels> LabelsSinceLastJobAsync(CancellationToken ct)
     {
         const string sql = $"""
-            WITH last AS (SELECT id, documents, started_at FROM training.jobs ORDER BY id DESC LIMIT 1)
+            WITH last AS (SELECT id, documents, started_at FROM training.jobs ORDER BY id DESC LIMIT 1),
+            since AS (SELECT coalesce((SELECT started_at FROM last), '-infinity'::timestamptz) AS at)
             SELECT (SELECT id FROM last) AS job_id, coalesce((SELECT documents FROM last), 0) AS documents,
                    (SELECT count(*) FROM {CurrentLabel.View} c JOIN ingestion.documents d ON d.id = c.document_id
-                    WHERE c.created_at > coalesce((SELECT started_at FROM last), '-infinity')) AS added
+                    WHERE c.created_at > (SELECT at FROM since)
+                      AND c.label IS DISTINCT FROM (
+                          SELECT l.label FROM ingestion.labels l
+                          WHERE l.document_id = c.document_id AND l.created_at <= (SELECT at FROM since)
+                          ORDER BY (l.source = 'human') DESC, l.created_at DESC, l.id DESC LIMIT 1)) AS added
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleAsync<NewLabels>(new CommandDefinition(sql, cancellationToken: ct));

@@ -601,13 +601,14 @@ public sealed class FewLabelsTests(TrainingApp app)
         // A job (trained or skipped) marks the point from which labels count.
         await training.TrainAsync(0, null, "schedule", Ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))], skipWhenUnchanged: true);
         var corrected = docs.Take(needed).ToList();
+        var pending = Enumerable.Range(0, needed).Select(i => $"{i:x2}".PadLeft(40, 'e')).ToArray();
         try
         {
             // One label fewer than the threshold: the check waits and trains nothing.
             foreach (var doc in corrected.SkipLast(1)) await CorrectAsync(doc);
             var waiting = await training.TrainOnNewLabelsAsync(Ct);
             Assert.Empty(waiting.Runs);
-            Assert.Matches($"^{needed - 1} label\\(s\\) set since training job \\d+; training starts at {needed}$", waiting.Skipped);
+            Assert.Matches($"^{needed - 1} document\\(s\\) labelled or given another class since training job \\d+; training starts at {needed}$", waiting.Skipped);
 
             // The threshold reached: it trains the default candidates, and the job says what started it.
             await CorrectAsync(corrected[^1]);
@@ -618,22 +619,39 @@ public sealed class FewLabelsTests(TrainingApp app)
             // Counting starts again from that job.
             var again = await training.TrainOnNewLabelsAsync(Ct);
             Assert.Empty(again.Runs);
-            Assert.StartsWith("0 label(s) set since training job", again.Skipped);
+            Assert.StartsWith("0 document(s) labelled or given another class since training job", again.Skipped);
 
-            // Labels that change nothing a model trains on (here the same classes again): the job skips and records
-            // nothing, so they still count at the next check.
+            // Labels that give no document another class count for nothing: the classes the documents have, confirmed again,
+            // and corrections undone since (another class, then the one the job read). The check reads no document's inputs.
+            var jobs = await app.ScalarAsync<long>("SELECT count(*) FROM training.jobs");
             foreach (var doc in corrected) await CorrectAsync(doc);
+            foreach (var doc in corrected) await CorrectAsync(doc, 2);
+            foreach (var doc in corrected) await CorrectAsync(doc);
+            Assert.StartsWith("0 document(s) labelled or given another class since training job", (await training.TrainOnNewLabelsAsync(Ct)).Skipped);
+            Assert.Equal(jobs, await app.ScalarAsync<long>("SELECT count(*) FROM training.jobs"));
+
+            // Labels that change nothing a model trains on yet (stored documents whose inputs are not computed yet): the job
+            // skips and records nothing, so they still count at the next check.
+            await app.ExecuteAsync("""
+                INSERT INTO ingestion.original_documents (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height)
+                SELECT id, 'pending.png', 'tests', 'raw/pending/' || id || '.png', 'image/png', 1, 1, 1, 1 FROM unnest(@ids) AS id;
+                INSERT INTO ingestion.labels (document_id, label, source, created_by) SELECT id, 3, 'human', 'tester' FROM unnest(@ids) AS id;
+                """, new { ids = pending });
             Assert.StartsWith("nothing changed since training job", (await training.TrainOnNewLabelsAsync(Ct)).Skipped);
             Assert.StartsWith("nothing changed since training job", (await training.TrainOnNewLabelsAsync(Ct)).Skipped);
+            Assert.Equal(jobs, await app.ScalarAsync<long>("SELECT count(*) FROM training.jobs"));
         }
         finally
         {
-            await app.ExecuteAsync("DELETE FROM ingestion.labels WHERE document_id = ANY(@ids) AND source = 'human'", new { ids = corrected.Select(d => d.DocumentId).ToArray() });
+            await app.ExecuteAsync("""
+                DELETE FROM ingestion.labels WHERE (document_id = ANY(@ids) AND source = 'human') OR document_id = ANY(@pending);
+                DELETE FROM ingestion.original_documents WHERE id = ANY(@pending);
+                """, new { ids = corrected.Select(d => d.DocumentId).ToArray(), pending });
         }
 
-        Task CorrectAsync(LabelledPage doc) => app.ExecuteAsync(
+        Task CorrectAsync(LabelledPage doc, int shift = 1) => app.ExecuteAsync(
             "INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, @label, 'human', 'tester')",
-            new { id = doc.DocumentId, label = (short)((doc.Label + 1) % 16) });
+            new { id = doc.DocumentId, label = (short)((doc.Label + shift) % 16) });
     }
 
     /// <summary>Another process's training job holds the lock: the recurring job leaves at once and records nothing, instead
