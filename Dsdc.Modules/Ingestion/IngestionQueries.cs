@@ -31,21 +31,34 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
     /// Stored documents, newest first, whose id starts with <paramref name="idPrefix"/>, whose file name contains
     /// <paramref name="nameContains"/> (a LIKE pattern, already escaped) or whose current label is <paramref name="label"/>;
     /// all of them when the three are null. Skips <paramref name="skip"/>, returns at most <paramref name="take"/>.
+    /// Without a class the page is chosen from the documents alone and only its documents' labels are read; with one,
+    /// each document's label is looked up as the newest documents are read until the page is full
+    /// (<see cref="CurrentLabel.LookupOnDocument"/>; docs/benchmarks.md, "The documents list at 100,000 documents").
     /// </summary>
     public async Task<IReadOnlyList<DocumentSummary>> DocumentsAsync(string? idPrefix, string? nameContains, int? label, int skip, int take,
         CancellationToken ct)
     {
-        const string sql = $"""
+        const string byDocument = $"""
+            SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source
+            FROM (SELECT d.id, d.original_name, d.media_type, d.ingested_at
+                  FROM ingestion.documents d
+                  WHERE (@idPrefix::text IS NULL AND @nameContains::text IS NULL)
+                     OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%'
+                  ORDER BY d.ingested_at DESC, d.id
+                  LIMIT @take OFFSET @skip) d
+            LEFT {CurrentLabel.LookupOnDocument}
+            ORDER BY d.ingested_at DESC, d.id
+            """;
+        const string byClass = $"""
             SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source
             FROM ingestion.documents d
-            LEFT {CurrentLabel.JoinOnDocument}
-            WHERE (@idPrefix::text IS NULL AND @nameContains::text IS NULL AND @label::int IS NULL)
-               OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%' OR cl.label = @label
+            LEFT {CurrentLabel.LookupOnDocument}
+            WHERE cl.label = @label OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%'
             ORDER BY d.ingested_at DESC, d.id
             LIMIT @take OFFSET @skip
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<DocumentSummary>(new CommandDefinition(sql,
+        return (await conn.QueryAsync<DocumentSummary>(new CommandDefinition(label is null ? byDocument : byClass,
             new { idPrefix, nameContains, label, take, skip }, cancellationToken: ct))).AsList();
     }
 
