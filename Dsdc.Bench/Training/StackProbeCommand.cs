@@ -490,8 +490,9 @@ internal sealed class StackProbeCommand(TrainingDataLoader loader, Dsdc.Embeddin
             }
         }
         // Another OCR engine's reading of the pages (--other-reading FILE: a JSON map of document id to text, e.g. PaddleOCR's
-        // PP-OCRv4 lines): alone ("or"), joined to production's readings view ("tvr:aro+cue"), its cues counted in it too
-        // ("tvr:aro+cueo"), as a view of its own beside production ("tvr:ar+cue+or"), in place of the readings ("tvr:or+cue").
+        // PP-OCRv4 lines): alone ("or"), joined to production's readings view (alone "aro", fused "tvr:aro+cue"), its cues
+        // counted in it too ("tvr:aro+cueo"), as a view of its own beside production ("tvr:ar+cue+or") or beside the readings
+        // with its cues counted ("tvr:ar+or+cueo"), in place of the readings ("tvr:or+cue").
         if (cli.Value("--other-reading") is { } otherFile)
         {
             var otherText = ProbeCache.Covering(System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(otherFile))!, docs, otherFile);

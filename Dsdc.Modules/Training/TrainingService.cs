@@ -182,7 +182,8 @@ public sealed partial class TrainingService(
         return await TrainAsync(null, null, "new-labels", ct, skipWhenUnchanged: true, recordSkip: false, skipWhenBusy: skipWhenBusy);
     }
 
-    /// <summary>The labels set since the last job, and how many start the next one (<see cref="TrainOnNewLabelsAsync"/>).</summary>
+    /// <summary>The documents labelled or given another class since the last job, and how many start the next one
+    /// (<see cref="TrainOnNewLabelsAsync"/>).</summary>
     public async Task<(NewLabels Labels, int Needed)> LabelsTowardsTrainingAsync(CancellationToken ct)
     {
         var labels = await store.LabelsSinceLastJobAsync(ct);

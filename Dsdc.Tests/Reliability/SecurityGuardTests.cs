@@ -33,7 +33,7 @@ public sealed partial class SecurityGuardTests
     /// </summary>
     private static readonly HashSet<string> ReviewedHoles =
         ["ImageMissing", "TextMissing", "Columns", "DocumentKey", "Schema", "Dimensions", "dimensions", "assignment", "sql",
-         "CurrentLabel.JoinOnDocument", "CurrentLabel.View", "TrainingStore.StoredInputsOf"];
+         "CurrentLabel.JoinOnDocument", "CurrentLabel.LookupOnDocument", "CurrentLabel.View", "TrainingStore.StoredInputsOf"];
 
     [Fact]
     public void SqlIsNeverBuiltFromInterpolatedValues()

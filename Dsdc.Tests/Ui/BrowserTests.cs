@@ -57,10 +57,21 @@ public sealed partial class BrowserTests(UiApp app)
         await page.GetByTestId("save-label").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Nothing saved: colleague labelled the document \"{colleagues}\"");
         await Assertions.Expect(page.GetByTestId("current-label")).ToContainTextAsync(colleagues);
-        await page.GetByTestId("label-select").SelectOptionAsync(new SelectOptionValue { Label = correction });
+        // The class this person chose is still the one selected: saving again replaces the colleague's label with it.
+        Assert.Equal(DocumentClasses.Names.ToList().IndexOf(correction).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            await page.GetByTestId("label-select").InputValueAsync());
+        var sent = await page.EvaluateAsync<Dictionary<string, string>>(
+            "() => Object.fromEntries(new FormData(document.querySelector('[data-testid=save-label]').form))");
         await page.GetByTestId("save-label").ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Saved the label \"{correction}\"");
         await Assertions.Expect(page.GetByTestId("current-label")).ToContainTextAsync(correction);
+        // The same form sent again (a second click): the label it would write is there already, so nothing to change.
+        var again = context.APIRequest.CreateFormData();
+        foreach (var (field, value) in sent) again.Set(field, value);
+        var repeated = await page.APIRequest.PostAsync(page.Url, new() { Form = again, MaxRedirects = 0 });
+        Assert.Equal(302, repeated.Status);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Already labelled \"{correction}\" by {user}: nothing to change.");
 
         await page.GetByTestId("document-link").ClickAsync();
         var labels = page.GetByTestId("labels");

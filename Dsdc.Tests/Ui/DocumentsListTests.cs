@@ -27,7 +27,7 @@ public sealed class DocumentsListTests(ApiApp app)
         var all = await app.QueryAsync<(string Id, short? Label, string? Source)>(string.Format(order, "true"));
         Assert.True(all.Count > UiQueries.PageSize, "the corpus fills more than one page");
         var moved = all.First(d => d.Label is not null && d.Label != 3).Id;
-        await app.ScalarAsync<long>("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@moved, 3, 'human', 'tester') RETURNING id", new { moved });
+        var label = await app.ScalarAsync<long>("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@moved, 3, 'human', 'tester') RETURNING id", new { moved });
         try
         {
             all = await app.QueryAsync<(string Id, short? Label, string? Source)>(string.Format(order, "true"));
@@ -40,6 +40,16 @@ public sealed class DocumentsListTests(ApiApp app)
             Assert.Equal(ofClass.Select(d => (d.Id, d.Label, d.Source)), found.Select(d => (d.Id, d.Label, d.LabelSource)));
             Assert.Contains(found, d => d.Id == moved && d.LabelSource == "human");
             Assert.True(found.Count(d => d.Label == 3) > 1, "the class search lists the class's documents, not only the moved one");
+            // The class's query paged in twos, skipping the first ones: the same documents in the same order.
+            var ingestion = app.Get<Dsdc.Ingestion.IngestionQueries>();
+            var paged = new List<Dsdc.Ingestion.DocumentSummary>();
+            for (var skip = 0; ; skip += 2)
+            {
+                var twos = await ingestion.DocumentsAsync(null, name, 3, skip, 2, Ct);
+                paged.AddRange(twos);
+                if (twos.Count < 2) break;
+            }
+            Assert.Equal(ofClass.Select(d => (d.Id, d.Label)), paged.Select(d => (d.Id, d.Label)));
 
             // Part of a name and an id prefix: the page chosen from the documents, the labels read for it.
             var prefix = moved[..6];
@@ -50,7 +60,7 @@ public sealed class DocumentsListTests(ApiApp app)
         }
         finally
         {
-            await app.ScalarAsync<long>("DELETE FROM ingestion.labels WHERE document_id = @moved AND created_by = 'tester' RETURNING 1", new { moved });
+            await app.ScalarAsync<long>("DELETE FROM ingestion.labels WHERE id = @label RETURNING 1", new { label });
         }
 
         async Task<List<DocumentListItem>> ReadAllAsync(string? query)

@@ -25,7 +25,8 @@ public sealed class IndexModel(IngestionQueries queries, ModelRegistry registry,
 {
     public TrainingOptions Training => trainingOptions.Value;
 
-    /// <summary>The labels set since the last training job and how many start the next one; null when that check is off.</summary>
+    /// <summary>The documents labelled or given another class since the last training job and how many start the next one;
+    /// null when that check is off.</summary>
     public (NewLabels Labels, int Needed)? TowardsTraining { get; private set; }
 
     public IReadOnlyList<ClassRow> Classes { get; private set; } = [];

@@ -24,7 +24,7 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
 
     /// <summary>When the person's label the page showed was written (UTC ticks; 0 when it showed none): a save is refused
     /// when a person labelled the document after it, so a colleague's newer label is seen before it is replaced.</summary>
-    [BindProperty]
+    [BindProperty, Range(typeof(long), "0", "3155378975999999999", ErrorMessage = "The page's record of the label it showed is not valid: reload the page.")]
     public long SeenLabel { get; set; }
 
     /// <summary>The value of <see cref="SeenLabel"/> for the label shown: its time when a person set it, else 0 (a dataset
@@ -60,10 +60,18 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
         if (!await store.ConfirmAsync(prediction.DocumentId, label, since, User.GetUserName() ?? "anonymous", ct))
         {
             var current = await queries.CurrentLabelAsync(prediction.DocumentId, ct);
-            TempData["Message"] = "Nothing saved: " + (current is null ? "someone" : current.CreatedBy ?? "someone") +
-                " labelled the document " + (current is null ? "" : "\"" + Dsdc.Shared.DocumentClasses.NameOf(current.Label) + "\" ") +
-                "after this page was opened. Save again to replace that label.";
-            return RedirectToPage(new { id });
+            var who = current?.CreatedBy ?? "someone";
+            if (current?.Label == label)
+            {
+                // The same class (a colleague's, or this person's own save sent twice): nothing is left to change.
+                TempData["Message"] = $"Already labelled \"{Dsdc.Shared.DocumentClasses.NameOf(label)}\" by {who}: nothing to change.";
+                return RedirectToPage(new { id });
+            }
+            // The page again, with the newer label shown and the class this person chose still selected.
+            TempData["Message"] = $"Nothing saved: {who} labelled the document " +
+                (current is null ? "" : $"\"{Dsdc.Shared.DocumentClasses.NameOf(current.Label)}\" ") +
+                "after this page was opened. Save again to replace that label with the class chosen below.";
+            return await OnGetAsync(id, ct);
         }
         TempData["Message"] = $"Saved the label \"{Dsdc.Shared.DocumentClasses.NameOf(label)}\": the next training run uses it.";
         return RedirectToPage(new { id });
