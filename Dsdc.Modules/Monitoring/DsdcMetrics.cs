@@ -14,6 +14,10 @@ public static class DsdcMetrics
         "dsdc_predictions_total", "Predictions served, by predicted class.",
         new CounterConfiguration { LabelNames = ["class"] });
 
+    public static readonly Counter PredictionsNeedingReview = Metrics.CreateCounter(
+        "dsdc_predictions_needing_review_total", "Predictions served that need a person's review (needsReview), by predicted class.",
+        new CounterConfiguration { LabelNames = ["class"] });
+
     public static readonly Histogram PredictionConfidence = Metrics.CreateHistogram(
         "dsdc_prediction_confidence", "Entropy-based confidence of served predictions (1 = certain, 0 = uniform).",
         new HistogramConfiguration { Buckets = Histogram.LinearBuckets(0.1, 0.1, 10) });
@@ -23,11 +27,30 @@ public static class DsdcMetrics
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.01, 2, 12) });
 
     public static readonly Gauge ChampionAccuracy = Metrics.CreateGauge(
-        "dsdc_model_champion_accuracy", "Test accuracy of the promoted model (the champion).",
+        "dsdc_model_champion_accuracy",
+        "Estimated accuracy of the promoted model (the champion): cross-validated while data is small, else on the stored test side.",
         new GaugeConfiguration { SuppressInitialValue = true });
 
     public static readonly Gauge ChampionMacroF1 = Metrics.CreateGauge(
-        "dsdc_model_champion_macro_f1", "Test macro-F1 of the promoted model (the champion).",
+        "dsdc_model_champion_macro_f1", "Estimated macro-F1 of the promoted model (the champion), measured as its accuracy.",
+        new GaugeConfiguration { SuppressInitialValue = true });
+
+    public static readonly Gauge ChampionAccuracySd = Metrics.CreateGauge(
+        "dsdc_model_champion_accuracy_sd",
+        "Standard deviation of the champion's accuracy over its cross-validation folds (absent when it was measured on the test side).",
+        new GaugeConfiguration { SuppressInitialValue = true });
+
+    public static readonly Gauge LabelledDocuments = Metrics.CreateGauge(
+        "dsdc_labelled_documents", "Stored documents by class of their current label and that label's source (human, dataset).",
+        new GaugeConfiguration { LabelNames = ["class", "source"] });
+
+    public static readonly Gauge UnlabelledDocuments = Metrics.CreateGauge(
+        "dsdc_unlabelled_documents", "Stored documents without any label.",
+        new GaugeConfiguration { SuppressInitialValue = true });
+
+    public static readonly Gauge ReviewQueueDocuments = Metrics.CreateGauge(
+        "dsdc_review_queue_documents",
+        "Documents waiting in the review queue: unlabelled ones, and labelled ones whose latest prediction needs review unless a person labelled them since.",
         new GaugeConfiguration { SuppressInitialValue = true });
 
     public static readonly Gauge ChampionAge = Metrics.CreateGauge(
@@ -56,13 +79,18 @@ public static class DsdcMetrics
     static DsdcMetrics()
     {
         // Every class shows up at zero, so dashboards and rate() see the series before the first prediction.
-        foreach (var name in DocumentClasses.Names) Predictions.WithLabels(name);
+        foreach (var name in DocumentClasses.Names)
+        {
+            Predictions.WithLabels(name);
+            PredictionsNeedingReview.WithLabels(name);
+        }
     }
 
     /// <summary>Records one served prediction: call it from every path that answers a user with a class.</summary>
-    public static void RecordPrediction(int label, double confidence, TimeSpan? duration = null)
+    public static void RecordPrediction(int label, double confidence, TimeSpan? duration = null, bool needsReview = false)
     {
         Predictions.WithLabels(DocumentClasses.NameOf(label)).Inc();
+        if (needsReview) PredictionsNeedingReview.WithLabels(DocumentClasses.NameOf(label)).Inc();
         PredictionConfidence.Observe(Math.Clamp(confidence, 0, 1));
         if (duration is { } d) PredictionDuration.Observe(d.TotalSeconds);
     }

@@ -44,6 +44,8 @@ internal sealed class ModelMetricsCollector(IServiceProvider services, IOptions<
             DsdcMetrics.ChampionRunId.Set(champion.Id);
             if (champion.TestAccuracy is { } accuracy) DsdcMetrics.ChampionAccuracy.Set(accuracy);
             if (champion.TestMacroF1 is { } f1) DsdcMetrics.ChampionMacroF1.Set(f1);
+            if (champion.AccuracySd is { } sd) DsdcMetrics.ChampionAccuracySd.Set(sd);
+            else DsdcMetrics.ChampionAccuracySd.Unpublish();
             if (champion.FinishedAt is { } finished)
                 DsdcMetrics.ChampionAge.Set(Math.Max(0, (time.GetUtcNow() - DateTime.SpecifyKind(finished, DateTimeKind.Utc)).TotalSeconds));
         }

@@ -25,6 +25,7 @@ public static class MonitoringModule
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IScrapeCollector, JobMetricsCollector>();
         builder.Services.AddSingleton<IScrapeCollector, ModelMetricsCollector>();
+        builder.Services.AddSingleton<IScrapeCollector, LabelMetricsCollector>();
         return builder;
     }
 

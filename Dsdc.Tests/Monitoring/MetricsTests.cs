@@ -14,6 +14,8 @@ public sealed class MetricsTests(ObservedApp app)
         "dsdc_ocr_documents_total", "dsdc_ocr_pages_total", "dsdc_ocr_duration_seconds",   // OCR throughput
         "dsdc_embedding_documents_total", "dsdc_embedding_batch_duration_seconds",  // embedding throughput
         "dsdc_predictions_total", "dsdc_prediction_confidence", "dsdc_prediction_duration_seconds",
+        "dsdc_predictions_needing_review_total",                                     // the share a person must review
+        "dsdc_labelled_documents", "dsdc_unlabelled_documents", "dsdc_review_queue_documents",   // labels and the review queue
         "dsdc_model_champion_accuracy", "dsdc_model_champion_macro_f1", "dsdc_model_champion_age_seconds", "dsdc_model_champion_run_id",
         "dsdc_training_runs",
         "dsdc_jobs_enqueued", "dsdc_jobs", "dsdc_jobs_servers",                     // Hangfire
@@ -68,6 +70,49 @@ public sealed class MetricsTests(ObservedApp app)
         Assert.Contains("dsdc_training_runs{status=\"succeeded\"} 1", app.Scrape);
         Assert.Contains("dsdc_training_runs{status=\"failed\"} 1", app.Scrape);
         Assert.Contains("dsdc_training_runs{status=\"running\"} 0", app.Scrape);
+    }
+
+    /// <summary>The labels as the Labels page counts them (the one stored document carries its dataset label; the empty
+    /// file was rejected), every class present, and the review queue's size as the queue counts it.</summary>
+    [Fact]
+    public void LabelledDocumentsAndTheReviewQueueAreReadFromTheDatabase()
+    {
+        var label = Dsdc.Shared.DocumentClasses.NameOf(Dsdc.Tests.Infrastructure.Fixtures.First(".png").Label);
+        Assert.Contains($"dsdc_labelled_documents{{class=\"{label}\",source=\"dataset\"}} 1", app.Scrape);
+        Assert.Contains($"dsdc_labelled_documents{{class=\"{label}\",source=\"human\"}} 0", app.Scrape);
+        foreach (var name in Dsdc.Shared.DocumentClasses.Names)
+            Assert.Contains($"dsdc_labelled_documents{{class=\"{name}\",source=\"dataset\"}} ", app.Scrape);
+        Assert.Equal(Dsdc.Shared.DocumentClasses.Count * 2, app.Scrape.Split('\n').Count(l => l.StartsWith("dsdc_labelled_documents{", StringComparison.Ordinal)));
+        Assert.Contains("dsdc_unlabelled_documents 0", app.Scrape);
+        Assert.Contains("dsdc_review_queue_documents 0", app.Scrape);
+        // The prediction recorded as needing review, under its class (the counters are the process's: other tests' predictions
+        // may add to them), every class present; the champion measured on its test side has no spread.
+        Assert.True(double.Parse(Value("dsdc_predictions_needing_review_total{class=\"invoice\"}"), CultureInfo.InvariantCulture) >= 1);
+        foreach (var name in Dsdc.Shared.DocumentClasses.Names)
+            Assert.Contains($"dsdc_predictions_needing_review_total{{class=\"{name}\"}} ", app.Scrape);
+        Assert.DoesNotContain(app.Scrape.Split('\n'), l => l.StartsWith("dsdc_model_champion_accuracy_sd ", StringComparison.Ordinal));
+    }
+
+    /// <summary>A champion selected by cross-validation publishes the spread of its estimate; one measured on the test side
+    /// again takes the series away.</summary>
+    [Fact]
+    public async Task TheSpreadOfACrossValidatedChampionsEstimateIsPublishedAndRemovedWithIt()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString);
+        const string champion = "(SELECT run_id FROM training.promotions ORDER BY id DESC LIMIT 1)";
+        using var client = app.CreateClient();
+        try
+        {
+            await Dapper.SqlMapper.ExecuteAsync(conn, $"UPDATE training.runs SET evaluation = 'cross-validation', accuracy_sd = 0.053 WHERE id = {champion}");
+            Assert.Contains("\ndsdc_model_champion_accuracy_sd 0.053\n", await client.GetStringAsync("/metrics", ct));
+        }
+        finally
+        {
+            await Dapper.SqlMapper.ExecuteAsync(conn, $"UPDATE training.runs SET evaluation = 'test-split', accuracy_sd = NULL WHERE id = {champion}");
+        }
+        Assert.DoesNotContain((await client.GetStringAsync("/metrics", ct)).Split('\n'),
+            l => l.StartsWith("dsdc_model_champion_accuracy_sd ", StringComparison.Ordinal));
     }
 
     [Fact]

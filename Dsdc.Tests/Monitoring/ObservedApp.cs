@@ -57,7 +57,7 @@ public sealed partial class ObservedApp : DsdcAppFactory
         // Waits in its queue: no job server runs in this app.
         Services.GetRequiredService<IBackgroundJobClient>().Enqueue<PipelineJobs>(j => j.OcrAsync(CancellationToken.None));
         await AddTrainingRunsAsync(ct);
-        DsdcMetrics.RecordPrediction(11, 0.93, TimeSpan.FromMilliseconds(420));
+        DsdcMetrics.RecordPrediction(11, 0.93, TimeSpan.FromMilliseconds(420), needsReview: true);
 
         using var client = CreateClient();
         await client.GetAsync("/openapi/v1.json", ct);

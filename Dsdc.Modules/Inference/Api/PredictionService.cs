@@ -69,7 +69,7 @@ public sealed partial class PredictionService(
             // The prediction is recorded: the similar documents are extra, and failing to find them must not turn a
             // recorded prediction into an error (a retry would record it twice).
             var neighbours = k == 0 ? [] : await TryFindSimilarAsync(result, documentId, k, ct);
-            DsdcMetrics.RecordPrediction(result.Label, result.Confidence, watch.Elapsed);
+            DsdcMetrics.RecordPrediction(result.Label, result.Confidence, watch.Elapsed, result.NeedsReview);
             LogPrediction(logger, documentId, result.ClassName, result.Confidence, result.ModelId, userName);
             return new PredictionOutcome(result, documentId, predictionId, neighbours);
         }

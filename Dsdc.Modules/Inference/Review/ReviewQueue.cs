@@ -129,6 +129,13 @@ public sealed class ReviewQueue(NpgsqlDataSource dataSource)
     internal static object PredictedParameters(int take, long total) =>
         new { take, total, lastClass = Shared.DocumentClasses.Count - 1, typicalFirstBelow = TypicalFirstBelow };
 
+    /// <summary>How many documents wait in the queue (what <see cref="NextAsync"/> reads as <see cref="ReviewItem.Total"/>).</summary>
+    public async Task<long> CountAsync(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(CountSql, cancellationToken: ct));
+    }
+
     public async Task<IReadOnlyList<ReviewItem>> NextAsync(int take, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
