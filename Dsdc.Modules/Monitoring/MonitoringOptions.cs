@@ -14,8 +14,8 @@ public sealed class MonitoringOptions
     [Range(0, 3600)]
     public int ModelCacheSeconds { get; set; } = 15;
 
-    /// <summary>How long the label counts and the review queue's size are reused between scrapes (each reads every current
-    /// label: about a quarter of a second at 100,000 documents).</summary>
+    /// <summary>How long the label counts and the review queue's size are reused between scrapes (a reading goes over every
+    /// current label three times, each pass about a quarter of a second at 100,000 documents).</summary>
     [Range(0, 3600)]
     public int LabelsCacheSeconds { get; set; } = 60;
 }
