@@ -108,6 +108,27 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
             new { prefix = InboxIngestor.UploadFolderPrefix + batch + "-%", duplicate = InboxIngestor.DuplicateReason }, cancellationToken: ct))).AsList();
     }
 
+    /// <summary>
+    /// How many stored documents a label set after <paramref name="since"/> gave another current label than the one they had
+    /// then, or a first one (every labelled document when <paramref name="since"/> is null). A confirmation of the class a
+    /// document had, or a correction undone since, is not counted. The label in force at <paramref name="since"/> follows
+    /// the rule of <see cref="CurrentLabel.View"/> over the labels written by then (a person's label first, then the newest).
+    /// </summary>
+    public async Task<long> DocumentsRelabelledSinceAsync(DateTime? since, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT count(*) FROM {CurrentLabel.View} c JOIN ingestion.documents d ON d.id = c.document_id
+            WHERE c.created_at > @since
+              AND c.label IS DISTINCT FROM (
+                  SELECT l.label FROM ingestion.labels l
+                  WHERE l.document_id = c.document_id AND l.created_at <= @since
+                  ORDER BY (l.source = 'human') DESC, l.created_at DESC, l.id DESC LIMIT 1)
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql,
+            new { since = since is { } at ? DateTime.SpecifyKind(at, DateTimeKind.Utc) : DateTime.MinValue }, cancellationToken: ct));
+    }
+
     /// <summary>Stored documents per class of their current label (<see cref="CurrentLabel"/>), split by that label's source.</summary>
     public async Task<IReadOnlyList<ClassLabelCount>> LabelCountsAsync(CancellationToken ct)
     {

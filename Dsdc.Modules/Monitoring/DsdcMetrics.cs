@@ -15,7 +15,7 @@ public static class DsdcMetrics
         new CounterConfiguration { LabelNames = ["class"] });
 
     public static readonly Counter PredictionsNeedingReview = Metrics.CreateCounter(
-        "dsdc_predictions_needing_review_total", "Predictions served that need a person's review (needsReview), by predicted class.",
+        "dsdc_predictions_needing_review_total", "Predictions served through the API and UI that need a person's review (needsReview), by predicted class.",
         new CounterConfiguration { LabelNames = ["class"] });
 
     public static readonly Histogram PredictionConfidence = Metrics.CreateHistogram(
@@ -32,7 +32,7 @@ public static class DsdcMetrics
         new GaugeConfiguration { SuppressInitialValue = true });
 
     public static readonly Gauge ChampionMacroF1 = Metrics.CreateGauge(
-        "dsdc_model_champion_macro_f1", "Estimated macro-F1 of the promoted model (the champion), measured as its accuracy.",
+        "dsdc_model_champion_macro_f1", "Estimated macro-F1 of the promoted model (the champion), measured the same way as its accuracy.",
         new GaugeConfiguration { SuppressInitialValue = true });
 
     public static readonly Gauge ChampionAccuracySd = Metrics.CreateGauge(

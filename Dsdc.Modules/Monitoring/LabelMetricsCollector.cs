@@ -15,6 +15,10 @@ namespace Dsdc.Monitoring;
 /// </summary>
 internal sealed class LabelMetricsCollector(IServiceProvider services, IOptions<MonitoringOptions> options, TimeProvider time) : IScrapeCollector
 {
+    /// <summary>How long the reads may take: a database too large or too busy to count in time keeps the last values until
+    /// the cache expires, instead of making every scrape of the process time out.</summary>
+    internal static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);
+
     private static readonly string[] Sources = ["human", "dataset"];
     private readonly ScrapeCache _cache = new(() => TimeSpan.FromSeconds(options.Value.LabelsCacheSeconds), time);
 
@@ -29,16 +33,23 @@ internal sealed class LabelMetricsCollector(IServiceProvider services, IOptions<
         IReadOnlyList<ClassLabelCount> counts;
         long unlabelled;
         long? queue = null;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(ReadTimeout);
         try
         {
-            counts = await ingestion.LabelCountsAsync(ct);
-            unlabelled = await ingestion.UnlabelledCountAsync(ct);
-            if (services.GetService<ReviewQueue>() is { } review) queue = await review.CountAsync(ct);
+            counts = await ingestion.LabelCountsAsync(timeout.Token);
+            unlabelled = await ingestion.UnlabelledCountAsync(timeout.Token);
+            if (services.GetService<ReviewQueue>() is { } review) queue = await review.CountAsync(timeout.Token);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {
             _cache.Mark();
             return;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            _cache.Mark();
+            throw new TimeoutException($"the label counts took more than {ReadTimeout.TotalSeconds:0} s; the last values stay until the next reading");
         }
         var byClass = counts.ToDictionary(c => (int)c.Label);
         for (var label = 0; label < DocumentClasses.Count; label++)

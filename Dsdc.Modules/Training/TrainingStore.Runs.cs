@@ -159,27 +159,21 @@ public sealed partial class TrainingStore
         return job ?? runStartedAt;
     }
 
-    /// <summary>The newest job (trained or skipped), if any, and the stored documents whose current label was set after it
-    /// began and differs from the label they had then (all labelled documents when no job ran yet). A confirmation of the
-    /// class a document already had, or a correction undone, changes nothing a model learns and is not counted: the check
-    /// would otherwise read every document's inputs every few minutes to find that out, until the hourly job recorded a skip.
-    /// The label in force then follows the view's order (a person's label first, then the newest).</summary>
+    /// <summary>The newest job (trained or skipped), if any, and the stored documents a label set after it began gave another
+    /// class than the one they had then, or a first one (all labelled documents when no job ran yet): confirmations and
+    /// corrections undone change nothing a model learns, and are not counted
+    /// (<see cref="IngestionQueries.DocumentsRelabelledSinceAsync"/>, where the Ingestion module applies its label rule).</summary>
     public async Task<NewLabels> LabelsSinceLastJobAsync(CancellationToken ct)
     {
-        const string sql = $"""
-            WITH last AS (SELECT id, documents, started_at FROM training.jobs ORDER BY id DESC LIMIT 1),
-            since AS (SELECT coalesce((SELECT started_at FROM last), '-infinity'::timestamptz) AS at)
-            SELECT (SELECT id FROM last) AS job_id, coalesce((SELECT documents FROM last), 0) AS documents,
-                   (SELECT count(*) FROM {CurrentLabel.View} c JOIN ingestion.documents d ON d.id = c.document_id
-                    WHERE c.created_at > (SELECT at FROM since)
-                      AND c.label IS DISTINCT FROM (
-                          SELECT l.label FROM ingestion.labels l
-                          WHERE l.document_id = c.document_id AND l.created_at <= (SELECT at FROM since)
-                          ORDER BY (l.source = 'human') DESC, l.created_at DESC, l.id DESC LIMIT 1)) AS added
-            """;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.QuerySingleAsync<NewLabels>(new CommandDefinition(sql, cancellationToken: ct));
+        const string sql = "SELECT id, documents, started_at FROM training.jobs ORDER BY id DESC LIMIT 1";
+        LastJob? last;
+        await using (var conn = await dataSource.OpenConnectionAsync(ct))
+            last = await conn.QuerySingleOrDefaultAsync<LastJob>(new CommandDefinition(sql, cancellationToken: ct));
+        var added = await new IngestionQueries(dataSource).DocumentsRelabelledSinceAsync(last?.StartedAt, ct);
+        return new NewLabels(last?.Id, last?.Documents ?? 0, added);
     }
+
+    private sealed record LastJob(long Id, int Documents, DateTime StartedAt);
 
     /// <summary>The error of a run whose job's process stopped before the run ended.</summary>
     public const string InterruptedError = "interrupted: the process running its job stopped before the run ended";

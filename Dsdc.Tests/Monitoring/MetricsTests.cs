@@ -78,13 +78,13 @@ public sealed class MetricsTests(ObservedApp app)
     public void LabelledDocumentsAndTheReviewQueueAreReadFromTheDatabase()
     {
         var label = Dsdc.Shared.DocumentClasses.NameOf(Dsdc.Tests.Infrastructure.Fixtures.First(".png").Label);
-        Assert.Contains($"dsdc_labelled_documents{{class=\"{label}\",source=\"dataset\"}} 1", app.Scrape);
-        Assert.Contains($"dsdc_labelled_documents{{class=\"{label}\",source=\"human\"}} 0", app.Scrape);
+        Assert.Contains($"\ndsdc_labelled_documents{{class=\"{label}\",source=\"dataset\"}} 1\n", app.Scrape);
+        Assert.Contains($"\ndsdc_labelled_documents{{class=\"{label}\",source=\"human\"}} 0\n", app.Scrape);
         foreach (var name in Dsdc.Shared.DocumentClasses.Names)
             Assert.Contains($"dsdc_labelled_documents{{class=\"{name}\",source=\"dataset\"}} ", app.Scrape);
         Assert.Equal(Dsdc.Shared.DocumentClasses.Count * 2, app.Scrape.Split('\n').Count(l => l.StartsWith("dsdc_labelled_documents{", StringComparison.Ordinal)));
-        Assert.Contains("dsdc_unlabelled_documents 0", app.Scrape);
-        Assert.Contains("dsdc_review_queue_documents 0", app.Scrape);
+        Assert.Contains("\ndsdc_unlabelled_documents 0\n", app.Scrape);
+        Assert.Contains("\ndsdc_review_queue_documents 0\n", app.Scrape);
         // The prediction recorded as needing review, under its class (the counters are the process's: other tests' predictions
         // may add to them), every class present; the champion measured on its test side has no spread.
         Assert.True(double.Parse(Value("dsdc_predictions_needing_review_total{class=\"invoice\"}"), CultureInfo.InvariantCulture) >= 1);
@@ -113,6 +113,29 @@ public sealed class MetricsTests(ObservedApp app)
         }
         Assert.DoesNotContain((await client.GetStringAsync("/metrics", ct)).Split('\n'),
             l => l.StartsWith("dsdc_model_champion_accuracy_sd ", StringComparison.Ordinal));
+    }
+
+    /// <summary>Label counts that cannot be read in time (here the labels table locked by another transaction) are abandoned
+    /// after <c>LabelMetricsCollector.ReadTimeout</c>: the scrape still answers, with every other family and the label
+    /// gauges' last values.</summary>
+    [Fact]
+    public async Task LabelCountsThatCannotBeReadInTimeLeaveTheScrapeAndTheirLastValues()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString);
+        await conn.OpenAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Dapper.SqlMapper.ExecuteAsync(conn, "LOCK TABLE ingestion.labels IN ACCESS EXCLUSIVE MODE", transaction: tx);
+        using var client = app.CreateClient();
+
+        var scrape = await client.GetStringAsync("/metrics", ct);
+
+        await tx.RollbackAsync(ct);
+        var families = ObservedApp.FamiliesWithSamples(scrape);
+        Assert.Contains("dsdc_model_champion_accuracy", families);
+        Assert.Contains("dsdc_jobs", families);
+        Assert.Contains("\ndsdc_unlabelled_documents 0\n", scrape);
+        Assert.Contains("dsdc_labelled_documents{", scrape);
     }
 
     [Fact]

@@ -29,6 +29,7 @@ public sealed partial class ObservedApp : DsdcAppFactory
         ["Jobs:Server"] = "false",
         ["Monitoring:JobsCacheSeconds"] = "0",
         ["Monitoring:ModelCacheSeconds"] = "0",
+        ["Monitoring:LabelsCacheSeconds"] = "0",
     };
 
     public string Scrape { get; private set; } = "";
