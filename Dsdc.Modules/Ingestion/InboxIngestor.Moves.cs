@@ -50,50 +50,16 @@ public sealed partial class InboxIngestor
         await store.MarkStoredAsync(id, ct);
     }
 
-    /// <summary>Deletes the label file, a reason file this software wrote (<see cref="IsOwnReasonFile"/>), and the folder
-    /// itself once no other file is left in it. A person's own reason.txt stays, and with it the folder.</summary>
+    /// <summary>Deletes the label and reason files and the folder itself once no other file is left in it.</summary>
     private static void RemoveInboxFolder(string folder)
     {
         if (!Directory.Exists(folder)) return;
         foreach (var name in new[] { LabelFile.Name, ReasonFile })
         {
             var file = Directory.EnumerateFiles(folder).FirstOrDefault(f => Path.GetFileName(f).Equals(name, StringComparison.OrdinalIgnoreCase));
-            if (file is not null && (name == LabelFile.Name || IsOwnReasonFile(file))) File.Delete(file);
+            if (file is not null) File.Delete(file);
         }
         if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
-    }
-
-    /// <summary>The most of a reason file read to decide whether it is one this software wrote.</summary>
-    private const int MaxReasonBytes = 64 * 1024;
-
-    /// <summary>One line as a rejection writes it: the reason's code, a colon, the reason on one line.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9-]*: [^\\n]*$")]
-    private static partial System.Text.RegularExpressions.Regex ReasonLine();
-
-    /// <summary>Whether a reason file holds only lines a rejection writes (a folder refused before and dropped again), not
-    /// a person's own file of that name.</summary>
-    internal static bool IsOwnReasonFile(string file) =>
-        new FileInfo(file).Length <= MaxReasonBytes && File.ReadLines(file).All(l => l.Length == 0 || ReasonLine().IsMatch(l));
-
-    /// <summary>The line a rejection writes: the code and the reason on one line.</summary>
-    internal static string ReasonText(string code, string reason) => $"{code}: {reason.ReplaceLineEndings(" ")}\n";
-
-    /// <summary>
-    /// Adds a rejection's line to a folder's reason.txt, never replacing what is there: a folder refused before and dropped
-    /// again keeps each reason, a person's own reason.txt keeps its text above the line, and a rejection retried after a
-    /// crash (its line already last) writes nothing twice.
-    /// </summary>
-    private static async Task AddReasonAsync(string file, string line, CancellationToken ct)
-    {
-        if (!File.Exists(file))
-        {
-            await File.WriteAllTextAsync(file, line, Encoding.UTF8, ct);
-            return;
-        }
-        var existing = new FileInfo(file).Length <= MaxReasonBytes ? await File.ReadAllTextAsync(file, ct) : null;
-        if (existing is not null && existing.EndsWith(line, StringComparison.Ordinal)) return;
-        var separator = existing is { Length: > 0 } && !existing.EndsWith('\n') ? "\n" : "";
-        await File.AppendAllTextAsync(file, separator + line, Encoding.UTF8, ct);
     }
 
     /// <summary>
@@ -104,7 +70,7 @@ public sealed partial class InboxIngestor
     {
         var target = UniqueName(paths.Rejected, folder.Name);
         var relative = Path.GetRelativePath(paths.DataDir, target);
-        var text = ReasonText(code, reason);
+        var text = $"{code}: {reason}\n";
         await store.AddRejectionAsync(folder.Name, fileName, sha1, code, reason, relative, ct);
         if (folder.LinkTarget is not null)
         {
@@ -115,7 +81,7 @@ public sealed partial class InboxIngestor
         }
         else
         {
-            await AddReasonAsync(Path.Combine(folder.FullName, ReasonFile), text, ct);
+            await File.WriteAllTextAsync(Path.Combine(folder.FullName, ReasonFile), text, Encoding.UTF8, ct);
             Directory.Move(folder.FullName, target);
         }
         LogRejected(folder.Name, code, reason);

@@ -62,45 +62,6 @@ public sealed class RejectionTests
         Assert.StartsWith("unsupported-format:", File.ReadAllText(Path.Combine(app.Paths.Rejected, "invoice", "reason.txt")));
     }
 
-    /// <summary>
-    /// A reason.txt is added to, never replaced: a person's own file of that name keeps its text above the rejection's
-    /// line; a folder refused, moved back into the inbox with a good document and stored loses the reason file the
-    /// rejection wrote; a person's own reason.txt beside a stored document stays in the inbox, never deleted.
-    /// </summary>
-    [Fact]
-    public async Task AReasonFileIsAddedToAndOnlyTheOnesTheRejectionWroteAreRemoved()
-    {
-        await using var app = await IngestionApp.StartAsync();
-        var png = Fixtures.First(".png");
-        var tif = Fixtures.First(".tif");
-        app.DropBytes("notes", "scan.tif", "This is a plain text file, not a scan."u8.ToArray(), "0");
-        File.WriteAllText(Path.Combine(app.Paths.Inbox, "notes", "reason.txt"), "sent by the Lyon office\r\nsee ticket 42");
-        app.DropBytes("retried", "empty.png", [], "0");
-        app.Drop("kept", tif.Path, tif.Label.ToString());
-        File.WriteAllText(Path.Combine(app.Paths.Inbox, "kept", "reason.txt"), "scanned twice: keep the better one\n");
-
-        await app.Ingestor.IngestAsync(100, null, Ct);
-
-        var notes = File.ReadAllText(Path.Combine(app.Paths.Rejected, "notes", "reason.txt"));
-        Assert.StartsWith("sent by the Lyon office\r\nsee ticket 42\nunsupported-format: ", notes);
-        Assert.EndsWith("\n", notes);
-        Assert.Equal("scanned twice: keep the better one\n", File.ReadAllText(Path.Combine(app.Paths.Inbox, "kept", "reason.txt")));
-        Assert.False(File.Exists(Path.Combine(app.Paths.Inbox, "kept", Path.GetFileName(tif.Path))), "the document was stored");
-        var reason = File.ReadAllText(Path.Combine(app.Paths.Rejected, "retried", "reason.txt"));
-        Assert.Matches("^empty-file: [^\n]+\n$", reason);
-
-        // The refused folder moved back with a good document: stored, and the rejection's reason file goes with the folder.
-        Directory.Move(Path.Combine(app.Paths.Rejected, "retried"), Path.Combine(app.Paths.Inbox, "retried"));
-        File.Delete(Path.Combine(app.Paths.Inbox, "retried", "empty.png"));
-        File.Copy(png.Path, Path.Combine(app.Paths.Inbox, "retried", Path.GetFileName(png.Path)));
-        await app.Ingestor.IngestAsync(100, null, Ct);
-
-        Assert.False(Directory.Exists(Path.Combine(app.Paths.Inbox, "retried")));
-        Assert.Equal(2L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents"));
-        // The folder left with only the person's file holds no document: refused as such, the file moved whole with it.
-        Assert.StartsWith("scanned twice: keep the better one\nempty-folder: ", File.ReadAllText(Path.Combine(app.Paths.Rejected, "kept", "reason.txt")));
-    }
-
     private sealed class Collect(List<IngestionOutcome> into) : IProgress<IngestionOutcome>
     {
         public void Report(IngestionOutcome value) => into.Add(value);
