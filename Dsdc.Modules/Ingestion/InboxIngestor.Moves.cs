@@ -72,9 +72,9 @@ public sealed partial class InboxIngestor
         var relative = Path.GetRelativePath(paths.DataDir, target);
         var text = $"{code}: {reason}\n";
         await store.AddRejectionAsync(folder.Name, fileName, sha1, code, reason, relative, ct);
-        if (folder.LinkTarget is not null)
+        if (folder.LinkTarget is not null || ReasonFileUnsafe(folder))
         {
-            // Never write through a link: the link itself moves into a folder that carries the reason.
+            // Never write through a link (nor into a named pipe): the entry itself moves into a folder that carries the reason.
             Directory.CreateDirectory(target);
             await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), text, Encoding.UTF8, ct);
             RawNames.RenameEntry(folder.FullName, Path.Combine(target, folder.Name));
@@ -85,6 +85,18 @@ public sealed partial class InboxIngestor
             Directory.Move(folder.FullName, target);
         }
         LogRejected(folder.Name, code, reason);
+    }
+
+    /// <summary>
+    /// Whether the folder already holds a reason.txt that writing would go through or block on: a symbolic link (its target
+    /// may lie anywhere, or nowhere yet, and a folder holding one is refused for it), a folder of that name, or anything
+    /// empty (a named pipe's length is 0 too, and opening it would block for good). A reason.txt this software wrote before
+    /// (a rejection retried after a crash) is a regular file with text, and is written over as before.
+    /// </summary>
+    private static bool ReasonFileUnsafe(DirectoryInfo folder)
+    {
+        var existing = new FileInfo(Path.Combine(folder.FullName, ReasonFile));
+        return existing.LinkTarget is not null || Directory.Exists(existing.FullName) || (existing.Exists && existing.Length == 0);
     }
 
     /// <summary>Finishes the moves that an interrupted run left in state 'moving'. Returns how many it finished.</summary>

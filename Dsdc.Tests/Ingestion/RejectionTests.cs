@@ -62,6 +62,49 @@ public sealed class RejectionTests
         Assert.StartsWith("unsupported-format:", File.ReadAllText(Path.Combine(app.Paths.Rejected, "invoice", "reason.txt")));
     }
 
+    /// <summary>
+    /// A reason.txt already in a refused folder that writing would go through or block on (a symbolic link to a file
+    /// outside, or to nowhere; a named pipe; a folder of that name) is never written to: the folder moves whole into a
+    /// rejected/ folder of its own that carries the reason, the link's target untouched and nothing created where a dangling
+    /// link points.
+    /// </summary>
+    [Fact]
+    public async Task AReasonFileThatIsALinkAPipeOrAFolderIsNeverWrittenThrough()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var outside = Directory.CreateTempSubdirectory("dsdc-outside-").FullName;
+        try
+        {
+            var precious = Path.Combine(outside, "precious.txt");
+            File.WriteAllText(precious, "keep me");
+            var nowhere = Path.Combine(outside, "nowhere.txt");
+            app.DropBytes("linked", "scan.png", [], "0");
+            File.CreateSymbolicLink(Path.Combine(app.Paths.Inbox, "linked", "reason.txt"), precious);
+            app.DropBytes("dangling", "scan.png", [], "0");
+            File.CreateSymbolicLink(Path.Combine(app.Paths.Inbox, "dangling", "reason.txt"), nowhere);
+            app.DropBytes("piped", "scan.png", [], "0");
+            Dsdc.Tests.Reliability.BadInputCorpusTests.Mkfifo(Path.Combine(app.Paths.Inbox, "piped", "reason.txt"));
+            app.DropBytes("nested", "scan.png", [], "0");
+            Directory.CreateDirectory(Path.Combine(app.Paths.Inbox, "nested", "reason.txt"));
+
+            var summary = await app.Ingestor.IngestAsync(100, null, Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+            Assert.Equal(4, summary.Rejected);
+            Assert.Equal("keep me", File.ReadAllText(precious));
+            Assert.False(File.Exists(nowhere));
+            foreach (var (folder, code) in new[] { ("linked", "symbolic-link"), ("dangling", "symbolic-link"), ("piped", "empty-file"), ("nested", "unexpected-content") })
+            {
+                Assert.StartsWith(code + ":", File.ReadAllText(Path.Combine(app.Paths.Rejected, folder, "reason.txt")));
+                Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, folder, folder, "scan.png")), folder);
+            }
+            Assert.Empty(Directory.EnumerateFileSystemEntries(app.Paths.Inbox));
+        }
+        finally
+        {
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
     private sealed class Collect(List<IngestionOutcome> into) : IProgress<IngestionOutcome>
     {
         public void Report(IngestionOutcome value) => into.Add(value);

@@ -220,7 +220,7 @@ public sealed class BadInputCorpusTests
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
     private static extern int MkfifoNative(string path, uint mode);
 
-    private static void Mkfifo(string path)
+    internal static void Mkfifo(string path)
     {
         if (MkfifoNative(path, 0x1A4) != 0) throw new IOException($"mkfifo failed: {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
     }
