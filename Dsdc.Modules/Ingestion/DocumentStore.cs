@@ -82,6 +82,40 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
+    /// A person's label written only if the document's current label (<see cref="CurrentLabel"/>; null: none), read under
+    /// the document's row lock, passes <paramref name="expected"/>: a client's <c>If-Match</c> or <c>If-None-Match</c> on
+    /// the label. Every label insert's foreign-key check waits for that lock, so no other label comes in between the check
+    /// and the write. Returns the label written (null when the check failed or the document is unknown) and the current
+    /// label the check saw.
+    /// </summary>
+    public async Task<(HumanLabel? Written, LabelEntry? Current)> AddHumanLabelIfAsync(string documentId, int label, string userName,
+        Func<LabelEntry?, bool> expected, CancellationToken ct)
+    {
+        const string read = $"""
+            SELECT 1 FROM ingestion.original_documents WHERE id = @documentId FOR UPDATE;
+            SELECT label, source, created_by, created_at FROM {CurrentLabel.View} WHERE document_id = @documentId;
+            """;
+        const string write = """
+            INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@documentId, @label, 'human', @userName)
+            RETURNING id, document_id, label, source, created_by, created_at
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        bool known;
+        LabelEntry? current;
+        await using (var results = await conn.QueryMultipleAsync(new CommandDefinition(read, new { documentId }, tx, cancellationToken: ct)))
+        {
+            known = (await results.ReadAsync<int>()).Any();
+            current = await results.ReadSingleOrDefaultAsync<LabelEntry>();
+        }
+        if (!known || !expected(current)) return (null, current);
+        var written = await conn.QuerySingleAsync<HumanLabel>(new CommandDefinition(write,
+            new { documentId, label = (short)label, userName }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return (written, current);
+    }
+
+    /// <summary>
     /// A person's label confirming what a prediction made at <paramref name="predictedAt"/> said, unless a person labelled
     /// the document since (true when written). Check and write hold the document's row lock, which every label insert's
     /// foreign-key check waits for: a colleague's label committed meanwhile is seen, one being written waits and wins.

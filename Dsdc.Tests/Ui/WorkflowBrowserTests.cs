@@ -86,6 +86,23 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await page.GotoAsync("/review");
         foreach (var path in files)
             await Assertions.Expect(page.Locator($"li[data-document-id='{UnseenDocuments.Sha1(path)}']")).ToContainTextAsync("No label.");
+
+        // "Label as ... Save" on a document never predicted writes only while it still has no label: a colleague's label set
+        // while the page was open stays; the next one is labelled.
+        var (taken, free) = (UnseenDocuments.Sha1(files[0]), UnseenDocuments.Sha1(files[1]));
+        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+            await conn.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, 9, 'human', 'colleague')",
+                new { id = taken });
+        var item = page.Locator($"li[data-document-id='{taken}']");
+        await item.GetByTestId("correct-select").SelectOptionAsync("4");
+        await item.GetByTestId("correct").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("was labelled \"news article\" by colleague meanwhile");
+        Assert.Equal(9, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id = taken }));
+        item = page.Locator($"li[data-document-id='{free}']");
+        await item.GetByTestId("correct-select").SelectOptionAsync("4");
+        await item.GetByTestId("correct").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Labelled {free[..8]} as advertisement");
+        Assert.Equal(4, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id = free }));
     }
 
     [Fact]

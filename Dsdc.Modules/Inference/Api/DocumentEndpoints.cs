@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Claims;
 using Dsdc.Auth;
+using Dsdc.Ingestion;
+using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -9,7 +11,7 @@ using static Dsdc.Inference.Api.PredictionEndpoints;
 
 namespace Dsdc.Inference.Api;
 
-/// <summary>Batch upload of documents (<c>POST /api/v1/documents</c>) and the progress of a batch.</summary>
+/// <summary>Batch upload of documents (<c>POST /api/v1/documents</c>), the progress of a batch, and a stored document's state.</summary>
 internal static class DocumentEndpoints
 {
     public static async Task<Results<Ok<UploadResponse>, ProblemHttpResult, ValidationProblem>> Upload(
@@ -48,6 +50,35 @@ internal static class DocumentEndpoints
         await uploads.StatusAsync(batch, ct) is { } status
             ? TypedResults.Ok(status)
             : Problem(StatusCodes.Status404NotFound, "Unknown batch", $"No upload batch has the id '{batch}'.");
+
+    /// <summary><c>GET /api/v1/documents/{id}</c>: a stored document, its pipeline stages, current label and newest
+    /// prediction, for clients that uploaded it in a batch or follow it afterwards.</summary>
+    public static async Task<Results<Ok<DocumentResponse>, ProblemHttpResult>> Get(string id, IngestionQueries ingestion,
+        DocumentProgress progress, PredictionStore predictions, CancellationToken ct)
+    {
+        if (!PageImages.IsDocumentId(id) || await ingestion.DocumentAsync(id, ct) is not { } file) return UnknownDocument(id);
+        var stages = (await progress.StagesAsync([id], ct)).SingleOrDefault();
+        var label = await ingestion.CurrentLabelAsync(id, ct);
+        var prediction = await predictions.LatestForDocumentAsync(id, ct);
+        return TypedResults.Ok(new DocumentResponse(file.Id, file.OriginalName, file.MediaType, file.FileSize, file.PageCount, file.Width,
+            file.Height, file.IngestedAt, stages, label is null ? null : LabelResponse.Of(id, label),
+            prediction is null ? null : DocumentPrediction.Of(prediction)));
+    }
+
+    /// <summary><c>GET /api/v1/documents/{id}/label</c>: the current label with its version in the <c>ETag</c> header; 404
+    /// "No label" while the document has none (label it with <c>If-None-Match: *</c> to write only while that holds).</summary>
+    public static async Task<Results<Ok<LabelResponse>, ProblemHttpResult>> GetLabel(string id, HttpContext http, IngestionQueries ingestion,
+        PredictionStore predictions, CancellationToken ct)
+    {
+        if (!PageImages.IsDocumentId(id) || !await predictions.DocumentExistsAsync(id, ct)) return UnknownDocument(id);
+        if (await ingestion.CurrentLabelAsync(id, ct) is not { } label)
+            return Problem(StatusCodes.Status404NotFound, "No label",
+                $"Document '{id}' has no label yet. POST /api/v1/documents/{id}/label with the header 'If-None-Match: *' labels it "
+                + "only while it still has none.");
+        var response = LabelResponse.Of(id, label);
+        http.Response.Headers.ETag = response.ETag;
+        return TypedResults.Ok(response);
+    }
 
     private static ProblemHttpResult BatchTooLarge(PredictionApiOptions o) =>
         Problem(StatusCodes.Status413PayloadTooLarge, "Upload too large", UploadLimits.BatchTooLargeMessage(o));

@@ -73,7 +73,10 @@ public sealed class PredictionApiModule
             .Accepts<IFormFileCollection>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesValidationProblem();
         api.MapGet("/documents/batches/{batch}", DocumentEndpoints.Batch).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
-        api.MapPost("/documents/{id}/label", PredictionEndpoints.Label).RequireAuthorization(AuthPolicies.User);
+        api.MapGet("/documents/{id}", DocumentEndpoints.Get).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
+        api.MapGet("/documents/{id}/label", DocumentEndpoints.GetLabel).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
+        api.MapPost("/documents/{id}/label", PredictionEndpoints.Label).RequireAuthorization(AuthPolicies.User)
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed);
         api.MapGet("/documents/{id}/similar", PredictionEndpoints.Similar).RequireAuthorization(AuthPolicies.User);
 
         var models = api.MapGroup("/models").WithTags("Models").RequireAuthorization(AuthPolicies.ModelAdmin);

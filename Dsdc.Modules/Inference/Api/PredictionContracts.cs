@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Dsdc.Embedding;
+using Dsdc.Ingestion;
 using Dsdc.Shared;
 
 namespace Dsdc.Inference.Api;
@@ -29,7 +30,34 @@ public sealed record PredictionResponse(
 /// <summary>The body of <c>POST /api/v1/documents/{id}/label</c>; its attributes are enforced (400 ValidationProblem).</summary>
 public sealed record LabelRequest([property: Required, Range(0, DocumentClasses.Count - 1)] int? Label);
 
-public sealed record LabelResponse(string DocumentId, int Label, string ClassName, string Source, string? CreatedBy, DateTime CreatedAt);
+/// <summary>A document's current label (<c>GET</c> and <c>POST /api/v1/documents/{id}/label</c>).</summary>
+/// <param name="Source"><c>human</c> (a person's) or <c>dataset</c> (from a <c>label.txt</c> or an import).</param>
+/// <param name="ETag">The label's version, also sent as the response's <c>ETag</c> header: sent back in <c>If-Match</c>, a
+/// correction is written only while the label is still this one (<see cref="LabelVersions"/>).</param>
+public sealed record LabelResponse(string DocumentId, int Label, string ClassName, string Source, string? CreatedBy, DateTime CreatedAt, string ETag)
+{
+    public static LabelResponse Of(string documentId, LabelEntry label) =>
+        new(documentId, label.Label, DocumentClasses.NameOf(label.Label), label.Source, label.CreatedBy, label.CreatedAt, LabelVersions.ETag(label));
+}
+
+/// <summary>The answer of <c>GET /api/v1/documents/{id}</c>: a stored document, how far the pipeline took it, its current
+/// label and its newest prediction.</summary>
+/// <param name="Stages">The pipeline's stages (image, OCR, text, embedding) as for an upload batch.</param>
+/// <param name="Label">The current label (a person's wins over the dataset's), null when it has none.</param>
+/// <param name="Prediction">The newest recorded prediction, null when none was made.</param>
+public sealed record DocumentResponse(string DocumentId, string OriginalName, string MediaType, long FileSize, int PageCount, int Width,
+    int Height, DateTime IngestedAt, Dsdc.Pipeline.DocumentStages? Stages, LabelResponse? Label, DocumentPrediction? Prediction);
+
+/// <summary>A recorded prediction of a stored document.</summary>
+/// <param name="ModelRunId">The training run of the model that answered; null for the zero-shot model.</param>
+/// <param name="NeedsReview">As in <see cref="PredictionResponse.NeedsReview"/>, judged when it was made.</param>
+public sealed record DocumentPrediction(long PredictionId, int Label, string ClassName, double TopProbability, double Confidence,
+    bool NeedsReview, string ModelId, long? ModelRunId, DateTime CreatedAt, IReadOnlyList<float> Probabilities)
+{
+    public static DocumentPrediction Of(PredictionDetail p) =>
+        new(p.Id, p.Label, DocumentClasses.NameOf(p.Label), p.TopProbability, p.Confidence, p.NeedsReview, p.ModelId, p.ModelRunId,
+            p.CreatedAt, p.Probabilities);
+}
 
 /// <summary>The answer of <c>GET /api/v1/status</c>.</summary>
 /// <param name="Status"><c>ready</c> (a trained model serves), <c>zero-shot</c> (no trained model yet: the zero-shot model

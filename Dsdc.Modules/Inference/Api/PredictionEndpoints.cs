@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Dsdc.Auth;
 using Dsdc.Embedding;
 using Dsdc.ImageProcessing;
+using Dsdc.Ingestion;
 using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Http;
@@ -61,15 +62,42 @@ internal static class PredictionEndpoints
         }
     }
 
+    /// <summary>
+    /// <c>POST /api/v1/documents/{id}/label</c>: a person's label. With <c>If-Match</c> (the label's ETag, or <c>*</c>) or
+    /// <c>If-None-Match: *</c> it is written only while the document's label is still the one read, or still none: 412
+    /// otherwise, naming the label it has now (<see cref="LabelVersions"/>).
+    /// </summary>
     public static async Task<Results<Created<LabelResponse>, ProblemHttpResult, ValidationProblem>> Label(
-        string id, LabelRequest body, ClaimsPrincipal user, PredictionStore store, CancellationToken ct)
+        string id, LabelRequest body, HttpContext http, ClaimsPrincipal user, PredictionStore store, CancellationToken ct)
     {
         var label = body.Label!.Value; // [Required, Range(0, 15)], enforced by the framework's validation
-        if (id.Length != 40 || !id.All(char.IsAsciiHexDigitLower) || !await store.DocumentExistsAsync(id, ct))
-            return Problem(StatusCodes.Status404NotFound, "Unknown document", $"No stored document has the id '{id}'.");
-        var row = await store.AddHumanLabelAsync(id, label, user.GetUserName() ?? "anonymous", ct);
-        return TypedResults.Created($"/api/v1/documents/{id}", new LabelResponse(id, row.Label, DocumentClasses.NameOf(row.Label), row.Source, row.CreatedBy, row.CreatedAt));
+        if (!PageImages.IsDocumentId(id) || !await store.DocumentExistsAsync(id, ct)) return UnknownDocument(id);
+        if (!LabelVersions.TryReadPrecondition(http.Request, out var precondition, out var malformed))
+            return Problem(StatusCodes.Status400BadRequest, "Malformed precondition", malformed!);
+        var userName = user.GetUserName() ?? "anonymous";
+        HumanLabel row;
+        if (precondition is null) row = await store.AddHumanLabelAsync(id, label, userName, ct);
+        else
+        {
+            var (written, current) = await store.AddHumanLabelIfAsync(id, label, userName, precondition.HoldsFor, ct);
+            if (written is null)
+            {
+                if (current is not null) http.Response.Headers.ETag = LabelVersions.ETag(current);
+                return TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Label changed",
+                    detail: LabelPrecondition.Refusal(id, current), extensions: new Dictionary<string, object?>
+                    {
+                        ["currentLabel"] = current is null ? null : LabelResponse.Of(id, current),
+                    });
+            }
+            row = written;
+        }
+        var response = LabelResponse.Of(id, new LabelEntry(row.Label, row.Source, row.CreatedBy, row.CreatedAt));
+        http.Response.Headers.ETag = response.ETag;
+        return TypedResults.Created($"/api/v1/documents/{id}/label", response);
     }
+
+    internal static ProblemHttpResult UnknownDocument(string id) =>
+        Problem(StatusCodes.Status404NotFound, "Unknown document", $"No stored document has the id '{id}'.");
 
     public static async Task<Results<Ok<IReadOnlyList<SimilarDocument>>, ProblemHttpResult>> Similar(
         string id, int? k, SimilarDocumentSearch similar, CancellationToken ct)

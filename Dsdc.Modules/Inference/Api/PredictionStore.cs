@@ -63,12 +63,16 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
         }, cancellationToken: ct));
     }
 
+    /// <summary>The columns of <see cref="PredictionDetail"/>.</summary>
+    private const string DetailColumns = """
+        id, document_id, user_name, model_id, model_run_id, label, confidence, top_probability, probabilities, duration_ms, created_at,
+        needs_review, review_threshold
+        """;
+
     public async Task<PredictionDetail?> FindAsync(long id, CancellationToken ct)
     {
-        const string sql = """
-            SELECT id, document_id, user_name, model_id, model_run_id, label, confidence, top_probability, probabilities, duration_ms, created_at,
-                   needs_review, review_threshold
-            FROM inference.predictions WHERE id = @id
+        const string sql = $"""
+            SELECT {DetailColumns} FROM inference.predictions WHERE id = @id
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<PredictionDetail>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
@@ -123,6 +127,27 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
         var row = await documents.AddHumanLabelAsync(documentId, label, userName, ct);
         if (before is { } previous && previous != label) await LabelsChangedAsync();
         return row;
+    }
+
+    /// <summary>A correction written only while the document's current label passes <paramref name="expected"/> (a client's
+    /// <c>If-Match</c> or <c>If-None-Match</c>, checked under the document's lock: <see cref="DocumentStore.AddHumanLabelIfAsync"/>).
+    /// Returns the label written (null when the check failed) and the current label the check saw.</summary>
+    public async Task<(HumanLabel? Written, LabelEntry? Current)> AddHumanLabelIfAsync(string documentId, int label, string userName,
+        Func<LabelEntry?, bool> expected, CancellationToken ct)
+    {
+        var (written, current) = await documents.AddHumanLabelIfAsync(documentId, label, userName, expected, ct);
+        if (written is not null && current is { } previous && previous.Label != label) await LabelsChangedAsync();
+        return (written, current);
+    }
+
+    /// <summary>The newest prediction recorded for a document, or null when it has none.</summary>
+    public async Task<PredictionDetail?> LatestForDocumentAsync(string documentId, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT {DetailColumns} FROM inference.predictions WHERE document_id = @documentId ORDER BY created_at DESC, id DESC LIMIT 1
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.QuerySingleOrDefaultAsync<PredictionDetail>(new CommandDefinition(sql, new { documentId }, cancellationToken: ct));
     }
 
     /// <summary>After labels were written that moved documents from one class to another (only those can leave a class

@@ -67,7 +67,16 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
         }
         else
         {
-            await store.AddHumanLabelAsync(id, label, user, ct);
+            // A document never predicted is in the queue because it has no label: labelled only while it still has none
+            // (a colleague's label meanwhile stays, as a confirmation's does).
+            var (written, current) = await store.AddHumanLabelIfAsync(id, label, user, now => now is null, ct);
+            if (written is null)
+            {
+                TempData["Message"] = current is null
+                    ? $"Nothing saved: {id[..8]} is no longer stored."
+                    : $"Nothing saved: {id[..8]} was labelled \"{DocumentClasses.NameOf(current.Label)}\" by {(current.Source == "human" ? current.CreatedBy ?? "a person" : "the dataset")} meanwhile; its label stays.";
+                return RedirectToPage(new { at = Next });
+            }
         }
         TempData["Message"] = $"Labelled {id[..8]} as {DocumentClasses.NameOf(label)}.";
         return RedirectToPage(new { at = Next });

@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Dsdc.Auth;
+using Dsdc.Tests.Auth;
+using Dsdc.Tests.Infrastructure;
+
+namespace Dsdc.Tests.Api;
+
+/// <summary>
+/// A stored document over the API (<c>GET /api/v1/documents/{id}</c>) and its label as a versioned resource
+/// (<c>GET /api/v1/documents/{id}/label</c> with its ETag; <c>If-Match</c> and <c>If-None-Match: *</c> on the label's POST).
+/// </summary>
+[Collection(ApiCollection.Name)]
+public sealed class DocumentApiTests(ApiApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync(Ct);
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>A new, unlabelled stored document: a blank page of a size no other test uses, classified once.</summary>
+    private static async Task<(string Id, JsonElement Prediction)> NewDocumentAsync(HttpClient client, int width)
+    {
+        var response = await client.PredictAsync(ApiRequests.File(Fixtures.PngBlankPage(width, 401 + Random.Shared.Next(300)), "page.png"));
+        var body = await JsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        return (body.GetProperty("documentId").GetString()!, body);
+    }
+
+    private static Task<HttpResponseMessage> LabelAsync(HttpClient client, string id, int label, string? ifMatch = null, string? ifNoneMatch = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/documents/{id}/label") { Content = JsonContent.Create(new { label }) };
+        if (ifMatch is not null) request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
+        if (ifNoneMatch is not null) request.Headers.TryAddWithoutValidation("If-None-Match", ifNoneMatch);
+        return client.SendAsync(request, Ct);
+    }
+
+    private Task<long> HumanLabelsAsync(string id) =>
+        app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id AND source = 'human'", new { id });
+
+    [Fact]
+    public async Task ADocumentShowsItsFileStagesNewestPredictionAndCurrentLabel()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var (id, predicted) = await NewDocumentAsync(client, 611);
+
+        using var before = await client.GetAsync($"/api/v1/documents/{id}", Ct);
+        var document = await JsonAsync(before);
+        Assert.True(before.StatusCode == HttpStatusCode.OK, document.ToString());
+        Assert.Equal(id, document.GetProperty("documentId").GetString());
+        Assert.Equal("page.png", document.GetProperty("originalName").GetString());
+        Assert.Equal("image/png", document.GetProperty("mediaType").GetString());
+        Assert.Equal(611, document.GetProperty("width").GetInt32());
+        Assert.Equal(1, document.GetProperty("pageCount").GetInt32());
+        Assert.Equal(id, document.GetProperty("stages").GetProperty("documentId").GetString());
+        Assert.Equal(JsonValueKind.Null, document.GetProperty("label").ValueKind);
+        var prediction = document.GetProperty("prediction");
+        Assert.Equal(predicted.GetProperty("predictionId").GetInt64(), prediction.GetProperty("predictionId").GetInt64());
+        Assert.Equal(predicted.GetProperty("label").GetInt32(), prediction.GetProperty("label").GetInt32());
+        Assert.Equal(predicted.GetProperty("className").GetString(), prediction.GetProperty("className").GetString());
+        Assert.Equal(predicted.GetProperty("needsReview").GetBoolean(), prediction.GetProperty("needsReview").GetBoolean());
+        Assert.Equal(predicted.GetProperty("topProbability").GetDouble(), prediction.GetProperty("topProbability").GetDouble(), 5);
+        Assert.Equal(app.ChampionRunId, prediction.GetProperty("modelRunId").GetInt64());
+        Assert.Equal(16, prediction.GetProperty("probabilities").GetArrayLength());
+
+        // The label's POST answers with the label's place, which now answers, and the document shows it.
+        using var labelled = await LabelAsync(client, id, 11);
+        Assert.Equal(HttpStatusCode.Created, labelled.StatusCode);
+        var created = await JsonAsync(labelled);
+        using var atLocation = await client.GetAsync(labelled.Headers.Location, Ct);
+        Assert.Equal(HttpStatusCode.OK, atLocation.StatusCode);
+        Assert.Equal(created.ToString(), (await JsonAsync(atLocation)).ToString());
+        var label = (await JsonAsync(await client.GetAsync($"/api/v1/documents/{id}", Ct))).GetProperty("label");
+        Assert.Equal("invoice", label.GetProperty("className").GetString());
+        Assert.Equal("human", label.GetProperty("source").GetString());
+        Assert.Equal(created.GetProperty("eTag").GetString(), label.GetProperty("eTag").GetString());
+    }
+
+    [Fact]
+    public async Task AConditionalLabelIsWrittenOnlyOverTheLabelItsClientRead()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        using var colleague = await app.CreateClientWithRoleAsync(Roles.User);
+        var (id, _) = await NewDocumentAsync(client, 623);
+
+        // No label yet: the label resource is 404 "No label", and If-None-Match: * writes the first one, once.
+        using var none = await client.GetAsync($"/api/v1/documents/{id}/label", Ct);
+        Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
+        Assert.Equal("No label", (await JsonAsync(none)).GetProperty("title").GetString());
+        using var first = await LabelAsync(client, id, 3, ifNoneMatch: "*");
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        var firstTag = first.Headers.ETag!.ToString();
+        Assert.Equal(firstTag, (await JsonAsync(first)).GetProperty("eTag").GetString());
+        using var second = await LabelAsync(colleague, id, 5, ifNoneMatch: "*");
+        Assert.Equal(HttpStatusCode.PreconditionFailed, second.StatusCode);
+        Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("handwritten", (await JsonAsync(second)).GetProperty("currentLabel").GetProperty("className").GetString());
+        Assert.Equal(1, await HumanLabelsAsync(id));
+
+        // The label read, then a colleague's correction: the correction sent with the old ETag is refused and names the
+        // colleague's label; sent with the new one (read again) it is written.
+        using var read = await client.GetAsync($"/api/v1/documents/{id}/label", Ct);
+        var readTag = read.Headers.ETag!.ToString();
+        Assert.Equal(firstTag, readTag);
+        using var colleagues = await LabelAsync(colleague, id, 6);
+        Assert.Equal(HttpStatusCode.Created, colleagues.StatusCode);
+        using var stale = await LabelAsync(client, id, 4, ifMatch: readTag);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
+        var refusal = await JsonAsync(stale);
+        Assert.Contains("\"scientific publication\"", refusal.GetProperty("detail").GetString());
+        Assert.Contains("by user-", refusal.GetProperty("detail").GetString());
+        Assert.Equal(colleagues.Headers.ETag!.ToString(), stale.Headers.ETag!.ToString());
+        Assert.Equal(2, await HumanLabelsAsync(id));
+        using var reread = await client.GetAsync($"/api/v1/documents/{id}/label", Ct);
+        using var fresh = await LabelAsync(client, id, 4, ifMatch: reread.Headers.ETag!.ToString());
+        Assert.Equal(HttpStatusCode.Created, fresh.StatusCode);
+        Assert.Equal(4, (await JsonAsync(await client.GetAsync($"/api/v1/documents/{id}/label", Ct))).GetProperty("label").GetInt32());
+
+        // The same class written again is a new version; a weak tag never matches If-Match; '*' matches any label; a tag in
+        // If-None-Match refuses the write while the label is that one.
+        var current = fresh.Headers.ETag!.ToString();
+        using var weak = await LabelAsync(client, id, 4, ifMatch: "W/" + current);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, weak.StatusCode);
+        using var notThis = await LabelAsync(client, id, 4, ifNoneMatch: current);
+        Assert.Equal(HttpStatusCode.PreconditionFailed, notThis.StatusCode);
+        using var any = await LabelAsync(client, id, 4, ifMatch: "*");
+        Assert.Equal(HttpStatusCode.Created, any.StatusCode);
+        Assert.NotEqual(current, any.Headers.ETag!.ToString());
+        Assert.Equal(4, await HumanLabelsAsync(id));
+    }
+
+    [Fact]
+    public async Task MalformedPreconditionsAndUnknownDocumentsAreProblemsThatWriteNothing()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var (id, _) = await NewDocumentAsync(client, 637);
+
+        foreach (var (ifMatch, ifNoneMatch) in new (string?, string?)[] { ("3-human-1", null), (null, "not quoted"), ("\"a\" \"b\"", null) })
+        {
+            using var response = await LabelAsync(client, id, 2, ifMatch, ifNoneMatch);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("Malformed precondition", (await JsonAsync(response)).GetProperty("title").GetString());
+        }
+        // If-Match: * on a document without a label: there is no label to match.
+        using var nothingToMatch = await LabelAsync(client, id, 2, ifMatch: "*");
+        Assert.Equal(HttpStatusCode.PreconditionFailed, nothingToMatch.StatusCode);
+        Assert.Contains("has no label now", (await JsonAsync(nothingToMatch)).GetProperty("detail").GetString());
+        Assert.Equal(0, await HumanLabelsAsync(id));
+
+        var unknown = new string('0', 40);
+        foreach (var path in new[] { $"/api/v1/documents/{unknown}", $"/api/v1/documents/{unknown}/label", "/api/v1/documents/..%2Fetc" })
+        {
+            using var response = await client.GetAsync(path, Ct);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        using var unknownLabel = await LabelAsync(client, unknown, 2, ifNoneMatch: "*");
+        Assert.Equal(HttpStatusCode.NotFound, unknownLabel.StatusCode);
+
+        using var anonymous = app.CreateClient();
+        using var closed = await anonymous.GetAsync($"/api/v1/documents/{id}", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, closed.StatusCode);
+    }
+}
