@@ -134,6 +134,58 @@ public sealed class DocumentApiTests(ApiApp app)
     }
 
     [Fact]
+    public async Task TheReviewQueueOverTheApiIsThePagesQueueAndItsVersionsGuardTheDecisions()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var (unlabelled, _) = await NewDocumentAsync(client, 641);
+        // A labelled document whose newest prediction needs review waits too, with its label's version.
+        var labelled = app.Known[^1].Path;
+        var labelledId = UnseenDocuments.Sha1(labelled);
+        await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+            await Dapper.SqlMapper.ExecuteAsync(conn, """
+                INSERT INTO inference.predictions (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+                VALUES (@id, 'test', NULL, 'test', 2, 0.01, 0.0625, @p, 1, true)
+                """, new { id = labelledId, p = Enumerable.Repeat(0.0625f, 16).ToArray() });
+        var queue = app.Get<Dsdc.Inference.Review.ReviewQueue>();
+
+        using var response = await client.GetAsync("/api/v1/review?limit=100", Ct);
+        var body = await JsonAsync(response);
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        var expected = await queue.NextAsync(100, Ct);
+        var entries = body.GetProperty("documents").EnumerateArray().ToList();
+        Assert.Equal(expected.Select(i => i.DocumentId), entries.Select(e => e.GetProperty("documentId").GetString()));
+        Assert.Equal(await queue.CountAsync(Ct), body.GetProperty("waiting").GetInt64());
+        foreach (var (item, entry) in expected.Zip(entries))
+        {
+            Assert.Equal(item.Top(3).Select(t => t.Label), entry.GetProperty("top").EnumerateArray().Select(t => t.GetProperty("label").GetInt32()));
+            Assert.Equal(item.Predicted is null ? JsonValueKind.Null : JsonValueKind.Number, entry.GetProperty("predicted").ValueKind);
+        }
+        var waitingLabelled = entries.Single(e => e.GetProperty("documentId").GetString() == labelledId);
+        Assert.Equal("email", waitingLabelled.GetProperty("predictedClass").GetString());
+        using var label = await client.GetAsync($"/api/v1/documents/{labelledId}/label", Ct);
+        Assert.Equal(label.Headers.ETag!.ToString(), waitingLabelled.GetProperty("labelETag").GetString());
+        Assert.Equal(JsonValueKind.Null, entries.Single(e => e.GetProperty("documentId").GetString() == unlabelled)
+            .GetProperty("labelETag").ValueKind);
+
+        // The limit is kept between 1 and 100.
+        Assert.True(entries.Count >= 2);
+        Assert.Single((await JsonAsync(await client.GetAsync("/api/v1/review?limit=0", Ct))).GetProperty("documents").EnumerateArray());
+
+        // Decided with the versions the queue gave (the labelled one confirmed in its class, which the other tests of the
+        // collection train on): written, and both leave the queue.
+        using var first = await LabelAsync(client, unlabelled, 8, ifNoneMatch: "*");
+        using var replaced = await LabelAsync(client, labelledId, waitingLabelled.GetProperty("currentLabel").GetInt32(),
+            ifMatch: waitingLabelled.GetProperty("labelETag").GetString());
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, replaced.StatusCode);
+        var after = (await JsonAsync(await client.GetAsync("/api/v1/review?limit=100", Ct))).GetProperty("documents").EnumerateArray()
+            .Select(e => e.GetProperty("documentId").GetString()).ToList();
+        Assert.DoesNotContain(unlabelled, after);
+        Assert.DoesNotContain(labelledId, after);
+    }
+
+    [Fact]
     public async Task MalformedPreconditionsAndUnknownDocumentsAreProblemsThatWriteNothing()
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);

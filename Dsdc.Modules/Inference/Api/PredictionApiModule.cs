@@ -78,6 +78,7 @@ public sealed class PredictionApiModule
         api.MapPost("/documents/{id}/label", PredictionEndpoints.Label).RequireAuthorization(AuthPolicies.User)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed);
         api.MapGet("/documents/{id}/similar", PredictionEndpoints.Similar).RequireAuthorization(AuthPolicies.User);
+        api.MapGet("/review", ReviewEndpoints.Next).RequireAuthorization(AuthPolicies.User).WithTags("Review");
 
         var models = api.MapGroup("/models").WithTags("Models").RequireAuthorization(AuthPolicies.ModelAdmin);
         models.MapGet("/", ModelEndpoints.List);

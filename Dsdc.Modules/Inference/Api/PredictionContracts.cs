@@ -68,3 +68,17 @@ public sealed record DocumentPrediction(long PredictionId, int Label, string Cla
 /// <param name="Estimate">The served model's cross-validated estimate (mean, spread, calibration), when it has one.</param>
 public sealed record StatusResponse(string Status, string Version, long? ModelRunId, string Encoder, string EncoderVersion, int Dimensions,
     bool TrainedModel, string Message, IReadOnlyList<string> KnownClasses, double? ReviewThreshold, Dsdc.Training.CvEstimate? Estimate);
+
+/// <summary>The answer of <c>GET /api/v1/review</c>: the review queue's first documents, in the web page's order.</summary>
+/// <param name="Waiting">How many documents wait in the queue in all.</param>
+public sealed record ReviewResponse(long Waiting, IReadOnlyList<ReviewEntry> Documents);
+
+/// <summary>A document waiting for a person's decision.</summary>
+/// <param name="Top">The newest prediction's most probable classes (at most 3, only classes its model can predict).</param>
+/// <param name="LabelETag">The current label's version: send it in <c>If-Match</c> to replace that label, or
+/// <c>If-None-Match: *</c> when the document has none, so that a colleague's decision meanwhile is not written over.</param>
+public sealed record ReviewEntry(string DocumentId, string OriginalName, DateTime IngestedAt, long? PredictionId, int? Predicted,
+    string? PredictedClass, double? TopProbability, bool NeedsReview, IReadOnlyList<ClassProbability> Top, int? CurrentLabel,
+    string? CurrentClass, string? LabelSource, string? LabelETag);
+
+public sealed record ClassProbability(int Label, string ClassName, double Probability);
