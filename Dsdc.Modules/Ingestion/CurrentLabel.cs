@@ -7,17 +7,18 @@ namespace Dsdc.Ingestion;
 /// </summary>
 public static class CurrentLabel
 {
-    /// <summary>The published view: one row per labelled document (document_id, label, source, created_by, created_at).</summary>
+    /// <summary>The published view: one row per labelled document (document_id, label, source, created_by, created_at, and the
+    /// label row's id: migration 0023).</summary>
     public const string View = "ingestion.current_labels";
 
     /// <summary>
-    /// A join giving alias <c>cl</c> (label, source, created_by, created_at) for the document aliased <c>d</c>;
+    /// A join giving alias <c>cl</c> (id, label, source, created_by, created_at) for the document aliased <c>d</c>;
     /// put <c>LEFT</c> before it to keep unlabelled documents. PostgreSQL is free to plan it as a hash join of every
     /// current label (it does when the documents are many and their order is not an index's), which suits a count over
     /// all documents; for a page of documents use <see cref="LookupOnDocument"/>.
     /// </summary>
     public const string JoinOnDocument =
-        "JOIN LATERAL (SELECT c.label, c.source, c.created_by, c.created_at FROM " + View + " c WHERE c.document_id = d.id) cl ON true";
+        "JOIN LATERAL (SELECT c.id, c.label, c.source, c.created_by, c.created_at FROM " + View + " c WHERE c.document_id = d.id) cl ON true";
 
     /// <summary>
     /// The same join, read for each document on its own: the <c>LIMIT 1</c> (the view has one row per document anyway) keeps
@@ -26,5 +27,5 @@ public static class CurrentLabel
     /// hash join of every current label took 198-229 ms (docs/benchmarks.md, "The documents list at 100,000 documents").
     /// </summary>
     public const string LookupOnDocument =
-        "JOIN LATERAL (SELECT c.label, c.source, c.created_by, c.created_at FROM " + View + " c WHERE c.document_id = d.id LIMIT 1) cl ON true";
+        "JOIN LATERAL (SELECT c.id, c.label, c.source, c.created_by, c.created_at FROM " + View + " c WHERE c.document_id = d.id LIMIT 1) cl ON true";
 }

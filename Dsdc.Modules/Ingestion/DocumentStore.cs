@@ -18,6 +18,10 @@ public sealed record IncomingLabel(int Label, string? CreatedBy)
 
 public sealed record HumanLabel(long Id, string DocumentId, short Label, string Source, string? CreatedBy, DateTime CreatedAt);
 
+/// <summary>What a guarded label write found: whether the document is known, the label written (null when the check
+/// failed), and the current label the check saw (null: none).</summary>
+public sealed record GuardedLabel(bool Known, HumanLabel? Written, LabelEntry? Current);
+
 /// <summary>SQL of the ingestion module: original documents, their labels, and rejections.</summary>
 public sealed class DocumentStore(NpgsqlDataSource dataSource)
 {
@@ -82,21 +86,48 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// A person's label written only if the document's current label (<see cref="CurrentLabel"/>; null: none), read under
-    /// the document's row lock, passes <paramref name="expected"/>: a client's <c>If-Match</c> or <c>If-None-Match</c> on
-    /// the label. Every label insert's foreign-key check waits for that lock, so no other label comes in between the check
-    /// and the write. Returns the label written (null when the check failed or the document is unknown) and the current
-    /// label the check saw.
+    /// A person's label written only if the document's current label (<see cref="CurrentLabel"/>; null: none) passes
+    /// <paramref name="expected"/>: a client's <c>If-Match</c> or <c>If-None-Match</c> on the label
+    /// (<see cref="WriteLabelIfAsync"/>).
     /// </summary>
-    public async Task<(HumanLabel? Written, LabelEntry? Current)> AddHumanLabelIfAsync(string documentId, int label, string userName,
+    public Task<GuardedLabel> AddHumanLabelIfAsync(string documentId, int label, string userName, Func<LabelEntry?, bool> expected,
+        CancellationToken ct) =>
+        WriteLabelIfAsync(documentId, label, "human", userName, expected, ct);
+
+    /// <summary>
+    /// A person's label confirming what a prediction made at <paramref name="predictedAt"/> said, unless a person labelled
+    /// the document since (true when written): the current label is then that person's, the newest human label.
+    /// </summary>
+    public async Task<bool> ConfirmLabelAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct) =>
+        (await WriteLabelIfAsync(documentId, label, "human", userName,
+            current => !(current is { Source: "human" } && current.CreatedAt > predictedAt), ct)).Written is not null;
+
+    /// <summary>
+    /// Gives a known document <paramref name="label"/> when it has no label at all, and never replaces one: returns null
+    /// when the label was written, else the document's current label (<see cref="CurrentLabel"/>), which stays.
+    /// </summary>
+    /// <exception cref="KeyNotFoundException">no document has this id.</exception>
+    public async Task<short?> LabelIfUnlabelledAsync(string documentId, IncomingLabel label, CancellationToken ct)
+    {
+        var result = await WriteLabelIfAsync(documentId, label.Label, label.Source, label.CreatedBy, current => current is null, ct);
+        if (!result.Known) throw new KeyNotFoundException($"No document has the id '{documentId}'.");
+        return result.Written is null ? result.Current!.Label : null;
+    }
+
+    /// <summary>
+    /// Writes a label only if the document's current label, read under the document's row lock, passes
+    /// <paramref name="expected"/>. Every label insert's foreign-key check waits for that lock, so no other label of this
+    /// document comes in between the check and the write; a check that fails writes nothing.
+    /// </summary>
+    private async Task<GuardedLabel> WriteLabelIfAsync(string documentId, int label, string source, string? createdBy,
         Func<LabelEntry?, bool> expected, CancellationToken ct)
     {
         const string read = $"""
             SELECT 1 FROM ingestion.original_documents WHERE id = @documentId FOR UPDATE;
-            SELECT label, source, created_by, created_at FROM {CurrentLabel.View} WHERE document_id = @documentId;
+            SELECT id, label, source, created_by, created_at FROM {CurrentLabel.View} WHERE document_id = @documentId;
             """;
         const string write = """
-            INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@documentId, @label, 'human', @userName)
+            INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@documentId, @label, @source, @createdBy)
             RETURNING id, document_id, label, source, created_by, created_at
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
@@ -108,62 +139,11 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             known = (await results.ReadAsync<int>()).Any();
             current = await results.ReadSingleOrDefaultAsync<LabelEntry>();
         }
-        if (!known || !expected(current)) return (null, current);
+        if (!known || !expected(current)) return new GuardedLabel(known, null, current);
         var written = await conn.QuerySingleAsync<HumanLabel>(new CommandDefinition(write,
-            new { documentId, label = (short)label, userName }, tx, cancellationToken: ct));
+            new { documentId, label = (short)label, source, createdBy }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return (written, current);
-    }
-
-    /// <summary>
-    /// A person's label confirming what a prediction made at <paramref name="predictedAt"/> said, unless a person labelled
-    /// the document since (true when written). Check and write hold the document's row lock, which every label insert's
-    /// foreign-key check waits for: a colleague's label committed meanwhile is seen, one being written waits and wins.
-    /// </summary>
-    public async Task<bool> ConfirmLabelAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct)
-    {
-        const string sql = """
-            SELECT 1 FROM ingestion.original_documents WHERE id = @documentId FOR UPDATE;
-            INSERT INTO ingestion.labels (document_id, label, source, created_by)
-            SELECT @documentId, @label, 'human', @userName
-            WHERE NOT EXISTS (SELECT 1 FROM ingestion.labels WHERE document_id = @documentId AND source = 'human' AND created_at > @predictedAt)
-            RETURNING id;
-            """;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var results = await conn.QueryMultipleAsync(new CommandDefinition(sql,
-            new { documentId, label = (short)label, predictedAt = DateTime.SpecifyKind(predictedAt, DateTimeKind.Utc), userName }, tx, cancellationToken: ct));
-        await results.ReadAsync<int>();
-        var written = (await results.ReadAsync<long>()).Any();
-        await tx.CommitAsync(ct);
-        return written;
-    }
-
-    /// <summary>
-    /// Gives a known document <paramref name="label"/> when it has no label at all, and never replaces one: returns null
-    /// when the label was written, else the document's current label (<see cref="CurrentLabel"/>), which stays.
-    /// The document's row is locked first: every label insert's foreign-key check waits for that lock, so no other
-    /// label of this document can come in between the check and the write.
-    /// </summary>
-    public async Task<short?> LabelIfUnlabelledAsync(string documentId, IncomingLabel label, CancellationToken ct)
-    {
-        const string sql = $"""
-            SELECT 1 FROM ingestion.original_documents WHERE id = @documentId FOR UPDATE;
-            WITH existing AS (SELECT label FROM {CurrentLabel.View} WHERE document_id = @documentId),
-            written AS (
-                INSERT INTO ingestion.labels (document_id, label, source, created_by)
-                SELECT @documentId, @label, @source, @createdBy WHERE NOT EXISTS (SELECT 1 FROM existing)
-                RETURNING label)
-            SELECT label FROM existing;
-            """;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await using var results = await conn.QueryMultipleAsync(new CommandDefinition(sql,
-            new { documentId, label = (short)label.Label, source = label.Source, createdBy = label.CreatedBy }, tx, cancellationToken: ct));
-        await results.ReadAsync<int>();
-        var existing = await results.ReadSingleOrDefaultAsync<short?>();
-        await tx.CommitAsync(ct);
-        return existing;
+        return new GuardedLabel(true, written, current);
     }
 
     public async Task<KnownDocument?> FindAsync(string id, CancellationToken ct)

@@ -21,8 +21,9 @@ public sealed record DocumentSummary(string Id, string OriginalName, string Medi
 public sealed record DocumentFile(string Id, string OriginalName, string SourceFolder, string FilePath, string MediaType, long FileSize,
     int PageCount, int Width, int Height, DateTime IngestedAt);
 
-/// <summary>One label of a document (labels accumulate).</summary>
-public sealed record LabelEntry(short Label, string Source, string? CreatedBy, DateTime CreatedAt);
+/// <summary>One label of a document (labels accumulate; a row is never changed, so <paramref name="Id"/> names this version of
+/// the document's label).</summary>
+public sealed record LabelEntry(long Id, short Label, string Source, string? CreatedBy, DateTime CreatedAt);
 
 /// <summary>Read-only SQL over the ingestion module's tables: documents, upload batches, labels and label counts.</summary>
 public sealed class IngestionQueries(NpgsqlDataSource dataSource)
@@ -76,7 +77,7 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
     /// <summary>Every label of a document, newest first.</summary>
     public async Task<IReadOnlyList<LabelEntry>> LabelsAsync(string id, CancellationToken ct)
     {
-        const string sql = "SELECT label, source, created_by, created_at FROM ingestion.labels WHERE document_id = @id ORDER BY created_at DESC, id DESC";
+        const string sql = "SELECT id, label, source, created_by, created_at FROM ingestion.labels WHERE document_id = @id ORDER BY created_at DESC, id DESC";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<LabelEntry>(new CommandDefinition(sql, new { id }, cancellationToken: ct))).AsList();
     }
@@ -84,7 +85,7 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
     /// <summary>The current label of a document (<see cref="CurrentLabel"/>), or null when it has none.</summary>
     public async Task<LabelEntry?> CurrentLabelAsync(string id, CancellationToken ct)
     {
-        const string sql = $"SELECT label, source, created_by, created_at FROM {CurrentLabel.View} WHERE document_id = @id";
+        const string sql = $"SELECT id, label, source, created_by, created_at FROM {CurrentLabel.View} WHERE document_id = @id";
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<LabelEntry>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
     }

@@ -26,7 +26,9 @@ public static class PipelineModule
         builder.Services.AddTransient<MockArrivalsJob>();
         builder.Services.AddSingleton<ICliCommand, IngestCommand>();
         builder.Services.AddHostedService<PipelineSchedule>();
-        builder.Services.AddHostedService<PipelineObservability>();
+        builder.Services.AddSingleton<PipelineObservability>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineObservability>());
+        builder.Services.AddSingleton<Dsdc.Monitoring.IScrapeCollector>(sp => sp.GetRequiredService<PipelineObservability>());
         return builder;
     }
 

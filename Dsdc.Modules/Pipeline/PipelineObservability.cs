@@ -3,16 +3,16 @@ using Hangfire;
 using Hangfire.Dashboard;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Prometheus;
 
 namespace Dsdc.Pipeline;
 
 /// <summary>
 /// Keeps a fresh view of the backlog per stage: as the <c>dsdc_pipeline_backlog</c> gauge (refreshed when Prometheus
-/// scrapes) and as counters on the Hangfire dashboard's home page, so a running pipeline's progress can be watched.
+/// scrapes this app, as its other scrape-time gauges are: <see cref="Monitoring.ScrapeCollectors"/>) and as counters on the
+/// Hangfire dashboard's home page, so a running pipeline's progress can be watched.
 /// </summary>
 internal sealed class PipelineObservability(PipelineStages stages, InboxIngestor ingestor, ILogger<PipelineObservability> logger,
-    IEmbeddingStage? embedding = null) : IHostedService
+    IEmbeddingStage? embedding = null) : IHostedService, Monitoring.IScrapeCollector
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
     private static PipelineObservability? _current;
@@ -36,13 +36,15 @@ internal sealed class PipelineObservability(PipelineStages stages, InboxIngestor
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _current = this;
-        Metrics.DefaultRegistry.AddBeforeCollectCallback(async ct =>
-        {
-            if (!ReferenceEquals(_current, this)) return;
-            foreach (var (stage, value) in await RefreshAsync(ct))
-                PipelineMetrics.Backlog.WithLabels(stage).Set(value);
-        });
         return Task.CompletedTask;
+    }
+
+    /// <summary>Sets the gauge from this app's backlog right before its <c>/metrics</c> is written. Per app rather than a
+    /// registry callback, so that several hosts in one process (tests) each publish their own.</summary>
+    public async Task CollectAsync(CancellationToken ct)
+    {
+        foreach (var (stage, value) in await RefreshAsync(ct))
+            PipelineMetrics.Backlog.WithLabels(stage).Set(value);
     }
 
     public Task StopAsync(CancellationToken cancellationToken)

@@ -96,7 +96,7 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         var item = page.Locator($"li[data-document-id='{taken}']");
         await item.GetByTestId("correct-select").SelectOptionAsync("4");
         await item.GetByTestId("correct").ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("was labelled \"news article\" by colleague meanwhile");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("was labelled \"news article\" (by colleague, ");
         Assert.Equal(9, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id = taken }));
         item = page.Locator($"li[data-document-id='{free}']");
         await item.GetByTestId("correct-select").SelectOptionAsync("4");

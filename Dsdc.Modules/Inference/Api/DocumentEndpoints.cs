@@ -66,17 +66,29 @@ internal static class DocumentEndpoints
     }
 
     /// <summary><c>GET /api/v1/documents/{id}/label</c>: the current label with its version in the <c>ETag</c> header; 404
-    /// "No label" while the document has none (label it with <c>If-None-Match: *</c> to write only while that holds).</summary>
-    public static async Task<Results<Ok<LabelResponse>, ProblemHttpResult>> GetLabel(string id, HttpContext http, IngestionQueries ingestion,
-        PredictionStore predictions, CancellationToken ct)
+    /// "No label" while the document has none (label it with <c>If-None-Match: *</c> to write only while that holds).
+    /// Its preconditions are evaluated (RFC 9110, 13.2.1): 304 when <c>If-None-Match</c> names the current version, 412
+    /// when <c>If-Match</c> does not.</summary>
+    public static async Task<Results<Ok<LabelResponse>, StatusCodeHttpResult, ProblemHttpResult>> GetLabel(string id, HttpContext http,
+        IngestionQueries ingestion, PredictionStore predictions, CancellationToken ct)
     {
         if (!PageImages.IsDocumentId(id) || !await predictions.DocumentExistsAsync(id, ct)) return UnknownDocument(id);
-        if (await ingestion.CurrentLabelAsync(id, ct) is not { } label)
+        if (!LabelVersions.TryReadPrecondition(http.Request, out var precondition, out var malformed))
+            return Problem(StatusCodes.Status400BadRequest, "Malformed precondition", malformed!);
+        var current = await ingestion.CurrentLabelAsync(id, ct);
+        if (precondition is { IfMatch: not null } && !(precondition with { IfNoneMatch = null }).HoldsFor(current))
+            return LabelChanged(http, id, current, write: false);
+        if (precondition is { IfNoneMatch: not null } && current is not null && !(precondition with { IfMatch = null }).HoldsFor(current))
+        {
+            http.Response.Headers.ETag = LabelVersions.ETag(current);
+            return TypedResults.StatusCode(StatusCodes.Status304NotModified);
+        }
+        if (current is not { } label)
             return Problem(StatusCodes.Status404NotFound, "No label",
                 $"Document '{id}' has no label yet. POST /api/v1/documents/{id}/label with the header 'If-None-Match: *' labels it "
                 + "only while it still has none.");
         var response = LabelResponse.Of(id, label);
-        http.Response.Headers.ETag = response.ETag;
+        http.Response.Headers.ETag = response.Etag;
         return TypedResults.Ok(response);
     }
 

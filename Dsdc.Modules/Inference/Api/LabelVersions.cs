@@ -15,12 +15,15 @@ namespace Dsdc.Inference.Api;
 /// </summary>
 public static class LabelVersions
 {
-    /// <summary>The strong entity tag of a current label: the class, the source and the moment it was written, so a label
-    /// written again (even the same class, by someone else) is a new version.</summary>
-    public static string ETag(short label, string source, DateTime createdAt) =>
-        string.Create(CultureInfo.InvariantCulture, $"\"{label}-{source}-{createdAt.ToUniversalTime().Ticks:x}\"");
+    /// <summary>The strong entity tag of a current label: the label row's id (rows are never changed, so a label written
+    /// again, even the same class, is a new version) and its class, for people reading it.</summary>
+    public static string ETag(long labelId, short label) => string.Create(CultureInfo.InvariantCulture, $"\"{labelId}-{label}\"");
 
-    public static string ETag(LabelEntry label) => ETag(label.Label, label.Source, label.CreatedAt);
+    public static string ETag(LabelEntry label) => ETag(label.Id, label.Label);
+
+    /// <summary>A current label in words: <c>"memo" (by alice, 2026-12-05 18:00:01 UTC)</c>.</summary>
+    public static string Describe(LabelEntry label) => string.Create(CultureInfo.InvariantCulture,
+        $"\"{DocumentClasses.NameOf(label.Label)}\" ({(label.Source == "human" ? $"by {label.CreatedBy ?? "a person"}" : "from the dataset")}, {label.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC)");
 
     /// <summary>
     /// Reads <c>If-Match</c> and <c>If-None-Match</c>: null when the request sends neither. False, with
@@ -42,7 +45,7 @@ public static class LabelVersions
         tags = null;
         if (values.Count == 0) return true;
         if (EntityTagHeaderValue.TryParseStrictList(values.ToArray()!, out tags) && tags.Count > 0) return true;
-        error = $"{header} must be '*' or a list of quoted entity tags such as \"3-human-8dd2c1f5e1a2b40\", as "
+        error = $"{header} must be '*' or a list of quoted entity tags such as \"1234-3\", as "
             + "GET /api/v1/documents/{id}/label sends in its ETag header.";
         return false;
     }
@@ -68,14 +71,14 @@ public sealed record LabelPrecondition(IList<EntityTagHeaderValue>? IfMatch, ILi
         return true;
     }
 
-    /// <summary>Why the write was refused, in words, for the problem's detail.</summary>
-    public static string Refusal(string documentId, LabelEntry? current)
+    /// <summary>Why the request was refused, in words, for the problem's detail (<paramref name="write"/>: a label's POST).</summary>
+    public static string Refusal(string documentId, LabelEntry? current, bool write = true)
     {
         var now = current is null
             ? "The document has no label now"
-            : string.Create(CultureInfo.InvariantCulture,
-                $"The document is labelled \"{DocumentClasses.NameOf(current.Label)}\" now ({(current.Source == "human" ? $"by {current.CreatedBy ?? "a person"}" : "from the dataset")}, {current.CreatedAt:yyyy-MM-dd HH:mm:ss} UTC; ETag {LabelVersions.ETag(current)})");
-        return now + $", not as the request's If-Match or If-None-Match expected. Nothing was written: read the label again "
-            + $"(GET /api/v1/documents/{documentId}/label) and send its ETag in If-Match to replace it.";
+            : $"The document is labelled {LabelVersions.Describe(current)} now, ETag {LabelVersions.ETag(current)}";
+        return now + ", not as the request's If-Match or If-None-Match expected." + (write
+            ? $" Nothing was written: read the label again (GET /api/v1/documents/{documentId}/label) and send its ETag in If-Match to replace it."
+            : "");
     }
 }

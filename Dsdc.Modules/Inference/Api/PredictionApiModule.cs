@@ -73,10 +73,14 @@ public sealed class PredictionApiModule
             .Accepts<IFormFileCollection>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesValidationProblem();
         api.MapGet("/documents/batches/{batch}", DocumentEndpoints.Batch).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
-        api.MapGet("/documents/{id}", DocumentEndpoints.Get).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
-        api.MapGet("/documents/{id}/label", DocumentEndpoints.GetLabel).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
-        api.MapPost("/documents/{id}/label", PredictionEndpoints.Label).RequireAuthorization(AuthPolicies.User)
+        api.MapGet("/documents/{id}", DocumentEndpoints.Get).RequireAuthorization(AuthPolicies.User).WithTags("Documents")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/documents/{id}/label", DocumentEndpoints.GetLabel).RequireAuthorization(AuthPolicies.User).WithTags("Documents")
+            .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed);
+        api.MapPost("/documents/{id}/label", PredictionEndpoints.Label).RequireAuthorization(AuthPolicies.User)
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
         api.MapGet("/documents/{id}/similar", PredictionEndpoints.Similar).RequireAuthorization(AuthPolicies.User);
         api.MapGet("/review", ReviewEndpoints.Next).RequireAuthorization(AuthPolicies.User).WithTags("Review");
 

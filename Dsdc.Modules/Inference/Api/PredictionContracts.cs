@@ -32,9 +32,9 @@ public sealed record LabelRequest([property: Required, Range(0, DocumentClasses.
 
 /// <summary>A document's current label (<c>GET</c> and <c>POST /api/v1/documents/{id}/label</c>).</summary>
 /// <param name="Source"><c>human</c> (a person's) or <c>dataset</c> (from a <c>label.txt</c> or an import).</param>
-/// <param name="ETag">The label's version, also sent as the response's <c>ETag</c> header: sent back in <c>If-Match</c>, a
+/// <param name="Etag">The label's version, also sent as the response's <c>ETag</c> header: sent back in <c>If-Match</c>, a
 /// correction is written only while the label is still this one (<see cref="LabelVersions"/>).</param>
-public sealed record LabelResponse(string DocumentId, int Label, string ClassName, string Source, string? CreatedBy, DateTime CreatedAt, string ETag)
+public sealed record LabelResponse(string DocumentId, int Label, string ClassName, string Source, string? CreatedBy, DateTime CreatedAt, string Etag)
 {
     public static LabelResponse Of(string documentId, LabelEntry label) =>
         new(documentId, label.Label, DocumentClasses.NameOf(label.Label), label.Source, label.CreatedBy, label.CreatedAt, LabelVersions.ETag(label));
@@ -75,10 +75,10 @@ public sealed record ReviewResponse(long Waiting, IReadOnlyList<ReviewEntry> Doc
 
 /// <summary>A document waiting for a person's decision.</summary>
 /// <param name="Top">The newest prediction's most probable classes (at most 3, only classes its model can predict).</param>
-/// <param name="LabelETag">The current label's version: send it in <c>If-Match</c> to replace that label, or
+/// <param name="LabelEtag">The current label's version: send it in <c>If-Match</c> to replace that label, or
 /// <c>If-None-Match: *</c> when the document has none, so that a colleague's decision meanwhile is not written over.</param>
 public sealed record ReviewEntry(string DocumentId, string OriginalName, DateTime IngestedAt, long? PredictionId, int? Predicted,
     string? PredictedClass, double? TopProbability, bool NeedsReview, IReadOnlyList<ClassProbability> Top, int? CurrentLabel,
-    string? CurrentClass, string? LabelSource, string? LabelETag);
+    string? CurrentClass, string? LabelSource, string? LabelEtag);
 
 public sealed record ClassProbability(int Label, string ClassName, double Probability);

@@ -79,21 +79,25 @@ internal static class PredictionEndpoints
         if (precondition is null) row = await store.AddHumanLabelAsync(id, label, userName, ct);
         else
         {
-            var (written, current) = await store.AddHumanLabelIfAsync(id, label, userName, precondition.HoldsFor, ct);
-            if (written is null)
-            {
-                if (current is not null) http.Response.Headers.ETag = LabelVersions.ETag(current);
-                return TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Label changed",
-                    detail: LabelPrecondition.Refusal(id, current), extensions: new Dictionary<string, object?>
-                    {
-                        ["currentLabel"] = current is null ? null : LabelResponse.Of(id, current),
-                    });
-            }
+            var (known, written, current) = await store.AddHumanLabelIfAsync(id, label, userName, precondition.HoldsFor, ct);
+            if (!known) return UnknownDocument(id); // removed since the check above
+            if (written is null) return LabelChanged(http, id, current);
             row = written;
         }
-        var response = LabelResponse.Of(id, new LabelEntry(row.Label, row.Source, row.CreatedBy, row.CreatedAt));
-        http.Response.Headers.ETag = response.ETag;
+        var response = LabelResponse.Of(id, new LabelEntry(row.Id, row.Label, row.Source, row.CreatedBy, row.CreatedAt));
+        http.Response.Headers.ETag = response.Etag;
         return TypedResults.Created($"/api/v1/documents/{id}/label", response);
+    }
+
+    /// <summary>412: the label is not the one the request's precondition expected; the answer names it (and its ETag).</summary>
+    internal static ProblemHttpResult LabelChanged(HttpContext http, string id, LabelEntry? current, bool write = true)
+    {
+        if (current is not null) http.Response.Headers.ETag = LabelVersions.ETag(current);
+        return TypedResults.Problem(statusCode: StatusCodes.Status412PreconditionFailed, title: "Label changed",
+            detail: LabelPrecondition.Refusal(id, current, write), extensions: new Dictionary<string, object?>
+            {
+                ["currentLabel"] = current is null ? null : LabelResponse.Of(id, current),
+            });
     }
 
     internal static ProblemHttpResult UnknownDocument(string id) =>

@@ -131,13 +131,13 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
 
     /// <summary>A correction written only while the document's current label passes <paramref name="expected"/> (a client's
     /// <c>If-Match</c> or <c>If-None-Match</c>, checked under the document's lock: <see cref="DocumentStore.AddHumanLabelIfAsync"/>).
-    /// Returns the label written (null when the check failed) and the current label the check saw.</summary>
-    public async Task<(HumanLabel? Written, LabelEntry? Current)> AddHumanLabelIfAsync(string documentId, int label, string userName,
+    /// Says whether the document is known, the label written (null when the check failed) and the current label the check saw.</summary>
+    public async Task<GuardedLabel> AddHumanLabelIfAsync(string documentId, int label, string userName,
         Func<LabelEntry?, bool> expected, CancellationToken ct)
     {
-        var (written, current) = await documents.AddHumanLabelIfAsync(documentId, label, userName, expected, ct);
-        if (written is not null && current is { } previous && previous.Label != label) await LabelsChangedAsync();
-        return (written, current);
+        var result = await documents.AddHumanLabelIfAsync(documentId, label, userName, expected, ct);
+        if (result is { Written: not null, Current: { } previous } && previous.Label != label) await LabelsChangedAsync();
+        return result;
     }
 
     /// <summary>The newest prediction recorded for a document, or null when it has none.</summary>

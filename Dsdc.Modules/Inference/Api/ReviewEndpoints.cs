@@ -23,5 +23,5 @@ internal static class ReviewEndpoints
         i.Predicted is { } p ? DocumentClasses.NameOf(p) : null, i.TopProbability, i.NeedsReview,
         i.Top(3).Select(t => new ClassProbability(t.Label, DocumentClasses.NameOf(t.Label), t.Probability)).ToList(),
         i.CurrentLabel, i.CurrentLabel is { } l ? DocumentClasses.NameOf(l) : null, i.LabelSource,
-        i is { CurrentLabel: { } label, LabelSource: { } source, LabelCreatedAt: { } at } ? LabelVersions.ETag(label, source, at) : null);
+        i is { CurrentLabel: { } label, LabelId: { } labelId } ? LabelVersions.ETag(labelId, label) : null);
 }

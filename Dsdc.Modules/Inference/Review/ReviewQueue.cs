@@ -19,8 +19,8 @@ public sealed class ReviewItem
     public short? CurrentLabel { get; init; }
     public string? LabelSource { get; init; }
 
-    /// <summary>When the current label was written (with <see cref="CurrentLabel"/> and <see cref="LabelSource"/>, its version).</summary>
-    public DateTime? LabelCreatedAt { get; init; }
+    /// <summary>The current label's row (labels are never changed: with <see cref="CurrentLabel"/>, its version).</summary>
+    public long? LabelId { get; init; }
 
     public long Total { get; init; }
 
@@ -61,7 +61,7 @@ public sealed class ReviewQueue(NpgsqlDataSource dataSource)
 
     internal const string Columns = """
         q.document_id, d.original_name, d.ingested_at, q.prediction_id, q.predicted, q.top_probability, q.needs_review,
-        p.probabilities, cl.label AS current_label, cl.source AS label_source, cl.created_at AS label_created_at, @total AS total
+        p.probabilities, cl.label AS current_label, cl.source AS label_source, cl.id AS label_id, @total AS total
         """;
 
     /// <summary>A class with fewer labelled documents than this offers its most certain documents first, its least certain

@@ -69,12 +69,12 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
         {
             // A document never predicted is in the queue because it has no label: labelled only while it still has none
             // (a colleague's label meanwhile stays, as a confirmation's does).
-            var (written, current) = await store.AddHumanLabelIfAsync(id, label, user, now => now is null, ct);
+            var (_, written, current) = await store.AddHumanLabelIfAsync(id, label, user, now => now is null, ct);
             if (written is null)
             {
                 TempData["Message"] = current is null
                     ? $"Nothing saved: {id[..8]} is no longer stored."
-                    : $"Nothing saved: {id[..8]} was labelled \"{DocumentClasses.NameOf(current.Label)}\" by {(current.Source == "human" ? current.CreatedBy ?? "a person" : "the dataset")} meanwhile; its label stays.";
+                    : $"Nothing saved: {id[..8]} was labelled {Dsdc.Inference.Api.LabelVersions.Describe(current)} meanwhile; its label stays.";
                 return RedirectToPage(new { at = Next });
             }
         }
