@@ -75,15 +75,11 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>A person's label: it wins over the dataset label (<see cref="CurrentLabel"/>) in the next training run.</summary>
-    public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct)
-    {
-        const string sql = """
-            INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@documentId, @label, 'human', @userName)
-            RETURNING id, document_id, label, source, created_by, created_at
-            """;
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.QuerySingleAsync<HumanLabel>(new CommandDefinition(sql, new { documentId, label = (short)label, userName }, cancellationToken: ct));
-    }
+    /// <remarks>Written under the document's lock like the guarded writes, so that the label written last is the current one.</remarks>
+    /// <exception cref="KeyNotFoundException">no document has this id.</exception>
+    public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct) =>
+        (await WriteLabelIfAsync(documentId, label, "human", userName, _ => true, ct)).Written
+        ?? throw new KeyNotFoundException($"No document has the id '{documentId}'.");
 
     /// <summary>
     /// A person's label written only if the document's current label (<see cref="CurrentLabel"/>; null: none) passes
@@ -117,7 +113,9 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// Writes a label only if the document's current label, read under the document's row lock, passes
     /// <paramref name="expected"/>. Every label insert's foreign-key check waits for that lock, so no other label of this
-    /// document comes in between the check and the write; a check that fails writes nothing.
+    /// document comes in between the check and the write; a check that fails writes nothing. The label's time is taken once
+    /// the lock is held (<c>clock_timestamp()</c>, not the transaction's start), so labels of a document are dated in the
+    /// order their writes took the lock, and the one written last is the current one (<see cref="CurrentLabel"/>).
     /// </summary>
     private async Task<GuardedLabel> WriteLabelIfAsync(string documentId, int label, string source, string? createdBy,
         Func<LabelEntry?, bool> expected, CancellationToken ct)
@@ -127,7 +125,8 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             SELECT id, label, source, created_by, created_at FROM {CurrentLabel.View} WHERE document_id = @documentId;
             """;
         const string write = """
-            INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@documentId, @label, @source, @createdBy)
+            INSERT INTO ingestion.labels (document_id, label, source, created_by, created_at)
+            VALUES (@documentId, @label, @source, @createdBy, clock_timestamp())
             RETURNING id, document_id, label, source, created_by, created_at
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);

@@ -321,6 +321,48 @@ public sealed class CrashSafetyTests
     }
 
     /// <summary>
+    /// A correction that waits for the document's lock while a colleague writes a label is dated when it takes the lock, not
+    /// when it began: it is written last, so it is the current label (and the label its 201 answered), not the colleague's.
+    /// </summary>
+    [Fact]
+    public async Task ACorrectionThatWaitedForTheDocumentIsCurrentOnceWritten()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".png");
+        app.Drop("doc", path);
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        var id = Sha1(path);
+        var store = app.Services.GetRequiredService<DocumentStore>();
+
+        Task<HumanLabel> correcting;
+        await using (var colleague = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+        {
+            await colleague.OpenAsync(Ct);
+            await using var tx = await colleague.BeginTransactionAsync(Ct);
+            await using (var hold = new Npgsql.NpgsqlCommand("SELECT 1 FROM ingestion.original_documents WHERE id = @id FOR UPDATE", colleague, tx))
+            {
+                hold.Parameters.AddWithValue("id", id);
+                await hold.ExecuteNonQueryAsync(Ct);
+            }
+            correcting = store.AddHumanLabelAsync(id, 7, "late", Ct);
+            await Task.Delay(500, Ct);
+            Assert.False(correcting.IsCompleted); // waits for the colleague's label being written
+            await using (var insert = new Npgsql.NpgsqlCommand(
+                "INSERT INTO ingestion.labels (document_id, label, source, created_by, created_at) VALUES (@id, 5, 'human', 'colleague', clock_timestamp())", colleague, tx))
+            {
+                insert.Parameters.AddWithValue("id", id);
+                await insert.ExecuteNonQueryAsync(Ct);
+            }
+            await tx.CommitAsync(Ct);
+        }
+        var written = await correcting.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        var current = (await app.QueryAsync<(long, string, short)>(
+            "SELECT id, created_by, label FROM ingestion.current_labels WHERE document_id = @id", new { id })).Single();
+        Assert.Equal((written.Id, "late", (short)7), current);
+    }
+
+    /// <summary>
     /// An upload with a class whose bytes are being stored from another entry at that moment waits for that mover
     /// instead of being deferred (its class is only in the request): here the mover was interrupted after its rename, so
     /// the upload finishes that move and the known document gets the upload's class.
