@@ -16,17 +16,11 @@ public sealed class DocumentApiTests(ApiApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     /// <summary>A new, unlabelled stored document: a blank page of a size no other test uses, classified once.</summary>
     private static async Task<(string Id, JsonElement Prediction)> NewDocumentAsync(HttpClient client, int width)
     {
         var response = await client.PredictAsync(ApiRequests.File(Fixtures.PngBlankPage(width, 401 + Random.Shared.Next(300)), "page.png"));
-        var body = await JsonAsync(response);
+        var body = await ApiRequests.JsonAsync(response);
         Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
         return (body.GetProperty("documentId").GetString()!, body);
     }
@@ -57,7 +51,7 @@ public sealed class DocumentApiTests(ApiApp app)
         var (id, predicted) = await NewDocumentAsync(client, 611);
 
         using var before = await client.GetAsync($"/api/v1/documents/{id}", Ct);
-        var document = await JsonAsync(before);
+        var document = await ApiRequests.JsonAsync(before);
         Assert.True(before.StatusCode == HttpStatusCode.OK, document.ToString());
         Assert.Equal(id, document.GetProperty("documentId").GetString());
         Assert.Equal("page.png", document.GetProperty("originalName").GetString());
@@ -78,11 +72,11 @@ public sealed class DocumentApiTests(ApiApp app)
         // The label's POST answers with the label's place, which now answers, and the document shows it.
         using var labelled = await LabelAsync(client, id, 11);
         Assert.Equal(HttpStatusCode.Created, labelled.StatusCode);
-        var created = await JsonAsync(labelled);
+        var created = await ApiRequests.JsonAsync(labelled);
         using var atLocation = await client.GetAsync(labelled.Headers.Location, Ct);
         Assert.Equal(HttpStatusCode.OK, atLocation.StatusCode);
-        Assert.Equal(created.ToString(), (await JsonAsync(atLocation)).ToString());
-        var label = (await JsonAsync(await client.GetAsync($"/api/v1/documents/{id}", Ct))).GetProperty("label");
+        Assert.Equal(created.ToString(), (await ApiRequests.JsonAsync(atLocation)).ToString());
+        var label = (await ApiRequests.JsonAsync(await client.GetAsync($"/api/v1/documents/{id}", Ct))).GetProperty("label");
         Assert.Equal("invoice", label.GetProperty("className").GetString());
         Assert.Equal("human", label.GetProperty("source").GetString());
         Assert.Equal(created.GetProperty("etag").GetString(), label.GetProperty("etag").GetString());
@@ -98,15 +92,15 @@ public sealed class DocumentApiTests(ApiApp app)
         // No label yet: the label resource is 404 "No label", and If-None-Match: * writes the first one, once.
         using var none = await client.GetAsync($"/api/v1/documents/{id}/label", Ct);
         Assert.Equal(HttpStatusCode.NotFound, none.StatusCode);
-        Assert.Equal("No label", (await JsonAsync(none)).GetProperty("title").GetString());
+        Assert.Equal("No label", (await ApiRequests.JsonAsync(none)).GetProperty("title").GetString());
         using var first = await LabelAsync(client, id, 3, ifNoneMatch: "*");
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         var firstTag = first.Headers.ETag!.ToString();
-        Assert.Equal(firstTag, (await JsonAsync(first)).GetProperty("etag").GetString());
+        Assert.Equal(firstTag, (await ApiRequests.JsonAsync(first)).GetProperty("etag").GetString());
         using var second = await LabelAsync(colleague, id, 5, ifNoneMatch: "*");
         Assert.Equal(HttpStatusCode.PreconditionFailed, second.StatusCode);
         Assert.Equal("application/problem+json", second.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("handwritten", (await JsonAsync(second)).GetProperty("currentLabel").GetProperty("className").GetString());
+        Assert.Equal("handwritten", (await ApiRequests.JsonAsync(second)).GetProperty("currentLabel").GetProperty("className").GetString());
         Assert.Equal(1, await HumanLabelsAsync(id));
 
         // The label read, then a colleague's correction: the correction sent with the old ETag is refused and names the
@@ -118,7 +112,7 @@ public sealed class DocumentApiTests(ApiApp app)
         Assert.Equal(HttpStatusCode.Created, colleagues.StatusCode);
         using var stale = await LabelAsync(client, id, 4, ifMatch: readTag);
         Assert.Equal(HttpStatusCode.PreconditionFailed, stale.StatusCode);
-        var refusal = await JsonAsync(stale);
+        var refusal = await ApiRequests.JsonAsync(stale);
         Assert.Contains("\"scientific publication\"", refusal.GetProperty("detail").GetString());
         Assert.Contains("by user-", refusal.GetProperty("detail").GetString());
         Assert.Equal(colleagues.Headers.ETag!.ToString(), stale.Headers.ETag!.ToString());
@@ -134,7 +128,7 @@ public sealed class DocumentApiTests(ApiApp app)
         Assert.Equal(HttpStatusCode.OK, stillThis.StatusCode);
         using var fresh = await LabelAsync(client, id, 4, ifMatch: reread.Headers.ETag!.ToString());
         Assert.Equal(HttpStatusCode.Created, fresh.StatusCode);
-        Assert.Equal(4, (await JsonAsync(await client.GetAsync($"/api/v1/documents/{id}/label", Ct))).GetProperty("label").GetInt32());
+        Assert.Equal(4, (await ApiRequests.JsonAsync(await client.GetAsync($"/api/v1/documents/{id}/label", Ct))).GetProperty("label").GetInt32());
 
         // The same class written again is a new version; a weak tag never matches If-Match; '*' matches any label; a tag in
         // If-None-Match refuses the write while the label is that one.
@@ -167,7 +161,7 @@ public sealed class DocumentApiTests(ApiApp app)
             var queue = app.Get<Dsdc.Inference.Review.ReviewQueue>();
 
             using var response = await client.GetAsync("/api/v1/review?limit=100", Ct);
-            var body = await JsonAsync(response);
+            var body = await ApiRequests.JsonAsync(response);
 
             Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
             var expected = await queue.NextAsync(100, Ct);
@@ -188,7 +182,7 @@ public sealed class DocumentApiTests(ApiApp app)
 
             // The limit is kept between 1 and 100.
             Assert.True(entries.Count >= 2);
-            Assert.Single((await JsonAsync(await client.GetAsync("/api/v1/review?limit=0", Ct))).GetProperty("documents").EnumerateArray());
+            Assert.Single((await ApiRequests.JsonAsync(await client.GetAsync("/api/v1/review?limit=0", Ct))).GetProperty("documents").EnumerateArray());
 
             // Decided with the versions the queue gave (the labelled one confirmed in its class, which the other tests of the
             // collection train on): written, and both leave the queue.
@@ -197,7 +191,7 @@ public sealed class DocumentApiTests(ApiApp app)
                 ifMatch: waitingLabelled.GetProperty("labelEtag").GetString());
             Assert.Equal(HttpStatusCode.Created, first.StatusCode);
             Assert.Equal(HttpStatusCode.Created, replaced.StatusCode);
-            var after = (await JsonAsync(await client.GetAsync("/api/v1/review?limit=100", Ct))).GetProperty("documents").EnumerateArray()
+            var after = (await ApiRequests.JsonAsync(await client.GetAsync("/api/v1/review?limit=100", Ct))).GetProperty("documents").EnumerateArray()
                 .Select(e => e.GetProperty("documentId").GetString()).ToList();
             Assert.DoesNotContain(unlabelled, after);
             Assert.DoesNotContain(labelledId, after);
@@ -221,12 +215,12 @@ public sealed class DocumentApiTests(ApiApp app)
             using var response = await LabelAsync(client, id, 2, ifMatch, ifNoneMatch);
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            Assert.Equal("Malformed precondition", (await JsonAsync(response)).GetProperty("title").GetString());
+            Assert.Equal("Malformed precondition", (await ApiRequests.JsonAsync(response)).GetProperty("title").GetString());
         }
         // If-Match: * on a document without a label: there is no label to match.
         using var nothingToMatch = await LabelAsync(client, id, 2, ifMatch: "*");
         Assert.Equal(HttpStatusCode.PreconditionFailed, nothingToMatch.StatusCode);
-        Assert.Contains("has no label now", (await JsonAsync(nothingToMatch)).GetProperty("detail").GetString());
+        Assert.Contains("has no label now", (await ApiRequests.JsonAsync(nothingToMatch)).GetProperty("detail").GetString());
         Assert.Equal(0, await HumanLabelsAsync(id));
 
         var unknown = new string('0', 40);

@@ -14,12 +14,6 @@ public sealed class PredictTests(ApiApp app)
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response)
-    {
-        var text = await response.Content.ReadAsStringAsync(Ct);
-        return JsonDocument.Parse(text).RootElement.Clone();
-    }
-
     [Fact]
     public async Task PredictClassifiesARealPageAndRecordsWhoAskedWithWhichModel()
     {
@@ -28,7 +22,7 @@ public sealed class PredictTests(ApiApp app)
 
         var response = await client.PredictAsync(ApiRequests.File(unseen.Path));
 
-        var body = await JsonAsync(response);
+        var body = await ApiRequests.JsonAsync(response);
         Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
         var label = body.GetProperty("label").GetInt32();
         Assert.InRange(label, 0, 15);
@@ -72,7 +66,7 @@ public sealed class PredictTests(ApiApp app)
 
         var response = await client.PredictAsync(ApiRequests.File(known.Path));
 
-        var body = await JsonAsync(response);
+        var body = await ApiRequests.JsonAsync(response);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var similar = body.GetProperty("similarDocuments").EnumerateArray().ToList();
         Assert.NotEmpty(similar);
@@ -104,12 +98,12 @@ public sealed class PredictTests(ApiApp app)
     public async Task ACorrectionBecomesAHumanLabel()
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
-        var predicted = await JsonAsync(await client.PredictAsync(ApiRequests.File(Fixtures.First(".png").Path)));
+        var predicted = await ApiRequests.JsonAsync(await client.PredictAsync(ApiRequests.File(Fixtures.First(".png").Path)));
         var id = predicted.GetProperty("documentId").GetString();
 
         var response = await client.PostAsJsonAsync($"/api/v1/documents/{id}/label", new { label = 14 }, Ct);
 
-        var body = await JsonAsync(response);
+        var body = await ApiRequests.JsonAsync(response);
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         Assert.Equal("resume", body.GetProperty("className").GetString());
         Assert.Equal("human", body.GetProperty("source").GetString());
@@ -146,7 +140,7 @@ public sealed class PredictTests(ApiApp app)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var errors = (await JsonAsync(response)).GetProperty("errors");
+        var errors = (await ApiRequests.JsonAsync(response)).GetProperty("errors");
         Assert.Contains(errors.EnumerateObject(), e => e.Name.Equals("label", StringComparison.OrdinalIgnoreCase));
         Assert.Equal(before, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE source = 'human'"));
     }

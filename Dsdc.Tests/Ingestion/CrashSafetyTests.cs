@@ -289,11 +289,7 @@ public sealed class CrashSafetyTests
     public async Task AConfirmationNeverOverwritesACorrectionWrittenAtTheSameTime()
     {
         await using var app = await IngestionApp.StartAsync();
-        var (path, _) = Fixtures.First(".png");
-        app.Drop("doc", path);
-        await app.Ingestor.IngestAsync(10, null, Ct);
-        var id = Sha1(path);
-        var store = app.Services.GetRequiredService<DocumentStore>();
+        var (id, store) = await StoreOneDocumentAsync(app);
         var predictedAt = await app.ScalarAsync<DateTime>("SELECT now()");
 
         await using (var colleague = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
@@ -320,6 +316,15 @@ public sealed class CrashSafetyTests
         Assert.Equal(2, await app.ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
     }
 
+    /// <summary>One real page ingested: its id, and the store that labels it.</summary>
+    private static async Task<(string Id, DocumentStore Store)> StoreOneDocumentAsync(IngestionApp app)
+    {
+        var (path, _) = Fixtures.First(".png");
+        app.Drop("doc", path);
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        return (Sha1(path), app.Services.GetRequiredService<DocumentStore>());
+    }
+
     /// <summary>
     /// A correction that waits for the document's lock while a colleague writes a label is dated when it takes the lock, not
     /// when it began: it is written last, so it is the current label (and the label its 201 answered), not the colleague's.
@@ -328,11 +333,7 @@ public sealed class CrashSafetyTests
     public async Task ACorrectionThatWaitedForTheDocumentIsCurrentOnceWritten()
     {
         await using var app = await IngestionApp.StartAsync();
-        var (path, _) = Fixtures.First(".png");
-        app.Drop("doc", path);
-        await app.Ingestor.IngestAsync(10, null, Ct);
-        var id = Sha1(path);
-        var store = app.Services.GetRequiredService<DocumentStore>();
+        var (id, store) = await StoreOneDocumentAsync(app);
 
         Task<HumanLabel> correcting;
         await using (var colleague = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
