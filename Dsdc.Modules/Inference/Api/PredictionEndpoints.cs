@@ -74,16 +74,11 @@ internal static class PredictionEndpoints
         if (!PageImages.IsDocumentId(id) || !await store.DocumentExistsAsync(id, ct)) return UnknownDocument(id);
         if (!LabelVersions.TryReadPrecondition(http.Request, out var precondition, out var malformed))
             return Problem(StatusCodes.Status400BadRequest, "Malformed precondition", malformed!);
-        var userName = user.GetUserName() ?? "anonymous";
-        HumanLabel row;
-        if (precondition is null) row = await store.AddHumanLabelAsync(id, label, userName, ct);
-        else
-        {
-            var (known, written, current) = await store.AddHumanLabelIfAsync(id, label, userName, precondition.HoldsFor, ct);
-            if (!known) return UnknownDocument(id); // removed since the check above
-            if (written is null) return LabelChanged(http, id, current);
-            row = written;
-        }
+        // Without a precondition the label is written whatever the document has (an explicit correction).
+        var (known, row, current) = await store.AddHumanLabelIfAsync(id, label, user.GetUserName() ?? "anonymous",
+            precondition is null ? _ => true : precondition.HoldsFor, ct);
+        if (!known) return UnknownDocument(id); // removed since the check above
+        if (row is null) return LabelChanged(http, id, current);
         var response = LabelResponse.Of(id, new LabelEntry(row.Id, row.Label, row.Source, row.CreatedBy, row.CreatedAt));
         http.Response.Headers.ETag = response.Etag;
         return TypedResults.Created($"/api/v1/documents/{id}/label", response);
