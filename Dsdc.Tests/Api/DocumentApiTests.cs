@@ -205,6 +205,26 @@ public sealed class DocumentApiTests(ApiApp app)
     }
 
     [Fact]
+    public async Task TheOpenApiDocumentDescribesTheRoutesAndTheLabelsPreconditions()
+    {
+        using var client = app.CreateClient();
+
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json", Ct));
+
+        var paths = doc.RootElement.GetProperty("paths");
+        foreach (var (path, method) in new[] { ("/api/v1/documents/{id}", "get"), ("/api/v1/review", "get") })
+            Assert.True(paths.GetProperty(path).GetProperty(method).TryGetProperty("security", out _), $"{method} {path}");
+        foreach (var method in new[] { "get", "post" })
+        {
+            var operation = paths.GetProperty("/api/v1/documents/{id}/label").GetProperty(method);
+            var headers = operation.GetProperty("parameters").EnumerateArray()
+                .Where(p => p.GetProperty("in").GetString() == "header").Select(p => p.GetProperty("name").GetString()).ToList();
+            Assert.Equal(["If-Match", "If-None-Match"], headers);
+            Assert.True(operation.GetProperty("responses").TryGetProperty("412", out _), method);
+        }
+    }
+
+    [Fact]
     public async Task MalformedPreconditionsAndUnknownDocumentsAreProblemsThatWriteNothing()
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);

@@ -2,6 +2,8 @@ using System.Globalization;
 using Dsdc.Ingestion;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
 using Microsoft.Extensions.Primitives;
 using Microsoft.Net.Http.Headers;
 
@@ -38,6 +40,23 @@ public static class LabelVersions
             return false;
         if (ifMatch is not null || ifNoneMatch is not null) precondition = new LabelPrecondition(ifMatch, ifNoneMatch);
         return true;
+    }
+
+    /// <summary>Declares the two headers in the OpenAPI document (they are read from the request, not bound).</summary>
+    public static Task DeclarePreconditions(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        operation.Parameters ??= [];
+        foreach (var (name, what) in new[]
+                 {
+                     (HeaderNames.IfMatch, "Only while the document's label is this version (its ETag), or has some label ('*')."),
+                     (HeaderNames.IfNoneMatch, "Only while the document has no label ('*'), or its label is none of these versions."),
+                 })
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = name, In = ParameterLocation.Header, Required = false, Description = what,
+                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+            });
+        return Task.CompletedTask;
     }
 
     private static bool TryParse(StringValues values, string header, out IList<EntityTagHeaderValue>? tags, ref string? error)
