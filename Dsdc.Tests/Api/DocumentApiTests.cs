@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Dsdc.Auth;
+using Dsdc.Shared;
 using Dsdc.Tests.Auth;
 using Dsdc.Tests.Infrastructure;
 
@@ -205,6 +206,39 @@ public sealed class DocumentApiTests(ApiApp app)
     }
 
     [Fact]
+    public async Task TheDocumentsListOverTheApiIsThePagesList()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        await NewDocumentAsync(client, 653);
+        var search = app.Get<Dsdc.Inference.Api.DocumentSearch>();
+
+        foreach (var (q, page, size) in new (string?, int, int)[] { (null, 1, 25), (null, 2, 10), ("invoice", 1, 3), ("page.png", 1, 50) })
+        {
+            var query = $"/api/v1/documents?page={page}&pageSize={size}" + (q is null ? "" : $"&q={Uri.EscapeDataString(q)}");
+            using var response = await client.GetAsync(query, Ct);
+            var body = await ApiRequests.JsonAsync(response);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+
+            var (items, more) = await search.SearchAsync(q, page, size, Ct);
+            var listed = body.GetProperty("documents").EnumerateArray().ToList();
+            Assert.NotEmpty(items);
+            Assert.Equal(items.Select(i => i.Id), listed.Select(d => d.GetProperty("documentId").GetString()));
+            Assert.Equal(more, body.GetProperty("more").GetBoolean());
+            Assert.Equal((page, size), (body.GetProperty("page").GetInt32(), body.GetProperty("pageSize").GetInt32()));
+            foreach (var (item, entry) in items.Zip(listed))
+            {
+                Assert.Equal(item.Label is { } l ? DocumentClasses.NameOf(l) : null, entry.GetProperty("className").GetString());
+                Assert.Equal(item.PredictedLabel is { } p ? DocumentClasses.NameOf(p) : null, entry.GetProperty("predictedClass").GetString());
+                Assert.Equal(item.HasImage && item.HasOcr && item.HasText && item.HasEmbedding, entry.GetProperty("processed").GetBoolean());
+            }
+            if (q == "invoice") Assert.All(listed, d => Assert.Equal("invoice", d.GetProperty("className").GetString()));
+        }
+        // Pages and their sizes are kept in range.
+        var clamped = await ApiRequests.JsonAsync(await client.GetAsync("/api/v1/documents?page=0&pageSize=1000", Ct));
+        Assert.Equal((1, 100), (clamped.GetProperty("page").GetInt32(), clamped.GetProperty("pageSize").GetInt32()));
+    }
+
+    [Fact]
     public async Task TheOpenApiDocumentDescribesTheRoutesAndTheLabelsPreconditions()
     {
         using var client = app.CreateClient();
@@ -212,7 +246,7 @@ public sealed class DocumentApiTests(ApiApp app)
         using var doc = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json", Ct));
 
         var paths = doc.RootElement.GetProperty("paths");
-        foreach (var (path, method) in new[] { ("/api/v1/documents/{id}", "get"), ("/api/v1/review", "get") })
+        foreach (var (path, method) in new[] { ("/api/v1/documents", "get"), ("/api/v1/documents/{id}", "get"), ("/api/v1/review", "get") })
             Assert.True(paths.GetProperty(path).GetProperty(method).TryGetProperty("security", out _), $"{method} {path}");
         foreach (var method in new[] { "get", "post" })
         {

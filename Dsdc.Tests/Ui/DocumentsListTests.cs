@@ -1,3 +1,4 @@
+using Dsdc.Inference.Api;
 using Dsdc.Shared;
 using Dsdc.Tests.Api;
 using Dsdc.Web.Ui;

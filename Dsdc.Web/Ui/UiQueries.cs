@@ -6,10 +6,6 @@ using Dsdc.Shared;
 
 namespace Dsdc.Web.Ui;
 
-public sealed record DocumentListItem(
-    string Id, string OriginalName, string MediaType, DateTime IngestedAt, bool HasImage, bool HasOcr, bool HasText, bool HasEmbedding,
-    bool HasFailure, short? Label, string? LabelSource, short? PredictedLabel, double? PredictedConfidence);
-
 public sealed record DocumentLineage(DocumentFile File, IReadOnlyList<RawTextEntry> RawTexts, IReadOnlyList<ProcessedTextEntry> ProcessedTexts,
     IReadOnlyList<ProcessedImageEntry> Images, IReadOnlyList<EmbeddingEntry> Embeddings, IReadOnlyList<LabelEntry> Labels,
     IReadOnlyList<StageFailureEntry> Failures);
@@ -18,36 +14,15 @@ public sealed record DocumentLineage(DocumentFile File, IReadOnlyList<RawTextEnt
 /// What the web UI's lists and lineage pages show, put together from the public query methods of the modules that own
 /// the data (Ingestion, Pipeline, Embedding, Inference). The UI runs no SQL of its own.
 /// </summary>
-public sealed class UiQueries(IngestionQueries ingestion, DocumentProgress pipeline, EmbeddingStore embeddings, PredictionStore predictions)
+public sealed class UiQueries(IngestionQueries ingestion, DocumentProgress pipeline, EmbeddingStore embeddings, PredictionStore predictions,
+    DocumentSearch search)
 {
     public const int PageSize = 25;
 
-    /// <summary>
-    /// Stored documents, newest first, filtered by <paramref name="query"/>: an id prefix, part of the file name, or a class
-    /// name (current label). Returns one page and whether another follows.
-    /// </summary>
-    public async Task<(IReadOnlyList<DocumentListItem> Items, bool More)> DocumentsAsync(string? query, int page, CancellationToken ct)
-    {
-        query = string.IsNullOrWhiteSpace(query) ? null : TextInput.ForDatabase(query).Trim() is { Length: > 0 } q ? q : null;
-        var classLabel = query is null ? -1 : DocumentClasses.Names.ToList().FindIndex(n => n.Equals(query, StringComparison.OrdinalIgnoreCase));
-        var pattern = query?.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
-        // An id is hexadecimal: only such a query is matched as an id prefix (a '_' or '%' would be a LIKE wildcard there).
-        var idPrefix = query is not null && query.All(char.IsAsciiHexDigit) ? query.ToLowerInvariant() : null;
-        var documents = await ingestion.DocumentsAsync(idPrefix, pattern, classLabel >= 0 ? classLabel : null,
-            Math.Max(0, page - 1) * PageSize, PageSize + 1, ct);
-        var shown = documents.Take(PageSize).ToList();
-        var ids = shown.Select(d => d.Id).ToList();
-        var stages = (await pipeline.StagesAsync(ids, ct)).ToDictionary(s => s.DocumentId);
-        var latest = (await predictions.LatestAsync(ids, ct)).ToDictionary(p => p.DocumentId);
-        var items = shown.Select(d =>
-        {
-            var s = stages.GetValueOrDefault(d.Id);
-            var p = latest.GetValueOrDefault(d.Id);
-            return new DocumentListItem(d.Id, d.OriginalName, d.MediaType, d.IngestedAt, s?.Image ?? false, s?.Ocr ?? false, s?.Text ?? false,
-                s?.Embedding ?? false, s?.FailedStage is not null, d.Label, d.LabelSource, p?.Label, p?.Confidence);
-        }).ToList();
-        return (items, documents.Count > PageSize);
-    }
+    /// <summary>One page of the stored documents, newest first, filtered by <paramref name="query"/>
+    /// (<see cref="DocumentSearch.SearchAsync"/>), and whether another follows.</summary>
+    public Task<(IReadOnlyList<DocumentListItem> Items, bool More)> DocumentsAsync(string? query, int page, CancellationToken ct) =>
+        search.SearchAsync(query, page, PageSize, ct);
 
     public async Task<DocumentLineage?> LineageAsync(string id, CancellationToken ct)
     {

@@ -51,6 +51,17 @@ internal static class DocumentEndpoints
             ? TypedResults.Ok(status)
             : Problem(StatusCodes.Status404NotFound, "Unknown batch", $"No upload batch has the id '{batch}'.");
 
+    public const int MaxPageSize = 100;
+
+    /// <summary><c>GET /api/v1/documents?q=&amp;page=1&amp;pageSize=25</c>: the stored documents, newest first, as the
+    /// <c>/documents</c> page lists them: <paramref name="q"/> an id prefix, part of a file name or a class name.</summary>
+    public static async Task<Ok<DocumentsPage>> List(string? q, int? page, int? pageSize, DocumentSearch search, CancellationToken ct)
+    {
+        var (number, size) = (Math.Clamp(page ?? 1, 1, 100_000), Math.Clamp(pageSize ?? 25, 1, MaxPageSize));
+        var (items, more) = await search.SearchAsync(q, number, size, ct);
+        return TypedResults.Ok(new DocumentsPage(number, size, more, items.Select(DocumentsPageEntry.Of).ToList()));
+    }
+
     /// <summary><c>GET /api/v1/documents/{id}</c>: a stored document, its pipeline stages, current label and newest
     /// prediction, for clients that uploaded it in a batch or follow it afterwards.</summary>
     public static async Task<Results<Ok<DocumentResponse>, ProblemHttpResult>> Get(string id, IngestionQueries ingestion,

@@ -25,6 +25,7 @@ public sealed class PredictionApiModule
         builder.Services.AddSingleton<PredictionStore>();
         builder.Services.AddScoped<PredictionService>();
         builder.Services.AddScoped<DocumentUploads>();
+        builder.Services.AddSingleton<DocumentSearch>();
         builder.Services.AddSingleton<Review.ReviewQueue>();
         builder.Services.AddSingleton<Review.NewDocumentPredictions>();
         builder.Services.AddHostedService<Review.NewDocumentPredictionsSchedule>();
@@ -73,6 +74,7 @@ public sealed class PredictionApiModule
             .Accepts<IFormFileCollection>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesValidationProblem();
         api.MapGet("/documents/batches/{batch}", DocumentEndpoints.Batch).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
+        api.MapGet("/documents", DocumentEndpoints.List).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
         api.MapGet("/documents/{id}", DocumentEndpoints.Get).RequireAuthorization(AuthPolicies.User).WithTags("Documents")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/documents/{id}/label", DocumentEndpoints.GetLabel).RequireAuthorization(AuthPolicies.User).WithTags("Documents")

@@ -1,3 +1,4 @@
+using Dsdc.Inference.Api;
 using Dsdc.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
