@@ -15,7 +15,8 @@ public sealed record ClassLabelCount(short Label, long Human, long Dataset);
 public sealed record LabelChanges(long Labels, long Documents, long Human);
 
 /// <summary>A stored document in a list, with its current label (<see cref="CurrentLabel"/>).</summary>
-public sealed record DocumentSummary(string Id, string OriginalName, string MediaType, DateTime IngestedAt, short? Label, string? LabelSource);
+public sealed record DocumentSummary(string Id, string OriginalName, string MediaType, DateTime IngestedAt, short? Label, string? LabelSource,
+    long? LabelId);
 
 /// <summary>A stored document's file as ingested.</summary>
 public sealed record DocumentFile(string Id, string OriginalName, string SourceFolder, string FilePath, string MediaType, long FileSize,
@@ -40,7 +41,7 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
         CancellationToken ct)
     {
         const string byDocument = $"""
-            SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source
+            SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source, cl.id AS label_id
             FROM (SELECT d.id, d.original_name, d.media_type, d.ingested_at
                   FROM ingestion.documents d
                   WHERE (@idPrefix::text IS NULL AND @nameContains::text IS NULL)
@@ -51,7 +52,7 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
             ORDER BY d.ingested_at DESC, d.id
             """;
         const string byClass = $"""
-            SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source
+            SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source, cl.id AS label_id
             FROM ingestion.documents d
             LEFT {CurrentLabel.LookupOnDocument}
             WHERE cl.label = @label OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%'

@@ -209,7 +209,7 @@ public sealed class DocumentApiTests(ApiApp app)
     public async Task TheDocumentsListOverTheApiIsThePagesList()
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
-        await NewDocumentAsync(client, 653);
+        var (newest, _) = await NewDocumentAsync(client, 653);
         var search = app.Get<Dsdc.Inference.Api.DocumentSearch>();
 
         foreach (var (q, page, size) in new (string?, int, int)[] { (null, 1, 25), (null, 2, 10), ("invoice", 1, 3), ("page.png", 1, 50) })
@@ -227,15 +227,27 @@ public sealed class DocumentApiTests(ApiApp app)
             Assert.Equal((page, size), (body.GetProperty("page").GetInt32(), body.GetProperty("pageSize").GetInt32()));
             foreach (var (item, entry) in items.Zip(listed))
             {
-                Assert.Equal(item.Label is { } l ? DocumentClasses.NameOf(l) : null, entry.GetProperty("className").GetString());
+                Assert.Equal(item.Label is { } l ? DocumentClasses.NameOf(l) : null, entry.GetProperty("currentClass").GetString());
                 Assert.Equal(item.PredictedLabel is { } p ? DocumentClasses.NameOf(p) : null, entry.GetProperty("predictedClass").GetString());
                 Assert.Equal(item.HasImage && item.HasOcr && item.HasText && item.HasEmbedding, entry.GetProperty("processed").GetBoolean());
             }
-            if (q == "invoice") Assert.All(listed, d => Assert.Equal("invoice", d.GetProperty("className").GetString()));
+            // A class name finds the documents labelled with it and those whose file name holds it.
+            if (q == "invoice")
+                Assert.All(listed, d => Assert.True(d.GetProperty("currentClass").GetString() == "invoice"
+                    || d.GetProperty("originalName").GetString()!.Contains("invoice", StringComparison.OrdinalIgnoreCase), d.ToString()));
+            if (q is null && page == 1) Assert.Equal(newest, listed[0].GetProperty("documentId").GetString()); // newest first
+            foreach (var entry in listed.Where(e => e.GetProperty("currentLabel").ValueKind == JsonValueKind.Number))
+            {
+                using var label = await client.GetAsync($"/api/v1/documents/{entry.GetProperty("documentId").GetString()}/label", Ct);
+                Assert.Equal(label.Headers.ETag!.ToString(), entry.GetProperty("labelEtag").GetString());
+            }
         }
         // Pages and their sizes are kept in range.
         var clamped = await ApiRequests.JsonAsync(await client.GetAsync("/api/v1/documents?page=0&pageSize=1000", Ct));
         Assert.Equal((1, 100), (clamped.GetProperty("page").GetInt32(), clamped.GetProperty("pageSize").GetInt32()));
+        var deepest = await ApiRequests.JsonAsync(await client.GetAsync($"/api/v1/documents?page={int.MaxValue}&pageSize=100&q={new string('x', 5000)}", Ct));
+        Assert.Equal(25_000, deepest.GetProperty("page").GetInt32());
+        Assert.Empty(deepest.GetProperty("documents").EnumerateArray());
     }
 
     [Fact]

@@ -53,12 +53,19 @@ internal static class DocumentEndpoints
 
     public const int MaxPageSize = 100;
 
+    /// <summary>The deepest document a page may start at (the web page's 100,000 pages of 25), whatever the page size.</summary>
+    public const int MaxOffset = 2_500_000;
+
+    /// <summary>The longest search kept (a file name or a class name is far shorter).</summary>
+    public const int MaxQueryLength = 200;
+
     /// <summary><c>GET /api/v1/documents?q=&amp;page=1&amp;pageSize=25</c>: the stored documents, newest first, as the
     /// <c>/documents</c> page lists them: <paramref name="q"/> an id prefix, part of a file name or a class name.</summary>
     public static async Task<Ok<DocumentsPage>> List(string? q, int? page, int? pageSize, DocumentSearch search, CancellationToken ct)
     {
-        var (number, size) = (Math.Clamp(page ?? 1, 1, 100_000), Math.Clamp(pageSize ?? 25, 1, MaxPageSize));
-        var (items, more) = await search.SearchAsync(q, number, size, ct);
+        var size = Math.Clamp(pageSize ?? 25, 1, MaxPageSize);
+        var number = Math.Clamp(page ?? 1, 1, MaxOffset / size);
+        var (items, more) = await search.SearchAsync(q is { Length: > MaxQueryLength } ? q[..MaxQueryLength] : q, number, size, ct);
         return TypedResults.Ok(new DocumentsPage(number, size, more, items.Select(DocumentsPageEntry.Of).ToList()));
     }
 

@@ -8,7 +8,7 @@ namespace Dsdc.Inference.Api;
 /// <param name="PredictedConfidence">The newest prediction's confidence (1 - H(p)/ln 16).</param>
 public sealed record DocumentListItem(
     string Id, string OriginalName, string MediaType, DateTime IngestedAt, bool HasImage, bool HasOcr, bool HasText, bool HasEmbedding,
-    bool HasFailure, short? Label, string? LabelSource, short? PredictedLabel, double? PredictedConfidence);
+    bool HasFailure, short? Label, string? LabelSource, short? PredictedLabel, double? PredictedConfidence, long? LabelId = null);
 
 /// <summary>
 /// The stored documents list, for the web UI's <c>/documents</c> and <c>GET /api/v1/documents</c>: one page of the newest
@@ -40,7 +40,7 @@ public sealed class DocumentSearch(IngestionQueries ingestion, DocumentProgress 
             var s = stages.GetValueOrDefault(d.Id);
             var p = latest.GetValueOrDefault(d.Id);
             return new DocumentListItem(d.Id, d.OriginalName, d.MediaType, d.IngestedAt, s?.Image ?? false, s?.Ocr ?? false, s?.Text ?? false,
-                s?.Embedding ?? false, s?.FailedStage is not null, d.Label, d.LabelSource, p?.Label, p?.Confidence);
+                s?.Embedding ?? false, s?.FailedStage is not null, d.Label, d.LabelSource, p?.Label, p?.Confidence, d.LabelId);
         }).ToList();
         return (items, documents.Count > pageSize);
     }

@@ -48,14 +48,15 @@ public static class LabelVersions
         operation.Parameters ??= [];
         foreach (var (name, what) in new[]
                  {
-                     (HeaderNames.IfMatch, "Only while the document's label is this version (its ETag), or has some label ('*')."),
-                     (HeaderNames.IfNoneMatch, "Only while the document has no label ('*'), or its label is none of these versions."),
+                     (HeaderNames.IfMatch, "The label's version (its ETag) the request expects, or '*' for any label: otherwise 412."),
+                     (HeaderNames.IfNoneMatch, "'*': the request expects no label; ETags: a label other than these. Otherwise 412 on a write, 304 on a read."),
                  })
-            operation.Parameters.Add(new OpenApiParameter
-            {
-                Name = name, In = ParameterLocation.Header, Required = false, Description = what,
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String },
-            });
+            if (!operation.Parameters.Any(p => p.Name == name && p.In == ParameterLocation.Header))
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = name, In = ParameterLocation.Header, Required = false, Description = what,
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                });
         return Task.CompletedTask;
     }
 

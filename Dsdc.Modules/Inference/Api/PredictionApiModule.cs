@@ -74,7 +74,8 @@ public sealed class PredictionApiModule
             .Accepts<IFormFileCollection>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesValidationProblem();
         api.MapGet("/documents/batches/{batch}", DocumentEndpoints.Batch).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
-        api.MapGet("/documents", DocumentEndpoints.List).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
+        api.MapGet("/documents", DocumentEndpoints.List).RequireAuthorization(AuthPolicies.User).WithTags("Documents")
+            .ProducesProblem(StatusCodes.Status400BadRequest);
         api.MapGet("/documents/{id}", DocumentEndpoints.Get).RequireAuthorization(AuthPolicies.User).WithTags("Documents")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapGet("/documents/{id}/label", DocumentEndpoints.GetLabel).RequireAuthorization(AuthPolicies.User).WithTags("Documents")

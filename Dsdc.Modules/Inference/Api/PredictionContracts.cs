@@ -87,13 +87,16 @@ public sealed record ClassProbability(int Label, string ClassName, double Probab
 /// <param name="More">Whether a next page exists.</param>
 public sealed record DocumentsPage(int Page, int PageSize, bool More, IReadOnlyList<DocumentsPageEntry> Documents);
 
-/// <summary>A stored document in a page of the list.</summary>
+/// <summary>A stored document in a page of the list (its label named as in <see cref="ReviewEntry"/>).</summary>
 /// <param name="Processed">Every pipeline stage done; <paramref name="Failed"/>: a stage failed (it tries again).</param>
+/// <param name="LabelEtag">The current label's version, for <c>If-Match</c> on a correction.</param>
 /// <param name="PredictedConfidence">The newest prediction's confidence (1 - H(p)/ln 16), as the document page shows it.</param>
 public sealed record DocumentsPageEntry(string DocumentId, string OriginalName, string MediaType, DateTime IngestedAt, bool Processed,
-    bool Failed, int? Label, string? ClassName, string? LabelSource, int? Predicted, string? PredictedClass, double? PredictedConfidence)
+    bool Failed, int? CurrentLabel, string? CurrentClass, string? LabelSource, string? LabelEtag, int? Predicted, string? PredictedClass,
+    double? PredictedConfidence)
 {
     public static DocumentsPageEntry Of(DocumentListItem d) => new(d.Id, d.OriginalName, d.MediaType, d.IngestedAt,
         d.HasImage && d.HasOcr && d.HasText && d.HasEmbedding, d.HasFailure, d.Label, d.Label is { } l ? DocumentClasses.NameOf(l) : null,
-        d.LabelSource, d.PredictedLabel, d.PredictedLabel is { } p ? DocumentClasses.NameOf(p) : null, d.PredictedConfidence);
+        d.LabelSource, d is { Label: { } label, LabelId: { } id } ? LabelVersions.ETag(id, label) : null,
+        d.PredictedLabel, d.PredictedLabel is { } p ? DocumentClasses.NameOf(p) : null, d.PredictedConfidence);
 }

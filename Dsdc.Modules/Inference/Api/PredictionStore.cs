@@ -121,13 +121,10 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
 
     /// <summary>A correction: stored by the Ingestion module as a human label, which wins over the dataset label in the next
     /// training run; a class it took the last label from is no longer predicted from now on.</summary>
-    public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct)
-    {
-        var before = await documents.CurrentLabelOfAsync(documentId, ct);
-        var row = await documents.AddHumanLabelAsync(documentId, label, userName, ct);
-        if (before is { } previous && previous != label) await LabelsChangedAsync();
-        return row;
-    }
+    /// <exception cref="KeyNotFoundException">no document has this id.</exception>
+    public async Task<HumanLabel> AddHumanLabelAsync(string documentId, int label, string userName, CancellationToken ct) =>
+        (await AddHumanLabelIfAsync(documentId, label, userName, _ => true, ct)).Written
+        ?? throw new KeyNotFoundException($"No document has the id '{documentId}'.");
 
     /// <summary>A correction written only while the document's current label passes <paramref name="expected"/> (a client's
     /// <c>If-Match</c> or <c>If-None-Match</c>, checked under the document's lock: <see cref="DocumentStore.AddHumanLabelIfAsync"/>).
