@@ -34,14 +34,6 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             new { documentId }, cancellationToken: ct));
     }
 
-    /// <summary>The document's current label, or null when it has none (one index lookup).</summary>
-    public async Task<short?> CurrentLabelOfAsync(string documentId, CancellationToken ct)
-    {
-        const string sql = $"SELECT label FROM {CurrentLabel.View} WHERE document_id = @documentId";
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return await conn.ExecuteScalarAsync<short?>(new CommandDefinition(sql, new { documentId }, cancellationToken: ct));
-    }
-
     /// <summary>The classes that some stored document has as its current label now (every current label is read: about
     /// 0.3 s at 100,000 labelled documents on 2 cores: docs/benchmarks.md).</summary>
     public async Task<IReadOnlyList<int>> LabelledClassesAsync(CancellationToken ct)
@@ -95,8 +87,12 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     /// the document since (true when written): the current label is then that person's, the newest human label.
     /// </summary>
     public async Task<bool> ConfirmLabelAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct) =>
-        (await WriteLabelIfAsync(documentId, label, "human", userName,
-            current => !(current is { Source: "human" } && current.CreatedAt > predictedAt), ct)).Written is not null;
+        (await AddHumanLabelIfAsync(documentId, label, userName, NobodyLabelledSince(predictedAt), ct)).Written is not null;
+
+    /// <summary>The check of a confirmation: no person labelled the document after <paramref name="moment"/> (a person's
+    /// label, once written, is the current one, and the newest person's label of all).</summary>
+    public static Func<LabelEntry?, bool> NobodyLabelledSince(DateTime moment) =>
+        current => !(current is { Source: "human" } && current.CreatedAt > moment);
 
     /// <summary>
     /// Gives a known document <paramref name="label"/> when it has no label at all, and never replaces one: returns null

@@ -105,19 +105,24 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
     public Task<bool> DocumentExistsAsync(string documentId, CancellationToken ct) => documents.DocumentExistsAsync(documentId, ct);
 
     /// <summary>A person confirming the class a prediction made at <paramref name="predictedAt"/> gave, unless a person
-    /// labelled the document since (the Ingestion module checks and writes under the document's lock). True when written.
+    /// labelled the document since (the Ingestion module checks and writes under the document's lock). Says what was written
+    /// and the current label the check saw.
     /// The prediction page's correction passes the time of the person's label it showed instead (or
     /// <see cref="DateTime.MinValue"/> when it showed none), so a colleague's newer label is not written over unseen.</summary>
     /// <param name="refreshServing">false for one of many confirmations, after which the caller calls
     /// <see cref="LabelsChangedAsync"/> once.</param>
-    public async Task<bool> ConfirmAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct,
+    public async Task<GuardedLabel> ConfirmAsync(string documentId, int label, DateTime predictedAt, string userName, CancellationToken ct,
         bool refreshServing = true)
     {
-        var before = refreshServing ? await documents.CurrentLabelOfAsync(documentId, ct) : null;
-        var written = await documents.ConfirmLabelAsync(documentId, label, predictedAt, userName, ct);
-        if (written && before is { } previous && previous != label) await LabelsChangedAsync();
-        return written;
+        var result = await documents.AddHumanLabelIfAsync(documentId, label, userName, DocumentStore.NobodyLabelledSince(predictedAt), ct);
+        if (refreshServing && Moved(result, label)) await LabelsChangedAsync();
+        return result;
     }
+
+    /// <summary>Whether the label written took the document from one class to another (only that can leave a class without
+    /// labels).</summary>
+    private static bool Moved(GuardedLabel result, int label) =>
+        result is { Written: not null, Current: { } previous } && previous.Label != label;
 
     /// <summary>A correction: stored by the Ingestion module as a human label, which wins over the dataset label in the next
     /// training run; a class it took the last label from is no longer predicted from now on.</summary>
@@ -133,15 +138,17 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
         Func<LabelEntry?, bool> expected, CancellationToken ct)
     {
         var result = await documents.AddHumanLabelIfAsync(documentId, label, userName, expected, ct);
-        if (result is { Written: not null, Current: { } previous } && previous.Label != label) await LabelsChangedAsync();
+        if (Moved(result, label)) await LabelsChangedAsync();
         return result;
     }
 
-    /// <summary>The newest prediction recorded for a document, or null when it has none.</summary>
+    /// <summary>The newest prediction recorded for a document (the one <c>inference.latest_predictions</c> keeps), or null
+    /// when it has none.</summary>
     public async Task<PredictionDetail?> LatestForDocumentAsync(string documentId, CancellationToken ct)
     {
         const string sql = $"""
-            SELECT {DetailColumns} FROM inference.predictions WHERE document_id = @documentId ORDER BY created_at DESC, id DESC LIMIT 1
+            SELECT {DetailColumns} FROM inference.predictions
+            WHERE id = (SELECT prediction_id FROM inference.latest_predictions WHERE document_id = @documentId)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<PredictionDetail>(new CommandDefinition(sql, new { documentId }, cancellationToken: ct));

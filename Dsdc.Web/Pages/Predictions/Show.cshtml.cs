@@ -57,9 +57,9 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
         if (prediction is null) return NotFound();
         if (!ModelState.IsValid || Label is not { } label) return await OnGetAsync(id, ct);
         var since = SeenLabel > 0 ? new DateTime(SeenLabel, DateTimeKind.Utc) : DateTime.MinValue;
-        if (!await store.ConfirmAsync(prediction.DocumentId, label, since, User.GetUserName() ?? "anonymous", ct))
+        var (_, written, current) = await store.ConfirmAsync(prediction.DocumentId, label, since, User.GetUserName() ?? "anonymous", ct);
+        if (written is null)
         {
-            var current = await queries.CurrentLabelAsync(prediction.DocumentId, ct);
             var who = current?.CreatedBy ?? "someone";
             if (current?.Label == label)
             {

@@ -59,7 +59,7 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
         {
             // One of the prediction's top classes: only if nobody labelled the document since that prediction.
             var shown = await queue.ShownPredictionsAsync([(id, prediction)], ct);
-            if (shown.Count == 0 || !await store.ConfirmAsync(id, label, shown[0].PredictedAt, user, ct))
+            if (shown.Count == 0 || (await store.ConfirmAsync(id, label, shown[0].PredictedAt, user, ct)).Written is null)
             {
                 TempData["Message"] = $"Nothing saved: {id[..8]} was labelled by someone else after this prediction; its label stays.";
                 return RedirectToPage(new { at = Next });
@@ -92,7 +92,8 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
             .OfType<(string, long)>().Distinct().ToList();
         var confirmed = 0;
         foreach (var p in await queue.ShownPredictionsAsync(shown, ct))
-            if (await store.ConfirmAsync(p.DocumentId, p.Label, p.PredictedAt, User.GetUserName() ?? "anonymous", ct, refreshServing: false))
+            if ((await store.ConfirmAsync(p.DocumentId, p.Label, p.PredictedAt, User.GetUserName() ?? "anonymous", ct, refreshServing: false))
+                .Written is not null)
                 confirmed++;
         if (confirmed > 0) await store.LabelsChangedAsync();
         TempData["Message"] = confirmed == 0 ? "Nothing confirmed: select documents that have a prediction nobody labelled since."
