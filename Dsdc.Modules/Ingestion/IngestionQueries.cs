@@ -18,6 +18,12 @@ public sealed record LabelChanges(long Labels, long Documents, long Human);
 public sealed record DocumentSummary(string Id, string OriginalName, string MediaType, DateTime IngestedAt, short? Label, string? LabelSource,
     long? LabelId);
 
+/// <summary>
+/// A place in the documents list (newest first, then by id): the last document a client was given. The documents after it
+/// are the older ones, and those of the same moment with a greater id, whatever was stored since.
+/// </summary>
+public sealed record ListPosition(DateTime IngestedAt, string Id);
+
 /// <summary>A stored document's file as ingested.</summary>
 public sealed record DocumentFile(string Id, string OriginalName, string SourceFolder, string FilePath, string MediaType, long FileSize,
     int PageCount, int Width, int Height, DateTime IngestedAt);
@@ -32,20 +38,27 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
     /// <summary>
     /// Stored documents, newest first, whose id starts with <paramref name="idPrefix"/>, whose file name contains
     /// <paramref name="nameContains"/> (a LIKE pattern, already escaped) or whose current label is <paramref name="label"/>;
-    /// all of them when the three are null. Skips <paramref name="skip"/>, returns at most <paramref name="take"/>.
+    /// all of them when the three are null. Skips <paramref name="skip"/>, returns at most <paramref name="take"/>; with
+    /// <paramref name="after"/>, only the documents that come after that place in the list (keyset paging: a page read
+    /// this way neither repeats nor skips a document when newer ones arrive, and starts from the index however deep).
     /// Without a class the page is chosen from the documents alone and only its documents' labels are read; with one,
     /// each document's label is looked up as the newest documents are read until the page is full
     /// (<see cref="CurrentLabel.LookupOnDocument"/>; docs/benchmarks.md, "The documents list at 100,000 documents").
     /// </summary>
     public async Task<IReadOnlyList<DocumentSummary>> DocumentsAsync(string? idPrefix, string? nameContains, int? label, int skip, int take,
-        CancellationToken ct)
+        CancellationToken ct, ListPosition? after = null)
     {
+        // Written so that the ingested_at index starts the scan at the position: at or before its moment, and at its moment
+        // only the greater ids (the list's order within a moment).
+        const string afterPosition =
+            "(@afterAt::timestamptz IS NULL OR (d.ingested_at <= @afterAt AND (d.ingested_at < @afterAt OR d.id > @afterId)))";
         const string byDocument = $"""
             SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source, cl.id AS label_id
             FROM (SELECT d.id, d.original_name, d.media_type, d.ingested_at
                   FROM ingestion.documents d
-                  WHERE (@idPrefix::text IS NULL AND @nameContains::text IS NULL)
-                     OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%'
+                  WHERE ((@idPrefix::text IS NULL AND @nameContains::text IS NULL)
+                         OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%')
+                    AND {afterPosition}
                   ORDER BY d.ingested_at DESC, d.id
                   LIMIT @take OFFSET @skip) d
             LEFT {CurrentLabel.LookupOnDocument}
@@ -55,13 +68,14 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
             SELECT d.id, d.original_name, d.media_type, d.ingested_at, cl.label, cl.source AS label_source, cl.id AS label_id
             FROM ingestion.documents d
             LEFT {CurrentLabel.LookupOnDocument}
-            WHERE cl.label = @label OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%'
+            WHERE (cl.label = @label OR d.id LIKE @idPrefix || '%' OR d.original_name ILIKE '%' || @nameContains || '%')
+              AND {afterPosition}
             ORDER BY d.ingested_at DESC, d.id
             LIMIT @take OFFSET @skip
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<DocumentSummary>(new CommandDefinition(label is null ? byDocument : byClass,
-            new { idPrefix, nameContains, label, take, skip }, cancellationToken: ct))).AsList();
+            new { idPrefix, nameContains, label, take, skip, afterAt = after?.IngestedAt, afterId = after?.Id }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>A stored document's file, or null when no stored document has this id.</summary>

@@ -251,6 +251,71 @@ public sealed class DocumentApiTests(ApiApp app)
     }
 
     [Fact]
+    public async Task PagesReadWithNextNeitherRepeatNorSkipADocumentWhenNewerOnesArrive()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var (oldest, _) = await NewDocumentAsync(client, 661);
+        var (middle, _) = await NewDocumentAsync(client, 662);
+        var (newest, _) = await NewDocumentAsync(client, 663);
+
+        var first = await ApiRequests.JsonAsync(await client.GetAsync("/api/v1/documents?pageSize=2", Ct));
+        Assert.Equal([newest, middle], Ids(first));
+        Assert.True(first.GetProperty("more").GetBoolean());
+        var next = first.GetProperty("next").GetString()!;
+
+        // A document stored meanwhile moves every numbered page by one: page 2 would repeat the one page 1 ended with.
+        var (arrived, _) = await NewDocumentAsync(client, 664);
+        var numbered = await ApiRequests.JsonAsync(await client.GetAsync("/api/v1/documents?page=2&pageSize=2", Ct));
+        Assert.Equal(middle, Ids(numbered)[0]);
+        using var response = await client.GetAsync($"/api/v1/documents?pageSize=2&after={Uri.EscapeDataString(next)}", Ct);
+        var second = await ApiRequests.JsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, second.ToString());
+        Assert.Equal(oldest, Ids(second)[0]);
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("page").ValueKind);
+        Assert.Equal(2, second.GetProperty("pageSize").GetInt32());
+
+        // Walked to the end, the list gives every stored document once, newest first, as numbered pages read while nothing
+        // arrives; the last page has no next. The same with a search.
+        foreach (var (q, size) in new (string?, int)[] { (null, 7), ("page.png", 3), ("invoice", 2) })
+        {
+            var search = q is null ? "" : $"&q={Uri.EscapeDataString(q)}";
+            var walked = new List<string>();
+            string? after = null;
+            for (var pages = 0; pages < 1000; pages++)
+            {
+                var page = await ApiRequests.JsonAsync(await client.GetAsync(
+                    $"/api/v1/documents?pageSize={size}{search}" + (after is null ? "" : $"&after={Uri.EscapeDataString(after)}"), Ct));
+                walked.AddRange(Ids(page));
+                Assert.Equal(page.GetProperty("more").GetBoolean(), page.GetProperty("next").ValueKind == JsonValueKind.String);
+                if (!page.GetProperty("more").GetBoolean()) break;
+                after = page.GetProperty("next").GetString();
+            }
+            var (all, more) = await app.Get<Dsdc.Inference.Api.DocumentSearch>().SearchAsync(q, 1, 100_000, Ct);
+            Assert.False(more);
+            Assert.NotEmpty(all);
+            Assert.Equal(all.Select(d => d.Id), walked);
+            if (q is null) Assert.Equal(arrived, walked[0]);
+        }
+
+        // A cursor is passed back as it was given.
+        foreach (var bad in new[] { "x", "12.", ".abc", "-5." + oldest, "1." + oldest.ToUpperInvariant(), "99999999999999999999." + oldest })
+        {
+            using var malformed = await client.GetAsync($"/api/v1/documents?after={Uri.EscapeDataString(bad)}", Ct);
+            Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+            Assert.Equal("Malformed cursor", (await ApiRequests.JsonAsync(malformed)).GetProperty("title").GetString());
+        }
+        using var both = await client.GetAsync($"/api/v1/documents?page=2&after={Uri.EscapeDataString(next)}", Ct);
+        Assert.Equal(HttpStatusCode.BadRequest, both.StatusCode);
+        // Past the oldest document: an empty last page.
+        var end = await ApiRequests.JsonAsync(await client.GetAsync($"/api/v1/documents?after=0.{oldest}", Ct));
+        Assert.Empty(end.GetProperty("documents").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, end.GetProperty("next").ValueKind);
+
+        static List<string> Ids(JsonElement page) =>
+            page.GetProperty("documents").EnumerateArray().Select(d => d.GetProperty("documentId").GetString()!).ToList();
+    }
+
+    [Fact]
     public async Task TheOpenApiDocumentDescribesTheRoutesAndTheLabelsPreconditions()
     {
         using var client = app.CreateClient();

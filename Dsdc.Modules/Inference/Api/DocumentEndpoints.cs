@@ -59,14 +59,27 @@ internal static class DocumentEndpoints
     /// <summary>The longest search kept (a file name or a class name is far shorter).</summary>
     public const int MaxQueryLength = 200;
 
-    /// <summary><c>GET /api/v1/documents?q=&amp;page=1&amp;pageSize=25</c>: the stored documents, newest first, as the
-    /// <c>/documents</c> page lists them: <paramref name="q"/> an id prefix, part of a file name or a class name.</summary>
-    public static async Task<Ok<DocumentsPage>> List(string? q, int? page, int? pageSize, DocumentSearch search, CancellationToken ct)
+    /// <summary><c>GET /api/v1/documents?q=&amp;page=1&amp;pageSize=25</c> (or <c>&amp;after=</c> a page's <c>next</c>): the
+    /// stored documents, newest first, as the <c>/documents</c> page lists them: <paramref name="q"/> an id prefix, part of a
+    /// file name or a class name.</summary>
+    public static async Task<Results<Ok<DocumentsPage>, ProblemHttpResult>> List(string? q, int? page, int? pageSize, string? after,
+        DocumentSearch search, CancellationToken ct)
     {
         var size = Math.Clamp(pageSize ?? 25, 1, MaxPageSize);
+        ListPosition? position = null;
+        if (after is not null)
+        {
+            if (page is not null)
+                return Problem(StatusCodes.Status400BadRequest, "Two ways to page",
+                    "Ask for a page either by its number ('page') or by the 'next' value of the page before it ('after'), not both.");
+            if (!ListCursor.TryRead(after, out position))
+                return Problem(StatusCodes.Status400BadRequest, "Malformed cursor",
+                    "'after' takes the 'next' value of a page of this list, unchanged.");
+        }
         var number = Math.Clamp(page ?? 1, 1, MaxOffset / size);
-        var (items, more) = await search.SearchAsync(q is { Length: > MaxQueryLength } ? q[..MaxQueryLength] : q, number, size, ct);
-        return TypedResults.Ok(new DocumentsPage(number, size, more, items.Select(DocumentsPageEntry.Of).ToList()));
+        var (items, more) = await search.SearchAsync(q is { Length: > MaxQueryLength } ? q[..MaxQueryLength] : q, number, size, ct, position);
+        var next = more ? ListCursor.Write(new ListPosition(items[^1].IngestedAt, items[^1].Id)) : null;
+        return TypedResults.Ok(new DocumentsPage(position is null ? number : null, size, more, items.Select(DocumentsPageEntry.Of).ToList(), next));
     }
 
     /// <summary><c>GET /api/v1/documents/{id}</c>: a stored document, its pipeline stages, current label and newest

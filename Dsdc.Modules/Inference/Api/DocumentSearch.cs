@@ -20,9 +20,11 @@ public sealed class DocumentSearch(IngestionQueries ingestion, DocumentProgress 
     /// <summary>
     /// Stored documents, newest first, filtered by <paramref name="query"/>: an id prefix, part of the file name, or a class
     /// name (current label). Returns page <paramref name="page"/> (from 1) of <paramref name="pageSize"/> documents and
-    /// whether another follows.
+    /// whether another follows; with <paramref name="after"/>, the <paramref name="pageSize"/> documents that follow that
+    /// place in the list instead (<paramref name="page"/> unused).
     /// </summary>
-    public async Task<(IReadOnlyList<DocumentListItem> Items, bool More)> SearchAsync(string? query, int page, int pageSize, CancellationToken ct)
+    public async Task<(IReadOnlyList<DocumentListItem> Items, bool More)> SearchAsync(string? query, int page, int pageSize, CancellationToken ct,
+        ListPosition? after = null)
     {
         query = string.IsNullOrWhiteSpace(query) ? null : TextInput.ForDatabase(query).Trim() is { Length: > 0 } q ? q : null;
         var classLabel = query is null ? -1 : DocumentClasses.Names.ToList().FindIndex(n => n.Equals(query, StringComparison.OrdinalIgnoreCase));
@@ -30,7 +32,7 @@ public sealed class DocumentSearch(IngestionQueries ingestion, DocumentProgress 
         // An id is hexadecimal: only such a query is matched as an id prefix (a '_' or '%' would be a LIKE wildcard there).
         var idPrefix = query is not null && query.All(char.IsAsciiHexDigit) ? query.ToLowerInvariant() : null;
         var documents = await ingestion.DocumentsAsync(idPrefix, pattern, classLabel >= 0 ? classLabel : null,
-            Math.Max(0, page - 1) * pageSize, pageSize + 1, ct);
+            after is null ? Math.Max(0, page - 1) * pageSize : 0, pageSize + 1, ct, after);
         var shown = documents.Take(pageSize).ToList();
         var ids = shown.Select(d => d.Id).ToList();
         var stages = (await pipeline.StagesAsync(ids, ct)).ToDictionary(s => s.DocumentId);

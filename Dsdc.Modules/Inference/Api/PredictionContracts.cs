@@ -84,8 +84,11 @@ public sealed record ReviewEntry(string DocumentId, string OriginalName, DateTim
 public sealed record ClassProbability(int Label, string ClassName, double Probability);
 
 /// <summary>The answer of <c>GET /api/v1/documents</c>: a page of the stored documents, newest first.</summary>
+/// <param name="Page">The page's number when it was asked for by number; null when asked for with <c>after</c>.</param>
 /// <param name="More">Whether a next page exists.</param>
-public sealed record DocumentsPage(int Page, int PageSize, bool More, IReadOnlyList<DocumentsPageEntry> Documents);
+/// <param name="Next">While <paramref name="More"/>: the <c>after</c> value that asks for the next page (it neither repeats
+/// nor skips a document when newer ones are stored meanwhile, as page numbers do); otherwise null.</param>
+public sealed record DocumentsPage(int? Page, int PageSize, bool More, IReadOnlyList<DocumentsPageEntry> Documents, string? Next);
 
 /// <summary>A stored document in a page of the list (its label named as in <see cref="ReviewEntry"/>).</summary>
 /// <param name="Processed">Every pipeline stage done; <paramref name="Failed"/>: a stage failed (it tries again).</param>
