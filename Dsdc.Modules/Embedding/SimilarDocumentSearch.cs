@@ -12,6 +12,8 @@ public sealed record SimilarDocument(string DocumentId, double Distance, int? La
 /// <summary>
 /// Nearest documents by cosine distance among the vectors of the configured encoder, through its HNSW index
 /// (sql/0004_embedding_indexes.sql): the query repeats the index's cast and encoder predicate so PostgreSQL can use it.
+/// A document is matched by its newest vector only: one embedded again (a newer image or text processor, more OCR
+/// readings) keeps its older vectors for the runs that trained on them, and is still one neighbour.
 /// </summary>
 public sealed class SimilarDocumentSearch(
     NpgsqlDataSource dataSource, EmbeddingStore store, IDocumentEncoder encoder, IOptions<EmbeddingOptions> options)
@@ -72,6 +74,10 @@ public sealed class SimilarDocumentSearch(
             FROM embedding.embeddings e
             WHERE e.encoder = @encoder AND e.encoder_version = @version
               AND (@exclude::text IS NULL OR e.document_id <> @exclude::text)
+              AND NOT EXISTS (SELECT 1 FROM embedding.embeddings newer
+                              WHERE newer.document_id = e.document_id AND newer.encoder = e.encoder
+                                AND newer.encoder_version = e.encoder_version
+                                AND (newer.created_at, newer.id) > (e.created_at, e.id))
             ORDER BY (e.embedding::vector({dimensions})) <=> (@query::vector({dimensions}))
             LIMIT @k
         ) n

@@ -145,6 +145,46 @@ public sealed class EmbeddingJobTests(EmbeddingDatabase db) : IClassFixture<Embe
     }
 
     [Fact]
+    public async Task ADocumentEmbeddedAgainIsOneNeighbourMatchedByItsNewestVector()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var memo = await db.AddDocumentAsync(3);
+        await db.AddProcessedImageAsync(memo, ProcessedPage("bootcamp_golden_dropsort/2_email/06_email_26865.tif"));
+        await db.AddProcessedTextAsync(memo, "to from subject memorandum about the meeting");
+        var other = await db.AddDocumentAsync(3);
+        await db.AddProcessedImageAsync(other, ProcessedPage("bootcamp_golden_dropsort/2_email/07_email_24601.tif"));
+        await db.AddProcessedTextAsync(other, "to from subject memorandum about the agenda");
+        await Job().EmbedMissingAsync(100, ct);
+        var store = new EmbeddingStore(db.DataSource);
+        var first = (await store.FindAsync(other, EncoderIds.Default, "1", ct))!;
+        // A newer text processor's text: the document gets a second vector of the same encoder, the first one stays.
+        await db.AddProcessedTextAsync(other, "quarterly budget totals and expenses", "v2");
+        Assert.Equal(1, await Job().EmbedMissingAsync(100, ct));
+        var newest = (await store.FindAsync(other, EncoderIds.Default, "1", ct))!;
+        Assert.NotEqual(first, newest);
+        Assert.Equal(2, (await db.EmbeddingsAsync()).Count(r => r.DocumentId == other));
+
+        var search = Search();
+        var fromMemo = await search.FindSimilarToAsync(memo, SimilarDocumentSearch.MaxK, includeSelf: true, ct);
+        var fromOther = await search.FindSimilarToAsync(other, SimilarDocumentSearch.MaxK, includeSelf: true, ct);
+
+        Assert.Single(fromMemo!, h => h.DocumentId == other);
+        Assert.Equal(fromMemo!.Select(h => h.DocumentId).Distinct().Count(), fromMemo!.Count);
+        var memoVector = (await store.FindAsync(memo, EncoderIds.Default, "1", ct))!;
+        Assert.Equal(CosineDistance(memoVector, newest), fromMemo.Single(h => h.DocumentId == other).Distance, 1e-4);
+        Assert.Equal(other, fromOther![0].DocumentId); // itself, by its newest vector: at distance 0
+        Assert.True(fromOther[0].Distance < 1e-5);
+        Assert.Single(fromOther, h => h.DocumentId == other);
+
+        static double CosineDistance(float[] a, float[] b)
+        {
+            double dot = 0, na = 0, nb = 0;
+            for (var i = 0; i < a.Length; i++) (dot, na, nb) = (dot + a[i] * b[i], na + a[i] * a[i], nb + b[i] * b[i]);
+            return 1 - dot / Math.Sqrt(na * nb);
+        }
+    }
+
+    [Fact]
     public async Task SimilarQueryUsesTheEncodersHnswIndex()
     {
         var ct = TestContext.Current.CancellationToken;
