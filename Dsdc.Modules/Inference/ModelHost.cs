@@ -58,15 +58,26 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     /// <summary>
     /// As <see cref="ReloadAsync"/>, unless a load was tried less than <paramref name="interval"/> ago: then the served
     /// run id as it is, so that a request path can look for a champion promoted elsewhere without loading (or failing
-    /// to load) it once per request.
+    /// to load) it once per request. While nothing serves and a load is under way (the first one, as the server starts,
+    /// or another caller's), waits for it: a request that comes while the champion loads is answered by the champion,
+    /// not by the zero-shot model.
     /// </summary>
     public Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct)
     {
         var last = Interlocked.Read(ref _lastReloadTicks);
         var now = Environment.TickCount64;
-        if (last != NeverLoaded && now - last < (long)interval.TotalMilliseconds) return Task.FromResult(RunId);
+        if (last != NeverLoaded && now - last < (long)interval.TotalMilliseconds) return ServedOrLoadingAsync(ct);
         // One caller claims the load; the others answer with what serves meanwhile instead of queueing loads of their own.
-        return Interlocked.CompareExchange(ref _lastReloadTicks, now, last) == last ? ReloadAsync(ct) : Task.FromResult(RunId);
+        return Interlocked.CompareExchange(ref _lastReloadTicks, now, last) == last ? ReloadAsync(ct) : ServedOrLoadingAsync(ct);
+    }
+
+    /// <summary>The served run id; while none serves, once the load under way (if any) has ended.</summary>
+    private async Task<long?> ServedOrLoadingAsync(CancellationToken ct)
+    {
+        if (RunId is { } served) return served;
+        await _reload.WaitAsync(ct);
+        _reload.Release();
+        return RunId;
     }
 
     public async Task<long?> ReloadAsync(CancellationToken ct)

@@ -52,8 +52,22 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         return new ChampionModel(runId, onnx, ModelManifest.Read(manifest));
     }
 
-    /// <summary>Why a run's model files cannot be read (missing, a broken manifest), or null when they can.</summary>
-    private string? WhyUnreadable(long runId) => TryArtifact(runId).Why;
+    /// <summary>
+    /// Why this process cannot serve a run a person promotes or rolls back to: its model files cannot be read (missing, a
+    /// broken manifest), or it was trained on inputs this process does not compute (another encoder or region set,
+    /// <see cref="ModelManifest.WhyNotServable"/>); null when it can. Recorded anyway, such a champion would leave every
+    /// server on the zero-shot model, and the next training job would replace it.
+    /// </summary>
+    private string? WhyCannotServe(long runId)
+    {
+        var (model, why) = TryArtifact(runId);
+        if (model is null) return why;
+        var encoder = services.GetService<Dsdc.Embedding.IDocumentEncoder>();
+        var embedding = services.GetService<Microsoft.Extensions.Options.IOptions<Dsdc.Embedding.EmbeddingOptions>>();
+        return encoder is null || embedding is null
+            ? null
+            : model.Manifest.WhyNotServable(encoder, Dsdc.Embedding.RegionEncoder.SetOf(embedding.Value));
+    }
 
     /// <summary>A run's artifact, or why its files cannot be read (missing, a broken manifest).</summary>
     public (ChampionModel? Model, string? Why) TryArtifact(long runId)
@@ -120,7 +134,7 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         if (run.FilesRemoved)
             return new PromotionResult(false, await ChampionRunIdAsync(ct),
                 $"run {runId}'s model files were removed: only the newest Training:KeepRunFiles runs and the runs ever promoted keep theirs; train again");
-        if (WhyUnreadable(runId) is { } why)
+        if (WhyCannotServe(runId) is { } why)
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} cannot serve: {why}");
         var current = await ChampionRunIdAsync(ct);
         if (current == runId) return new PromotionResult(false, current, $"run {runId} is already the champion");
@@ -140,7 +154,7 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
                 $"the champion is now {(current is { } now ? $"run {now}" : "none")}, not run {seen}: look at it before rolling back");
         if (ChampionHistory.RollbackTarget(history) is not { } target)
             return new PromotionResult(false, current, current is null ? "no champion to roll back" : "the champion has no predecessor to roll back to");
-        if (WhyUnreadable(target) is { } why)
+        if (WhyCannotServe(target) is { } why)
             return new PromotionResult(false, current, $"cannot roll back to run {target}: {why}");
         return await RecordAsync(target, current, PromotionKinds.Rollback, PersonsReason(reason) ?? $"rollback from run {current}", promotedBy, ct);
     }

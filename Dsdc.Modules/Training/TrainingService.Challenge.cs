@@ -200,11 +200,18 @@ public sealed partial class TrainingService
     /// document of today), it gives way to the refit (its files read back) unless a challenger scores above that estimate,
     /// or, for new labels, the refit scores below it by more than the noise.
     /// </summary>
+    /// <param name="plannedAgainst">The champion when the job planned its candidates (the recipe it refits is that
+    /// champion's): when a person promoted or rolled back another run while the job trained, nothing is promoted, so
+    /// that the job never undoes their choice with a comparison made for another champion; the next job compares with it.</param>
     internal async Task<PromotionResult> ChallengeAsync(RunSummary challenger, DataSplit data, string by, CancellationToken ct,
-        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1, string? redefinedFrom = null, string? allFingerprint = null)
+        RunSummary? refit = null, string? fitFingerprint = null, int challengers = 1, string? redefinedFrom = null, string? allFingerprint = null,
+        PlannedChampion? plannedAgainst = null)
     {
         var test = data.Test;
         var championId = await registry.ChampionRunIdAsync(ct);
+        if (plannedAgainst is { RunId: var planned } && planned != championId)
+            return Kept($"the champion changed while this job trained (from {RunName(planned)} to {RunName(championId)}, a promotion or a " +
+                "rollback made meanwhile): the job promotes nothing over it, and the next job compares its candidates with it");
         var mine = (challenger.TestAccuracy ?? 0, challenger.TestMacroF1 ?? 0);
         if (championId is null)
             return await registry.RecordAsync(challenger.Id, null, PromotionKinds.Automatic,
@@ -294,6 +301,8 @@ public sealed partial class TrainingService
         }
         return Kept(summary);
 
+        static string RunName(long? run) => run is { } id ? $"run {id}" : "none";
+
         PromotionResult Kept(string comparison)
         {
             logger.LogInformation("Champion kept: {Comparison}", comparison);
@@ -342,3 +351,6 @@ public sealed partial class TrainingService
         return (metrics.Accuracy, metrics.MacroF1);
     }
 }
+
+/// <summary>The champion a training job planned its candidates against (null: there was none).</summary>
+internal sealed record PlannedChampion(long? RunId);

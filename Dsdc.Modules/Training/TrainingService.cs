@@ -380,7 +380,7 @@ public sealed partial class TrainingService(
                 await registry.RecordAsync(best.Id, championId, PromotionKinds.Automatic, reason, triggeredBy, ct), null);
         }
         var promotion = best is null ? null : await ChallengeAsync(best, data, triggeredBy, ct, refit, fitFingerprint, challengers,
-            redefinedFrom: championRecipe?.RedefinedFrom, allFingerprint: dataFingerprint);
+            redefinedFrom: championRecipe?.RedefinedFrom, allFingerprint: dataFingerprint, plannedAgainst: new PlannedChampion(championId));
         return new TrainingReport(outcomes.Select(o => new RunOutcome(o.Run, o.Run.Id == best?.Id)).ToList(), promotion, null);
     }
 

@@ -227,6 +227,38 @@ public sealed class TrainingRunTests(TrainingApp app)
     public void TheRefitIsJudgedAgainstTheEstimateInBinomialStandardErrors(double accuracy, double estimate, int n, double z) =>
         Assert.Equal(z, TrainingService.BelowEstimateZ(accuracy, estimate, n), 6);
 
+    /// <summary>
+    /// A job plans its candidates against the champion of its start (it refits that champion's recipe). A person who
+    /// promotes another run while it trains has the last word: the job promotes nothing over their choice.
+    /// </summary>
+    [Fact]
+    public async Task APromotionMadeWhileAJobTrainsIsNotUndoneByTheJob()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var registry = app.Get<ModelRegistry>();
+        var service = SplitService();
+        var fusedTv = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        var champion = (await service.TrainAsync(0, null, "test", ct, fused: fusedTv)).Runs.First(r => r.Run.Name == "fused-tv").Run;
+        var chosen = (await service.TrainAsync(0, null, "test", ct, fused: [("fused-t", CvRecipes.Fused(ViewKinds.Text))]))
+            .Runs.First(r => r.Run.Name == "fused-t").Run;
+        await registry.PromoteAsync(champion.Id, "test", "the champion the next job plans against", ct);
+        Assert.Equal(champion.Id, await registry.ChampionRunIdAsync(ct));
+        var before = await app.ScalarAsync<long>("SELECT coalesce(max(id), 0) FROM training.runs");
+
+        var job = service.TrainAsync(0, 400, "test", ct, Good, fused: fusedTv);
+        // As soon as the job trains its first candidate, a person promotes another run.
+        while (await app.ScalarAsync<long>("SELECT count(*) FROM training.runs WHERE id > @before", new { before }) == 0)
+            await Task.Delay(5, ct);
+        Assert.False(job.IsCompleted, "the job ended before the person's promotion: it is too fast for this test");
+        var person = await registry.PromoteAsync(chosen.Id, "person", "chosen while a job trains", ct);
+        Assert.True(person.Promoted, person.Message);
+        var report = await job;
+
+        Assert.Equal(chosen.Id, await registry.ChampionRunIdAsync(ct));
+        Assert.False(report.Promotion!.Promoted, report.Promotion.Message);
+        Assert.Contains($"the champion changed while this job trained (from run {champion.Id} to run {chosen.Id}", report.Promotion.Message);
+    }
+
     private TrainingService SplitService() => new(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), app.Get<ModelRegistry>(),
         app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
         Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16 }),

@@ -109,8 +109,14 @@ internal static class PredictionEndpoints
             : TypedResults.Ok(found);
     }
 
-    public static Ok<StatusResponse> Status(IDocumentClassifier classifier, IDocumentEncoder encoder) =>
-        TypedResults.Ok(ServingStatus.Describe(classifier, encoder));
+    /// <summary><c>GET /api/v1/status</c>: as a prediction would find it (a champion promoted by another process, or still
+    /// loading as the server starts, is looked for first).</summary>
+    public static async Task<Ok<StatusResponse>> Status(IDocumentClassifier classifier, PredictionService predictions, IDocumentEncoder encoder,
+        CancellationToken ct)
+    {
+        await predictions.HasModelAsync(ct);
+        return TypedResults.Ok(ServingStatus.Describe(classifier, encoder));
+    }
 
     private static ProblemHttpResult TooLarge(PredictionApiOptions o) => Problem(StatusCodes.Status413PayloadTooLarge, "Document too large",
         UploadLimits.TooLargeMessage(o));
