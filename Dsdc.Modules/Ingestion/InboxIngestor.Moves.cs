@@ -50,7 +50,8 @@ public sealed partial class InboxIngestor
         await store.MarkStoredAsync(id, ct);
     }
 
-    /// <summary>Deletes the label and reason files and the folder itself once no other file is left in it.</summary>
+    /// <summary>Deletes the label and reason files and the operating system's metadata files (<see cref="FolderMetadata"/>),
+    /// then the folder itself once no other file is left in it.</summary>
     private static void RemoveInboxFolder(string folder)
     {
         if (!Directory.Exists(folder)) return;
@@ -59,6 +60,8 @@ public sealed partial class InboxIngestor
             var file = Directory.EnumerateFiles(folder).FirstOrDefault(f => Path.GetFileName(f).Equals(name, StringComparison.OrdinalIgnoreCase));
             if (file is not null) File.Delete(file);
         }
+        foreach (var metadata in new DirectoryInfo(folder).EnumerateFiles().Where(f => FolderMetadata.IsMetadata(f.Name) && f.LinkTarget is null).ToList())
+            metadata.Delete();
         if (!Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
     }
 

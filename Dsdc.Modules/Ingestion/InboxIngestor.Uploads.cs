@@ -108,12 +108,14 @@ public sealed partial class InboxIngestor
         return swept;
     }
 
-    /// <summary>The client's file name without its path or control characters; never one the inbox reads as a label or reason.</summary>
+    /// <summary>The client's file name without its path or control characters; never one the inbox reads as a label or reason,
+    /// or passes over as an operating system's metadata file.</summary>
     private static string UploadedName(string clientName, int index)
     {
         var name = Path.GetFileName(TextInput.Name(clientName).Replace('\\', '/')).Trim();
         if (name.Length is 0 or > 200 || name is "." or "..") name = $"document-{index + 1:D4}";
-        if (name.Equals(LabelFile.Name, StringComparison.OrdinalIgnoreCase) || name.Equals(ReasonFile, StringComparison.OrdinalIgnoreCase))
+        if (name.Equals(LabelFile.Name, StringComparison.OrdinalIgnoreCase) || name.Equals(ReasonFile, StringComparison.OrdinalIgnoreCase)
+            || FolderMetadata.IsMetadata(name))
             name = "upload-" + name;
         return name;
     }

@@ -80,7 +80,7 @@ public sealed partial class InboxIngestor(
     /// <summary>Gives each settled loose file at the inbox root a folder of its own (a rename, so nothing is lost).</summary>
     private void WrapLooseFiles()
     {
-        foreach (var file in new DirectoryInfo(paths.Inbox).EnumerateFiles().Where(f => !f.Name.StartsWith('.')).ToList())
+        foreach (var file in new DirectoryInfo(paths.Inbox).EnumerateFiles().Where(f => !f.Name.StartsWith('.') && !FolderMetadata.IsMetadata(f.Name)).ToList())
         {
             if (!IsSettled(file)) continue;
             var folder = UniqueName(paths.Inbox, Path.GetFileNameWithoutExtension(file.Name) is { Length: > 0 } stem ? stem : "document");
@@ -255,12 +255,16 @@ public sealed partial class InboxIngestor(
         if (entries.FirstOrDefault(e => e.Name.Contains('\uFFFD') && !e.Exists) is { } undecodable)
             throw new RejectionException("unreadable-name",
                 $"'{undecodable.Name}' is not a valid UTF-8 file name and cannot be opened by name; rename it and drop it again");
-        var files = entries.OfType<FileInfo>().ToList();
+        // A regular file the operating system wrote beside the document (.DS_Store, Thumbs.db...) is not one of them.
+        var files = entries.OfType<FileInfo>().Where(f => !(FolderMetadata.IsMetadata(f.Name) && f.LinkTarget is null)).ToList();
         var label = files.FirstOrDefault(f => f.Name.Equals(LabelFile.Name, StringComparison.OrdinalIgnoreCase));
         var documents = files.Where(f => f != label && !f.Name.Equals(ReasonFile, StringComparison.OrdinalIgnoreCase)).ToList();
         return documents.Count switch
         {
-            0 => throw new RejectionException("empty-folder", label is null ? "the folder is empty" : "the folder holds a label.txt but no document"),
+            0 => throw new RejectionException("empty-folder", label is not null ? "the folder holds a label.txt but no document"
+                : entries.Any(e => FolderMetadata.IsMetadata(e.Name))
+                    ? $"the folder holds no document, only the operating system's {string.Join(", ", entries.Where(e => FolderMetadata.IsMetadata(e.Name)).Select(e => e.Name).Take(3))}"
+                : "the folder is empty"),
             1 => (documents[0], label),
             _ => throw new RejectionException("multiple-files",
                 $"the folder holds {documents.Count} files ({string.Join(", ", documents.Select(d => d.Name).Take(5))}); it must hold exactly one document"),

@@ -172,6 +172,40 @@ public sealed class RejectionTests
         Assert.True(new FileInfo(Path.Combine(app.Paths.Rejected, "link", "page.tif")).LinkTarget is not null, "the link itself moved, unfollowed");
     }
 
+    /// <summary>
+    /// A folder copied from a Mac or a Windows share holds the operating system's files beside its document (.DS_Store,
+    /// AppleDouble ._ files, Thumbs.db, desktop.ini): they are not documents, so the folder is not refused as holding
+    /// several files; they go with the folder once the document is stored. A folder holding nothing else is refused as
+    /// empty, saying so; such a file at the inbox root is left alone.
+    /// </summary>
+    [Fact]
+    public async Task TheOperatingSystemsFilesBesideADocumentAreNotDocuments()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, label) = Fixtures.First(".tif");
+        app.Drop("from-a-mac", path, label.ToString(System.Globalization.CultureInfo.InvariantCulture), name: "scan.tif");
+        foreach (var name in new[] { ".DS_Store", "._scan.tif", "Thumbs.db", "desktop.ini" })
+            File.WriteAllBytes(Path.Combine(app.Paths.Inbox, "from-a-mac", name), [0, 0, 0, 1, 0x42, 0x75, 0x64, 0x31]);
+        app.DropBytes("only-metadata", ".DS_Store", [0, 0, 0, 1]);
+        File.WriteAllBytes(Path.Combine(app.Paths.Inbox, "Thumbs.db"), [1, 2, 3]);
+
+        var outcomes = new List<IngestionOutcome>();
+        var summary = await app.Ingestor.IngestAsync(100, new Collect(outcomes), Ct);
+
+        Assert.Equal((1, 1), (summary.Accepted, summary.Rejected));
+        Assert.Equal([("scan.tif", (short)label)], await app.QueryAsync<(string, short)>("""
+            SELECT d.original_name, l.label FROM ingestion.documents d JOIN ingestion.labels l ON l.document_id = d.id
+            WHERE d.source_folder = 'from-a-mac'
+            """));
+        Assert.False(Directory.Exists(Path.Combine(app.Paths.Inbox, "from-a-mac")));
+        var refused = Assert.Single(outcomes, o => o.Folder == "only-metadata");
+        Assert.Equal((IngestionOutcomeKind.Rejected, "empty-folder"), (refused.Kind, refused.ReasonCode));
+        Assert.Contains("only the operating system's .DS_Store", refused.Reason);
+        Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "only-metadata", ".DS_Store")));
+        Assert.True(File.Exists(Path.Combine(app.Paths.Inbox, "Thumbs.db")));
+        Assert.DoesNotContain(outcomes, o => o.Folder == "Thumbs");
+    }
+
     [Fact]
     public async Task AFolderRejectedTwiceKeepsBothCopies()
     {
