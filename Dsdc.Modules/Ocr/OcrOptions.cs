@@ -54,8 +54,9 @@ public sealed class OcrOptions : IValidatableObject
     public int PageTimeoutSeconds { get; set; } = 120;
 
     /// <summary>
-    /// How long OCR may spend on one document, from the start of its extraction (reading the file, rendering PDF pages,
-    /// waiting for an engine and every page's readings together), before the document fails (reason <c>ocr-failed</c>,
+    /// How long OCR may spend on one document, from the start of its extraction (reading the file, rendering PDF pages
+    /// and every page's readings together; not the time spent waiting for an engine that other documents hold), before
+    /// the document fails (reason <c>ocr-failed</c>,
     /// tried again up to <c>Pipeline:MaxAttempts</c> times like any failure of the stage); 0 = no bound. It is checked
     /// before each reading but the first, so a document can pass it by one reading (<see cref="PageTimeoutSeconds"/>),
     /// and for a PDF by the rendering of its next pages; a document whose last reading ends past it is kept. It keeps a

@@ -39,11 +39,11 @@ internal sealed partial class TesseractTextExtractor(
     public async Task<ExtractedText> ExtractAsync(string path, DocumentFormat format, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        var deadline = new DocumentDeadline(started, _options.DocumentTimeoutSeconds);
+        var deadline = new DocumentDeadline(_options.DocumentTimeoutSeconds);
         var data = await Task.Run(() => decoder.ReadFile(path), ct);
         var (result, pages) = format == DocumentFormat.Pdf
             ? await ExtractPdfAsync(path, data, deadline, ct)
-            : await pool.RunAsync(engine => RecogniseRaster(engine, data, format, deadline, ct), ct);
+            : await RunOnEngineAsync(deadline, engine => RecogniseRaster(engine, data, format, deadline, ct), ct);
         LogExtracted(logger, pages, result.Method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return result;
     }
@@ -77,7 +77,7 @@ internal sealed partial class TesseractTextExtractor(
         foreach (var chunk in Enumerable.Range(1, layer.PageTexts.Count).Chunk(RenderChunkPages))
         {
             using var rendered = await Task.Run(() => renderer.Render(path, chunk, dpi, PageColor.Grey, ct), ct);
-            pages.AddRange(await pool.RunAsync(engine => chunk.Select(number =>
+            pages.AddRange(await RunOnEngineAsync(deadline, engine => chunk.Select(number =>
             {
                 ct.ThrowIfCancellationRequested();
                 using var page = rendered.Load(number);
@@ -85,6 +85,24 @@ internal sealed partial class TesseractTextExtractor(
             }).ToList(), ct));
         }
         return (Combine(pages), pages.Count);
+    }
+
+    /// <summary>On a pooled engine; the time spent waiting for one (other documents hold them all) is not this document's.</summary>
+    private async Task<T> RunOnEngineAsync<T>(DocumentDeadline deadline, Func<TesseractEngine, T> work, CancellationToken ct)
+    {
+        deadline.Pause();
+        try
+        {
+            return await pool.RunAsync(engine =>
+            {
+                deadline.Resume();
+                return work(engine);
+            }, ct);
+        }
+        finally
+        {
+            deadline.Resume(); // whether the engine came or not: the time after it is the document's again
+        }
     }
 
     /// <summary>The configured OCR resolution, lowered where the largest page would pass the pixel limit.</summary>
@@ -123,15 +141,42 @@ internal sealed partial class TesseractTextExtractor(
         return new PageReading(text, confidence, extra);
     }
 
-    /// <summary><see cref="OcrOptions.DocumentTimeoutSeconds"/> from the start of a document's extraction, reading its file,
-    /// rendering PDF pages and waiting for an engine included (0: none).</summary>
-    private readonly record struct DocumentDeadline(long Started, double Seconds)
+    /// <summary>
+    /// <see cref="OcrOptions.DocumentTimeoutSeconds"/> of the document's own extraction (0: none): reading its file,
+    /// rendering PDF pages and reading them, but not the time spent waiting for an engine while other documents hold them
+    /// all. A long PDF gives its engine back after each few pages; under a backlog it waits behind other documents that
+    /// many times, and that wait is not the document's problem. Used by one extraction, one step at a time.
+    /// </summary>
+    internal sealed class DocumentDeadline(double seconds)
     {
+        private long _spent;
+        private long _since = Stopwatch.GetTimestamp();
+        private bool _paused;
+
+        /// <summary>The document's own time so far.</summary>
+        public TimeSpan Spent => Stopwatch.GetElapsedTime(0, _spent + (_paused ? 0 : Stopwatch.GetTimestamp() - _since));
+
+        /// <summary>Stops the clock (waiting for an engine).</summary>
+        public void Pause()
+        {
+            if (_paused) return;
+            _spent += Stopwatch.GetTimestamp() - _since;
+            _paused = true;
+        }
+
+        /// <summary>Starts it again.</summary>
+        public void Resume()
+        {
+            if (!_paused) return;
+            _since = Stopwatch.GetTimestamp();
+            _paused = false;
+        }
+
         public void ThrowIfPassed(int pagesBefore)
         {
-            if (Seconds <= 0 || Stopwatch.GetElapsedTime(Started).TotalSeconds < Seconds) return;
+            if (seconds <= 0 || Spent.TotalSeconds < seconds) return;
             throw Refusal.Of(Refusal.OcrFailed,
-                $"OCR of the document did not finish within {Seconds:0.###} s ({OcrOptions.Section}:{nameof(OcrOptions.DocumentTimeoutSeconds)}); " +
+                $"OCR of the document did not finish within {seconds:0.###} s ({OcrOptions.Section}:{nameof(OcrOptions.DocumentTimeoutSeconds)}); " +
                 $"it was on page {pagesBefore + 1}.");
         }
     }

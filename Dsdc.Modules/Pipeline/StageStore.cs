@@ -153,7 +153,11 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
                                  OR (r.processor = @ocrProcessor AND r.processor_version = @ocrVersion)))
                  AND NOT EXISTS (SELECT 1 FROM pipeline.stage_failures f WHERE f.document_id = d.id AND f.stage = 'ocr'
                                  AND f.processor_version = @ocrVersion AND f.attempts >= @maxAttempts)) AS ocr,
-              (SELECT count(*) FROM pipeline.raw_texts r WHERE NOT EXISTS (SELECT 1 FROM pipeline.processed_texts p
+              -- As the cleaning stage claims them: each stored document's newest raw text (an older OCR version's stays, cleaned never again).
+              (SELECT count(*) FROM (SELECT DISTINCT ON (document_id) id, document_id FROM pipeline.raw_texts
+                                     ORDER BY document_id, created_at DESC, id DESC) r
+                 JOIN ingestion.documents d ON d.id = r.document_id
+                 WHERE NOT EXISTS (SELECT 1 FROM pipeline.processed_texts p
                  WHERE p.raw_text_id = r.id AND p.processor = @textProcessor AND p.processor_version = @textVersion)) AS text,
               (SELECT count(*) FROM pipeline.stage_failures) AS failures,
               (SELECT count(*) FROM ingestion.documents) AS documents

@@ -103,6 +103,39 @@ public sealed class TextExtractorTests : IDisposable
         Assert.Equal(2, (await unbounded.TextExtractor.ExtractAsync(tiff, DocumentFormat.Tiff, TestContext.Current.CancellationToken)).Text.Split('\f').Length);
     }
 
+    /// <summary>
+    /// The document deadline counts the document's own work, not the time it waits for an engine while other documents
+    /// hold them all (a long PDF gives its engine back after every few pages, and under a backlog would otherwise fail
+    /// for the others' load).
+    /// </summary>
+    [Fact]
+    public async Task TimeSpentWaitingForAnEngineOtherDocumentsHoldIsNotCountedAgainstTheDocument()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var one = new ImagingServices(new Dictionary<string, string?> { ["Ocr:MaxConcurrency"] = "1", ["Ocr:DocumentTimeoutSeconds"] = "1.5" });
+        var page = Path.Combine(Path.GetTempPath(), $"dsdc-wait-{Guid.NewGuid():N}.png");
+        await File.WriteAllBytesAsync(page, Dsdc.Tests.Infrastructure.Fixtures.PngBlankPage(), ct);
+        try
+        {
+            var pool = one.Get<TesseractEnginePool>();
+            var holding = new TaskCompletionSource();
+            // Another document holds the only engine for three seconds, twice the deadline.
+            var other = pool.RunAsync(_ => { holding.SetResult(); Thread.Sleep(3000); return 0; }, ct);
+            await holding.Task;
+
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var result = await one.TextExtractor.ExtractAsync(page, DocumentFormat.Png, ct);
+
+            Assert.True(watch.Elapsed.TotalSeconds > 1.5, $"the extraction waited {watch.Elapsed.TotalSeconds:F1} s"); // it did wait past it
+            Assert.Equal(ExtractionMethods.Ocr, result.Method);
+            await other;
+        }
+        finally
+        {
+            File.Delete(page);
+        }
+    }
+
     [Fact]
     public async Task ABornDigitalPdfGivesItsTextLayerWithoutOcr()
     {

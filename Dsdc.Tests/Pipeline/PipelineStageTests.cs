@@ -74,6 +74,13 @@ public sealed class PipelineStageTests
         Assert.Equal(1, cleaned.Processed); // the letter's new raw text
         Assert.Equal(3, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.raw_texts"));
         Assert.Equal(4, await app.ScalarAsync<long>("SELECT count(*) FROM pipeline.processed_images"));
+
+        // A newer cleaner: each document's newest raw text waits to be cleaned again, and then nothing does (the letter's
+        // older OCR text, which the stage never cleans again, is not counted as waiting for ever).
+        await app.ScalarAsync<int>("UPDATE pipeline.processed_texts SET processor_version = 'older' RETURNING 1");
+        Assert.Equal(2, (await stages.BacklogAsync(Ct)).Text);
+        Assert.Equal(2, (await stages.CleanTextAsync(10, Ct)).Processed);
+        Assert.Equal(0, (await stages.BacklogAsync(Ct)).Text);
     }
 
     /// <summary>
