@@ -174,6 +174,10 @@ public sealed partial class TrainingService(
     {
         if (options.Value.RetrainAfterLabels <= 0) return new TrainingReport([], null, "Training:RetrainAfterLabels is 0: training runs on its schedule only");
         var (labels, needed) = await LabelsTowardsTrainingAsync(ct);
+        // Labels of one class train nothing: said without loading every labelled document's inputs at each check (no job
+        // is recorded then, so the labels would count, and be loaded, again and again).
+        if (labels.Classes < 2)
+            return new TrainingReport([], null, OneClassReason(labels.Classes));
         if (labels.Added < needed)
             return new TrainingReport([], null, $"{labels.Added} document(s) labelled or given another class since " +
                 (labels.JobId is { } id ? $"training job {id}" : "the start") + $"; training starts at {needed}");
@@ -181,6 +185,10 @@ public sealed partial class TrainingService(
         // still count at the next check, once they do.
         return await TrainAsync(null, null, "new-labels", ct, skipWhenUnchanged: true, recordSkip: false, skipWhenBusy: skipWhenBusy);
     }
+
+    /// <summary>Why nothing trains while the labels name fewer than two classes.</summary>
+    public static string OneClassReason(int classes) => (classes == 0 ? "no document is labelled yet" : "every labelled document has the same class") +
+        ": a model needs labelled documents of at least two classes, so label a document of another class";
 
     /// <summary>The documents labelled or given another class since the last job, and how many start the next one
     /// (<see cref="TrainOnNewLabelsAsync"/>).</summary>

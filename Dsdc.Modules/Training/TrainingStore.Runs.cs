@@ -26,7 +26,8 @@ public sealed record RunSummary(
 
 /// <summary>The newest training job (null before any), the documents it read, and how many stored documents a label set
 /// since it began gave another class than the one they had then (or a first one).</summary>
-public sealed record NewLabels(long? JobId, int Documents, long Added);
+/// <param name="Classes">How many classes have a labelled document now: a model needs two.</param>
+public sealed record NewLabels(long? JobId, int Documents, long Added, int Classes = 2);
 
 public sealed record NewRun(string Name, string Parameters, string Encoder, string EncoderVersion, int Dimensions, int Seed, string Device,
     int TrainSize, int ValidationSize, int TestSize, string TriggeredBy);
@@ -169,8 +170,10 @@ public sealed partial class TrainingStore
         LastJob? last;
         await using (var conn = await dataSource.OpenConnectionAsync(ct))
             last = await conn.QuerySingleOrDefaultAsync<LastJob>(new CommandDefinition(sql, cancellationToken: ct));
-        var added = await new IngestionQueries(dataSource).DocumentsRelabelledSinceAsync(last?.StartedAt, ct);
-        return new NewLabels(last?.Id, last?.Documents ?? 0, added);
+        var ingestion = new IngestionQueries(dataSource);
+        var added = await ingestion.DocumentsRelabelledSinceAsync(last?.StartedAt, ct);
+        var classes = (await ingestion.LabelCountsAsync(ct)).Count(c => c.Human + c.Dataset > 0);
+        return new NewLabels(last?.Id, last?.Documents ?? 0, added, classes);
     }
 
     private sealed record LastJob(long Id, int Documents, DateTime StartedAt);

@@ -40,6 +40,19 @@ public sealed class FirstLabelsTests(FirstLabelsTests.App app) : IClassFixture<F
         var (probe, _) = app.Documents[5];
         Assert.True((await classifier.ClassifyFileAsync(probe, Ct)).ZeroShot);
 
+        // Only one class labelled: the new-labels check says a model needs two, without loading the documents or recording a job.
+        var first = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(app.Documents[0].Path)));
+        await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(conn, "CREATE TABLE one_class AS SELECT * FROM ingestion.labels WHERE document_id <> @first", new { first });
+            await Dapper.SqlMapper.ExecuteAsync(conn, "DELETE FROM ingestion.labels WHERE document_id <> @first", new { first });
+            var single = await Get<TrainingService>().TrainOnNewLabelsAsync(Ct);
+            Assert.Empty(single.Runs);
+            Assert.Equal(TrainingService.OneClassReason(1), single.Skipped);
+            Assert.Equal(0L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(conn, "SELECT count(*) FROM training.jobs"));
+            await Dapper.SqlMapper.ExecuteAsync(conn, "INSERT INTO ingestion.labels OVERRIDING SYSTEM VALUE SELECT * FROM one_class; DROP TABLE one_class");
+        }
+
         // Only two classes labelled: the other documents' dataset labels are set aside.
         var keep = app.Documents.Take(2).Select(d => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(File.ReadAllBytes(d.Path)))).ToArray();
         await using (var conn = new Npgsql.NpgsqlConnection(app.Database.ConnectionString))
