@@ -80,12 +80,12 @@ public sealed partial class InboxIngestor
             // Never write through a link (nor into a named pipe): the entry itself moves into a folder that carries the reason.
             Directory.CreateDirectory(target);
             await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), text, Encoding.UTF8, ct);
-            RawNames.RenameEntry(folder.FullName, Path.Combine(target, folder.Name));
+            CrossVolume.MoveDirectory(folder.FullName, Path.Combine(target, folder.Name));
         }
         else
         {
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, ReasonFile), text, Encoding.UTF8, ct);
-            Directory.Move(folder.FullName, target);
+            CrossVolume.MoveDirectory(folder.FullName, target);
         }
         LogRejected(folder.Name, code, reason);
     }

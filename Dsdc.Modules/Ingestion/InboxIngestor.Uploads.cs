@@ -52,7 +52,7 @@ public sealed partial class InboxIngestor
                 await using var entryLock = await store.TryLockEntryAsync(name, ct)
                     ?? throw new IOException($"inbox entry {name} is locked by another run");
                 var folder = Path.Combine(paths.Inbox, name);
-                Directory.Move(staged.FullName, folder);
+                CrossVolume.MoveDirectory(staged.FullName, folder); // the inbox may be a volume of its own
                 var outcome = await IngestLockedFolderAsync(new DirectoryInfo(folder), requireSettled: false, label, ct)
                     ?? throw new IOException($"inbox entry {name} vanished while it was ingested");
                 IngestionMetrics.Record(outcome);
@@ -73,12 +73,15 @@ public sealed partial class InboxIngestor
     /// </summary>
     public static readonly TimeSpan AbandonedUploadAge = TimeSpan.FromDays(1);
 
-    /// <summary>Removes the entries of <c>data/.uploads/</c>, and the inbox folders that <see cref="InboxDrop"/> was still
-    /// writing under a hidden name when its process stopped, that nothing has written for <see cref="AbandonedUploadAge"/>.</summary>
+    /// <summary>Removes the entries of <c>data/.uploads/</c>, and the folders that <see cref="InboxDrop"/> or a copy across
+    /// volumes (<see cref="CrossVolume"/>) was still writing under a hidden name in the inbox or <c>rejected/</c> when its
+    /// process stopped, that nothing has written for <see cref="AbandonedUploadAge"/>.</summary>
     private int SweepAbandonedUploads() =>
         Sweep(new DirectoryInfo(Path.Combine(paths.DataDir, ".uploads")), _ => true, "data/.uploads", "a request that stopped midway left it")
         + Sweep(new DirectoryInfo(paths.Inbox), e => e.Name.StartsWith(InboxDrop.StagingPrefix, StringComparison.Ordinal), "the inbox",
-            "an import that stopped midway left it");
+            "an import, or a copy to another volume, that stopped midway left it")
+        + Sweep(new DirectoryInfo(paths.Rejected), e => e.Name.StartsWith(InboxDrop.StagingPrefix, StringComparison.Ordinal), "data/rejected",
+            "a copy from the inbox's volume that stopped midway left it");
 
     private int Sweep(DirectoryInfo dir, Func<FileSystemInfo, bool> abandoned, string where, string why)
     {

@@ -206,6 +206,54 @@ public sealed class RejectionTests
         Assert.DoesNotContain(outcomes, o => o.Folder == "Thumbs");
     }
 
+    /// <summary>
+    /// The inbox on a volume of its own (a real tmpfs mounted at data/to_ingest, as a scanner's share would be; needs
+    /// root): where a rename fails across volumes, a refused folder still lands in rejected/ whole with its reason, a
+    /// folder whose reason.txt is a named pipe too (copied as a pipe, never opened), and an upload is stored; nothing
+    /// hidden is left behind.
+    /// </summary>
+    [Fact]
+    public async Task AnInboxOnAVolumeOfItsOwnStillRejectsFoldersAndTakesUploads()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var inbox = app.Paths.Inbox;
+        Directory.CreateDirectory(inbox);
+        if (!await Commands.RunAsync("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", inbox))
+            Assert.Skip("mounting a tmpfs needs root (CAP_SYS_ADMIN); this run cannot put the inbox on a volume of its own");
+        try
+        {
+            var (path, label) = Fixtures.First(".tif");
+            app.Drop("good", path, label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            app.DropBytes("bad", "notes.tif", "This is a plain text file, not a scan."u8.ToArray(), "0");
+            app.DropBytes("piped", "notes.tif", "Not a scan either."u8.ToArray());
+            Assert.True(await Commands.RunAsync("mkfifo", Path.Combine(inbox, "piped", "reason.txt")));
+
+            var outcomes = new List<IngestionOutcome>();
+            var summary = await app.Ingestor.IngestAsync(100, new Collect(outcomes), Ct);
+
+            Assert.True((1, 2, 0) == (summary.Accepted, summary.Rejected, summary.Deferred), string.Join("; ", outcomes));
+            Assert.StartsWith("unsupported-format:", File.ReadAllText(Path.Combine(app.Paths.Rejected, "bad", "reason.txt")));
+            Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "bad", "notes.tif")));
+            Assert.StartsWith("unsupported-format:", File.ReadAllText(Path.Combine(app.Paths.Rejected, "piped", "reason.txt")));
+            Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "piped", "piped", "notes.tif")));
+            Assert.Empty(Directory.EnumerateFileSystemEntries(inbox));
+            Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(app.Paths.Rejected), e => Path.GetFileName(e).StartsWith('.'));
+
+            var png = Fixtures.First(".png").Path;
+            var upload = await app.Ingestor.IngestUploadsAsync(app.Ingestor.NewBatchId(),
+                [new UploadedFile("page.png", async (target, c) => { await using var source = File.OpenRead(png); await source.CopyToAsync(target, c); })],
+                null, Ct);
+            var stored = Assert.Single(upload);
+            Assert.True(stored.Kind == IngestionOutcomeKind.Accepted, stored.ToString());
+            Assert.Empty(Directory.EnumerateFileSystemEntries(inbox));
+            Assert.Equal(2L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents"));
+        }
+        finally
+        {
+            await Commands.RunAsync("umount", "-l", inbox);
+        }
+    }
+
     [Fact]
     public async Task AFolderRejectedTwiceKeepsBothCopies()
     {
