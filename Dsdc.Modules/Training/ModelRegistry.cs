@@ -181,12 +181,16 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         if (await store.AddPromotionAsync(runId, current, kind, reason, by, ct) is { } refused)
             return new PromotionResult(false, await ChampionRunIdAsync(ct), refused);
         logger.LogInformation("Run {RunId} is now the champion ({Kind} by {By}: {Reason}); previous {Previous}", runId, kind, by, reason, current);
-        await NotifyAsync(runId, ct);
+        await NotifyAsync(runId);
         return new PromotionResult(true, runId, $"run {runId} is now the champion ({kind})");
     }
 
-    private async Task NotifyAsync(long? runId, CancellationToken ct)
+    /// <summary>Tells this process's observers (the served model's host loads the new champion). Not cancelled with the
+    /// request that promoted: the promotion is recorded, and a person who closes the page must not leave this process
+    /// serving the previous champion until its next reload check.</summary>
+    private async Task NotifyAsync(long? runId)
     {
+        var ct = CancellationToken.None;
         foreach (var observer in services.GetServices<IChampionObserver>())
         {
             try

@@ -5,6 +5,7 @@ using Dsdc.Inference;
 using Dsdc.Inference.Api;
 using Dsdc.Shared;
 using Dsdc.Tests.Auth;
+using Dsdc.Tests.Infrastructure;
 using Dsdc.Training;
 
 namespace Dsdc.Tests.Api;
@@ -48,6 +49,7 @@ public sealed class LostClassTests(ApiApp app)
         var other = (lost + 1) % DocumentClasses.Count;
         var started = await app.ScalarAsync<DateTime>("SELECT now()");
         using var client = await app.CreateClientWithRoleAsync(Dsdc.Auth.Roles.User);
+        var relabelled = documents.ToList();
         try
         {
             foreach (var id in documents)
@@ -81,12 +83,19 @@ public sealed class LostClassTests(ApiApp app)
             var known = status.RootElement.GetProperty("knownClasses").EnumerateArray().Select(c => c.GetString()).ToList();
             Assert.DoesNotContain(DocumentClasses.NameOf(lost), known);
             Assert.Contains("have no labelled document now and are not predicted", status.RootElement.GetProperty("message").GetString());
+
+            // A first label of that class on a document nobody had labelled: the class is predicted again at once.
+            var upload = await ApiRequests.JsonAsync(await client.PredictAsync(ApiRequests.File(Fixtures.PngBlankPage(677, 455), "page.png")));
+            var fresh = upload.GetProperty("documentId").GetString()!;
+            relabelled.Add(fresh);
+            Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync($"/api/v1/documents/{fresh}/label", new { label = lost }, ct)).StatusCode);
+            Assert.Contains(lost, (await classifier.ClassifyInputsAsync(page, ct)).KnownClasses);
         }
         finally
         {
             // The collection's labels as they were.
             await app.ScalarAsync<long>("WITH d AS (DELETE FROM ingestion.labels WHERE source = 'human' AND created_at >= @started AND document_id = ANY(@documents) RETURNING 1) SELECT count(*) FROM d",
-                new { started, documents = documents.ToArray() });
+                new { started, documents = relabelled.ToArray() });
             await app.Get<PredictionStore>().LabelsChangedAsync();
         }
         Assert.Contains(lost, (await classifier.ClassifyInputsAsync(page, ct)).KnownClasses);

@@ -115,14 +115,16 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
         bool refreshServing = true)
     {
         var result = await documents.AddHumanLabelIfAsync(documentId, label, userName, DocumentStore.NobodyLabelledSince(predictedAt), ct);
-        if (refreshServing && Moved(result, label)) await LabelsChangedAsync();
+        if (refreshServing && ChangesLabelledClasses(result, label)) await LabelsChangedAsync();
         return result;
     }
 
-    /// <summary>Whether the label written took the document from one class to another (only that can leave a class without
-    /// labels).</summary>
-    private static bool Moved(GuardedLabel result, int label) =>
-        result is { Written: not null, Current: { } previous } && previous.Label != label;
+    /// <summary>Whether the label written may change the classes served (<see cref="LabelledClasses"/>): it took the document
+    /// from one class to another (which can leave a class without labels), or gave a class the served model does not see
+    /// labelled a document again (a first label on a document nobody had labelled).</summary>
+    private bool ChangesLabelledClasses(GuardedLabel result, int label) =>
+        result.Written is not null
+        && (result.Current is { } previous ? previous.Label != label : labelled?.Current is { } known && !known.Contains(label));
 
     /// <summary>A correction: stored by the Ingestion module as a human label, which wins over the dataset label in the next
     /// training run; a class it took the last label from is no longer predicted from now on.</summary>
@@ -138,7 +140,7 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
         Func<LabelEntry?, bool> expected, CancellationToken ct)
     {
         var result = await documents.AddHumanLabelIfAsync(documentId, label, userName, expected, ct);
-        if (Moved(result, label)) await LabelsChangedAsync();
+        if (ChangesLabelledClasses(result, label)) await LabelsChangedAsync();
         return result;
     }
 
