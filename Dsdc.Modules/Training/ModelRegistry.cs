@@ -54,8 +54,9 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
 
     /// <summary>
     /// Why this process cannot serve a run a person promotes or rolls back to: its model files cannot be read (missing, a
-    /// broken manifest), or it was trained on inputs this process does not compute (another encoder or region set,
-    /// <see cref="ModelManifest.WhyNotServable"/>); null when it can. Recorded anyway, such a champion would leave every
+    /// broken manifest, a view's graph or feature file: <see cref="ViewEnsembleRunner.WhyNotLoadable"/>), or it was trained
+    /// on inputs this process does not compute (another encoder or region set, <see cref="ModelManifest.WhyNotServable"/>);
+    /// null when it can. Recorded anyway, such a champion would leave every
     /// server on the zero-shot model, and the next training job would replace it.
     /// </summary>
     private string? WhyCannotServe(long runId)
@@ -64,9 +65,10 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         if (model is null) return why;
         var encoder = services.GetService<Dsdc.Embedding.IDocumentEncoder>();
         var embedding = services.GetService<Microsoft.Extensions.Options.IOptions<Dsdc.Embedding.EmbeddingOptions>>();
-        return encoder is null || embedding is null
-            ? null
-            : model.Manifest.WhyNotServable(encoder, Dsdc.Embedding.RegionEncoder.SetOf(embedding.Value));
+        if (encoder is not null && embedding is not null
+            && model.Manifest.WhyNotServable(encoder, Dsdc.Embedding.RegionEncoder.SetOf(embedding.Value)) is { } other)
+            return other;
+        return ViewEnsembleRunner.WhyNotLoadable(model) is { } broken ? WithoutServerPaths($"run {runId}: {broken}") : null;
     }
 
     /// <summary>A run's artifact, or why its files cannot be read (missing, a broken manifest).</summary>

@@ -136,7 +136,8 @@ public sealed partial class TrainingService
     /// <summary>The champion's artifact, read once, and why this process cannot serve it (null when it can).</summary>
     private (ChampionModel? Champion, string? Why) ReadChampion(long championId) => registry.TryArtifact(championId) switch
     {
-        ({ } champion, _) => (champion, champion.Manifest.WhyNotServable(encoder, loader.RegionSet)),
+        ({ } champion, _) => (champion, champion.Manifest.WhyNotServable(encoder, loader.RegionSet)
+            ?? (ViewEnsembleRunner.WhyNotLoadable(champion) is { } why ? registry.WithoutServerPaths($"run {championId}: {why}") : null)),
         (_, var why) => (null, $"run {championId}'s artifact cannot be read: {why}"),
     };
 

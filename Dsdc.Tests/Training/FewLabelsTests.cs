@@ -559,6 +559,42 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.StartsWith("nothing changed since training job", (await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
     }
 
+    /// <summary>Nothing changed, but one of the champion's view files is lost (its model.onnx and manifest are still there,
+    /// so it looked servable): the job does not skip and replaces it, and a person cannot promote it back.</summary>
+    [Fact]
+    public async Task AChampionMissingOneOfItsViewFilesIsReplacedEvenWhenNothingChanged()
+    {
+        var training = app.Get<TrainingService>();
+        var registry = app.Get<ModelRegistry>();
+        var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
+        await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+        Assert.StartsWith("nothing changed since training job", (await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
+        var champion = await registry.ChampionRunIdAsync(Ct) ?? throw new InvalidOperationException("a job promotes a first champion");
+        var modelsDir = app.Get<Dsdc.Shared.DsdcPaths>().ModelsDir;
+        var dir = Path.Combine(modelsDir, ModelArtifacts.RelativeDir(champion));
+        var view = ModelManifest.Read(Path.Combine(dir, ModelArtifacts.ManifestFile)).Views!.First(v => v.Features is not null);
+        var file = Path.Combine(dir, view.Features!);
+        File.Move(file, file + ".lost");
+        try
+        {
+            Assert.Null(registry.TryArtifact(champion).Why); // model.onnx and the manifest read
+
+            var job = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+
+            Assert.Null(job.Skipped);
+            Assert.True(job.Promotion?.Promoted, job.Promotion?.Message);
+            Assert.NotEqual(champion, await registry.ChampionRunIdAsync(Ct));
+            var back = await registry.PromoteAsync(champion, "tester", null, Ct);
+            Assert.False(back.Promoted, back.Message);
+            Assert.Contains("view files cannot be read", back.Message);
+            Assert.DoesNotContain(modelsDir, back.Message);
+        }
+        finally
+        {
+            File.Move(file + ".lost", file);
+        }
+    }
+
     /// <summary>Nothing changed, but the champion's files are gone (a lost models volume): the job does not skip, and a
     /// model that serves is promoted, instead of the zero-shot model answering until a label changes.</summary>
     [Fact]

@@ -38,6 +38,32 @@ public sealed class ViewEnsembleRunner : IDisposable
         }
     }
 
+    /// <summary>
+    /// Why this version cannot load the model's views, or null when it can: what the constructor would find (a view's graph
+    /// missing, its feature file unreadable, of another features version or of another size), without opening sessions.
+    /// The model's <c>model.onnx</c> and manifest being readable is not enough to serve it.
+    /// </summary>
+    public static string? WhyNotLoadable(ChampionModel model)
+    {
+        var dir = Path.GetDirectoryName(model.OnnxPath)!;
+        try
+        {
+            foreach (var spec in Specs(model.Manifest))
+            {
+                if (spec.Output is not (OnnxExport.OutputName or OnnxExport.LogitsName)) return $"{spec.File}: unknown output '{spec.Output}'";
+                if (!File.Exists(Path.Combine(dir, spec.File))) return $"its view graph {spec.File} is missing";
+                if (spec.Features is not { } f) continue;
+                var features = ViewFeatures.Load(spec.View, File.ReadAllText(Path.Combine(dir, f)));
+                if (features.Dimensions != spec.Dimensions) return $"{f} gives {features.Dimensions} features; {spec.File} expects {spec.Dimensions}";
+            }
+            return null;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            return $"its view files cannot be read: {ex.Message}";
+        }
+    }
+
     /// <summary>The views of a manifest; a manifest without any is the single MLP on the vectors in <c>model.onnx</c>.</summary>
     public static IReadOnlyList<ViewSpec> Specs(ModelManifest m) =>
         m.Views is { Count: > 0 } views ? views : [new ViewSpec(ViewKinds.Vector, ModelArtifacts.OnnxFile, m.Dimensions, 1)];
