@@ -169,10 +169,36 @@ public sealed partial class InboxIngestor
         return await store.FindAsync(moving.Id, ct);
     }
 
+    /// <summary>
+    /// Whether nothing has written the entry for <see cref="IngestionOptions.SettleSeconds"/>. An entry dated in the future
+    /// (a copy that kept the time of a machine whose clock runs ahead, a FAT drive's local time) would otherwise wait
+    /// until that time came: it is settled once this process has seen it unchanged (size and time) for as long.
+    /// </summary>
     private bool IsSettled(FileSystemInfo entry)
     {
         var settle = TimeSpan.FromSeconds(options.Value.SettleSeconds);
-        return clock.GetUtcNow().UtcDateTime - entry.LastWriteTimeUtc >= settle;
+        var now = clock.GetUtcNow().UtcDateTime;
+        var written = entry.LastWriteTimeUtc;
+        if (written <= now)
+        {
+            _datedInTheFuture.TryRemove(entry.FullName, out _);
+            return now - written >= settle;
+        }
+        var length = entry is FileInfo file ? file.Length : 0;
+        var seen = _datedInTheFuture.AddOrUpdate(entry.FullName, _ => (length, written, now),
+            (_, before) => before.Length == length && before.Written == written ? before : (length, written, now));
+        return now - seen.Since >= settle;
+    }
+
+    /// <summary>The entries dated in the future: their size and time, and since when this process sees them so.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Length, DateTime Written, DateTime Since)> _datedInTheFuture =
+        new(StringComparer.Ordinal);
+
+    /// <summary>Forgets the entries dated in the future that have left the inbox.</summary>
+    private void ForgetEntriesGone()
+    {
+        foreach (var path in _datedInTheFuture.Keys)
+            if (!Path.Exists(path)) _datedInTheFuture.TryRemove(path, out _);
     }
 
     /// <summary><paramref name="name"/> under <paramref name="parent"/>, or name~2, name~3... when taken.</summary>

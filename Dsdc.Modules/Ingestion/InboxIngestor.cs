@@ -50,6 +50,7 @@ public sealed partial class InboxIngestor(
             progress?.Report(outcome);
             done++;
         }
+        ForgetEntriesGone();
         WrapLooseFiles();
         foreach (var folder in ListFolders())
         {
@@ -143,7 +144,8 @@ public sealed partial class InboxIngestor(
             if (folder.LinkTarget is not null)
                 throw new RejectionException("symbolic-link", "the inbox entry is a symbolic link; links are never followed");
             var entries = folder.EnumerateFileSystemInfos().ToList();
-            if (requireSettled && (entries.Any(e => !IsSettled(e)) || !IsSettled(folder)))
+            // Every entry looked at (no short cut): one dated in the future is seen from its first run on.
+            if (requireSettled && (entries.Count(e => !IsSettled(e)) > 0 | !IsSettled(folder)))
                 return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled", "still being written");
 
             var (document, labelFile) = Classify(entries);

@@ -141,6 +141,28 @@ public sealed class IngestionTests
         Assert.Equal(1, second.Accepted);
     }
 
+    /// <summary>A folder dated in the future (copied keeping the time of a machine whose clock runs ahead) is not deferred
+    /// until that time comes: it is ingested once seen unchanged for the settle window.</summary>
+    [Fact]
+    public async Task AFolderDatedInTheFutureIsIngestedOnceSeenUnchangedForTheSettleWindow()
+    {
+        await using var app = await IngestionApp.StartAsync(settleSeconds: 1);
+        var (path, label) = Fixtures.First(".tif");
+        var copy = app.Drop("ahead", path, label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var dir = Path.GetDirectoryName(copy)!;
+        var tomorrow = DateTime.UtcNow.AddDays(1);
+        foreach (var f in Directory.EnumerateFiles(dir)) File.SetLastWriteTimeUtc(f, tomorrow);
+        Directory.SetLastWriteTimeUtc(dir, tomorrow);
+
+        var first = await app.Ingestor.IngestAsync(10, null, Ct);
+        await Task.Delay(TimeSpan.FromSeconds(1.5), Ct);
+        var second = await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal((0, 1), (first.Accepted, first.Deferred)); // first seen now
+        Assert.Equal((1, 0), (second.Accepted, second.Deferred));
+        Assert.False(Directory.Exists(dir));
+    }
+
     [Fact]
     public async Task TwoRunsAtOnceNeverIngestADocumentTwice()
     {
