@@ -104,6 +104,17 @@ public sealed partial class TrainingService(
             ? Candidates.From(configurations ?? [], viewModels ?? [], fused ?? [], settings)
             : Candidates.Default(o, runs ?? o.RunsPerJob, regionsReady, settings, new RandomSearch(unchecked((int)(o.Seed * 7919L + lastRunId))));
 
+        if (plan.Count == 0)
+        {
+            // Every configured candidate reads the region features, which some labelled documents lack yet (a first
+            // ingestion): nothing is recorded, so the job that comes once the embedding stage has computed them trains.
+            var why = explicitPlan ? "no candidate to train was given" : $"nothing to train yet: every candidate of Training:Candidates ({string.Join(", ", o.CandidateNames)}) reads the " +
+                $"region features, and {all.Count(p => p.Inputs.Regions is null)} of the {all.Count} labelled documents do not have them yet " +
+                "(the embedding stage computes them); list a candidate without them (such as fused-tvc) to train meanwhile";
+            logger.LogWarning("Training skipped: {Reason}", why);
+            return new TrainingReport([], null, why);
+        }
+
         var crossValidate = UseCrossValidation(all, data.Test, o);
         var dataFingerprint = DataFingerprint(all);
         var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings);

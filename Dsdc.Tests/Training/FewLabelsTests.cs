@@ -237,6 +237,24 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>Every configured candidate reads the region features, which a document lacks yet: the job says there is
+    /// nothing to train yet and records no job, so the next one, once the features are computed, trains.</summary>
+    [Fact]
+    public async Task WithOnlyCandidatesThatReadTheMissingRegionFeaturesNothingTrainsAndNoJobIsRecorded()
+    {
+        var training = new TrainingService(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), app.Get<ModelRegistry>(),
+            app.Get<IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
+            Options.Create(new TrainingOptions { Candidates = ["fused-tvrc"], RunsPerJob = 0, MinDocuments = 16, CvRepeats = 1 }),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
+        var jobs = await app.ScalarAsync<long>("SELECT count(*) FROM training.jobs");
+
+        var waiting = await WhileADocumentLacksItsRegionFeaturesAsync(() => training.TrainAsync(null, null, "schedule", Ct, skipWhenUnchanged: true));
+
+        Assert.Empty(waiting.Runs);
+        Assert.StartsWith("nothing to train yet: every candidate of Training:Candidates (fused-tvrc) reads the region features, and 1 of the", waiting.Skipped);
+        Assert.Equal(jobs, await app.ScalarAsync<long>("SELECT count(*) FROM training.jobs"));
+    }
+
     /// <summary>Runs <paramref name="work"/> while the first document's region features are stored under another version, as
     /// if the embedding stage had not computed them yet.</summary>
     private async Task<T> WhileADocumentLacksItsRegionFeaturesAsync<T>(Func<Task<T>> work)
