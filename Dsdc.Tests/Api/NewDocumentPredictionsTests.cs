@@ -96,9 +96,13 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
             Assert.NotNull(damaged);
             await File.WriteAllBytesAsync(Path.Combine(app.Get<DsdcPaths>().DataDir, damaged), "not a PNG any more"u8.ToArray(), Ct);
 
-            var recorded = await app.Get<NewDocumentPredictions>().PredictAsync(1000, Ct);
+            // One document a run: the first run meets the damaged page alone; the next ones pass over it (for an hour)
+            // instead of meeting it first again and again.
+            var job = app.Get<NewDocumentPredictions>();
+            Assert.Equal(0, await job.PredictAsync(1, Ct));
+            Assert.Equal(1, await job.PredictAsync(1, Ct));
+            await job.PredictAsync(1000, Ct);
 
-            Assert.True(recorded >= 1);
             var predicted = (await conn.QueryAsync<string>("SELECT document_id FROM inference.predictions WHERE document_id = ANY(@ids)", new { ids }))
                 .Select(id => id.Trim()).ToList();
             Assert.Equal([ids[1]], predicted);

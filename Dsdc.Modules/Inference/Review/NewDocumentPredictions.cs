@@ -38,6 +38,13 @@ public sealed partial class NewDocumentPredictions(
 
     private const long LockKey = 0x_D5DC_0E1D;
 
+    /// <summary>How long a document whose stored inputs could not be read is passed over before it is tried again.</summary>
+    public static readonly TimeSpan RetryUnreadableAfter = TimeSpan.FromHours(1);
+
+    /// <summary>The documents a model could not read the stored inputs of, and when: passed over by the next runs (they come
+    /// first in the order, and a run of a few documents would otherwise meet only them), then tried again.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Model, string Document), DateTime> _unreadable = new();
+
     // The stored inputs as training reads them; writes only inference.predictions (through PredictionStore).
     private const string PendingSql = $"""
         SELECT e.document_id, e.embedding, t.raw_text, t.raw_readings, i.file_path AS image_path, f.features AS regions
@@ -48,6 +55,7 @@ public sealed partial class NewDocumentPredictions(
           -- Once per served model, and again for a model served anew (a rollback): the latest prediction decides.
           AND NOT EXISTS (SELECT 1 FROM inference.latest_predictions lp JOIN inference.predictions p ON p.id = lp.prediction_id
                           WHERE lp.document_id = d.id AND p.model_id = @modelId)
+          AND NOT (d.id = ANY(@passedOver))
         ORDER BY d.ingested_at, d.id
         LIMIT @limit
         """;
@@ -88,12 +96,16 @@ public sealed partial class NewDocumentPredictions(
             LogCannotServe(champion, $"this process serves {serving.ModelId}");
             return 0;
         }
+        var now = DateTime.UtcNow;
+        foreach (var stale in _unreadable.Where(u => now - u.Value >= RetryUnreadableAfter).Select(u => u.Key).ToList())
+            _unreadable.TryRemove(stale, out _);
+        var passedOver = _unreadable.Keys.Where(k => k.Model == serving.ModelId).Select(k => k.Document).ToArray();
         List<PendingRow> rows;
         await using (var conn = await dataSource.OpenConnectionAsync(ct))
             rows = (await conn.QueryAsync<PendingRow>(new CommandDefinition(PendingSql, new
             {
                 encoder = encoder.Id, version = encoder.Version, regionsVersion = processor.RegionsVersion,
-                needsRegions = serving.ReadsRegions, modelId = serving.ModelId, limit = maxDocuments,
+                needsRegions = serving.ReadsRegions, modelId = serving.ModelId, limit = maxDocuments, passedOver,
             }, cancellationToken: ct))).AsList();
         var recorded = 0;
         var unreadable = new List<Exception>();
@@ -115,6 +127,7 @@ public sealed partial class NewDocumentPredictions(
                 // failing the job for it would leave every newer document unpredicted, since it comes first each time.
                 LogUnreadable(documentId, ex.Message);
                 unreadable.Add(ex);
+                _unreadable[(serving.ModelId, documentId)] = now;
                 continue;
             }
             // A document labelled meanwhile is left alone.
@@ -138,7 +151,7 @@ public sealed partial class NewDocumentPredictions(
         Message = "New documents not predicted here: this process cannot serve the champion (run {RunId}): {Reason}; a process that serves it will")]
     private partial void LogCannotServe(long? runId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} not predicted: its stored inputs cannot be read ({Error})")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} not predicted: its stored inputs cannot be read ({Error}); passed over for an hour")]
     private partial void LogUnreadable(string documentId, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Another run is predicting new documents; this one leaves")]
