@@ -17,7 +17,7 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
         List<LabelledVector> Side(string side) => examples.Where(e => sides[e.DocumentId] == side).ToList();
         return new DataSplit(Side(SplitSides.Train), Side(SplitSides.Validation), Side(SplitSides.Test))
         {
-            Pages = withPages ? stored.ToDictionary(e => e.Example.DocumentId, pages.Load, StringComparer.Ordinal) : null,
+            Pages = withPages ? stored.ToDictionary(e => e.Example.DocumentId, pages.LoadForTraining, StringComparer.Ordinal) : null,
         };
     }
 
@@ -34,7 +34,7 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
     public async Task<IReadOnlyList<LabelledPage>> LoadAllAsync(CancellationToken ct)
     {
         var stored = await store.LabelledDocumentsAsync(encoder.Id, encoder.Version, withText: true, ct, regions.Version);
-        return stored.Select(e => new LabelledPage(e.Example.DocumentId, e.Example.Label, pages.Load(e)) { VectorId = e.Example.VectorId }).ToList();
+        return stored.Select(e => new LabelledPage(e.Example.DocumentId, e.Example.Label, pages.LoadForTraining(e)) { VectorId = e.Example.VectorId }).ToList();
     }
 
     /// <summary>The side of every given document; those without one are assigned and stored now.</summary>

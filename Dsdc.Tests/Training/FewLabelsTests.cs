@@ -237,6 +237,34 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>A labelled document's processed page damaged on disk: training reads it as a blank page (as a missing one)
+    /// instead of every job failing on it.</summary>
+    [Fact]
+    public async Task ADamagedProcessedPageDoesNotStopTraining()
+    {
+        var loader = app.Get<TrainingDataLoader>();
+        var document = (await loader.LoadAllAsync(Ct))[0];
+        var relative = await app.ScalarAsync<string>(
+            "SELECT file_path FROM pipeline.processed_images WHERE document_id = @id ORDER BY created_at DESC, id DESC LIMIT 1", new { id = document.DocumentId });
+        var png = Path.Combine(app.Get<Dsdc.Shared.DsdcPaths>().DataDir, relative);
+        var original = await File.ReadAllBytesAsync(png, Ct);
+        Assert.Contains(document.Inputs.Layout, v => v != 0f);
+        await File.WriteAllBytesAsync(png, "not a PNG any more"u8.ToArray(), Ct);
+        try
+        {
+            var all = await loader.LoadAllAsync(Ct);
+            var split = await loader.LoadAsync(app.Get<IDocumentEncoder>().Id, app.Get<IDocumentEncoder>().Version, Ct, withPages: true);
+
+            Assert.All(all.Single(d => d.DocumentId == document.DocumentId).Inputs.Layout, v => Assert.Equal(0f, v));
+            Assert.Equal(document.Inputs.Vector, all.Single(d => d.DocumentId == document.DocumentId).Inputs.Vector);
+            Assert.Equal(all.Count, split.PagesOf([.. split.Train, .. split.Validation, .. split.Test]).Count);
+        }
+        finally
+        {
+            await File.WriteAllBytesAsync(png, original, Ct);
+        }
+    }
+
     /// <summary>Every configured candidate reads the region features, which a document lacks yet: the job says there is
     /// nothing to train yet and records no job, so the next one, once the features are computed, trains.</summary>
     [Fact]

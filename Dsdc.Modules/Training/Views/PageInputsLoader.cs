@@ -4,9 +4,31 @@ using Dsdc.Shared;
 namespace Dsdc.Training;
 
 /// <summary>Builds the <see cref="PageInputs"/> of stored documents: the raw text and the processed PNG the vector came from.</summary>
-public sealed class PageInputsLoader(IImagePreprocessor images, Dsdc.Embedding.IDocumentEncoder encoder, DsdcPaths paths)
+public sealed partial class PageInputsLoader(IImagePreprocessor images, Dsdc.Embedding.IDocumentEncoder encoder, DsdcPaths paths,
+    Microsoft.Extensions.Logging.ILogger<PageInputsLoader> logger)
 {
     public PageInputs Load(StoredExample e) => Load(e.Example.Vector, e.RawText, e.ImagePath, e.Regions, e.RawReadings);
+
+    /// <summary>
+    /// As <see cref="Load(StoredExample)"/> for training: a processed page that cannot be read any more (damaged on disk)
+    /// reads as a blank page, as a missing one does, and is logged; one document's file does not stop every training job.
+    /// </summary>
+    public PageInputs LoadForTraining(StoredExample e)
+    {
+        try
+        {
+            return Load(e);
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            LogUnreadablePage(e.Example.DocumentId, ex.Message);
+            return Load(e.Example.Vector, e.RawText, null, e.Regions, e.RawReadings);
+        }
+    }
+
+    [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
+        Message = "The processed page of document {DocumentId} cannot be read ({Error}): it trains as a blank page")]
+    private partial void LogUnreadablePage(string documentId, string error);
 
     /// <param name="vector">the stored vector</param>
     /// <param name="rawText">the raw OCR text the vector's cleaned text came from</param>
