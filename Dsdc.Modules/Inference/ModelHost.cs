@@ -20,6 +20,12 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     private const long NeverLoaded = long.MinValue;
     private long _lastReloadTicks = NeverLoaded;
 
+    /// <summary>Completed once this process's first load of the champion has ended, loaded or not.</summary>
+    private readonly TaskCompletionSource _firstLoad = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The longest a request waits for the first load of the champion as the server starts.</summary>
+    internal static readonly TimeSpan FirstLoadWait = TimeSpan.FromSeconds(30);
+
     public long? RunId => Volatile.Read(ref _current)?.Champion.RunId;
 
     /// <summary>The served champion (run id and manifest read together), or null.</summary>
@@ -58,9 +64,9 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
     /// <summary>
     /// As <see cref="ReloadAsync"/>, unless a load was tried less than <paramref name="interval"/> ago: then the served
     /// run id as it is, so that a request path can look for a champion promoted elsewhere without loading (or failing
-    /// to load) it once per request. While nothing serves and a load is under way (the first one, as the server starts,
-    /// or another caller's), waits for it: a request that comes while the champion loads is answered by the champion,
-    /// not by the zero-shot model.
+    /// to load) it once per request. Until this process's first load has ended (the server is starting), waits for it
+    /// (at most <see cref="FirstLoadWait"/>): a request that comes while the champion first loads is answered by the
+    /// champion, not by the zero-shot model. Later, a champion that cannot be loaded keeps nobody waiting.
     /// </summary>
     public Task<long?> ReloadIfDueAsync(TimeSpan interval, CancellationToken ct)
     {
@@ -71,13 +77,25 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
         return Interlocked.CompareExchange(ref _lastReloadTicks, now, last) == last ? ReloadAsync(ct) : ServedOrLoadingAsync(ct);
     }
 
-    /// <summary>The served run id; while none serves, once the load under way (if any) has ended.</summary>
+    /// <summary>The served run id; while none serves and the first load has not ended, once it has.</summary>
     private async Task<long?> ServedOrLoadingAsync(CancellationToken ct)
     {
-        if (RunId is { } served) return served;
-        await _reload.WaitAsync(ct);
-        _reload.Release();
+        await WhenFirstLoadedAsync(ct);
         return RunId;
+    }
+
+    /// <summary>Once this process's first load of the champion has ended (at most <see cref="FirstLoadWait"/>).</summary>
+    public async Task WhenFirstLoadedAsync(CancellationToken ct)
+    {
+        if (RunId is not null || _firstLoad.Task.IsCompleted) return;
+        try
+        {
+            await _firstLoad.Task.WaitAsync(FirstLoadWait, ct);
+        }
+        catch (TimeoutException)
+        {
+            // A first load that takes this long (a slow database): what serves meanwhile answers.
+        }
     }
 
     public async Task<long?> ReloadAsync(CancellationToken ct)
@@ -103,6 +121,7 @@ public sealed partial class ModelHost(ModelRegistry registry, OnnxSessionFactory
             // The interval runs from the end of a load: one that takes longer than the interval is not started again at once.
             Interlocked.Exchange(ref _lastReloadTicks, Environment.TickCount64);
             _reload.Release();
+            _firstLoad.TrySetResult();
         }
     }
 

@@ -79,13 +79,22 @@ public sealed partial class InboxIngestor
         {
             // Never write through a link (nor into a named pipe): the entry itself moves into a folder that carries the reason.
             Directory.CreateDirectory(target);
-            await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), text, Encoding.UTF8, ct);
-            CrossVolume.MoveDirectory(folder.FullName, Path.Combine(target, folder.Name));
+            try
+            {
+                await File.WriteAllTextAsync(Path.Combine(target, ReasonFile), text, Encoding.UTF8, ct);
+                CrossVolume.MoveDirectory(folder.FullName, Path.Combine(target, folder.Name), logger);
+            }
+            catch (Exception) when (!Path.Exists(Path.Combine(target, folder.Name)) && !IsLink(Path.Combine(target, folder.Name)))
+            {
+                // Not moved: the folder made for it goes, so that the next run rejects it at the same path (one record).
+                Directory.Delete(target, recursive: true);
+                throw;
+            }
         }
         else
         {
             await File.WriteAllTextAsync(Path.Combine(folder.FullName, ReasonFile), text, Encoding.UTF8, ct);
-            CrossVolume.MoveDirectory(folder.FullName, target);
+            CrossVolume.MoveDirectory(folder.FullName, target, logger);
         }
         LogRejected(folder.Name, code, reason);
     }
@@ -100,6 +109,29 @@ public sealed partial class InboxIngestor
     {
         var existing = new FileInfo(Path.Combine(folder.FullName, ReasonFile));
         return existing.LinkTarget is not null || Directory.Exists(existing.FullName) || (existing.Exists && existing.Length == 0);
+    }
+
+    /// <summary>
+    /// Puts back into the inbox the folders that a move to another volume set aside when its process stopped before the
+    /// copy was in place (<see cref="CrossVolume"/>), under their entry lock (a live run's move holds it).
+    /// </summary>
+    private async Task RestoreInterruptedMovesAsync(CancellationToken ct)
+    {
+        foreach (var (aside, name) in CrossVolume.Interrupted(paths.Inbox))
+        {
+            await using var entryLock = await store.TryLockEntryAsync(name, ct);
+            if (entryLock is null || !(Path.Exists(aside) || IsLink(aside))) continue; // being moved, or moved meanwhile
+            try
+            {
+                var to = UniqueName(paths.Inbox, name);
+                CrossVolume.Restore(aside, to);
+                logger.LogWarning("Put {Folder} back into the inbox as {Entry}: a move to another volume stopped midway", name, Path.GetFileName(to));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogEntryLeft(Path.GetFileName(aside), $"set aside by a move that stopped midway, it cannot be put back yet: {ex.Message}");
+            }
+        }
     }
 
     /// <summary>Finishes the moves that an interrupted run left in state 'moving'. Returns how many it finished.</summary>

@@ -52,7 +52,7 @@ public sealed partial class InboxIngestor
                 await using var entryLock = await store.TryLockEntryAsync(name, ct)
                     ?? throw new IOException($"inbox entry {name} is locked by another run");
                 var folder = Path.Combine(paths.Inbox, name);
-                CrossVolume.MoveDirectory(staged.FullName, folder); // the inbox may be a volume of its own
+                CrossVolume.MoveDirectory(staged.FullName, folder, logger); // the inbox may be a volume of its own
                 var outcome = await IngestLockedFolderAsync(new DirectoryInfo(folder), requireSettled: false, label, ct)
                     ?? throw new IOException($"inbox entry {name} vanished while it was ingested");
                 IngestionMetrics.Record(outcome);

@@ -50,6 +50,7 @@ public sealed partial class InboxIngestor(
             progress?.Report(outcome);
             done++;
         }
+        await RestoreInterruptedMovesAsync(ct);
         ForgetEntriesGone();
         WrapLooseFiles();
         foreach (var folder in ListFolders())
@@ -69,7 +70,7 @@ public sealed partial class InboxIngestor(
     /// <summary>How many entries wait in the inbox (for progress and backlog metrics).</summary>
     public int CountWaiting() =>
         Directory.Exists(paths.Inbox)
-            ? new DirectoryInfo(paths.Inbox).EnumerateFileSystemInfos().Count(e => !e.Name.StartsWith('.'))
+            ? new DirectoryInfo(paths.Inbox).EnumerateFileSystemInfos().Count(e => !e.Name.StartsWith('.') && !FolderMetadata.IsMetadata(e.Name))
             : 0;
 
     private IEnumerable<DirectoryInfo> ListFolders() =>

@@ -227,11 +227,21 @@ public sealed class RejectionTests
             app.DropBytes("bad", "notes.tif", "This is a plain text file, not a scan."u8.ToArray(), "0");
             app.DropBytes("piped", "notes.tif", "Not a scan either."u8.ToArray());
             Assert.True(await Commands.RunAsync("mkfifo", Path.Combine(inbox, "piped", "reason.txt")));
+            // A link to a folder elsewhere: refused, and moved as a link (its target neither followed nor changed).
+            var elsewhere = Directory.CreateTempSubdirectory("dsdc-link-target-").FullName;
+            await File.WriteAllTextAsync(Path.Combine(elsewhere, "private.txt"), "not the app's", Ct);
+            Directory.CreateSymbolicLink(Path.Combine(inbox, "linked"), elsewhere);
+            // A move to the other volume that a stopped process left midway: the folder set aside, with its name.
+            app.DropBytes(".moving-0123abcd", "notes.tif", "Left aside."u8.ToArray());
+            await File.WriteAllTextAsync(Path.Combine(inbox, ".moving-0123abcd.name"), "interrupted", Ct);
 
             var outcomes = new List<IngestionOutcome>();
             var summary = await app.Ingestor.IngestAsync(100, new Collect(outcomes), Ct);
 
-            Assert.True((1, 2, 0) == (summary.Accepted, summary.Rejected, summary.Deferred), string.Join("; ", outcomes));
+            Assert.True((1, 4, 0) == (summary.Accepted, summary.Rejected, summary.Deferred), string.Join("; ", outcomes));
+            Assert.Equal(elsewhere, new DirectoryInfo(Path.Combine(app.Paths.Rejected, "linked", "linked")).LinkTarget);
+            Assert.Equal(["private.txt"], Directory.EnumerateFileSystemEntries(elsewhere).Select(Path.GetFileName));
+            Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "interrupted", "notes.tif")));
             Assert.StartsWith("unsupported-format:", File.ReadAllText(Path.Combine(app.Paths.Rejected, "bad", "reason.txt")));
             Assert.True(File.Exists(Path.Combine(app.Paths.Rejected, "bad", "notes.tif")));
             Assert.StartsWith("unsupported-format:", File.ReadAllText(Path.Combine(app.Paths.Rejected, "piped", "reason.txt")));

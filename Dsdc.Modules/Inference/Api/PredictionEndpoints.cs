@@ -109,12 +109,12 @@ internal static class PredictionEndpoints
             : TypedResults.Ok(found);
     }
 
-    /// <summary><c>GET /api/v1/status</c>: as a prediction would find it (a champion promoted by another process, or still
-    /// loading as the server starts, is looked for first).</summary>
-    public static async Task<Ok<StatusResponse>> Status(IDocumentClassifier classifier, PredictionService predictions, IDocumentEncoder encoder,
+    /// <summary><c>GET /api/v1/status</c>: what serves; as the server starts, once the champion's first load has ended
+    /// (it starts no load of its own: anyone may ask).</summary>
+    public static async Task<Ok<StatusResponse>> Status(IDocumentClassifier classifier, ModelHost host, IDocumentEncoder encoder,
         CancellationToken ct)
     {
-        await predictions.HasModelAsync(ct);
+        await host.WhenFirstLoadedAsync(ct);
         return TypedResults.Ok(ServingStatus.Describe(classifier, encoder));
     }
 

@@ -58,8 +58,9 @@ public sealed class ViewEnsembleRunner : IDisposable
             }
             return null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is not (OperationCanceledException or OutOfMemoryException))
         {
+            // A file of the right kind with content this version cannot use (an empty object, a repeated term) too.
             return $"its view files cannot be read: {ex.Message}";
         }
     }
