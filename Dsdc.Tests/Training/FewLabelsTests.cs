@@ -605,10 +605,8 @@ public sealed class FewLabelsTests(TrainingApp app)
         Assert.StartsWith("nothing changed since training job", (await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
     }
 
-    /// <summary>Nothing changed, but one of the champion's view files is lost (its model.onnx and manifest are still there,
-    /// so it looked servable): the job does not skip and replaces it, and a person cannot promote it back.</summary>
-    [Fact]
-    public async Task AChampionMissingOneOfItsViewFilesIsReplacedEvenWhenNothingChanged()
+    /// <summary>A champion trained by a job, and a second job on the same data that skips.</summary>
+    private async Task<(TrainingService Training, ModelRegistry Registry, (string, FusedParameters)[] Plan, long Champion)> AChampionOnUnchangedDataAsync()
     {
         var training = app.Get<TrainingService>();
         var registry = app.Get<ModelRegistry>();
@@ -616,6 +614,15 @@ public sealed class FewLabelsTests(TrainingApp app)
         await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
         Assert.StartsWith("nothing changed since training job", (await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
         var champion = await registry.ChampionRunIdAsync(Ct) ?? throw new InvalidOperationException("a job promotes a first champion");
+        return (training, registry, plan, champion);
+    }
+
+    /// <summary>Nothing changed, but one of the champion's view files is lost (its model.onnx and manifest are still there,
+    /// so it looked servable): the job does not skip and replaces it, and a person cannot promote it back.</summary>
+    [Fact]
+    public async Task AChampionMissingOneOfItsViewFilesIsReplacedEvenWhenNothingChanged()
+    {
+        var (training, registry, plan, champion) = await AChampionOnUnchangedDataAsync();
         var modelsDir = app.Get<Dsdc.Shared.DsdcPaths>().ModelsDir;
         var dir = Path.Combine(modelsDir, ModelArtifacts.RelativeDir(champion));
         var view = ModelManifest.Read(Path.Combine(dir, ModelArtifacts.ManifestFile)).Views!.First(v => v.Features is not null);
@@ -646,12 +653,7 @@ public sealed class FewLabelsTests(TrainingApp app)
     [Fact]
     public async Task AChampionThatCannotServeIsReplacedEvenWhenNothingChanged()
     {
-        var training = app.Get<TrainingService>();
-        var registry = app.Get<ModelRegistry>();
-        var plan = new[] { ("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector)) };
-        await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
-        Assert.StartsWith("nothing changed since training job", (await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true)).Skipped);
-        var champion = await registry.ChampionRunIdAsync(Ct) ?? throw new InvalidOperationException("a job promotes a first champion");
+        var (training, registry, plan, champion) = await AChampionOnUnchangedDataAsync();
         var dir = Path.Combine(app.Get<Dsdc.Shared.DsdcPaths>().ModelsDir, ModelArtifacts.RelativeDir(champion));
         var moved = dir + ".lost";
         Directory.Move(dir, moved);
