@@ -61,14 +61,23 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
     /// </summary>
     private string? WhyCannotServe(long runId)
     {
-        var (model, why) = TryArtifact(runId);
-        if (model is null) return why;
         var encoder = services.GetService<Dsdc.Embedding.IDocumentEncoder>();
         var embedding = services.GetService<Microsoft.Extensions.Options.IOptions<Dsdc.Embedding.EmbeddingOptions>>();
-        if (encoder is not null && embedding is not null
-            && model.Manifest.WhyNotServable(encoder, Dsdc.Embedding.RegionEncoder.SetOf(embedding.Value)) is { } other)
-            return other;
-        return ViewEnsembleRunner.WhyNotLoadable(model) is { } broken ? WithoutServerPaths($"run {runId}: {broken}") : null;
+        return TryServable(runId, encoder, embedding is null ? null : Dsdc.Embedding.RegionEncoder.SetOf(embedding.Value)).Why;
+    }
+
+    /// <summary>
+    /// A run's artifact, and why a process that embeds with <paramref name="encoder"/> and computes the region features
+    /// of <paramref name="regions"/> cannot serve it (null when it can): its files cannot be read (model, manifest, a
+    /// view's graph or feature file), or it was trained on other inputs (not checked without an encoder).
+    /// </summary>
+    public (ChampionModel? Model, string? Why) TryServable(long runId, Dsdc.Embedding.IDocumentEncoder? encoder,
+        Dsdc.ImageProcessing.RegionSet? regions)
+    {
+        var (model, why) = TryArtifact(runId);
+        if (model is null) return (null, why);
+        if (encoder is not null && regions is not null && model.Manifest.WhyNotServable(encoder, regions) is { } other) return (model, other);
+        return (model, ViewEnsembleRunner.WhyNotLoadable(model) is { } broken ? WithoutServerPaths($"run {runId}: {broken}") : null);
     }
 
     /// <summary>A run's artifact, or why its files cannot be read (missing, a broken manifest).</summary>

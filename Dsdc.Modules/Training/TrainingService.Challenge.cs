@@ -134,10 +134,9 @@ public sealed partial class TrainingService
         await registry.ChampionRunIdAsync(ct) is { } championId ? WhyChampionCannotServe(championId) : null;
 
     /// <summary>The champion's artifact, read once, and why this process cannot serve it (null when it can).</summary>
-    private (ChampionModel? Champion, string? Why) ReadChampion(long championId) => registry.TryArtifact(championId) switch
+    private (ChampionModel? Champion, string? Why) ReadChampion(long championId) => registry.TryServable(championId, encoder, loader.RegionSet) switch
     {
-        ({ } champion, _) => (champion, champion.Manifest.WhyNotServable(encoder, loader.RegionSet)
-            ?? (ViewEnsembleRunner.WhyNotLoadable(champion) is { } why ? registry.WithoutServerPaths($"run {championId}: {why}") : null)),
+        ({ } champion, var why) => (champion, why),
         (_, var why) => (null, $"run {championId}'s artifact cannot be read: {why}"),
     };
 
