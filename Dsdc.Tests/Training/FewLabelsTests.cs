@@ -265,6 +265,26 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>The processed pages are decoded only for a model that reads their layout: fitting production's recipe, as a
+    /// job (or its skip) does, reads none, and a page's layout is read once, on first use.</summary>
+    [Fact]
+    public async Task TrainingDecodesNoPageForCandidatesThatReadNoLayout()
+    {
+        var pages = await app.Get<TrainingDataLoader>().LoadAllAsync(Ct);
+        Assert.All(pages, p => Assert.False(p.Inputs.LayoutRead));
+
+        var model = FusedModel.Train(FusedRecipes.Named("fused-tvrc"), pages, Ct);
+        Assert.NotEmpty(model.Views);
+        Assert.All(pages, p => Assert.False(p.Inputs.LayoutRead));
+
+        var first = pages[0].Inputs;
+        var layout = first.Layout;
+        Assert.True(first.LayoutRead);
+        Assert.Contains(layout, v => v != 0f);
+        Assert.Same(layout, first.Layout);
+        Assert.Same(layout, (first with { RawText = "another reading" }).Layout);
+    }
+
     /// <summary>Every configured candidate reads the region features, which a document lacks yet: the job says there is
     /// nothing to train yet and records no job, so the next one, once the features are computed, trains.</summary>
     [Fact]

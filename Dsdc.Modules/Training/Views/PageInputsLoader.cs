@@ -13,17 +13,23 @@ public sealed partial class PageInputsLoader(IImagePreprocessor images, Dsdc.Emb
     /// As <see cref="Load(StoredExample)"/> for training: a processed page that cannot be read any more (damaged on disk)
     /// reads as a blank page, as a missing one does, and is logged; one document's file does not stop every training job.
     /// </summary>
+    /// <remarks>The page is decoded on the first read of <see cref="PageInputs.Layout"/>, by a model with a layout view:
+    /// a job whose candidates read none (the default ones), or that skips, decodes no page.</remarks>
     public PageInputs LoadForTraining(StoredExample e)
     {
-        try
+        var png = e.ImagePath is null ? null : Path.Combine(paths.DataDir, e.ImagePath);
+        return new PageInputs(e.Example.Vector, e.RawText ?? "", () =>
         {
-            return Load(e);
-        }
-        catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
-        {
-            LogUnreadablePage(e.Example.DocumentId, ex.Message);
-            return Load(e.Example.Vector, e.RawText, null, e.Regions, e.RawReadings);
-        }
+            try
+            {
+                return ReadLayout(png);
+            }
+            catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                LogUnreadablePage(e.Example.DocumentId, ex.Message);
+                return new float[PageLayout.Dimensions];
+            }
+        }) { Regions = e.Regions, ImageDimensions = encoder.ImageDimensions, Readings = e.RawReadings };
     }
 
     [Microsoft.Extensions.Logging.LoggerMessage(Level = Microsoft.Extensions.Logging.LogLevel.Warning,
@@ -39,7 +45,9 @@ public sealed partial class PageInputsLoader(IImagePreprocessor images, Dsdc.Emb
     {
         // A document whose processed image is gone still trains its text and vector views; its layout reads as a blank page.
         var png = imagePath is null ? null : Path.Combine(paths.DataDir, imagePath);
-        var layout = png is not null && File.Exists(png) ? PageLayout.FromRgb(images.ReadProcessed(png)) : new float[PageLayout.Dimensions];
-        return new PageInputs(vector, rawText ?? "", layout) { Regions = regions, ImageDimensions = encoder.ImageDimensions, Readings = readings };
+        return new PageInputs(vector, rawText ?? "", ReadLayout(png)) { Regions = regions, ImageDimensions = encoder.ImageDimensions, Readings = readings };
     }
+
+    private float[] ReadLayout(string? png) =>
+        png is not null && File.Exists(png) ? PageLayout.FromRgb(images.ReadProcessed(png)) : new float[PageLayout.Dimensions];
 }
