@@ -20,7 +20,6 @@ try
         web.UseSharedPipeline(observe: a => a.UseMonitoring());
         web.UseAuthentication();
         web.UseAuthorization();
-        web.UseRateLimiter();
         web.MapMonitoringEndpoints();
         web.MapAuthEndpoints();
         web.MapPredictionApi();

@@ -131,7 +131,7 @@ public sealed partial class UiApp : DsdcAppFactory
         await base.DisposeAsync();
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

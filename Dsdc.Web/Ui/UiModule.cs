@@ -21,15 +21,6 @@ public static class UiModule
             o.Conventions.AuthorizeFolder("/Pipelines", AuthPolicies.Admin);
         });
         builder.Services.AddSingleton<UiQueries>();
-        // The classify form shares the API's concurrency limit; a person who hits it gets a page that says so, still
-        // as 503 with Retry-After, instead of the API's JSON.
-        builder.Services.PostConfigure<Microsoft.AspNetCore.RateLimiting.RateLimiterOptions>(o =>
-        {
-            var api = o.OnRejected;
-            o.OnRejected = (rejected, ct) => IsPage(rejected.HttpContext.Request, "/classify")
-                ? WriteClassifyBusyPageAsync(rejected.HttpContext, ct)
-                : api?.Invoke(rejected, ct) ?? ValueTask.CompletedTask;
-        });
         return builder;
     }
 
@@ -37,7 +28,9 @@ public static class UiModule
     private static bool IsPage(HttpRequest request, string path) =>
         string.Equals(request.Path.Value?.TrimEnd('/'), path, StringComparison.OrdinalIgnoreCase);
 
-    private static async ValueTask WriteClassifyBusyPageAsync(HttpContext context, CancellationToken ct)
+    /// <summary>The classify form's answer when the API's concurrency limit (<see cref="PredictionGate"/>) is reached: a
+    /// page that says so, still 503 with Retry-After, instead of the API's JSON.</summary>
+    internal static async Task WriteClassifyBusyPageAsync(HttpContext context, CancellationToken ct)
     {
         var retry = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value.RetryAfterSeconds;
         var message = System.Net.WebUtility.HtmlEncode(UploadLimits.BusyMessage(retry));
@@ -52,8 +45,8 @@ public static class UiModule
     }
 
     /// <summary>
-    /// First in the pipeline: the security headers go on every answer, also the 401, 403, 404, 429 and 503 written by
-    /// authentication, the rate limiter or the exception handler before any page runs (they are added as the response starts,
+    /// First in the pipeline: the security headers go on every answer, also the 401, 403, 404 and 503 written by
+    /// authentication or the exception handler before any page runs (they are added as the response starts,
     /// so a handler that clears the response does not lose them).
     /// </summary>
     public static WebApplication UseSecurityHeaders(this WebApplication app)

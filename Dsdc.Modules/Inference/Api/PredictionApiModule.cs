@@ -1,9 +1,7 @@
-using System.Threading.RateLimiting;
 using Dsdc.Auth;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -15,8 +13,6 @@ namespace Dsdc.Inference.Api;
 /// <summary>The prediction REST API: predict, corrections, similar documents, status, and the model registry.</summary>
 public sealed class PredictionApiModule
 {
-    public const string PredictLimiter = "predict";
-
     private PredictionApiModule() { }
 
     public static void Add(IHostApplicationBuilder builder)
@@ -31,27 +27,8 @@ public sealed class PredictionApiModule
         builder.Services.AddHostedService<Review.NewDocumentPredictionsSchedule>();
         var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();
         // OCR is CPU-bound: beyond a few requests per core, waiting only turns into time-outs. Overload gets a fast
-        // 503 with Retry-After instead, which clients and load balancers understand.
-        builder.Services.AddRateLimiter(r =>
-        {
-            // One limiter shared by the API and the web UI's classify form; reading the form page is not limited.
-            r.AddPolicy(PredictLimiter, context => HttpMethods.IsGet(context.Request.Method) || HttpMethods.IsHead(context.Request.Method)
-                ? RateLimitPartition.GetNoLimiter("read")
-                : RateLimitPartition.GetConcurrencyLimiter("classify", _ => new ConcurrencyLimiterOptions
-                {
-                    PermitLimit = o.MaxConcurrentPredictions,
-                    QueueLimit = o.QueueLimit,
-                    QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-                }));
-            r.OnRejected = async (context, ct) =>
-            {
-                var retry = context.HttpContext.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value.RetryAfterSeconds;
-                context.HttpContext.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-                context.HttpContext.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Busy",
-                    detail: UploadLimits.BusyMessage(retry)).ExecuteAsync(context.HttpContext);
-            };
-        });
+        // 503 with Retry-After instead, which clients and load balancers understand; a request enters once its upload is read.
+        builder.Services.AddSingleton<PredictionGate>();
         // One limit, Api:MaxUploadBytes: Kestrel (whose own default, 30,000,000 bytes, would otherwise win), the form reader,
         // the API and the classify page all use it.
         builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<PredictionApiOptions>>(
@@ -65,7 +42,7 @@ public sealed class PredictionApiModule
         var api = app.MapGroup("/api/v1").WithTags("Prediction");
         api.MapGet("/status", PredictionEndpoints.Status).AllowAnonymous();
         api.MapPost("/predict", PredictionEndpoints.Predict)
-            .RequireAuthorization(AuthPolicies.User).RequireRateLimiting(PredictLimiter).DisableAntiforgery()
+            .RequireAuthorization(AuthPolicies.User).DisableAntiforgery()
             .Accepts<IFormFile>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);

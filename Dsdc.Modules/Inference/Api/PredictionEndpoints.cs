@@ -17,7 +17,8 @@ internal static class PredictionEndpoints
 
     /// <summary>Classifies one uploaded document with the champion model, records the prediction and keeps the document.</summary>
     public static async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> Predict(
-        HttpRequest request, ClaimsPrincipal user, PredictionService predictions, IOptions<PredictionApiOptions> options, CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal user, PredictionService predictions, PredictionGate gate, IOptions<PredictionApiOptions> options,
+        CancellationToken ct)
     {
         var o = options.Value;
         if (!request.HasFormContentType)
@@ -36,6 +37,10 @@ internal static class PredictionEndpoints
                     "The file is not a TIFF, PNG, JPEG, BMP or PDF document.");
         if (!await predictions.HasModelAsync(ct))
             return NoModel(request.HttpContext, predictions.NoModelReason);
+        // The upload is read and checked: only now does the request wait for a slot (PredictionGate).
+        using var slot = await gate.EnterAsync(ct);
+        if (!slot.IsAcquired)
+            return Busy(request.HttpContext, o);
 
         try
         {
@@ -149,6 +154,14 @@ internal static class PredictionEndpoints
 
     private static ProblemHttpResult Malformed(string detail) =>
         Problem(StatusCodes.Status400BadRequest, "Malformed multipart body", detail, "malformed-multipart");
+
+    /// <summary>503 with Retry-After: as many classifications run and wait as <c>Api:MaxConcurrentPredictions</c> and
+    /// <c>Api:QueueLimit</c> allow.</summary>
+    private static ProblemHttpResult Busy(HttpContext http, PredictionApiOptions o)
+    {
+        http.Response.Headers.RetryAfter = o.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problem(StatusCodes.Status503ServiceUnavailable, "Busy", UploadLimits.BusyMessage(o.RetryAfterSeconds));
+    }
 
     private static ProblemHttpResult NoModel(HttpContext http, string detail)
     {

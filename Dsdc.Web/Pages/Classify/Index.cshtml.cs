@@ -4,18 +4,17 @@ using Dsdc.Inference;
 using Dsdc.Inference.Api;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Dsdc.Web.Pages.Classify;
 
 /// <summary>
 /// Upload, classify with the champion, then Post-Redirect-Get to the recorded prediction. Posts share the API's
-/// concurrency limit (<c>Api:MaxConcurrentPredictions</c> and <c>Api:QueueLimit</c>): beyond it, 503 with Retry-After.
+/// concurrency limit (<see cref="PredictionGate"/>: <c>Api:MaxConcurrentPredictions</c> and <c>Api:QueueLimit</c>),
+/// entered once the upload is read: beyond it, 503 with Retry-After.
 /// </summary>
-[EnableRateLimiting(PredictionApiModule.PredictLimiter)]
 public sealed class IndexModel(PredictionService predictions, IDocumentClassifier classifier, Dsdc.Embedding.IDocumentEncoder encoder,
-    IOptions<PredictionApiOptions> options) : PageModel
+    PredictionGate gate, IOptions<PredictionApiOptions> options) : PageModel
 {
     [BindProperty]
     public IFormFile? Upload { get; set; }
@@ -46,6 +45,13 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
         {
             ModelState.AddModelError("", predictions.NoModelReason);
             return Page();
+        }
+        // The upload is read (model binding) and checked: only now does the request wait for a slot.
+        using var slot = await gate.EnterAsync(ct);
+        if (!slot.IsAcquired)
+        {
+            await Dsdc.Web.Ui.UiModule.WriteClassifyBusyPageAsync(HttpContext, ct);
+            return new EmptyResult();
         }
         try
         {
