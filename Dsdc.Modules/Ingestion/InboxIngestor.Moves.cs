@@ -206,9 +206,12 @@ public sealed partial class InboxIngestor
     /// (a copy that kept the time of a machine whose clock runs ahead, a FAT drive's local time) would otherwise wait
     /// until that time came: it is settled once this process has seen it unchanged (size and time) for as long.
     /// </summary>
-    private bool IsSettled(FileSystemInfo entry)
+    private bool IsSettled(FileSystemInfo entry) => IsUnchangedFor(entry, TimeSpan.FromSeconds(options.Value.SettleSeconds));
+
+    /// <summary>Whether nothing has written the entry for <paramref name="settle"/> (an entry dated in the future: since this
+    /// process first saw it as it is now).</summary>
+    private bool IsUnchangedFor(FileSystemInfo entry, TimeSpan settle)
     {
-        var settle = TimeSpan.FromSeconds(options.Value.SettleSeconds);
         var now = clock.GetUtcNow().UtcDateTime;
         var written = entry.LastWriteTimeUtc;
         if (written <= now)

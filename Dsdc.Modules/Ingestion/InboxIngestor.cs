@@ -140,6 +140,7 @@ public sealed partial class InboxIngestor(
         if (!folder.Exists && folder.LinkTarget is null) return null; // another run finished it meanwhile
 
         string? fileName = null, sha1 = null;
+        FileInfo? documentFile = null;
         try
         {
             if (folder.LinkTarget is not null)
@@ -151,6 +152,7 @@ public sealed partial class InboxIngestor(
 
             var (document, labelFile) = Classify(entries);
             fileName = document.Name;
+            documentFile = document;
             var label = givenLabel ?? (labelFile is null ? null : new IncomingLabel(LabelFile.Read(labelFile.FullName), null));
 
             // Empty (a FIFO, a device) or too large: refused before anything reads the file.
@@ -189,11 +191,33 @@ public sealed partial class InboxIngestor(
             LogAccepted(folder.Name, sha1);
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Accepted, sha1, null, null);
         }
+        catch (RejectionException ex) when (requireSettled && documentFile is not null && MayStillBeWritten(documentFile, ex.ReasonCode))
+        {
+            var wait = options.Value.IncompleteSeconds;
+            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled",
+                $"looks incomplete ({ex.ReasonCode}: {ex.Message}) and was written less than {wait} s ago, so it may still be being copied; " +
+                $"it is rejected if it still looks so once nothing has written it for {wait} s (Ingestion:IncompleteSeconds)");
+        }
         catch (RejectionException ex)
         {
             await RejectAsync(folder, fileName, sha1, ex.ReasonCode, ex.Message, ct);
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Rejected, ex.KnownDocumentId, ex.ReasonCode, ex.Message);
         }
+    }
+
+    /// <summary>
+    /// Whether a file refused for <paramref name="reasonCode"/> may be a copy still under way rather than a bad document: it
+    /// looks as a partly written file looks (empty, truncated or damaged, no known header yet), and something wrote it
+    /// less than <see cref="IngestionOptions.IncompleteSeconds"/> ago (<see cref="IngestionOptions.SettleSeconds"/> only
+    /// says that nothing wrote it for a moment). Only while writers are not all declared atomic (SettleSeconds above 0).
+    /// </summary>
+    private bool MayStillBeWritten(FileInfo document, string reasonCode)
+    {
+        var o = options.Value;
+        if (o.SettleSeconds <= 0 || o.IncompleteSeconds <= o.SettleSeconds
+            || reasonCode is not (Refusal.EmptyFile or Refusal.Corrupt or Refusal.UnsupportedFormat)) return false;
+        document.Refresh();
+        return document.Exists && !IsUnchangedFor(document, TimeSpan.FromSeconds(o.IncompleteSeconds));
     }
 
     /// <summary>

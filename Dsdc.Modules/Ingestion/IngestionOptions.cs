@@ -12,4 +12,13 @@ public sealed class IngestionOptions
     /// </summary>
     [Range(0, 3600)]
     public int SettleSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// A settled file that looks incomplete (empty, truncated or damaged, or of no known type, as a file still being
+    /// copied looks: a network copy that paused longer than <see cref="SettleSeconds"/>, a copier that sets the size
+    /// first) waits until nothing has written it for this many seconds before it is rejected; a complete file is never
+    /// held up. Only while <see cref="SettleSeconds"/> is above 0 (0 says every writer renames a finished file into the inbox).
+    /// </summary>
+    [Range(0, 86400)]
+    public int IncompleteSeconds { get; set; } = 60;
 }

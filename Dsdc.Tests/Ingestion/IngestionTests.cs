@@ -163,6 +163,54 @@ public sealed class IngestionTests
         Assert.False(Directory.Exists(dir));
     }
 
+    /// <summary>
+    /// A copy that paused longer than the settle window (a network share) leaves a truncated file that looks settled: it
+    /// waits until nothing has written it for <c>Ingestion:IncompleteSeconds</c> (60 s) instead of being rejected as
+    /// damaged while the rest of it is still on its way, and is ingested once the copy ends. A file that looks the same
+    /// but that nothing has written for longer is rejected at once, as before.
+    /// </summary>
+    [Fact]
+    public async Task AFileThatLooksIncompleteWaitsForItsCopyToEndBeforeItIsRejected()
+    {
+        await using var app = await IngestionApp.StartAsync(settleSeconds: 1);
+        var (path, label) = Fixtures.First(".png");
+        var bytes = await File.ReadAllBytesAsync(path, Ct);
+        var written = DateTime.UtcNow.AddSeconds(-10);
+        string DropAt(string folder, byte[] content, DateTime at)
+        {
+            var file = app.DropBytes(folder, "scan.png", content, label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var f in Directory.EnumerateFiles(Path.GetDirectoryName(file)!)) File.SetLastWriteTimeUtc(f, at);
+            Directory.SetLastWriteTimeUtc(Path.GetDirectoryName(file)!, at);
+            return file;
+        }
+        var half = DropAt("paused", bytes[..(bytes.Length / 2)], written);
+        var outcomes = new List<IngestionOutcome>();
+
+        var first = await app.Ingestor.IngestAsync(10, new SyncProgress<IngestionOutcome>(outcomes.Add), Ct);
+
+        Assert.Equal((0, 0, 1), (first.Accepted, first.Rejected, first.Deferred));
+        var deferred = Assert.Single(outcomes);
+        Assert.Equal("not-settled", deferred.ReasonCode);
+        Assert.StartsWith("looks incomplete (corrupt:", deferred.Reason);
+        Assert.True(File.Exists(half));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents"));
+
+        DropAt("paused", bytes, written); // the copy resumes and ends (its time kept, as copies may)
+        var second = await app.Ingestor.IngestAsync(10, null, Ct);
+        Assert.Equal((1, 0, 0), (second.Accepted, second.Rejected, second.Deferred));
+
+        DropAt("damaged", bytes[..(bytes.Length / 2)], DateTime.UtcNow.AddMinutes(-2));
+        var third = await app.Ingestor.IngestAsync(10, null, Ct);
+        Assert.Equal((0, 1, 0), (third.Accepted, third.Rejected, third.Deferred));
+        Assert.Equal("corrupt", await app.ScalarAsync<string>("SELECT reason_code FROM ingestion.rejected_documents WHERE source_folder = 'damaged'"));
+    }
+
+    /// <summary>An <see cref="IProgress{T}"/> that reports on the caller's thread (Progress posts to the thread pool).</summary>
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
     [Fact]
     public async Task TwoRunsAtOnceNeverIngestADocumentTwice()
     {
