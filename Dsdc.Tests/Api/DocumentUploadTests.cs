@@ -137,6 +137,37 @@ public sealed class DocumentUploadTests(ApiApp app)
         Assert.Equal([((short)11, "human", user)], await LabelsAsync());
     }
 
+    /// <summary>A folder picked or dropped from a Mac or a Windows share holds <c>.DS_Store</c>, <c>._name</c> or <c>Thumbs.db</c>
+    /// beside its documents: they are left out and named, as the inbox leaves them out, not rejected as documents of no
+    /// known type; an upload of nothing else is told it holds no document.</summary>
+    [Fact]
+    public async Task FilesAnOperatingSystemWritesBesideDocumentsAreLeftOutNotRejected()
+    {
+        var (client, _) = await ClientAsync(Roles.User);
+        using var _ = client;
+        var path = Unseen(8, 1)[0];
+        byte[] junk = [0, 0, 0, 1, 66, 117, 100, 49];
+
+        var response = await client.PostAsync("/api/v1/documents",
+            Files([(junk, ".DS_Store"), Real(path), (junk, "._" + Path.GetFileName(path)), (junk, "scans/Thumbs.db")]), Ct);
+
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body);
+        var result = JsonDocument.Parse(body).RootElement;
+        Assert.Equal((1, 0), (result.GetProperty("accepted").GetInt32(), result.GetProperty("rejected").GetInt32()));
+        var file = Assert.Single(result.GetProperty("files").EnumerateArray());
+        Assert.Equal(Path.GetFileName(path), file.GetProperty("fileName").GetString());
+        Assert.Equal([".DS_Store", "._" + Path.GetFileName(path), "Thumbs.db"],
+            result.GetProperty("ignored").EnumerateArray().Select(e => e.GetString()).ToArray());
+        var batch = result.GetProperty("batch").GetString()!;
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents WHERE source_folder LIKE @p", new { p = $"upload-{batch}-%" }));
+
+        var only = await ProblemAsync(await client.PostAsync("/api/v1/documents", Files([(junk, ".DS_Store"), (junk, "desktop.ini")]), Ct),
+            HttpStatusCode.BadRequest);
+        Assert.StartsWith("The upload holds no document, only files an operating system writes beside documents (.DS_Store, desktop.ini)",
+            only.GetProperty("detail").GetString());
+    }
+
     [Theory]
     [InlineData(Roles.User, 3)]
     [InlineData(Roles.ModelAdmin, 4)]

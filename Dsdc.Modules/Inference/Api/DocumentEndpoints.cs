@@ -42,6 +42,8 @@ internal static class DocumentEndpoints
                 $"{files.Count} files were sent; at most {o.MaxBatchFiles} go in one request (Api:MaxBatchFiles).");
         if (files.FirstOrDefault(f => f.Length > o.MaxUploadBytes) is { } big)
             return Problem(StatusCodes.Status413PayloadTooLarge, "Document too large", $"'{big.FileName}': " + UploadLimits.TooLargeMessage(o));
+        if (files.All(DocumentUploads.IsOperatingSystemFile))
+            return Problem(StatusCodes.Status400BadRequest, "No documents", DocumentUploads.OnlyOperatingSystemFilesMessage(files));
 
         return TypedResults.Ok(await uploads.IngestAsync(files, label, user.GetUserName() ?? "anonymous", ct));
     }

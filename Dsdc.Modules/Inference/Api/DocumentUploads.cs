@@ -15,8 +15,11 @@ public sealed record UploadOutcome(string FileName, string Outcome, string? Docu
 
 /// <summary>The answer of <c>POST /api/v1/documents</c>: one outcome per file, in the order sent, and how many of each
 /// (<paramref name="Deferred"/>: files left for the next scheduled ingestion, which the batch's status does not list).</summary>
+/// <param name="Ignored">the files sent that an operating system writes beside documents (<c>.DS_Store</c>, <c>._name</c>,
+/// <c>Thumbs.db</c>, <c>desktop.ini</c>: a folder picked or dropped from a Mac or a Windows share holds them), by name:
+/// left out, as the inbox leaves them out, instead of rejected as documents of no known type.</param>
 public sealed record UploadResponse(string Batch, int? Label, string? ClassName, int Accepted, int Duplicates, int Rejected,
-    IReadOnlyList<UploadOutcome> Files, string StatusUrl, int Deferred = 0);
+    IReadOnlyList<UploadOutcome> Files, string StatusUrl, int Deferred = 0, IReadOnlyList<string>? Ignored = null);
 
 /// <summary>A file of a batch as recorded, with its progress through the pipeline once accepted.</summary>
 public sealed record BatchFile(string FileName, string Outcome, string? DocumentId, string? DuplicateOf, string? ReasonCode, string? Reason,
@@ -37,8 +40,22 @@ public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ing
     public const string FilesField = "files";
     public const string LabelField = "label";
 
+    /// <summary>The file's name as sent, without the folders a browser puts before it.</summary>
+    public static string NameOf(IFormFile file) => Path.GetFileName(TextInput.Name(file.FileName).Replace('\\', '/'));
+
+    /// <summary>Whether the file is one an operating system writes beside documents (<see cref="FolderMetadata"/>), never a document.</summary>
+    public static bool IsOperatingSystemFile(IFormFile file) => FolderMetadata.IsMetadata(NameOf(file));
+
+    /// <summary>What a request or form that holds only such files is told.</summary>
+    public static string OnlyOperatingSystemFilesMessage(IReadOnlyList<IFormFile> files) =>
+        $"The upload holds no document, only files an operating system writes beside documents ({string.Join(", ", files.Select(NameOf).Distinct().Take(3))}).";
+
+    /// <param name="files">the files sent; those an operating system writes beside documents are left out
+    /// (<see cref="UploadResponse.Ignored"/>).</param>
     public async Task<UploadResponse> IngestAsync(IReadOnlyList<IFormFile> files, int? label, string userName, CancellationToken ct)
     {
+        var ignored = files.Where(IsOperatingSystemFile).Select(NameOf).ToList();
+        files = files.Where(f => !IsOperatingSystemFile(f)).ToList();
         var batch = ingestor.NewBatchId();
         var outcomes = await ingestor.IngestUploadsAsync(batch, files.Select(f => new UploadedFile(f.FileName, f.CopyToAsync)).ToList(),
             label is { } l ? new IncomingLabel(l, userName) : null, ct);
@@ -46,7 +63,7 @@ public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ing
         for (var i = 0; i < outcomes.Count; i++)
         {
             var o = outcomes[i];
-            var name = Path.GetFileName(TextInput.Name(files[i].FileName).Replace('\\', '/'));
+            var name = NameOf(files[i]);
             results.Add(o switch
             {
                 { Kind: IngestionOutcomeKind.Accepted } => new UploadOutcome(name, "accepted", o.DocumentId, null, null, null),
@@ -60,7 +77,7 @@ public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ing
             jobs.Enqueue<PipelineJobs>(j => j.RunAsync(CancellationToken.None));
         return new UploadResponse(batch, label, label is { } c ? DocumentClasses.NameOf(c) : null,
             results.Count(r => r.Outcome == "accepted"), results.Count(r => r.Outcome == "duplicate"), results.Count(r => r.Outcome == "rejected"),
-            results, $"/api/v1/documents/batches/{batch}", results.Count(r => r.Outcome == "deferred"));
+            results, $"/api/v1/documents/batches/{batch}", results.Count(r => r.Outcome == "deferred"), ignored);
     }
 
     /// <summary>The recorded outcome of every file of <paramref name="batch"/> and the pipeline stages of those accepted; null when unknown.</summary>

@@ -35,11 +35,16 @@ public sealed class IndexModel(DocumentUploads uploads, IOptions<PredictionApiOp
             ModelState.AddModelError(nameof(Files), $"{files.Count} files: at most {Limits.MaxBatchFiles} go in one upload (Api:MaxBatchFiles).");
         else if (files.FirstOrDefault(f => f.Length > Limits.MaxUploadBytes) is { } big)
             ModelState.AddModelError(nameof(Files), $"'{big.FileName}': " + UploadLimits.TooLargeMessage(Limits));
+        else if (files.All(DocumentUploads.IsOperatingSystemFile))
+            ModelState.AddModelError(nameof(Files), DocumentUploads.OnlyOperatingSystemFilesMessage(files));
         if (!ModelState.IsValid) return Page();
         var result = await uploads.IngestAsync(files, Label, User.GetUserName() ?? "anonymous", ct);
         TempData["Message"] = $"{result.Accepted} accepted, {result.Duplicates} duplicate{(result.Duplicates == 1 ? "" : "s")}, {result.Rejected} rejected" +
             (result.Deferred > 0 ? $", {result.Deferred} left for the next scheduled ingestion ({DeferredNames(result)})" : "") +
-            (result.ClassName is null ? "." : $"; the accepted ones are labelled {result.ClassName}.");
+            (result.ClassName is null ? "." : $"; the accepted ones are labelled {result.ClassName}.") +
+            (result.Ignored is { Count: > 0 } ignored
+                ? $" {ignored.Count} file{(ignored.Count == 1 ? "" : "s")} that an operating system writes beside documents ({string.Join(", ", ignored.Distinct().Take(3))}) left out."
+                : "");
         // A batch of deferred files only has no recorded entry, so no batch page: the message is said here.
         return result.Deferred == result.Files.Count
             ? RedirectToPage("/Upload/Index")

@@ -12,10 +12,18 @@
     var maxFiles = Number(form.getAttribute("data-max-files") || "0");
     var maxTotal = Number(form.getAttribute("data-max-total") || "0");
 
+    // Files an operating system writes beside documents (a Mac's .DS_Store and ._name, Windows' Thumbs.db, desktop.ini):
+    // not counted here, and left out by the server, as the inbox leaves them out.
+    function isSystemFile(name) {
+        return /^(\.ds_store|thumbs\.db|ehthumbs\.db|desktop\.ini)$/i.test(name) || (name.indexOf("._") === 0 && name.length > 2);
+    }
+
     function all() {
         var list = [];
         [files, folder].forEach(function (input) {
-            if (input && input.files) for (var i = 0; i < input.files.length; i++) list.push(input.files[i]);
+            if (input && input.files) for (var i = 0; i < input.files.length; i++) {
+                if (!isSystemFile(input.files[i].name)) list.push(input.files[i]);
+            }
         });
         return list;
     }
@@ -34,6 +42,7 @@
     function walk(entry, out) {
         return new Promise(function (resolve) {
             if (entry.isFile) {
+                if (isSystemFile(entry.name)) { resolve(); return; }
                 entry.file(function (f) { out.push(f); resolve(); }, function () { resolve(); });
             } else if (entry.isDirectory) {
                 var reader = entry.createReader();
