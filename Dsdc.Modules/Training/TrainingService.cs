@@ -329,10 +329,23 @@ public sealed partial class TrainingService(
             {
                 // The champion's recipe was run and failed (out of memory, a full disk): no candidate was compared with it.
                 var failed = results.First(r => r.Candidate.ParametersJson == champion.ParametersJson).Run;
-                promotion = new PromotionResult(false, championId,
-                    $"champion run {championId} kept: this job's run of its recipe (run {failed.Id}) failed, so no candidate could be " +
-                    "compared with it on the same folds; the next job tries again");
-                incomplete = true;
+                if (WhyChampionCannotServe(championId!.Value) is { } cannotServe && registry.TryArtifact(best.Run.Id).Model is not null)
+                {
+                    // Kept, a champion that cannot serve leaves the zero-shot model answering, at every job while its recipe
+                    // keeps failing (nothing changed, so the next job trains the same plan): the best candidate serves instead.
+                    var estimate = best.Cv!.Estimate;
+                    promotion = await registry.RecordAsync(best.Run.Id, championId, PromotionKinds.Automatic,
+                        $"challenger wins: the champion cannot serve here ({cannotServe}) and this job's run of its recipe (run {failed.Id}) failed; " +
+                        $"run {best.Run.Id} ({best.Run.Name}) {estimate.Accuracy:P1} ± {estimate.AccuracySd:P1} per fold, macro-F1 {estimate.MacroF1:F3}, " +
+                        $"{estimate.Folds}-fold x {estimate.Repeats} on {estimate.Documents} documents", triggeredBy, ct);
+                }
+                else
+                {
+                    promotion = new PromotionResult(false, championId,
+                        $"champion run {championId} kept: this job's run of its recipe (run {failed.Id}) failed, so no candidate could be " +
+                        "compared with it on the same folds; the next job tries again");
+                    incomplete = true;
+                }
             }
             else
                 promotion = await ChallengeByFoldsAsync(best, incumbent, championId, championStale, k, triggeredBy, ct,

@@ -696,6 +696,38 @@ public sealed class FewLabelsTests(TrainingApp app)
         }
     }
 
+    /// <summary>The champion's files are gone and this job's run of its recipe fails (out of memory, a full disk; here a
+    /// recipe this version cannot fit): the best candidate is promoted, instead of the job keeping a champion that cannot
+    /// serve, and the zero-shot model answering, for as long as its recipe fails.</summary>
+    [Fact]
+    public async Task AChampionThatCannotServeGivesWayEvenWhenItsRecipeFailsToRun()
+    {
+        var (training, registry, plan, champion) = await AChampionOnUnchangedDataAsync();
+        var dir = Path.Combine(app.Get<Dsdc.Shared.DsdcPaths>().ModelsDir, ModelArtifacts.RelativeDir(champion));
+        var moved = dir + ".lost";
+        var recorded = await app.ScalarAsync<string>("SELECT parameters::text FROM training.runs WHERE id = @champion", new { champion });
+        Directory.Move(dir, moved);
+        await app.ExecuteAsync("""UPDATE training.runs SET parameters = '{"approach":"fused-ridge","views":[{"view":"retired-view","standardize":true}]}' WHERE id = @champion""",
+            new { champion });
+        try
+        {
+            var job = await training.TrainAsync(0, null, "schedule", Ct, fused: plan, skipWhenUnchanged: true);
+
+            Assert.Contains(job.Runs, r => r.Run.Status == "failed" && r.Run.Name.EndsWith("(champion's recipe)", StringComparison.Ordinal));
+            Assert.True(job.Promotion?.Promoted, job.Promotion?.Message);
+            Assert.StartsWith("challenger wins: the champion cannot serve here (",
+                await app.ScalarAsync<string>("SELECT reason FROM training.promotions ORDER BY id DESC LIMIT 1"));
+            var now = await registry.ChampionRunIdAsync(Ct);
+            Assert.NotEqual(champion, now);
+            Assert.Null(registry.TryArtifact(now!.Value).Why);
+        }
+        finally
+        {
+            await app.ExecuteAsync("UPDATE training.runs SET parameters = @recorded::jsonb WHERE id = @champion", new { champion, recorded });
+            Directory.Move(moved, dir);
+        }
+    }
+
     [Fact]
     public async Task TheNewLabelsCheckTrainsOnceEnoughLabelsWereSetSinceTheLastJob()
     {
