@@ -194,7 +194,7 @@ public sealed partial class InboxIngestor(
         catch (RejectionException ex) when (requireSettled && documentFile is not null && MayStillBeWritten(documentFile, ex.ReasonCode))
         {
             var wait = options.Value.IncompleteSeconds;
-            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "not-settled",
+            return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "incomplete",
                 $"looks incomplete ({ex.ReasonCode}: {ex.Message}) and was written less than {wait} s ago, so it may still be being copied; " +
                 $"it is rejected if it still looks so once nothing has written it for {wait} s (Ingestion:IncompleteSeconds)");
         }

@@ -83,7 +83,7 @@ public sealed class SlowUploadTests(SlowUploadTests.App app) : IClassFixture<Slo
         using var authorised = await app.CreateClientWithRoleAsync(Roles.User);
         Assert.Equal("127.0.0.1", authorised.BaseAddress?.Host);
         // A plain socket client: the factory's own client goes through handlers of the test host.
-        using var client = new HttpClient { BaseAddress = authorised.BaseAddress };
+        using var client = new HttpClient { BaseAddress = authorised.BaseAddress, Timeout = Timeout.InfiniteTimeSpan }; // bounded by Ct
         client.DefaultRequestHeaders.Authorization = authorised.DefaultRequestHeaders.Authorization;
         var page = await File.ReadAllBytesAsync(Fixtures.First(".tif").Path, Ct);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -190,7 +190,7 @@ public sealed class IngestionTests
 
         Assert.Equal((0, 0, 1), (first.Accepted, first.Rejected, first.Deferred));
         var deferred = Assert.Single(outcomes);
-        Assert.Equal("not-settled", deferred.ReasonCode);
+        Assert.Equal("incomplete", deferred.ReasonCode);
         Assert.StartsWith("looks incomplete (corrupt:", deferred.Reason);
         Assert.True(File.Exists(half));
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents"));

@@ -257,7 +257,9 @@ public sealed class FewLabelsTests(TrainingApp app)
 
             Assert.All(all.Single(d => d.DocumentId == document.DocumentId).Inputs.Layout, v => Assert.Equal(0f, v));
             Assert.Equal(document.Inputs.Vector, all.Single(d => d.DocumentId == document.DocumentId).Inputs.Vector);
-            Assert.Equal(all.Count, split.PagesOf([.. split.Train, .. split.Validation, .. split.Test]).Count);
+            var pages = split.PagesOf([.. split.Train, .. split.Validation, .. split.Test]);
+            Assert.Equal(all.Count, pages.Count);
+            Assert.All(pages.Single(p => p.DocumentId == document.DocumentId).Inputs.Layout, v => Assert.Equal(0f, v));
         }
         finally
         {

@@ -37,13 +37,14 @@ internal static class DocumentEndpoints
         if (files.Count == 0)
             return Problem(StatusCodes.Status400BadRequest, "No documents",
                 $"The multipart body has no file in a field named '{DocumentUploads.FilesField}'.");
-        if (files.Count > o.MaxBatchFiles)
-            return Problem(StatusCodes.Status400BadRequest, "Too many files",
-                $"{files.Count} files were sent; at most {o.MaxBatchFiles} go in one request (Api:MaxBatchFiles).");
-        if (files.FirstOrDefault(f => f.Length > o.MaxUploadBytes) is { } big)
-            return Problem(StatusCodes.Status413PayloadTooLarge, "Document too large", $"'{big.FileName}': " + UploadLimits.TooLargeMessage(o));
         if (files.All(DocumentUploads.IsOperatingSystemFile))
             return Problem(StatusCodes.Status400BadRequest, "No documents", DocumentUploads.OnlyOperatingSystemFilesMessage(files));
+        // The files an operating system writes beside documents are left out (DocumentUploads), so they do not count.
+        if (files.Count(f => !DocumentUploads.IsOperatingSystemFile(f)) is var count && count > o.MaxBatchFiles)
+            return Problem(StatusCodes.Status400BadRequest, "Too many files",
+                $"{count} files were sent; at most {o.MaxBatchFiles} go in one request (Api:MaxBatchFiles).");
+        if (files.FirstOrDefault(f => f.Length > o.MaxUploadBytes) is { } big)
+            return Problem(StatusCodes.Status413PayloadTooLarge, "Document too large", $"'{big.FileName}': " + UploadLimits.TooLargeMessage(o));
 
         return TypedResults.Ok(await uploads.IngestAsync(files, label, user.GetUserName() ?? "anonymous", ct));
     }

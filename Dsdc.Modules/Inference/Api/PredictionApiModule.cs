@@ -25,7 +25,6 @@ public sealed class PredictionApiModule
         builder.Services.AddSingleton<Review.ReviewQueue>();
         builder.Services.AddSingleton<Review.NewDocumentPredictions>();
         builder.Services.AddHostedService<Review.NewDocumentPredictionsSchedule>();
-        var o = builder.Configuration.GetSection(PredictionApiOptions.Section).Get<PredictionApiOptions>() ?? new PredictionApiOptions();
         // OCR is CPU-bound: beyond a few requests per core, waiting only turns into time-outs. Overload gets a fast
         // 503 with Retry-After instead, which clients and load balancers understand; a request enters once its upload is read.
         builder.Services.AddSingleton<PredictionGate>();
@@ -84,7 +83,7 @@ public static class PredictionApiExtensions
         return builder;
     }
 
-    /// <summary>Needs <c>UseRateLimiter()</c> in the pipeline (after authentication).</summary>
+    /// <summary>Needs authentication and authorization in the pipeline before it.</summary>
     public static IEndpointRouteBuilder MapPredictionApi(this IEndpointRouteBuilder app)
     {
         PredictionApiModule.Map(app);

@@ -18,6 +18,7 @@ public sealed partial class PageInputsLoader(IImagePreprocessor images, Dsdc.Emb
     public PageInputs LoadForTraining(StoredExample e)
     {
         var png = e.ImagePath is null ? null : Path.Combine(paths.DataDir, e.ImagePath);
+        var documentId = e.Example.DocumentId; // what the reader keeps: not the example, whose arrays copies may replace
         return new PageInputs(e.Example.Vector, e.RawText ?? "", () =>
         {
             try
@@ -26,7 +27,7 @@ public sealed partial class PageInputsLoader(IImagePreprocessor images, Dsdc.Emb
             }
             catch (Exception ex) when (ex is InvalidDataException or IOException or UnauthorizedAccessException)
             {
-                LogUnreadablePage(e.Example.DocumentId, ex.Message);
+                LogUnreadablePage(documentId, ex.Message);
                 return new float[PageLayout.Dimensions];
             }
         }) { Regions = e.Regions, ImageDimensions = encoder.ImageDimensions, Readings = e.RawReadings };

@@ -40,6 +40,9 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
             ModelState.AddModelError(nameof(Upload), "Choose a document to classify.");
         else if (upload.Length > options.Value.MaxUploadBytes)
             ModelState.AddModelError(nameof(Upload), TooLargeMessage);
+        // What the file is comes first, as for the API: a file of another type is told so at once, never kept waiting for a slot.
+        else if (await UploadLimits.SniffAsync(upload, ct) is not null)
+            ModelState.AddModelError(nameof(Upload), "This is not a TIFF, PNG, JPEG, BMP or PDF document.");
         if (!ModelState.IsValid || upload is null) return Page();
         if (!await predictions.HasModelAsync(ct))
         {

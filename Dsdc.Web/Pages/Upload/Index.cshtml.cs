@@ -29,14 +29,16 @@ public sealed class IndexModel(DocumentUploads uploads, IOptions<PredictionApiOp
     public async Task<IActionResult> OnPostAsync(CancellationToken ct)
     {
         var files = Files.Where(f => f.Length > 0 || f.FileName.Length > 0).ToList();
+        // The files an operating system writes beside documents (a folder picked on a Mac) are left out, and not counted.
+        var documents = files.Count(f => !DocumentUploads.IsOperatingSystemFile(f));
         if (files.Count == 0)
             ModelState.AddModelError(nameof(Files), "Choose or drop at least one document.");
-        else if (files.Count > Limits.MaxBatchFiles)
-            ModelState.AddModelError(nameof(Files), $"{files.Count} files: at most {Limits.MaxBatchFiles} go in one upload (Api:MaxBatchFiles).");
+        else if (documents == 0)
+            ModelState.AddModelError(nameof(Files), DocumentUploads.OnlyOperatingSystemFilesMessage(files));
+        else if (documents > Limits.MaxBatchFiles)
+            ModelState.AddModelError(nameof(Files), $"{documents} files: at most {Limits.MaxBatchFiles} go in one upload (Api:MaxBatchFiles).");
         else if (files.FirstOrDefault(f => f.Length > Limits.MaxUploadBytes) is { } big)
             ModelState.AddModelError(nameof(Files), $"'{big.FileName}': " + UploadLimits.TooLargeMessage(Limits));
-        else if (files.All(DocumentUploads.IsOperatingSystemFile))
-            ModelState.AddModelError(nameof(Files), DocumentUploads.OnlyOperatingSystemFilesMessage(files));
         if (!ModelState.IsValid) return Page();
         var result = await uploads.IngestAsync(files, Label, User.GetUserName() ?? "anonymous", ct);
         TempData["Message"] = $"{result.Accepted} accepted, {result.Duplicates} duplicate{(result.Duplicates == 1 ? "" : "s")}, {result.Rejected} rejected" +
