@@ -6,49 +6,151 @@ namespace Dsdc.Shared.Jobs;
 /// Keeps a job one at a time across every process that shares the database, with a PostgreSQL session advisory lock
 /// rather than Hangfire's <c>DisableConcurrentExecution</c>: the latter is a row in <c>hangfire.lock</c> that a job cut
 /// off by a database outage cannot delete, so later runs waited for it (up to Hangfire.PostgreSql's 10-minute expiry),
-/// and a run that waited past its timeout failed. An advisory lock dies with its connection.
+/// and a run that waited past its timeout failed. An advisory lock dies with its connection; so that a job never goes
+/// on without it, the connection is watched while the job runs (<see cref="TryRunAsync{T}"/>).
 /// </summary>
 public static class OneAtATime
 {
+    /// <summary>How often the connection holding a lock is checked while its job runs.</summary>
+    public static readonly TimeSpan DefaultCheckEvery = TimeSpan.FromSeconds(15);
+
     /// <summary>
     /// Runs <paramref name="body"/> while holding the session advisory lock <paramref name="key"/>, waiting up to
     /// <paramref name="wait"/> for whoever holds it (<see cref="TimeSpan.Zero"/>: not at all). Returns false, without
     /// running it, when the lock was still held at the end of the wait.
+    /// While the body runs, the connection that holds the lock is checked every <paramref name="checkEvery"/>: when it
+    /// was lost (a database restart, a network cut), the lock went with it, and it is taken again on a new connection.
+    /// When another process took it meanwhile (its job now runs), the body's token is cancelled and
+    /// <see cref="LockLostException"/> is thrown: two jobs never go on side by side.
     /// </summary>
     public static async Task<(bool Ran, T Result)> TryRunAsync<T>(
-        NpgsqlDataSource dataSource, long key, TimeSpan wait, Func<CancellationToken, Task<T>> body, CancellationToken ct)
+        NpgsqlDataSource dataSource, long key, TimeSpan wait, Func<CancellationToken, Task<T>> body, CancellationToken ct,
+        TimeSpan? checkEvery = null)
     {
-        await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
-        var deadline = DateTime.UtcNow + wait;
-        while (true)
-        {
-            await using (var take = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", lockConnection))
-            {
-                take.Parameters.AddWithValue("key", key);
-                if (await take.ExecuteScalarAsync(ct) is true) break;
-            }
-            if (DateTime.UtcNow >= deadline) return (false, default!);
-            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
-        }
+        var lockConnection = await dataSource.OpenConnectionAsync(ct);
         try
         {
-            return (true, await body(ct));
+            var deadline = DateTime.UtcNow + wait;
+            while (!await TryLockAsync(lockConnection, key, ct))
+            {
+                if (DateTime.UtcNow >= deadline) return (false, default!);
+                await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+            }
+
+            using var lost = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var stopWatching = new CancellationTokenSource();
+            var watch = WatchAsync(dataSource, key, () => lockConnection, c => lockConnection = c, checkEvery ?? DefaultCheckEvery, lost, stopWatching.Token);
+            try
+            {
+                return (true, await body(lost.Token));
+            }
+            catch (OperationCanceledException) when (lost.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                throw new LockLostException(key);
+            }
+            finally
+            {
+                await stopWatching.CancelAsync();
+                await watch;
+                if (lost.IsCancellationRequested && !ct.IsCancellationRequested) { } // another process holds the lock now: nothing to release
+                else await ReleaseAsync(lockConnection, key);
+            }
         }
         finally
         {
-            if (lockConnection.State == System.Data.ConnectionState.Open)
+            await lockConnection.DisposeAsync();
+        }
+    }
+
+    private static async Task<bool> TryLockAsync(NpgsqlConnection connection, long key, CancellationToken ct)
+    {
+        await using var take = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
+        take.Parameters.AddWithValue("key", key);
+        return await take.ExecuteScalarAsync(ct) is true;
+    }
+
+    private static async Task ReleaseAsync(NpgsqlConnection connection, long key)
+    {
+        if (connection.State != System.Data.ConnectionState.Open) return;
+        try
+        {
+            await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", connection);
+            release.Parameters.AddWithValue("key", key);
+            await release.ExecuteScalarAsync(CancellationToken.None);
+        }
+        catch (NpgsqlException)
+        {
+            // The connection is gone, and the lock with it.
+        }
+    }
+
+    /// <summary>
+    /// Until <paramref name="stop"/>: checks the connection holding the lock; once it is lost, opens another and takes
+    /// the lock again (retrying while the database cannot be reached), or cancels <paramref name="lost"/> when another
+    /// session holds it.
+    /// </summary>
+    private static async Task WatchAsync(NpgsqlDataSource dataSource, long key, Func<NpgsqlConnection> current, Action<NpgsqlConnection> replace,
+        TimeSpan every, CancellationTokenSource lost, CancellationToken stop)
+    {
+        var held = true;
+        while (!stop.IsCancellationRequested)
+        {
+            try
             {
-                try
+                await Task.Delay(every, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            try
+            {
+                if (held)
                 {
-                    await using var release = new NpgsqlCommand("SELECT pg_advisory_unlock(@key)", lockConnection);
-                    release.Parameters.AddWithValue("key", key);
-                    await release.ExecuteScalarAsync(CancellationToken.None);
+                    await using var ping = new NpgsqlCommand("SELECT 1", current());
+                    await ping.ExecuteScalarAsync(stop);
+                    continue;
                 }
-                catch (NpgsqlException)
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.IO.IOException)
+            {
+                held = false; // the connection, and the lock with it, is gone
+            }
+            try
+            {
+                var fresh = await dataSource.OpenConnectionAsync(stop);
+                if (await TryLockAsync(fresh, key, stop))
                 {
-                    // The connection is gone, and the lock with it.
+                    var old = current();
+                    replace(fresh);
+                    await old.DisposeAsync();
+                    held = true;
                 }
+                else
+                {
+                    await fresh.DisposeAsync();
+                    await lost.CancelAsync();
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is NpgsqlException or System.IO.IOException or TimeoutException)
+            {
+                // The database cannot be reached yet: the job's own queries fail meanwhile; tried again at the next check.
             }
         }
     }
 }
+
+/// <summary>The connection holding a job's lock was lost and another process took the lock before it could be taken
+/// again: the job was stopped so that the two do not run side by side.</summary>
+public sealed class LockLostException(long key)
+    : Exception($"the connection holding job lock {key} was lost (a database restart or a network cut) and another process took the lock " +
+        "meanwhile, so this run stopped rather than run beside that one");
