@@ -35,7 +35,7 @@ public sealed class JobLockTests : IAsyncLifetime
     {
         await using var cmd = new NpgsqlCommand("""
             SELECT coalesce(max(pid), 0) FROM pg_locks
-            WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            WHERE locktype = 'advisory' AND objsubid = 1 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
               AND ((classid::bigint << 32) | objid::bigint) = @key
             """, conn);
         cmd.Parameters.AddWithValue("key", Key);

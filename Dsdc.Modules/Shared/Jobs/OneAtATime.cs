@@ -40,9 +40,10 @@ public static class OneAtATime
             using var lost = CancellationTokenSource.CreateLinkedTokenSource(ct);
             using var stopWatching = new CancellationTokenSource();
             var watch = WatchAsync(dataSource, key, () => lockConnection, c => lockConnection = c, checkEvery ?? DefaultCheckEvery, lost, stopWatching.Token);
+            T result;
             try
             {
-                return (true, await body(lost.Token));
+                result = await body(lost.Token);
             }
             catch (OperationCanceledException) when (lost.IsCancellationRequested && !ct.IsCancellationRequested)
             {
@@ -51,10 +52,13 @@ public static class OneAtATime
             finally
             {
                 await stopWatching.CancelAsync();
-                await watch;
-                if (lost.IsCancellationRequested && !ct.IsCancellationRequested) { } // another process holds the lock now: nothing to release
-                else await ReleaseAsync(lockConnection, key);
+                await watch; // never faults: the watcher catches what it meets
+                // Harmless where the lock is not held any more (another session's lock is never released by this one).
+                await ReleaseAsync(lockConnection, key);
             }
+            // A body that finished although told to stop went on without the lock for a while: said, not hidden.
+            if (lost.IsCancellationRequested && !ct.IsCancellationRequested) throw new LockLostException(key);
+            return (true, result);
         }
         finally
         {
@@ -85,54 +89,70 @@ public static class OneAtATime
     }
 
     /// <summary>
-    /// Until <paramref name="stop"/>: checks the connection holding the lock; once it is lost, opens another and takes
-    /// the lock again (retrying while the database cannot be reached), or cancels <paramref name="lost"/> when another
-    /// session holds it.
+    /// Until <paramref name="stop"/>: checks the connection holding the lock every <paramref name="every"/>. Once it is
+    /// lost, opens another and takes the lock again, every second or two until it can (the database may be down). When
+    /// the lock is refused, the session that holds it says why: this job's own former session, which the server has not
+    /// seen go yet (a network cut leaves it idle until TCP keepalive), is ended and the lock taken again; another session
+    /// means another process's job runs, and <paramref name="lost"/> is cancelled. Never throws.
     /// </summary>
     private static async Task WatchAsync(NpgsqlDataSource dataSource, long key, Func<NpgsqlConnection> current, Action<NpgsqlConnection> replace,
         TimeSpan every, CancellationTokenSource lost, CancellationToken stop)
     {
+        var formerSession = current().ProcessID;
         var held = true;
+        var retry = TimeSpan.FromMilliseconds(Math.Min(every.TotalMilliseconds, 1500));
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(every, stop);
+                await Task.Delay(held ? every : retry, stop);
             }
             catch (OperationCanceledException)
             {
                 return;
             }
-            try
+            if (held)
             {
-                if (held)
+                try
                 {
-                    await using var ping = new NpgsqlCommand("SELECT 1", current());
-                    await ping.ExecuteScalarAsync(stop);
+                    // Not cancelled with the watch (a cancel request could land on the unlock that follows): a short timeout.
+                    await using var ping = new NpgsqlCommand("SELECT 1", current()) { CommandTimeout = 5 };
+                    await ping.ExecuteScalarAsync(CancellationToken.None);
                     continue;
                 }
+                catch (Exception) when (current().State == System.Data.ConnectionState.Open)
+                {
+                    continue; // a slow answer, not a lost session: the session, and the lock, are still there
+                }
+                catch (Exception)
+                {
+                    held = false; // the connection is gone, and the lock with it (or soon, once the server sees it go)
+                }
             }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or System.IO.IOException)
-            {
-                held = false; // the connection, and the lock with it, is gone
-            }
+            NpgsqlConnection? fresh = null;
             try
             {
-                var fresh = await dataSource.OpenConnectionAsync(stop);
+                fresh = await dataSource.OpenConnectionAsync(stop);
                 if (await TryLockAsync(fresh, key, stop))
                 {
                     var old = current();
                     replace(fresh);
+                    formerSession = fresh.ProcessID;
+                    fresh = null;
                     await old.DisposeAsync();
                     held = true;
+                    continue;
                 }
-                else
+                var holder = await HolderAsync(fresh, key, stop);
+                if (holder == formerSession)
                 {
-                    await fresh.DisposeAsync();
+                    // This job's own former session, not yet ended by the server: ended now, and the lock taken again next try.
+                    await using var end = new NpgsqlCommand("SELECT pg_terminate_backend(@pid)", fresh);
+                    end.Parameters.AddWithValue("pid", formerSession);
+                    await end.ExecuteScalarAsync(stop);
+                }
+                else if (holder != 0)
+                {
                     await lost.CancelAsync();
                     return;
                 }
@@ -141,11 +161,29 @@ public static class OneAtATime
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or System.IO.IOException or TimeoutException)
+            catch (Exception)
             {
-                // The database cannot be reached yet: the job's own queries fail meanwhile; tried again at the next check.
+                // The database cannot be reached yet (or the data source is closing): the job's own queries fail meanwhile;
+                // tried again shortly.
+            }
+            finally
+            {
+                if (fresh is not null) await fresh.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>The server process of the session holding the lock; 0 when none does.</summary>
+    private static async Task<int> HolderAsync(NpgsqlConnection connection, long key, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT coalesce(max(pid), 0) FROM pg_locks
+            WHERE locktype = 'advisory' AND objsubid = 1 AND granted
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND ((classid::bigint << 32) | objid::bigint) = @key
+            """, connection);
+        cmd.Parameters.AddWithValue("key", key);
+        return (int)(await cmd.ExecuteScalarAsync(ct))!;
     }
 }
 
