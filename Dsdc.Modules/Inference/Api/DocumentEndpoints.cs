@@ -37,10 +37,11 @@ internal static class DocumentEndpoints
         if (files.Count == 0)
             return Problem(StatusCodes.Status400BadRequest, "No documents",
                 $"The multipart body has no file in a field named '{DocumentUploads.FilesField}'.");
-        if (files.All(DocumentUploads.IsOperatingSystemFile))
-            return Problem(StatusCodes.Status400BadRequest, "No documents", DocumentUploads.OnlyOperatingSystemFilesMessage(files));
         // The files an operating system writes beside documents are left out (DocumentUploads), so they do not count.
-        if (files.Count(f => !DocumentUploads.IsOperatingSystemFile(f)) is var count && count > o.MaxBatchFiles)
+        var count = DocumentUploads.CountDocuments(files);
+        if (count == 0)
+            return Problem(StatusCodes.Status400BadRequest, "No documents", DocumentUploads.OnlyOperatingSystemFilesMessage(files));
+        if (count > o.MaxBatchFiles)
             return Problem(StatusCodes.Status400BadRequest, "Too many files",
                 $"{count} files were sent; at most {o.MaxBatchFiles} go in one request (Api:MaxBatchFiles).");
         if (files.FirstOrDefault(f => f.Length > o.MaxUploadBytes) is { } big)

@@ -46,6 +46,9 @@ public sealed class DocumentUploads(InboxIngestor ingestor, IngestionQueries ing
     /// <summary>Whether the file is one an operating system writes beside documents (<see cref="FolderMetadata"/>), never a document.</summary>
     public static bool IsOperatingSystemFile(IFormFile file) => FolderMetadata.IsMetadata(NameOf(file));
 
+    /// <summary>The files that count as documents (against <c>Api:MaxBatchFiles</c>): all but the operating system's own.</summary>
+    public static int CountDocuments(IReadOnlyList<IFormFile> files) => files.Count(f => !IsOperatingSystemFile(f));
+
     /// <summary>What a request or form that holds only such files is told.</summary>
     public static string OnlyOperatingSystemFilesMessage(IReadOnlyList<IFormFile> files) =>
         $"The upload holds no document, only files an operating system writes beside documents ({string.Join(", ", files.Select(NameOf).Distinct().Take(3))}).";

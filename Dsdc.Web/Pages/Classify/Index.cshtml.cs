@@ -16,6 +16,8 @@ namespace Dsdc.Web.Pages.Classify;
 public sealed class IndexModel(PredictionService predictions, IDocumentClassifier classifier, Dsdc.Embedding.IDocumentEncoder encoder,
     PredictionGate gate, IOptions<PredictionApiOptions> options) : PageModel
 {
+    private const string NotADocumentMessage = "This is not a TIFF, PNG, JPEG, BMP or PDF document.";
+
     [BindProperty]
     public IFormFile? Upload { get; set; }
 
@@ -42,7 +44,7 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
             ModelState.AddModelError(nameof(Upload), TooLargeMessage);
         // What the file is comes first, as for the API: a file of another type is told so at once, never kept waiting for a slot.
         else if (await UploadLimits.SniffAsync(upload, ct) is not null)
-            ModelState.AddModelError(nameof(Upload), "This is not a TIFF, PNG, JPEG, BMP or PDF document.");
+            ModelState.AddModelError(nameof(Upload), NotADocumentMessage);
         if (!ModelState.IsValid || upload is null) return Page();
         if (!await predictions.HasModelAsync(ct))
         {
@@ -64,7 +66,7 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
         catch (InvalidDocumentException ex)
         {
             ModelState.AddModelError(nameof(Upload), ex.ReasonCode == "unsupported-format"
-                ? "This is not a TIFF, PNG, JPEG, BMP or PDF document."
+                ? NotADocumentMessage
                 : $"The document cannot be read: {ex.Message}");
             return Page();
         }

@@ -30,7 +30,7 @@ public sealed class IndexModel(DocumentUploads uploads, IOptions<PredictionApiOp
     {
         var files = Files.Where(f => f.Length > 0 || f.FileName.Length > 0).ToList();
         // The files an operating system writes beside documents (a folder picked on a Mac) are left out, and not counted.
-        var documents = files.Count(f => !DocumentUploads.IsOperatingSystemFile(f));
+        var documents = DocumentUploads.CountDocuments(files);
         if (files.Count == 0)
             ModelState.AddModelError(nameof(Files), "Choose or drop at least one document.");
         else if (documents == 0)
