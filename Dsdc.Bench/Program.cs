@@ -21,9 +21,10 @@ internal static class BenchProgram
             var app = builder.Build();
             return await app.RunDsdcAsync(args, configureServer: null);
         }
-        catch (ConfigurationException ex)
+        catch (Exception ex) when (ConfigurationException.ProblemsOf(ex) is { } problems)
         {
-            await Console.Error.WriteLineAsync(ex.Message);
+            // A setting read while the modules register (a missing key, a value that does not convert).
+            await DsdcHost.WriteConfigurationErrorAsync(problems);
             return 2;
         }
     }

@@ -32,8 +32,9 @@ try
         worker.MapMonitoringEndpoints();
     });
 }
-catch (ConfigurationException ex)
+catch (Exception ex) when (ConfigurationException.ProblemsOf(ex) is { } problems)
 {
-    await Console.Error.WriteLineAsync(ex.Message);
+    // A setting read while the modules register (a missing key, a value that does not convert).
+    await DsdcHost.WriteConfigurationErrorAsync(problems);
     return 2;
 }

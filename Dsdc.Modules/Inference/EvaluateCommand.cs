@@ -76,6 +76,7 @@ public sealed record FolderEvaluation(long? ModelRunId, bool ZeroShot, double? R
 internal sealed class EvaluateCommand(IDocumentClassifier classifier, IOptions<InferenceOptions> options) : ICliCommand
 {
     public string Name => "evaluate";
+    public IReadOnlyList<string> Options => ["--json"];
     public string Usage => "DIR [--json]  accuracy, macro-F1, calibration, review rate and confusion matrix of the served model on a labelled folder";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)

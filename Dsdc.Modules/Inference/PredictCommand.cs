@@ -15,6 +15,7 @@ internal sealed class PredictCommand(IDocumentClassifier classifier) : ICliComma
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public string Name => "predict";
+    public IReadOnlyList<string> Options => [];
     public string Usage => "FILE...  classify documents with the champion (before any training, the zero-shot model); JSON lines with the API's fields";
 
     /// <summary>Where the JSON lines go (standard output).</summary>
@@ -22,6 +23,7 @@ internal sealed class PredictCommand(IDocumentClassifier classifier) : ICliComma
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
+        args = args.Where(a => a != "--").ToList(); // `predict -- --odd-name.tif`: the files after it are files
         if (args.Count == 0)
         {
             Console.Error.WriteLine($"Usage: predict {Usage}");

@@ -20,19 +20,17 @@ namespace Dsdc.Ingestion;
 /// </summary>
 internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICliCommand
 {
-    private static readonly string[] Options = ["--labelled-only", "--dry-run"];
 
     /// <summary>The refusals that a file earns by its content, whatever folder or label it comes with.</summary>
     private static readonly string[] ContentRefusals =
         [Refusal.EmptyFile, Refusal.TooLarge, Refusal.UnsupportedFormat, Refusal.Corrupt, Refusal.TooManyPixels, Refusal.TooManyPages, Refusal.Encrypted];
 
     public string Name => "import";
+    public IReadOnlyList<string> Options => ["--labelled-only", "--dry-run"];
     public string Usage => "DIR [--labelled-only] [--dry-run]  copy every document under DIR into the inbox, labelled by the folder that names its class (<index>_<name>, or the class's name: invoice, Invoices, scientific_reports...)";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
-        if (args.FirstOrDefault(a => a.StartsWith("--", StringComparison.Ordinal) && !Options.Contains(a)) is { } unknown)
-            throw new CommandLineException($"import has no option {unknown}");
         var cli = new CliArgs(args);
         var positional = cli.Positional();
         if (positional.Count != 1) throw new CommandLineException("import needs one folder");

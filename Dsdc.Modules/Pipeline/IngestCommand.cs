@@ -9,6 +9,7 @@ namespace Dsdc.Pipeline;
 internal sealed class IngestCommand(PipelineRunner runner, InboxIngestor ingestor, PipelineStages stages, DsdcPaths paths) : ICliCommand
 {
     public string Name => "ingest";
+    public IReadOnlyList<string> Options => [];
     public string Usage => "process data/to_ingest until it is empty (ingest, OCR, text, image, embeddings)";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)

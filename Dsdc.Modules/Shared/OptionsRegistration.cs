@@ -56,9 +56,48 @@ public static class OptionsRegistration
 
 /// <summary>A setting that is missing or wrong; the host prints it and stops.</summary>
 public sealed class ConfigurationException(string key, string problem)
-    : Exception($"Configuration error: {key} {problem} (environment variable {EnvironmentName(key)}).")
+    : Exception($"{Prefix}{key} {problem} (environment variable {EnvironmentName(key)}).")
 {
+    internal const string Prefix = "Configuration error: ";
+
     public string Key { get; } = key;
 
     public static string EnvironmentName(string key) => key.Replace(":", "__", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The settings an exception out of building or validating the host says are wrong, one line each naming the key:
+    /// a failed validation, a <see cref="ConfigurationException"/>, or a value the configuration binder could not convert
+    /// (<c>Jobs__WorkerCount=auto</c>, <c>Ocr__PageTimeoutSeconds=2m</c>), which it reports as an
+    /// <see cref="InvalidOperationException"/>; null when the exception is about something else.
+    /// </summary>
+    public static IReadOnlyList<string>? ProblemsOf(Exception ex) => ex switch
+    {
+        OptionsValidationException v => v.Failures.ToList(),
+        ConfigurationException c => [c.Message[Prefix.Length..]],
+        InvalidOperationException b when IsBindingError(b) => [Describe(b)],
+        AggregateException a when a.InnerExceptions.Count > 0 =>
+            a.InnerExceptions.Select(ProblemsOf).ToList() is var all && all.All(p => p is not null) ? all.SelectMany(p => p!).ToList() : null,
+        _ => null,
+    };
+
+    private static bool IsBindingError(InvalidOperationException ex) =>
+        ex.TargetSite?.DeclaringType == typeof(Microsoft.Extensions.Configuration.ConfigurationBinder)
+        || ex.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal);
+
+    private static string Describe(InvalidOperationException ex)
+    {
+        // "Failed to convert configuration value 'auto' at 'Jobs:WorkerCount' to type 'System.Int32'."
+        var m = System.Text.RegularExpressions.Regex.Match(ex.Message, "value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'");
+        if (!m.Success) return ex.Message;
+        var key = m.Groups["key"].Value;
+        var type = m.Groups["type"].Value.Split('.')[^1] switch
+        {
+            "Int32" or "Int64" => "a whole number",
+            "Double" or "Single" or "Decimal" => "a number",
+            "Boolean" => "true or false",
+            "TimeSpan" => "a duration such as 00:05:00",
+            var other => $"a value of type {other}",
+        };
+        return $"{key} must be {type}, not '{m.Groups["value"].Value}' (environment variable {EnvironmentName(key)})";
+    }
 }

@@ -159,6 +159,93 @@ public sealed class ConfigurationTests
         Assert.DoesNotContain("   at ", result.StdErr); // no stack trace
     }
 
+    /// <summary>
+    /// A setting the configuration binder cannot convert (a word where a number goes) is a configuration error like any
+    /// other: exit code 2 and the key to fix, never an unhandled exception's stack trace. Jobs:WorkerCount is read while
+    /// the modules register, the others by the start-up validation.
+    /// </summary>
+    [Theory]
+    [InlineData("Jobs__WorkerCount", "auto", "Jobs:WorkerCount must be a whole number")]
+    [InlineData("Ocr__PageTimeoutSeconds", "2m", "Ocr:PageTimeoutSeconds must be a whole number")]
+    [InlineData("Database__MigrateOnStart", "yes", "Database:MigrateOnStart must be true or false")]
+    public async Task ASettingOfTheWrongTypeStopsTheAppNamingTheKey(string variable, string value, string message)
+    {
+        var env = ValidEnvironment();
+        env[variable] = value;
+
+        var result = await AppProcess.RunAsync(["migrate"], env);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Configuration error", result.StdErr);
+        Assert.Contains(message, result.StdErr);
+        Assert.Contains($"(environment variable {variable})", result.StdErr);
+        Assert.DoesNotContain("   at ", result.StdErr);
+    }
+
+    /// <summary>
+    /// Asking for help runs nothing and needs no database: `--help` lists the commands instead of starting the server,
+    /// `train --help` prints train's usage instead of training (the database here is unreachable, so anything that
+    /// tried to reach it would fail), and the list comes even on a machine with no connection string set.
+    /// </summary>
+    [Fact]
+    public async Task AskingForHelpRunsNothingAndNeedsNoDatabase()
+    {
+        var env = ValidEnvironment();
+        var unset = ValidEnvironment();
+        unset.Remove("ConnectionStrings__Dsdc");
+
+        var list = await AppProcess.RunAsync(["--help"], env);
+        var listWithoutSettings = await AppProcess.RunAsync(["help"], unset);
+        var serverHelp = await AppProcess.RunAsync(["--urls", "http://127.0.0.1:1", "-h"], env);
+        var trainHelp = await AppProcess.RunAsync(["train", "--help"], env);
+        var helpTrain = await AppProcess.RunAsync(["help", "train"], unset);
+
+        foreach (var r in new[] { list, listWithoutSettings, serverHelp })
+        {
+            Assert.Equal(0, r.ExitCode);
+            Assert.Contains("Commands:", r.StdOut);
+            Assert.Contains("import", r.StdOut);
+        }
+        foreach (var r in new[] { trainHelp, helpTrain })
+        {
+            Assert.Equal(0, r.ExitCode);
+            Assert.StartsWith("Usage: train [--runs N] [--epochs N] [--if-changed]", r.StdOut);
+            Assert.DoesNotContain("Configuration error", r.StdErr);
+            Assert.DoesNotContain("   at ", r.StdErr);
+        }
+    }
+
+    /// <summary>A misspelt option stops the command before it does anything (here `--run` for `--runs`: the job would
+    /// otherwise train without the runs asked for), with the command's usage; a declared option's value is not read as
+    /// an option, whatever it looks like.</summary>
+    [Fact]
+    public async Task AnOptionTheCommandDoesNotKnowIsRefusedBeforeItRuns()
+    {
+        var mistyped = await AppProcess.RunAsync(["train", "--run", "5"], ValidEnvironment());
+        var evaluate = await AppProcess.RunAsync(["evaluate", "/tmp", "--csv"], ValidEnvironment());
+
+        Assert.Equal(2, mistyped.ExitCode);
+        Assert.Contains("train has no option --run", mistyped.StdErr);
+        Assert.Contains("Usage: train [--runs N]", mistyped.StdErr);
+        Assert.DoesNotContain("   at ", mistyped.StdErr);
+        Assert.Equal(2, evaluate.ExitCode);
+        Assert.Contains("evaluate has no option --csv", evaluate.StdErr);
+
+        var models = new OptionsOf(["--reason TEXT", "--limit N"]);
+        Assert.Null(Dsdc.Shared.Hosting.DsdcHost.UnknownOption(models, ["promote", "3", "--reason", "--not-an-option"]));
+        Assert.Null(Dsdc.Shared.Hosting.DsdcHost.UnknownOption(models, ["list", "--limit", "5", "--", "--file"]));
+        Assert.Equal("--limits", Dsdc.Shared.Hosting.DsdcHost.UnknownOption(models, ["list", "--limits", "5"]));
+        Assert.Null(Dsdc.Shared.Hosting.DsdcHost.UnknownOption(new OptionsOf(null), ["--anything"]));
+    }
+
+    private sealed class OptionsOf(IReadOnlyList<string>? options) : Dsdc.Shared.Cli.ICliCommand
+    {
+        public string Name => "probe";
+        public string Usage => "";
+        public IReadOnlyList<string>? Options => options;
+        public Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct) => Task.FromResult(0);
+    }
+
     [Fact]
     public async Task AnUnknownCommandPrintsTheUsage()
     {

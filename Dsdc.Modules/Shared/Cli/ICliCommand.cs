@@ -8,6 +8,13 @@ public interface ICliCommand
     /// <summary>One line for the usage text, arguments first: <c>FILE... classify files and print JSON lines</c>.</summary>
     string Usage { get; }
 
+    /// <summary>
+    /// The options the command takes, a value's placeholder after a space (<c>--runs N</c>, <c>--json</c>): the host refuses
+    /// any other <c>--name</c> before the command runs (exit 2), so a misspelt option is never silently ignored. Null: the
+    /// command checks its arguments itself.
+    /// </summary>
+    IReadOnlyList<string>? Options => null;
+
     /// <summary>Runs with the arguments after the name; returns the process exit code.</summary>
     Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct);
 }

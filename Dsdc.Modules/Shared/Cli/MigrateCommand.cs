@@ -5,6 +5,7 @@ namespace Dsdc.Shared.Cli;
 internal sealed class MigrateCommand(MigrationRunner runner) : ICliCommand
 {
     public string Name => "migrate";
+    public IReadOnlyList<string> Options => [];
     public string Usage => "apply the pending database migrations of sql/";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)

@@ -1,6 +1,7 @@
 using Dsdc.Shared.Cli;
 using Dsdc.Shared.Database;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -16,6 +17,9 @@ public static class DsdcHost
     {
         var cli = IsCommand(args);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = ContentRoot.Resolve() });
+        // The usage needs the commands, which need a connection string to be registered, though none opens it for help.
+        if (AsksForHelp(args) && string.IsNullOrWhiteSpace(builder.Configuration[DatabaseModule.ConnectionStringKey]))
+            builder.Configuration.AddInMemoryCollection([new(DatabaseModule.ConnectionStringKey, "Host=localhost")]);
         // A worker leaves the shared schedules to the app unless told otherwise: first source, so any setting overrides it.
         if (args.Length > 0 && args[0] == WorkerCommand)
             builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
@@ -38,7 +42,15 @@ public static class DsdcHost
     /// <summary>Runs the job servers (queues from Jobs:Queues) with health and metrics only: no UI, no API.</summary>
     public const string WorkerCommand = "worker";
 
-    private static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-') && args[0] != WorkerCommand;
+    /// <summary>A command, or a request for help (<c>--help</c>, <c>-h</c>): anything but serving.</summary>
+    private static bool IsCommand(string[] args) =>
+        args.Length > 0 && (IsHelpOption(args[0]) || !args[0].StartsWith('-') && args[0] != WorkerCommand);
+
+    private static bool IsHelpOption(string arg) => arg is "--help" or "-h" or "-?";
+
+    /// <summary>The arguments ask for the usage only (<c>help</c>, <c>--help</c>, <c>COMMAND --help</c>): no database is
+    /// opened, so a machine without settings still gets it.</summary>
+    public static bool AsksForHelp(string[] args) => args.Length > 0 && (args[0] == "help" || args.Any(IsHelpOption));
 
     /// <summary>
     /// Serves when no command is given, after <paramref name="configureServer"/> has set up the pipeline and endpoints
@@ -48,6 +60,8 @@ public static class DsdcHost
     public static async Task<int> RunDsdcAsync(this WebApplication app, string[] args, Action<WebApplication>? configureServer,
         Action<WebApplication>? configureWorker = null)
     {
+        // `--help` first, or anywhere in the server's own arguments (`--urls ... --help`, `worker --help`): the list of commands.
+        if (args.Length > 0 && (IsHelpOption(args[0]) || !IsCommand(args) && args.Any(IsHelpOption))) args = ["help"];
         try
         {
             if (configureServer is null && !IsCommand(args)) return await RunCommandAsync(app, ["help"], serves: false);
@@ -60,21 +74,10 @@ public static class DsdcHost
             }
             return await RunCommandAsync(app, args, serves: configureServer is not null);
         }
-        catch (OptionsValidationException ex)
+        catch (Exception ex) when (ConfigurationException.ProblemsOf(ex) is { } problems)
         {
-            await Console.Error.WriteLineAsync("Configuration error:\n  " + string.Join("\n  ", ex.Failures));
-            return 2;
-        }
-        catch (AggregateException ex) when (ex.InnerExceptions.Count > 0 && ex.InnerExceptions.All(e => e is OptionsValidationException))
-        {
-            // Several sections invalid at once: the start-up validation gathers them in one AggregateException.
-            await Console.Error.WriteLineAsync("Configuration error:\n  " +
-                string.Join("\n  ", ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures)));
-            return 2;
-        }
-        catch (ConfigurationException ex)
-        {
-            await Console.Error.WriteLineAsync(ex.Message);
+            // Validation (several sections at once: one AggregateException), a missing key, a value that does not convert.
+            await WriteConfigurationErrorAsync(problems);
             return 2;
         }
         finally
@@ -83,9 +86,18 @@ public static class DsdcHost
         }
     }
 
+    /// <summary>Prints the settings to fix: the host, the commands and the tools all say it the same way.</summary>
+    public static Task WriteConfigurationErrorAsync(IReadOnlyList<string> problems) =>
+        Console.Error.WriteLineAsync("Configuration error:\n  " + string.Join("\n  ", problems));
+
     private static async Task<int> RunCommandAsync(WebApplication app, string[] args, bool serves)
     {
         var commands = app.Services.GetServices<ICliCommand>().ToDictionary(c => c.Name, StringComparer.Ordinal);
+        if (args is ["help", var topic, ..] && commands.TryGetValue(topic, out var asked))
+        {
+            await Console.Out.WriteLineAsync(UsageOf(asked));
+            return 0;
+        }
         if (args[0] is "help" || !commands.TryGetValue(args[0], out var command))
         {
             var usage = string.Join("\n", commands.Values.OrderBy(c => c.Name).Select(c => $"  {c.Name,-10} {c.Usage}"));
@@ -96,6 +108,19 @@ public static class DsdcHost
                 : $"Usage: {program} COMMAND [ARGS...]\nCommands:\n{usage}";
             await (args[0] is "help" ? Console.Out : Console.Error).WriteLineAsync(text);
             return args[0] is "help" ? 0 : 2;
+        }
+
+        // A command asked for its usage, or given an option it does not know, does nothing: `train --help` must not
+        // train, nor `train --run 5` train without the runs asked for.
+        if (args.Skip(1).Any(IsHelpOption))
+        {
+            await Console.Out.WriteLineAsync(UsageOf(command));
+            return 0;
+        }
+        if (UnknownOption(command, args.Skip(1).ToList()) is { } unknown)
+        {
+            await Console.Error.WriteLineAsync($"{command.Name} has no option {unknown}\n{UsageOf(command)}");
+            return 2;
         }
 
         // The same validation the server does at start, without starting the server or Hangfire.
@@ -113,8 +138,26 @@ public static class DsdcHost
         }
         catch (CommandLineException ex)
         {
-            await Console.Error.WriteLineAsync($"{command.Name}: {ex.Message}\nUsage: {command.Name} {command.Usage}");
+            await Console.Error.WriteLineAsync($"{command.Name}: {ex.Message}\n{UsageOf(command)}");
             return 2;
         }
+    }
+
+    private static string UsageOf(ICliCommand command) => $"Usage: {command.Name} {command.Usage}";
+
+    /// <summary>The first <c>--name</c> argument the command does not declare in <see cref="ICliCommand.Options"/> (a
+    /// declared option's value is skipped, whatever it looks like); null when it declares none.</summary>
+    internal static string? UnknownOption(ICliCommand command, IReadOnlyList<string> args)
+    {
+        if (command.Options is not { } declared) return null;
+        var options = declared.ToDictionary(o => o.Split(' ')[0], o => o.Contains(' '), StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--") return null; // what follows is positional, a file named --x included
+            if (!args[i].StartsWith("--", StringComparison.Ordinal)) continue;
+            if (!options.TryGetValue(args[i], out var valued)) return args[i];
+            if (valued) i++;
+        }
+        return null;
     }
 }

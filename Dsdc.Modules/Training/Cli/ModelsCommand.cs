@@ -10,7 +10,8 @@ internal sealed class ModelsCommand(ModelRegistry registry, TrainingStore store)
 
     /// <summary>Where <c>documents</c> writes its CSV (standard output; a test reads it).</summary>
     internal TextWriter Output { get; init; } = Console.Out;
-    public string Usage => "list | promote RUN [--reason TEXT] | rollback [--reason TEXT] | documents RUN  the model registry";
+    public string Usage => "list [--limit N] | promote RUN [--reason TEXT] | rollback [--reason TEXT] | documents RUN  the model registry";
+    public IReadOnlyList<string> Options => ["--reason TEXT", "--limit N"];
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {

@@ -7,6 +7,7 @@ namespace Dsdc.Training;
 internal sealed class TrainCommand(TrainingService training) : ICliCommand
 {
     public string Name => "train";
+    public IReadOnlyList<string> Options => ["--runs N", "--epochs N", "--if-changed"];
     public string Usage => "[--runs N] [--epochs N] [--if-changed]  train the candidate models now (N MLPs besides the fused models); print the runs and the champion";
 
     public async Task<int> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
