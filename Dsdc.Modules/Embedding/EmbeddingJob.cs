@@ -58,6 +58,7 @@ public sealed partial class EmbeddingJob(
                 {
                     unreadable.Add(doc.DocumentId);
                     LogUnreadable(doc.DocumentId, doc.ImagePath, ex.Message);
+                    Pipeline.PipelineMetrics.StageDocuments.WithLabels("embedding", "failed").Inc();
                     // Counted, so that after three runs the stage gives up on it instead of queueing it forever.
                     var (kind, version) = EmbeddingStore.VectorFailureKey(Encoder.Id, Encoder.Version, doc.ProcessedImageId);
                     await store.RecordFeatureFailureAsync(doc.DocumentId, kind, version, $"{ex.GetType().Name}: {ex.Message}", ct);
@@ -114,6 +115,7 @@ public sealed partial class EmbeddingJob(
                 {
                     failed.Add(id);
                     LogUnreadable(id, file, ex.Message);
+                    Pipeline.PipelineMetrics.StageDocuments.WithLabels("embedding", "failed").Inc();
                     // Counted, so that after three runs the stage gives up on it and training stops waiting for it.
                     await store.RecordFeatureFailureAsync(id, RegionEncoder.Kind, processor.RegionsVersion, $"{ex.GetType().Name}: {ex.Message}", ct);
                 }

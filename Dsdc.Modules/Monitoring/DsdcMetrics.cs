@@ -24,7 +24,7 @@ public static class DsdcMetrics
 
     public static readonly Histogram PredictionDuration = Metrics.CreateHistogram(
         "dsdc_prediction_duration_seconds", "Time to classify one uploaded document (OCR, preprocessing, encoder, model).",
-        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.01, 2, 12) });
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.01, 2, 18) }); // 10 ms to 22 min: a long PDF's OCR
 
     public static readonly Gauge ChampionAccuracy = Metrics.CreateGauge(
         "dsdc_model_champion_accuracy",

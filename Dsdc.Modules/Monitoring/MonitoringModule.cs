@@ -26,7 +26,29 @@ public static class MonitoringModule
         builder.Services.AddSingleton<IScrapeCollector, JobMetricsCollector>();
         builder.Services.AddSingleton<IScrapeCollector, ModelMetricsCollector>();
         builder.Services.AddSingleton<IScrapeCollector, LabelMetricsCollector>();
+        ConfigureMeterAdapter();
         return builder;
+    }
+
+    /// <summary>Buckets of the database's operation latency (Npgsql's <c>db.client.operation.duration</c>, in seconds):
+    /// 0.25 ms to 8 s. The meter adapter's default buckets start at 10 ms, where nearly every query ends, so the p95
+    /// panel read 9.5 ms whatever the real latency was.</summary>
+    internal static readonly double[] DatabaseLatencyBuckets = Histogram.ExponentialBuckets(0.00025, 2, 16);
+
+    private static int _meterAdapterConfigured;
+
+    /// <summary>The .NET meters' histograms (Npgsql's) published with buckets that fit them; process-wide, once.</summary>
+    private static void ConfigureMeterAdapter()
+    {
+        if (Interlocked.Exchange(ref _meterAdapterConfigured, 1) == 1) return;
+        Metrics.ConfigureMeterAdapter(options =>
+        {
+            var fallback = options.ResolveHistogramBuckets;
+            options.ResolveHistogramBuckets = instrument =>
+                instrument.Name.StartsWith("db.client.", StringComparison.Ordinal) && instrument.Unit == "s"
+                    ? DatabaseLatencyBuckets
+                    : fallback(instrument);
+        });
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ public static class PipelineMetrics
 
     public static readonly Histogram StageDuration = Metrics.CreateHistogram(
         "dsdc_pipeline_stage_duration_seconds", "Time a pipeline stage spent on one document.",
-        new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 14) });
+        new HistogramConfiguration { LabelNames = ["stage"], Buckets = Histogram.ExponentialBuckets(0.005, 2, 20) }); // 5 ms to 44 min
 
     public static readonly Gauge Backlog = Metrics.CreateGauge(
         "dsdc_pipeline_backlog", "Documents waiting for a stage (inbox: entries waiting to be ingested).",
@@ -27,14 +27,14 @@ public static class PipelineMetrics
 
     public static readonly Histogram OcrDuration = Metrics.CreateHistogram(
         "dsdc_ocr_duration_seconds", "Time to extract the text of one document (all its pages), by method.",
-        new HistogramConfiguration { LabelNames = ["method"], Buckets = Histogram.ExponentialBuckets(0.05, 2, 12) });
+        new HistogramConfiguration { LabelNames = ["method"], Buckets = Histogram.ExponentialBuckets(0.05, 2, 17) }); // 50 ms to 55 min (Ocr:DocumentTimeoutSeconds)
 
     public static readonly Counter EmbeddedDocuments = Metrics.CreateCounter(
         "dsdc_embedding_documents_total", "Embeddings stored: rate() is the embedding throughput in documents/s.");
 
     public static readonly Histogram EmbeddingBatchDuration = Metrics.CreateHistogram(
-        "dsdc_embedding_batch_duration_seconds", "Time of one embedding job run (a batch of documents, image and text encoders).",
-        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.05, 2, 14) });
+        "dsdc_embedding_batch_duration_seconds", "Time of one embedding batch (up to Pipeline:BatchSize documents through the image and text encoders); a job takes batches while documents keep arriving.",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.05, 2, 16) });
 
     /// <summary>Runs the embedding stage and records how many documents it stored and how long it took.</summary>
     public static async Task<int> MeasureEmbeddingAsync(Func<Task<int>> embed)

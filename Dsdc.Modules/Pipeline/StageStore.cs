@@ -159,7 +159,11 @@ public sealed partial class StageStore(NpgsqlDataSource dataSource)
                  JOIN ingestion.documents d ON d.id = r.document_id
                  WHERE NOT EXISTS (SELECT 1 FROM pipeline.processed_texts p
                  WHERE p.raw_text_id = r.id AND p.processor = @textProcessor AND p.processor_version = @textVersion)) AS text,
-              (SELECT count(*) FROM pipeline.stage_failures) AS failures,
+              -- The documents a stage gave up on at its current version, once each: not those still being retried, nor
+              -- rows an older version left (a new version tries every document again).
+              (SELECT count(DISTINCT f.document_id) FROM pipeline.stage_failures f JOIN ingestion.documents d ON d.id = f.document_id
+                 WHERE f.attempts >= @maxAttempts
+                   AND (f.stage = 'image' AND f.processor_version = @imageVersion OR f.stage = 'ocr' AND f.processor_version = @ocrVersion)) AS failures,
               (SELECT count(*) FROM ingestion.documents) AS documents
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);

@@ -424,6 +424,7 @@ public sealed class FewLabelsTests(TrainingApp app)
             // Its region features as if never computed, and its original unreadable.
             await app.ExecuteAsync(aside, new { id = doc.DocumentId });
             File.Move(file, file + ".gone");
+            var failedBefore = Dsdc.Pipeline.PipelineMetrics.StageDocuments.WithLabels("embedding", "failed").Value;
 
             for (var run = 1; run <= 3; run++)
             {
@@ -435,6 +436,8 @@ public sealed class FewLabelsTests(TrainingApp app)
             }
 
             Assert.Equal(0, await job.CountMissingFeaturesAsync(Ct));
+            // Each failed try is counted where the pipeline's dashboard looks (documents by stage and outcome).
+            Assert.True(Dsdc.Pipeline.PipelineMetrics.StageDocuments.WithLabels("embedding", "failed").Value >= failedBefore + 3);
             var all = await loader.LoadAllAsync(Ct);
             Assert.DoesNotContain(all, d => d.DocumentId == doc.DocumentId);
             Assert.All(all, d => Assert.NotNull(d.Inputs.Regions));
