@@ -190,6 +190,100 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         Assert.Equal(0, await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id AND created_by = @user", new { id = docs[0], user }));
     }
 
+    /// <summary>
+    /// A document labelled at upload or by a dataset is never predicted, so neither a prediction's page nor the review
+    /// queue reaches it: its own page sets or corrects its label, guarded as a prediction's page is (a colleague's newer
+    /// label is shown before it is replaced; the same form sent twice changes nothing the second time).
+    /// </summary>
+    [Fact]
+    public async Task ADocumentsOwnPageCorrectsTheLabelItCameWith()
+    {
+        var (path, label) = app.Known[10];
+        var id = UnseenDocuments.Sha1(path);
+        var correction = (label + 1) % DocumentClasses.Count;
+        var colleagues = (label + 2) % DocumentClasses.Count;
+        var mine = (label + 3) % DocumentClasses.Count;
+        string Value(int c) => c.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (context, page, user) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+
+        await page.GotoAsync($"/documents/{id}");
+        Assert.Equal(Value(label), await page.GetByTestId("label-select").InputValueAsync());
+        await page.GetByTestId("label-select").SelectOptionAsync(Value(correction));
+        await page.GetByTestId("save-label").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Saved the label \"{DocumentClasses.NameOf(correction)}\"");
+        await Assertions.Expect(page.GetByTestId("labels").Locator("tr", new() { HasText = "human" }).First).ToContainTextAsync(user);
+        Assert.Equal(correction, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
+
+        // A colleague labels it while the page is open: nothing is written over that label, and the page says whose it is.
+        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+            await conn.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, @colleagues, 'human', 'colleague')",
+                new { id, colleagues = (short)colleagues });
+        await page.GetByTestId("label-select").SelectOptionAsync(Value(mine));
+        await page.GetByTestId("save-label").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync(
+            $"Nothing saved: colleague labelled the document \"{DocumentClasses.NameOf(colleagues)}\"");
+        Assert.Equal(colleagues, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
+
+        // Saved again with the colleague's label seen: it replaces it. The same form sent a second time changes nothing.
+        Assert.Equal(Value(mine), await page.GetByTestId("label-select").InputValueAsync());
+        var sent = await page.EvaluateAsync<Dictionary<string, string>>(
+            "() => Object.fromEntries(new FormData(document.querySelector('[data-testid=save-label]').form))");
+        await page.GetByTestId("save-label").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Saved the label \"{DocumentClasses.NameOf(mine)}\"");
+        var again = context.APIRequest.CreateFormData();
+        foreach (var (field, value) in sent) again.Set(field, value);
+        Assert.Equal(302, (await page.APIRequest.PostAsync(page.Url, new() { Form = again, MaxRedirects = 0 })).Status);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync(
+            $"Already labelled \"{DocumentClasses.NameOf(mine)}\" by {user}: nothing to change.");
+        Assert.Equal(mine, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
+        Assert.Equal(2, await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id AND created_by = @user", new { id, user }));
+
+        // A post without a class, or for a document that is not stored, writes nothing.
+        var empty = context.APIRequest.CreateFormData();
+        foreach (var (field, value) in sent.Where(f => f.Key != "Label")) empty.Set(field, value);
+        var refused = await page.APIRequest.PostAsync(page.Url, new() { Form = empty, MaxRedirects = 0 });
+        Assert.Equal(200, refused.Status);
+        Assert.Contains("Choose the document&#x27;s class label.", await refused.TextAsync());
+        Assert.Equal(404, (await page.APIRequest.PostAsync($"/documents/{new string('0', 40)}", new() { Form = again, MaxRedirects = 0 })).Status);
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+    }
+
+    /// <summary>A reviewer's decision sent twice (a double click, Enter pressed again) is saved once and the second answer
+    /// says so, instead of reporting the reviewer's own label as someone else's.</summary>
+    [Fact]
+    public async Task AReviewDecisionSentTwiceIsReportedAsSavedNotAsSomeoneElses()
+    {
+        var id = UnseenDocuments.Sha1(app.Known[11].Path);
+        // As uncertain as a prediction gets, so that it is on the queue's first page.
+        var p = Enumerable.Repeat(0.06249f, 16).ToArray();
+        p[6] = 0.0627f;
+        await using (var conn = new NpgsqlConnection(app.Database.ConnectionString))
+            await conn.ExecuteAsync("""
+                INSERT INTO inference.predictions (document_id, user_name, model_run_id, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+                VALUES (@id, 'test', NULL, 'test', 6, 0.0001, 0.0627, @p, 1, true)
+                """, new { id, p });
+        var (context, page, user) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+
+        await page.GotoAsync($"/review?at={id}");
+        var item = page.Locator($"li[data-document-id='{id}']");
+        await Assertions.Expect(item).ToHaveCountAsync(1);
+        var decide = await item.Locator("form[action*='handler=Decide']").First.EvaluateAsync<Dictionary<string, string>>(
+            "f => Object.fromEntries(new FormData(f, f.querySelector('button[name=Label]')))");
+        var form = context.APIRequest.CreateFormData();
+        foreach (var (field, value) in decide) form.Set(field, value);
+        var action = await item.Locator("form[action*='handler=Decide']").First.GetAttributeAsync("action");
+
+        Assert.Equal(302, (await page.APIRequest.PostAsync(action!, new() { Form = form, MaxRedirects = 0 })).Status);
+        Assert.Equal(302, (await page.APIRequest.PostAsync(action!, new() { Form = form, MaxRedirects = 0 })).Status);
+        await page.GotoAsync("/review");
+
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"is labelled {DocumentClasses.NameOf(6)} by you already: nothing to change.");
+        Assert.Equal(1, await ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id AND created_by = @user", new { id, user }));
+    }
+
     [Fact]
     public async Task TheLabelsOverviewCountsCurrentLabelsAndChangesSinceTheChampion()
     {

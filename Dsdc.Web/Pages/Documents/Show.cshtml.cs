@@ -1,15 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+using Dsdc.Auth;
 using Dsdc.Inference.Api;
+using Dsdc.Shared;
 using Dsdc.Web.Ui;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 
 namespace Dsdc.Web.Pages.Documents;
 
-/// <summary>A document's lineage: raw file, texts, processed image, embeddings, labels and predictions.</summary>
+/// <summary>A document's lineage: raw file, texts, processed image, embeddings, labels and predictions; and its label,
+/// set or corrected here (a document labelled at upload or by a dataset is never predicted, so it reaches neither a
+/// prediction's page nor the review queue).</summary>
 public sealed class ShowModel(UiQueries queries, PredictionStore predictions, Dsdc.Training.ModelRegistry registry,
     Dsdc.Training.TrainingStore training) : PageModel
 {
     public DocumentLineage? Lineage { get; private set; }
+
+    /// <summary>Nullable and required: a post without the field (or with "abc") is a validation error, never class 0.</summary>
+    [BindProperty, Required(ErrorMessage = "Choose the document's class label."), Range(0, 15, ErrorMessage = "The label must be a class index from 0 to 15.")]
+    public int? Label { get; set; }
+
+    /// <summary>The person's label the page showed (<see cref="Predictions.ShowModel.SeenLabelOf"/>): a save is refused when a
+    /// person labelled the document after it, so a colleague's newer label is seen before it is replaced.</summary>
+    [BindProperty, Range(typeof(long), "0", "3155378975999999999", ErrorMessage = "The page's record of the label it showed is not valid: reload the page.")]
+    public long SeenLabel { get; set; }
+
+    /// <summary>The current label: the newest of the document's labels (a person's wins over a dataset's).</summary>
+    public Dsdc.Ingestion.LabelEntry? CurrentLabel { get; private set; }
     public IReadOnlyList<PredictionRow> Predictions { get; private set; } = [];
 
     /// <summary>Whether the champion was fitted on this document and with which label; null without a recorded training set.</summary>
@@ -21,7 +38,31 @@ public sealed class ShowModel(UiQueries queries, PredictionStore predictions, Ds
         Lineage = await queries.LineageAsync(id, ct);
         if (Lineage is null) return NotFound();
         Predictions = await predictions.ForDocumentAsync(id, ct);
+        CurrentLabel = await queries.CurrentLabelAsync(id, ct);
         if (await registry.ChampionRunIdAsync(ct) is { } champion) Champion = await training.TrainedWithAsync(champion, id, ct);
         return Page();
+    }
+
+    public async Task<IActionResult> OnPostAsync(string id, CancellationToken ct)
+    {
+        if (!Dsdc.Pipeline.PageImages.IsDocumentId(id) || await queries.LineageAsync(id, ct) is null) return NotFound();
+        if (!ModelState.IsValid || Label is not { } label) return await OnGetAsync(id, ct);
+        var since = SeenLabel > 0 ? new DateTime(SeenLabel, DateTimeKind.Utc) : DateTime.MinValue;
+        var (_, written, current) = await predictions.ConfirmAsync(id, label, since, User.GetUserName() ?? "anonymous", ct);
+        if (written is null)
+        {
+            var who = current?.CreatedBy ?? "someone";
+            if (current?.Label == label)
+            {
+                TempData["Message"] = $"Already labelled \"{DocumentClasses.NameOf(label)}\" by {who}: nothing to change.";
+                return RedirectToPage(new { id });
+            }
+            TempData["Message"] = $"Nothing saved: {who} labelled the document " +
+                (current is null ? "" : $"\"{DocumentClasses.NameOf(current.Label)}\" ") +
+                "after this page was opened. Save again to replace that label with the class chosen below.";
+            return await OnGetAsync(id, ct);
+        }
+        TempData["Message"] = $"Saved the label \"{DocumentClasses.NameOf(label)}\": the next training run uses it.";
+        return RedirectToPage(new { id });
     }
 }

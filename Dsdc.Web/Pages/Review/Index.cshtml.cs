@@ -13,7 +13,7 @@ namespace Dsdc.Web.Pages.Review;
 /// The review queue (<see cref="ReviewQueue"/>): confirm or correct one document at a time, or confirm a selection of
 /// predictions at once. Every decision is a human label (who and when) written by the same code as the API's correction.
 /// </summary>
-public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageModel
+public sealed class IndexModel(ReviewQueue queue, PredictionStore store, Dsdc.Web.Ui.UiQueries queries) : PageModel
 {
     public const int PageSize = 30;
 
@@ -61,7 +61,10 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
             var shown = await queue.ShownPredictionsAsync([(id, prediction)], ct);
             if (shown.Count == 0 || (await store.ConfirmAsync(id, label, shown[0].PredictedAt, user, ct)).Written is null)
             {
-                TempData["Message"] = $"Nothing saved: {id[..8]} was labelled by someone else after this prediction; its label stays.";
+                // This person's own decision sent twice (a double click, Enter pressed again) is saved, not lost.
+                TempData["Message"] = AlreadyTheirs(await queries.CurrentLabelAsync(id, ct), label, user)
+                    ? $"{id[..8]} is labelled {DocumentClasses.NameOf(label)} by you already: nothing to change."
+                    : $"Nothing saved: {id[..8]} was labelled by someone else after this prediction; its label stays.";
                 return RedirectToPage(new { at = Next });
             }
         }
@@ -74,6 +77,8 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
             {
                 TempData["Message"] = current is null
                     ? $"Nothing saved: {id[..8]} is no longer stored."
+                    : AlreadyTheirs(current, label, user)
+                    ? $"{id[..8]} is labelled {DocumentClasses.NameOf(label)} by you already: nothing to change."
                     : $"Nothing saved: {id[..8]} was labelled {Dsdc.Inference.Api.LabelVersions.Describe(current)} meanwhile; its label stays.";
                 return RedirectToPage(new { at = Next });
             }
@@ -81,6 +86,9 @@ public sealed class IndexModel(ReviewQueue queue, PredictionStore store) : PageM
         TempData["Message"] = $"Labelled {id[..8]} as {DocumentClasses.NameOf(label)}.";
         return RedirectToPage(new { at = Next });
     }
+
+    private static bool AlreadyTheirs(Dsdc.Ingestion.LabelEntry? current, int label, string user) =>
+        current is { Source: "human" } && current.Label == label && current.CreatedBy == user;
 
     /// <summary>Confirms, for every selected document, the prediction the page showed ("document id:prediction id"): not a
     /// newer one written meanwhile, and not over a label a person set since (those stay in the queue).</summary>
