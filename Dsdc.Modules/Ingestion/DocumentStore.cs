@@ -246,8 +246,19 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     {
         var conn = await dataSource.OpenConnectionAsync(ct);
         var key = "dsdc-ingest:" + entryName;
-        var locked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT pg_try_advisory_lock(hashtextextended(@key, 0))", new { key }, cancellationToken: ct));
+        bool locked;
+        try
+        {
+            locked = await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "SELECT pg_try_advisory_lock(hashtextextended(@key, 0))", new { key }, cancellationToken: ct));
+        }
+        catch
+        {
+            // A cancelled request or a failed query: the connection goes back to the pool (its reset drops a lock
+            // taken just before the cancel), never left open for good.
+            await conn.DisposeAsync();
+            throw;
+        }
         if (locked) return new EntryLock(conn, key);
         await conn.DisposeAsync();
         return null;

@@ -233,6 +233,14 @@ public sealed class DocumentUploadTests(ApiApp app)
         // A file over Api:MaxUploadBytes.
         var big = Files([(new byte[ApiApp.MaxUpload + 1], "big.tif")]);
         await ProblemAsync(await client.PostAsync("/api/v1/documents", big, Ct), HttpStatusCode.RequestEntityTooLarge);
+        // One file far over it beside a small one, the batch well under Api:MaxBatchUploadBytes: the answer names that
+        // file and the limit it broke, not the batch's (the form reader's part limit was one file's, and stopped inside it).
+        var oneTooBig = Files([(new byte[1024], "small.tif"), (new byte[ApiApp.MaxUpload + 1024 * 1024], "huge.tif")]);
+        var problem = await ProblemAsync(await client.PostAsync("/api/v1/documents", oneTooBig, Ct), HttpStatusCode.RequestEntityTooLarge);
+        var detail = problem.GetProperty("detail").GetString()!;
+        Assert.StartsWith("'huge.tif': ", detail);
+        Assert.Contains("(Api:MaxUploadBytes)", detail);
+        Assert.DoesNotContain("Api:MaxBatchUploadBytes", detail);
     }
 
     [Fact]

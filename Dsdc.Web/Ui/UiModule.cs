@@ -113,23 +113,6 @@ public static class UiModule
                 return;
             }
             UploadLimits.AllowBatchBody(context, api);
-            if (request.HasFormContentType)
-            {
-                var form = context.RequestServices.GetRequiredService<IOptions<FormOptions>>().Value;
-                context.Features.Set<IFormFeature>(new FormFeature(request, new FormOptions
-                {
-                    BufferBody = form.BufferBody,
-                    MemoryBufferThreshold = form.MemoryBufferThreshold,
-                    BufferBodyLengthLimit = form.BufferBodyLengthLimit,
-                    ValueCountLimit = form.ValueCountLimit,
-                    KeyLengthLimit = form.KeyLengthLimit,
-                    ValueLengthLimit = form.ValueLengthLimit,
-                    MultipartBoundaryLengthLimit = form.MultipartBoundaryLengthLimit,
-                    MultipartHeadersCountLimit = form.MultipartHeadersCountLimit,
-                    MultipartHeadersLengthLimit = form.MultipartHeadersLengthLimit,
-                    MultipartBodyLengthLimit = UploadLimits.BatchRequestBytes(api),
-                }));
-            }
         }
         await next(context);
     }

@@ -20,7 +20,7 @@ internal static class DocumentEndpoints
         var o = options.Value;
         if (!request.HasFormContentType)
             return Problem(StatusCodes.Status400BadRequest, "No documents", $"Send the documents as multipart/form-data in fields named '{DocumentUploads.FilesField}'.");
-        // Kestrel's body limit is one file's; a batch may carry more.
+        // Kestrel's body limit and the form reader's are one file's; a batch may carry more.
         UploadLimits.AllowBatchBody(request.HttpContext, o);
         var (form, problem) = await ReadUploadFormAsync(request, UploadLimits.BatchRequestBytes(o), () => BatchTooLarge(o), ct);
         if (problem is not null) return problem;

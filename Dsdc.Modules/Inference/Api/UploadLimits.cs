@@ -1,6 +1,8 @@
 using System.Globalization;
 using Dsdc.ImageProcessing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Net.Http.Headers;
 
 namespace Dsdc.Inference.Api;
@@ -40,11 +42,31 @@ public static class UploadLimits
         $"The upload is larger than {Describe(Math.Max(o.MaxBatchUploadBytes, o.MaxUploadBytes))} in all, the limit of this server for several files " +
         $"(Api:MaxBatchUploadBytes); each file may have up to {Describe(o.MaxUploadBytes)} (Api:MaxUploadBytes).";
 
-    /// <summary>Raises this request's body limit (Kestrel's is one file's) to the batch limit, before the body is read.</summary>
+    /// <summary>
+    /// Raises this request's limits (Kestrel's body limit and the form reader's part limit are one file's) to the batch
+    /// limit, before the body is read: a batch may carry more than one file's bytes, and a file over its own limit is
+    /// then read to its end and refused by name (<c>'scan.tif': The upload is larger than 50 MiB...</c>), instead of
+    /// the reader stopping inside it and the whole batch being called too large.
+    /// </summary>
     public static void AllowBatchBody(HttpContext context, PredictionApiOptions o)
     {
         if (context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
             size.MaxRequestBodySize = BatchRequestBytes(o);
+        if (!context.Request.HasFormContentType) return;
+        var form = context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<FormOptions>>().Value;
+        context.Features.Set<IFormFeature>(new FormFeature(context.Request, new FormOptions
+        {
+            BufferBody = form.BufferBody,
+            MemoryBufferThreshold = form.MemoryBufferThreshold,
+            BufferBodyLengthLimit = form.BufferBodyLengthLimit,
+            ValueCountLimit = form.ValueCountLimit,
+            KeyLengthLimit = form.KeyLengthLimit,
+            ValueLengthLimit = form.ValueLengthLimit,
+            MultipartBoundaryLengthLimit = form.MultipartBoundaryLengthLimit,
+            MultipartHeadersCountLimit = form.MultipartHeadersCountLimit,
+            MultipartHeadersLengthLimit = form.MultipartHeadersLengthLimit,
+            MultipartBodyLengthLimit = BatchRequestBytes(o),
+        }));
     }
 
     public static string TooLargeMessage(PredictionApiOptions o) =>
