@@ -61,7 +61,7 @@ public static class SharedModule
         app.UseRouting();
         observe?.Invoke(app);
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseStatusCodePages(new StatusCodePagesOptions { HandleAsync = Http.StatusPages.WriteAsync });
         app.MapOpenApi();
         return app;
     }

@@ -250,6 +250,29 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await Accessibility.AssertNoSeriousViolationsAsync(page);
     }
 
+    /// <summary>An address that names nothing (a run, a document or a prediction that does not exist, a page that is not
+    /// one) shows a page that says so, with links back, still 404; a client that asks for JSON gets the ProblemDetails.</summary>
+    [Fact]
+    public async Task AnAddressThatNamesNothingShowsAPageNotJson()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.User);
+        await using var _ = context;
+
+        foreach (var address in new[] { "/runs/999999", $"/documents/{new string('0', 40)}", "/predictions/999999", "/no-such-page" })
+        {
+            var response = await page.GotoAsync(address);
+            Assert.Equal(404, response!.Status);
+            Assert.StartsWith("text/html", response.Headers["content-type"]);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Not found");
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Home" })).ToHaveAttributeAsync("href", "/");
+        }
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+
+        var json = await page.APIRequest.GetAsync("/runs/999999", new() { Headers = new Dictionary<string, string> { ["Accept"] = "application/json" } });
+        Assert.Equal(404, json.Status);
+        Assert.StartsWith("application/problem+json", json.Headers["content-type"]);
+    }
+
     /// <summary>A reviewer's decision sent twice (a double click, Enter pressed again) is saved once and the second answer
     /// says so, instead of reporting the reviewer's own label as someone else's.</summary>
     [Fact]
