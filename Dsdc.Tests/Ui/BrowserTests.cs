@@ -197,6 +197,37 @@ public sealed partial class BrowserTests(UiApp app)
         Assert.Equal(200, hangfire!.Status);
     }
 
+    /// <summary>"Start training now" pressed twice (no job server here, so the first job waits on its queue) enqueues one
+    /// job: the second press says which job will train instead of queueing a second full training on the same data.</summary>
+    [Fact]
+    public async Task StartTrainingPressedTwiceEnqueuesOneJob()
+    {
+        var (context, page, _) = await app.LogInAsync(Roles.Admin);
+        await using var _ = context;
+        var storage = app.Services.GetRequiredService<Hangfire.JobStorage>();
+        var monitor = storage.GetMonitoringApi();
+        Assert.Null(Dsdc.Web.Pages.Pipelines.IndexModel.RequestedTrainingPending(storage));
+
+        await page.GotoAsync("/pipelines");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Start training now" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Training enqueued");
+        var pending = Dsdc.Web.Pages.Pipelines.IndexModel.RequestedTrainingPending(storage);
+        try
+        {
+            Assert.NotNull(pending);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Start training now" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync(
+                $"A training job someone asked for already waits (job {pending.Value.Id}): nothing added.");
+            Assert.Single(monitor.EnqueuedJobs(Dsdc.Shared.Jobs.JobQueues.Training, 0, 500),
+                j => j.Value.Job?.Method.Name == nameof(Dsdc.Training.TrainingJob.RunRequestedAsync));
+        }
+        finally
+        {
+            if (pending is { } job) Hangfire.BackgroundJobClientExtensions.Delete(app.Services.GetRequiredService<Hangfire.IBackgroundJobClient>(), job.Id);
+        }
+        Assert.Null(Dsdc.Web.Pages.Pipelines.IndexModel.RequestedTrainingPending(storage));
+    }
+
     [Fact]
     public async Task AnonymousVisitorsAreSentToTheLogInPageAndWrongPasswordsAreRefused()
     {

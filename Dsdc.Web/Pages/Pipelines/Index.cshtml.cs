@@ -2,6 +2,7 @@ using Dsdc.Ingestion;
 using Dsdc.Pipeline;
 using Dsdc.Training;
 using Hangfire;
+using Hangfire.Storage;
 using Hangfire.Storage.Monitoring;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
@@ -47,10 +48,35 @@ public sealed class IndexModel(PipelineStages stages, InboxIngestor inbox, Model
 
     public IActionResult OnPostTrain()
     {
+        // A second click (or a colleague's) while a requested job waits or runs would train everything again on the same
+        // data right after it: nothing is added, and the page says which job will train. Labels set meanwhile are taken
+        // by the new-labels check, or by a request once this job is done.
+        if (RequestedTrainingPending(storage) is { } pending)
+        {
+            TempData["Message"] = $"A training job someone asked for already {pending.State} (job {pending.Id}): nothing added. " +
+                "Ask again once it is done to train on what changed meanwhile.";
+            return RedirectToPage();
+        }
         var by = "ui:" + (User.Identity?.Name ?? "unknown");
         var id = jobs.Enqueue<TrainingJob>(j => j.RunRequestedAsync(by, CancellationToken.None));
         TempData["Message"] = $"Training enqueued (job {id}): it trains even if nothing changed, after any job already running.";
         return RedirectToPage();
+    }
+
+    /// <summary>The training job a person asked for that has not finished yet: waiting on the training queue, or running.</summary>
+    public static (string Id, string State)? RequestedTrainingPending(JobStorage storage)
+    {
+        static bool Requested(Hangfire.Common.Job? job) => job?.Type == typeof(TrainingJob) && job.Method.Name == nameof(TrainingJob.RunRequestedAsync);
+        var monitor = storage.GetMonitoringApi();
+        using var connection = storage.GetConnection();
+        // Read each candidate's state again: a job deleted from the dashboard stays on its queue until a worker takes it
+        // and drops it, and is not waiting.
+        bool In(string id, string state) => connection.GetStateData(id)?.Name == state;
+        foreach (var (id, job) in monitor.ProcessingJobs(0, 500))
+            if (Requested(job.Job) && In(id, Hangfire.States.ProcessingState.StateName)) return (id, "runs");
+        foreach (var (id, job) in monitor.EnqueuedJobs(Dsdc.Shared.Jobs.JobQueues.Training, 0, 500))
+            if (Requested(job.Job) && In(id, Hangfire.States.EnqueuedState.StateName)) return (id, "waits");
+        return null;
     }
 
     private static string Name(Hangfire.Common.Job? job) => job is null ? "?" : $"{job.Type.Name}.{job.Method.Name}";
