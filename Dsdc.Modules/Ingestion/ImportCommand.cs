@@ -37,9 +37,10 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(positional[0]));
         if (!Directory.Exists(root)) throw new CommandLineException($"{root} is not a folder");
         var dataDir = Path.TrimEndingDirectorySeparator(Path.GetFullPath(paths.DataDir));
-        if (Overlaps(root, dataDir, [paths.Inbox, paths.Raw, paths.Processed, paths.Rejected]))
+        if (Overlaps(root, dataDir, [paths.Inbox, paths.Raw, paths.Processed, paths.Rejected, Path.Combine(paths.DataDir, ".uploads")]))
         {
-            Console.Error.WriteLine($"{root} and the data folder {dataDir} overlap; import from a folder outside it.");
+            Console.Error.WriteLine($"{root} and the data folder {dataDir} overlap (the data folder, or one of the folders the app " +
+                "writes: to_ingest, raw, processed, rejected, .uploads); import from a folder of its own, outside them.");
             return 1;
         }
         var labelledOnly = cli.Flag("--labelled-only");
@@ -175,16 +176,19 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
     }
 
     /// <summary>
-    /// Whether the archive <paramref name="root"/> and the data folder share files: one inside the other as written, or
-    /// where they really are (a symbolic link to the data folder is the data folder), or the archive and one of the data
-    /// folder's own folders (<paramref name="folders"/>, which may be links elsewhere) where they really are.
+    /// Whether the archive <paramref name="root"/> and the app's own files overlap: the archive is the data folder or
+    /// holds it, as written or where they really are (a symbolic link to the data folder is the data folder), or it
+    /// shares files with one of the folders the app writes (<paramref name="folders"/>: the inbox, raw, processed,
+    /// rejected, uploads in progress; each may be a link elsewhere). An archive in a folder of its own under the data
+    /// folder (<c>data/corpus/rvl</c>, where <c>scripts/download-rvl-sample.sh</c> is told to put its sample) does not.
     /// </summary>
     internal static bool Overlaps(string root, string dataDir, IEnumerable<string> folders)
     {
         static bool Either(string a, string b) => IsUnder(a, b) || IsUnder(b, a);
         var realRoot = RealPath(root);
-        return Either(root, dataDir) || Either(realRoot, RealPath(dataDir))
-            || folders.Any(f => Either(realRoot, RealPath(Path.TrimEndingDirectorySeparator(Path.GetFullPath(f)))));
+        return IsUnder(dataDir, root) || IsUnder(RealPath(dataDir), realRoot)
+            || folders.Select(f => Path.TrimEndingDirectorySeparator(Path.GetFullPath(f)))
+                .Any(f => Either(root, f) || Either(realRoot, RealPath(f)));
     }
 
     /// <summary>

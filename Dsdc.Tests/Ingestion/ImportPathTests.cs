@@ -44,7 +44,16 @@ public sealed class ImportPathTests : IDisposable
         Assert.True(ImportCommand.Overlaps(elsewhere, data, folders));                     // where the inbox really is
         Assert.True(ImportCommand.Overlaps(Path.Combine(root, "data-link"), data, folders)); // a link to the data folder
         Assert.True(ImportCommand.Overlaps(root, data, folders));                          // the data folder inside the archive
+        Assert.True(ImportCommand.Overlaps(data, data, folders));                          // the data folder itself
+        Assert.True(ImportCommand.Overlaps(Path.Combine(data, "raw", "ab"), data, folders)); // inside one of its folders
         Assert.False(ImportCommand.Overlaps(archive, data, folders));
+        // A folder of its own under the data folder (a downloaded sample in data/corpus) holds none of the app's files.
+        var corpus = Directory.CreateDirectory(Path.Combine(data, "corpus", "rvl")).FullName;
+        Assert.False(ImportCommand.Overlaps(corpus, data, folders));
+        Assert.False(ImportCommand.Overlaps(Path.Combine(data, "corpus"), data, folders));
+        // ... unless it is one of them where it really is.
+        Directory.CreateSymbolicLink(Path.Combine(data, "corpus", "inbox-link"), elsewhere);
+        Assert.True(ImportCommand.Overlaps(Path.Combine(data, "corpus", "inbox-link"), data, folders));
     }
 
     [Fact]
