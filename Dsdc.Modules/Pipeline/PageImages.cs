@@ -14,6 +14,11 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Pag
 {
     public const int MaxWidth = 1000;
 
+    /// <summary>Pages decoded at once, one per core: the review page asks for 30 at a time, each a scan of up to
+    /// Imaging:MaxPixelsPerPage decoded to 32 bits, and several reviewers at once would otherwise take the cores and the
+    /// memory that OCR and classification need. The others wait their turn, off the request threads.</summary>
+    private readonly SemaphoreSlim _rendering = new(Math.Max(1, Environment.ProcessorCount));
+
     public static bool IsDocumentId(string id) => id.Length == 40 && id.All(char.IsAsciiHexDigitLower);
 
     /// <summary>Page 1 as a PNG at most <see cref="MaxWidth"/> pixels wide, or null for an unknown document.</summary>
@@ -21,7 +26,16 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Pag
     {
         if (!IsDocumentId(documentId)) return null;
         var file = await FileOfAsync("SELECT file_path FROM ingestion.documents WHERE id = @documentId", documentId, ct);
-        return file is null ? null : preview.FirstPagePng(file, MaxWidth, ct);
+        if (file is null) return null;
+        await _rendering.WaitAsync(ct);
+        try
+        {
+            return await Task.Run(() => preview.FirstPagePng(file, MaxWidth, ct), ct);
+        }
+        finally
+        {
+            _rendering.Release();
+        }
     }
 
     /// <summary>The newest processed 224x224 PNG of the document, or null when it has none.</summary>

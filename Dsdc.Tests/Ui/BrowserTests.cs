@@ -142,6 +142,8 @@ public sealed partial class BrowserTests(UiApp app)
         Assert.Equal(Expected(runs[1].Id), await rows.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.runId)"));
         await Assertions.Expect(page.GetByTestId("champion-badge")).ToHaveCountAsync(1);
         await Assertions.Expect(page.GetByTestId("newest-runs")).ToBeVisibleAsync();
+        // Back to the newest at the page size chosen.
+        await Assertions.Expect(page.GetByTestId("newest-runs")).ToHaveAttributeAsync("href", "/runs?take=1");
 
         // The last page has no link to older runs.
         await page.GotoAsync($"/runs?before={runs[^1].Id + 1}&take=1");

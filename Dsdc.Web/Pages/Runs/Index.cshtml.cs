@@ -40,4 +40,7 @@ public sealed class IndexModel(ModelRegistry registry) : PageModel
 
     /// <summary>The address of the page of runs older than <paramref name="before"/>, keeping a chosen page size.</summary>
     public string OlderAddress(long before) => PageSize == DefaultPageSize ? $"/runs?before={before}" : $"/runs?before={before}&take={PageSize}";
+
+    /// <summary>The first page, at the page size chosen.</summary>
+    public string NewestAddress => PageSize == DefaultPageSize ? "/runs" : $"/runs?take={PageSize}";
 }
