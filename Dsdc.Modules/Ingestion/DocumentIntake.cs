@@ -64,8 +64,12 @@ public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
             info.Width, info.Height, null), ct);
         var target = Path.Combine(paths.DataDir, relative);
         AtomicFile.CreateFolder(Path.GetDirectoryName(target)!);
-        if (File.Exists(target)) File.Delete(receivedFile);
-        else File.Move(receivedFile, target);
+        // A file already at the target is this document only if it has its bytes: an inbox move across volumes copies
+        // into raw/ in place, so a copy under way in another process, or one a crash stopped halfway (its row 'moving',
+        // its whole file still in the inbox), leaves part of the file there. The received copy, whole, then replaces it
+        // (a rename: the other copy, still writing, writes to the file it opened, and finds these bytes when it checks).
+        if (File.Exists(target) && await HashAsync(target, ct) == sha1) File.Delete(receivedFile);
+        else File.Move(receivedFile, target, overwrite: true);
         AtomicFile.SyncFolder(Path.GetDirectoryName(target)!); // durable before the row says stored
         if (withDocument is not null) await withDocument(sha1, ct);
         await store.MarkStoredAsync(sha1, ct);

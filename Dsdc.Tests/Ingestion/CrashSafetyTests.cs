@@ -135,6 +135,36 @@ public sealed class CrashSafetyTests
         Assert.False(File.Exists(inboxCopy));
     }
 
+    /// <summary>
+    /// The same document uploaded for a prediction while its inbox copy lies half-copied in raw/ (a move across volumes
+    /// under way, or stopped by a crash: its row 'moving'): the upload's whole file replaces the partial one before the
+    /// document is stored, never the other way round; the inbox's copy is then a duplicate of a whole document.
+    /// </summary>
+    [Fact]
+    public async Task AnUploadNeverStoresADocumentOverAHalfCopiedFile()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, inboxCopy, raw) = await RowRecordedBeforeTheMoveAsync(app, "copying");
+        var bytes = await File.ReadAllBytesAsync(path, Ct);
+        await File.WriteAllBytesAsync(raw, bytes[..(bytes.Length / 2)], Ct);
+        var intake = app.Services.GetRequiredService<DocumentIntake>();
+        var received = Path.Combine(intake.UploadsDir, "received-upload");
+        File.Copy(path, received);
+        var info = app.Services.GetRequiredService<Dsdc.ImageProcessing.IDocumentInspector>().Inspect(received);
+
+        var id = await intake.StoreAsync(received, "scan.tif", info, Sha1(path), Ct);
+
+        Assert.Equal(Sha1(path), id);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(raw, Ct));
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+        Assert.False(File.Exists(received));
+        // The inbox's copy: the same bytes as a stored document, nothing is written over it.
+        await app.Ingestor.IngestAsync(10, null, Ct);
+        Assert.Equal(bytes, await File.ReadAllBytesAsync(raw, Ct));
+        Assert.False(File.Exists(inboxCopy));
+        Assert.Equal(1, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id", new { id }));
+    }
+
     [Fact]
     public async Task ARowWhoseFileLeftTheInboxIsForgotten()
     {
