@@ -1,5 +1,7 @@
 using Dsdc.Ingestion;
+using Dsdc.Shared.Jobs;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Dsdc.Pipeline;
 
@@ -11,8 +13,11 @@ public sealed record PipelineProgress(int Ingested, int Rejected, int Images, in
 /// for embeddings and the cores stay busy.
 /// </summary>
 public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages, IOptions<PipelineOptions> options,
-    IEmbeddingStage? embedding = null)
+    NpgsqlDataSource dataSource, IEmbeddingStage? embedding = null)
 {
+    /// <summary>How long the command waits for an embedding job of another process to finish before it embeds itself.</summary>
+    private static readonly TimeSpan EmbeddingLockWait = TimeSpan.FromMinutes(30);
+
     private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(250);
 
     public async Task<(IngestionSummary Ingestion, PipelineProgress Totals)> RunUntilEmptyAsync(IProgress<PipelineProgress>? progress, CancellationToken ct)
@@ -38,7 +43,7 @@ public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages
             }
         }, ct);
 
-        async Task Loop(Func<Task<StageResult>> step, Func<bool> upstreamDone, Action<StageResult> count)
+        async Task Loop(Func<Task<StageResult>> step, Func<bool> upstreamDone, Action<StageResult> count, CancellationToken token)
         {
             while (true)
             {
@@ -49,26 +54,32 @@ public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages
                 Report();
                 if (r.Touched > 0) continue;
                 if (done) return;
-                await Task.Delay(Idle, ct);
+                await Task.Delay(Idle, token);
             }
         }
 
-        var imageTask = Loop(() => stages.ProcessImagesAsync(batch, ct), () => ingest.IsCompleted, r => Interlocked.Add(ref images, r.Processed));
-        var ocrTask = Loop(() => stages.ExtractTextAsync(batch, ct), () => ingest.IsCompleted, r => Interlocked.Add(ref texts, r.Processed));
-        var textTask = Loop(() => stages.CleanTextAsync(options.Value.BatchSize, ct), () => ocrTask.IsCompleted, r => Interlocked.Add(ref cleaned, r.Processed));
+        var imageTask = Loop(() => stages.ProcessImagesAsync(batch, ct), () => ingest.IsCompleted, r => Interlocked.Add(ref images, r.Processed), ct);
+        var ocrTask = Loop(() => stages.ExtractTextAsync(batch, ct), () => ingest.IsCompleted, r => Interlocked.Add(ref texts, r.Processed), ct);
+        var textTask = Loop(() => stages.CleanTextAsync(options.Value.BatchSize, ct), () => ocrTask.IsCompleted, r => Interlocked.Add(ref cleaned, r.Processed), ct);
         // A document whose vector or features fail is tried once per run, not at every turn of the loop until given up.
         HashSet<string> failedVectors = new(StringComparer.Ordinal), failedFeatures = new(StringComparer.Ordinal);
-        var embedTask = embedding is null
+        // Embedding claims no document: the embedding jobs are kept one at a time by an advisory lock, and the command
+        // holds the same lock while it embeds, so a worker's job and this command never encode the same batch twice
+        // (nor count a document's failure twice). It waits for a worker's job to end, which takes what is pending.
+        var embeddingTask = embedding is null
             ? Task.CompletedTask
-            : Loop(async () => new StageResult("embedding",
-                    await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(batch, failedVectors, ct)), 0),
-                () => textTask.IsCompleted && imageTask.IsCompleted, r => Interlocked.Add(ref embedded, r.Processed));
-        var featuresTask = embedding is null
-            ? Task.CompletedTask
-            : Loop(async () => new StageResult("features", await embedding.AddPageFeaturesAsync(batch, failedFeatures, ct), 0),
-                () => embedTask.IsCompleted, _ => { });
+            : Task.Run(() => OneAtATime.TryRunAsync(dataSource, PipelineJobs.EmbeddingLockKey, EmbeddingLockWait, async token =>
+            {
+                var embedTask = Loop(async () => new StageResult("embedding",
+                        await PipelineMetrics.MeasureEmbeddingAsync(() => embedding.EmbedMissingAsync(batch, failedVectors, token)), 0),
+                    () => textTask.IsCompleted && imageTask.IsCompleted, r => Interlocked.Add(ref embedded, r.Processed), token);
+                var featuresTask = Loop(async () => new StageResult("features", await embedding.AddPageFeaturesAsync(batch, failedFeatures, token), 0),
+                    () => embedTask.IsCompleted, _ => { }, token);
+                await Task.WhenAll(embedTask, featuresTask);
+                return 0;
+            }, ct), ct);
 
-        await Task.WhenAll(ingest, imageTask, ocrTask, textTask, embedTask, featuresTask);
+        await Task.WhenAll(ingest, imageTask, ocrTask, textTask, embeddingTask);
         var totals = new PipelineProgress(ingested, rejected, images, texts, cleaned, embedded, failed);
         progress?.Report(totals);
         return (summary, totals);

@@ -99,6 +99,12 @@ public sealed partial class ComposeTests
         Assert.DoesNotContain("ports:", worker);          // a published port or a container name would block --scale
         Assert.DoesNotContain("container_name:", worker);
         Assert.Contains("dsdc-data:/app/data", worker);
+        // The settings the jobs read are the app's and every worker's alike: one block both services merge.
+        var file = RepositoryFiles.Read(ComposeFile);
+        Assert.Contains("x-dsdc-settings: &dsdc-settings", file);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(file, @"environment:\n\s+<<: \*dsdc-settings").Count);
+        Assert.Contains("Auth__SigningKey: filled-dsdc_signing_key", worker);
+        Assert.Contains("ConnectionStrings__Dsdc: Host=db;", worker);
     }
 
     [Fact]
