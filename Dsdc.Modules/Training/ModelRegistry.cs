@@ -35,8 +35,9 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
     /// <summary>How many runs have each status (running, succeeded, failed).</summary>
     public Task<IReadOnlyDictionary<string, long>> RunCountsAsync(CancellationToken ct) => store.RunCountsAsync(ct);
 
-    /// <summary>The serving run: <see cref="ChampionHistory.Champion"/> of the promotion history, the one definition of it.</summary>
-    public async Task<long?> ChampionRunIdAsync(CancellationToken ct) => ChampionHistory.Champion(await store.PromotionsAsync(ct));
+    /// <summary>The serving run: <see cref="ChampionHistory.Champion"/> of the promotion history, the one definition of
+    /// it, read as the newest promotion's run (<see cref="TrainingStore.ChampionRunIdAsync"/>).</summary>
+    public Task<long?> ChampionRunIdAsync(CancellationToken ct) => store.ChampionRunIdAsync(ct);
 
     /// <summary>The champion's files, or null when nothing was ever promoted.</summary>
     public async Task<ChampionModel?> ChampionAsync(CancellationToken ct) =>

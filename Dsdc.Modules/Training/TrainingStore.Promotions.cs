@@ -13,6 +13,19 @@ public static class PromotionKinds
 
 public sealed partial class TrainingStore
 {
+    /// <summary>
+    /// The champion: the run of the newest promotion, which <see cref="ChampionHistory.Champion"/> of the whole history
+    /// always is (a promotion puts its run on top; a rollback's row names the run it returns to, and that run ends on
+    /// top). One row by the primary key: every process asks at each reload check and metrics scrape, while the history
+    /// grows by a row per job that promotes.
+    /// </summary>
+    public async Task<long?> ChampionRunIdAsync(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT run_id FROM training.promotions ORDER BY id DESC LIMIT 1", cancellationToken: ct));
+    }
+
     public async Task<IReadOnlyList<Promotion>> PromotionsAsync(CancellationToken ct)
     {
         const string sql = """
@@ -35,7 +48,8 @@ public sealed partial class TrainingStore
         await conn.ExecuteAsync(new CommandDefinition("LOCK TABLE training.promotions IN EXCLUSIVE MODE", transaction: tx, cancellationToken: ct));
         const string old = """
             r.id < (SELECT min(id) FROM (SELECT id FROM training.runs ORDER BY id DESC LIMIT @keep) newest) AND r.id <= @upTo
-              AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.run_id = r.id OR p.previous_run_id = r.id)
+              AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.run_id = r.id)
+              AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.previous_run_id = r.id)
             """;
         var released = (await conn.QueryAsync<long>(new CommandDefinition(
             $"UPDATE training.runs r SET artifact_path = NULL WHERE r.artifact_path IS NOT NULL AND {old} RETURNING r.id",

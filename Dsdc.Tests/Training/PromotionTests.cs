@@ -36,6 +36,9 @@ public sealed class PromotionTests(TrainingApp app)
         Assert.True(manual.Promoted, manual.Message);
         var history = await registry.PromotionsAsync(ct);
         Assert.Equal(["automatic", "automatic", "rollback", "manual"], history.Select(p => p.Kind));
+        // The champion read from the newest row is the whole history's, rollback included.
+        Assert.Equal(ChampionHistory.Champion(history), await registry.ChampionRunIdAsync(ct));
+        Assert.Equal(ChampionHistory.Champion(history.Take(3)), weakId);
         Assert.Equal("tester", history[^1].PromotedBy);
         Assert.Equal("manual check", history[^1].Reason);
     }
