@@ -38,6 +38,12 @@ internal sealed class IngestCommand(PipelineRunner runner, InboxIngestor ingesto
         Console.WriteLine($"Pipeline: {totals.Images} image(s), {totals.Texts} text(s) extracted, {totals.Cleaned} cleaned, " +
             $"{totals.Embedded} embedded, {totals.Failed} failure(s) in {seconds:F1} s " +
             $"({(totals.Ingested + totals.Rejected) / Math.Max(seconds, 0.001):F2} documents/s).");
+        if (totals.EmbeddingsLeft)
+        {
+            Console.Error.WriteLine($"Embeddings not computed: another process held the embedding jobs' lock for {PipelineRunner.EmbeddingLockWait.TotalMinutes:0} " +
+                "minutes. The pipeline's embedding jobs compute them; or run ingest again once that process is done.");
+            return 1;
+        }
         return 0;
     }
 

@@ -22,14 +22,22 @@ public sealed class PipelineJobs(
     internal const long RunLockKey = 0x4453_4443_5049_5045;
 
     // One run at a time under a PostgreSQL advisory lock (OneAtATime), not DisableConcurrentExecution, whose stale
-    // hangfire.lock row once stalled the pipeline after a database outage. A run that finds another running leaves at
-    // once: Hangfire starts the recurring run every Pipeline:Cron whatever the last one is doing, and while one batch of
-    // large documents took longer than that, the runs waiting for the lock held the few job threads the OCR and image
-    // jobs need (two per compose worker), then failed after 30 minutes. The running one takes a batch and enqueues the
-    // stages; the next run that finds the lock free takes what is left.
+    // hangfire.lock row once stalled the pipeline after a database outage. A run someone asked for (the pipelines page,
+    // an upload) waits for the one running, so the entries it was asked for are taken.
     [Queue(JobQueues.Default)]
     [AutomaticRetry(Attempts = 3)]
-    public Task<string> RunAsync(CancellationToken ct) => OneAtATimeAsync(RunLockKey, "pipeline run", RunLockedAsync, ct, skipWhenBusy: true);
+    public Task<string> RunAsync(CancellationToken ct) => OneAtATimeAsync(RunLockKey, "pipeline run", RunLockedAsync, ct);
+
+    /// <summary>
+    /// The recurring run (<see cref="RecurringId"/>, every Pipeline:Cron): it leaves at once when another run is going.
+    /// Hangfire starts it whatever the last one is doing, and while one batch of large documents took longer than the
+    /// interval, the runs waiting for the lock held the few job threads the OCR and image jobs need (two per compose
+    /// worker), then failed after 30 minutes. The running one takes a batch and enqueues the stages; the next run that
+    /// finds the lock free takes what is left.
+    /// </summary>
+    [Queue(JobQueues.Default)]
+    [AutomaticRetry(Attempts = 3)]
+    public Task<string> RunScheduledAsync(CancellationToken ct) => OneAtATimeAsync(RunLockKey, "pipeline run", RunLockedAsync, ct, skipWhenBusy: true);
 
     /// <summary>Key of the advisory lock that keeps embedding jobs one at a time ("DSDCEMBD").</summary>
     internal const long EmbeddingLockKey = 0x4453_4443_454D_4244;

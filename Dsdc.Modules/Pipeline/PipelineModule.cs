@@ -38,7 +38,7 @@ public static class PipelineModule
         public Task StartAsync(CancellationToken cancellationToken)
         {
             var o = options.Value;
-            recurring.Set<PipelineJobs>(PipelineJobs.RecurringId, j => j.RunAsync(CancellationToken.None), o.Cron, o.Enabled);
+            recurring.Set<PipelineJobs>(PipelineJobs.RecurringId, j => j.RunScheduledAsync(CancellationToken.None), o.Cron, o.Enabled);
             recurring.Set<MockArrivalsJob>(MockArrivalsJob.RecurringId, j => j.Run(null), o.MockArrivals.Cron, o.MockArrivals.Enabled);
             return Task.CompletedTask;
         }

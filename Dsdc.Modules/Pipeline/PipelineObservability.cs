@@ -22,7 +22,7 @@ internal sealed class PipelineObservability(PipelineStages stages, InboxIngestor
     private static readonly (string Stage, string Title)[] Stages =
     [
         ("inbox", "Inbox"), ("image", "Awaiting image"), ("ocr", "Awaiting OCR"), ("text", "Awaiting text cleaning"),
-        ("embedding", "Awaiting embedding"), ("failed", "Stage failures"),
+        ("embedding", "Awaiting embedding"), ("failed", "Given up (this version)"),
     ];
 
     static PipelineObservability()

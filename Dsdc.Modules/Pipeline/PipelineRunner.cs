@@ -5,7 +5,12 @@ using Npgsql;
 
 namespace Dsdc.Pipeline;
 
-public sealed record PipelineProgress(int Ingested, int Rejected, int Images, int Texts, int Cleaned, int Embedded, int Failed);
+public sealed record PipelineProgress(int Ingested, int Rejected, int Images, int Texts, int Cleaned, int Embedded, int Failed)
+{
+    /// <summary>The embeddings were left to the embedding jobs: another process held their lock for as long as the command
+    /// waits (<see cref="PipelineRunner.EmbeddingLockWait"/>).</summary>
+    public bool EmbeddingsLeft { get; init; }
+}
 
 /// <summary>
 /// Runs the whole pipeline synchronously until the inbox is empty and every stage has caught up (the <c>ingest</c>
@@ -15,8 +20,9 @@ public sealed record PipelineProgress(int Ingested, int Rejected, int Images, in
 public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages, IOptions<PipelineOptions> options,
     NpgsqlDataSource dataSource, IEmbeddingStage? embedding = null)
 {
-    /// <summary>How long the command waits for an embedding job of another process to finish before it embeds itself.</summary>
-    private static readonly TimeSpan EmbeddingLockWait = TimeSpan.FromMinutes(30);
+    /// <summary>How long the command waits for the embedding jobs' lock (another process's job, or another command) before
+    /// it leaves the embeddings to the jobs and says so.</summary>
+    public static readonly TimeSpan EmbeddingLockWait = TimeSpan.FromMinutes(30);
 
     private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(250);
 
@@ -67,7 +73,7 @@ public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages
         // holds the same lock while it embeds, so a worker's job and this command never encode the same batch twice
         // (nor count a document's failure twice). It waits for a worker's job to end, which takes what is pending.
         var embeddingTask = embedding is null
-            ? Task.CompletedTask
+            ? Task.FromResult((Ran: true, Result: 0))
             : Task.Run(() => OneAtATime.TryRunAsync(dataSource, PipelineJobs.EmbeddingLockKey, EmbeddingLockWait, async token =>
             {
                 var embedTask = Loop(async () => new StageResult("embedding",
@@ -80,7 +86,7 @@ public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages
             }, ct), ct);
 
         await Task.WhenAll(ingest, imageTask, ocrTask, textTask, embeddingTask);
-        var totals = new PipelineProgress(ingested, rejected, images, texts, cleaned, embedded, failed);
+        var totals = new PipelineProgress(ingested, rejected, images, texts, cleaned, embedded, failed) { EmbeddingsLeft = !embeddingTask.Result.Ran };
         progress?.Report(totals);
         return (summary, totals);
     }

@@ -80,8 +80,8 @@ public sealed class EmbeddingLockTests
         Assert.Equal(1L, await job.ExecuteScalarAsync<long>("SELECT count(*) FROM embedding.embeddings"));
     }
 
-    /// <summary>A pipeline run that finds another one running leaves at once, instead of holding a job thread for up to
-    /// 30 minutes while the recurring job starts more of them every three minutes.</summary>
+    /// <summary>A recurring pipeline run that finds another one running leaves at once, instead of holding a job thread
+    /// for up to 30 minutes while the schedule starts more of them every three minutes.</summary>
     [Fact]
     public async Task APipelineRunThatFindsAnotherRunningLeavesAtOnce()
     {
@@ -93,11 +93,11 @@ public sealed class EmbeddingLockTests
         await running.ExecuteAsync("SELECT pg_advisory_lock(@key)", new { key = PipelineJobs.RunLockKey });
 
         var watch = Stopwatch.StartNew();
-        var skipped = await app.Services.GetRequiredService<PipelineJobs>().RunAsync(ct);
+        var skipped = await app.Services.GetRequiredService<PipelineJobs>().RunScheduledAsync(ct);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"the run waited {watch.Elapsed}");
         Assert.Equal("skipped: another pipeline run is running", skipped);
 
         await running.ExecuteAsync("SELECT pg_advisory_unlock(@key)", new { key = PipelineJobs.RunLockKey });
-        Assert.StartsWith("ingestion:", await app.Services.GetRequiredService<PipelineJobs>().RunAsync(ct));
+        Assert.StartsWith("ingestion:", await app.Services.GetRequiredService<PipelineJobs>().RunScheduledAsync(ct));
     }
 }

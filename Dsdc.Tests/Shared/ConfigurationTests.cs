@@ -236,6 +236,10 @@ public sealed class ConfigurationTests
         Assert.Null(Dsdc.Shared.Hosting.DsdcHost.UnknownOption(models, ["list", "--limit", "5", "--", "--file"]));
         Assert.Equal("--limits", Dsdc.Shared.Hosting.DsdcHost.UnknownOption(models, ["list", "--limits", "5"]));
         Assert.Null(Dsdc.Shared.Hosting.DsdcHost.UnknownOption(new OptionsOf(null), ["--anything"]));
+        // Settings for the run, which the host's configuration reads, are not options.
+        Assert.Null(Dsdc.Shared.Hosting.DsdcHost.UnknownOption(models, ["list", "--Pipeline:Parallelism=2", "--Ocr:Languages", "eng", "--limit", "3"]));
+        Assert.True(Dsdc.Shared.Hosting.DsdcHost.AsksForHelp(["predict", "a.tif", "-h"]));
+        Assert.False(Dsdc.Shared.Hosting.DsdcHost.AsksForHelp(["predict", "--", "-h"]));
     }
 
     private sealed class OptionsOf(IReadOnlyList<string>? options) : Dsdc.Shared.Cli.ICliCommand

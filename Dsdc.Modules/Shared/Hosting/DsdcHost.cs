@@ -50,7 +50,10 @@ public static class DsdcHost
 
     /// <summary>The arguments ask for the usage only (<c>help</c>, <c>--help</c>, <c>COMMAND --help</c>): no database is
     /// opened, so a machine without settings still gets it.</summary>
-    public static bool AsksForHelp(string[] args) => args.Length > 0 && (args[0] == "help" || args.Any(IsHelpOption));
+    public static bool AsksForHelp(string[] args) => args.Length > 0 && (args[0] == "help" || Before(args, "--").Any(IsHelpOption));
+
+    /// <summary>The arguments before <paramref name="end"/>: after `--` come files, one named -h included.</summary>
+    private static IEnumerable<string> Before(IEnumerable<string> args, string end) => args.TakeWhile(a => a != end);
 
     /// <summary>
     /// Serves when no command is given, after <paramref name="configureServer"/> has set up the pipeline and endpoints
@@ -61,7 +64,7 @@ public static class DsdcHost
         Action<WebApplication>? configureWorker = null)
     {
         // `--help` first, or anywhere in the server's own arguments (`--urls ... --help`, `worker --help`): the list of commands.
-        if (args.Length > 0 && (IsHelpOption(args[0]) || !IsCommand(args) && args.Any(IsHelpOption))) args = ["help"];
+        if (args.Length > 0 && (IsHelpOption(args[0]) || !IsCommand(args) && Before(args, "--").Any(IsHelpOption))) args = ["help"];
         try
         {
             if (configureServer is null && !IsCommand(args)) return await RunCommandAsync(app, ["help"], serves: false);
@@ -112,7 +115,7 @@ public static class DsdcHost
 
         // A command asked for its usage, or given an option it does not know, does nothing: `train --help` must not
         // train, nor `train --run 5` train without the runs asked for.
-        if (args.Skip(1).Any(IsHelpOption))
+        if (Before(args.Skip(1), "--").Any(IsHelpOption))
         {
             await Console.Out.WriteLineAsync(UsageOf(command));
             return 0;
@@ -155,6 +158,12 @@ public static class DsdcHost
         {
             if (args[i] == "--") return null; // what follows is positional, a file named --x included
             if (!args[i].StartsWith("--", StringComparison.Ordinal)) continue;
+            // A setting for this run (`--Pipeline:Parallelism=2`, `--Ocr:Languages eng`), which the host's configuration reads.
+            if (args[i].Contains(':'))
+            {
+                if (!args[i].Contains('=') && i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal)) i++;
+                continue;
+            }
             if (!options.TryGetValue(args[i], out var valued)) return args[i];
             if (valued) i++;
         }
