@@ -20,8 +20,8 @@ public sealed class ShowModel(UiQueries queries, PredictionStore predictions, Ds
     [BindProperty, Required(ErrorMessage = "Choose the document's class label."), Range(0, 15, ErrorMessage = "The label must be a class index from 0 to 15.")]
     public int? Label { get; set; }
 
-    /// <summary>The person's label the page showed (<see cref="Predictions.ShowModel.SeenLabelOf"/>): a save is refused when a
-    /// person labelled the document after it, so a colleague's newer label is seen before it is replaced.</summary>
+    /// <summary>The person's label the page showed (<see cref="LabelForm.SeenOf"/>): a save is refused when a person
+    /// labelled the document after it, so a colleague's newer label is seen before it is replaced.</summary>
     [BindProperty, Range(typeof(long), "0", "3155378975999999999", ErrorMessage = "The page's record of the label it showed is not valid: reload the page.")]
     public long SeenLabel { get; set; }
 
@@ -47,22 +47,9 @@ public sealed class ShowModel(UiQueries queries, PredictionStore predictions, Ds
     {
         if (!Dsdc.Pipeline.PageImages.IsDocumentId(id) || await queries.LineageAsync(id, ct) is null) return NotFound();
         if (!ModelState.IsValid || Label is not { } label) return await OnGetAsync(id, ct);
-        var since = SeenLabel > 0 ? new DateTime(SeenLabel, DateTimeKind.Utc) : DateTime.MinValue;
-        var (_, written, current) = await predictions.ConfirmAsync(id, label, since, User.GetUserName() ?? "anonymous", ct);
-        if (written is null)
-        {
-            var who = current?.CreatedBy ?? "someone";
-            if (current?.Label == label)
-            {
-                TempData["Message"] = $"Already labelled \"{DocumentClasses.NameOf(label)}\" by {who}: nothing to change.";
-                return RedirectToPage(new { id });
-            }
-            TempData["Message"] = $"Nothing saved: {who} labelled the document " +
-                (current is null ? "" : $"\"{DocumentClasses.NameOf(current.Label)}\" ") +
-                "after this page was opened. Save again to replace that label with the class chosen below.";
-            return await OnGetAsync(id, ct);
-        }
-        TempData["Message"] = $"Saved the label \"{DocumentClasses.NameOf(label)}\": the next training run uses it.";
-        return RedirectToPage(new { id });
+        var result = await predictions.ConfirmAsync(id, label, LabelForm.Since(SeenLabel), User.GetUserName() ?? "anonymous", ct);
+        var (message, showAgain) = LabelForm.Outcome(result, label);
+        TempData["Message"] = message;
+        return showAgain ? await OnGetAsync(id, ct) : RedirectToPage(new { id });
     }
 }

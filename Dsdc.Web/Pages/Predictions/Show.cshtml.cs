@@ -27,10 +27,6 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
     [BindProperty, Range(typeof(long), "0", "3155378975999999999", ErrorMessage = "The page's record of the label it showed is not valid: reload the page.")]
     public long SeenLabel { get; set; }
 
-    /// <summary>The value of <see cref="SeenLabel"/> for the label shown: its time when a person set it, else 0 (a dataset
-    /// label gives way to any person's).</summary>
-    public static long SeenLabelOf(LabelEntry? current) =>
-        current is { Source: "human" } ? DateTime.SpecifyKind(current.CreatedAt, DateTimeKind.Utc).Ticks : 0;
 
     /// <summary>Why a prediction needs review: the zero-shot model answered, no confidence reached the target accuracy
     /// yet (threshold 1: few labels), or its probability is below the model's threshold.</summary>
@@ -56,24 +52,9 @@ public sealed class ShowModel(UiQueries queries, SimilarDocumentSearch similar, 
         var prediction = await queries.PredictionAsync(id, ct);
         if (prediction is null) return NotFound();
         if (!ModelState.IsValid || Label is not { } label) return await OnGetAsync(id, ct);
-        var since = SeenLabel > 0 ? new DateTime(SeenLabel, DateTimeKind.Utc) : DateTime.MinValue;
-        var (_, written, current) = await store.ConfirmAsync(prediction.DocumentId, label, since, User.GetUserName() ?? "anonymous", ct);
-        if (written is null)
-        {
-            var who = current?.CreatedBy ?? "someone";
-            if (current?.Label == label)
-            {
-                // The same class (a colleague's, or this person's own save sent twice): nothing is left to change.
-                TempData["Message"] = $"Already labelled \"{Dsdc.Shared.DocumentClasses.NameOf(label)}\" by {who}: nothing to change.";
-                return RedirectToPage(new { id });
-            }
-            // The page again, with the newer label shown and the class this person chose still selected.
-            TempData["Message"] = $"Nothing saved: {who} labelled the document " +
-                (current is null ? "" : $"\"{Dsdc.Shared.DocumentClasses.NameOf(current.Label)}\" ") +
-                "after this page was opened. Save again to replace that label with the class chosen below.";
-            return await OnGetAsync(id, ct);
-        }
-        TempData["Message"] = $"Saved the label \"{Dsdc.Shared.DocumentClasses.NameOf(label)}\": the next training run uses it.";
-        return RedirectToPage(new { id });
+        var result = await store.ConfirmAsync(prediction.DocumentId, label, LabelForm.Since(SeenLabel), User.GetUserName() ?? "anonymous", ct);
+        var (message, showAgain) = LabelForm.Outcome(result, label);
+        TempData["Message"] = message;
+        return showAgain ? await OnGetAsync(id, ct) : RedirectToPage(new { id });
     }
 }
