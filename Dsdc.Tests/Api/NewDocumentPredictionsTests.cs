@@ -64,6 +64,25 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
             Assert.Equal(1, await predictor.PredictAsync(1000, Ct));
             Assert.Equal(0, await predictor.PredictAsync(1000, Ct));
 
+            // New arrivals before re-predictions: the older document waits to be predicted again (another model's answer is
+            // its latest), the other has no prediction at all; one document a run takes the one nobody has an answer for.
+            await conn.ExecuteAsync("UPDATE ingestion.original_documents SET ingested_at = now() - interval '1 day' WHERE id = @id", new { id = ids[0] });
+            await conn.ExecuteAsync("""
+                INSERT INTO inference.predictions (document_id, user_name, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review)
+                SELECT document_id, user_name, 'run-999998', label, confidence, top_probability, probabilities, duration_ms, needs_review
+                FROM inference.predictions WHERE document_id = @id ORDER BY id DESC LIMIT 1
+                """, new { id = ids[0] });
+            await conn.ExecuteAsync("DELETE FROM inference.predictions WHERE document_id = @id", new { id = ids[1] });
+            async Task<Dictionary<string, string>> LatestModels() => (await conn.QueryAsync<(string DocumentId, string ModelId)>("""
+                SELECT lp.document_id, p.model_id FROM inference.latest_predictions lp JOIN inference.predictions p ON p.id = lp.prediction_id
+                WHERE lp.document_id = ANY(@ids)
+                """, new { ids })).ToDictionary(r => r.DocumentId.Trim(), r => r.ModelId);
+            Assert.Equal(1, await predictor.PredictAsync(1, Ct));
+            Assert.Equal(new Dictionary<string, string> { [ids[0]] = "run-999998", [ids[1]] = $"run-{app.ChampionRunId}" }, await LatestModels());
+            Assert.Equal(1, await predictor.PredictAsync(1, Ct));
+            Assert.Equal(new Dictionary<string, string> { [ids[0]] = $"run-{app.ChampionRunId}", [ids[1]] = $"run-{app.ChampionRunId}" }, await LatestModels());
+            Assert.Equal(0, await predictor.PredictAsync(1000, Ct));
+
             // A document labelled after it was read is not predicted: its label stays the newest word on it.
             await conn.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@id, 3, 'human', 'tester')", new { id = ids[1] });
             Assert.Null(await app.Get<PredictionStore>().RecordIfUnlabelledAsync(ids[1], NewDocumentPredictions.UserName, answers[ids[1]].Result, 1, Ct));

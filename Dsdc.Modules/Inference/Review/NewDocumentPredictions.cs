@@ -19,7 +19,7 @@ namespace Dsdc.Inference.Review;
 /// from the inbox or a bulk upload. It runs the last step only, on the inputs the pipeline stored (vector, raw text,
 /// processed page, region features; no OCR), and records each prediction as the API does (user <see cref="UserName"/>,
 /// with <c>needsReview</c>), so the review queue orders the whole inbox by confidence. A new champion re-predicts them
-/// once. A recurring job (<see cref="InferenceOptions.PredictNewDocumentsCron"/>); one run at a time (an advisory lock).
+/// once, after the documents that have no prediction yet. A recurring job (<see cref="InferenceOptions.PredictNewDocumentsCron"/>); one run at a time (an advisory lock).
 /// </summary>
 public sealed partial class NewDocumentPredictions(
     NpgsqlDataSource dataSource,
@@ -46,19 +46,33 @@ public sealed partial class NewDocumentPredictions(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Model, string Document), DateTime> _unreadable = new();
 
     // The stored inputs as training reads them; writes only inference.predictions (through PredictionStore).
-    private const string PendingSql = $"""
+    private const string PendingFrom = $"""
         SELECT e.document_id, e.embedding, t.raw_text, t.raw_readings, i.file_path AS image_path, f.features AS regions
         FROM ingestion.documents d
         {TrainingStore.StoredInputsOf}
         WHERE NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = d.id)
           AND (NOT @needsRegions OR f.features IS NOT NULL)
-          -- Once per served model, and again for a model served anew (a rollback): the latest prediction decides.
-          AND NOT EXISTS (SELECT 1 FROM inference.latest_predictions lp JOIN inference.predictions p ON p.id = lp.prediction_id
-                          WHERE lp.document_id = d.id AND p.model_id = @modelId)
           AND NOT (d.id = ANY(@passedOver))
+        """;
+
+    private const string PendingOrder = """
+
         ORDER BY d.ingested_at, d.id
         LIMIT @limit
         """;
+
+    // The documents never predicted (new arrivals) come first ...
+    private const string NeverPredictedSql = PendingFrom + """
+          AND NOT EXISTS (SELECT 1 FROM inference.latest_predictions lp WHERE lp.document_id = d.id)
+        """ + PendingOrder;
+
+    // ... then those whose latest prediction is another model's (a new champion, a rollback): once per served model.
+    private const string PredictedByAnotherSql = PendingFrom + """
+          AND EXISTS (SELECT 1 FROM inference.latest_predictions lp JOIN inference.predictions p ON p.id = lp.prediction_id
+                      WHERE lp.document_id = d.id AND p.model_id <> @modelId)
+        """ + PendingOrder;
+
+    private static readonly string[] PendingQueries = [NeverPredictedSql, PredictedByAnotherSql];
 
     /// <summary>Predicts up to <paramref name="maxDocuments"/> documents; returns how many predictions were recorded.</summary>
     [Queue(JobQueues.Default)]
@@ -100,13 +114,19 @@ public sealed partial class NewDocumentPredictions(
         foreach (var stale in _unreadable.Where(u => now - u.Value >= RetryUnreadableAfter).Select(u => u.Key).ToList())
             _unreadable.TryRemove(stale, out _);
         var passedOver = _unreadable.Keys.Where(k => k.Model == serving.ModelId).Select(k => k.Document).ToArray();
-        List<PendingRow> rows;
+        // New arrivals first: after a champion change every unlabelled document waits to be predicted again (100,000 of
+        // them take hours at the default batch), and a document nobody has an answer for is not held up behind them.
+        var rows = new List<PendingRow>();
         await using (var conn = await dataSource.OpenConnectionAsync(ct))
-            rows = (await conn.QueryAsync<PendingRow>(new CommandDefinition(PendingSql, new
+            foreach (var sql in PendingQueries)
             {
-                encoder = encoder.Id, version = encoder.Version, regionsVersion = processor.RegionsVersion,
-                needsRegions = serving.ReadsRegions, modelId = serving.ModelId, limit = maxDocuments, passedOver,
-            }, cancellationToken: ct))).AsList();
+                if (rows.Count >= maxDocuments) break;
+                rows.AddRange(await conn.QueryAsync<PendingRow>(new CommandDefinition(sql, new
+                {
+                    encoder = encoder.Id, version = encoder.Version, regionsVersion = processor.RegionsVersion,
+                    needsRegions = serving.ReadsRegions, modelId = serving.ModelId, limit = maxDocuments - rows.Count, passedOver,
+                }, cancellationToken: ct)));
+            }
         var recorded = 0;
         var unreadable = new List<Exception>();
         foreach (var row in rows)
