@@ -1,24 +1,70 @@
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.Extensions.Options;
 
 namespace Dsdc.Training;
 
 /// <summary>
-/// Loads one encoder's labelled vectors and places them on the stored split, assigning new documents first; with
-/// <c>withPages</c>, also what the views of a multi-view model read (raw text, page layout).
+/// Reads the labelled documents embedded by the serving encoder for training: first what a job decides from
+/// (<see cref="ManifestAsync"/>: labels, sides of the stored split, a fingerprint), then the inputs of the documents it
+/// fits and scores (<see cref="PagesAsync"/>).
 /// </summary>
 public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pages, Dsdc.Embedding.IDocumentEncoder encoder,
     Dsdc.Embedding.RegionEncoder regions, IOptions<TrainingOptions> options)
 {
-    public async Task<DataSplit> LoadAsync(string encoder, string version, CancellationToken ct, bool withPages = false)
+    /// <summary>
+    /// What a training job decides from, without holding any document's inputs: every labelled document embedded by the
+    /// serving encoder (its label, vector row, whether its region features exist, its side of the stored split, new
+    /// documents assigned one now) and the fingerprint of everything a model would be fitted on. The documents' rows are
+    /// read one at a time, so a job over 100,000 labelled documents holds 100,000 small records here, not their text,
+    /// vectors and region features (about 50 KB each); it then loads the inputs of the documents it fits and scores
+    /// (<see cref="PagesAsync"/>).
+    /// </summary>
+    public async Task<LabelledManifest> ManifestAsync(CancellationToken ct)
     {
-        var stored = await store.LabelledDocumentsAsync(encoder, version, withText: withPages, ct, regions.Version);
-        var examples = stored.Select(e => e.Example).ToList();
-        var sides = await EnsureSplitAsync(examples.Select(e => (e.DocumentId, e.Label)).ToList(), ct);
-        List<LabelledVector> Side(string side) => examples.Where(e => sides[e.DocumentId] == side).ToList();
-        return new DataSplit(Side(SplitSides.Train), Side(SplitSides.Validation), Side(SplitSides.Test))
+        var read = new List<(string DocumentId, int Label, long VectorId, bool HasRegions)>();
+        using var fingerprint = new DataFingerprint(encoder.Id, encoder.Version, regions.Version);
+        await foreach (var e in store.StreamLabelledDocumentsAsync(encoder.Id, encoder.Version, regions.Version, ct))
         {
-            Pages = withPages ? stored.ToDictionary(e => e.Example.DocumentId, pages.LoadForTraining, StringComparer.Ordinal) : null,
-        };
+            fingerprint.Add(e.Example.DocumentId, e.Example.Label, pages.LoadForTraining(e));
+            read.Add((e.Example.DocumentId, e.Example.Label, e.Example.VectorId, e.Regions is not null));
+        }
+        var sides = await EnsureSplitAsync(read.Select(d => (d.DocumentId, d.Label)).ToList(), ct);
+        return new LabelledManifest(read.Select(d => new LabelledDocument(d.DocumentId, d.Label, d.VectorId, d.HasRegions, sides[d.DocumentId])).ToList(),
+            fingerprint.Finish());
+    }
+
+    /// <summary>
+    /// The inputs of the given documents of a <see cref="ManifestAsync"/>, in ordinal id order. A document whose label or
+    /// vector changed since the manifest was read (a correction, the page processed again while the job started) is left
+    /// out of this job: what it fits is what the fingerprint describes, and the next job sees the change.
+    /// </summary>
+    public async Task<IReadOnlyList<LabelledPage>> PagesAsync(IReadOnlyList<LabelledDocument> documents, CancellationToken ct)
+    {
+        var wanted = documents.ToDictionary(d => d.DocumentId, StringComparer.Ordinal);
+        var rows = await store.LabelledDocumentsOfAsync(encoder.Id, encoder.Version, regions.Version, wanted.Keys, ct);
+        return rows.Where(r => wanted.TryGetValue(r.Example.DocumentId, out var d) && d.Label == r.Example.Label && d.VectorId == r.Example.VectorId)
+            .Select(r => new LabelledPage(r.Example.DocumentId, r.Example.Label, pages.LoadForTraining(r)) { VectorId = r.Example.VectorId })
+            .ToList();
+    }
+
+    /// <summary>Every labelled document on its side of the stored split (new documents assigned first), with its vector, and
+    /// with <paramref name="withPages"/> what the views read: the whole split, as no job reads it past the caps.</summary>
+    public async Task<DataSplit> LoadAsync(CancellationToken ct, bool withPages = false)
+    {
+        var manifest = await ManifestAsync(ct);
+        var pages = (await PagesAsync(manifest.Documents, ct)).ToDictionary(p => p.DocumentId, p => p.Inputs, StringComparer.Ordinal);
+        List<LabelledVector> Side(string side) => manifest.Documents.Where(d => d.Side == side && pages.ContainsKey(d.DocumentId))
+            .Select(d => new LabelledVector(d.DocumentId, d.Label, pages[d.DocumentId].Vector) { VectorId = d.VectorId }).ToList();
+        return new DataSplit(Side(SplitSides.Train), Side(SplitSides.Validation), Side(SplitSides.Test)) { Pages = withPages ? pages : null };
+    }
+
+    /// <summary>The fingerprint of these pages' documents, labels and inputs, as <see cref="ManifestAsync"/> computes it for all.</summary>
+    public string Fingerprint(IEnumerable<LabelledPage> pages)
+    {
+        using var fingerprint = new DataFingerprint(encoder.Id, encoder.Version, regions.Version);
+        foreach (var p in pages.OrderBy(p => p.DocumentId, StringComparer.Ordinal)) fingerprint.Add(p.DocumentId, p.Label, p.Inputs);
+        return fingerprint.Finish();
     }
 
     /// <summary>The version of the region features the views read.</summary>
@@ -50,4 +96,45 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
         var stored = fresh.Count == 0 ? existing : await store.SplitAsync(ct);
         return stored.ToDictionary(s => s.DocumentId, s => s.Side, StringComparer.Ordinal);
     }
+}
+
+/// <summary>A labelled document as a training job decides from it: no inputs held.</summary>
+/// <param name="VectorId">the stored vector the job reads (<c>embedding.vectors.id</c>)</param>
+/// <param name="HasRegions">whether its region features are stored</param>
+/// <param name="Side">its side of the stored split (<see cref="SplitSides"/>)</param>
+public sealed record LabelledDocument(string DocumentId, int Label, long VectorId, bool HasRegions, string Side);
+
+/// <summary>Every labelled document embedded by the serving encoder, in ordinal id order, and the fingerprint of their labels
+/// and inputs (<see cref="TrainingDataLoader.ManifestAsync"/>).</summary>
+public sealed record LabelledManifest(IReadOnlyList<LabelledDocument> Documents, string Fingerprint);
+
+/// <summary>
+/// What a model is fitted on, as one hash: every (document, label), whether its region features exist, the encoders'
+/// versions, and the inputs themselves (the raw text with its extra readings and the vector of each document), which
+/// change when a document is processed again under the same encoder (another OCR setting, a new preprocessing version).
+/// Documents are added in ordinal id order, each once, so the same data gives the same hash however it was read.
+/// </summary>
+internal sealed class DataFingerprint : IDisposable
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private string? _last;
+
+    public DataFingerprint(string encoder, string encoderVersion, string regionsVersion) =>
+        _hash.AppendData(Encoding.UTF8.GetBytes($"{encoder}@{encoderVersion}|{regionsVersion}\n"));
+
+    public void Add(string documentId, int label, PageInputs inputs)
+    {
+        if (_last is not null && string.CompareOrdinal(_last, documentId) >= 0)
+            throw new InvalidOperationException($"documents must come in ordinal id order, each once ('{documentId}' after '{_last}')");
+        _last = documentId;
+        var text = inputs.AllReadings;
+        _hash.AppendData(Encoding.UTF8.GetBytes($"{documentId}:{label}:{(inputs.Regions is null ? '-' : 'r')}:{text.Length}:"));
+        _hash.AppendData(Encoding.UTF8.GetBytes(text));
+        _hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(inputs.Vector.AsSpan()));
+        _hash.AppendData("\n"u8);
+    }
+
+    public string Finish() => Convert.ToHexString(_hash.GetHashAndReset());
+
+    public void Dispose() => _hash.Dispose();
 }

@@ -91,6 +91,14 @@ public sealed class TrainingOptions : IValidatableObject
     [Range(0, 1_000_000)]
     public int MaxTrainingPerClass { get; set; } = 500;
 
+    /// <summary>
+    /// Most documents of one class that a job on the stored split scores its candidates and the champion on (0: all): a
+    /// seeded draw, the same from job to job. 500 per class (8,000 documents) tells candidates apart to within about a
+    /// point, and keeps what a job holds in memory bounded however many documents are labelled.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int MaxTestPerClass { get; set; } = 500;
+
     /// <summary>One-sided threshold above which a challenger of another recipe replaces the champion: under
     /// cross-validation on the corrected resampled t statistic of the paired fold differences, on the stored split on
     /// McNemar's z over the test documents (<see cref="PairedDocuments"/>). 0 (the default): the one-sided 95% quantile,

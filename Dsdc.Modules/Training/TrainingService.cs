@@ -84,9 +84,11 @@ public sealed partial class TrainingService(
         // process stopped (killed, out of memory) before it could record the outcome.
         if (await store.FailInterruptedRunsAsync(ct) is > 0 and var interrupted)
             logger.LogWarning("{Count} run(s) left 'running' by a job that stopped midway were marked failed", interrupted);
-        var data = await loader.LoadAsync(encoder.Id, encoder.Version, ct, withPages: true);
+        // What the job decides from (labels, sides, which inputs exist, their fingerprint), without holding the inputs: a job
+        // that skips reads no document's inputs into memory, and one that trains loads only those it fits and scores.
+        var manifest = await loader.ManifestAsync(ct);
         // In document-id order, as cross-validation's folds depend on the order (the same folds as the crossvalidate command).
-        var all = data.PagesOf([.. data.Train, .. data.Validation, .. data.Test]).OrderBy(p => p.DocumentId, StringComparer.Ordinal).ToList();
+        var all = manifest.Documents;
         var classes = all.Select(p => p.Label).Distinct().Count();
         if (all.Count < Math.Max(2, o.MinDocuments) || classes < 2)
         {
@@ -99,7 +101,7 @@ public sealed partial class TrainingService(
         var settings = new TrainingSettings(epochs ?? o.Epochs, o.BatchSize, o.Patience, o.Seed, o.UseCuda, o.Threads);
         var lastRunId = (await store.RunsAsync(1, ct)).FirstOrDefault()?.Id ?? 0;
         var explicitPlan = configurations is not null || viewModels is not null || fused is not null;
-        var regionsReady = all.All(p => p.Inputs.Regions is not null);
+        var regionsReady = all.All(p => p.HasRegions);
         var plan = explicitPlan
             ? Candidates.From(configurations ?? [], viewModels ?? [], fused ?? [], settings)
             : Candidates.Default(o, runs ?? o.RunsPerJob, regionsReady, settings, new RandomSearch(unchecked((int)(o.Seed * 7919L + lastRunId))));
@@ -109,15 +111,17 @@ public sealed partial class TrainingService(
             // Every configured candidate reads the region features, which some labelled documents lack yet (a first
             // ingestion): nothing is recorded, so the job that comes once the embedding stage has computed them trains.
             var why = explicitPlan ? "no candidate to train was given" : $"nothing to train yet: every candidate of Training:Candidates ({string.Join(", ", o.CandidateNames)}) reads the " +
-                $"region features, and {all.Count(p => p.Inputs.Regions is null)} of the {all.Count} labelled documents do not have them yet " +
+                $"region features, and {all.Count(p => !p.HasRegions)} of the {all.Count} labelled documents do not have them yet " +
                 "(the embedding stage computes them); list a candidate without them (such as fused-tvc) to train meanwhile";
             logger.LogWarning("Training skipped: {Reason}", why);
             return new TrainingReport([], null, why);
         }
 
-        var crossValidate = UseCrossValidation(all, data.Test, o);
-        var dataFingerprint = DataFingerprint(all);
-        var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings);
+        var crossValidate = UseCrossValidation(all, o);
+        var dataFingerprint = manifest.Fingerprint;
+        // On the stored split the fits and the comparison read at most so many documents of each class (a seeded draw).
+        var split = crossValidate ? null : DrawSplit(all, o, settings.Seed);
+        var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings, testCapped: split?.TestCapped ?? false);
         if (skipWhenUnchanged && UnchangedSince(await store.RecentJobsAsync(2, ct), fingerprint) is { } last)
         {
             // Unless the champion cannot serve (its files lost with a models volume, an encoder this version does not
@@ -133,9 +137,9 @@ public sealed partial class TrainingService(
             }
         }
 
-        var report = crossValidate
-            ? await CrossValidatedJobAsync(all, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct)
-            : await SplitJobAsync(data, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct);
+        var report = split is null
+            ? await CrossValidatedJobAsync(await PagesAsync(all, ct), dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct)
+            : await SplitJobAsync(await LoadSplitAsync(split, ct), dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct);
         await store.AddJobAsync(fingerprint, all.Count, triggeredBy, JobOutcome(report), startedAt, ct);
         try
         {
@@ -216,36 +220,17 @@ public sealed partial class TrainingService(
     /// between sides, so a class can fall short of its share); never above <see cref="TrainingOptions.CrossValidationMaxDocuments"/>
     /// documents, where the test side is large whatever one class holds.
     /// </summary>
-    internal static bool UseCrossValidation(IReadOnlyList<LabelledPage> all, IReadOnlyList<LabelledVector> test, TrainingOptions o)
+    internal static bool UseCrossValidation(IReadOnlyList<LabelledDocument> all, TrainingOptions o)
     {
         if (o.CrossValidationMaxDocuments > 0 && all.Count > o.CrossValidationMaxDocuments) return false;
         if (all.GroupBy(p => p.Label).Min(g => g.Count()) * o.TestFraction < o.TestSidePerClass) return true;
-        var onTest = test.GroupBy(e => e.Label).ToDictionary(g => g.Key, g => g.Count());
+        var onTest = all.Where(d => d.Side == SplitSides.Test).GroupBy(e => e.Label).ToDictionary(g => g.Key, g => g.Count());
         return all.Select(p => p.Label).Distinct().Any(c => onTest.GetValueOrDefault(c) < o.TestSidePerClass);
     }
 
-    /// <summary>
-    /// What a model is fitted on: every (document, label), whether its region features exist, the encoders' versions, and
-    /// the inputs themselves (the raw text with its extra readings and the vector of each document), which change when a document is processed
-    /// again under the same encoder (another OCR setting, a new preprocessing version).
-    /// </summary>
-    private string DataFingerprint(IReadOnlyList<LabelledPage> all)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"{encoder.Id}@{encoder.Version}|{loader.RegionsVersion}\n"));
-        foreach (var p in all.OrderBy(p => p.DocumentId, StringComparer.Ordinal))
-        {
-            var text = p.Inputs.AllReadings;
-            hash.AppendData(Encoding.UTF8.GetBytes($"{p.DocumentId}:{p.Label}:{(p.Inputs.Regions is null ? '-' : 'r')}:{text.Length}:"));
-            hash.AppendData(Encoding.UTF8.GetBytes(text));
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(p.Inputs.Vector.AsSpan()));
-            hash.AppendData("\n"u8);
-        }
-        return Convert.ToHexString(hash.GetHashAndReset());
-    }
-
     /// <summary>What a job does: the data, the candidates (random ones aside: they are drawn anew each job) and how they are compared.</summary>
-    private static string Fingerprint(string data, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o, TrainingSettings settings)
+    private static string Fingerprint(string data, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o, TrainingSettings settings,
+        bool testCapped)
     {
         var text = new StringBuilder(data).Append('|').Append(crossValidate).Append('|').Append(o.CvFolds).Append('x').Append(o.CvRepeats)
             .Append('|').Append(o.Seed)
@@ -254,6 +239,8 @@ public sealed partial class TrainingService(
             .Append("|t ").Append(o.PromotionT.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         // The stored split's fits draw at most this many documents per class (cross-validation uses every document).
         if (!crossValidate) text.Append("|cap ").Append(o.MaxTrainingPerClass);
+        // And they are compared on at most so many test documents of each class, when some class has more.
+        if (testCapped) text.Append("|test cap ").Append(o.MaxTestPerClass);
         // How an MLP candidate trains (its epochs, batches and patience are settings, not part of its parameters), when
         // the plan has one: a `train --epochs 50` does not make the next hourly job retrain the fused candidates.
         if (plan.Any(c => !FusedRecipes.IsFused(c.ParametersJson)))
@@ -364,19 +351,9 @@ public sealed partial class TrainingService(
     {
         var train = data.PagesOf(data.Train);
         var validation = data.PagesOf(data.Validation);
-        // A fused model fits on the train and validation sides together (an MLP stops early on the validation side): the
-        // cap applies to both at once, and each keeps its own documents.
-        var used = AtMostPerClass([.. train, .. validation], options.Value.MaxTrainingPerClass, settings.Seed);
-        if (used.Count < train.Count + validation.Count)
-        {
-            LogCapped(used.Count, train.Count + validation.Count, options.Value.MaxTrainingPerClass);
-            var kept = used.Select(p => p.DocumentId).ToHashSet(StringComparer.Ordinal);
-            train = train.Where(p => kept.Contains(p.DocumentId)).ToList();
-            validation = validation.Where(p => kept.Contains(p.DocumentId)).ToList();
-        }
         var test = data.PagesOf(data.Test);
         // What these fits learn from: a champion fitted on other documents is refitted when nothing beats it (ChallengeAsync).
-        var fitFingerprint = DataFingerprint([.. train, .. validation]);
+        var fitFingerprint = loader.Fingerprint([.. train, .. validation]);
         // The champion's recipe is refitted by this job whatever the plan holds (a random-search MLP, a recipe of an
         // earlier plan, a run promoted by hand), so that new labels can reach the served model; not while some documents
         // lack the region features it reads (still being computed).
@@ -508,13 +485,60 @@ public sealed partial class TrainingService(
     /// At most <paramref name="perClass"/> documents of each class (0: all), the same ones from job to job while the
     /// documents stay the same: each class's documents in an order drawn from <paramref name="seed"/> and their ids.
     /// </summary>
-    internal static IReadOnlyList<LabelledPage> AtMostPerClass(IReadOnlyList<LabelledPage> pages, int perClass, int seed)
+    internal static IReadOnlyList<LabelledDocument> AtMostPerClass(IReadOnlyList<LabelledDocument> documents, int perClass, int seed)
     {
-        if (perClass <= 0 || pages.GroupBy(p => p.Label).All(g => g.Count() <= perClass)) return pages;
-        return pages.GroupBy(p => p.Label)
+        if (perClass <= 0 || documents.GroupBy(p => p.Label).All(g => g.Count() <= perClass)) return documents;
+        return documents.GroupBy(p => p.Label)
             .SelectMany(g => g.OrderBy(p => Hash($"{seed}:{p.DocumentId}"), StringComparer.Ordinal).Take(perClass))
+            .OrderBy(p => p.DocumentId, StringComparer.Ordinal)
             .ToList();
     }
+
+    /// <summary>The documents a job on the stored split reads: the train and validation sides capped together at
+    /// <see cref="TrainingOptions.MaxTrainingPerClass"/> per class (a fused model fits on both; each keeps its own
+    /// documents), the test side at <see cref="TrainingOptions.MaxTestPerClass"/>.</summary>
+    internal sealed record SplitDraw(IReadOnlyList<LabelledDocument> Fitted, IReadOnlyList<LabelledDocument> Test, bool TestCapped);
+
+    internal SplitDraw DrawSplit(IReadOnlyList<LabelledDocument> all, TrainingOptions o, int seed)
+    {
+        var fitted = all.Where(d => d.Side is SplitSides.Train or SplitSides.Validation).ToList();
+        var used = AtMostPerClass(fitted, o.MaxTrainingPerClass, seed);
+        if (used.Count < fitted.Count) LogCapped(used.Count, fitted.Count, o.MaxTrainingPerClass);
+        var test = all.Where(d => d.Side == SplitSides.Test).ToList();
+        var scored = AtMostPerClass(test, o.MaxTestPerClass, seed);
+        if (scored.Count < test.Count) LogTestCapped(scored.Count, test.Count, o.MaxTestPerClass);
+        return new SplitDraw(used, scored, scored.Count < test.Count);
+    }
+
+    /// <summary>The inputs of the drawn documents, on their sides of the split.</summary>
+    private async Task<DataSplit> LoadSplitAsync(SplitDraw draw, CancellationToken ct)
+    {
+        var pages = (await PagesAsync([.. draw.Fitted, .. draw.Test], ct)).ToDictionary(p => p.DocumentId, StringComparer.Ordinal);
+        List<LabelledVector> Side(IEnumerable<LabelledDocument> documents, string side) => documents
+            .Where(d => d.Side == side && pages.ContainsKey(d.DocumentId))
+            .Select(d => new LabelledVector(d.DocumentId, d.Label, pages[d.DocumentId].Inputs.Vector) { VectorId = d.VectorId })
+            .ToList();
+        return new DataSplit(Side(draw.Fitted, SplitSides.Train), Side(draw.Fitted, SplitSides.Validation), Side(draw.Test, SplitSides.Test))
+        {
+            Pages = pages.ToDictionary(p => p.Key, p => p.Value.Inputs, StringComparer.Ordinal),
+        };
+    }
+
+    /// <summary>The inputs of these documents (<see cref="TrainingDataLoader.PagesAsync"/>), saying how many changed meanwhile.</summary>
+    private async Task<IReadOnlyList<LabelledPage>> PagesAsync(IReadOnlyList<LabelledDocument> documents, CancellationToken ct)
+    {
+        var pages = await loader.PagesAsync(documents, ct);
+        if (pages.Count < documents.Count) LogChangedMeanwhile(documents.Count - pages.Count);
+        return pages;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Comparing the models on {Used} of the {Stored} documents of the stored test side: at most {PerClass} per class (Training:MaxTestPerClass)")]
+    private partial void LogTestCapped(int used, int stored, int perClass);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "{Count} labelled document(s) changed label or vector while the job started: left out of this job, the next one reads them")]
+    private partial void LogChangedMeanwhile(int count);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Training on {Used} of the {Stored} documents of the stored train and validation sides: at most {PerClass} per class (Training:MaxTrainingPerClass)")]

@@ -47,7 +47,8 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         LEFT JOIN embedding.features f ON f.document_id = e.document_id AND f.kind = 'regions' AND f.version = @regionsVersion
         """;
 
-    // The label through ingestion.current_labels, the one rule for a document's label.
+    // The label through ingestion.current_labels, the one rule for a document's label; in the order of the ids' bytes, as
+    // C# orders them (StringComparer.Ordinal), whatever the database's collation.
     private const string LabelledSql = $"""
         SELECT e.document_id, lb.label, e.id AS vector_id, e.embedding, CASE WHEN @withText THEN t.text END AS text,
                CASE WHEN @withText THEN t.raw_text END AS raw_text, CASE WHEN @withText THEN t.raw_readings END AS raw_readings,
@@ -59,7 +60,20 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         -- A document whose region features the embedding stage gave up on is left out, not waited for.
         WHERE f.features IS NOT NULL OR NOT EXISTS (SELECT 1 FROM embedding.features_given_up g
               WHERE g.document_id = e.document_id AND g.kind = 'regions' AND g.version = @regionsVersion)
-        ORDER BY e.document_id
+        ORDER BY e.document_id COLLATE "C"
+        """;
+
+    // The same documents, restricted to the ones a job draws (@ids), in the order of document ids' bytes.
+    private const string LabelledOfSql = $"""
+        SELECT e.document_id, lb.label, e.id AS vector_id, e.embedding, t.text, t.raw_text, t.raw_readings, i.file_path AS image_path,
+               f.features AS regions
+        FROM ingestion.current_labels lb
+        JOIN ingestion.documents d ON d.id = lb.document_id
+        {StoredInputsOf}
+        WHERE lb.document_id = ANY(@ids::bpchar[])
+          AND (f.features IS NOT NULL OR NOT EXISTS (SELECT 1 FROM embedding.features_given_up g
+              WHERE g.document_id = e.document_id AND g.kind = 'regions' AND g.version = @regionsVersion))
+        ORDER BY e.document_id COLLATE "C"
         """;
 
     /// <summary>
@@ -73,9 +87,39 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         var rows = await conn.QueryAsync<LabelledRow>(new CommandDefinition(LabelledSql,
             new { encoder, version, withText, regionsVersion = regionsVersion ?? "" }, cancellationToken: ct));
-        return rows.Select(r => new StoredExample(new LabelledVector(r.DocumentId, r.Label, r.Embedding.ToArray()) { VectorId = r.VectorId }, r.Text, r.RawText, r.ImagePath)
-            { Regions = r.Regions?.ToArray(), RawReadings = r.RawReadings }).ToList();
+        return rows.Select(ToExample).ToList();
     }
+
+    /// <summary>
+    /// Every labelled document with a vector from this encoder, with its text, page and region features, one row at a
+    /// time in the order of the ids' bytes (ordinal order): a training job reads what it decides from (labels, which inputs
+    /// exist, a fingerprint of them) without holding every document's inputs at once, then loads the ones it fits and
+    /// scores (<see cref="LabelledDocumentsOfAsync"/>).
+    /// </summary>
+    public async IAsyncEnumerable<StoredExample> StreamLabelledDocumentsAsync(string encoder, string version, string regionsVersion,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        // The server sorts every labelled row before the first arrives: more than the default 30 s at a few hundred thousand.
+        var rows = conn.QueryUnbufferedAsync<LabelledRow>(LabelledSql, new { encoder, version, withText = true, regionsVersion }, commandTimeout: 600);
+        await foreach (var r in rows.WithCancellation(ct)) yield return ToExample(r);
+    }
+
+    /// <summary>The given labelled documents as <see cref="StreamLabelledDocumentsAsync"/> reads them, in ordinal id order;
+    /// a document that lost its label or vector since drops out.</summary>
+    public async Task<IReadOnlyList<StoredExample>> LabelledDocumentsOfAsync(string encoder, string version, string regionsVersion,
+        IReadOnlyCollection<string> ids, CancellationToken ct)
+    {
+        if (ids.Count == 0) return [];
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var rows = await conn.QueryAsync<LabelledRow>(new CommandDefinition(LabelledOfSql,
+            new { encoder, version, regionsVersion, ids = ids.ToArray() }, cancellationToken: ct));
+        return rows.Select(ToExample).ToList();
+    }
+
+    private static StoredExample ToExample(LabelledRow r) =>
+        new(new LabelledVector(r.DocumentId, r.Label, r.Embedding.ToArray()) { VectorId = r.VectorId }, r.Text, r.RawText, r.ImagePath)
+            { Regions = r.Regions?.ToArray(), RawReadings = r.RawReadings };
 
     public async Task<IReadOnlyList<SplitAssignment>> SplitAsync(CancellationToken ct)
     {

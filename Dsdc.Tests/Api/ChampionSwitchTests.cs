@@ -100,7 +100,7 @@ public sealed class ChampionSwitchTests(ApiApp app)
         var registry = app.Get<ModelRegistry>();
         var champion = app.ChampionRunId;
         var other = (await registry.RunsAsync(100, ct)).First(r => r.Status == "succeeded" && r.Id != champion && r.Name.StartsWith("fused-", StringComparison.Ordinal));
-        var data = await app.Get<TrainingDataLoader>().LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct, withPages: true);
+        var data = await app.Get<TrainingDataLoader>().LoadAsync(ct, withPages: true);
         var inputs = data.PagesOf(data.Test)[0].Inputs;
         try
         {

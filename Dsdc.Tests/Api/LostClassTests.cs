@@ -22,7 +22,7 @@ public sealed class LostClassTests(ApiApp app)
     {
         var ct = TestContext.Current.CancellationToken;
         var classifier = app.Get<IDocumentClassifier>();
-        var data = await app.Get<TrainingDataLoader>().LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct, withPages: true);
+        var data = await app.Get<TrainingDataLoader>().LoadAsync(ct, withPages: true);
         var pages = data.PagesOf([.. data.Train, .. data.Validation, .. data.Test]);
         // A class the champion answers for one of its own documents, and every document labelled with it.
         (int Label, PageInputs Inputs, Classification Answer)? found = null;

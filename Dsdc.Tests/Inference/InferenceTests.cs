@@ -20,7 +20,7 @@ public sealed class InferenceTests(TrainingApp app)
         await registry.PromoteAsync(a, "tester", "hot reload test", ct);
         Assert.Equal(a, classifier.ModelRunId);
 
-        var vector = (await app.Get<TrainingDataLoader>().LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct)).Test[0].Vector;
+        var vector = (await app.Get<TrainingDataLoader>().LoadAsync(ct)).Test[0].Vector;
         var served = new ConcurrentBag<long>();
         var errors = new ConcurrentBag<Exception>();
         using var stop = new CancellationTokenSource();

@@ -253,7 +253,7 @@ public sealed class FewLabelsTests(TrainingApp app)
         try
         {
             var all = await loader.LoadAllAsync(Ct);
-            var split = await loader.LoadAsync(app.Get<IDocumentEncoder>().Id, app.Get<IDocumentEncoder>().Version, Ct, withPages: true);
+            var split = await loader.LoadAsync(Ct, withPages: true);
 
             Assert.All(all.Single(d => d.DocumentId == document.DocumentId).Inputs.Layout, v => Assert.Equal(0f, v));
             Assert.Equal(document.Inputs.Vector, all.Single(d => d.DocumentId == document.DocumentId).Inputs.Vector);

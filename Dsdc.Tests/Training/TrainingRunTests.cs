@@ -17,8 +17,8 @@ public sealed class TrainingRunTests(TrainingApp app)
     {
         var ct = TestContext.Current.CancellationToken;
         var loader = app.Get<TrainingDataLoader>();
-        var first = await loader.LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct);
-        var second = await loader.LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct);
+        var first = await loader.LoadAsync(ct);
+        var second = await loader.LoadAsync(ct);
         Assert.Equal(first.Test.Select(t => t.DocumentId), second.Test.Select(t => t.DocumentId));
         Assert.True(first.Train.Count + first.Validation.Count + first.Test.Count >= 60);
         // Every class with 5+ documents has documents on the test side.
@@ -30,7 +30,7 @@ public sealed class TrainingRunTests(TrainingApp app)
         var before = (await store.SplitAsync(ct)).ToDictionary(s => s.DocumentId, s => s.Side);
         var forgotten = first.Test[0].DocumentId;
         await app.ExecuteAsync("DELETE FROM training.splits WHERE document_id = @forgotten", new { forgotten });
-        await loader.LoadAsync(Dsdc.Embedding.EncoderIds.Default, "1", ct);
+        await loader.LoadAsync(ct);
         var after = (await store.SplitAsync(ct)).ToDictionary(s => s.DocumentId, s => s.Side);
         Assert.Equal(before.Keys.Order(), after.Keys.Order());
         Assert.All(before.Where(kv => kv.Key != forgotten), kv => Assert.Equal(kv.Value, after[kv.Key]));
@@ -399,14 +399,31 @@ public sealed class TrainingRunTests(TrainingApp app)
         var ct = TestContext.Current.CancellationToken;
         var service = new TrainingService(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), app.Get<ModelRegistry>(),
             app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
-            Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16, MaxTrainingPerClass = 2 }),
+            Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16, MaxTrainingPerClass = 2, MaxTestPerClass = 1 }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
-        var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
-        var run = report.Runs.Single(r => r.Run.Name == "fused-tv").Run;
+        // Two more test documents of the largest class, so that the test side holds several of one class.
+        var manifest = await app.Get<TrainingDataLoader>().ManifestAsync(ct);
+        var moved = manifest.Documents.Where(d => d.Side != SplitSides.Test).GroupBy(d => d.Label).OrderByDescending(g => g.Count()).First()
+            .Take(2).ToList();
+        Assert.All(moved, d => Assert.NotEqual(SplitSides.Test, d.Side));
+        await app.ExecuteAsync("UPDATE training.splits SET side = 'test' WHERE document_id = ANY(@ids)", new { ids = moved.Select(d => d.DocumentId).ToArray() });
+        RunSummary run;
+        try
+        {
+            var report = await service.TrainAsync(0, null, "test", ct, fused: [("fused-tv", CvRecipes.Fused(ViewKinds.Text, ViewKinds.Vector))]);
+            run = report.Runs.Single(r => r.Run.Name == "fused-tv").Run;
+        }
+        finally
+        {
+            foreach (var d in moved)
+                await app.ExecuteAsync("UPDATE training.splits SET side = @Side WHERE document_id = @DocumentId", new { d.Side, d.DocumentId });
+        }
         Assert.Equal("succeeded", run.Status);
         // A fused model fits on the train and validation sides together: 2 per class across both.
         Assert.Equal(2 * DocumentClasses.Count, run.TrainSize + run.ValidationSize);
-        Assert.True(run.TestSize > 0);
+        // And it is scored on at most Training:MaxTestPerClass (1) test documents of each class.
+        var testClasses = manifest.Documents.Where(d => d.Side == SplitSides.Test).Select(d => d.Label).Concat([moved[0].Label]).Distinct().Count();
+        Assert.Equal(testClasses, run.TestSize);
         // The recorded training set is what the fit took: those documents, none of the test side.
         var store = app.Get<TrainingStore>();
         var set = await store.DatasetOfRunAsync(run.Id, ct);
@@ -427,6 +444,40 @@ public sealed class TrainingRunTests(TrainingApp app)
             """, new { encoder.Id, encoder.Version }))
             .ToDictionary(v => v.DocumentId, v => v.Id);
         Assert.All(documents, d => Assert.Equal(newest[d.DocumentId], d.VectorId));
+    }
+
+    /// <summary>
+    /// A job decides from a manifest read one document at a time, without holding the inputs: its fingerprint is the one
+    /// of every labelled document's loaded inputs, and the inputs it then loads leave out a document whose label changed
+    /// since (what the job fits is what the fingerprint describes).
+    /// </summary>
+    [Fact]
+    public async Task TheManifestFingerprintsTheInputsAndLoadingLeavesOutADocumentRelabelledSince()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var loader = app.Get<TrainingDataLoader>();
+        var manifest = await loader.ManifestAsync(ct);
+        var all = await loader.LoadAllAsync(ct);
+        Assert.Equal(all.Select(p => (p.DocumentId, p.Label, p.VectorId, p.Inputs.Regions is not null)),
+            manifest.Documents.Select(d => (d.DocumentId, d.Label, d.VectorId, d.HasRegions)));
+        Assert.Equal(manifest.Documents.Select(d => d.DocumentId).Order(StringComparer.Ordinal), manifest.Documents.Select(d => d.DocumentId));
+        Assert.Equal(loader.Fingerprint(all), manifest.Fingerprint);
+        Assert.NotEqual(loader.Fingerprint(all.Skip(1)), manifest.Fingerprint);
+
+        var moved = manifest.Documents[0];
+        await app.ExecuteAsync("INSERT INTO ingestion.labels (document_id, label, source, created_by) VALUES (@DocumentId, @label, 'human', 'tests')",
+            new { moved.DocumentId, label = (short)((moved.Label + 1) % DocumentClasses.Count) });
+        try
+        {
+            var pages = await loader.PagesAsync(manifest.Documents, ct);
+            Assert.Equal(manifest.Documents.Skip(1).Select(d => d.DocumentId), pages.Select(p => p.DocumentId));
+            Assert.Equal(all.Skip(1).Select(p => p.Inputs.AllReadings), pages.Select(p => p.Inputs.AllReadings));
+            Assert.NotEqual(manifest.Fingerprint, (await loader.ManifestAsync(ct)).Fingerprint);
+        }
+        finally
+        {
+            await app.ExecuteAsync("DELETE FROM ingestion.labels WHERE document_id = @DocumentId AND created_by = 'tests'", new { moved.DocumentId });
+        }
     }
 
     /// <summary>
@@ -468,24 +519,25 @@ public sealed class TrainingRunTests(TrainingApp app)
     public void TheStoredSplitDecidesOnlyWhenEveryClassHasEnoughTestDocumentsUnderItsCurrentLabel()
     {
         var options = new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15 };
-        var all = Enumerable.Range(0, 200).Select(i => new LabelledPage($"doc{i:D3}", i % 2, new PageInputs([], "", []))).ToList();
-        LabelledVector Test(int i, int label) => new($"doc{i:D3}", label, []);
-        var enough = Enumerable.Range(0, 24).Select(i => Test(i, i % 2)).ToList();
-        var short1 = Enumerable.Range(0, 24).Select(i => Test(i, i < 15 ? 0 : 1)).ToList();
+        // 200 documents of two classes, the first 24 on the test side: 12 of each class, or 15 and 9 under their current labels.
+        List<LabelledDocument> Documents(int count, Func<int, int> label) => Enumerable.Range(0, count)
+            .Select(i => new LabelledDocument($"doc{i:D3}", label(i), i + 1, true, i < 24 ? SplitSides.Test : SplitSides.Train)).ToList();
+        var all = Documents(200, i => i % 2);
+        var short1 = Documents(200, i => i < 24 ? (i < 15 ? 0 : 1) : i % 2);
 
-        Assert.True(TrainingService.UseCrossValidation(all.Take(100).ToList(), enough, options));   // 50 per class: 7.5 expected
-        Assert.False(TrainingService.UseCrossValidation(all, enough, options));                   // 100 per class, 12 on the test side
-        Assert.True(TrainingService.UseCrossValidation(all, short1, options));                    // 100 per class, but 9 of class 1 there
+        Assert.True(TrainingService.UseCrossValidation(all.Take(100).ToList(), options));   // 50 per class: 7.5 expected
+        Assert.False(TrainingService.UseCrossValidation(all, options));                   // 100 per class, 12 on the test side
+        Assert.True(TrainingService.UseCrossValidation(short1, options));                 // about 100 per class, but 9 of class 1 there
         // Past Training:CrossValidationMaxDocuments the stored split decides whatever one class holds (0: no bound).
-        Assert.False(TrainingService.UseCrossValidation(all, short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 199 }));
-        Assert.True(TrainingService.UseCrossValidation(all, short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 200 }));
-        Assert.True(TrainingService.UseCrossValidation(all, short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 0 }));
+        Assert.False(TrainingService.UseCrossValidation(short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 199 }));
+        Assert.True(TrainingService.UseCrossValidation(short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 200 }));
+        Assert.True(TrainingService.UseCrossValidation(short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 0 }));
     }
 
     [Fact]
     public void TheCapKeepsTheSameDocumentsOfEachClassAndNothingWhenOff()
     {
-        var pages = Enumerable.Range(0, 40).Select(i => new LabelledPage($"doc{i:D2}", i % 4, new PageInputs([], "", []))).ToList();
+        var pages = Enumerable.Range(0, 40).Select(i => new LabelledDocument($"doc{i:D2}", i % 4, i + 1, true, SplitSides.Train)).ToList();
 
         var capped = TrainingService.AtMostPerClass(pages, 3, 42);
 
