@@ -109,15 +109,16 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
 
     /// <summary>
     /// Removes the model files of the runs older than the newest <paramref name="keep"/> that were never promoted
-    /// (<see cref="TrainingOptions.KeepRunFiles"/>), none newer than <paramref name="upTo"/> (a job passes the newest run
+    /// (<see cref="TrainingOptions.KeepRunFiles"/>), or, with <paramref name="keepChampions"/> above 0, that none of the
+    /// newest that many promotions names (<see cref="TrainingOptions.KeepChampionFiles"/>), none newer than <paramref name="upTo"/> (a job passes the newest run
     /// before its own: its runs keep their files whatever their number); their records stay. Returns how many runs lost
     /// their files. A folder that cannot be removed now is said in the log and tried again by the next call, as is a
     /// folder a failed run of that age left.
     /// </summary>
-    public async Task<int> PruneRunFilesAsync(int keep, CancellationToken ct, long upTo = long.MaxValue)
+    public async Task<int> PruneRunFilesAsync(int keep, CancellationToken ct, long upTo = long.MaxValue, int keepChampions = 0)
     {
         if (keep <= 0) return 0;
-        var (released, withoutFiles) = await store.ReleaseRunFilesAsync(keep, upTo, ct);
+        var (released, withoutFiles) = await store.ReleaseRunFilesAsync(keep, upTo, ct, keepChampions);
         foreach (var runId in withoutFiles)
         {
             var dir = Path.Combine(paths.ModelsDir, ModelArtifacts.RelativeDir(runId));
@@ -144,8 +145,7 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
         if (run.Status != "succeeded")
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} has status {run.Status}; only a succeeded run can serve");
         if (run.FilesRemoved)
-            return new PromotionResult(false, await ChampionRunIdAsync(ct),
-                $"run {runId}'s model files were removed: only the newest Training:KeepRunFiles runs and the runs ever promoted keep theirs; train again");
+            return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId}'s {FilesRemovedReason}; train again");
         if (WhyCannotServe(runId) is { } why)
             return new PromotionResult(false, await ChampionRunIdAsync(ct), $"run {runId} cannot serve: {why}");
         var current = await ChampionRunIdAsync(ct);
@@ -166,10 +166,16 @@ public sealed class ModelRegistry(TrainingStore store, DsdcPaths paths, IService
                 $"the champion is now {(current is { } now ? $"run {now}" : "none")}, not run {seen}: look at it before rolling back");
         if (ChampionHistory.RollbackTarget(history) is not { } target)
             return new PromotionResult(false, current, current is null ? "no champion to roll back" : "the champion has no predecessor to roll back to");
+        if ((await store.RunAsync(target, ct))?.FilesRemoved == true)
+            return new PromotionResult(false, current, $"cannot roll back to run {target}: its {FilesRemovedReason}");
         if (WhyCannotServe(target) is { } why)
             return new PromotionResult(false, current, $"cannot roll back to run {target}: {why}");
         return await RecordAsync(target, current, PromotionKinds.Rollback, PersonsReason(reason) ?? $"rollback from run {current}", promotedBy, ct);
     }
+
+    /// <summary>Why a run has no model files, after "run N's".</summary>
+    private const string FilesRemovedReason = "model files were removed: only the newest Training:KeepRunFiles runs and the runs the newest " +
+        "Training:KeepChampionFiles promotions name (the champions and the runs they replaced) keep theirs";
 
     /// <summary>Most characters of a person's reason kept in the promotion history.</summary>
     public const int MaxReasonLength = 1000;

@@ -69,6 +69,16 @@ public sealed class TrainingOptions : IValidatableObject
     [Range(0, 1_000_000)]
     public int KeepRunFiles { get; set; } = 50;
 
+    /// <summary>
+    /// Past <see cref="KeepRunFiles"/>, the runs the newest this many promotions name (each champion and the run it
+    /// replaced: what a rollback returns to) keep their model files too; older champions' files are removed like any old
+    /// run's, their records kept. A job that promotes the refit of its champion's recipe after new labels writes one such
+    /// run (about 2 MB) each time, so keeping every champion ever served grows the models folder for good.
+    /// 0: every run ever promoted keeps its files.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int KeepChampionFiles { get; set; } = 20;
+
     /// <summary>Selection by cross-validation while the stored test side would hold fewer documents than this of some class (0: never).</summary>
     [Range(0, 1000)]
     public int TestSidePerClass { get; set; } = 10;

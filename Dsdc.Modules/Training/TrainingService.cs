@@ -143,7 +143,7 @@ public sealed partial class TrainingService(
         await store.AddJobAsync(fingerprint, all.Count, triggeredBy, JobOutcome(report), startedAt, ct);
         try
         {
-            await registry.PruneRunFilesAsync(o.KeepRunFiles, ct, upTo: lastRunId);
+            await registry.PruneRunFilesAsync(o.KeepRunFiles, ct, upTo: lastRunId, keepChampions: o.KeepChampionFiles);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -37,26 +37,37 @@ public sealed partial class TrainingStore
 
     /// <summary>
     /// Marks the model files of the runs older than the newest <paramref name="keep"/>, not newer than
-    /// <paramref name="upTo"/> and never promoted (nor the champion a promotion replaced) as removed. Returns those runs,
+    /// <paramref name="upTo"/> and never promoted (nor the champion a promotion replaced) as removed; with
+    /// <paramref name="keepChampions"/> above 0, only the runs the newest that many promotions name count as promoted. Returns those runs,
     /// and every run of that age without files that is not running (its folder can go too: one whose removal failed, or
     /// left by a run that failed). Under the promotions' lock, so a run promoted at the same moment keeps its files.
     /// </summary>
-    public async Task<(IReadOnlyList<long> Released, IReadOnlyList<long> WithoutFiles)> ReleaseRunFilesAsync(int keep, long upTo, CancellationToken ct)
+    public async Task<(IReadOnlyList<long> Released, IReadOnlyList<long> WithoutFiles)> ReleaseRunFilesAsync(int keep, long upTo, CancellationToken ct,
+        int keepChampions = 0)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("LOCK TABLE training.promotions IN EXCLUSIVE MODE", transaction: tx, cancellationToken: ct));
-        const string old = """
+        var old = """
             r.id < (SELECT min(id) FROM (SELECT id FROM training.runs ORDER BY id DESC LIMIT @keep) newest) AND r.id <= @upTo
+            """ + (keepChampions > 0
+            // The runs the newest promotions name (the champion, the runs a rollback returns to), a handful of rows.
+            ? """
+
+              AND r.id NOT IN (SELECT v.id FROM (SELECT run_id, previous_run_id FROM training.promotions ORDER BY id DESC LIMIT @keepChampions) p
+                               CROSS JOIN LATERAL (VALUES (p.run_id), (p.previous_run_id)) v(id) WHERE v.id IS NOT NULL)
+              """
+            : """
+
               AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.run_id = r.id)
               AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.previous_run_id = r.id)
-            """;
+              """);
         var released = (await conn.QueryAsync<long>(new CommandDefinition(
             $"UPDATE training.runs r SET artifact_path = NULL WHERE r.artifact_path IS NOT NULL AND {old} RETURNING r.id",
-            new { keep, upTo }, tx, cancellationToken: ct))).AsList();
+            new { keep, upTo, keepChampions }, tx, cancellationToken: ct))).AsList();
         var withoutFiles = (await conn.QueryAsync<long>(new CommandDefinition(
             $"SELECT r.id FROM training.runs r WHERE r.artifact_path IS NULL AND r.status <> 'running' AND {old} ORDER BY r.id",
-            new { keep, upTo }, tx, cancellationToken: ct))).AsList();
+            new { keep, upTo, keepChampions }, tx, cancellationToken: ct))).AsList();
         // The training sets go with their runs' files (migration 0022): a set stays while a run fitted on it keeps its
         // files, or is still running, or it is younger than a day (a job records its set before its runs start).
         await conn.ExecuteAsync(new CommandDefinition("""

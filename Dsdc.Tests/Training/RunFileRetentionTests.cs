@@ -103,12 +103,30 @@ public sealed class RunFileRetentionTests : IAsyncLifetime
         // A run without its files is not promoted, and says why.
         var refused = await registry.PromoteAsync(runs[0], "test", null, ct);
         Assert.False(refused.Promoted);
-        Assert.Equal($"run {runs[0]}'s model files were removed: only the newest Training:KeepRunFiles runs and the runs ever promoted keep theirs; train again",
-            refused.Message);
+        Assert.Equal($"run {runs[0]}'s model files were removed: only the newest Training:KeepRunFiles runs and the runs the newest " +
+            "Training:KeepChampionFiles promotions name (the champions and the runs they replaced) keep theirs; train again", refused.Message);
         // Nothing more to remove; 0 keeps everything.
         Assert.Equal(0, await registry.PruneRunFilesAsync(2, ct));
         Assert.Equal(0, await registry.PruneRunFilesAsync(0, ct));
         Assert.True(HasFiles(runs[4]));
+
+        // Training:KeepChampionFiles: past KeepRunFiles, only the runs the newest promotions name keep theirs. Run 5 replaces
+        // run 4: with every promotion counted nothing more goes; with the newest one only, run 2 (champion two promotions
+        // ago) loses its files, while run 5 (the champion) and run 4 (what a rollback returns to) keep theirs.
+        await conn.ExecuteAsync("INSERT INTO training.promotions (run_id, previous_run_id, kind, reason, promoted_by) VALUES (@fifth, @fourth, 'manual', 'test', 'test')",
+            new { fifth = runs[4], fourth = runs[3] });
+        Assert.Equal(0, await registry.PruneRunFilesAsync(1, ct));
+        Assert.Equal(0, await registry.PruneRunFilesAsync(1, ct, keepChampions: 2));
+        Assert.Equal(1, await registry.PruneRunFilesAsync(1, ct, keepChampions: 1));
+        Assert.Equal([false, false, false, true, true], runs.Select(HasFiles));
+        Assert.Equal(runs[4], await registry.ChampionRunIdAsync(ct));
+        Assert.StartsWith($"run {runs[1]}'s model files were removed", (await registry.PromoteAsync(runs[1], "test", null, ct)).Message);
+        // Rolled back to run 4, a rollback from there would return to run 2, whose files are gone: refused, saying so.
+        await conn.ExecuteAsync("INSERT INTO training.promotions (run_id, previous_run_id, kind, reason, promoted_by) VALUES (@fourth, @fifth, 'rollback', 'test', 'test')",
+            new { fifth = runs[4], fourth = runs[3] });
+        var back = await registry.RollbackAsync("test", null, ct);
+        Assert.False(back.Promoted);
+        Assert.StartsWith($"cannot roll back to run {runs[1]}: its model files were removed", back.Message);
     }
 
     private sealed class RetentionApp : DsdcAppFactory
