@@ -37,7 +37,7 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
     /// <summary>
     /// The inputs of the given documents of a <see cref="ManifestAsync"/>, in ordinal id order. A document whose label or
     /// vector changed since the manifest was read (a correction, the page processed again while the job started) is left
-    /// out of this job: what it fits is what the fingerprint describes, and the next job sees the change.
+    /// out: the job fits no label the manifest did not read, and says that it read a changing set (the next job trains).
     /// </summary>
     public async Task<IReadOnlyList<LabelledPage>> PagesAsync(IReadOnlyList<LabelledDocument> documents, CancellationToken ct)
     {

@@ -61,8 +61,8 @@ public sealed class TrainingOptions : IValidatableObject
     }
 
     /// <summary>
-    /// The model files of this many newest runs are kept, beside those of every run ever promoted (the champion and the
-    /// runs a rollback returns to); after each job that trains, older runs' files are removed and their records kept
+    /// The model files of this many newest runs are kept, beside those of the recent champions and the runs a rollback
+    /// returns to (<see cref="KeepChampionFiles"/>); after each job that trains, older runs' files are removed and their records kept
     /// (estimates, parameters, lineage). A fused run's files take about 2 MB, and a job that trains writes one per
     /// candidate, so a models folder otherwise grows by every job for as long as labels keep changing. 0: keep all.
     /// </summary>
@@ -71,7 +71,7 @@ public sealed class TrainingOptions : IValidatableObject
 
     /// <summary>
     /// Past <see cref="KeepRunFiles"/>, the runs the newest this many promotions name (each champion and the run it
-    /// replaced: what a rollback returns to) keep their model files too; older champions' files are removed like any old
+    /// replaced) and the this many runs a series of rollbacks would return to keep their model files too; older champions' files are removed like any old
     /// run's, their records kept. A job that promotes the refit of its champion's recipe after new labels writes one such
     /// run (about 2 MB) each time, so keeping every champion ever served grows the models folder for good.
     /// 0: every run ever promoted keeps its files.
@@ -102,12 +102,13 @@ public sealed class TrainingOptions : IValidatableObject
     public int MaxTrainingPerClass { get; set; } = 500;
 
     /// <summary>
-    /// Most documents of one class that a job on the stored split scores its candidates and the champion on (0: all): a
-    /// seeded draw, the same from job to job. 500 per class (8,000 documents) tells candidates apart to within about a
-    /// point, and keeps what a job holds in memory bounded however many documents are labelled.
+    /// Most documents of the stored test side that a job scores its candidates and the champion on (0: all): past it, a
+    /// seeded draw that keeps each class's share of the test side (so accuracy, the coverage curve and the review
+    /// threshold read the same mix of classes), the same from job to job. 8,000 documents tell candidates apart to within
+    /// about a point, and keep what a job holds in memory bounded however many documents are labelled.
     /// </summary>
-    [Range(0, 1_000_000)]
-    public int MaxTestPerClass { get; set; } = 500;
+    [Range(0, 10_000_000)]
+    public int MaxTestDocuments { get; set; } = 8000;
 
     /// <summary>One-sided threshold above which a challenger of another recipe replaces the champion: under
     /// cross-validation on the corrected resampled t statistic of the paired fold differences, on the stored split on

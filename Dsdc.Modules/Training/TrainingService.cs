@@ -119,9 +119,9 @@ public sealed partial class TrainingService(
 
         var crossValidate = UseCrossValidation(all, o);
         var dataFingerprint = manifest.Fingerprint;
-        // On the stored split the fits and the comparison read at most so many documents of each class (a seeded draw).
+        // On the stored split the fits and the comparison read a seeded draw of the documents.
         var split = crossValidate ? null : DrawSplit(all, o, settings.Seed);
-        var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings, testCapped: split?.TestCapped ?? false);
+        var fingerprint = Fingerprint(dataFingerprint, plan, crossValidate, o, settings, testDrawn: split?.TestDrawn ?? false);
         if (skipWhenUnchanged && UnchangedSince(await store.RecentJobsAsync(2, ct), fingerprint) is { } last)
         {
             // Unless the champion cannot serve (its files lost with a models volume, an encoder this version does not
@@ -137,9 +137,21 @@ public sealed partial class TrainingService(
             }
         }
 
-        var report = split is null
-            ? await CrossValidatedJobAsync(await PagesAsync(all, ct), dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct)
-            : await SplitJobAsync(await LoadSplitAsync(split, ct), dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct);
+        IReadOnlyList<LabelledPage>? everyPage = null;
+        DataSplit? data = null;
+        bool changedMeanwhile;
+        if (split is null) (everyPage, changedMeanwhile) = await PagesAsync(all, ct);
+        else (data, changedMeanwhile) = await LoadSplitAsync(split, ct);
+        if (changedMeanwhile)
+        {
+            // What this job fits is not quite what the manifest described (a label or a page changed as it read them): its
+            // models and record say what they did read, and the next job, which cannot match this one, trains again.
+            if (everyPage is not null) dataFingerprint = loader.Fingerprint(everyPage);
+            fingerprint = Hash(Fingerprint(dataFingerprint, plan, crossValidate, o, settings, testDrawn: split?.TestDrawn ?? false) + "|changed while read");
+        }
+        var report = everyPage is not null
+            ? await CrossValidatedJobAsync(everyPage, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct)
+            : await SplitJobAsync(data!, dataFingerprint, plan, !explicitPlan, settings, triggeredBy, ct);
         await store.AddJobAsync(fingerprint, all.Count, triggeredBy, JobOutcome(report), startedAt, ct);
         try
         {
@@ -230,7 +242,7 @@ public sealed partial class TrainingService(
 
     /// <summary>What a job does: the data, the candidates (random ones aside: they are drawn anew each job) and how they are compared.</summary>
     private static string Fingerprint(string data, IReadOnlyList<Candidate> plan, bool crossValidate, TrainingOptions o, TrainingSettings settings,
-        bool testCapped)
+        bool testDrawn)
     {
         var text = new StringBuilder(data).Append('|').Append(crossValidate).Append('|').Append(o.CvFolds).Append('x').Append(o.CvRepeats)
             .Append('|').Append(o.Seed)
@@ -239,8 +251,8 @@ public sealed partial class TrainingService(
             .Append("|t ").Append(o.PromotionT.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         // The stored split's fits draw at most this many documents per class (cross-validation uses every document).
         if (!crossValidate) text.Append("|cap ").Append(o.MaxTrainingPerClass);
-        // And they are compared on at most so many test documents of each class, when some class has more.
-        if (testCapped) text.Append("|test cap ").Append(o.MaxTestPerClass);
+        // And they are compared on a draw of the test side, when it holds more than that.
+        if (testDrawn) text.Append("|test draw ").Append(o.MaxTestDocuments);
         // How an MLP candidate trains (its epochs, batches and patience are settings, not part of its parameters), when
         // the plan has one: a `train --epochs 50` does not make the next hourly job retrain the fused candidates.
         if (plan.Any(c => !FusedRecipes.IsFused(c.ParametersJson)))
@@ -494,50 +506,70 @@ public sealed partial class TrainingService(
             .ToList();
     }
 
-    /// <summary>The documents a job on the stored split reads: the train and validation sides capped together at
-    /// <see cref="TrainingOptions.MaxTrainingPerClass"/> per class (a fused model fits on both; each keeps its own
-    /// documents), the test side at <see cref="TrainingOptions.MaxTestPerClass"/>.</summary>
-    internal sealed record SplitDraw(IReadOnlyList<LabelledDocument> Fitted, IReadOnlyList<LabelledDocument> Test, bool TestCapped);
-
-    internal SplitDraw DrawSplit(IReadOnlyList<LabelledDocument> all, TrainingOptions o, int seed)
+    /// <summary>
+    /// At most about <paramref name="max"/> documents (0: all), each class keeping its share: a seeded draw in each class,
+    /// the same documents from job to job while they stay the same (at least one of each class).
+    /// </summary>
+    internal static IReadOnlyList<LabelledDocument> InProportion(IReadOnlyList<LabelledDocument> documents, int max, int seed)
     {
-        var fitted = all.Where(d => d.Side is SplitSides.Train or SplitSides.Validation).ToList();
-        var used = AtMostPerClass(fitted, o.MaxTrainingPerClass, seed);
-        if (used.Count < fitted.Count) LogCapped(used.Count, fitted.Count, o.MaxTrainingPerClass);
-        var test = all.Where(d => d.Side == SplitSides.Test).ToList();
-        var scored = AtMostPerClass(test, o.MaxTestPerClass, seed);
-        if (scored.Count < test.Count) LogTestCapped(scored.Count, test.Count, o.MaxTestPerClass);
-        return new SplitDraw(used, scored, scored.Count < test.Count);
+        if (max <= 0 || documents.Count <= max) return documents;
+        var share = (double)max / documents.Count;
+        return documents.GroupBy(p => p.Label)
+            .SelectMany(g => g.OrderBy(p => Hash($"{seed}:{p.DocumentId}"), StringComparer.Ordinal).Take(Math.Max(1, (int)Math.Round(g.Count() * share))))
+            .OrderBy(p => p.DocumentId, StringComparer.Ordinal)
+            .ToList();
     }
 
-    /// <summary>The inputs of the drawn documents, on their sides of the split.</summary>
-    private async Task<DataSplit> LoadSplitAsync(SplitDraw draw, CancellationToken ct)
+    /// <summary>The documents a job on the stored split reads: the train and validation sides capped together at
+    /// <see cref="TrainingOptions.MaxTrainingPerClass"/> per class (a fused model fits on both; each keeps its own
+    /// documents), the test side drawn down to <see cref="TrainingOptions.MaxTestDocuments"/> in proportion.</summary>
+    internal sealed record SplitDraw(IReadOnlyList<LabelledDocument> Fitted, int FittedStored, IReadOnlyList<LabelledDocument> Test, int TestStored)
     {
-        var pages = (await PagesAsync([.. draw.Fitted, .. draw.Test], ct)).ToDictionary(p => p.DocumentId, StringComparer.Ordinal);
+        public bool TestDrawn => Test.Count < TestStored;
+    }
+
+    internal static SplitDraw DrawSplit(IReadOnlyList<LabelledDocument> all, TrainingOptions o, int seed)
+    {
+        var fitted = all.Where(d => d.Side is SplitSides.Train or SplitSides.Validation).ToList();
+        var test = all.Where(d => d.Side == SplitSides.Test).ToList();
+        return new SplitDraw(AtMostPerClass(fitted, o.MaxTrainingPerClass, seed), fitted.Count, InProportion(test, o.MaxTestDocuments, seed), test.Count);
+    }
+
+    /// <summary>The inputs of the drawn documents, on their sides of the split, and whether some changed meanwhile.</summary>
+    private async Task<(DataSplit Data, bool ChangedMeanwhile)> LoadSplitAsync(SplitDraw draw, CancellationToken ct)
+    {
+        var o = options.Value;
+        if (draw.Fitted.Count < draw.FittedStored) LogCapped(draw.Fitted.Count, draw.FittedStored, o.MaxTrainingPerClass);
+        if (draw.TestDrawn) LogTestDrawn(draw.Test.Count, draw.TestStored, o.MaxTestDocuments);
+        var (read, changed) = await PagesAsync([.. draw.Fitted, .. draw.Test], ct);
+        var pages = read.ToDictionary(p => p.DocumentId, StringComparer.Ordinal);
         List<LabelledVector> Side(IEnumerable<LabelledDocument> documents, string side) => documents
             .Where(d => d.Side == side && pages.ContainsKey(d.DocumentId))
             .Select(d => new LabelledVector(d.DocumentId, d.Label, pages[d.DocumentId].Inputs.Vector) { VectorId = d.VectorId })
             .ToList();
-        return new DataSplit(Side(draw.Fitted, SplitSides.Train), Side(draw.Fitted, SplitSides.Validation), Side(draw.Test, SplitSides.Test))
+        return (new DataSplit(Side(draw.Fitted, SplitSides.Train), Side(draw.Fitted, SplitSides.Validation), Side(draw.Test, SplitSides.Test))
         {
             Pages = pages.ToDictionary(p => p.Key, p => p.Value.Inputs, StringComparer.Ordinal),
-        };
+        }, changed);
     }
 
-    /// <summary>The inputs of these documents (<see cref="TrainingDataLoader.PagesAsync"/>), saying how many changed meanwhile.</summary>
-    private async Task<IReadOnlyList<LabelledPage>> PagesAsync(IReadOnlyList<LabelledDocument> documents, CancellationToken ct)
+    /// <summary>The inputs of these documents (<see cref="TrainingDataLoader.PagesAsync"/>), and whether some changed since the
+    /// manifest was read: a document left out (another label or vector), or whose region features appeared or went.</summary>
+    private async Task<(IReadOnlyList<LabelledPage> Pages, bool ChangedMeanwhile)> PagesAsync(IReadOnlyList<LabelledDocument> documents, CancellationToken ct)
     {
         var pages = await loader.PagesAsync(documents, ct);
-        if (pages.Count < documents.Count) LogChangedMeanwhile(documents.Count - pages.Count);
-        return pages;
+        var hadRegions = documents.ToDictionary(d => d.DocumentId, d => d.HasRegions, StringComparer.Ordinal);
+        var changed = documents.Count - pages.Count + pages.Count(p => (p.Inputs.Regions is not null) != hadRegions[p.DocumentId]);
+        if (changed > 0) LogChangedMeanwhile(changed);
+        return (pages, changed > 0);
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Comparing the models on {Used} of the {Stored} documents of the stored test side: at most {PerClass} per class (Training:MaxTestPerClass)")]
-    private partial void LogTestCapped(int used, int stored, int perClass);
+        Message = "Comparing the models on {Used} of the {Stored} documents of the stored test side, each class in its share (Training:MaxTestDocuments is {Max})")]
+    private partial void LogTestDrawn(int used, int stored, int max);
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "{Count} labelled document(s) changed label or vector while the job started: left out of this job, the next one reads them")]
+        Message = "{Count} labelled document(s) changed (label, vector or region features) while the job read them: it fits what it read, and the next job trains again")]
     private partial void LogChangedMeanwhile(int count);
 
     [LoggerMessage(Level = LogLevel.Information,

@@ -139,7 +139,7 @@ public static class DatasetCsv
         "running" => $"Run {run.Id} is still training.",
         "succeeded" when run.FilesRemoved =>
             $"Run {run.Id} has no recorded training set: it went with the run's model files (only the newest Training:KeepRunFiles runs and " +
-            "the runs ever promoted keep them), unless a version that did not record them trained it.",
+            "the recent champions, Training:KeepChampionFiles, keep them), unless a version that did not record them trained it.",
         "succeeded" => $"Run {run.Id} has no recorded training set: a version that did not record them trained it.",
         _ => $"Run {run.Id} failed: no model was fitted.",
     };

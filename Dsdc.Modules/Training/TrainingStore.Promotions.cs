@@ -37,8 +37,7 @@ public sealed partial class TrainingStore
 
     /// <summary>
     /// Marks the model files of the runs older than the newest <paramref name="keep"/>, not newer than
-    /// <paramref name="upTo"/> and never promoted (nor the champion a promotion replaced) as removed; with
-    /// <paramref name="keepChampions"/> above 0, only the runs the newest that many promotions name count as promoted. Returns those runs,
+    /// <paramref name="upTo"/> and not kept as a champion (<see cref="KeptChampions"/>) as removed. Returns those runs,
     /// and every run of that age without files that is not running (its folder can go too: one whose removal failed, or
     /// left by a run that failed). Under the promotions' lock, so a run promoted at the same moment keeps its files.
     /// </summary>
@@ -48,26 +47,21 @@ public sealed partial class TrainingStore
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("LOCK TABLE training.promotions IN EXCLUSIVE MODE", transaction: tx, cancellationToken: ct));
-        var old = """
+        // Read under the lock, once per job: the runs that keep their files whatever their age.
+        var history = (await conn.QueryAsync<Promotion>(new CommandDefinition(
+            "SELECT id, run_id, previous_run_id, kind, reason, promoted_by, promoted_at FROM training.promotions ORDER BY id",
+            transaction: tx, cancellationToken: ct))).AsList();
+        long[] kept = [.. KeptChampions(history, keepChampions)];
+        const string old = """
             r.id < (SELECT min(id) FROM (SELECT id FROM training.runs ORDER BY id DESC LIMIT @keep) newest) AND r.id <= @upTo
-            """ + (keepChampions > 0
-            // The runs the newest promotions name (the champion, the runs a rollback returns to), a handful of rows.
-            ? """
-
-              AND r.id NOT IN (SELECT v.id FROM (SELECT run_id, previous_run_id FROM training.promotions ORDER BY id DESC LIMIT @keepChampions) p
-                               CROSS JOIN LATERAL (VALUES (p.run_id), (p.previous_run_id)) v(id) WHERE v.id IS NOT NULL)
-              """
-            : """
-
-              AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.run_id = r.id)
-              AND NOT EXISTS (SELECT 1 FROM training.promotions p WHERE p.previous_run_id = r.id)
-              """);
+              AND NOT (r.id = ANY(@kept))
+            """;
         var released = (await conn.QueryAsync<long>(new CommandDefinition(
             $"UPDATE training.runs r SET artifact_path = NULL WHERE r.artifact_path IS NOT NULL AND {old} RETURNING r.id",
-            new { keep, upTo, keepChampions }, tx, cancellationToken: ct))).AsList();
+            new { keep, upTo, kept }, tx, cancellationToken: ct))).AsList();
         var withoutFiles = (await conn.QueryAsync<long>(new CommandDefinition(
             $"SELECT r.id FROM training.runs r WHERE r.artifact_path IS NULL AND r.status <> 'running' AND {old} ORDER BY r.id",
-            new { keep, upTo, keepChampions }, tx, cancellationToken: ct))).AsList();
+            new { keep, upTo, kept }, tx, cancellationToken: ct))).AsList();
         // The training sets go with their runs' files (migration 0022): a set stays while a run fitted on it keeps its
         // files, or is still running, or it is younger than a day (a job records its set before its runs start).
         await conn.ExecuteAsync(new CommandDefinition("""
@@ -77,6 +71,18 @@ public sealed partial class TrainingStore
             """, transaction: tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return (released, withoutFiles);
+    }
+
+    /// <summary>
+    /// The promoted runs that keep their model files: with <paramref name="keepChampions"/> above 0, the runs the newest
+    /// that many promotions name (each champion and the run it replaced) and the top that many of the champions' stack
+    /// (the champion and what a series of rollbacks returns to, whatever rows named them); 0: every run any promotion names.
+    /// </summary>
+    internal static IEnumerable<long> KeptChampions(IReadOnlyList<Promotion> history, int keepChampions)
+    {
+        var rows = keepChampions > 0 ? history.TakeLast(keepChampions) : history;
+        var named = rows.SelectMany(p => p.PreviousRunId is { } previous ? new[] { p.RunId, previous } : [p.RunId]);
+        return (keepChampions > 0 ? named.Concat(ChampionHistory.Stack(history).TakeLast(keepChampions)) : named).Distinct();
     }
 
     /// <summary>
@@ -95,7 +101,7 @@ public sealed partial class TrainingStore
         if (ChampionHistory.Champion(history) != expectedChampion) return "the champion changed meanwhile; try again";
         if (!await conn.ExecuteScalarAsync<bool>(new CommandDefinition(
                 "SELECT EXISTS (SELECT 1 FROM training.runs WHERE id = @runId AND artifact_path IS NOT NULL)", new { runId }, tx, cancellationToken: ct)))
-            return $"run {runId}'s model files were removed meanwhile (Training:KeepRunFiles)";
+            return $"run {runId}'s model files were removed meanwhile (Training:KeepRunFiles, Training:KeepChampionFiles)";
         await conn.ExecuteAsync(new CommandDefinition("""
             INSERT INTO training.promotions (run_id, previous_run_id, kind, reason, promoted_by)
             VALUES (@runId, @expectedChampion, @kind, @reason, @promotedBy)

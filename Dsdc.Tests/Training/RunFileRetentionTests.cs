@@ -110,23 +110,26 @@ public sealed class RunFileRetentionTests : IAsyncLifetime
         Assert.Equal(0, await registry.PruneRunFilesAsync(0, ct));
         Assert.True(HasFiles(runs[4]));
 
-        // Training:KeepChampionFiles: past KeepRunFiles, only the runs the newest promotions name keep theirs. Run 5 replaces
-        // run 4: with every promotion counted nothing more goes; with the newest one only, run 2 (champion two promotions
-        // ago) loses its files, while run 5 (the champion) and run 4 (what a rollback returns to) keep theirs.
-        await conn.ExecuteAsync("INSERT INTO training.promotions (run_id, previous_run_id, kind, reason, promoted_by) VALUES (@fifth, @fourth, 'manual', 'test', 'test')",
-            new { fifth = runs[4], fourth = runs[3] });
+        // Training:KeepChampionFiles: past KeepRunFiles, only the recent champions and what rollbacks return to keep theirs.
+        // Run 5 replaced run 4, then a rollback returned to run 4: the champions' stack is run 2, run 4, so a rollback now
+        // returns to run 2, though only older rows name it.
+        await conn.ExecuteAsync("""
+            INSERT INTO training.promotions (run_id, previous_run_id, kind, reason, promoted_by)
+            VALUES (@fifth, @fourth, 'manual', 'test', 'test'), (@fourth, @fifth, 'rollback', 'test', 'test')
+            """, new { fifth = runs[4], fourth = runs[3] });
+        Assert.Equal(runs[3], await registry.ChampionRunIdAsync(ct));
+        // Every promotion counted (0), or the two newest and the stack's top two: nothing more goes.
         Assert.Equal(0, await registry.PruneRunFilesAsync(1, ct));
         Assert.Equal(0, await registry.PruneRunFilesAsync(1, ct, keepChampions: 2));
+        Assert.True(HasFiles(runs[1]));
+        // One: the newest row's runs (4 and 5) and the champion keep theirs; run 2 goes.
         Assert.Equal(1, await registry.PruneRunFilesAsync(1, ct, keepChampions: 1));
         Assert.Equal([false, false, false, true, true], runs.Select(HasFiles));
-        Assert.Equal(runs[4], await registry.ChampionRunIdAsync(ct));
         Assert.StartsWith($"run {runs[1]}'s model files were removed", (await registry.PromoteAsync(runs[1], "test", null, ct)).Message);
-        // Rolled back to run 4, a rollback from there would return to run 2, whose files are gone: refused, saying so.
-        await conn.ExecuteAsync("INSERT INTO training.promotions (run_id, previous_run_id, kind, reason, promoted_by) VALUES (@fourth, @fifth, 'rollback', 'test', 'test')",
-            new { fifth = runs[4], fourth = runs[3] });
         var back = await registry.RollbackAsync("test", null, ct);
         Assert.False(back.Promoted);
         Assert.StartsWith($"cannot roll back to run {runs[1]}: its model files were removed", back.Message);
+        Assert.Equal(runs[3], await registry.ChampionRunIdAsync(ct));
     }
 
     private sealed class RetentionApp : DsdcAppFactory

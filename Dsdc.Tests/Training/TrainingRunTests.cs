@@ -399,7 +399,7 @@ public sealed class TrainingRunTests(TrainingApp app)
         var ct = TestContext.Current.CancellationToken;
         var service = new TrainingService(app.Get<TrainingDataLoader>(), app.Get<TrainingStore>(), app.Get<ModelRegistry>(),
             app.Get<Dsdc.Embedding.IDocumentEncoder>(), app.Get<Dsdc.Shared.DsdcPaths>(),
-            Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16, MaxTrainingPerClass = 2, MaxTestPerClass = 1 }),
+            Microsoft.Extensions.Options.Options.Create(new TrainingOptions { TestSidePerClass = 0, MinDocuments = 16, MaxTrainingPerClass = 2, MaxTestDocuments = 1 }),
             Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingService>.Instance);
         // Two more test documents of the largest class, so that the test side holds several of one class.
         var manifest = await app.Get<TrainingDataLoader>().ManifestAsync(ct);
@@ -421,7 +421,7 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.Equal("succeeded", run.Status);
         // A fused model fits on the train and validation sides together: 2 per class across both.
         Assert.Equal(2 * DocumentClasses.Count, run.TrainSize + run.ValidationSize);
-        // And it is scored on at most Training:MaxTestPerClass (1) test documents of each class.
+        // And it is scored on a draw of the test side (Training:MaxTestDocuments), which keeps one document of each class at least.
         var testClasses = manifest.Documents.Where(d => d.Side == SplitSides.Test).Select(d => d.Label).Concat([moved[0].Label]).Distinct().Count();
         Assert.Equal(testClasses, run.TestSize);
         // The recorded training set is what the fit took: those documents, none of the test side.
@@ -534,6 +534,24 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.True(TrainingService.UseCrossValidation(short1, new TrainingOptions { TestSidePerClass = 10, TestFraction = 0.15, CrossValidationMaxDocuments = 0 }));
     }
 
+    /// <summary>
+    /// The data fingerprint is the hash earlier versions recorded for the same documents (jobs and runs store it: an
+    /// upgrade that changed it would make every installation retrain and refit its champion once). The value was computed
+    /// outside .NET from the bytes hashed: "encoder@version|regions", then per document "id:label:r|-:length:", the text
+    /// and readings in UTF-8 (length in UTF-16 units), the vector's floats little-endian, and a newline.
+    /// </summary>
+    [Fact]
+    public void TheDataFingerprintIsTheOneEarlierVersionsRecorded()
+    {
+        using var fingerprint = new DataFingerprint("resnet18-minilm", "1", "r1");
+        fingerprint.Add("a1", 3, new PageInputs([1f, -2.5f], "Résumé of Dr. A", []) { Regions = [0f], Readings = "Dear Sir\nsincerely" });
+        fingerprint.Add("b2", 0, new PageInputs([0.25f], "", []));
+        Assert.Equal("55675CD06306819B1B0D5E41F15206650265F2AD2F07F3AD1DE945EFFEF7AEE1", fingerprint.Finish());
+        using var unordered = new DataFingerprint("resnet18-minilm", "1", "r1");
+        unordered.Add("b2", 0, new PageInputs([0.25f], "", []));
+        Assert.Throws<InvalidOperationException>(() => unordered.Add("a1", 3, new PageInputs([1f], "", [])));
+    }
+
     [Fact]
     public void TheCapKeepsTheSameDocumentsOfEachClassAndNothingWhenOff()
     {
@@ -549,5 +567,15 @@ public sealed class TrainingRunTests(TrainingApp app)
         Assert.NotEqual(capped.Select(p => p.DocumentId).Order(), TrainingService.AtMostPerClass(pages, 3, 7).Select(p => p.DocumentId).Order());
         Assert.Same(pages, TrainingService.AtMostPerClass(pages, 0, 42));
         Assert.Same(pages, TrainingService.AtMostPerClass(pages, 10, 42));
+
+        // The test side's draw keeps each class's share: 30 and 10 documents drawn down to 20 are 15 and 5, the same ones
+        // whatever the order; at least one of a class; nothing drawn under the bound or with 0.
+        var unbalanced = Enumerable.Range(0, 41).Select(i => new LabelledDocument($"doc{i:D2}", i < 30 ? 0 : i < 40 ? 1 : 2, i + 1, true, SplitSides.Test)).ToList();
+        var drawn = TrainingService.InProportion(unbalanced, 20, 42);
+        Assert.Equal([15, 5, 1], drawn.GroupBy(d => d.Label).OrderBy(g => g.Key).Select(g => g.Count()));
+        Assert.Equal(drawn.Select(d => d.DocumentId), TrainingService.InProportion(unbalanced.AsEnumerable().Reverse().ToList(), 20, 42).Select(d => d.DocumentId));
+        Assert.Equal(drawn.Select(d => d.DocumentId).Order(StringComparer.Ordinal), drawn.Select(d => d.DocumentId));
+        Assert.Same(unbalanced, TrainingService.InProportion(unbalanced, 41, 42));
+        Assert.Same(unbalanced, TrainingService.InProportion(unbalanced, 0, 42));
     }
 }
