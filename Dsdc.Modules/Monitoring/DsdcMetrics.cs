@@ -18,6 +18,16 @@ public static class DsdcMetrics
         "dsdc_predictions_needing_review_total", "Predictions served through the API and UI that need a person's review (needsReview), by predicted class.",
         new CounterConfiguration { LabelNames = ["class"] });
 
+    public static readonly Counter StoredDocumentPredictions = Metrics.CreateCounter(
+        "dsdc_stored_document_predictions_total",
+        "Predictions the recurring job recorded for stored unlabelled documents (the inbox, bulk uploads; again after a champion change), by predicted class.",
+        new CounterConfiguration { LabelNames = ["class"] });
+
+    public static readonly Counter StoredDocumentPredictionsNeedingReview = Metrics.CreateCounter(
+        "dsdc_stored_document_predictions_needing_review_total",
+        "Predictions the recurring job recorded for stored unlabelled documents that need a person's review (needsReview), by predicted class.",
+        new CounterConfiguration { LabelNames = ["class"] });
+
     public static readonly Histogram PredictionConfidence = Metrics.CreateHistogram(
         "dsdc_prediction_confidence", "Entropy-based confidence of served predictions (1 = certain, 0 = uniform).",
         new HistogramConfiguration { Buckets = Histogram.LinearBuckets(0.1, 0.1, 10) });
@@ -83,6 +93,8 @@ public static class DsdcMetrics
         {
             Predictions.WithLabels(name);
             PredictionsNeedingReview.WithLabels(name);
+            StoredDocumentPredictions.WithLabels(name);
+            StoredDocumentPredictionsNeedingReview.WithLabels(name);
         }
     }
 
@@ -93,5 +105,13 @@ public static class DsdcMetrics
         if (needsReview) PredictionsNeedingReview.WithLabels(DocumentClasses.NameOf(label)).Inc();
         PredictionConfidence.Observe(Math.Clamp(confidence, 0, 1));
         if (duration is { } d) PredictionDuration.Observe(d.TotalSeconds);
+    }
+
+    /// <summary>Records one prediction the recurring job stored for an unlabelled document: no user waited for it, so it
+    /// stays out of the served predictions' series (their rate, confidence and latency).</summary>
+    public static void RecordStoredDocumentPrediction(int label, bool needsReview)
+    {
+        StoredDocumentPredictions.WithLabels(DocumentClasses.NameOf(label)).Inc();
+        if (needsReview) StoredDocumentPredictionsNeedingReview.WithLabels(DocumentClasses.NameOf(label)).Inc();
     }
 }

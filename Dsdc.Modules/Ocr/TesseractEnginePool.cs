@@ -9,21 +9,25 @@ namespace Dsdc.Ocr;
 /// At most <see cref="OcrOptions.EffectiveConcurrency"/> engines, each lent to one caller (so one thread) at a time.
 /// Engines are created on first need and kept: creating one costs about as much as OCR-ing three pages.
 /// </summary>
+/// <remarks>The options are read on first use, not when the pool is built: reading them validates them, which starts an
+/// engine (<c>OcrModule</c>'s check), and the usage text (<c>help</c>) builds every command, and so this pool, on a
+/// machine that may not have Tesseract yet.</remarks>
 internal sealed class TesseractEnginePool(IOptions<OcrOptions> options, ILogger<TesseractEnginePool> logger) : IDisposable
 {
-    private readonly OcrOptions _options = options.Value;
-    private readonly SemaphoreSlim _slots = new(options.Value.EffectiveConcurrency, options.Value.EffectiveConcurrency);
+    private readonly Lazy<SemaphoreSlim> _slotsOnce = new(() => new SemaphoreSlim(options.Value.EffectiveConcurrency, options.Value.EffectiveConcurrency));
+    private OcrOptions Options => options.Value;
+    private SemaphoreSlim Slots => _slotsOnce.Value;
     private readonly ConcurrentBag<TesseractEngine> _idle = [];
     private int _created;
     private volatile bool _disposed;
 
-    public int Size => _options.EffectiveConcurrency;
+    public int Size => Options.EffectiveConcurrency;
 
     /// <summary>Waits for a free engine; runs <paramref name="work"/> with it on a thread-pool thread.</summary>
     public async Task<T> RunAsync<T>(Func<TesseractEngine, T> work, CancellationToken ct)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        await _slots.WaitAsync(ct);
+        await Slots.WaitAsync(ct);
         try
         {
             return await Task.Run(() =>
@@ -41,7 +45,7 @@ internal sealed class TesseractEnginePool(IOptions<OcrOptions> options, ILogger<
         }
         finally
         {
-            _slots.Release();
+            Slots.Release();
         }
     }
 
@@ -51,9 +55,9 @@ internal sealed class TesseractEnginePool(IOptions<OcrOptions> options, ILogger<
         var threadLimit = NativeRuntime.EnsureTesseractLoaded();
         if (threadLimit != 1)
             logger.LogWarning("OpenMP runs Tesseract with a thread limit of {ThreadLimit}, not 1: libgomp was loaded before libtesseract", threadLimit);
-        var engine = TesseractEngine.Create(_options);
+        var engine = TesseractEngine.Create(Options);
         var count = Interlocked.Increment(ref _created);
-        logger.LogInformation("Tesseract engine {EngineNumber} of {PoolSize} ready ({Languages})", count, Size, _options.Languages);
+        logger.LogInformation("Tesseract engine {EngineNumber} of {PoolSize} ready ({Languages})", count, Size, Options.Languages);
         return engine;
     }
 
@@ -73,6 +77,6 @@ internal sealed class TesseractEnginePool(IOptions<OcrOptions> options, ILogger<
     {
         _disposed = true;
         DisposeIdle();
-        // _slots is not disposed: a caller still waiting on it would get ObjectDisposedException instead of its answer.
+        // Slots is not disposed: a caller still waiting on it would get ObjectDisposedException instead of its answer.
     }
 }

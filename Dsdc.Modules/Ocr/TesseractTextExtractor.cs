@@ -22,8 +22,10 @@ internal sealed partial class TesseractTextExtractor(
 {
     private const int RenderChunkPages = 8;
 
-    private readonly OcrOptions _options = options.Value;
-    private readonly IReadOnlyList<int> _extraModes = options.Value.ExtraReadingModes;
+    // Read on first use, as the pool's: building this for the usage text must not validate the options (start an engine).
+    private readonly Lazy<IReadOnlyList<int>> _extraModesOnce = new(() => options.Value.ExtraReadingModes);
+    private OcrOptions Options => options.Value;
+    private IReadOnlyList<int> ExtraModes => _extraModesOnce.Value;
     private readonly Lazy<string> _version = new(() =>
         $"{NativeRuntime.TesseractVersion()};{options.Value.Languages};psm={options.Value.PageSegmentationMode}" +
         (options.Value.MinimumDpi > 0 ? $";min-dpi={options.Value.MinimumDpi}" : "") +
@@ -39,7 +41,7 @@ internal sealed partial class TesseractTextExtractor(
     public async Task<ExtractedText> ExtractAsync(string path, DocumentFormat format, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        var deadline = new DocumentDeadline(_options.DocumentTimeoutSeconds);
+        var deadline = new DocumentDeadline(Options.DocumentTimeoutSeconds);
         var data = await Task.Run(() => decoder.ReadFile(path), ct);
         var (result, pages) = format == DocumentFormat.Pdf
             ? await ExtractPdfAsync(path, data, deadline, ct)
@@ -56,7 +58,7 @@ internal sealed partial class TesseractTextExtractor(
             using (page)
             {
                 ct.ThrowIfCancellationRequested();
-                var (input, resolution, scaled) = OcrResolution.Prepare(page, _options.MinimumDpi, imaging.Value.MaxPixelsPerPage);
+                var (input, resolution, scaled) = OcrResolution.Prepare(page, Options.MinimumDpi, imaging.Value.MaxPixelsPerPage);
                 using (scaled ? input : null)
                     pages.Add(Read(engine, input, resolution, deadline, pages.Count, ct));
             }
@@ -109,7 +111,7 @@ internal sealed partial class TesseractTextExtractor(
     private int OcrDpi(double largestSquareInches)
     {
         var fitting = largestSquareInches > 0 ? (int)Math.Sqrt(imaging.Value.MaxPixelsPerPage / largestSquareInches) : int.MaxValue;
-        return Math.Max(1, Math.Min(_options.PdfOcrDpi, fitting));
+        return Math.Max(1, Math.Min(Options.PdfOcrDpi, fitting));
     }
 
     private sealed record PageReading(string Text, int Confidence, IReadOnlyList<string> Extra);
@@ -123,8 +125,8 @@ internal sealed partial class TesseractTextExtractor(
     {
         if (before > 0) deadline.ThrowIfPassed(before);
         var (text, confidence) = engine.Recognise(page, resolution);
-        var extra = new List<string>(_extraModes.Count);
-        foreach (var mode in _extraModes)
+        var extra = new List<string>(ExtraModes.Count);
+        foreach (var mode in ExtraModes)
         {
             ct.ThrowIfCancellationRequested();
             deadline.ThrowIfPassed(before);
@@ -188,8 +190,8 @@ internal sealed partial class TesseractTextExtractor(
         var weights = pages.Select(p => p.Text.Count(c => !char.IsWhiteSpace(c))).ToList();
         var total = weights.Sum();
         var confidence = total == 0 ? 0f : (float)pages.Select((p, i) => (double)p.Confidence * weights[i]).Sum() / total;
-        var readings = _extraModes.Count == 0 ? null
-            : string.Join('\f', Enumerable.Range(0, _extraModes.Count).SelectMany(m => pages.Select(p => p.Extra[m])));
+        var readings = ExtraModes.Count == 0 ? null
+            : string.Join('\f', Enumerable.Range(0, ExtraModes.Count).SelectMany(m => pages.Select(p => p.Extra[m])));
         return new ExtractedText(string.Join('\f', pages.Select(p => p.Text)), ExtractionMethods.Ocr, Processor, ProcessorVersion, confidence)
             { Readings = readings };
     }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dapper;
 using Dsdc.Inference.Api;
 using Dsdc.Inference.Review;
+using Dsdc.Monitoring;
 using Dsdc.Shared;
 using Dsdc.Tests.Infrastructure;
 using Npgsql;
@@ -29,6 +30,9 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
             foreach (var (id, path) in pages) answers[id] = await app.PredictAsync(path, "new-document-tests", Ct);
             await conn.ExecuteAsync("DELETE FROM inference.predictions WHERE document_id = ANY(@ids)", new { ids });
             var predictor = app.Get<NewDocumentPredictions>();
+            static double Counted(Prometheus.Counter counter, int label) => counter.WithLabels(DocumentClasses.NameOf(label)).Value;
+            var countedBefore = Enumerable.Range(0, 16).Select(c => Counted(DsdcMetrics.StoredDocumentPredictions, c)).ToArray();
+            var reviewsBefore = Enumerable.Range(0, 16).Select(c => Counted(DsdcMetrics.StoredDocumentPredictionsNeedingReview, c)).ToArray();
 
             Assert.True(await predictor.PredictAsync(1000, Ct) >= 2);
 
@@ -43,6 +47,13 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
                 Assert.Equal((answer.Label, answer.NeedsReview), (row.Label, row.NeedsReview));
                 for (var c = 0; c < 16; c++)
                     Assert.True(Math.Abs(answer.Probabilities[c] - row.Probabilities[c]) < 1e-4, $"class {c}: {answer.Probabilities[c]} vs {row.Probabilities[c]}");
+            }
+            // Counted for Prometheus by their class (other tests' runs may add to the same counters meanwhile).
+            foreach (var label in rows.Select(r => r.Label).Distinct())
+            {
+                Assert.True(Counted(DsdcMetrics.StoredDocumentPredictions, label) - countedBefore[label] >= rows.Count(r => r.Label == label));
+                Assert.True(Counted(DsdcMetrics.StoredDocumentPredictionsNeedingReview, label) - reviewsBefore[label]
+                    >= rows.Count(r => r.Label == label && r.NeedsReview));
             }
             // Once per served model: a second run finds nothing; labelled documents are never predicted by it.
             Assert.Equal(0, await predictor.PredictAsync(1000, Ct));

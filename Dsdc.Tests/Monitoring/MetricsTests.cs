@@ -15,6 +15,7 @@ public sealed class MetricsTests(ObservedApp app)
         "dsdc_embedding_documents_total", "dsdc_embedding_batch_duration_seconds",  // embedding throughput
         "dsdc_predictions_total", "dsdc_prediction_confidence", "dsdc_prediction_duration_seconds",
         "dsdc_predictions_needing_review_total",                                     // the share a person must review
+        "dsdc_stored_document_predictions_total", "dsdc_stored_document_predictions_needing_review_total",   // the inbox's predictions
         "dsdc_labelled_documents", "dsdc_unlabelled_documents", "dsdc_review_queue_documents",   // labels and the review queue
         "dsdc_model_champion_accuracy", "dsdc_model_champion_macro_f1", "dsdc_model_champion_age_seconds", "dsdc_model_champion_run_id",
         "dsdc_training_runs",

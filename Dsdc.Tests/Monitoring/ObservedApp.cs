@@ -67,6 +67,14 @@ public sealed partial class ObservedApp : DsdcAppFactory
         UnauthorizedStatus = (int)(await client.GetAsync("/api/v1/me", ct)).StatusCode;
         UnknownMethodStatus = (int)(await client.SendAsync(new HttpRequestMessage(new HttpMethod("FOO1"), "/health/live"), ct)).StatusCode;
         Scrape = await client.GetStringAsync("/metrics", ct);
+        // The .NET meters (Npgsql's) reach prometheus-net's adapter a few seconds after their first measurements: a
+        // scrape right after start can lack them, as a process's first scrape does (the test classes run first then).
+        for (var wait = 0; wait < 60 && !Scrape.Contains("npgsql_db_client_operation_duration_bucket{", StringComparison.Ordinal); wait++)
+        {
+            await Task.Delay(500, ct);
+            await client.GetAsync("/health/ready", ct); // a database query to measure
+            Scrape = await client.GetStringAsync("/metrics", ct);
+        }
     }
 
     private static void Drop(DsdcPaths paths, string folder, string file, int label)

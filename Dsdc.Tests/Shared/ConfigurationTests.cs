@@ -133,6 +133,9 @@ public sealed class ConfigurationTests
     [InlineData(new string[0], true)]
     [InlineData(new[] { "worker" }, false)]
     [InlineData(new[] { "worker", "--Jobs:ManageSchedules=true" }, true)]
+    [InlineData(new[] { "--Jobs:Server=false" }, false)]
+    [InlineData(new[] { "--Jobs:Server=False", "--Jobs:ManageSchedules=true" }, true)]
+    [InlineData(new[] { "--Jobs:Server=true" }, true)]
     public void OnlyTheAppSetsTheSharedSchedulesUnlessAWorkerIsToldTo(string[] args, bool manages)
     {
         var configuration = Dsdc.Shared.Hosting.DsdcHost.CreateBuilder(args).Configuration;
@@ -185,7 +188,9 @@ public sealed class ConfigurationTests
     /// <summary>
     /// Asking for help runs nothing and needs no database: `--help` lists the commands instead of starting the server,
     /// `train --help` prints train's usage instead of training (the database here is unreachable, so anything that
-    /// tried to reach it would fail), and the list comes even on a machine with no connection string set.
+    /// tried to reach it would fail), and the list comes even on a machine with no connection string set, or where
+    /// Tesseract cannot start (here a language it has no data for: the same check as a missing libtesseract), which
+    /// still stops a command that would run.
     /// </summary>
     [Fact]
     public async Task AskingForHelpRunsNothingAndNeedsNoDatabase()
@@ -193,26 +198,34 @@ public sealed class ConfigurationTests
         var env = ValidEnvironment();
         var unset = ValidEnvironment();
         unset.Remove("ConnectionStrings__Dsdc");
+        var noTesseract = ValidEnvironment();
+        noTesseract["Ocr__Languages"] = "zzz";
 
         var list = await AppProcess.RunAsync(["--help"], env);
         var listWithoutSettings = await AppProcess.RunAsync(["help"], unset);
         var serverHelp = await AppProcess.RunAsync(["--urls", "http://127.0.0.1:1", "-h"], env);
         var trainHelp = await AppProcess.RunAsync(["train", "--help"], env);
         var helpTrain = await AppProcess.RunAsync(["help", "train"], unset);
+        var listWithoutTesseract = await AppProcess.RunAsync(["help"], noTesseract);
+        var trainHelpWithoutTesseract = await AppProcess.RunAsync(["train", "--help"], noTesseract);
+        var trainWithoutTesseract = await AppProcess.RunAsync(["train"], noTesseract);
 
-        foreach (var r in new[] { list, listWithoutSettings, serverHelp })
+        foreach (var r in new[] { list, listWithoutSettings, serverHelp, listWithoutTesseract })
         {
             Assert.Equal(0, r.ExitCode);
             Assert.Contains("Commands:", r.StdOut);
             Assert.Contains("import", r.StdOut);
         }
-        foreach (var r in new[] { trainHelp, helpTrain })
+        foreach (var r in new[] { trainHelp, helpTrain, trainHelpWithoutTesseract })
         {
             Assert.Equal(0, r.ExitCode);
             Assert.StartsWith("Usage: train [--runs N] [--epochs N] [--if-changed]", r.StdOut);
             Assert.DoesNotContain("Configuration error", r.StdErr);
             Assert.DoesNotContain("   at ", r.StdErr);
         }
+        Assert.DoesNotContain("Configuration error", listWithoutTesseract.StdErr);
+        Assert.Equal(2, trainWithoutTesseract.ExitCode);
+        Assert.Contains("Ocr:Languages: Tesseract could not load language(s) 'zzz'", trainWithoutTesseract.StdErr);
     }
 
     /// <summary>A misspelt option stops the command before it does anything (here `--run` for `--runs`: the job would

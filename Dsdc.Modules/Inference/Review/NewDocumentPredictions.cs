@@ -2,6 +2,7 @@ using Dapper;
 using Dsdc.Embedding;
 using Dsdc.Ingestion;
 using Dsdc.Inference.Api;
+using Dsdc.Monitoring;
 using Dsdc.Pipeline;
 using Dsdc.Shared.Jobs;
 using Dsdc.Training;
@@ -152,7 +153,10 @@ public sealed partial class NewDocumentPredictions(
             }
             // A document labelled meanwhile is left alone.
             if (await predictions.RecordIfUnlabelledAsync(documentId, UserName, c, (int)watch.ElapsedMilliseconds, ct) is not null)
+            {
                 recorded++;
+                DsdcMetrics.RecordStoredDocumentPrediction(c.Label, c.NeedsReview);
+            }
         }
         if (recorded > 0) LogPredicted(recorded, serving.ModelId);
         // Several documents failing and none answered is not one damaged page but the model or the machine (out of

@@ -20,8 +20,10 @@ public static class DsdcHost
         // The usage needs the commands, which need a connection string to be registered, though none opens it for help.
         if (AsksForHelp(args) && string.IsNullOrWhiteSpace(builder.Configuration[DatabaseModule.ConnectionStringKey]))
             builder.Configuration.AddInMemoryCollection([new(DatabaseModule.ConnectionStringKey, "Host=localhost")]);
-        // A worker leaves the shared schedules to the app unless told otherwise: first source, so any setting overrides it.
-        if (args.Length > 0 && args[0] == WorkerCommand)
+        // A worker, and a web-only replica (Jobs:Server false), leave the shared schedules to the app unless told otherwise:
+        // first source, so any setting overrides it.
+        var webOnly = bool.TryParse(builder.Configuration[$"{Jobs.JobsOptions.Section}:{nameof(Jobs.JobsOptions.Server)}"], out var server) && !server;
+        if (args.Length > 0 && args[0] == WorkerCommand || webOnly)
             builder.Configuration.Sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource
             {
                 InitialData = [Jobs.JobsOptions.WorkerDefault],

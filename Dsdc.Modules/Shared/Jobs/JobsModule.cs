@@ -35,12 +35,13 @@ public sealed class JobsOptions
 
     /// <summary>
     /// Whether this process sets the recurring jobs (pipeline, training, predictions, simulated arrivals) from its own
-    /// configuration at start. True for the app; the <c>worker</c> command defaults to false, so a worker started with
-    /// other settings never removes or changes the schedules every process shares.
+    /// configuration at start. True for the app; the <c>worker</c> command and a web-only replica (<see cref="Server"/>
+    /// false) default to false, so a process started with other settings never removes or changes the schedules every
+    /// process shares.
     /// </summary>
     public bool ManageSchedules { get; set; } = true;
 
-    /// <summary>The setting the <c>worker</c> command starts with, under any configured value.</summary>
+    /// <summary>The setting the <c>worker</c> command and a web-only replica start with, under any configured value.</summary>
     public static readonly KeyValuePair<string, string?> WorkerDefault = new($"{Section}:{nameof(ManageSchedules)}", "false");
 }
 

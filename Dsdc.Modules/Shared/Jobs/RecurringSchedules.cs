@@ -7,8 +7,9 @@ namespace Dsdc.Shared.Jobs;
 
 /// <summary>
 /// Sets the recurring jobs at start from this process's configuration, unless it leaves them to the app
-/// (<see cref="JobsOptions.ManageSchedules"/>, off for the <c>worker</c> command): the schedules are shared by every
-/// process on the database, so a worker started without the app's settings would otherwise remove or change them for all.
+/// (<see cref="JobsOptions.ManageSchedules"/>, off for the <c>worker</c> command and a web-only replica): the schedules
+/// are shared by every process on the database, so a worker or replica started without the app's settings would otherwise
+/// remove or change them for all.
 /// </summary>
 public sealed partial class RecurringSchedules(IRecurringJobManager jobs, IOptions<JobsOptions> options, ILogger<RecurringSchedules> logger)
 {
@@ -38,6 +39,6 @@ public sealed partial class RecurringSchedules(IRecurringJobManager jobs, IOptio
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "Recurring schedules are left to the app (Jobs:ManageSchedules is false, the worker command's default)")]
+        Message = "Recurring schedules are left to the app (Jobs:ManageSchedules is false, the default of the worker command and of a web-only replica)")]
     private partial void LogLeft();
 }
