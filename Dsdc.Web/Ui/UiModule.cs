@@ -30,18 +30,51 @@ public static class UiModule
 
     /// <summary>The classify form's answer when the API's concurrency limit (<see cref="PredictionGate"/>) is reached: a
     /// page that says so, still 503 with Retry-After, instead of the API's JSON.</summary>
-    internal static async Task WriteClassifyBusyPageAsync(HttpContext context, CancellationToken ct)
+    internal static Task WriteClassifyBusyPageAsync(HttpContext context, CancellationToken ct)
     {
         var retry = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value.RetryAfterSeconds;
-        var message = System.Net.WebUtility.HtmlEncode(UploadLimits.BusyMessage(retry));
+        return WriteBusyPageAsync(context, UploadLimits.BusyMessage(retry), "Nothing was classified or recorded.", "/classify", "Classify", ct);
+    }
+
+    /// <summary>A page that says the server is busy: 503 with Retry-After, a link back to the form.</summary>
+    private static async Task WriteBusyPageAsync(HttpContext context, string message, string outcome, string back, string backName, CancellationToken ct)
+    {
+        var retry = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value.RetryAfterSeconds;
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
         context.Response.ContentType = "text/html; charset=utf-8";
         await context.Response.WriteAsync(
             "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Busy - DSDC</title>" +
             "<link rel=\"stylesheet\" href=\"/css/site.css\"></head><body><main class=\"container\"><h1>Busy</h1>" +
-            $"<p role=\"alert\">{message} Nothing was classified or recorded.</p>" +
-            "<p><a href=\"/classify\">Back to Classify</a></p></main></body></html>", ct);
+            $"<p role=\"alert\">{System.Net.WebUtility.HtmlEncode(message)} {outcome}</p>" +
+            $"<p><a href=\"{back}\">Back to {backName}</a></p></main></body></html>", ct);
+    }
+
+    /// <summary>
+    /// The classify and upload forms hold their share of <c>Api:MaxUploadBytesInFlight</c> (<see cref="UploadBudget"/>) as
+    /// the API's uploads do: reserved before the form is read (the page's model binding reads it before the page runs),
+    /// given back when the request ends. Beyond it, a page that says so, 503 with Retry-After.
+    /// </summary>
+    private static async Task ReserveUploadBytes(HttpContext context, RequestDelegate next)
+    {
+        var request = context.Request;
+        var classify = IsPage(request, "/classify");
+        if (!HttpMethods.IsPost(request.Method) || !classify && !IsPage(request, "/upload"))
+        {
+            await next(context);
+            return;
+        }
+        var api = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value;
+        var limit = classify ? UploadLimits.RequestBytes(api) : UploadLimits.BatchRequestBytes(api);
+        if (!context.RequestServices.GetRequiredService<UploadBudget>().TryReserve(request, limit))
+        {
+            context.Response.Headers.Connection = "close"; // the body is not read
+            await WriteBusyPageAsync(context, UploadLimits.UploadsBusyMessage(api.RetryAfterSeconds),
+                classify ? "Nothing was classified or recorded." : "Nothing was uploaded.",
+                classify ? "/classify" : "/upload", classify ? "Classify" : "Upload", context.RequestAborted);
+            return;
+        }
+        await next(context);
     }
 
     /// <summary>
@@ -63,6 +96,7 @@ public static class UiModule
     {
         app.Use(RefuseOversizedClassifyUploads);
         app.Use(AllowBatchUploads);
+        app.Use(ReserveUploadBytes);
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new EmbeddedFileProvider(typeof(UiModule).Assembly, "Dsdc.Web.wwwroot"),

@@ -15,14 +15,15 @@ namespace Dsdc.Inference.Api;
 internal static class DocumentEndpoints
 {
     public static async Task<Results<Ok<UploadResponse>, ProblemHttpResult, ValidationProblem>> Upload(
-        HttpRequest request, ClaimsPrincipal user, DocumentUploads uploads, IOptions<PredictionApiOptions> options, CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal user, DocumentUploads uploads, UploadBudget budget, IOptions<PredictionApiOptions> options,
+        CancellationToken ct)
     {
         var o = options.Value;
         if (!request.HasFormContentType)
             return Problem(StatusCodes.Status400BadRequest, "No documents", $"Send the documents as multipart/form-data in fields named '{DocumentUploads.FilesField}'.");
         // Kestrel's body limit and the form reader's are one file's; a batch may carry more.
         UploadLimits.AllowBatchBody(request.HttpContext, o);
-        var (form, problem) = await ReadUploadFormAsync(request, UploadLimits.BatchRequestBytes(o), () => BatchTooLarge(o), ct);
+        var (form, problem) = await ReadUploadFormAsync(request, UploadLimits.BatchRequestBytes(o), () => BatchTooLarge(o), budget, o, ct);
         if (problem is not null) return problem;
 
         int? label = null;

@@ -28,6 +28,7 @@ public sealed class PredictionApiModule
         // OCR is CPU-bound: beyond a few requests per core, waiting only turns into time-outs. Overload gets a fast
         // 503 with Retry-After instead, which clients and load balancers understand; a request enters once its upload is read.
         builder.Services.AddSingleton<PredictionGate>();
+        builder.Services.AddSingleton<UploadBudget>();
         // One limit, Api:MaxUploadBytes: Kestrel (whose own default, 30,000,000 bytes, would otherwise win), the form reader,
         // the API and the classify page all use it.
         builder.Services.AddOptions<Microsoft.AspNetCore.Http.Features.FormOptions>().Configure<IOptions<PredictionApiOptions>>(

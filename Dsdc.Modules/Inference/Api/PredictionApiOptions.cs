@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Dsdc.Inference.Api;
 
-public sealed class PredictionApiOptions
+public sealed class PredictionApiOptions : IValidatableObject
 {
     public const string Section = "Api";
 
@@ -16,6 +16,15 @@ public sealed class PredictionApiOptions
     /// </summary>
     [Range(1024, 1L << 40)]
     public long MaxBatchUploadBytes { get; set; } = 1L << 30;
+
+    /// <summary>
+    /// The bytes of uploads received at once by the API and the pages together (<see cref="UploadBudget"/>): each holds its
+    /// declared length, or its route's limit when it declares none, until its request ends; beyond it, 503 with
+    /// Retry-After before the body is read. At least one batch's limit. Keep it below the free space of the temporary
+    /// folder (<c>ASPNETCORE_TEMP</c>, else the system's), where uploaded files wait while their request runs.
+    /// </summary>
+    [Range(1024, 1L << 42)]
+    public long MaxUploadBytesInFlight { get; set; } = 4L << 30;
 
     /// <summary>Most files in one batch upload.</summary>
     [Range(1, 1000)]
@@ -35,4 +44,12 @@ public sealed class PredictionApiOptions
     /// <summary>How many similar known documents a prediction lists.</summary>
     [Range(0, 100)]
     public int SimilarDocuments { get; set; } = 5;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (MaxUploadBytesInFlight < UploadLimits.BatchRequestBytes(this))
+            yield return new ValidationResult(
+                $"must be at least one batch upload's limit ({UploadLimits.BatchRequestBytes(this)} bytes: the larger of MaxBatchUploadBytes and MaxUploadBytes, plus the multipart overhead), or no batch could ever be received",
+                [nameof(MaxUploadBytesInFlight)]);
+    }
 }

@@ -17,13 +17,13 @@ internal static class PredictionEndpoints
 
     /// <summary>Classifies one uploaded document with the champion model, records the prediction and keeps the document.</summary>
     public static async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> Predict(
-        HttpRequest request, ClaimsPrincipal user, PredictionService predictions, PredictionGate gate, IOptions<PredictionApiOptions> options,
-        CancellationToken ct)
+        HttpRequest request, ClaimsPrincipal user, PredictionService predictions, PredictionGate gate, UploadBudget budget,
+        IOptions<PredictionApiOptions> options, CancellationToken ct)
     {
         var o = options.Value;
         if (!request.HasFormContentType)
             return Problem(StatusCodes.Status400BadRequest, "No document", $"Send the document as multipart/form-data in a field named '{FileField}'.");
-        var (form, problem) = await ReadUploadFormAsync(request, UploadLimits.RequestBytes(o), () => TooLarge(o), ct);
+        var (form, problem) = await ReadUploadFormAsync(request, UploadLimits.RequestBytes(o), () => TooLarge(o), budget, o, ct);
         if (problem is not null) return problem;
         if (form!.Files.GetFile(FileField) is not { } file)
             return Problem(StatusCodes.Status400BadRequest, "No document", $"The multipart field '{FileField}' is missing.");
@@ -129,15 +129,18 @@ internal static class PredictionEndpoints
     /// <summary>
     /// Reads the multipart form of an upload: a content type without a boundary, or a body that cannot be parsed (truncated,
     /// a part whose headers never end, bytes that are not multipart at all: the client's fault), answers 400
-    /// <c>malformed-multipart</c>; a body declared or found larger than <paramref name="limit"/>, <paramref name="tooLarge"/>.
+    /// <c>malformed-multipart</c>; a body declared or found larger than <paramref name="limit"/>, <paramref name="tooLarge"/>;
+    /// one that does not fit in what the uploads under way leave of <c>Api:MaxUploadBytesInFlight</c>, 503 before it is read.
     /// </summary>
     internal static async Task<(IFormCollection? Form, ProblemHttpResult? Problem)> ReadUploadFormAsync(
-        HttpRequest request, long limit, Func<ProblemHttpResult> tooLarge, CancellationToken ct)
+        HttpRequest request, long limit, Func<ProblemHttpResult> tooLarge, UploadBudget budget, PredictionApiOptions o, CancellationToken ct)
     {
         if (UploadLimits.MissingBoundary(request))
             return (null, Malformed("The multipart/form-data content type has no boundary parameter."));
         if (request.ContentLength > limit)
             return (null, tooLarge());
+        if (!budget.TryReserve(request, limit))
+            return (null, UploadsBusy(request.HttpContext, o));
         try
         {
             return (await request.ReadFormAsync(ct), null);
@@ -161,6 +164,13 @@ internal static class PredictionEndpoints
     {
         http.Response.Headers.RetryAfter = o.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return Problem(StatusCodes.Status503ServiceUnavailable, "Busy", UploadLimits.BusyMessage(o.RetryAfterSeconds));
+    }
+
+    /// <summary>503 with Retry-After: the uploads under way hold <c>Api:MaxUploadBytesInFlight</c>.</summary>
+    internal static ProblemHttpResult UploadsBusy(HttpContext http, PredictionApiOptions o)
+    {
+        http.Response.Headers.RetryAfter = o.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return Problem(StatusCodes.Status503ServiceUnavailable, "Busy", UploadLimits.UploadsBusyMessage(o.RetryAfterSeconds), "uploads-busy");
     }
 
     private static ProblemHttpResult NoModel(HttpContext http, string detail)

@@ -23,6 +23,10 @@ public static class UploadLimits
     public static string BusyMessage(int retryAfterSeconds) =>
         $"Too many documents are being classified right now; retry in {retryAfterSeconds} s.";
 
+    /// <summary>What an upload refused by <see cref="UploadBudget"/> (<c>Api:MaxUploadBytesInFlight</c>) is told.</summary>
+    public static string UploadsBusyMessage(int retryAfterSeconds) =>
+        $"Too many uploads are being received right now; retry in {retryAfterSeconds} s.";
+
     /// <summary>The largest request body accepted: what Kestrel and the form reader are configured with.</summary>
     public static long RequestBytes(PredictionApiOptions o) => o.MaxUploadBytes + MultipartOverhead;
 
