@@ -32,4 +32,13 @@ public sealed class InferenceOptions
     /// <summary>Documents one run predicts at most (the rest wait for the next run).</summary>
     [Range(1, 100_000)]
     public int PredictNewDocumentsBatch { get; set; } = 2000;
+
+    /// <summary>
+    /// Days that job's answers are kept once a newer one replaces them (every new champion answers each unlabelled document
+    /// again, so they would otherwise grow by a row per document per champion for good); the job deletes older ones as it
+    /// runs. A document's latest answer and every prediction a person asked for (the API, the classify page) are always
+    /// kept. 0 keeps them all.
+    /// </summary>
+    [Range(0, 36_500)]
+    public int KeepReplacedPredictionsDays { get; set; } = 30;
 }

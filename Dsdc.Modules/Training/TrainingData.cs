@@ -15,6 +15,19 @@ public sealed record DataSplit(IReadOnlyList<LabelledVector> Train, IReadOnlyLis
     /// <summary>What the views read, by document id (null unless loaded with pages).</summary>
     public IReadOnlyDictionary<string, PageInputs>? Pages { get; init; }
 
+    /// <summary>
+    /// The <paramref name="documents"/> on their sides of the stored split, each with its vector from
+    /// <paramref name="pages"/>; a document whose inputs were not read (its label or vector changed since the manifest)
+    /// is left out. <paramref name="withPages"/>: the split keeps the pages for the views.
+    /// </summary>
+    public static DataSplit Of(IEnumerable<LabelledDocument> documents, IReadOnlyDictionary<string, PageInputs> pages, bool withPages = true)
+    {
+        var read = documents.Where(d => pages.ContainsKey(d.DocumentId)).ToList();
+        List<LabelledVector> Side(string side) => read.Where(d => d.Side == side)
+            .Select(d => new LabelledVector(d.DocumentId, d.Label, pages[d.DocumentId].Vector) { VectorId = d.VectorId }).ToList();
+        return new DataSplit(Side(SplitSides.Train), Side(SplitSides.Validation), Side(SplitSides.Test)) { Pages = withPages ? pages : null };
+    }
+
     public IReadOnlyList<LabelledPage> PagesOf(IReadOnlyList<LabelledVector> side) =>
         side.Select(e => new LabelledPage(e.DocumentId, e.Label, (Pages ?? throw new InvalidOperationException("the split was loaded without pages"))[e.DocumentId])
             { VectorId = e.VectorId }).ToList();

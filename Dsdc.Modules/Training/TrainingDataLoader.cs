@@ -54,9 +54,7 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
     {
         var manifest = await ManifestAsync(ct);
         var pages = (await PagesAsync(manifest.Documents, ct)).ToDictionary(p => p.DocumentId, p => p.Inputs, StringComparer.Ordinal);
-        List<LabelledVector> Side(string side) => manifest.Documents.Where(d => d.Side == side && pages.ContainsKey(d.DocumentId))
-            .Select(d => new LabelledVector(d.DocumentId, d.Label, pages[d.DocumentId].Vector) { VectorId = d.VectorId }).ToList();
-        return new DataSplit(Side(SplitSides.Train), Side(SplitSides.Validation), Side(SplitSides.Test)) { Pages = withPages ? pages : null };
+        return DataSplit.Of(manifest.Documents, pages, withPages);
     }
 
     /// <summary>The fingerprint of these pages' documents, labels and inputs, as <see cref="ManifestAsync"/> computes it for all.</summary>

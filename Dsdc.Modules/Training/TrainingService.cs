@@ -542,15 +542,8 @@ public sealed partial class TrainingService(
         if (draw.Fitted.Count < draw.FittedStored) LogCapped(draw.Fitted.Count, draw.FittedStored, o.MaxTrainingPerClass);
         if (draw.TestDrawn) LogTestDrawn(draw.Test.Count, draw.TestStored, o.MaxTestDocuments);
         var (read, changed) = await PagesAsync([.. draw.Fitted, .. draw.Test], ct);
-        var pages = read.ToDictionary(p => p.DocumentId, StringComparer.Ordinal);
-        List<LabelledVector> Side(IEnumerable<LabelledDocument> documents, string side) => documents
-            .Where(d => d.Side == side && pages.ContainsKey(d.DocumentId))
-            .Select(d => new LabelledVector(d.DocumentId, d.Label, pages[d.DocumentId].Inputs.Vector) { VectorId = d.VectorId })
-            .ToList();
-        return (new DataSplit(Side(draw.Fitted, SplitSides.Train), Side(draw.Fitted, SplitSides.Validation), Side(draw.Test, SplitSides.Test))
-        {
-            Pages = pages.ToDictionary(p => p.Key, p => p.Value.Inputs, StringComparer.Ordinal),
-        }, changed);
+        var pages = read.ToDictionary(p => p.DocumentId, p => p.Inputs, StringComparer.Ordinal);
+        return (DataSplit.Of([.. draw.Fitted, .. draw.Test], pages), changed);
     }
 
     /// <summary>The inputs of these documents (<see cref="TrainingDataLoader.PagesAsync"/>), and whether some changed since the

@@ -30,6 +30,7 @@ public sealed partial class NewDocumentPredictions(
     PageInputsLoader pages,
     IDocumentEncoder encoder,
     DocumentProcessor processor,
+    IOptions<InferenceOptions> options,
     ILogger<NewDocumentPredictions> logger)
 {
     public const string RecurringId = "predict-new-documents";
@@ -74,6 +75,20 @@ public sealed partial class NewDocumentPredictions(
         """ + PendingOrder;
 
     private static readonly string[] PendingQueries = [NeverPredictedSql, PredictedByAnotherSql];
+
+    /// <summary>Replaced answers of this job deleted per run at most: a short statement, whatever the backlog.</summary>
+    public const int PruneBatch = 5000;
+
+    // This job's answers that a newer answer replaced (none is its document's latest) and older than the days kept; a
+    // person's predictions are never among them. Through the partial index on this user's rows (sql/0025).
+    private const string PruneReplacedSql = $"""
+        DELETE FROM inference.predictions
+        WHERE id IN (SELECT p.id FROM inference.predictions p
+                     WHERE p.user_name = '{UserName}' AND p.created_at < now() - make_interval(days => @days)
+                       AND NOT EXISTS (SELECT 1 FROM inference.latest_predictions lp WHERE lp.prediction_id = p.id)
+                     ORDER BY p.created_at
+                     LIMIT @limit)
+        """;
 
     /// <summary>Predicts up to <paramref name="maxDocuments"/> documents; returns how many predictions were recorded.</summary>
     [Queue(JobQueues.Default)]
@@ -159,11 +174,24 @@ public sealed partial class NewDocumentPredictions(
             }
         }
         if (recorded > 0) LogPredicted(recorded, serving.ModelId);
+        await PruneReplacedAsync(ct);
         // Several documents failing and none answered is not one damaged page but the model or the machine (out of
         // memory, the runtime): the job fails, so that it says so and Hangfire tries it again.
         if (recorded == 0 && unreadable.Count > 1)
             throw new AggregateException($"None of {rows.Count} new documents could be predicted", unreadable.Take(3));
         return recorded;
+    }
+
+    /// <summary>Deletes up to <see cref="PruneBatch"/> of this job's replaced answers older than
+    /// <see cref="InferenceOptions.KeepReplacedPredictionsDays"/>; returns how many.</summary>
+    internal async Task<int> PruneReplacedAsync(CancellationToken ct)
+    {
+        var days = options.Value.KeepReplacedPredictionsDays;
+        if (days == 0) return 0;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var deleted = await conn.ExecuteAsync(new CommandDefinition(PruneReplacedSql, new { days, limit = PruneBatch }, cancellationToken: ct));
+        if (deleted > 0) LogPruned(deleted, days);
+        return deleted;
     }
 
     private sealed record PendingRow(string DocumentId, Vector Embedding, string? RawText, string? RawReadings, string? ImagePath, Vector? Regions);
@@ -177,6 +205,9 @@ public sealed partial class NewDocumentPredictions(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} not predicted: its stored inputs cannot be read ({Error}); passed over for an hour")]
     private partial void LogUnreadable(string documentId, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} replaced prediction(s) of this job older than {Days} days (Inference:KeepReplacedPredictionsDays)")]
+    private partial void LogPruned(int count, int days);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Another run is predicting new documents; this one leaves")]
     private partial void LogBusy();
