@@ -34,10 +34,10 @@ public sealed class InferenceOptions
     public int PredictNewDocumentsBatch { get; set; } = 2000;
 
     /// <summary>
-    /// Days that job's answers are kept once a newer one replaces them (every new champion answers each unlabelled document
-    /// again, so they would otherwise grow by a row per document per champion for good); the job deletes older ones as it
-    /// runs. A document's latest answer and every prediction a person asked for (the API, the classify page) are always
-    /// kept. 0 keeps them all.
+    /// Days that job's answers are kept once a newer prediction of their document replaces them (every new champion
+    /// answers each unlabelled document again, so they would otherwise grow by a row per document per champion for
+    /// good); the job deletes those replaced longer ago as it runs. A document's latest answer and the predictions of
+    /// every other user name (people's, through the API and the classify page) are always kept. 0 keeps them all.
     /// </summary>
     [Range(0, 36_500)]
     public int KeepReplacedPredictionsDays { get; set; } = 30;

@@ -18,13 +18,18 @@ public sealed record PipelineProgress(int Ingested, int Rejected, int Images, in
 /// for embeddings and the cores stay busy.
 /// </summary>
 public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages, IOptions<PipelineOptions> options,
-    NpgsqlDataSource dataSource, IEmbeddingStage? embedding = null)
+    IOptions<IngestionOptions> ingestion, NpgsqlDataSource dataSource, IEmbeddingStage? embedding = null)
 {
     /// <summary>How long the command waits for the embedding jobs' lock (another process's job, or another command) before
     /// it leaves the embeddings to the jobs and says so.</summary>
     public static readonly TimeSpan EmbeddingLockWait = TimeSpan.FromMinutes(30);
 
     private static readonly TimeSpan Idle = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long the command waits while only deferred inbox entries are left: past the settle window and the
+    /// wait of a file that looks incomplete (<see cref="IngestionOptions.IncompleteSeconds"/>), at least 20 s.</summary>
+    internal static TimeSpan DeferredPatience(IngestionOptions o) =>
+        TimeSpan.FromSeconds(Math.Max(20, (o.SettleSeconds > 0 ? o.IncompleteSeconds : 0) + o.SettleSeconds + 5));
 
     public async Task<(IngestionSummary Ingestion, PipelineProgress Totals)> RunUntilEmptyAsync(IProgress<PipelineProgress>? progress, CancellationToken ct)
     {
@@ -33,18 +38,23 @@ public sealed class PipelineRunner(InboxIngestor ingestor, PipelineStages stages
         var batch = Math.Max(4, Math.Min(options.Value.BatchSize, options.Value.Parallelism * 4));
         void Report() => progress?.Report(new PipelineProgress(ingested, rejected, images, texts, cleaned, embedded, failed));
 
+        // Only entries still being written (or held by another run) left: they are waited for as long as the inbox itself
+        // waits before judging a file (a file that looks incomplete is rejected once nothing has written it for
+        // Ingestion:IncompleteSeconds), so that the command ends with every such file accepted or rejected, not left over.
+        var patience = DeferredPatience(ingestion.Value);
         var ingest = Task.Run(async () =>
         {
-            for (var idleRounds = 0; ; )
+            var idleSince = (DateTime?)null;
+            while (true)
             {
                 var s = await ingestor.IngestAsync(options.Value.BatchSize, null, ct);
                 summary.Merge(s);
                 Interlocked.Add(ref ingested, s.Accepted);
                 Interlocked.Add(ref rejected, s.Rejected);
                 Report();
-                if (s.Accepted + s.Rejected > 0) { idleRounds = 0; continue; }
-                // Only folders still being written (or locked by another run) are left: wait for them a while.
-                if (s.Deferred == 0 || ++idleRounds > 40) return;
+                if (s.Accepted + s.Rejected > 0) { idleSince = null; continue; }
+                idleSince ??= DateTime.UtcNow;
+                if (s.Deferred == 0 || DateTime.UtcNow - idleSince > patience) return;
                 await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
             }
         }, ct);

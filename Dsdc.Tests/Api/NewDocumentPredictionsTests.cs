@@ -99,10 +99,16 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
             Assert.Null(await app.Get<PredictionStore>().RecordIfUnlabelledAsync(ids[1], NewDocumentPredictions.UserName, answers[ids[1]].Result, 1, Ct));
             Assert.NotNull(await app.Get<PredictionStore>().RecordIfUnlabelledAsync(ids[0], NewDocumentPredictions.UserName, answers[ids[0]].Result, 1, Ct));
 
-            // The job's answers that newer ones replaced are deleted as it runs once older than
-            // Inference:KeepReplacedPredictionsDays (30); each document's latest answer, and a person's prediction however
-            // old, are kept.
+            // The job's answers that newer ones replaced more than Inference:KeepReplacedPredictionsDays (30) ago are
+            // deleted as it runs; each document's latest answer, one replaced 10 days ago however old it is itself, and a
+            // person's prediction however old, are kept.
             await conn.ExecuteAsync("UPDATE inference.predictions SET created_at = created_at - interval '40 days' WHERE document_id = ANY(@ids)", new { ids });
+            var replacedLately = await conn.QueryFirstAsync<long>(
+                "SELECT id FROM inference.predictions WHERE document_id = @id ORDER BY created_at DESC, id DESC OFFSET 1 LIMIT 1", new { id = ids[0] });
+            await conn.ExecuteAsync("""
+                UPDATE inference.predictions SET created_at = now() - interval '10 days'
+                WHERE id = (SELECT id FROM inference.predictions WHERE document_id = @id ORDER BY created_at DESC, id DESC LIMIT 1)
+                """, new { id = ids[0] });
             await conn.ExecuteAsync("""
                 INSERT INTO inference.predictions (document_id, user_name, model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review, created_at)
                 SELECT document_id, 'a-person', model_id, label, confidence, top_probability, probabilities, duration_ms, needs_review, now() - interval '50 days'
@@ -114,11 +120,12 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
             var jobBefore = (await conn.QueryAsync<long>(jobRows, new { ids, user = NewDocumentPredictions.UserName })).ToList();
             Assert.Equal(2, latest.Count);
             Assert.True(jobBefore.Count >= 5, $"{jobBefore.Count} answers of the job");
+            Assert.DoesNotContain(replacedLately, latest);
             Assert.Subset(jobBefore.ToHashSet(), latest.ToHashSet());
 
             Assert.Equal(0, await predictor.PredictAsync(1000, Ct));
 
-            Assert.Equal(latest, await conn.QueryAsync<long>(jobRows, new { ids, user = NewDocumentPredictions.UserName }));
+            Assert.Equal(latest.Append(replacedLately).Order(), await conn.QueryAsync<long>(jobRows, new { ids, user = NewDocumentPredictions.UserName }));
             Assert.Equal(latest, await conn.QueryAsync<long>("SELECT prediction_id FROM inference.latest_predictions WHERE document_id = ANY(@ids) ORDER BY prediction_id",
                 new { ids }));
             Assert.Equal(1L, await conn.ExecuteScalarAsync<long>("SELECT count(*) FROM inference.predictions WHERE document_id = ANY(@ids) AND user_name = 'a-person'", new { ids }));

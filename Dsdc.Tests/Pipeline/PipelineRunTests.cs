@@ -39,6 +39,38 @@ public sealed class PipelineRunTests
         Assert.Empty(app.InboxEntries());
     }
 
+    /// <summary>
+    /// A file that looks incomplete (half a PNG, as a paused copy leaves it) waits until nothing has written it for
+    /// <c>Ingestion:IncompleteSeconds</c> before it is rejected; the command waits for that verdict and ends with the
+    /// inbox empty (it gave up after 20 s of nothing else to do, and left the file behind, deferred).
+    /// </summary>
+    [Fact]
+    public async Task TheIngestCommandWaitsForTheVerdictOnAFileThatLooksIncomplete()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, label) = Fixtures.First(".png");
+        var bytes = await File.ReadAllBytesAsync(path, Ct);
+        app.DropBytes("paused", "scan.png", bytes[..(bytes.Length / 2)], label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var environment = Environment(app);
+        environment["Ingestion__SettleSeconds"] = "1";
+        environment["Ingestion__IncompleteSeconds"] = "35";
+
+        var result = await AppProcess.RunAsync(["ingest"], environment, timeout: TimeSpan.FromMinutes(3));
+
+        Assert.True(result.ExitCode == 0, result.StdErr);
+        Assert.Contains("Ingestion: 0 accepted, 1 rejected (corrupt: 1).", result.StdOut);
+        Assert.Empty(app.InboxEntries());
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.rejected_documents"));
+    }
+
+    [Fact]
+    public void TheCommandWaitsForDeferredEntriesAsLongAsTheInboxWaitsToJudgeThem()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(67), PipelineRunner.DeferredPatience(new Dsdc.Ingestion.IngestionOptions { SettleSeconds = 2, IncompleteSeconds = 60 }));
+        Assert.Equal(TimeSpan.FromSeconds(20), PipelineRunner.DeferredPatience(new Dsdc.Ingestion.IngestionOptions { SettleSeconds = 0, IncompleteSeconds = 60 }));
+        Assert.Equal(TimeSpan.FromSeconds(20), PipelineRunner.DeferredPatience(new Dsdc.Ingestion.IngestionOptions { SettleSeconds = 2, IncompleteSeconds = 5 }));
+    }
+
     [Fact]
     public async Task ImportCopiesASortedArchiveIntoTheInboxLabelledByItsClassFoldersAndAddsNothingTheSecondTime()
     {

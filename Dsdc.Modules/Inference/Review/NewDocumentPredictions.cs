@@ -79,13 +79,17 @@ public sealed partial class NewDocumentPredictions(
     /// <summary>Replaced answers of this job deleted per run at most: a short statement, whatever the backlog.</summary>
     public const int PruneBatch = 5000;
 
-    // This job's answers that a newer answer replaced (none is its document's latest) and older than the days kept; a
-    // person's predictions are never among them. Through the partial index on this user's rows (sql/0025).
+    // This job's answers that a newer prediction of their document replaced more than the days kept ago (so never the
+    // document's latest, and never one a reviewer may still have on screen from the last days); predictions by other
+    // users are never among them. The candidates through the partial index on this user's rows by age (sql/0025): an
+    // answer replaced that long ago is at least that old; the newer one through the document's index.
     private const string PruneReplacedSql = $"""
         DELETE FROM inference.predictions
         WHERE id IN (SELECT p.id FROM inference.predictions p
                      WHERE p.user_name = '{UserName}' AND p.created_at < now() - make_interval(days => @days)
-                       AND NOT EXISTS (SELECT 1 FROM inference.latest_predictions lp WHERE lp.prediction_id = p.id)
+                       AND EXISTS (SELECT 1 FROM inference.predictions n
+                                   WHERE n.document_id = p.document_id AND (n.created_at, n.id) > (p.created_at, p.id)
+                                     AND n.created_at < now() - make_interval(days => @days))
                      ORDER BY p.created_at
                      LIMIT @limit)
         """;
@@ -182,8 +186,8 @@ public sealed partial class NewDocumentPredictions(
         return recorded;
     }
 
-    /// <summary>Deletes up to <see cref="PruneBatch"/> of this job's replaced answers older than
-    /// <see cref="InferenceOptions.KeepReplacedPredictionsDays"/>; returns how many.</summary>
+    /// <summary>Deletes up to <see cref="PruneBatch"/> of this job's answers replaced more than
+    /// <see cref="InferenceOptions.KeepReplacedPredictionsDays"/> ago; returns how many.</summary>
     internal async Task<int> PruneReplacedAsync(CancellationToken ct)
     {
         var days = options.Value.KeepReplacedPredictionsDays;
@@ -206,7 +210,7 @@ public sealed partial class NewDocumentPredictions(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Document {DocumentId} not predicted: its stored inputs cannot be read ({Error}); passed over for an hour")]
     private partial void LogUnreadable(string documentId, string error);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} replaced prediction(s) of this job older than {Days} days (Inference:KeepReplacedPredictionsDays)")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} prediction(s) of this job replaced more than {Days} days ago (Inference:KeepReplacedPredictionsDays)")]
     private partial void LogPruned(int count, int days);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Another run is predicting new documents; this one leaves")]
