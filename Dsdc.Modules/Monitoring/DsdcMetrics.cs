@@ -4,7 +4,7 @@ using Prometheus;
 namespace Dsdc.Monitoring;
 
 /// <summary>
-/// Prometheus series of the model and the job engine. Prediction code records through the two methods below; the
+/// Prometheus series of the model and the job engine. Prediction code records through the methods below; the
 /// gauges are filled at scrape time from the database and Hangfire (see <see cref="ScrapeCollectors"/>).
 /// Labels stay low-cardinality: a class name, a status, a queue; never a document or user.
 /// </summary>

@@ -49,7 +49,8 @@ public sealed class PredictionApiModule
         api.MapPost("/documents", DocumentEndpoints.Upload)
             .RequireAuthorization(AuthPolicies.User).DisableAntiforgery().WithTags("Documents")
             .Accepts<IFormFileCollection>("multipart/form-data")
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesValidationProblem();
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapGet("/documents/batches/{batch}", DocumentEndpoints.Batch).RequireAuthorization(AuthPolicies.User).WithTags("Documents");
         api.MapGet("/documents", DocumentEndpoints.List).RequireAuthorization(AuthPolicies.User).WithTags("Documents")
             .ProducesProblem(StatusCodes.Status400BadRequest);

@@ -1,5 +1,6 @@
 using System.Linq.Expressions;
 using Hangfire;
+using Hangfire.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +12,8 @@ namespace Dsdc.Shared.Jobs;
 /// are shared by every process on the database, so a worker or replica started without the app's settings would otherwise
 /// remove or change them for all.
 /// </summary>
-public sealed partial class RecurringSchedules(IRecurringJobManager jobs, IOptions<JobsOptions> options, ILogger<RecurringSchedules> logger)
+public sealed partial class RecurringSchedules(IRecurringJobManager jobs, IOptions<JobsOptions> options, ILogger<RecurringSchedules> logger,
+    JobStorage? storage = null)
 {
     private int _said;
 
@@ -34,11 +36,34 @@ public sealed partial class RecurringSchedules(IRecurringJobManager jobs, IOptio
     private bool Manages()
     {
         if (options.Value.ManageSchedules) return true;
-        if (Interlocked.Exchange(ref _said, 1) == 0) LogLeft();
+        if (Interlocked.Exchange(ref _said, 1) == 0)
+        {
+            LogLeft();
+            // Where every process leaves them (web-only replicas beside workers), nothing ever runs on a schedule: say so.
+            if (SchedulesSet() == 0) LogNoneSet();
+        }
         return false;
+    }
+
+    private int? SchedulesSet()
+    {
+        if (storage is null) return null;
+        try
+        {
+            using var connection = storage.GetConnection();
+            return connection.GetRecurringJobs().Count;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            return null; // the database not reachable yet: the start-up checks say so
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Recurring schedules are left to the app (Jobs:ManageSchedules is false, the default of the worker command and of a web-only replica)")]
     private partial void LogLeft();
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "No recurring schedule is set yet (pipeline, training, predictions): nothing runs on a schedule until a process that manages them starts. Run the app with Jobs:Server=true, or set Jobs__ManageSchedules=true on one process")]
+    private partial void LogNoneSet();
 }
