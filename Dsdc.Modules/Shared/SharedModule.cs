@@ -59,6 +59,7 @@ public static class SharedModule
         Http.ReverseProxy.Use(app);
         app.UseSerilogRequestLogging();
         app.UseRouting();
+        app.Use(Http.RequestBodies.LimitAllButUploads);
         observe?.Invoke(app);
         app.UseExceptionHandler();
         app.UseStatusCodePages(new StatusCodePagesOptions { HandleAsync = Http.StatusPages.WriteAsync });

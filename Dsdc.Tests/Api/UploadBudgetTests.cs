@@ -113,6 +113,43 @@ public sealed class UploadBudgetTests(UploadBudgetTests.App app) : IClassFixture
         }
     }
 
+    /// <summary>
+    /// Only the upload endpoints read a body past 1 MiB: an anonymous token request or log-in form carrying a file
+    /// (multipart, which their form readers accept and would keep in a temporary file) is refused once past it (413; 400 from
+    /// the page's antiforgery check), as is any other endpoint's; the uploads keep their own limit.
+    /// </summary>
+    [Fact]
+    public async Task EveryOtherEndpointReadsAtMostAMebibyte()
+    {
+        using var factoryClient = app.CreateClient();
+        // A plain socket client on the app's Kestrel port.
+        using var client = new HttpClient { BaseAddress = factoryClient.BaseAddress, Timeout = TimeSpan.FromMinutes(2) };
+        MultipartFormDataContent Form(int bytes)
+        {
+            var form = ApiRequests.File(Noise(bytes), "big.bin", "attachment");
+            form.Add(new StringContent("nobody"), "username");
+            form.Add(new StringContent("wrong"), "password");
+            return form;
+        }
+
+        // The refusal comes as soon as the request's length is read: the client waits for it before sending its body.
+        async Task<HttpResponseMessage> PostAsync(string path, int bytes)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Form(bytes) };
+            request.Headers.ExpectContinue = true;
+            return await client.SendAsync(request, Ct);
+        }
+
+        var token = await PostAsync("/api/v1/token", 2 * 1024 * 1024);
+        var login = await PostAsync("/login", 2 * 1024 * 1024);
+        var small = await PostAsync("/api/v1/token", 100_000);
+
+        // (The page's antiforgery check reads the form first and answers a body over the limit with 400.)
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, token.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, login.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, small.StatusCode); // read, and the credentials refused
+    }
+
     [Fact]
     public void TheBudgetMustHoldOneBatch()
     {

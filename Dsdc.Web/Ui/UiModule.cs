@@ -1,6 +1,7 @@
 using Dsdc.Auth;
 using Dsdc.Inference.Api;
 using Dsdc.Pipeline;
+using Dsdc.Shared.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.FileProviders;
 using Microsoft.Extensions.Options;
@@ -19,14 +20,19 @@ public static class UiModule
             o.Conventions.AllowAnonymousToPage("/Denied");
             o.Conventions.AuthorizePage("/Models/Index", AuthPolicies.ModelAdmin);
             o.Conventions.AuthorizeFolder("/Pipelines", AuthPolicies.Admin);
+            // The two forms that upload files: only they read bodies past RequestBodies.OtherBodyBytes, under every
+            // route of the page (/classify and /Classify/Index alike).
+            o.Conventions.AddPageApplicationModelConvention("/Classify/Index", m => m.EndpointMetadata.Add(new UploadEndpoint(Page: true)));
+            o.Conventions.AddPageApplicationModelConvention("/Upload/Index", m => m.EndpointMetadata.Add(new UploadEndpoint(Batch: true, Page: true)));
         });
         builder.Services.AddSingleton<UiQueries>();
         return builder;
     }
 
-    /// <summary>Whether the request is for the page at <paramref name="path"/>: routing takes it with a trailing slash too.</summary>
-    private static bool IsPage(HttpRequest request, string path) =>
-        string.Equals(request.Path.Value?.TrimEnd('/'), path, StringComparison.OrdinalIgnoreCase);
+    /// <summary>The upload form a POST is for (the classify page, or the upload page: <see cref="UploadEndpoint.Batch"/>),
+    /// by its endpoint, so under any route the page has; null for any other request.</summary>
+    private static UploadEndpoint? UploadForm(HttpContext context) =>
+        HttpMethods.IsPost(context.Request.Method) && context.GetEndpoint()?.Metadata.GetMetadata<UploadEndpoint>() is { Page: true } form ? form : null;
 
     /// <summary>The classify form's answer when the API's concurrency limit (<see cref="PredictionGate"/>) is reached: a
     /// page that says so, still 503 with Retry-After, instead of the API's JSON.</summary>
@@ -58,12 +64,12 @@ public static class UiModule
     private static async Task ReserveUploadBytes(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        var classify = IsPage(request, "/classify");
-        if (!HttpMethods.IsPost(request.Method) || !classify && !IsPage(request, "/upload"))
+        if (UploadForm(context) is not { } form)
         {
             await next(context);
             return;
         }
+        var classify = !form.Batch;
         var api = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value;
         var limit = classify ? UploadLimits.RequestBytes(api) : UploadLimits.BatchRequestBytes(api);
         if (!context.RequestServices.GetRequiredService<UploadBudget>().TryReserve(request, limit))
@@ -136,7 +142,7 @@ public static class UiModule
     private static async Task AllowBatchUploads(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (HttpMethods.IsPost(request.Method) && IsPage(request, "/upload"))
+        if (UploadForm(context) is { Batch: true })
         {
             var api = context.RequestServices.GetRequiredService<IOptions<PredictionApiOptions>>().Value;
             if (request.ContentLength > UploadLimits.BatchRequestBytes(api))
@@ -159,7 +165,7 @@ public static class UiModule
     private static async Task RefuseOversizedClassifyUploads(HttpContext context, RequestDelegate next)
     {
         var request = context.Request;
-        if (!HttpMethods.IsPost(request.Method) || !IsPage(request, "/classify"))
+        if (UploadForm(context) is not { Batch: false })
         {
             await next(context);
             return;

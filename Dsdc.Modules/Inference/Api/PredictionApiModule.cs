@@ -1,5 +1,6 @@
 using Dsdc.Auth;
 using Dsdc.Shared;
+using Dsdc.Shared.Http;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -42,12 +43,12 @@ public sealed class PredictionApiModule
         var api = app.MapGroup("/api/v1").WithTags("Prediction");
         api.MapGet("/status", PredictionEndpoints.Status).AllowAnonymous();
         api.MapPost("/predict", PredictionEndpoints.Predict)
-            .RequireAuthorization(AuthPolicies.User).DisableAntiforgery()
+            .RequireAuthorization(AuthPolicies.User).DisableAntiforgery().WithMetadata(new UploadEndpoint())
             .Accepts<IFormFile>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapPost("/documents", DocumentEndpoints.Upload)
-            .RequireAuthorization(AuthPolicies.User).DisableAntiforgery().WithTags("Documents")
+            .RequireAuthorization(AuthPolicies.User).DisableAntiforgery().WithTags("Documents").WithMetadata(new UploadEndpoint(Batch: true))
             .Accepts<IFormFileCollection>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
