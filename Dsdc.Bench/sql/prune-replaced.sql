@@ -20,7 +20,8 @@ SELECT d * 3 + k, md5(d::text) || 'abcdefgh', 'dsdc', k, 'run-' || k, d % 16, 0.
        now() - make_interval(days => 60 - 10 * k)
 FROM generate_series(1, 100000) d, generate_series(0, 2) k;
 ANALYZE p;
-SELECT pg_size_pretty(pg_total_relation_size('p')) AS "300,000 rows with their indexes";
+SELECT pg_size_pretty(pg_total_relation_size('p')) AS "300,000 rows with their indexes",
+       pg_total_relation_size('p') / 300000 AS "bytes a row";
 -- The production query (NewDocumentPredictions.PruneReplacedSql) on this table, 30 days kept.
 PREPARE prune AS
 DELETE FROM p

@@ -123,8 +123,12 @@ public sealed class NewDocumentPredictionsTests(ApiApp app)
             Assert.DoesNotContain(replacedLately, latest);
             Assert.Subset(jobBefore.ToHashSet(), latest.ToHashSet());
 
-            // (The job looks for them at most once an hour while it finds fewer than a batch: its runs above looked already.)
-            Assert.Equal(jobBefore.Count - latest.Count - 1, await predictor.PruneReplacedAsync(Ct));
+            // The job looks for them as it runs, at most once an hour while it finds fewer than a batch: its runs above
+            // looked already, so the next one leaves them; one due to look deletes them.
+            Assert.Equal(0, await predictor.PredictAsync(1000, Ct));
+            Assert.Equal(jobBefore, await conn.QueryAsync<long>(jobRows, new { ids, user = NewDocumentPredictions.UserName }));
+            predictor.LookForReplacedAtNextRun();
+            Assert.Equal(0, await predictor.PredictAsync(1000, Ct));
 
             Assert.Equal(latest.Append(replacedLately).Order(), await conn.QueryAsync<long>(jobRows, new { ids, user = NewDocumentPredictions.UserName }));
             Assert.Equal(latest, await conn.QueryAsync<long>("SELECT prediction_id FROM inference.latest_predictions WHERE document_id = ANY(@ids) ORDER BY prediction_id",

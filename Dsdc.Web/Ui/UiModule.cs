@@ -20,8 +20,8 @@ public static class UiModule
             o.Conventions.AllowAnonymousToPage("/Denied");
             o.Conventions.AuthorizePage("/Models/Index", AuthPolicies.ModelAdmin);
             o.Conventions.AuthorizeFolder("/Pipelines", AuthPolicies.Admin);
-            // The two forms that upload files: only they read bodies past RequestBodies.OtherBodyBytes, under every
-            // route of the page (/classify and /Classify/Index alike).
+            // The two forms that upload files: only they read bodies past RequestBodies.OtherBodyBytes, and the upload
+            // middlewares below find them by this, whatever route the page is given.
             o.Conventions.AddPageApplicationModelConvention("/Classify/Index", m => m.EndpointMetadata.Add(new UploadEndpoint(Page: true)));
             o.Conventions.AddPageApplicationModelConvention("/Upload/Index", m => m.EndpointMetadata.Add(new UploadEndpoint(Batch: true, Page: true)));
         });

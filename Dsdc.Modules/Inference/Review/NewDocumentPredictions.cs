@@ -94,11 +94,15 @@ public sealed partial class NewDocumentPredictions(
                      LIMIT @limit))
         """;
 
-    /// <summary>How often the job looks for replaced answers to delete while it finds fewer than a batch: the look walks
-    /// every answer of the job older than the days kept (about 0.9 s at 100,000 unlabelled documents, docs/benchmarks.md).</summary>
+    /// <summary>How often each process running the job looks for replaced answers to delete while it finds fewer than a
+    /// batch: the look walks every answer of the job older than the days kept (0.5-0.9 s at 100,000 unlabelled
+    /// documents, docs/benchmarks.md).</summary>
     public static readonly TimeSpan PruneEvery = TimeSpan.FromHours(1);
 
     private DateTime _nextPrune = DateTime.MinValue;
+
+    /// <summary>The next run looks for replaced answers whenever the last look was (for tests).</summary>
+    internal void LookForReplacedAtNextRun() => _nextPrune = DateTime.MinValue;
 
     /// <summary>Predicts up to <paramref name="maxDocuments"/> documents; returns how many predictions were recorded.</summary>
     [Queue(JobQueues.Default)]

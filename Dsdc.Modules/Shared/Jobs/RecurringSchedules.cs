@@ -64,6 +64,6 @@ public sealed partial class RecurringSchedules(IRecurringJobManager jobs, IOptio
     private partial void LogLeft();
 
     [LoggerMessage(Level = LogLevel.Warning,
-        Message = "No recurring schedule is set yet (pipeline, training, predictions): nothing runs on a schedule until a process that manages them starts. Run the app with Jobs:Server=true, or set Jobs__ManageSchedules=true on one process")]
+        Message = "No recurring schedule is set (pipeline, training, predictions): unless they were all switched off on purpose, nothing runs on a schedule until a process that manages them starts. Run the app with Jobs:Server=true, or set Jobs__ManageSchedules=true on one process")]
     private partial void LogNoneSet();
 }
