@@ -500,10 +500,7 @@ public sealed partial class TrainingService(
     internal static IReadOnlyList<LabelledDocument> AtMostPerClass(IReadOnlyList<LabelledDocument> documents, int perClass, int seed)
     {
         if (perClass <= 0 || documents.GroupBy(p => p.Label).All(g => g.Count() <= perClass)) return documents;
-        return documents.GroupBy(p => p.Label)
-            .SelectMany(g => g.OrderBy(p => Hash($"{seed}:{p.DocumentId}"), StringComparer.Ordinal).Take(perClass))
-            .OrderBy(p => p.DocumentId, StringComparer.Ordinal)
-            .ToList();
+        return DrawInEachClass(documents, seed, _ => perClass);
     }
 
     /// <summary>
@@ -514,11 +511,16 @@ public sealed partial class TrainingService(
     {
         if (max <= 0 || documents.Count <= max) return documents;
         var share = (double)max / documents.Count;
-        return documents.GroupBy(p => p.Label)
-            .SelectMany(g => g.OrderBy(p => Hash($"{seed}:{p.DocumentId}"), StringComparer.Ordinal).Take(Math.Max(1, (int)Math.Round(g.Count() * share))))
+        return DrawInEachClass(documents, seed, count => Math.Max(1, (int)Math.Round(count * share)));
+    }
+
+    /// <summary>The first <paramref name="take"/>(class size) documents of each class in an order drawn from
+    /// <paramref name="seed"/> and their ids, in document-id order.</summary>
+    private static List<LabelledDocument> DrawInEachClass(IReadOnlyList<LabelledDocument> documents, int seed, Func<int, int> take) =>
+        documents.GroupBy(p => p.Label)
+            .SelectMany(g => g.OrderBy(p => Hash($"{seed}:{p.DocumentId}"), StringComparer.Ordinal).Take(take(g.Count())))
             .OrderBy(p => p.DocumentId, StringComparer.Ordinal)
             .ToList();
-    }
 
     /// <summary>The documents a job on the stored split reads: the train and validation sides capped together at
     /// <see cref="TrainingOptions.MaxTrainingPerClass"/> per class (a fused model fits on both; each keeps its own
@@ -541,9 +543,10 @@ public sealed partial class TrainingService(
         var o = options.Value;
         if (draw.Fitted.Count < draw.FittedStored) LogCapped(draw.Fitted.Count, draw.FittedStored, o.MaxTrainingPerClass);
         if (draw.TestDrawn) LogTestDrawn(draw.Test.Count, draw.TestStored, o.MaxTestDocuments);
-        var (read, changed) = await PagesAsync([.. draw.Fitted, .. draw.Test], ct);
+        IReadOnlyList<LabelledDocument> drawn = [.. draw.Fitted, .. draw.Test];
+        var (read, changed) = await PagesAsync(drawn, ct);
         var pages = read.ToDictionary(p => p.DocumentId, p => p.Inputs, StringComparer.Ordinal);
-        return (DataSplit.Of([.. draw.Fitted, .. draw.Test], pages), changed);
+        return (DataSplit.Of(drawn, pages), changed);
     }
 
     /// <summary>The inputs of these documents (<see cref="TrainingDataLoader.PagesAsync"/>), and whether some changed since the

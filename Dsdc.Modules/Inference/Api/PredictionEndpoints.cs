@@ -160,17 +160,17 @@ internal static class PredictionEndpoints
 
     /// <summary>503 with Retry-After: as many classifications run and wait as <c>Api:MaxConcurrentPredictions</c> and
     /// <c>Api:QueueLimit</c> allow.</summary>
-    private static ProblemHttpResult Busy(HttpContext http, PredictionApiOptions o)
-    {
-        http.Response.Headers.RetryAfter = o.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problem(StatusCodes.Status503ServiceUnavailable, "Busy", UploadLimits.BusyMessage(o.RetryAfterSeconds));
-    }
+    private static ProblemHttpResult Busy(HttpContext http, PredictionApiOptions o) =>
+        Busy(http, o, UploadLimits.BusyMessage(o.RetryAfterSeconds));
 
     /// <summary>503 with Retry-After: the uploads under way hold <c>Api:MaxUploadBytesInFlight</c>.</summary>
-    internal static ProblemHttpResult UploadsBusy(HttpContext http, PredictionApiOptions o)
+    internal static ProblemHttpResult UploadsBusy(HttpContext http, PredictionApiOptions o) =>
+        Busy(http, o, UploadLimits.UploadsBusyMessage(o.RetryAfterSeconds), "uploads-busy");
+
+    private static ProblemHttpResult Busy(HttpContext http, PredictionApiOptions o, string detail, string? reason = null)
     {
         http.Response.Headers.RetryAfter = o.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return Problem(StatusCodes.Status503ServiceUnavailable, "Busy", UploadLimits.UploadsBusyMessage(o.RetryAfterSeconds), "uploads-busy");
+        return Problem(StatusCodes.Status503ServiceUnavailable, "Busy", detail, reason);
     }
 
     private static ProblemHttpResult NoModel(HttpContext http, string detail)
