@@ -12,7 +12,7 @@ public static class BenchCommands
 {
     /// <summary>The experiment and benchmark commands: <c>crossvalidate</c>, <c>learningcurve</c>, <c>reviewprobe</c>, <c>zeroshot</c>,
     /// <c>bench-predict</c>, <c>bench-embedding</c>, <c>finetune</c>, <c>imageprobe</c>, <c>orientprobe</c>, <c>extraviews</c>,
-    /// <c>stackprobe</c>, <c>selftrain</c>, <c>activelearning</c>, <c>augprobe</c>, <c>bench-train</c>, <c>bench-ocr</c>, <c>bench-review</c>.</summary>
+    /// <c>stackprobe</c>, <c>selftrain</c>, <c>activelearning</c>, <c>augprobe</c>, <c>bench-train</c>, <c>bench-ocr</c>, <c>bench-pdf</c>, <c>bench-review</c>.</summary>
     public static IHostApplicationBuilder AddBenchCommands(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ICliCommand, CrossValidateCommand>();
@@ -33,6 +33,7 @@ public static class BenchCommands
         builder.Services.AddSingleton<ICliCommand, NormalisationProbeCommand>();
         builder.Services.AddSingleton<ICliCommand, TrainingCostCommand>();
         builder.Services.AddSingleton<ICliCommand, Dsdc.Ocr.OcrScalingBenchmarkCommand>();
+        builder.Services.AddSingleton<ICliCommand, Dsdc.ImageProcessing.PdfReadingBenchmarkCommand>();
         builder.Services.AddSingleton<ICliCommand, Dsdc.Inference.Review.ReviewQueueBenchmarkCommand>();
         return builder;
     }

@@ -12,6 +12,7 @@ public static class ImageProcessingModule
         builder.AddValidatedOptions<ImagingOptions>(ImagingOptions.Section);
         builder.Services.AddSingleton<ImageDecoder>();
         builder.Services.AddSingleton<PdfPageRenderer>();
+        builder.Services.AddSingleton<PdfPages>();
         builder.Services.AddSingleton<PagePreview>();
         builder.Services.AddSingleton<IDocumentInspector, DocumentInspector>();
         builder.Services.AddSingleton<IImagePreprocessor, ImagePreprocessor>();

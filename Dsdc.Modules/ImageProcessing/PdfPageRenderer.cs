@@ -1,4 +1,3 @@
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using Dsdc.ImageProcessing.Native;
@@ -14,9 +13,8 @@ public enum PageColor
 }
 
 /// <summary>
-/// Renders PDF pages to pixels with MuPDF's <c>mutool draw</c>, run as a separate process: MuPDF is AGPL, and a
-/// process boundary keeps it out of our binary; it also contains a crash or a runaway page, which a timeout kills.
-/// Pages come out painted on white (<c>-c gray|rgb</c> has no alpha channel), so transparent PDFs look as printed.
+/// Renders PDF pages to pixels with MuPDF's <c>mutool draw</c>, run as a separate process (<see cref="MutoolProcess"/>):
+/// a crash or a runaway page stays in it, and a timeout kills it. Pages come out painted on white (<c>-c gray|rgb</c> has no alpha channel), so transparent PDFs look as printed.
 /// </summary>
 public sealed class PdfPageRenderer
 {
@@ -74,7 +72,7 @@ public sealed class PdfPageRenderer
         var rendered = new RenderedPages(Directory.CreateTempSubdirectory(TempPrefix).FullName, pages);
         try
         {
-            Run(Path.GetFullPath(pdfPath), pages, dpi, color, rendered.Folder, ct);
+            Run(MutoolProcess.AsPdf(pdfPath, rendered.Folder), pages, dpi, color, rendered.Folder, ct);
             return rendered;
         }
         catch
@@ -86,90 +84,22 @@ public sealed class PdfPageRenderer
 
     private void Run(string pdfPath, IReadOnlyList<int> pages, int dpi, PageColor color, string folder, CancellationToken ct)
     {
-        var info = new ProcessStartInfo(_options.MutoolPath)
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in new[]
-                 {
-                     "draw", "-q", "-r", dpi.ToString(CultureInfo.InvariantCulture), "-c", color == PageColor.Grey ? "gray" : "rgb",
-                     "-o", Path.Combine(folder, "page-%d.pnm"), pdfPath, string.Join(',', pages),
-                 })
-            info.ArgumentList.Add(arg);
-
         var timeout = TimeSpan.FromSeconds(_options.PdfRenderTimeoutSecondsPerPage * (double)pages.Count);
         var started = Stopwatch.GetTimestamp();
-        Process process;
-        try
-        {
-            process = Process.Start(info) ?? throw new InvalidOperationException("mutool did not start");
-        }
-        catch (Win32Exception ex)
-        {
-            throw new PdfRendererSetupException(
-                $"Cannot run '{_options.MutoolPath}' to render PDF pages ({ex.Message}): install mupdf-tools or set " +
-                $"{ImagingOptions.Section}:{nameof(ImagingOptions.MutoolPath)}.", ex);
-        }
-
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-            bool exited;
-            using (ct.Register(() => Kill(process)))
-                exited = process.WaitForExit(timeout);
-            if (!exited)
-            {
-                Kill(process);
-                throw Refusal.Of(Refusal.Corrupt,
-                    $"The PDF did not render within {timeout.TotalSeconds:0} s for {pages.Count} page(s) " +
-                    $"({ImagingOptions.Section}:{nameof(ImagingOptions.PdfRenderTimeoutSecondsPerPage)}).");
-            }
-            process.WaitForExit();
-            ct.ThrowIfCancellationRequested();
-            var errors = stderr.GetAwaiter().GetResult().Trim();
-            if (process.ExitCode != 0)
-            {
-                // The machine's fault, not the document's: no attempt is counted against it, and the job is tried again.
-                if (errors.Contains("No space left on device", StringComparison.OrdinalIgnoreCase))
-                    throw new IOException($"No space left to render the PDF's pages in {folder} (mutool: {Tail(errors)}).", DiskFullHResult);
-                // Killed (SIGKILL): most often the out-of-memory killer, on this document's pages (a huge embedded image):
-                // counted as a death of the worker on it, as when managed memory runs out, so that a document that does it
-                // every time is tried alone and then given up instead of failing the stage at every run. Terminated
-                // (SIGTERM): the machine stopping; nothing is counted.
-                if (process.ExitCode == SigKillExit)
-                    throw new PdfRendererSetupException(
-                        $"mutool was killed while rendering (exit code {process.ExitCode}: as by the out-of-memory killer).",
-                        new OutOfMemoryException("mutool was killed while rendering this document's pages"));
-                if (process.ExitCode == SigTermExit)
-                    throw new PdfRendererSetupException(
-                        $"mutool was stopped from outside while rendering (exit code {process.ExitCode}: terminated).",
-                        new OperationCanceledException());
-                throw Refusal.Of(Refusal.Corrupt, $"The PDF cannot be rendered (mutool exit code {process.ExitCode}: {Tail(errors)}).");
-            }
-            logger.LogDebug("Rendered {PageCount} PDF page(s) at {Dpi} dpi in {ElapsedMs:0} ms",
-                pages.Count, dpi, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        }
+        var (exitCode, errors) = MutoolProcess.Run(_options.MutoolPath,
+            [
+                "draw", "-q", "-r", dpi.ToString(CultureInfo.InvariantCulture), "-c", color == PageColor.Grey ? "gray" : "rgb",
+                "-o", Path.Combine(folder, "page-%d.pnm"), pdfPath, string.Join(',', pages),
+            ],
+            timeout,
+            () => $"The PDF did not render within {timeout.TotalSeconds:0} s for {pages.Count} page(s) " +
+                  $"({ImagingOptions.Section}:{nameof(ImagingOptions.PdfRenderTimeoutSecondsPerPage)}).",
+            onLine: null, ct);
+        if (exitCode != 0)
+            throw Refusal.Of(Refusal.Corrupt, $"The PDF cannot be rendered (mutool exit code {exitCode}: {MutoolProcess.Tail(errors)}).");
+        logger.LogDebug("Rendered {PageCount} PDF page(s) at {Dpi} dpi in {ElapsedMs:0} ms",
+            pages.Count, dpi, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
-
-    // ENOSPC, as the pipeline's disk-full check reads it; 128 + SIGKILL and 128 + SIGTERM as .NET reports them.
-    private const int DiskFullHResult = 28, SigKillExit = 137, SigTermExit = 143;
-
-    private static void Kill(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // It exited on its own in the meantime.
-        }
-    }
-
-    private static string Tail(string text) => text.Length <= 300 ? text : "..." + text[^300..];
 }
 
 /// <summary>Rendered pages on disk; dispose to delete them.</summary>

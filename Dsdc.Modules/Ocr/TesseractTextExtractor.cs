@@ -16,6 +16,7 @@ internal sealed partial class TesseractTextExtractor(
     TesseractEnginePool pool,
     ImageDecoder decoder,
     PdfPageRenderer renderer,
+    PdfPages pdf,
     IOptions<OcrOptions> options,
     IOptions<ImagingOptions> imaging,
     ILogger<TesseractTextExtractor> logger) : ITextExtractor
@@ -42,10 +43,18 @@ internal sealed partial class TesseractTextExtractor(
     {
         var started = Stopwatch.GetTimestamp();
         var deadline = new DocumentDeadline(Options.DocumentTimeoutSeconds);
-        var data = await Task.Run(() => decoder.ReadFile(path), ct);
-        var (result, pages) = format == DocumentFormat.Pdf
-            ? await ExtractPdfAsync(path, data, deadline, ct)
-            : await RunOnEngineAsync(deadline, engine => RecogniseRaster(engine, data, format, deadline, ct), ct);
+        ExtractedText result;
+        int pages;
+        if (format == DocumentFormat.Pdf)
+        {
+            decoder.CheckFile(path); // mutool reads the file itself
+            (result, pages) = await ExtractPdfAsync(path, deadline, ct);
+        }
+        else
+        {
+            var data = await Task.Run(() => decoder.ReadFile(path), ct);
+            (result, pages) = await RunOnEngineAsync(deadline, engine => RecogniseRaster(engine, data, format, deadline, ct), ct);
+        }
         LogExtracted(logger, pages, result.Method, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return result;
     }
@@ -66,11 +75,11 @@ internal sealed partial class TesseractTextExtractor(
         return (Combine(pages), pages.Count);
     }
 
-    private async Task<(ExtractedText, int)> ExtractPdfAsync(string path, byte[] data, DocumentDeadline deadline, CancellationToken ct)
+    private async Task<(ExtractedText, int)> ExtractPdfAsync(string path, DocumentDeadline deadline, CancellationToken ct)
     {
-        var layer = await Task.Run(() => PdfTextLayer.Read(data, decoder), ct);
+        var layer = await Task.Run(() => PdfTextLayer.Read(pdf, path, ct), ct);
         if (layer.IsComplete)
-            return (new ExtractedText(string.Join('\f', layer.PageTexts), ExtractionMethods.PdfTextLayer, "pdfpig", PdfTextLayer.PdfPigVersion, null),
+            return (new ExtractedText(string.Join('\f', layer.PageTexts), ExtractionMethods.PdfTextLayer, "mutool", pdf.ToolVersion, null),
                 layer.PageTexts.Count);
 
         var dpi = OcrDpi(layer.LargestPageSquareInches);

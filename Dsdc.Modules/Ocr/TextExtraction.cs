@@ -14,7 +14,7 @@ public sealed record ExtractedText(string Text, string Method, string Processor,
 public interface ITextExtractor
 {
     /// <summary>The OCR engine's name and version (with its settings) as recorded for OCR results; a PDF text layer
-    /// records PdfPig instead. A change of <see cref="ProcessorVersion"/> means OCR results may differ.</summary>
+    /// records mutool instead. A change of <see cref="ProcessorVersion"/> means OCR results may differ.</summary>
     string Processor { get; }
 
     string ProcessorVersion { get; }

@@ -44,7 +44,7 @@ internal static partial class EmbeddingTestKit
     {
         var services = new ServiceCollection().AddSingleton(DefaultEncoder).AddSingleton(Regions).BuildServiceProvider();
         var options = Options.Create(new ImagingOptions());
-        return new DocumentProcessor(new DocumentInspector(new ImageDecoder(options), options), new NoOcr(), Preprocessor(), paths, services);
+        return new DocumentProcessor(new DocumentInspector(new ImageDecoder(options), new PdfPages(new ImageDecoder(options), options), options), new NoOcr(), Preprocessor(), paths, services);
     }
 
     private sealed class NoOcr : Dsdc.Ocr.ITextExtractor

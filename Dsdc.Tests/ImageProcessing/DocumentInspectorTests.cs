@@ -146,6 +146,62 @@ public sealed class DocumentInspectorTests : IDisposable
     public void ATruncatedPdfIsCorrupt() =>
         AssertRefused(Refusal.Corrupt, _docs.Write("cut.pdf", File.ReadAllBytes(TestDocuments.TextPdf).AsSpan(0, 400)));
 
+    /// <summary>A page's size is the one mutool draws: its media box inherited from the page tree, cut to its crop box,
+    /// turned by its rotation and scaled by its user unit. The pixel limit is checked against what will be drawn.</summary>
+    [Fact]
+    public void APdfPageIsMeasuredAsMutoolDrawsIt()
+    {
+        var path = _docs.Write("turned.pdf", OnePagePdf(
+            pages: "/MediaBox [0 0 612 792]",
+            page: "/CropBox [10 20 310 420] /Rotate 90 /UserUnit 2"));
+
+        var info = Inspector.Inspect(path);
+        using var rendered = _services.Get<PdfPageRenderer>().Render(path, [1], 150, PageColor.Grey, TestContext.Current.CancellationToken);
+        using var page = rendered.Load(1);
+
+        Assert.Equal((1, 1667, 1250), (info.PageCount, info.Width, info.Height)); // 400 x 300 points, times 2, at 150 dpi
+        Assert.Equal((info.Width, info.Height), (page.Width, page.Height));
+    }
+
+    /// <summary>
+    /// A 140 KB page whose content stream inflates to 54 MB of drawing operators. The in-process PDF parser this replaced
+    /// took 42 s and 7.7 GB of the server's own memory to measure it (docs/reliability.md, bug 47). Measuring its pages
+    /// now reads none of its content and allocates next to nothing in this process; reading its text runs in mutool's
+    /// process, which is killed at the time limit and the PDF refused.
+    /// </summary>
+    [Fact]
+    public void APdfWhoseDrawingInflatesToGigabytesCostsTheServerNothing()
+    {
+        var path = _docs.Write("dense.pdf", PdfReadingBenchmarkCommand.DrawingBombPdf(2_000_000));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var info = Inspector.Inspect(path);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal((1, 1275, 1650), (info.PageCount, info.Width, info.Height));
+        Assert.True(allocated < 8 * 1024 * 1024, $"{allocated:N0} bytes allocated to measure the page"); // the file itself is read once: 140 KB
+        using var hurried = new ImagingServices(new Dictionary<string, string?> { ["Imaging:PdfRenderTimeoutSecondsPerPage"] = "1" });
+        var refused = Assert.Throws<InvalidDocumentException>(() => hurried.Get<PdfPages>().Texts(path, 1, TestContext.Current.CancellationToken));
+        Assert.Equal(Refusal.Corrupt, refused.ReasonCode);
+        Assert.Contains("within 1 s", refused.Message);
+    }
+
+    /// <summary>A hand-written PDF of one page (with a correct xref table), its page tree and page given extra keys.</summary>
+    private static byte[] OnePagePdf(string pages, string page)
+    {
+        var sb = new System.Text.StringBuilder("%PDF-1.4\n");
+        var offsets = new List<int>();
+        void Obj(string body) { offsets.Add(sb.Length); sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n"); }
+        Obj("<< /Type /Catalog /Pages 2 0 R >>");
+        Obj($"<< /Type /Pages /Count 1 /Kids [3 0 R] {pages} >>");
+        Obj($"<< /Type /Page /Parent 2 0 R {page} >>");
+        var xref = sb.Length;
+        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
+        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
+        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        return System.Text.Encoding.ASCII.GetBytes(sb.ToString());
+    }
+
     private string AssertRefused(string reasonCode, string path)
     {
         var error = Assert.Throws<InvalidDocumentException>(() => Inspector.Inspect(path));

@@ -67,7 +67,9 @@ public sealed class BadInputCorpusTests
         return File.ReadAllBytes(path);
     }
 
-    /// <summary>The table: 40 kinds here (and 4 built in the ingestion test); with the 16 of RejectionTests and DocumentInspectorTests, 60 in all.</summary>
+    private static readonly Lazy<byte[]> DrawingBomb = new(() => Dsdc.ImageProcessing.PdfReadingBenchmarkCommand.DrawingBombPdf(2_000_000));
+
+    /// <summary>The table: 41 kinds here (and 4 built in the ingestion test); with the 16 of RejectionTests and DocumentInspectorTests, 61 in all.</summary>
     public static IReadOnlyList<Kind> Kinds { get; } =
     [
         // Truncated or corrupt files of each format.
@@ -89,9 +91,11 @@ public sealed class BadInputCorpusTests
         new("bomb-bmp", c => c.Put("bomb-bmp", "b.bmp", BadInputs.Bmp(60_000, 60_000, pixels: false), "1"), ["too-many-pixels", "corrupt"], () => BadInputs.Bmp(60_000, 60_000, pixels: false)),
         new("declared-20000x20000", c => c.Put("declared-20000x20000", "big.png", Fixtures.PngHeaderOnly(20_000, 20_000), "1"), ["too-many-pixels"], () => Fixtures.PngHeaderOnly(20_000, 20_000)),
         new("over-size-limit", c => { using var f = File.Create(Path.Combine(c.Dir("over-size-limit"), "huge.tif")); f.Write("II*\0"u8); f.SetLength(60L * 1024 * 1024); }, ["too-large"]),
-        // PDFs: encrypted, thousands of pages.
+        // PDFs: encrypted, thousands of pages, a drawing that inflates.
         new("pdf-encrypted", c => c.Put("pdf-encrypted", "locked.pdf", EncryptedPdf(), "1"), ["encrypted"], EncryptedPdf),
         new("pdf-5000-pages", c => c.Put("pdf-5000-pages", "many.pdf", BadInputs.ManyPagePdf(5000), "1"), ["too-many-pages"], () => BadInputs.ManyPagePdf(5000)),
+        // A page whose drawing inflates to 54 MB of operators: read by mutool in a process of its own, under its time limit.
+        new("pdf-drawing-bomb", c => c.Put("pdf-drawing-bomb", "dense.pdf", DrawingBomb.Value, "1"), [Accepted], () => DrawingBomb.Value),
         // Tiny but valid images: processed.
         new("png-1x1", c => c.Put("png-1x1", "dot.png", Fixtures.PngBlankPage(1, 1), "2"), [Accepted], () => Fixtures.PngBlankPage(1, 1)),
         new("tiff-1x1", c => c.Put("tiff-1x1", "dot.tif", Fixtures.MultiPageTiff(1, 1, 1), "2"), [Accepted], () => Fixtures.MultiPageTiff(1, 1, 1)),

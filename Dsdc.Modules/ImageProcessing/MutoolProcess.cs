@@ -1,0 +1,118 @@
+using System.ComponentModel;
+using System.Diagnostics;
+
+namespace Dsdc.ImageProcessing;
+
+/// <summary>
+/// One run of MuPDF's <c>mutool</c>, the only code that reads a PDF (its pages, their text layer, their pixels). MuPDF is
+/// AGPL, and a process boundary keeps it out of our binary. It also bounds what a hostile or broken PDF can cost the
+/// server: a run past its time limit is killed, and what a page takes (a content stream of a few kilobytes that inflates
+/// to gigabytes of drawing operators) is the child's memory, not the process that serves the API, the UI and the jobs.
+/// </summary>
+internal static class MutoolProcess
+{
+    // ENOSPC, as the pipeline's disk-full check reads it; 128 + SIGKILL and 128 + SIGTERM as .NET reports them.
+    private const int DiskFullHResult = 28, SigKillExit = 137, SigTermExit = 143;
+
+    /// <summary>Runs mutool to its end and returns its exit code and standard error. Each line it writes to standard
+    /// output goes to <paramref name="onLine"/>, whose exception (a refusal: too many pages) stops the run and is thrown
+    /// here. The machine's failures (mutool missing, killed, out of disk space) throw <see cref="PdfRendererSetupException"/>
+    /// or <see cref="IOException"/>, never a refusal of the document.</summary>
+    /// <param name="timeout">killed past it, and the document refused as corrupt: <paramref name="timedOut"/> says why</param>
+    /// <param name="timedOut">the refusal's message when the run takes longer than <paramref name="timeout"/></param>
+    public static (int ExitCode, string Errors) Run(string mutoolPath, IReadOnlyList<string> arguments, TimeSpan timeout,
+        Func<string> timedOut, Action<string>? onLine, CancellationToken ct)
+    {
+        var info = new ProcessStartInfo(mutoolPath)
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new InvalidOperationException("mutool did not start");
+        }
+        catch (Win32Exception ex)
+        {
+            throw new PdfRendererSetupException(
+                $"Cannot run '{mutoolPath}' to read PDFs ({ex.Message}): install mupdf-tools or set " +
+                $"{ImagingOptions.Section}:{nameof(ImagingOptions.MutoolPath)}.", ex);
+        }
+
+        using (process)
+        {
+            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            var stdout = Task.Run(() =>
+            {
+                try
+                {
+                    while (process.StandardOutput.ReadLine() is { } line) onLine?.Invoke(line);
+                }
+                catch
+                {
+                    Kill(process);
+                    throw;
+                }
+            }, CancellationToken.None);
+            bool exited;
+            using (ct.Register(() => Kill(process)))
+                exited = process.WaitForExit(timeout);
+            if (!exited)
+            {
+                Kill(process);
+                // Its output is the run's no longer: a refusal found in it still wins (it came first).
+                if (stdout.Wait(TimeSpan.FromSeconds(5)) || stdout.IsFaulted) stdout.GetAwaiter().GetResult();
+                throw Refusal.Of(Refusal.Corrupt, timedOut());
+            }
+            process.WaitForExit();
+            ct.ThrowIfCancellationRequested();
+            stdout.GetAwaiter().GetResult();
+            var errors = stderr.GetAwaiter().GetResult().Trim();
+            // The machine's fault, not the document's: no attempt is counted against it, and the job is tried again.
+            if (process.ExitCode != 0 && errors.Contains("No space left on device", StringComparison.OrdinalIgnoreCase))
+                throw new IOException($"No space left for mutool's output (mutool: {Tail(errors)}).", DiskFullHResult);
+            // Killed (SIGKILL): most often the out-of-memory killer, on this document's pages (a huge embedded image):
+            // counted as a death of the worker on it, as when managed memory runs out, so that a document that does it
+            // every time is tried alone and then given up instead of failing the stage at every run. Terminated
+            // (SIGTERM): the machine stopping; nothing is counted.
+            if (process.ExitCode == SigKillExit)
+                throw new PdfRendererSetupException(
+                    $"mutool was killed while reading the PDF (exit code {process.ExitCode}: as by the out-of-memory killer).",
+                    new OutOfMemoryException("mutool was killed while reading this document"));
+            if (process.ExitCode == SigTermExit)
+                throw new PdfRendererSetupException(
+                    $"mutool was stopped from outside while reading the PDF (exit code {process.ExitCode}: terminated).",
+                    new OperationCanceledException());
+            return (process.ExitCode, errors);
+        }
+    }
+
+    /// <summary>A name for <paramref name="path"/> that mutool reads as a PDF: it chooses a document's type by its
+    /// extension, and an upload or an inbox file may be named anything (a PDF named <c>scan.png</c> is a PDF). A link
+    /// to it in <paramref name="folder"/>, the run's own temporary folder.</summary>
+    public static string AsPdf(string path, string folder)
+    {
+        var link = Path.Combine(folder, "document.pdf");
+        File.CreateSymbolicLink(link, Path.GetFullPath(path));
+        return link;
+    }
+
+    private static void Kill(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // It exited on its own in the meantime.
+        }
+    }
+
+    /// <summary>The end of mutool's messages, enough for a refusal's reason.</summary>
+    public static string Tail(string text) => text.Length <= 300 ? text : "..." + text[^300..];
+}

@@ -1,0 +1,15 @@
+// The pages of a PDF as DSDC reads them, for `mutool run pdf-pages.js FILE` (MuPDF's JavaScript, mujs): a line
+// "encrypted" when the PDF needs a password; otherwise "pages N", then "page WIDTH HEIGHT" for each page, in points,
+// as `mutool draw` renders it (crop box within the media box, rotation and user unit applied). Nothing here draws or
+// parses a page's content stream: a page whose drawing inflates to gigabytes costs nothing to measure.
+var doc = new PDFDocument(scriptArgs[0]); // a PDF whatever its name says (mutool goes by the extension otherwise)
+if (doc.needsPassword()) {
+    print("encrypted");
+    quit();
+}
+var count = doc.countPages();
+print("pages " + count);
+for (var i = 0; i < count; i++) {
+    var bounds = doc.loadPage(i).bound();
+    print("page " + (bounds[2] - bounds[0]) + " " + (bounds[3] - bounds[1]));
+}
