@@ -10,6 +10,7 @@ if (doc.needsPassword()) {
 var count = doc.countPages();
 print("pages " + count);
 for (var i = 0; i < count; i++) {
-    var bounds = doc.loadPage(i).bound();
+    var page = doc.loadPage(i);
+    var bounds = page.getBounds ? page.getBounds() : page.bound(); // MuPDF 1.23 renamed bound (Debian 12 has 1.21)
     print("page " + (bounds[2] - bounds[0]) + " " + (bounds[3] - bounds[1]));
 }
