@@ -25,6 +25,12 @@ public sealed class ImagingOptions
     [Range(1, 3600)]
     public int PdfRenderTimeoutSecondsPerPage { get; set; } = 30;
 
+    /// <summary>The most address space one mutool process may take (its <c>ulimit -v</c>, on Linux): a PDF that needs more
+    /// is refused as too large instead of taking the machine's memory. Drawing a page at the pixel limit in colour takes
+    /// about 300 MB.</summary>
+    [Range(256, 1_048_576)]
+    public int MutoolMemoryMegabytes { get; set; } = 2048;
+
     /// <summary>MuPDF's command-line tool (Debian package mupdf-tools); run as a separate process, never linked.</summary>
     [Required(AllowEmptyStrings = false)]
     public string MutoolPath { get; set; } = "mutool";

@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
 
 namespace Dsdc.ImageProcessing;
 
@@ -7,28 +9,39 @@ namespace Dsdc.ImageProcessing;
 /// One run of MuPDF's <c>mutool</c>, the only code that reads a PDF (its pages, their text layer, their pixels). MuPDF is
 /// AGPL, and a process boundary keeps it out of our binary. It also bounds what a hostile or broken PDF can cost the
 /// server: a run past its time limit is killed, and what a page takes (a content stream of a few kilobytes that inflates
-/// to gigabytes of drawing operators) is the child's memory, not the process that serves the API, the UI and the jobs.
+/// to gigabytes of drawing operators) is the child's memory, not the process that serves the API, the UI and the jobs,
+/// and is capped (<see cref="ImagingOptions.MutoolMemoryMegabytes"/>).
 /// </summary>
-internal static class MutoolProcess
+internal static partial class MutoolProcess
 {
     // ENOSPC, as the pipeline's disk-full check reads it; 128 + SIGKILL and 128 + SIGTERM as .NET reports them.
     private const int DiskFullHResult = 28, SigKillExit = 137, SigTermExit = 143;
 
     /// <summary>Runs mutool to its end and returns its exit code and standard error. Each line it writes to standard
     /// output goes to <paramref name="onLine"/>, whose exception (a refusal: too many pages) stops the run and is thrown
-    /// here. The machine's failures (mutool missing, killed, out of disk space) throw <see cref="PdfRendererSetupException"/>
-    /// or <see cref="IOException"/>, never a refusal of the document.</summary>
+    /// here. A run that needs more memory than <see cref="ImagingOptions.MutoolMemoryMegabytes"/> is refused as too large.
+    /// The machine's failures (mutool missing, killed, out of disk space) throw <see cref="PdfRendererSetupException"/> or
+    /// <see cref="IOException"/>, never a refusal of the document.</summary>
     /// <param name="timeout">killed past it, and the document refused as corrupt: <paramref name="timedOut"/> says why</param>
     /// <param name="timedOut">the refusal's message when the run takes longer than <paramref name="timeout"/></param>
-    public static (int ExitCode, string Errors) Run(string mutoolPath, IReadOnlyList<string> arguments, TimeSpan timeout,
+    public static (int ExitCode, string Errors) Run(ImagingOptions options, IReadOnlyList<string> arguments, TimeSpan timeout,
         Func<string> timedOut, Action<string>? onLine, CancellationToken ct)
     {
+        var mutoolPath = options.MutoolPath;
         var info = new ProcessStartInfo(mutoolPath)
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        if (OperatingSystem.IsLinux())
+        {
+            // The shell sets the limit and becomes mutool (exec): its exit code, signals and output are mutool's. A hard
+            // limit already lower than this one stays.
+            info.FileName = "/bin/sh";
+            foreach (var argument in new[] { "-c", "ulimit -v \"$0\" 2>/dev/null; exec \"$@\"", (options.MutoolMemoryMegabytes * 1024L).ToString(CultureInfo.InvariantCulture), mutoolPath })
+                info.ArgumentList.Add(argument);
+        }
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
 
         Process process;
@@ -38,9 +51,7 @@ internal static class MutoolProcess
         }
         catch (Win32Exception ex)
         {
-            throw new PdfRendererSetupException(
-                $"Cannot run '{mutoolPath}' to read PDFs ({ex.Message}): install mupdf-tools or set " +
-                $"{ImagingOptions.Section}:{nameof(ImagingOptions.MutoolPath)}.", ex);
+            throw Missing(mutoolPath, ex.Message, ex);
         }
 
         using (process)
@@ -87,9 +98,26 @@ internal static class MutoolProcess
                 throw new PdfRendererSetupException(
                     $"mutool was stopped from outside while reading the PDF (exit code {process.ExitCode}: terminated).",
                     new OperationCanceledException());
+            // The shell could not start mutool (not found, not executable).
+            if (process.ExitCode is ShellNotFoundExit or ShellNotExecutableExit && info.FileName != mutoolPath)
+                throw Missing(mutoolPath, Tail(errors), new FileNotFoundException(errors, mutoolPath));
+            if (process.ExitCode != 0 && OutOfMemory().IsMatch(errors))
+                throw Refusal.Of(Refusal.TooLarge,
+                    $"The PDF needs more memory than a PDF may take to be read ({options.MutoolMemoryMegabytes} MB, " +
+                    $"{ImagingOptions.Section}:{nameof(ImagingOptions.MutoolMemoryMegabytes)}; mutool: {Tail(errors)}).");
             return (process.ExitCode, errors);
         }
     }
+
+    private const int ShellNotExecutableExit = 126, ShellNotFoundExit = 127;
+
+    /// <summary>MuPDF's message when an allocation fails: <c>error: realloc (350102016 bytes) failed</c>.</summary>
+    [GeneratedRegex(@"\b(m|re|c)alloc \(\d+ bytes\) failed")]
+    private static partial Regex OutOfMemory();
+
+    private static PdfRendererSetupException Missing(string mutoolPath, string why, Exception inner) => new(
+        $"Cannot run '{mutoolPath}' to read PDFs ({why}): install mupdf-tools or set " +
+        $"{ImagingOptions.Section}:{nameof(ImagingOptions.MutoolPath)}.", inner);
 
     /// <summary>A name for <paramref name="path"/> that mutool reads as a PDF: it chooses a document's type by its
     /// extension, and an upload or an inbox file may be named anything (a PDF named <c>scan.png</c> is a PDF). A link

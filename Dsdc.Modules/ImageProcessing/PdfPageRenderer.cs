@@ -86,7 +86,7 @@ public sealed class PdfPageRenderer
     {
         var timeout = TimeSpan.FromSeconds(_options.PdfRenderTimeoutSecondsPerPage * (double)pages.Count);
         var started = Stopwatch.GetTimestamp();
-        var (exitCode, errors) = MutoolProcess.Run(_options.MutoolPath,
+        var (exitCode, errors) = MutoolProcess.Run(_options,
             [
                 "draw", "-q", "-r", dpi.ToString(CultureInfo.InvariantCulture), "-c", color == PageColor.Grey ? "gray" : "rgb",
                 "-o", Path.Combine(folder, "page-%d.pnm"), pdfPath, string.Join(',', pages),

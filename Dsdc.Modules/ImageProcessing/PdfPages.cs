@@ -27,7 +27,7 @@ public sealed class PdfPages(ImageDecoder limits, IOptions<ImagingOptions> optio
     internal static string ScriptPath => Path.Combine(AppContext.BaseDirectory, "mutool", "pdf-pages.js");
 
     private readonly ImagingOptions _options = options.Value;
-    private readonly Lazy<string> _version = new(() => ReadVersion(options.Value.MutoolPath));
+    private readonly Lazy<string> _version = new(() => ReadVersion(options.Value));
 
     /// <summary>mutool's version (<c>1.21.1</c>), recorded with a text layer it read.</summary>
     public string ToolVersion => _version.Value;
@@ -44,7 +44,7 @@ public sealed class PdfPages(ImageDecoder limits, IOptions<ImagingOptions> optio
         var sizes = new List<PdfPageSize>();
         var encrypted = false;
         int? declared = null;
-        var (exitCode, errors) = MutoolProcess.Run(_options.MutoolPath, ["run", script, Path.GetFullPath(path)], timeout,
+        var (exitCode, errors) = MutoolProcess.Run(_options, ["run", script, Path.GetFullPath(path)], timeout,
             () => $"The PDF's pages could not be listed within {timeout.TotalSeconds:0} s " +
                   $"({ImagingOptions.Section}:{nameof(ImagingOptions.PdfRenderTimeoutSecondsPerPage)}).",
             line =>
@@ -84,7 +84,7 @@ public sealed class PdfPages(ImageDecoder limits, IOptions<ImagingOptions> optio
         try
         {
             var timeout = TimeSpan.FromSeconds(_options.PdfRenderTimeoutSecondsPerPage * (double)pages);
-            var (exitCode, errors) = MutoolProcess.Run(_options.MutoolPath,
+            var (exitCode, errors) = MutoolProcess.Run(_options,
                 ["draw", "-q", "-F", "txt", "-o", Path.Combine(folder, "page-%d.txt"), MutoolProcess.AsPdf(path, folder), $"1-{pages}"],
                 timeout,
                 () => $"The PDF's text could not be read within {timeout.TotalSeconds:0} s for {pages} page(s) " +
@@ -122,12 +122,12 @@ public sealed class PdfPages(ImageDecoder limits, IOptions<ImagingOptions> optio
         return lines.Length == 0 ? errors : string.Join("; ", lines);
     }
 
-    private static string ReadVersion(string mutoolPath)
+    private static string ReadVersion(ImagingOptions options)
     {
         // "mutool version 1.21.1", on standard error.
         try
         {
-            var (_, errors) = MutoolProcess.Run(mutoolPath, ["-v"], TimeSpan.FromSeconds(30), () => "mutool -v did not answer", null, CancellationToken.None);
+            var (_, errors) = MutoolProcess.Run(options, ["-v"], TimeSpan.FromSeconds(30), () => "mutool -v did not answer", null, CancellationToken.None);
             var version = errors.Split(' ', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
             return string.IsNullOrEmpty(version) ? "unknown" : version;
         }

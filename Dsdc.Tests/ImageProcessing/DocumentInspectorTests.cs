@@ -186,6 +186,22 @@ public sealed class DocumentInspectorTests : IDisposable
         Assert.Contains("within 1 s", refused.Message);
     }
 
+    /// <summary>mutool's memory is capped (its address space): reading the same page's text takes it about 1 GB, so under
+    /// a 256 MB cap the PDF is refused as too large, naming the setting, and the same cap still reads an ordinary PDF.</summary>
+    [Fact]
+    public void APdfThatNeedsMoreThanMutoolsMemoryLimitIsRefusedAsTooLarge()
+    {
+        var path = _docs.Write("dense.pdf", PdfReadingBenchmarkCommand.DrawingBombPdf(2_000_000));
+        using var capped = new ImagingServices(new Dictionary<string, string?> { ["Imaging:MutoolMemoryMegabytes"] = "256" });
+        var pdf = capped.Get<PdfPages>();
+
+        var refused = Assert.Throws<InvalidDocumentException>(() => pdf.Texts(path, 1, TestContext.Current.CancellationToken));
+
+        Assert.Equal(Refusal.TooLarge, refused.ReasonCode);
+        Assert.Contains("Imaging:MutoolMemoryMegabytes", refused.Message);
+        Assert.Equal(2, pdf.Texts(TestDocuments.TwoPageTextPdf, 2, TestContext.Current.CancellationToken).Count(t => t.Length > 100));
+    }
+
     /// <summary>A hand-written PDF of one page (with a correct xref table), its page tree and page given extra keys.</summary>
     private static byte[] OnePagePdf(string pages, string page)
     {
