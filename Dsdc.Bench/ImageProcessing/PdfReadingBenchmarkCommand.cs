@@ -11,7 +11,7 @@ namespace Dsdc.ImageProcessing;
 /// <c>bench-pdf DIR [--repeats N] [--drawing-bomb OPERATORS]</c>: what reading a PDF costs before any page is drawn, as
 /// inspection and OCR read it (<see cref="PdfPages"/>): counting and measuring its pages, then its text layer, for every
 /// PDF under DIR and, with <c>--drawing-bomb</c>, for a page whose content stream inflates to that many drawing
-/// operators (<see cref="DrawingBombPdf"/>). Reports the time of each and the bytes this process allocated for both
+/// operators (<see cref="DrawingBombPdf"/>). Reports the time of each and the bytes this whole process allocated for both
 /// (mutool's own memory is its process's: measure it with <c>/usr/bin/time -f %M mutool ...</c>).
 /// </summary>
 internal sealed class PdfReadingBenchmarkCommand(PdfPages pdf) : ICliCommand
@@ -46,18 +46,18 @@ internal sealed class PdfReadingBenchmarkCommand(PdfPages pdf) : ICliCommand
             long allocated = 0;
             for (var run = 0; run <= repeats; run++)
             {
-                var before = GC.GetAllocatedBytesForCurrentThread();
+                var before = GC.GetTotalAllocatedBytes(precise: true);
                 var watch = Stopwatch.StartNew();
                 var sizes = pdf.Sizes(file, ct);
                 var listed = watch.Elapsed.TotalMilliseconds;
-                var texts = pdf.Texts(file, sizes.Count, ct);
+                var (texts, _) = pdf.Texts(file, sizes.Count, ct);
                 var read = watch.Elapsed.TotalMilliseconds - listed;
                 if (run == 0) continue;
                 list.Add(listed);
                 text.Add(read);
                 pages = sizes.Count;
                 characters = texts.Sum(t => t.Length);
-                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                allocated = GC.GetTotalAllocatedBytes(precise: true) - before; // the output is read on another thread
             }
             Console.WriteLine($"{Path.GetFileName(file)} | {new FileInfo(file).Length:N0} | {pages} | {Median(list):F0} | {Median(text):F0} | {characters:N0} | " +
                 $"{allocated / 1024:N0}");

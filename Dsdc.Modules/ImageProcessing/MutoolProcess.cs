@@ -17,15 +17,17 @@ internal static partial class MutoolProcess
     // ENOSPC, as the pipeline's disk-full check reads it; 128 + SIGKILL and 128 + SIGTERM as .NET reports them.
     private const int DiskFullHResult = 28, SigKillExit = 137, SigTermExit = 143;
 
-    /// <summary>Runs mutool to its end and returns its exit code and standard error. Each line it writes to standard
-    /// output goes to <paramref name="onLine"/>, whose exception (a refusal: too many pages) stops the run and is thrown
-    /// here. A run that needs more memory than <see cref="ImagingOptions.MutoolMemoryMegabytes"/> is refused as too large.
-    /// The machine's failures (mutool missing, killed, out of disk space) throw <see cref="PdfRendererSetupException"/> or
-    /// <see cref="IOException"/>, never a refusal of the document.</summary>
+    /// <summary>Runs mutool to its end and returns its exit code and standard error. What it writes to standard output
+    /// goes to <paramref name="onOutput"/> as it comes, a block at a time: returning false stops the run (mutool is
+    /// killed; <c>Stopped</c> is then true and its exit code means nothing), and an exception it throws (a refusal: too
+    /// many pages) stops the run too and is thrown here. A run that needs more memory than
+    /// <see cref="ImagingOptions.MutoolMemoryMegabytes"/> is refused as too large. The machine's failures (mutool
+    /// missing, killed, out of disk space) throw <see cref="PdfRendererSetupException"/> or <see cref="IOException"/>,
+    /// never a refusal of the document.</summary>
     /// <param name="timeout">killed past it, and the document refused as corrupt: <paramref name="timedOut"/> says why</param>
     /// <param name="timedOut">the refusal's message when the run takes longer than <paramref name="timeout"/></param>
-    public static (int ExitCode, string Errors) Run(ImagingOptions options, IReadOnlyList<string> arguments, TimeSpan timeout,
-        Func<string> timedOut, Action<string>? onLine, CancellationToken ct)
+    public static (int ExitCode, string Errors, bool Stopped) Run(ImagingOptions options, IReadOnlyList<string> arguments, TimeSpan timeout,
+        Func<string> timedOut, Func<ReadOnlyMemory<char>, bool>? onOutput, CancellationToken ct)
     {
         var mutoolPath = options.MutoolPath;
         var info = new ProcessStartInfo(mutoolPath)
@@ -57,11 +59,20 @@ internal static partial class MutoolProcess
         using (process)
         {
             var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-            var stdout = Task.Run(() =>
+            var stopped = false;
+            var stdout = Task.Run(async () =>
             {
                 try
                 {
-                    while (process.StandardOutput.ReadLine() is { } line) onLine?.Invoke(line);
+                    var buffer = new char[4096];
+                    int read;
+                    while ((read = await process.StandardOutput.ReadAsync(buffer, CancellationToken.None)) > 0)
+                    {
+                        if (onOutput is null || onOutput(buffer.AsMemory(0, read))) continue;
+                        stopped = true;
+                        Kill(process);
+                        break;
+                    }
                 }
                 catch
                 {
@@ -71,18 +82,20 @@ internal static partial class MutoolProcess
             }, CancellationToken.None);
             bool exited;
             using (ct.Register(() => Kill(process)))
-                exited = process.WaitForExit(timeout);
+                exited = process.WaitForExit(timeout < LongestWait ? timeout : LongestWait);
             if (!exited)
             {
                 Kill(process);
                 // Its output is the run's no longer: a refusal found in it still wins (it came first).
-                if (stdout.Wait(TimeSpan.FromSeconds(5)) || stdout.IsFaulted) stdout.GetAwaiter().GetResult();
+                Task.WhenAny(stdout, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).GetAwaiter().GetResult();
+                if (stdout.IsCompleted) stdout.GetAwaiter().GetResult();
                 throw Refusal.Of(Refusal.Corrupt, timedOut());
             }
             process.WaitForExit();
             ct.ThrowIfCancellationRequested();
             stdout.GetAwaiter().GetResult();
             var errors = stderr.GetAwaiter().GetResult().Trim();
+            if (stopped) return (process.ExitCode, errors, true);
             // The machine's fault, not the document's: no attempt is counted against it, and the job is tried again.
             if (process.ExitCode != 0 && errors.Contains("No space left on device", StringComparison.OrdinalIgnoreCase))
                 throw new IOException($"No space left for mutool's output (mutool: {Tail(errors)}).", DiskFullHResult);
@@ -105,14 +118,18 @@ internal static partial class MutoolProcess
                 throw Refusal.Of(Refusal.TooLarge,
                     $"The PDF needs more memory than a PDF may take to be read ({options.MutoolMemoryMegabytes} MB, " +
                     $"{ImagingOptions.Section}:{nameof(ImagingOptions.MutoolMemoryMegabytes)}; mutool: {Tail(errors)}).");
-            return (process.ExitCode, errors);
+            return (process.ExitCode, errors, false);
         }
     }
 
+    /// <summary>The longest wait <see cref="Process.WaitForExit(TimeSpan)"/> takes (int.MaxValue ms, about 24 days).</summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromMilliseconds(int.MaxValue);
+
     private const int ShellNotExecutableExit = 126, ShellNotFoundExit = 127;
 
-    /// <summary>MuPDF's message when an allocation fails: <c>error: realloc (350102016 bytes) failed</c>.</summary>
-    [GeneratedRegex(@"\b(m|re|c)alloc \(\d+ bytes\) failed")]
+    /// <summary>MuPDF's messages when an allocation fails: <c>malloc of 287649792 bytes failed</c>,
+    /// <c>realloc (350102016 bytes) failed</c>, <c>calloc (4 x 1024 bytes) failed</c>.</summary>
+    [GeneratedRegex(@"\b(?:m|re|c)alloc\b[^\n]*\bfailed\b")]
     private static partial Regex OutOfMemory();
 
     private static PdfRendererSetupException Missing(string mutoolPath, string why, Exception inner) => new(

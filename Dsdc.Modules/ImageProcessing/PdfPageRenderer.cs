@@ -86,7 +86,7 @@ public sealed class PdfPageRenderer
     {
         var timeout = TimeSpan.FromSeconds(_options.PdfRenderTimeoutSecondsPerPage * (double)pages.Count);
         var started = Stopwatch.GetTimestamp();
-        var (exitCode, errors) = MutoolProcess.Run(_options,
+        var (exitCode, errors, _) = MutoolProcess.Run(_options,
             [
                 "draw", "-q", "-r", dpi.ToString(CultureInfo.InvariantCulture), "-c", color == PageColor.Grey ? "gray" : "rgb",
                 "-o", Path.Combine(folder, "page-%d.pnm"), pdfPath, string.Join(',', pages),
@@ -94,7 +94,7 @@ public sealed class PdfPageRenderer
             timeout,
             () => $"The PDF did not render within {timeout.TotalSeconds:0} s for {pages.Count} page(s) " +
                   $"({ImagingOptions.Section}:{nameof(ImagingOptions.PdfRenderTimeoutSecondsPerPage)}).",
-            onLine: null, ct);
+            onOutput: null, ct);
         if (exitCode != 0)
             throw Refusal.Of(Refusal.Corrupt, $"The PDF cannot be rendered (mutool exit code {exitCode}: {MutoolProcess.Tail(errors)}).");
         logger.LogDebug("Rendered {PageCount} PDF page(s) at {Dpi} dpi in {ElapsedMs:0} ms",

@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Security.Cryptography;
+using Dsdc.ImageProcessing;
 using Dsdc.Shared;
 using Microsoft.Extensions.Logging;
 
@@ -53,8 +55,19 @@ public sealed partial class InboxIngestor
                     ?? throw new IOException($"inbox entry {name} is locked by another run");
                 var folder = Path.Combine(paths.Inbox, name);
                 CrossVolume.MoveDirectory(staged.FullName, folder, logger); // the inbox may be a volume of its own
-                var outcome = await IngestLockedFolderAsync(new DirectoryInfo(folder), requireSettled: false, label, ct)
-                    ?? throw new IOException($"inbox entry {name} vanished while it was ingested");
+                IngestionOutcome outcome;
+                try
+                {
+                    outcome = await IngestLockedFolderAsync(new DirectoryInfo(folder), requireSettled: false, label, ct)
+                        ?? throw new IOException($"inbox entry {name} vanished while it was ingested");
+                }
+                catch (PdfRendererSetupException ex)
+                {
+                    // In the inbox now, ingested by a run once PDFs can be read; the class given with it goes beside it.
+                    if (label is not null)
+                        await File.WriteAllTextAsync(Path.Combine(folder, LabelFile.Name), label.Label.ToString(CultureInfo.InvariantCulture), ct);
+                    outcome = PdfReaderUnavailable(name, ex);
+                }
                 IngestionMetrics.Record(outcome);
                 outcomes.Add(outcome);
             }

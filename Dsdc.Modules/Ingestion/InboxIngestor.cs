@@ -125,6 +125,19 @@ public sealed partial class InboxIngestor(
             LogEntryLeft(folder.Name, ex.Message);
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "io-error", ex.Message);
         }
+        catch (PdfRendererSetupException ex)
+        {
+            return PdfReaderUnavailable(folder.Name, ex);
+        }
+    }
+
+    /// <summary>A PDF cannot be read on this machine now (mutool missing, or killed from outside): the setup's problem, not
+    /// the document's nor the run's. It stays in the inbox for a later run, and the entries after it are still ingested.</summary>
+    private IngestionOutcome PdfReaderUnavailable(string folder, PdfRendererSetupException ex)
+    {
+        var reason = $"PDFs cannot be read now: {ex.Message}";
+        LogEntryLeft(folder, reason);
+        return new IngestionOutcome(folder, IngestionOutcomeKind.Deferred, null, "pdf-reader-unavailable", reason);
     }
 
     /// <summary>
@@ -222,7 +235,7 @@ public sealed partial class InboxIngestor(
 
     /// <summary>
     /// Inspects the file (its format, pages and size decoded). Decoding an untrusted file can take the process down (a
-    /// stack overflow in the PDF parser, a crash in a native decoder), which no catch sees: each start is counted first
+    /// crash in a native image decoder; PDFs are read by mutool in a process of its own), which no catch sees: each start is counted first
     /// and taken back after any outcome, so a file the process died on <see cref="MaxInspectionDeaths"/> times is
     /// rejected instead of stopping every run at the same folder.
     /// </summary>
@@ -232,7 +245,7 @@ public sealed partial class InboxIngestor(
         var deaths = await store.StartInspectionAsync(sha1, CancellationToken.None);
         if (deaths >= MaxInspectionDeaths)
             throw new RejectionException(InspectionCrashedReason,
-                $"the process stopped {deaths} times while reading this file (a crash in the PDF or image decoder); it is set aside");
+                $"the process stopped {deaths} times while reading this file (a crash in the image decoder); it is set aside");
         try
         {
             return AsRejection(() => inspector.Inspect(path));

@@ -42,6 +42,41 @@ public sealed class RejectionTests
     }
 
     /// <summary>
+    /// A PDF the machine cannot read now (mutool missing, or killed from outside) is the setup's problem: the PDF stays in
+    /// the inbox, deferred with the reason, nothing is rejected, and the entries after it are still ingested. An uploaded
+    /// one is left in the inbox too, with the class given with it.
+    /// </summary>
+    [Fact]
+    public async Task APdfThatCannotBeReadForWantOfMutoolWaitsInTheInboxAndTheEntriesAfterItAreIngested()
+    {
+        await using var app = await IngestionApp.StartAsync(testServices: services =>
+            services.PostConfigure<Dsdc.ImageProcessing.ImagingOptions>(o => o.MutoolPath = "/nonexistent/mutool"));
+        var tif = Fixtures.First(".tif");
+        app.Drop("a-pdf", Dsdc.Tests.ImageProcessing.TestDocuments.TextPdf, "11");
+        app.Drop("b-scan", tif.Path, tif.Label.ToString());
+
+        var outcomes = new List<IngestionOutcome>();
+        var summary = await app.Ingestor.IngestAsync(100, new Collect(outcomes), Ct);
+
+        Assert.Equal((1, 1, 0), (summary.Accepted, summary.Deferred, summary.Rejected));
+        var pdf = Assert.Single(outcomes, o => o.Folder == "a-pdf");
+        Assert.Equal((IngestionOutcomeKind.Deferred, "pdf-reader-unavailable"), (pdf.Kind, pdf.ReasonCode));
+        Assert.Contains("Imaging:MutoolPath", pdf.Reason);
+        Assert.True(File.Exists(Path.Combine(app.Paths.Inbox, "a-pdf", Path.GetFileName(Dsdc.Tests.ImageProcessing.TestDocuments.TextPdf))));
+
+        var upload = Assert.Single(await app.Ingestor.IngestUploadsAsync(app.Ingestor.NewBatchId(),
+            [new UploadedFile("invoice.pdf", async (target, c) =>
+            {
+                await using var source = File.OpenRead(Dsdc.Tests.ImageProcessing.TestDocuments.TextPdf);
+                await source.CopyToAsync(target, c);
+            })],
+            new IncomingLabel(11, "admin"), Ct));
+        Assert.Equal((IngestionOutcomeKind.Deferred, "pdf-reader-unavailable"), (upload.Kind, upload.ReasonCode));
+        Assert.Equal("11", File.ReadAllText(Path.Combine(app.Paths.Inbox, upload.Folder, "label.txt")));
+        Assert.True(File.Exists(Path.Combine(app.Paths.Inbox, upload.Folder, "invoice.pdf")));
+    }
+
+    /// <summary>
     /// A rejection whose folder an operator removed from rejected/ leaves its record; the next folder of that name rejected
     /// gets the path again, and its record says why it lies there now (not the old reason).
     /// </summary>
