@@ -188,8 +188,9 @@ public sealed class DocumentInspectorTests : IDisposable
         Assert.Contains("within 1 s", refused.Message);
     }
 
-    /// <summary>mutool's memory is capped (its address space): reading the same page's text takes it about 1 GB, so under
-    /// a 256 MB cap the PDF is refused as too large, naming the setting, and the same cap still reads an ordinary PDF.</summary>
+    /// <summary>mutool's memory is capped (its address space): reading the same page's text takes it about 1 GB, and
+    /// drawing a 65-inch page in colour 290 MB, so under a 256 MB cap both PDFs are refused as too large (MuPDF says
+    /// realloc for the one, malloc for the other), naming the setting; the same cap still reads an ordinary PDF.</summary>
     [Fact]
     public void APdfThatNeedsMoreThanMutoolsMemoryLimitIsRefusedAsTooLarge()
     {
@@ -201,6 +202,10 @@ public sealed class DocumentInspectorTests : IDisposable
 
         Assert.Equal(Refusal.TooLarge, refused.ReasonCode);
         Assert.Contains("Imaging:MutoolMemoryMegabytes", refused.Message);
+        var poster = _docs.Write("poster.pdf", OnePagePdf(pages: "", page: "/MediaBox [0 0 4700 4700]"));
+        var tooLarge = Assert.Throws<InvalidDocumentException>(() =>
+            capped.Get<PdfPageRenderer>().Render(poster, [1], 150, PageColor.Rgb, TestContext.Current.CancellationToken));
+        Assert.Equal(Refusal.TooLarge, tooLarge.ReasonCode);
         Assert.Equal(2, pdf.Texts(TestDocuments.TwoPageTextPdf, 2, TestContext.Current.CancellationToken).Pages.Count(t => t.Length > 100));
     }
 
