@@ -232,6 +232,20 @@ public sealed class BenchCommandTests(TrainingApp app)
 
     private static string DocumentClassesWord(int i) => Dsdc.Shared.DocumentClasses.Names[i % Dsdc.Shared.DocumentClasses.Count].Replace(' ', '-');
 
+    /// <summary>bench-pdf runs the production reader (real mutool) over the PDFs of a folder and a generated one; the
+    /// reader's results are asserted in DocumentInspectorTests.</summary>
+    [Fact]
+    public async Task BenchPdfReadsEveryPdfUnderTheFolder()
+    {
+        using var scratch = new ScratchFolder("dsdc-bench-pdf-");
+        File.Copy(Dsdc.Tests.ImageProcessing.TestDocuments.TwoPageTextPdf, scratch.File("two.pdf"));
+        using var services = new Dsdc.Tests.ImageProcessing.ImagingServices();
+        var command = new Dsdc.ImageProcessing.PdfReadingBenchmarkCommand(services.Get<Dsdc.ImageProcessing.PdfPages>());
+
+        Assert.Equal(0, await command.RunAsync([scratch.Path, "--repeats", "1", "--drawing-bomb", "1000"], Ct));
+        Assert.Equal(2, await command.RunAsync([scratch.File("missing")], Ct));
+    }
+
     [Fact]
     public void TheBenchHostRegistersEveryMeasuringCommand()
     {
@@ -241,7 +255,7 @@ public sealed class BenchCommandTests(TrainingApp app)
         var names = builder.Services.Where(s => s.ServiceType == typeof(ICliCommand)).Select(s => s.ImplementationType!.Name).Order();
 
         Assert.Equal(["ActiveLearningCommand", "AugmentationProbeCommand", "CrossSourceCommand", "CrossValidateCommand", "EmbeddingBenchmarkCommand", "ExtraViewsCommand", "FineTuneCommand", "ImageProbeCommand",
-            "LearningCurveCommand", "NormalisationProbeCommand", "OcrScalingBenchmarkCommand", "OrientationProbeCommand", "PredictBenchmarkCommand", "ReviewProbeCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
+            "LearningCurveCommand", "NormalisationProbeCommand", "OcrScalingBenchmarkCommand", "OrientationProbeCommand", "PdfReadingBenchmarkCommand", "PredictBenchmarkCommand", "ReviewProbeCommand", "ReviewQueueBenchmarkCommand", "SelfTrainingCommand",
             "StackProbeCommand", "TrainingCostCommand", "ZeroShotCommand"], names);
     }
 }

@@ -65,6 +65,12 @@ internal static class PredictionEndpoints
         {
             return NoModel(request.HttpContext, ex.Message);
         }
+        catch (Exception ex) when (ex is ImageProcessing.PdfRendererSetupException or Ocr.OcrSetupException)
+        {
+            // The machine cannot read such documents now (mutool or Tesseract missing, mutool killed from outside): not
+            // the document's fault, and the same request succeeds once the setup is fixed.
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Document reader unavailable", ex.Message, "reader-unavailable");
+        }
     }
 
     /// <summary>

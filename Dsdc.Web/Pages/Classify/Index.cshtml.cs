@@ -75,5 +75,11 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
             ModelState.AddModelError("", ex.Message);
             return Page();
         }
+        catch (Exception ex) when (ex is Dsdc.ImageProcessing.PdfRendererSetupException or Dsdc.Ocr.OcrSetupException)
+        {
+            // The machine's problem, not the document's: said as such, as the API's 503 does.
+            ModelState.AddModelError("", $"Documents of this kind cannot be read on this server now: {ex.Message}");
+            return Page();
+        }
     }
 }
