@@ -131,4 +131,10 @@ public sealed class RenderedPages(string folder, IReadOnlyList<int> pages) : IDi
 
 /// <summary>mutool itself is missing or cannot run, or was killed from outside (not a problem with a document): the job
 /// fails and is retried once the setup is fixed, instead of counting an attempt against every PDF.</summary>
-public sealed class PdfRendererSetupException(string message, Exception inner) : Exception(message, inner);
+public sealed class PdfRendererSetupException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>What a client (an upload's or a prediction's answer) is told: the setting to look at, not the server's
+    /// paths, which the message holds for the log.</summary>
+    public const string ClientMessage =
+        "PDFs cannot be read on this server now: mutool is missing or was stopped (see the server's log and Imaging:MutoolPath).";
+}

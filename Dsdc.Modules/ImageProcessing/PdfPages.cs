@@ -128,13 +128,11 @@ public sealed class PdfPages(ImageDecoder limits, IOptions<ImagingOptions> optio
             if (!cut && exitCode != 0)
                 throw Refusal.Of(Refusal.Corrupt, $"The PDF's text cannot be read (mutool exit code {exitCode}: {MutoolProcess.Tail(Message(errors))}).");
             if (page.Length > 0 || cut) texts.Add(page.ToString().TrimEnd());
-            // A form feed inside a page's own text would have split it: the pages past the count go to the last one.
-            while (texts.Count > pages)
-            {
-                texts[^2] += "\n" + texts[^1];
-                texts.RemoveAt(texts.Count - 1);
-            }
-            while (texts.Count < pages) texts.Add("");
+            // A form feed inside a page's own text (a font may map a glyph to it) splits that page in two, and every later
+            // page's text would be taken for the next one's: a blank scanned page could pass for text. Such a text layer
+            // says nothing reliable of which page holds what, so none of it is kept, and the PDF is OCR'd.
+            if (!cut && texts.Count != pages) return (Enumerable.Repeat("", pages).ToList(), false);
+            while (texts.Count < pages) texts.Add(""); // the pages after a cut were left unread
             return (texts, cut);
         }
         finally

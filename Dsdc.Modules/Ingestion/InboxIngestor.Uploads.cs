@@ -63,9 +63,11 @@ public sealed partial class InboxIngestor
                 }
                 catch (PdfRendererSetupException ex)
                 {
-                    // In the inbox now, ingested by a run once PDFs can be read; the class given with it goes beside it.
+                    // In the inbox now, ingested by a run once PDFs can be read; the class given with it goes beside it (as an
+                    // inbox folder's label.txt: who gave it is not kept). Written whatever the client does meanwhile.
                     if (label is not null)
-                        await File.WriteAllTextAsync(Path.Combine(folder, LabelFile.Name), label.Label.ToString(CultureInfo.InvariantCulture), ct);
+                        await File.WriteAllTextAsync(Path.Combine(folder, LabelFile.Name), label.Label.ToString(CultureInfo.InvariantCulture),
+                            CancellationToken.None);
                     outcome = PdfReaderUnavailable(name, ex);
                 }
                 IngestionMetrics.Record(outcome);

@@ -135,9 +135,8 @@ public sealed partial class InboxIngestor(
     /// the document's nor the run's. It stays in the inbox for a later run, and the entries after it are still ingested.</summary>
     private IngestionOutcome PdfReaderUnavailable(string folder, PdfRendererSetupException ex)
     {
-        var reason = $"PDFs cannot be read now: {ex.Message}";
-        LogEntryLeft(folder, reason);
-        return new IngestionOutcome(folder, IngestionOutcomeKind.Deferred, null, "pdf-reader-unavailable", reason);
+        LogEntryLeft(folder, $"PDFs cannot be read now: {ex.Message}");
+        return new IngestionOutcome(folder, IngestionOutcomeKind.Deferred, null, "pdf-reader-unavailable", PdfRendererSetupException.ClientMessage);
     }
 
     /// <summary>
@@ -245,21 +244,33 @@ public sealed partial class InboxIngestor(
         var deaths = await store.StartInspectionAsync(sha1, CancellationToken.None);
         if (deaths >= MaxInspectionDeaths)
             throw new RejectionException(InspectionCrashedReason,
-                $"the process stopped {deaths} times while reading this file (a crash in the image decoder); it is set aside");
+                $"the process stopped {deaths} times while reading this file (a crash in the image decoder, or mutool killed " +
+                "as by the out-of-memory killer); it is set aside");
+        var died = false;
         try
         {
             return AsRejection(() => inspector.Inspect(path));
         }
+        catch (PdfRendererSetupException ex) when (ex.InnerException is OutOfMemoryException)
+        {
+            // mutool killed (SIGKILL), most often by the out-of-memory killer on this file's pages: counted as a death
+            // on the file, as the process's own would be, so that a PDF that does it every time is set aside.
+            died = true;
+            throw;
+        }
         finally
         {
-            try
+            if (!died)
             {
-                await store.FinishInspectionAsync(sha1, CancellationToken.None);
-            }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
-            {
-                // Never masks the inspection's own outcome; the start stays counted (one death too many, of three).
-                LogEntryLeft(entry, $"the end of its inspection could not be recorded: {ex.Message}");
+                try
+                {
+                    await store.FinishInspectionAsync(sha1, CancellationToken.None);
+                }
+                catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+                {
+                    // Never masks the inspection's own outcome; the start stays counted (one death too many, of three).
+                    LogEntryLeft(entry, $"the end of its inspection could not be recorded: {ex.Message}");
+                }
             }
         }
     }

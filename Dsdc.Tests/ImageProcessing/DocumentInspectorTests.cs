@@ -228,6 +228,41 @@ public sealed class DocumentInspectorTests : IDisposable
         Assert.True(page.Width > 0);
     }
 
+    /// <summary>Each page's text is its own: a page without text (a scan between typed pages) stays empty, and the pages
+    /// after it keep theirs.</summary>
+    [Fact]
+    public void EachPagesTextStaysWithItsPage()
+    {
+        var path = _docs.Write("three.pdf", ThreePagePdf("First page words", null, "Third page words"));
+
+        var (texts, cut) = _services.Get<PdfPages>().Texts(path, 3, TestContext.Current.CancellationToken);
+
+        Assert.False(cut);
+        Assert.Equal(["First page words", "", "Third page words"], texts);
+    }
+
+    /// <summary>Three letter pages, each with a line of Helvetica text or none.</summary>
+    private static byte[] ThreePagePdf(params string?[] lines)
+    {
+        var sb = new System.Text.StringBuilder("%PDF-1.4\n");
+        var offsets = new List<int>();
+        void Obj(string body) { offsets.Add(sb.Length); sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n"); }
+        Obj("<< /Type /Catalog /Pages 2 0 R >>");
+        Obj("<< /Type /Pages /Count 3 /Kids [3 0 R 5 0 R 7 0 R] >>");
+        foreach (var line in lines)
+        {
+            var content = line is null ? "" : $"BT /F1 12 Tf 72 720 Td ({line}) Tj ET";
+            Obj($"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {offsets.Count + 2} 0 R " +
+                "/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>");
+            Obj($"<< /Length {content.Length} >>\nstream\n{content}\nendstream");
+        }
+        var xref = sb.Length;
+        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
+        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
+        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        return System.Text.Encoding.ASCII.GetBytes(sb.ToString());
+    }
+
     [Fact]
     public void AnEnormousTextLayerIsReadUpToItsLimit()
     {

@@ -77,6 +77,34 @@ public sealed class RejectionTests
     }
 
     /// <summary>
+    /// A PDF that gets mutool killed (SIGKILL: as the out-of-memory killer does) whenever its pages are listed counts as a
+    /// death on the file, as the process's own would: deferred each time, then rejected as <c>inspection-crashed</c>
+    /// after <see cref="InboxIngestor.MaxInspectionDeaths"/>, instead of waiting in the inbox for good.
+    /// </summary>
+    [Fact]
+    public async Task APdfThatGetsMutoolKilledEveryTimeIsSetAsideAfterThreeDeaths()
+    {
+        using var scratch = new ScratchFolder("dsdc-killed-mutool-");
+        var fake = scratch.File("mutool");
+        File.WriteAllText(fake, "#!/bin/sh\nkill -9 $$\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(fake, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await using var app = await IngestionApp.StartAsync(testServices: services =>
+            services.PostConfigure<Dsdc.ImageProcessing.ImagingOptions>(o => o.MutoolPath = fake));
+        app.Drop("killer", Dsdc.Tests.ImageProcessing.TestDocuments.TextPdf, "11");
+
+        var reasons = new List<string?>();
+        for (var run = 0; run <= InboxIngestor.MaxInspectionDeaths; run++)
+        {
+            var outcomes = new List<IngestionOutcome>();
+            await app.Ingestor.IngestAsync(100, new Collect(outcomes), Ct);
+            reasons.Add(Assert.Single(outcomes).ReasonCode);
+        }
+
+        Assert.Equal(["pdf-reader-unavailable", "pdf-reader-unavailable", "pdf-reader-unavailable", InboxIngestor.InspectionCrashedReason], reasons);
+        Assert.True(Directory.Exists(Path.Combine(app.Paths.Rejected, "killer")));
+    }
+
+    /// <summary>
     /// A rejection whose folder an operator removed from rejected/ leaves its record; the next folder of that name rejected
     /// gets the path again, and its record says why it lies there now (not the old reason).
     /// </summary>

@@ -7,6 +7,8 @@ using Dsdc.Pipeline;
 using Dsdc.Shared;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Dsdc.Inference.Api;
@@ -68,8 +70,11 @@ internal static class PredictionEndpoints
         catch (Exception ex) when (ex is ImageProcessing.PdfRendererSetupException or Ocr.OcrSetupException)
         {
             // The machine cannot read such documents now (mutool or Tesseract missing, mutool killed from outside): not
-            // the document's fault, and the same request succeeds once the setup is fixed.
-            return Problem(StatusCodes.Status503ServiceUnavailable, "Document reader unavailable", ex.Message, "reader-unavailable");
+            // the document's fault, and the same request succeeds once the setup is fixed. The cause names the server's
+            // paths: it goes to the log, and the client reads which setting to look at.
+            request.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Dsdc.Inference.Api.Predict")
+                .LogError(ex, "A document could not be read for want of its reader");
+            return Problem(StatusCodes.Status503ServiceUnavailable, "Document reader unavailable", UploadLimits.ReaderUnavailableMessage(ex), "reader-unavailable");
         }
     }
 

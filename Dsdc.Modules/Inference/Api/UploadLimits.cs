@@ -13,6 +13,12 @@ namespace Dsdc.Inference.Api;
 /// </summary>
 public static class UploadLimits
 {
+    /// <summary>What a client is told when the server cannot read a kind of document now: the setting to look at, not
+    /// the server's paths (they are in its log).</summary>
+    public static string ReaderUnavailableMessage(Exception ex) => ex is PdfRendererSetupException
+        ? PdfRendererSetupException.ClientMessage
+        : "Images cannot be read on this server now: Tesseract is not set up (see the server's log and the Ocr settings).";
+
     /// <summary>Room for the multipart boundaries and part headers around the file itself.</summary>
     public const long MultipartOverhead = 64 * 1024;
 

@@ -14,7 +14,7 @@ namespace Dsdc.Web.Pages.Classify;
 /// entered once the upload is read: beyond it, 503 with Retry-After.
 /// </summary>
 public sealed class IndexModel(PredictionService predictions, IDocumentClassifier classifier, Dsdc.Embedding.IDocumentEncoder encoder,
-    PredictionGate gate, IOptions<PredictionApiOptions> options) : PageModel
+    PredictionGate gate, IOptions<PredictionApiOptions> options, ILogger<IndexModel> logger) : PageModel
 {
     private const string NotADocumentMessage = "This is not a TIFF, PNG, JPEG, BMP or PDF document.";
 
@@ -78,7 +78,8 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
         catch (Exception ex) when (ex is Dsdc.ImageProcessing.PdfRendererSetupException or Dsdc.Ocr.OcrSetupException)
         {
             // The machine's problem, not the document's: said as such, as the API's 503 does.
-            ModelState.AddModelError("", $"Documents of this kind cannot be read on this server now: {ex.Message}");
+            logger.LogError(ex, "A document could not be read for want of its reader");
+            ModelState.AddModelError("", UploadLimits.ReaderUnavailableMessage(ex));
             return Page();
         }
     }
