@@ -244,23 +244,15 @@ public sealed class DocumentInspectorTests : IDisposable
     /// <summary>Three letter pages, each with a line of Helvetica text or none.</summary>
     private static byte[] ThreePagePdf(params string?[] lines)
     {
-        var sb = new System.Text.StringBuilder("%PDF-1.4\n");
-        var offsets = new List<int>();
-        void Obj(string body) { offsets.Add(sb.Length); sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n"); }
-        Obj("<< /Type /Catalog /Pages 2 0 R >>");
-        Obj("<< /Type /Pages /Count 3 /Kids [3 0 R 5 0 R 7 0 R] >>");
+        var objects = new List<string> { "<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Count 3 /Kids [3 0 R 5 0 R 7 0 R] >>" };
         foreach (var line in lines)
         {
             var content = line is null ? "" : $"BT /F1 12 Tf 72 720 Td ({line}) Tj ET";
-            Obj($"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {offsets.Count + 2} 0 R " +
+            objects.Add($"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {objects.Count + 2} 0 R " +
                 "/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>");
-            Obj($"<< /Length {content.Length} >>\nstream\n{content}\nendstream");
+            objects.Add($"<< /Length {content.Length} >>\nstream\n{content}\nendstream");
         }
-        var xref = sb.Length;
-        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
-        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
-        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
-        return System.Text.Encoding.ASCII.GetBytes(sb.ToString());
+        return HandWrittenPdf(objects);
     }
 
     [Fact]
@@ -274,15 +266,24 @@ public sealed class DocumentInspectorTests : IDisposable
         Assert.InRange(Assert.Single(texts).Length, PdfPages.MaxTextCharacters / 2, PdfPages.MaxTextCharacters);
     }
 
-    /// <summary>A hand-written PDF of one page (with a correct xref table), its page tree and page given extra keys.</summary>
-    private static byte[] OnePagePdf(string pages, string page)
+    /// <summary>A hand-written PDF of one page, its page tree and page given extra keys.</summary>
+    private static byte[] OnePagePdf(string pages, string page) => HandWrittenPdf(
+    [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        $"<< /Type /Pages /Count 1 /Kids [3 0 R] {pages} >>",
+        $"<< /Type /Page /Parent 2 0 R {page} >>",
+    ]);
+
+    /// <summary>A PDF of these objects (numbered from 1, the first the catalog) with a correct xref table.</summary>
+    private static byte[] HandWrittenPdf(IReadOnlyList<string> objects)
     {
         var sb = new System.Text.StringBuilder("%PDF-1.4\n");
         var offsets = new List<int>();
-        void Obj(string body) { offsets.Add(sb.Length); sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n"); }
-        Obj("<< /Type /Catalog /Pages 2 0 R >>");
-        Obj($"<< /Type /Pages /Count 1 /Kids [3 0 R] {pages} >>");
-        Obj($"<< /Type /Page /Parent 2 0 R {page} >>");
+        foreach (var body in objects)
+        {
+            offsets.Add(sb.Length);
+            sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n");
+        }
         var xref = sb.Length;
         sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
         foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
