@@ -8,6 +8,9 @@ internal static class DocumentFormats
     // PDF readers accept the header anywhere in the first 1024 bytes, so some real files carry junk before it.
     private const int PdfHeaderWindow = 1024;
 
+    /// <summary>How many first bytes <see cref="Detect"/> needs to recognise every format.</summary>
+    public const int HeadLength = PdfHeaderWindow;
+
     public static DocumentFormat? Detect(ReadOnlySpan<byte> head)
     {
         if (head.Length >= 4 && (head[..4].SequenceEqual("II*\0"u8) || head[..4].SequenceEqual("MM\0*"u8)

@@ -16,9 +16,8 @@ public sealed class DocumentInspector(ImageDecoder decoder, PdfPages pdf, IOptio
 
     public DocumentInfo Inspect(string path)
     {
-        var data = decoder.ReadFile(path);
-        var format = ImageDecoder.DetectFormat(data);
-        var (pages, width, height) = format == DocumentFormat.Pdf ? InspectPdf(path) : InspectRaster(data, format);
+        var format = ImageDecoder.DetectFormat(decoder.ReadHead(path));
+        var (pages, width, height) = format == DocumentFormat.Pdf ? InspectPdf(path) : InspectRaster(decoder.ReadFile(path), format);
         return new DocumentInfo(format, DocumentFormats.MediaType(format), DocumentFormats.Extension(format), pages, width, height);
     }
 

@@ -18,6 +18,17 @@ public sealed class ImageDecoder(IOptions<ImagingOptions> options)
         return File.ReadAllBytes(path);
     }
 
+    /// <summary>The file's first bytes, enough to recognise its format (<see cref="DetectFormat"/>), after the checks of
+    /// <see cref="CheckFile"/>: a PDF is read by mutool, never whole by this process.</summary>
+    public byte[] ReadHead(string path)
+    {
+        CheckFile(path);
+        using var file = File.OpenRead(path);
+        var head = new byte[(int)Math.Min(file.Length, DocumentFormats.HeadLength)];
+        file.ReadExactly(head);
+        return head;
+    }
+
     /// <summary>The checks that need no byte of the file: empty (a FIFO or a device reads as 0 bytes too) or too large.</summary>
     public void CheckFile(string path)
     {

@@ -36,7 +36,8 @@ internal static partial class MutoolProcess
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
-        if (OperatingSystem.IsLinux())
+        var throughShell = OperatingSystem.IsLinux();
+        if (throughShell)
         {
             // The shell sets the limit and becomes mutool (exec): its exit code, signals and output are mutool's. A hard
             // limit already lower than this one stays.
@@ -112,7 +113,7 @@ internal static partial class MutoolProcess
                     $"mutool was stopped from outside while reading the PDF (exit code {process.ExitCode}: terminated).",
                     new OperationCanceledException());
             // The shell could not start mutool (not found, not executable).
-            if (process.ExitCode is ShellNotFoundExit or ShellNotExecutableExit && info.FileName != mutoolPath)
+            if (throughShell && process.ExitCode is ShellNotFoundExit or ShellNotExecutableExit)
                 throw Missing(mutoolPath, Tail(errors), new FileNotFoundException(errors, mutoolPath));
             if (process.ExitCode != 0 && OutOfMemory().IsMatch(errors))
                 throw Refusal.Of(Refusal.TooLarge,
@@ -144,6 +145,18 @@ internal static partial class MutoolProcess
         var link = Path.Combine(folder, "document.pdf");
         File.CreateSymbolicLink(link, Path.GetFullPath(path));
         return link;
+    }
+
+    /// <summary>Deletes a run's temporary folder (its output, its link), gone already or not.</summary>
+    public static void DeleteFolder(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
     }
 
     private static void Kill(Process process)

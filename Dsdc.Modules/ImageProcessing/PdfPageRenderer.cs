@@ -117,16 +117,7 @@ public sealed class RenderedPages(string folder, IReadOnlyList<int> pages) : IDi
         return Pix.Read(File.ReadAllBytes(file)) ?? throw Refusal.CorruptPage(DocumentFormat.Pdf, page, "rendered image unreadable");
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Folder, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
+    public void Dispose() => MutoolProcess.DeleteFolder(Folder);
 }
 
 /// <summary>mutool itself is missing or cannot run, or was killed from outside (not a problem with a document): the job

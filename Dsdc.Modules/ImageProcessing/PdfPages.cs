@@ -137,13 +137,7 @@ public sealed class PdfPages(ImageDecoder limits, IOptions<ImagingOptions> optio
         }
         finally
         {
-            try
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-            catch (DirectoryNotFoundException)
-            {
-            }
+            MutoolProcess.DeleteFolder(folder);
         }
     }
 
