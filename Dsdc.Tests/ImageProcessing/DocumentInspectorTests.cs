@@ -252,7 +252,7 @@ public sealed class DocumentInspectorTests : IDisposable
                 "/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>");
             objects.Add($"<< /Length {content.Length} >>\nstream\n{content}\nendstream");
         }
-        return HandWrittenPdf(objects);
+        return TestDocuments.HandWrittenPdf(objects);
     }
 
     [Fact]
@@ -267,29 +267,12 @@ public sealed class DocumentInspectorTests : IDisposable
     }
 
     /// <summary>A hand-written PDF of one page, its page tree and page given extra keys.</summary>
-    private static byte[] OnePagePdf(string pages, string page) => HandWrittenPdf(
+    private static byte[] OnePagePdf(string pages, string page) => TestDocuments.HandWrittenPdf(
     [
         "<< /Type /Catalog /Pages 2 0 R >>",
         $"<< /Type /Pages /Count 1 /Kids [3 0 R] {pages} >>",
         $"<< /Type /Page /Parent 2 0 R {page} >>",
     ]);
-
-    /// <summary>A PDF of these objects (numbered from 1, the first the catalog) with a correct xref table.</summary>
-    private static byte[] HandWrittenPdf(IReadOnlyList<string> objects)
-    {
-        var sb = new System.Text.StringBuilder("%PDF-1.4\n");
-        var offsets = new List<int>();
-        foreach (var body in objects)
-        {
-            offsets.Add(sb.Length);
-            sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n");
-        }
-        var xref = sb.Length;
-        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
-        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
-        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
-        return System.Text.Encoding.ASCII.GetBytes(sb.ToString());
-    }
 
     private string AssertRefused(string reasonCode, string path)
     {

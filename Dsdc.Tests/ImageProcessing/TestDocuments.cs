@@ -117,6 +117,24 @@ public sealed class TestDocuments : IDisposable
         return crc;
     }
 
+    /// <summary>A PDF written by hand from these objects (numbered from 1, the first the catalog), with a correct xref
+    /// table: the odd PDFs no dataset ships (page boxes, fonts, thousands of pages).</summary>
+    public static byte[] HandWrittenPdf(IReadOnlyList<string> objects)
+    {
+        var sb = new System.Text.StringBuilder("%PDF-1.4\n");
+        var offsets = new List<int>();
+        foreach (var body in objects)
+        {
+            offsets.Add(sb.Length);
+            sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n");
+        }
+        var xref = sb.Length;
+        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
+        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
+        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
+        return System.Text.Encoding.ASCII.GetBytes(sb.ToString());
+    }
+
     /// <summary>Runs mutool (mupdf-tools) to build PDFs no dataset ships: encrypted, merged.</summary>
     public static void Mutool(params string[] args)
     {

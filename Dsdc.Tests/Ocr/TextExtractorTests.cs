@@ -187,24 +187,19 @@ public sealed class TextExtractorTests : IDisposable
             """;
         var glyphs = string.Concat("Invoice \u0080".Select(c => ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)));
         var content = $"BT /F1 24 Tf 20 40 Td <{glyphs}> Tj ET";
-        var sb = new System.Text.StringBuilder("%PDF-1.4\n");
-        var offsets = new List<int>();
-        void Obj(string body) { offsets.Add(sb.Length); sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n"); }
-        Obj("<< /Type /Catalog /Pages 2 0 R >>");
-        Obj("<< /Type /Pages /Count 1 /Kids [3 0 R] >>");
-        Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>");
-        Obj($"<< /Length {content.Length} >>\nstream\n{content}\nendstream");
-        Obj("<< /Type /Font /Subtype /Type0 /BaseFont /Arial /Encoding /Identity-H /DescendantFonts [7 0 R] /ToUnicode 6 0 R >>");
-        Obj($"<< /Length {cmap.Length} >>\nstream\n{cmap}\nendstream");
-        Obj("<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Arial /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> " +
-            "/FontDescriptor 8 0 R /DW 500 /CIDToGIDMap /Identity >>");
-        Obj("<< /Type /FontDescriptor /FontName /Arial /Flags 32 /FontBBox [0 -200 1000 900] /ItalicAngle 0 /Ascent 900 /Descent -200 " +
-            "/CapHeight 700 /StemV 80 >>");
-        var xref = sb.Length;
-        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
-        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
-        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
-        return System.Text.Encoding.ASCII.GetBytes(sb.ToString());
+        return TestDocuments.HandWrittenPdf(
+        [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+            $"<< /Length {content.Length} >>\nstream\n{content}\nendstream",
+            "<< /Type /Font /Subtype /Type0 /BaseFont /Arial /Encoding /Identity-H /DescendantFonts [7 0 R] /ToUnicode 6 0 R >>",
+            $"<< /Length {cmap.Length} >>\nstream\n{cmap}\nendstream",
+            "<< /Type /Font /Subtype /CIDFontType2 /BaseFont /Arial /CIDSystemInfo << /Registry (Adobe) /Ordering (Identity) /Supplement 0 >> " +
+            "/FontDescriptor 8 0 R /DW 500 /CIDToGIDMap /Identity >>",
+            "<< /Type /FontDescriptor /FontName /Arial /Flags 32 /FontBBox [0 -200 1000 900] /ItalicAngle 0 /Ascent 900 /Descent -200 " +
+            "/CapHeight 700 /StemV 80 >>",
+        ]);
     }
 
     [Fact]

@@ -79,20 +79,12 @@ internal static class BadInputs
     }
 
     /// <summary>A valid PDF of <paramref name="pages"/> tiny empty pages, written by hand (with a correct xref table).</summary>
-    public static byte[] ManyPagePdf(int pages)
-    {
-        var sb = new StringBuilder("%PDF-1.4\n");
-        var offsets = new List<int>();
-        void Obj(string body) { offsets.Add(Encoding.ASCII.GetByteCount(sb.ToString())); sb.Append($"{offsets.Count} 0 obj\n{body}\nendobj\n"); }
-        Obj("<< /Type /Catalog /Pages 2 0 R >>");
-        Obj($"<< /Type /Pages /Count {pages} /Kids [{string.Join(' ', Enumerable.Range(3, pages).Select(n => $"{n} 0 R"))}] >>");
-        for (var p = 0; p < pages; p++) Obj("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>");
-        var xref = Encoding.ASCII.GetByteCount(sb.ToString());
-        sb.Append($"xref\n0 {offsets.Count + 1}\n0000000000 65535 f \n");
-        foreach (var o in offsets) sb.Append($"{o:D10} 00000 n \n");
-        sb.Append($"trailer\n<< /Size {offsets.Count + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n");
-        return Encoding.ASCII.GetBytes(sb.ToString());
-    }
+    public static byte[] ManyPagePdf(int pages) => Dsdc.Tests.ImageProcessing.TestDocuments.HandWrittenPdf(
+    [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        $"<< /Type /Pages /Count {pages} /Kids [{string.Join(' ', Enumerable.Range(3, pages).Select(n => $"{n} 0 R"))}] >>",
+        .. Enumerable.Repeat("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 72 72] >>", pages),
+    ]);
 
     [DllImport("libc", EntryPoint = "rename", SetLastError = true)]
     private static extern int RenameBytes(byte[] from, byte[] to);
