@@ -13,6 +13,14 @@ internal sealed class AdminBootstrapService(
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // A user made before the name was reserved: the job's upkeep would delete their replaced predictions as its own.
+        if (await users.FindAsync(Usernames.Software, cancellationToken) is { Disabled: false } namesake)
+            logger.LogWarning(
+                "User {Username} has the name the software records its own predictions under: their replaced predictions are " +
+                "deleted as the job's are, and reviewers cannot tell their answers from the job's. Add another user for them " +
+                "('users add NAME --role {Role}') and disable this one ('users disable {Namesake}')",
+                namesake.Username, namesake.Role, namesake.Username);
+
         if (await users.AnyEnabledAdminAsync(cancellationToken)) return;
 
         var admin = options.Value.Admin;

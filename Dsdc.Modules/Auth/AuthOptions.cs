@@ -46,6 +46,8 @@ public sealed class AuthOptions : IValidatableObject
             yield return new("is required when Auth:Admin:Password is set", ["Admin:Username"]);
         if (hasUser && !Usernames.IsValid(Admin.Username!))
             yield return new(Usernames.Rule, ["Admin:Username"]);
+        else if (hasUser && Usernames.IsReserved(Admin.Username!))
+            yield return new(Usernames.ReservedRule, ["Admin:Username"]);
         if (hasPassword && PasswordPolicy.Check(Admin.Password!) is { } problem)
             yield return new(problem, ["Admin:Password"]);
 

@@ -7,7 +7,15 @@ public static partial class Usernames
 {
     public const string Rule = "must be 1-64 characters: letters, digits, '.', '_', '-' or '@', starting with a letter or digit";
 
+    /// <summary>The name the software records its own predictions under (the new-documents job's): a person may not have
+    /// it, since the job's replaced answers are deleted by this name, and a reviewer tells the job's answers by it.</summary>
+    public const string Software = "dsdc";
+
+    public const string ReservedRule = $"'{Software}' is reserved for the predictions the software records itself; choose another name";
+
     public static bool IsValid(string username) => Pattern().IsMatch(username);
+
+    public static bool IsReserved(string username) => string.Equals(username, Software, StringComparison.OrdinalIgnoreCase);
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}\\z")]
     private static partial Regex Pattern();

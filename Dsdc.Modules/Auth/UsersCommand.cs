@@ -32,6 +32,7 @@ internal sealed class UsersCommand(UserStore users, PasswordHashing hashing) : I
     private async Task<int> AddAsync(string name, string role, CancellationToken ct)
     {
         if (!Usernames.IsValid(name)) return Fail(2, $"User name '{name}' is not valid: it {Usernames.Rule}.");
+        if (Usernames.IsReserved(name)) return Fail(2, $"User name '{name}' is not valid: {Usernames.ReservedRule}.");
         if (!Roles.IsValid(role)) return Fail(2, $"Unknown role '{role}'; roles: {string.Join(", ", Roles.All)}.");
         if (await users.FindAsync(name, ct) is not null) return Fail(1, $"User {name} already exists.");
         if (ReadNewPassword() is not { } password) return 1;

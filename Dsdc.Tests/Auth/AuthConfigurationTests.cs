@@ -50,4 +50,17 @@ public sealed class AuthConfigurationTests
         Assert.Contains("Auth:Admin:Password: is too weak", result.StdErr);
         Assert.DoesNotContain("short-pw", result.StdOut + result.StdErr);
     }
+
+    [Fact]
+    public async Task AFirstAdminNamedAsTheSoftwareIsRefusedNamingTheKey()
+    {
+        var env = Environment(DsdcAppFactory.NewSigningKey());
+        env["Auth__Admin__Username"] = "DSDC";
+        env["Auth__Admin__Password"] = "a long enough passphrase";
+
+        var result = await AppProcess.RunAsync([], env);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("Auth:Admin:Username: 'dsdc' is reserved for the predictions the software records itself", result.StdErr);
+    }
 }

@@ -1,5 +1,9 @@
 using System.Net;
+using Dsdc.Auth;
+using Dsdc.Inference.Review;
 using Dsdc.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Dsdc.Tests.Auth;
 
@@ -108,5 +112,41 @@ public sealed class UsersCommandTests(AuthApp app) : IClassFixture<AuthApp>
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("last enabled admin", result.StdErr);
+    }
+
+    [Fact]
+    public async Task TheNameTheSoftwareRecordsItsOwnPredictionsUnderIsRefused()
+    {
+        using var client = app.CreateClient();
+
+        var lower = await UsersAsync(Password + "\n", "add", NewDocumentPredictions.UserName, "--role", "model-admin");
+        var upper = await UsersAsync(Password + "\n", "add", NewDocumentPredictions.UserName.ToUpperInvariant(), "--role", "admin");
+
+        Assert.Equal((2, 2), (lower.ExitCode, upper.ExitCode));
+        Assert.Contains("'dsdc' is reserved for the predictions the software records itself", lower.StdErr);
+        Assert.Contains("is reserved", upper.StdErr);
+        // (Another test here adds the name as an older version let it be added, with the role 'user'.)
+        Assert.DoesNotMatch(@"(?im)^dsdc\s+(model-admin|admin)\s", (await UsersAsync(null, "list")).StdOut);
+    }
+
+    [Fact]
+    public async Task AUserMadeWithThatNameBeforeItWasReservedIsReportedAtStart()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var client = app.CreateClient();
+        var store = app.Services.GetRequiredService<UserStore>();
+        Assert.True(await store.AddAsync("Dsdc", Roles.User, "hash-of-an-older-install", ct)); // as an older version let it be added
+        try
+        {
+            var startup = app.Services.GetServices<IHostedService>().OfType<AdminBootstrapService>().Single();
+            await startup.StartAsync(ct);
+
+            Assert.Contains(app.Log.Lines, l => l.StartsWith("Warning User \"Dsdc\" has the name the software records its own predictions under")
+                && l.Contains($"users add NAME --role \"{Roles.User}\"") && l.Contains("users disable \"Dsdc\""));
+        }
+        finally
+        {
+            Assert.True(await store.SetDisabledAsync("Dsdc", true, ct));
+        }
     }
 }

@@ -35,8 +35,8 @@ public sealed partial class NewDocumentPredictions(
 {
     public const string RecurringId = "predict-new-documents";
 
-    /// <summary>Who the recorded predictions are by.</summary>
-    public const string UserName = "dsdc";
+    /// <summary>Who the recorded predictions are by: a name no person can have.</summary>
+    public const string UserName = Dsdc.Auth.Usernames.Software;
 
     private const long LockKey = 0x_D5DC_0E1D;
 
