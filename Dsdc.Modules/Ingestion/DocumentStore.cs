@@ -231,6 +231,44 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
         return await conn.ExecuteScalarAsync<int>(new CommandDefinition(sql, new { sha1 }, cancellationToken: ct));
     }
 
+    /// <summary>Keeps the class a person gave with an upload until its inbox entry <paramref name="folder"/> is ingested
+    /// (<see cref="ForgetUploadLabelAsync"/>): written before the file enters the inbox.</summary>
+    public async Task AddUploadLabelAsync(string folder, IncomingLabel label, CancellationToken ct)
+    {
+        const string sql = """
+            INSERT INTO ingestion.upload_labels (folder, label, created_by) VALUES (@folder, @label, @createdBy)
+            ON CONFLICT (folder) DO UPDATE SET label = EXCLUDED.label, created_by = EXCLUDED.created_by, created_at = now()
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(sql,
+            new { folder, label = (short)label.Label, createdBy = label.CreatedBy ?? throw new ArgumentException("an upload's class has its giver", nameof(label)) },
+            cancellationToken: ct));
+    }
+
+    /// <summary>The class given with the upload that became the inbox entry <paramref name="folder"/>, while that entry
+    /// waits; null for any other entry.</summary>
+    public async Task<IncomingLabel?> FindUploadLabelAsync(string folder, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<(short Label, string CreatedBy)?>(new CommandDefinition(
+            "SELECT label, created_by FROM ingestion.upload_labels WHERE folder = @folder", new { folder }, cancellationToken: ct));
+        return row is { } r ? new IncomingLabel(r.Label, r.CreatedBy) : null;
+    }
+
+    public async Task ForgetUploadLabelAsync(string folder, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("DELETE FROM ingestion.upload_labels WHERE folder = @folder", new { folder }, cancellationToken: ct));
+    }
+
+    /// <summary>The inbox entries of the upload classes kept since before <paramref name="before"/>.</summary>
+    public async Task<IReadOnlyList<string>> ListUploadLabelFoldersAsync(DateTime before, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<string>(new CommandDefinition(
+            "SELECT folder FROM ingestion.upload_labels WHERE created_at < @before ORDER BY folder", new { before }, cancellationToken: ct))).AsList();
+    }
+
     /// <summary>The inspection of <paramref name="sha1"/> ended (whatever it found): the process survived it.</summary>
     public async Task FinishInspectionAsync(string sha1, CancellationToken ct)
     {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Dsdc.ImageProcessing;
 using Dsdc.Shared;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 
 namespace Dsdc.Ingestion;
 
@@ -29,10 +30,11 @@ public sealed partial class InboxIngestor
     /// Ingests uploaded files with the inbox's own code: each file becomes an inbox folder of its own (written under
     /// <c>data/.uploads/</c> first, then renamed into the inbox while its entry lock is held, so no scheduled run takes a
     /// half-written file), and is then validated, deduplicated, stored or rejected with a reason exactly as a dropped
-    /// folder would be. A rejected file lies under <c>rejected/</c> with its reason.txt and a rejection record. Should the
-    /// process stop midway, the folders already renamed are ingested by the next scheduled run (without
-    /// <paramref name="label"/>: a class given with an upload is written with each accepted document, in its transaction,
-    /// and given to a known document that has none when the file is a duplicate).
+    /// folder would be. A rejected file lies under <c>rejected/</c> with its reason.txt and a rejection record. A class
+    /// given with the upload (<paramref name="label"/>) is written with each accepted document, in its transaction, and
+    /// given to a known document that has none when the file is a duplicate; it is kept in the database from before the
+    /// file enters the inbox (<c>ingestion.upload_labels</c>), so an entry deferred, or left in the inbox by a process that
+    /// stopped midway, is ingested by a later run with that class and who gave it.
     /// </summary>
     public async Task<IReadOnlyList<IngestionOutcome>> IngestUploadsAsync(string batch, IReadOnlyList<UploadedFile> files, IncomingLabel? label,
         CancellationToken ct)
@@ -53,6 +55,9 @@ public sealed partial class InboxIngestor
 
                 await using var entryLock = await store.TryLockEntryAsync(name, ct)
                     ?? throw new IOException($"inbox entry {name} is locked by another run");
+                // Kept before the file enters the inbox: should the entry wait there (deferred, or this process stopped), the
+                // run that ingests it later gives it this class and its giver.
+                if (label is not null) await store.AddUploadLabelAsync(name, label, ct);
                 var folder = Path.Combine(paths.Inbox, name);
                 CrossVolume.MoveDirectory(staged.FullName, folder, logger); // the inbox may be a volume of its own
                 IngestionOutcome outcome;
@@ -63,13 +68,10 @@ public sealed partial class InboxIngestor
                 }
                 catch (PdfRendererSetupException ex)
                 {
-                    // In the inbox now, ingested by a run once PDFs can be read; the class given with it goes beside it (as an
-                    // inbox folder's label.txt: who gave it is not kept). Written whatever the client does meanwhile.
-                    if (label is not null)
-                        await File.WriteAllTextAsync(Path.Combine(folder, LabelFile.Name), label.Label.ToString(CultureInfo.InvariantCulture),
-                            CancellationToken.None);
+                    // In the inbox now, ingested with its class by a run once PDFs can be read.
                     outcome = PdfReaderUnavailable(name, ex);
                 }
+                if (label is not null && outcome.Kind != IngestionOutcomeKind.Deferred) await ForgetUploadLabelAsync(name);
                 IngestionMetrics.Record(outcome);
                 outcomes.Add(outcome);
             }
@@ -87,6 +89,32 @@ public sealed partial class InboxIngestor
     /// in progress writes its file within seconds and moves it out at once.
     /// </summary>
     public static readonly TimeSpan AbandonedUploadAge = TimeSpan.FromDays(1);
+
+    /// <summary>The entry's upload class is no longer needed (the entry was stored, was a duplicate, or was rejected). Not
+    /// cancellable, and never fails the outcome: a row left behind is removed once its entry has left the inbox.</summary>
+    private async Task ForgetUploadLabelAsync(string folder)
+    {
+        try
+        {
+            await store.ForgetUploadLabelAsync(folder, CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            LogEntryLeft(folder, $"the class given with it could not be forgotten now: {ex.Message}");
+        }
+    }
+
+    /// <summary>Forgets the upload classes kept for more than <see cref="AbandonedUploadAge"/> whose entries are no longer in
+    /// the inbox (ingested while the class could not be forgotten, or removed by an operator).</summary>
+    private async Task ForgetUploadLabelsOfEntriesGoneAsync(CancellationToken ct)
+    {
+        foreach (var folder in await store.ListUploadLabelFoldersAsync(clock.GetUtcNow().UtcDateTime - AbandonedUploadAge, ct))
+        {
+            if (Path.Exists(Path.Combine(paths.Inbox, folder))) continue;
+            await store.ForgetUploadLabelAsync(folder, ct);
+            logger.LogInformation("Forgot the class given with the upload {Entry}: the entry is no longer in the inbox", folder);
+        }
+    }
 
     /// <summary>Removes the entries of <c>data/.uploads/</c>, and the folders that <see cref="InboxDrop"/> or a copy across
     /// volumes (<see cref="CrossVolume"/>) was still writing under a hidden name in the inbox or <c>rejected/</c> when its

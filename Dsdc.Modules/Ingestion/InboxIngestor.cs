@@ -42,6 +42,7 @@ public sealed partial class InboxIngestor(
         var summary = new IngestionSummary { Recovered = await RecoverAsync(ct) };
         if (summary.Recovered > 0) IngestionMetrics.Outcomes.WithLabels("recovered").Inc(summary.Recovered);
         SweepAbandonedUploads();
+        await ForgetUploadLabelsOfEntriesGoneAsync(ct);
         var done = 0;
         foreach (var outcome in await RejectUndecodableNamesAsync(ct))
         {
@@ -108,7 +109,13 @@ public sealed partial class InboxIngestor(
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "locked", "another run is ingesting it");
         try
         {
-            return await IngestLockedFolderAsync(folder, requireSettled: true, givenLabel: null, ct);
+            // An upload's entry that waited (deferred, or left by a process that stopped midway) keeps the class given with it.
+            var uploadLabel = folder.Name.StartsWith(UploadFolderPrefix, StringComparison.Ordinal)
+                ? await store.FindUploadLabelAsync(folder.Name, ct) : null;
+            var outcome = await IngestLockedFolderAsync(folder, requireSettled: true, uploadLabel, ct);
+            if (uploadLabel is not null && outcome is { Kind: not IngestionOutcomeKind.Deferred })
+                await ForgetUploadLabelAsync(folder.Name);
+            return outcome;
         }
         catch (UnauthorizedAccessException ex)
         {

@@ -428,6 +428,68 @@ public sealed class CrashSafetyTests
             "SELECT source, label FROM ingestion.current_labels WHERE document_id = @id", new { id })).Select(r => (r.Item1, (int)r.Item2)).Single());
     }
 
+    /// <summary>
+    /// An upload with a class whose request ends after its file entered the inbox (here cancelled while it waits for the
+    /// other mover of its bytes, as a client that goes away; a process that stops leaves the same) is ingested by the next
+    /// run with the class given with it and who gave it; the kept class is then forgotten.
+    /// </summary>
+    [Fact]
+    public async Task AnUploadWhoseRequestEndedInTheInboxIsIngestedLaterWithItsClassAndItsGiver()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, _) = Fixtures.First(".tif");
+        var id = Sha1(path);
+        var store = app.Services.GetRequiredService<DocumentStore>();
+        var row = Row(id, "other-entry", "scan.tif", ".tif") with { Label = null };
+        await store.TryAddMovingAsync(row, Ct);
+        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        File.Copy(path, raw);
+
+        using var request = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        await using (await store.LockEntryAsync("other-entry", Ct))
+        {
+            var uploading = app.Ingestor.IngestUploadsAsync(app.Ingestor.NewBatchId(),
+                [new UploadedFile("scan.tif", async (target, c) => { await using var source = File.OpenRead(path); await source.CopyToAsync(target, c); })],
+                new IncomingLabel(4, "reviewer"), request.Token);
+            await Task.Delay(500, Ct);
+            await request.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => uploading.WaitAsync(TimeSpan.FromSeconds(30), Ct));
+        }
+        var entry = Path.GetFileName(Assert.Single(app.InboxEntries()));
+        Assert.False(File.Exists(Path.Combine(app.Paths.Inbox, entry, "label.txt")));
+
+        var outcomes = new List<IngestionOutcome>();
+        await app.Ingestor.IngestAsync(10, new Collect(outcomes), Ct);
+
+        var outcome = Assert.Single(outcomes);
+        Assert.Equal((entry, IngestionOutcomeKind.Rejected, InboxIngestor.DuplicateReason), (outcome.Folder, outcome.Kind, outcome.ReasonCode));
+        Assert.Equal(("human", (short)4, "reviewer"), Assert.Single(await app.QueryAsync<(string, short, string)>(
+            "SELECT source, label, created_by FROM ingestion.labels WHERE document_id = @id", new { id })));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.upload_labels"));
+    }
+
+    /// <summary>A class kept for an upload's entry that has left the inbox (ingested while the class could not be
+    /// forgotten, or removed by an operator) is forgotten once a day old; one whose entry still waits is kept.</summary>
+    [Fact]
+    public async Task AClassKeptForAnUploadWhoseEntryLeftTheInboxIsForgottenOnceADayOld()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var store = app.Services.GetRequiredService<DocumentStore>();
+        var (path, _) = Fixtures.First(".png");
+        foreach (var folder in new[] { "upload-20260101-000000-abcdef-0000", "upload-20260101-000000-abcdef-0001", "upload-20260101-000000-abcdef-0002" })
+            await store.AddUploadLabelAsync(folder, new IncomingLabel(3, "reviewer"), Ct);
+        var waiting = Directory.CreateDirectory(Path.Combine(app.Paths.Inbox, "upload-20260101-000000-abcdef-0001")).FullName;
+        File.WriteAllText(Path.Combine(waiting, "scan.png"), "not yet a scan"); // rejected if ingested: kept from this run by a lock
+        await app.ScalarAsync<int>("UPDATE ingestion.upload_labels SET created_at = now() - interval '25 hours' WHERE folder <> 'upload-20260101-000000-abcdef-0002'");
+
+        await using (await store.LockEntryAsync("upload-20260101-000000-abcdef-0001", Ct))
+            await app.Ingestor.IngestAsync(10, null, Ct);
+
+        Assert.Equal(["upload-20260101-000000-abcdef-0001", "upload-20260101-000000-abcdef-0002"],
+            await app.QueryAsync<string>("SELECT folder FROM ingestion.upload_labels ORDER BY folder"));
+    }
+
     /// <summary>A labelled TIFF dropped into <paramref name="folder"/> and its row recorded 'moving', as ingestion leaves them
     /// just before the move into raw/; returns the original, its inbox copy and its path in raw/ (folder created).</summary>
     private static async Task<(string Path, string InboxCopy, string Raw)> RowRecordedBeforeTheMoveAsync(IngestionApp app, string folder)

@@ -77,3 +77,9 @@ public sealed class IngestionApp(int settleSeconds = 0, bool jobServer = false, 
             .Where(f => Path.GetFileName(f) != ".gitkeep")
             .Select(f => Path.GetRelativePath(Path.Combine(Paths.DataDir, sub), f)).Order().ToList();
 }
+
+/// <summary>Collects a run's outcomes as they are reported (synchronously, unlike <see cref="Progress{T}"/>).</summary>
+internal sealed class Collect(List<IngestionOutcome> into) : IProgress<IngestionOutcome>
+{
+    public void Report(IngestionOutcome value) => into.Add(value);
+}

@@ -1,6 +1,7 @@
 using Dsdc.Ingestion;
 using Dsdc.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Dsdc.Tests.Ingestion;
 
@@ -67,13 +68,24 @@ public sealed class RejectionTests
         var upload = Assert.Single(await app.Ingestor.IngestUploadsAsync(app.Ingestor.NewBatchId(),
             [new UploadedFile("invoice.pdf", async (target, c) =>
             {
-                await using var source = File.OpenRead(Dsdc.Tests.ImageProcessing.TestDocuments.TextPdf);
+                await using var source = File.OpenRead(Dsdc.Tests.ImageProcessing.TestDocuments.TwoPageTextPdf);
                 await source.CopyToAsync(target, c);
             })],
             new IncomingLabel(11, "admin"), Ct));
         Assert.Equal((IngestionOutcomeKind.Deferred, "pdf-reader-unavailable"), (upload.Kind, upload.ReasonCode));
-        Assert.Equal("11", File.ReadAllText(Path.Combine(app.Paths.Inbox, upload.Folder, "label.txt")));
         Assert.True(File.Exists(Path.Combine(app.Paths.Inbox, upload.Folder, "invoice.pdf")));
+        Assert.False(File.Exists(Path.Combine(app.Paths.Inbox, upload.Folder, "label.txt")));
+
+        // mutool back: the entries are ingested, the upload with the class given with it and who gave it.
+        app.Services.GetRequiredService<IOptions<Dsdc.ImageProcessing.ImagingOptions>>().Value.MutoolPath = "mutool";
+        outcomes.Clear();
+        summary = await app.Ingestor.IngestAsync(100, new Collect(outcomes), Ct);
+
+        Assert.Equal((2, 0, 0), (summary.Accepted, summary.Deferred, summary.Rejected));
+        var stored = Assert.Single(outcomes, o => o.Folder == upload.Folder);
+        Assert.Equal(("human", (short)11, "admin"), Assert.Single(await app.QueryAsync<(string, short, string)>(
+            "SELECT source, label, created_by FROM ingestion.labels WHERE document_id = @id", new { id = stored.DocumentId })));
+        Assert.Equal(0, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.upload_labels"));
     }
 
     /// <summary>
@@ -166,11 +178,6 @@ public sealed class RejectionTests
         {
             Directory.Delete(outside, recursive: true);
         }
-    }
-
-    private sealed class Collect(List<IngestionOutcome> into) : IProgress<IngestionOutcome>
-    {
-        public void Report(IngestionOutcome value) => into.Add(value);
     }
 
     private sealed class DenyingInspector(Dsdc.ImageProcessing.IDocumentInspector inner) : Dsdc.ImageProcessing.IDocumentInspector
