@@ -41,4 +41,24 @@ public sealed class ReaderUnavailableTests : IAsyncLifetime
         var png = await client.PredictAsync(ApiRequests.File(Fixtures.First(".png").Path));
         Assert.Equal(HttpStatusCode.OK, png.StatusCode);
     }
+
+    [Fact]
+    public async Task TheClassifyPageSaysThatPdfsCannotBeReadNowNamingTheSettingNotThePath()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var name = $"page-{Guid.NewGuid():N}"[..20];
+        var password = await _app.CreateUserAsync(name, Roles.User);
+        using var browser = _app.CreateClient(); // keeps cookies, as a browser does
+        await browser.LogInWithCookieAsync(name, password);
+        var form = new MultipartFormDataContent { { new StringContent(await Hardening.HardeningRequests.FormTokenAsync(browser, "/classify")), "__RequestVerificationToken" } };
+        form.Add(new ByteArrayContent(await File.ReadAllBytesAsync(TestDocuments.TextPdf, ct)), "Upload", "invoice.pdf");
+
+        var response = await browser.PostAsync("/classify", form, ct);
+
+        var html = await response.Content.ReadAsStringAsync(ct);
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {html[..Math.Min(300, html.Length)]}");
+        Assert.Contains("PDFs cannot be read on this server now", html);
+        Assert.Contains("Imaging:MutoolPath", html);
+        Assert.DoesNotContain("/nonexistent", html);
+    }
 }

@@ -80,6 +80,7 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
             // The machine's problem, not the document's: said as such, as the API's 503 does.
             logger.LogError(ex, "A document could not be read for want of its reader");
             ModelState.AddModelError("", UploadLimits.ReaderUnavailableMessage(ex));
+            Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             return Page();
         }
     }
