@@ -23,6 +23,7 @@ internal sealed class UsersCommand(UserStore users, PasswordHashing hashing) : I
             ["add", var name, "--role", var role] => await AddAsync(name, role, ct),
             ["list"] => await ListAsync(ct),
             ["disable", var name] => await DisableAsync(name, ct),
+            ["enable", var name] when Usernames.IsReserved(name) => Fail(2, $"User {name} is not enabled again: {Usernames.ReservedRule}."),
             ["enable", var name] => Report(await users.SetDisabledAsync(name, false, ct), $"User {name} enabled.", name),
             ["set-password", var name] => await SetPasswordAsync(name, ct),
             _ => Fail(2, $"Usage: {Syntax}\nRoles: {string.Join(", ", Roles.All)}."),

@@ -190,8 +190,8 @@ public sealed partial class InboxIngestor
     }
 
     /// <summary>
-    /// For an upload, whose class lives only in the request: instead of deferring a file whose bytes are being stored
-    /// from another entry (which would lose that class), waits for that entry's mover (a rename and a few statements),
+    /// For an upload with a class, whose answer says what became of it: instead of deferring a file whose bytes are being
+    /// stored from another entry (the class would wait with it, and the answer could not say), waits for that entry's mover (a rename and a few statements),
     /// finishing or forgetting its move if it was interrupted, and returns the row as it then is (null: not stored).
     /// </summary>
     private async Task<KnownDocument?> SettleMoveAsync(KnownDocument moving, CancellationToken ct)

@@ -108,9 +108,13 @@ public sealed partial class InboxIngestor
     /// the inbox (ingested while the class could not be forgotten, or removed by an operator).</summary>
     private async Task ForgetUploadLabelsOfEntriesGoneAsync(CancellationToken ct)
     {
+        if (!Directory.Exists(paths.Inbox)) return; // an inbox volume not mounted: nothing is known to be gone
         foreach (var folder in await store.ListUploadLabelFoldersAsync(clock.GetUtcNow().UtcDateTime - AbandonedUploadAge, ct))
         {
             if (Path.Exists(Path.Combine(paths.Inbox, folder))) continue;
+            // Under the entry's lock: an upload still writing it (or a run ingesting it) holds it.
+            await using var entryLock = await store.TryLockEntryAsync(folder, ct);
+            if (entryLock is null || Path.Exists(Path.Combine(paths.Inbox, folder))) continue;
             await store.ForgetUploadLabelAsync(folder, ct);
             logger.LogInformation("Forgot the class given with the upload {Entry}: the entry is no longer in the inbox", folder);
         }

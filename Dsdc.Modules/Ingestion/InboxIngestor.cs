@@ -42,7 +42,6 @@ public sealed partial class InboxIngestor(
         var summary = new IngestionSummary { Recovered = await RecoverAsync(ct) };
         if (summary.Recovered > 0) IngestionMetrics.Outcomes.WithLabels("recovered").Inc(summary.Recovered);
         SweepAbandonedUploads();
-        await ForgetUploadLabelsOfEntriesGoneAsync(ct);
         var done = 0;
         foreach (var outcome in await RejectUndecodableNamesAsync(ct))
         {
@@ -52,6 +51,7 @@ public sealed partial class InboxIngestor(
             done++;
         }
         await RestoreInterruptedMovesAsync(ct);
+        await ForgetUploadLabelsOfEntriesGoneAsync(ct);
         ForgetEntriesGone();
         WrapLooseFiles();
         foreach (var folder in ListFolders())
@@ -191,8 +191,9 @@ public sealed partial class InboxIngestor(
                 var known = await store.FindAsync(sha1, ct);
                 if (known is { IngestState: "moving" })
                 {
-                    // An upload's class is not on disk: it waits for the other mover rather than be deferred without it.
-                    if (givenLabel is null || known.SourceFolder == folder.Name) return BeingStored(folder, known);
+                    // An upload with a class waits for the other mover, so that its answer says what became of the class;
+                    // a scheduled run defers the entry (an upload's class waits with it in ingestion.upload_labels).
+                    if (givenLabel is null || requireSettled || known.SourceFolder == folder.Name) return BeingStored(folder, known);
                     known = await SettleMoveAsync(known, ct);
                 }
                 if (known is not null)

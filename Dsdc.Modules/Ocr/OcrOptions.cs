@@ -49,7 +49,9 @@ public sealed class OcrOptions : IValidatableObject
     [Range(0, 600)]
     public int MinimumDpi { get; set; }
 
-    /// <summary>How long Tesseract may spend on one page before the page (and so the document's OCR) fails.</summary>
+    /// <summary>How long Tesseract may spend on one page before the page (and so the document's OCR) fails. Tesseract's own
+    /// deadline reaches its recognition only; a page still in its layout analysis at twice this is given up by the engine
+    /// pool (the document fails at once; the engine's thread runs on until Tesseract returns).</summary>
     [Range(1, 3600)]
     public int PageTimeoutSeconds { get; set; } = 120;
 

@@ -17,7 +17,28 @@ internal sealed class TesseractEngine : IDisposable
 
     private readonly int _mode;
 
+    // Environment.TickCount64 when the page being read was given to Tesseract; 0 while the engine reads nothing.
+    private long _pageStarted;
+
+    private volatile bool _givenUp;
+
     private TesseractEngine(TesseractHandle handle, TimeSpan pageTimeout, int mode) => (_handle, _pageTimeout, _mode) = (handle, pageTimeout, mode);
+
+    /// <summary>Whether the page being read has run past twice the page deadline at <paramref name="now"/>
+    /// (<see cref="Environment.TickCount64"/>): Tesseract's deadline reaches only its recognition, not its layout analysis
+    /// (finding columns and blocks), which takes minutes on some pages; the pool then gives the engine up.</summary>
+    public bool IsOverdue(long now)
+    {
+        var started = Volatile.Read(ref _pageStarted);
+        return started != 0 && now - started > 2 * _pageTimeout.TotalMilliseconds;
+    }
+
+    /// <summary>The page deadline; a page is given up at twice this (<see cref="IsOverdue"/>).</summary>
+    public TimeSpan PageTimeout => _pageTimeout;
+
+    /// <summary>Set by the pool when it gives the engine up: the page under way runs on (native code cannot be stopped),
+    /// and every later page of the same work is refused at once, so the thread ends as soon as Tesseract returns.</summary>
+    public bool GivenUp { get => _givenUp; set => _givenUp = value; }
 
     /// <param name="pageTimeout">the deadline per page; <see cref="OcrOptions.PageTimeoutSeconds"/> unless a test sets a shorter one.</param>
     public static TesseractEngine Create(OcrOptions options, TimeSpan? pageTimeout = null)
@@ -69,6 +90,9 @@ internal sealed class TesseractEngine : IDisposable
 
     private T Run<T>(Pix page, int resolution, Func<T> read)
     {
+        if (_givenUp)
+            throw Refusal.Of(Refusal.OcrFailed, "OCR of the document was given up: a page ran past twice its deadline.");
+        Volatile.Write(ref _pageStarted, Environment.TickCount64);
         try
         {
             TesseractApi.TessBaseAPISetImage2(_handle, page);
@@ -96,6 +120,7 @@ internal sealed class TesseractEngine : IDisposable
         {
             // Drops the engine's reference to the page and its results, so the pooled engine holds no page memory.
             TesseractApi.TessBaseAPIClear(_handle);
+            Volatile.Write(ref _pageStarted, 0);
         }
     }
 

@@ -146,7 +146,10 @@ public sealed class UsersCommandTests(AuthApp app) : IClassFixture<AuthApp>
         }
         finally
         {
-            Assert.True(await store.SetDisabledAsync("Dsdc", true, ct));
+            Assert.Equal(0, (await UsersAsync(null, "disable", "Dsdc")).ExitCode); // as the warning says
         }
+        var enable = await UsersAsync(null, "enable", "dsdc");
+        Assert.Equal(2, enable.ExitCode);
+        Assert.Contains("is reserved", enable.StdErr);
     }
 }

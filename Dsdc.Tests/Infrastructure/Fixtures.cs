@@ -53,9 +53,40 @@ public static class Fixtures
     /// <summary>A white 8-bit greyscale page of 600x800 pixels, as a real (decodable) PNG.</summary>
     public static byte[] PngBlankPage(int width = 600, int height = 800)
     {
+        var white = new byte[width * height];
+        white.AsSpan().Fill(255);
+        return PngGrey(width, height, white);
+    }
+
+    /// <summary>
+    /// A page ruled in squares of <paramref name="step"/> pixels and strewn with <paramref name="specks"/> small blots (graph
+    /// paper with marks on it): Tesseract's layout analysis (finding columns and blocks, which its deadline does not reach)
+    /// takes seconds to minutes on such pages, growing faster than their size (2550x3300: 8-13 s; 5100x6600: 210-250 s on
+    /// 2 cores).
+    /// </summary>
+    public static byte[] PngRuledPageWithSpecks(int width, int height, int step, int specks, int seed = 3)
+    {
+        var pixels = new byte[width * height];
+        pixels.AsSpan().Fill(255);
+        for (var y = 0; y < height; y += step) pixels.AsSpan(y * width, width).Clear();
+        for (var x = 0; x < width; x += step)
+            for (var y = 0; y < height; y++) pixels[y * width + x] = 0;
+        var random = new Random(seed);
+        for (var i = 0; i < specks; i++)
+        {
+            var (x, y) = (random.Next(width - 6), random.Next(height - 8));
+            var (h, w) = (random.Next(3, 8), random.Next(2, 6));
+            for (var dy = 0; dy < h; dy++) pixels.AsSpan((y + dy) * width + x, w).Clear();
+        }
+        return PngGrey(width, height, pixels);
+    }
+
+    /// <summary>An 8-bit greyscale PNG of <paramref name="pixels"/> (row after row).</summary>
+    public static byte[] PngGrey(int width, int height, byte[] pixels)
+    {
         var raw = new byte[(width + 1) * height];
         for (var y = 0; y < height; y++)
-            raw.AsSpan(y * (width + 1) + 1, width).Fill(255);
+            pixels.AsSpan(y * width, width).CopyTo(raw.AsSpan(y * (width + 1) + 1));
         using var compressed = new MemoryStream();
         using (var z = new System.IO.Compression.ZLibStream(compressed, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
             z.Write(raw);

@@ -395,21 +395,15 @@ public sealed class CrashSafetyTests
 
     /// <summary>
     /// An upload with a class whose bytes are being stored from another entry at that moment waits for that mover
-    /// instead of being deferred (its class is only in the request): here the mover was interrupted after its rename, so
+    /// instead of being deferred (so that its answer says what became of its class): here the mover was interrupted after its rename, so
     /// the upload finishes that move and the known document gets the upload's class.
     /// </summary>
     [Fact]
     public async Task AnUploadWithAClassWaitsForTheOtherMoverOfItsBytesAndKeepsItsClass()
     {
         await using var app = await IngestionApp.StartAsync();
-        var (path, _) = Fixtures.First(".tif");
-        var id = Sha1(path);
+        var (path, id) = await MovedByAnotherEntryAsync(app);
         var store = app.Services.GetRequiredService<DocumentStore>();
-        var row = Row(id, "other-entry", "scan.tif", ".tif") with { Label = null };
-        await store.TryAddMovingAsync(row, Ct);
-        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
-        File.Copy(path, raw);
 
         Task<IReadOnlyList<IngestionOutcome>> uploading;
         await using (await store.LockEntryAsync("other-entry", Ct)) // the other mover, between its rename and its last statement
@@ -437,14 +431,8 @@ public sealed class CrashSafetyTests
     public async Task AnUploadWhoseRequestEndedInTheInboxIsIngestedLaterWithItsClassAndItsGiver()
     {
         await using var app = await IngestionApp.StartAsync();
-        var (path, _) = Fixtures.First(".tif");
-        var id = Sha1(path);
+        var (path, id) = await MovedByAnotherEntryAsync(app);
         var store = app.Services.GetRequiredService<DocumentStore>();
-        var row = Row(id, "other-entry", "scan.tif", ".tif") with { Label = null };
-        await store.TryAddMovingAsync(row, Ct);
-        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
-        File.Copy(path, raw);
 
         using var request = CancellationTokenSource.CreateLinkedTokenSource(Ct);
         await using (await store.LockEntryAsync("other-entry", Ct))
@@ -452,7 +440,10 @@ public sealed class CrashSafetyTests
             var uploading = app.Ingestor.IngestUploadsAsync(app.Ingestor.NewBatchId(),
                 [new UploadedFile("scan.tif", async (target, c) => { await using var source = File.OpenRead(path); await source.CopyToAsync(target, c); })],
                 new IncomingLabel(4, "reviewer"), request.Token);
-            await Task.Delay(500, Ct);
+            // The request ends once its file is in the inbox (it then waits for the other mover).
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (app.InboxEntries().Count == 0 && waited.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, Ct);
+            await Task.Delay(200, Ct);
             await request.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => uploading.WaitAsync(TimeSpan.FromSeconds(30), Ct));
         }
@@ -488,6 +479,19 @@ public sealed class CrashSafetyTests
 
         Assert.Equal(["upload-20260101-000000-abcdef-0001", "upload-20260101-000000-abcdef-0002"],
             await app.QueryAsync<string>("SELECT folder FROM ingestion.upload_labels ORDER BY folder"));
+    }
+
+    /// <summary>An unlabelled TIFF whose move from the inbox entry <c>other-entry</c> was interrupted after its rename (its
+    /// row 'moving', its file in raw/); returns the original's path and the document's id.</summary>
+    private static async Task<(string Path, string Id)> MovedByAnotherEntryAsync(IngestionApp app)
+    {
+        var (path, _) = Fixtures.First(".tif");
+        var row = Row(Sha1(path), "other-entry", "scan.tif", ".tif") with { Label = null };
+        await app.Services.GetRequiredService<DocumentStore>().TryAddMovingAsync(row, Ct);
+        var raw = Path.Combine(app.Paths.DataDir, row.FilePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(raw)!);
+        File.Copy(path, raw);
+        return (path, row.Id);
     }
 
     /// <summary>A labelled TIFF dropped into <paramref name="folder"/> and its row recorded 'moving', as ingestion leaves them

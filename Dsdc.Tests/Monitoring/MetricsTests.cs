@@ -12,6 +12,7 @@ public sealed class MetricsTests(ObservedApp app)
         "dsdc_pipeline_backlog",                                                     // backlog per stage
         "dsdc_ingestion_documents_total", "dsdc_ingestion_rejections_total",       // ingestion, rejections by reason
         "dsdc_ocr_documents_total", "dsdc_ocr_pages_total", "dsdc_ocr_duration_seconds",   // OCR throughput
+        "dsdc_ocr_pages_given_up_total", "dsdc_ocr_engines_running_on",             // pages Tesseract's deadline could not stop
         "dsdc_embedding_documents_total", "dsdc_embedding_batch_duration_seconds",  // embedding throughput
         "dsdc_predictions_total", "dsdc_prediction_confidence", "dsdc_prediction_duration_seconds",
         "dsdc_predictions_needing_review_total",                                     // the share a person must review

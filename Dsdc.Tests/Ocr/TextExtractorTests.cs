@@ -44,6 +44,42 @@ public sealed class TextExtractorTests : IDisposable
         Assert.Contains("coronavirus", patient.Recognise(page, 0).Text); // the same page within the configured deadline
     }
 
+    /// <summary>
+    /// Tesseract's deadline reaches its recognition, not its layout analysis: on graph paper with marks on it a page takes
+    /// it seconds to minutes whatever the deadline. Such a page is given up at twice the deadline: the document is refused
+    /// at once as a document problem and the only engine slot serves the next document, while the given-up engine's thread
+    /// runs on until Tesseract returns, then ends.
+    /// </summary>
+    [Fact]
+    public async Task APageWhoseLayoutAnalysisOutrunsTheDeadlineIsGivenUpAtTwiceTheDeadline()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var page = _docs.Write("graph-paper.png", Dsdc.Tests.Infrastructure.Fixtures.PngRuledPageWithSpecks(2550, 3300, 40, 40_000));
+        using var hurried = new ImagingServices(new Dictionary<string, string?> { ["Ocr:PageTimeoutSeconds"] = "1", ["Ocr:MaxConcurrency"] = "1" });
+        var (givenUp, runningOn) = (OcrMetrics.PagesGivenUp.Value, OcrMetrics.EnginesRunningOn.Value);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var refusal = await Assert.ThrowsAsync<InvalidDocumentException>(() => hurried.TextExtractor.ExtractAsync(page, DocumentFormat.Png, ct));
+        var refusedAfter = started.Elapsed;
+
+        Assert.Equal(Refusal.OcrFailed, refusal.ReasonCode);
+        Assert.Equal("OCR of a page did not finish within twice its deadline of 1 s (Ocr:PageTimeoutSeconds): Tesseract's analysis " +
+            "of the page's layout (its columns and blocks) takes too long on this page.", refusal.Message);
+        // Reading the file and starting the engine come first; the page alone takes Tesseract 7-13 s here with a 1 s deadline.
+        Assert.InRange(refusedAfter, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(6));
+        Assert.Equal(givenUp + 1, OcrMetrics.PagesGivenUp.Value);
+        // The slot is free: the next document (a blank page, read well within the deadline) is read on a new engine while
+        // the given-up one runs on.
+        var blank = _docs.Write("blank.png", Dsdc.Tests.Infrastructure.Fixtures.PngBlankPage());
+        var next = await hurried.TextExtractor.ExtractAsync(blank, DocumentFormat.Png, ct).WaitAsync(TimeSpan.FromSeconds(5), ct);
+        Assert.Equal(("ocr", ""), (next.Method, next.Text.Trim()));
+        Assert.Equal(runningOn + 1, OcrMetrics.EnginesRunningOn.Value); // still in the page's layout analysis
+        // Once Tesseract returns, the given-up engine's thread ends.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (OcrMetrics.EnginesRunningOn.Value > runningOn && waited.Elapsed < TimeSpan.FromMinutes(2)) await Task.Delay(200, ct);
+        Assert.Equal(runningOn, OcrMetrics.EnginesRunningOn.Value);
+    }
+
     /// <summary>An extra reading in another page segmentation mode leaves the pooled engine in its own mode.</summary>
     [Fact]
     public void AReadingInAnotherModeLeavesTheEngineInItsOwnMode()
