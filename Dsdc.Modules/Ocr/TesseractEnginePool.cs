@@ -58,19 +58,15 @@ internal sealed class TesseractEnginePool(IOptions<OcrOptions> options, ILogger<
                     else engine.Dispose(); // given up: its caller has gone, and its slot is another engine's
                 }
             }, ct);
-            while (true)
+            // No exception marks the watch's turns: the work's own exceptions (a TimeoutException too) reach the caller as they are.
+            while (!running.IsCompleted)
             {
-                try
-                {
-                    return await running.WaitAsync(WatchEvery, CancellationToken.None);
-                }
-                catch (TimeoutException) when (!running.IsCompleted)
-                {
-                    if (Volatile.Read(ref lent) is { } engine && engine.IsOverdue(Environment.TickCount64)
-                        && Interlocked.CompareExchange(ref lent, null, engine) == engine)
-                        throw GiveUp(engine, running, out releaseSlot);
-                }
+                await Task.WhenAny(running, Task.Delay(WatchEvery, CancellationToken.None));
+                if (!running.IsCompleted && Volatile.Read(ref lent) is { } engine && engine.IsOverdue(Environment.TickCount64)
+                    && Interlocked.CompareExchange(ref lent, null, engine) == engine)
+                    throw GiveUp(engine, running, out releaseSlot);
             }
+            return await running;
         }
         finally
         {

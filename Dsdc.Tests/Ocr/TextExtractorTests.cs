@@ -80,6 +80,25 @@ public sealed class TextExtractorTests : IDisposable
         Assert.Equal(runningOn, OcrMetrics.EnginesRunningOn.Value);
     }
 
+    /// <summary>
+    /// Work on a pooled engine that ends around the watch's turns (every 250 ms) returns its own result, and work that
+    /// throws gives its own exception, a TimeoutException too: the watch's turns never reach the caller (a first version
+    /// let its own time-out through when the work ended as it looked).
+    /// </summary>
+    [Fact]
+    public async Task PooledWorkEndingAsTheWatchLooksGivesItsOwnOutcome()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var pool = _services.Get<TesseractEnginePool>();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 24).Select(i => pool.RunAsync(_ => { Thread.Sleep(235 + 2 * i); return i; }, ct)));
+        var thrown = await Assert.ThrowsAsync<TimeoutException>(
+            () => pool.RunAsync<int>(_ => { Thread.Sleep(250); throw new TimeoutException("the work's own"); }, ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
+
+        Assert.Equal(Enumerable.Range(0, 24), results);
+        Assert.Equal("the work's own", thrown.Message);
+    }
+
     /// <summary>An extra reading in another page segmentation mode leaves the pooled engine in its own mode.</summary>
     [Fact]
     public void AReadingInAnotherModeLeavesTheEngineInItsOwnMode()
