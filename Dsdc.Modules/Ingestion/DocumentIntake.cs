@@ -7,7 +7,7 @@ namespace Dsdc.Ingestion;
 /// Keeps a document that arrived by upload (a prediction request) in the same store as inbox documents, so it gets
 /// the same lineage, the pipeline processes it, and a person's correction of its class can feed the next training.
 /// </summary>
-public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
+public sealed class DocumentIntake(DocumentStore store, DocumentDeletion deletion, DsdcPaths paths)
 {
     /// <summary>
     /// The source folder recorded for uploaded documents, and the key of their entry lock: a dot name, which the inbox
@@ -50,7 +50,14 @@ public sealed class DocumentIntake(DocumentStore store, DsdcPaths paths)
         // removes a 'moving' row: it cannot take this document's row for an interrupted move while it is being stored.
         // Held for a few database statements and a rename.
         await using var entryLock = await store.LockEntryAsync(UploadFolder, ct);
-        if (await store.FindAsync(sha1, ct) is { IngestState: "stored" })
+        var known = await store.FindAsync(sha1, ct);
+        if (known is { IngestState: "deleting" })
+        {
+            // The same file deleted a moment ago (or a deletion a crash left): its files and rows go first, then it is new.
+            await deletion.FinishIfDeletingAsync(sha1, ct);
+            known = await store.FindAsync(sha1, ct);
+        }
+        if (known is { IngestState: "stored" })
         {
             File.Delete(receivedFile);
             if (withDocument is not null) await withDocument(sha1, ct);

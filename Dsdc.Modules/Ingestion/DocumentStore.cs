@@ -25,6 +25,9 @@ public sealed record GuardedLabel(bool Known, HumanLabel? Written, LabelEntry? C
 /// <summary>SQL of the ingestion module: original documents, their labels, and rejections.</summary>
 public sealed class DocumentStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>What <see cref="StartDeletionAsync"/> found.</summary>
+    public enum DeletionStart { Unknown, BeingStored, InUse, Started }
+
     /// <summary>Whether a stored document has this id (a row still moving into raw/ is not a document yet).</summary>
     public async Task<bool> DocumentExistsAsync(string documentId, CancellationToken ct)
     {
@@ -117,7 +120,7 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
         Func<LabelEntry?, bool> expected, CancellationToken ct)
     {
         const string read = $"""
-            SELECT 1 FROM ingestion.original_documents WHERE id = @documentId FOR UPDATE;
+            SELECT 1 FROM ingestion.original_documents WHERE id = @documentId AND ingest_state <> 'deleting' FOR UPDATE;
             SELECT id, label, source, created_by, created_at FROM {CurrentLabel.View} WHERE document_id = @documentId;
             """;
         const string write = """
@@ -176,9 +179,61 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
 
     public async Task MarkStoredAsync(string id, CancellationToken ct)
     {
+        // A document being deleted stays so: its files are going.
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition(
-            "UPDATE ingestion.original_documents SET ingest_state = 'stored' WHERE id = @id", new { id }, cancellationToken: ct));
+            "UPDATE ingestion.original_documents SET ingest_state = 'stored' WHERE id = @id AND ingest_state <> 'deleting'", new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Hides a stored document for its deletion (state 'deleting': ingestion.documents no longer lists it, and its id stays
+    /// taken until <see cref="FinishDeletionAsync"/>) and records who deleted it; or finds it hidden already (a deletion
+    /// under way or interrupted: <see cref="DeletionStart.Started"/> again). <paramref name="mayGo"/> runs in the same
+    /// transaction, the row locked: the other modules' check that none of their work is on the document now (the locks
+    /// they take there last until the document is hidden).
+    /// </summary>
+    /// <returns>What was found, and the original's path under the data folder when the deletion goes on.</returns>
+    public async Task<(DeletionStart Start, string? FilePath)> StartDeletionAsync(string id, string deletedBy,
+        Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<bool>> mayGo, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var row = await conn.QuerySingleOrDefaultAsync<(string State, string FilePath)?>(new CommandDefinition(
+            "SELECT ingest_state, file_path FROM ingestion.original_documents WHERE id = @id FOR UPDATE", new { id }, tx, cancellationToken: ct));
+        if (row is not { } found) return (DeletionStart.Unknown, null);
+        switch (found.State)
+        {
+            case "moving": return (DeletionStart.BeingStored, null);
+            case "deleting": return (DeletionStart.Started, found.FilePath);
+        }
+        if (!await mayGo(conn, tx, ct)) return (DeletionStart.InUse, null);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            UPDATE ingestion.original_documents SET ingest_state = 'deleting' WHERE id = @id;
+            INSERT INTO ingestion.deletions (document_id, deleted_by) VALUES (@id, @deletedBy);
+            """, new { id, deletedBy }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return (DeletionStart.Started, found.FilePath);
+    }
+
+    /// <summary>Removes a document hidden for its deletion, once its files are gone: the row, and with it everything
+    /// derived from it (ON DELETE CASCADE); the deletion's record gets its end.</summary>
+    public async Task FinishDeletionAsync(string id, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition("""
+            DELETE FROM ingestion.original_documents WHERE id = @id AND ingest_state = 'deleting';
+            UPDATE ingestion.deletions SET finished_at = now() WHERE document_id = @id AND finished_at IS NULL;
+            """, new { id }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>The documents hidden for a deletion that has not finished (under way now, or interrupted).</summary>
+    public async Task<IReadOnlyList<(string Id, string FilePath)>> ListDeletingAsync(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<(string, string)>(new CommandDefinition(
+            "SELECT id, file_path FROM ingestion.original_documents WHERE ingest_state = 'deleting' ORDER BY id", cancellationToken: ct))).AsList();
     }
 
     /// <summary>Forgets a document whose file vanished before it reached raw/ (someone removed it from the inbox).</summary>
@@ -280,10 +335,18 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     /// Holds a session-level advisory lock on one inbox entry while it is processed, so two runs (two workers, or the
     /// CLI beside the scheduled job) never ingest it twice. Null when another run holds it.
     /// </summary>
-    public async Task<IAsyncDisposable?> TryLockEntryAsync(string entryName, CancellationToken ct)
+    public Task<IAsyncDisposable?> TryLockEntryAsync(string entryName, CancellationToken ct) => TryLockAsync("dsdc-ingest:" + entryName, ct);
+
+    /// <summary>Held by whoever removes a document's files (<see cref="DocumentDeletion"/>), from before they go until its
+    /// row is gone: no one stores the same document again (the same file at the same paths) meanwhile.</summary>
+    public Task<IAsyncDisposable> LockDeletionAsync(string documentId, CancellationToken ct) => LockAsync("dsdc-delete:" + documentId, ct);
+
+    /// <summary>As <see cref="LockDeletionAsync"/>; null when another holds it.</summary>
+    public Task<IAsyncDisposable?> TryLockDeletionAsync(string documentId, CancellationToken ct) => TryLockAsync("dsdc-delete:" + documentId, ct);
+
+    private async Task<IAsyncDisposable?> TryLockAsync(string key, CancellationToken ct)
     {
         var conn = await dataSource.OpenConnectionAsync(ct);
-        var key = "dsdc-ingest:" + entryName;
         bool locked;
         try
         {
@@ -303,10 +366,11 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>As <see cref="TryLockEntryAsync"/>, waiting for the holder instead of giving up.</summary>
-    public async Task<IAsyncDisposable> LockEntryAsync(string entryName, CancellationToken ct)
+    public Task<IAsyncDisposable> LockEntryAsync(string entryName, CancellationToken ct) => LockAsync("dsdc-ingest:" + entryName, ct);
+
+    private async Task<IAsyncDisposable> LockAsync(string key, CancellationToken ct)
     {
         var conn = await dataSource.OpenConnectionAsync(ct);
-        var key = "dsdc-ingest:" + entryName;
         try
         {
             await conn.ExecuteAsync(new CommandDefinition("SELECT pg_advisory_lock(hashtextextended(@key, 0))", new { key }, cancellationToken: ct));

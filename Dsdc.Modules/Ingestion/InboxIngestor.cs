@@ -19,6 +19,7 @@ namespace Dsdc.Ingestion;
 /// </summary>
 public sealed partial class InboxIngestor(
     DocumentStore store,
+    DocumentDeletion deletion,
     IDocumentInspector inspector,
     DsdcPaths paths,
     IOptions<IngestionOptions> options,
@@ -51,6 +52,7 @@ public sealed partial class InboxIngestor(
             done++;
         }
         await RestoreInterruptedMovesAsync(ct);
+        await deletion.FinishInterruptedAsync(ct);
         await ForgetUploadLabelsOfEntriesGoneAsync(ct);
         ForgetEntriesGone();
         WrapLooseFiles();
@@ -199,6 +201,9 @@ public sealed partial class InboxIngestor(
                 if (known is not null)
                 {
                     if (known.IngestState == "moving") return BeingStored(folder, known);
+                    if (known.IngestState == "deleting")
+                        return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "being-deleted",
+                            $"the same document ({known.Id[..12]}) is being deleted; stored again as a new document by a later run");
                     throw await DuplicateAsync(known, label, ct);
                 }
                 added = await store.TryAddMovingAsync(doc, ct);

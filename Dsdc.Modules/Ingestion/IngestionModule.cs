@@ -13,6 +13,7 @@ public static class IngestionModule
         builder.AddValidatedOptions<IngestionOptions>(IngestionOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DocumentStore>();
+        builder.Services.AddSingleton<DocumentDeletion>();
         builder.Services.AddSingleton<InboxIngestor>();
         builder.Services.AddSingleton<DocumentIntake>();
         builder.Services.AddSingleton<IngestionQueries>();

@@ -1,3 +1,4 @@
+using Dsdc.Ingestion;
 using Dsdc.Shared;
 using Dsdc.Shared.Cli;
 using Dsdc.Shared.Jobs;
@@ -19,6 +20,7 @@ public static class PipelineModule
         builder.Services.AddSingleton<DocumentProcessor>();
         builder.Services.AddSingleton<DocumentLineage>();
         builder.Services.AddSingleton<PageImages>();
+        builder.Services.AddSingleton<IDocumentDeletionParticipant, PipelineDeletionParticipant>();
         builder.Services.AddSingleton<PipelineStages>();
         builder.Services.AddSingleton<DocumentProgress>();
         builder.Services.AddSingleton<PipelineRunner>();

@@ -48,6 +48,21 @@ public sealed partial class StageStore
                           AND s.unfinished > 0 AND s.last_started_at > now() - make_interval(secs => @retryAfterSeconds))
         """;
 
+    /// <summary>
+    /// Whether no stage has claimed the document: takes its three claims for the rest of <paramref name="transaction"/>
+    /// (false, and nothing to wait for, when any is held). A document hidden in that transaction (its deletion) is then
+    /// never claimed again: every claim reads the stored documents, and rechecks them once it holds its lock.
+    /// </summary>
+    internal static Task<bool> TryHoldClaimsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT pg_try_advisory_xact_lock(@image, k) AND pg_try_advisory_xact_lock(@ocr, k) AND pg_try_advisory_xact_lock(@text, k)
+            FROM (SELECT (('x' || substr(@documentId, 1, 8))::bit(32)::int & 2147483647) AS k) d
+            """;
+        return connection.ExecuteScalarAsync<bool>(new CommandDefinition(sql,
+            new { documentId, image = ImageClaim, ocr = OcrClaim, text = TextClaim }, transaction, cancellationToken: ct));
+    }
+
     /// <summary>Claims up to <paramref name="limit"/> documents without a processed image from this processor version.</summary>
     public Task<StageClaim<StoredDocument>> ClaimMissingImagesAsync(string processor, string version, int maxAttempts, int limit, CancellationToken ct,
         int retryAfterSeconds = 0)

@@ -250,6 +250,41 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await Accessibility.AssertNoSeriousViolationsAsync(page);
     }
 
+    /// <summary>A model-admin deletes a document from its page, once the box is ticked; a user's page has no such form.</summary>
+    [Fact]
+    public async Task AModelAdminDeletesADocumentFromItsPageOnceTheBoxIsTicked()
+    {
+        var bytes = Fixtures.PngBlankPage(659, 499);
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(bytes));
+        var (userContext, userPage, _) = await app.LogInAsync(Roles.User);
+        await using (userContext)
+        {
+            await userPage.GotoAsync("/classify");
+            await userPage.GetByLabel("Document").SetInputFilesAsync(new FilePayload { Name = "to-delete.png", MimeType = "image/png", Buffer = bytes });
+            await userPage.GetByRole(AriaRole.Button, new() { Name = "Classify" }).ClickAsync();
+            await UiApp.WaitForAddressAsync(userPage, new Regex(@"/predictions/\d+$"), "classifying");
+            await userPage.GotoAsync($"/documents/{id}");
+            await Assertions.Expect(userPage.GetByTestId("labels")).ToBeVisibleAsync();
+            Assert.Equal(0, await userPage.GetByTestId("delete-document").CountAsync());
+        }
+
+        var (context, page, admin) = await app.LogInAsync(Roles.ModelAdmin);
+        await using var _ = context;
+        await page.GotoAsync($"/documents/{id}");
+        await page.GetByTestId("delete-document").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("delete-error")).ToContainTextAsync("Tick the box to confirm");
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @id", new { id }));
+        await Accessibility.AssertNoSeriousViolationsAsync(page);
+
+        await page.GetByTestId("confirm-delete").CheckAsync();
+        await page.GetByTestId("delete-document").ClickAsync();
+        await UiApp.WaitForAddressAsync(page, new Regex(@"/documents$"), "deleting");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Document {id[..12]} was deleted");
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM ingestion.original_documents WHERE id = @id", new { id }));
+        Assert.Equal(admin, await ScalarAsync<string>("SELECT deleted_by FROM ingestion.deletions WHERE document_id = @id", new { id }));
+        Assert.Equal(404, (await page.GotoAsync($"/documents/{id}"))!.Status);
+    }
+
     /// <summary>An address that names nothing (a run, a document or a prediction that does not exist, a page that is not
     /// one) shows a page that says so, with links back, still 404; a client that asks for JSON gets the ProblemDetails.</summary>
     [Fact]

@@ -101,6 +101,30 @@ internal static class DocumentEndpoints
             prediction is null ? null : DocumentPrediction.Of(prediction)));
     }
 
+    /// <summary>Seconds a client waits before asking again to delete a document the pipeline or the store is working on.</summary>
+    public const int DeleteRetryAfterSeconds = 30;
+
+    /// <summary><c>DELETE /api/v1/documents/{id}</c> (role <c>model-admin</c>): the document, its files and everything derived
+    /// from it (<see cref="DocumentDeletion"/>). 204 once gone; 404 unknown (or deleted before); 409 with Retry-After while
+    /// it is being stored or a pipeline stage works on it.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext http, ClaimsPrincipal user,
+        DocumentDeletion deletion, CancellationToken ct)
+    {
+        var outcome = await deletion.DeleteAsync(id, user.GetUserName() ?? "anonymous", ct);
+        if (outcome is DeletionOutcome.BeingStored or DeletionOutcome.InUse)
+            http.Response.Headers.RetryAfter = DeleteRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        return outcome switch
+        {
+            DeletionOutcome.Deleted => TypedResults.NoContent(),
+            DeletionOutcome.BeingStored => Problem(StatusCodes.Status409Conflict, "Document being stored",
+                $"Document '{id}' is being stored right now; it can be deleted once it is, in a moment.", "being-stored"),
+            DeletionOutcome.InUse => Problem(StatusCodes.Status409Conflict, "Document being processed",
+                $"The pipeline is working on document '{id}' right now (its page or its OCR); it can be deleted once that step ends, " +
+                "usually within a minute.", "in-use"),
+            _ => UnknownDocument(id),
+        };
+    }
+
     /// <summary><c>GET /api/v1/documents/{id}/label</c>: the current label with its version in the <c>ETag</c> header; 404
     /// "No label" while the document has none (label it with <c>If-None-Match: *</c> to write only while that holds).
     /// Its preconditions are evaluated (RFC 9110, 13.2.1): 304 when <c>If-None-Match</c> names the current version, 412

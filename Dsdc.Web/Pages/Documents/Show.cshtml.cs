@@ -12,8 +12,15 @@ namespace Dsdc.Web.Pages.Documents;
 /// set or corrected here (a document labelled at upload or by a dataset is never predicted, so it reaches neither a
 /// prediction's page nor the review queue).</summary>
 public sealed class ShowModel(UiQueries queries, PredictionStore predictions, Dsdc.Training.ModelRegistry registry,
-    Dsdc.Training.TrainingStore training) : PageModel
+    Dsdc.Training.TrainingStore training, Dsdc.Ingestion.DocumentDeletion deletion) : PageModel
 {
+    /// <summary>The box a model-admin ticks to delete the document: a deletion cannot be undone.</summary>
+    [BindProperty]
+    public bool ConfirmDelete { get; set; }
+
+    /// <summary>Why the deletion asked for did not happen (the box left unticked); shown in the delete form.</summary>
+    public string? DeleteError { get; private set; }
+
     public DocumentLineage? Lineage { get; private set; }
 
     /// <summary>Nullable and required: a post without the field (or with "abc") is a validation error, never class 0.</summary>
@@ -51,5 +58,33 @@ public sealed class ShowModel(UiQueries queries, PredictionStore predictions, Ds
         var (message, showAgain) = LabelForm.Outcome(result, label);
         TempData["Message"] = message;
         return showAgain ? await OnGetAsync(id, ct) : RedirectToPage(new { id });
+    }
+
+    /// <summary>Deletes the document (model-admin and up, as <c>DELETE /api/v1/documents/{id}</c>), once the box is ticked.</summary>
+    public async Task<IActionResult> OnPostDeleteAsync(string id, CancellationToken ct)
+    {
+        if (!User.HasRoleAtLeast(Roles.ModelAdmin)) return Forbid();
+        // The label form's fields are not this form's.
+        ModelState.Remove(nameof(Label));
+        ModelState.Remove(nameof(SeenLabel));
+        if (!ConfirmDelete)
+        {
+            DeleteError = "Tick the box to confirm: a deletion cannot be undone.";
+            return await OnGetAsync(id, ct);
+        }
+        var outcome = await deletion.DeleteAsync(id, User.GetUserName() ?? "anonymous", ct);
+        switch (outcome)
+        {
+            case Dsdc.Ingestion.DeletionOutcome.Deleted:
+                TempData["Message"] = $"Document {id[..12]} was deleted, with its file and everything derived from it.";
+                return RedirectToPage("/Documents/Index");
+            case Dsdc.Ingestion.DeletionOutcome.Unknown:
+                return NotFound();
+            default:
+                TempData["Message"] = outcome == Dsdc.Ingestion.DeletionOutcome.InUse
+                    ? "The pipeline is working on this document right now; delete it again in a minute."
+                    : "This document is being stored right now; delete it again in a moment.";
+                return RedirectToPage(new { id });
+        }
     }
 }

@@ -1,0 +1,137 @@
+using Dsdc.ImageProcessing;
+using Dsdc.Shared;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Dsdc.Ingestion;
+
+/// <summary>Another module's part in deleting a document: whether its work is on the document now, and the files it keeps
+/// of it.</summary>
+public interface IDocumentDeletionParticipant
+{
+    /// <summary>Whether the document may go now; runs inside the transaction that hides it (the locks taken here last
+    /// until it is hidden, after which no work of the module takes it up).</summary>
+    Task<bool> MayDeleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, CancellationToken ct);
+
+    /// <summary>The files the module keeps of the document (full paths), removed before its rows.</summary>
+    IEnumerable<string> FilesOf(string documentId);
+}
+
+/// <summary>What became of a deletion asked for.</summary>
+public enum DeletionOutcome
+{
+    /// <summary>The document, its files and everything derived from it are gone.</summary>
+    Deleted,
+    /// <summary>No stored document has this id.</summary>
+    Unknown,
+    /// <summary>It is being stored right now (its file is moving into the store): asked again in a moment, it goes.</summary>
+    BeingStored,
+    /// <summary>The pipeline works on it right now (its page, its OCR): asked again in a minute or so, it goes.</summary>
+    InUse,
+}
+
+/// <summary>
+/// Deletes a stored document (<c>DELETE /api/v1/documents/{id}</c>, the document's page): hidden first, in one transaction
+/// that checks no stage works on it (it leaves every list, search, queue and training set at once, and no stage takes it up
+/// again); then its files are removed (the original in raw/, the pages the pipeline made of it) and made durable; then its
+/// row goes, with everything derived from it: labels, split side, texts, pages, vectors, features, predictions. A deletion
+/// a crash interrupts (the document hidden, some files left) is finished by the next ingestion run. The id stays taken
+/// until the row is gone, so the same file arriving meanwhile waits (the inbox defers it; an upload finishes the deletion
+/// first) and is then stored as a new document. What stays: the training sets' record of the id (what a model was fitted
+/// on), the models fitted on it until they are retrained, and copies of the file refused as duplicates (data/rejected/).
+/// </summary>
+public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths paths, IEnumerable<IDocumentDeletionParticipant> participants,
+    ILogger<DocumentDeletion> logger)
+{
+    public async Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy, CancellationToken ct)
+    {
+        if (documentId.Length != 40 || !documentId.All(char.IsAsciiHexDigitLower)) return DeletionOutcome.Unknown; // an id is a SHA-1
+        await using var held = await store.LockDeletionAsync(documentId, ct);
+        var (start, filePath) = await store.StartDeletionAsync(documentId, deletedBy,
+            (connection, transaction, token) => MayDeleteAsync(connection, transaction, documentId, token), ct);
+        switch (start)
+        {
+            case DocumentStore.DeletionStart.Unknown: return DeletionOutcome.Unknown;
+            case DocumentStore.DeletionStart.BeingStored: return DeletionOutcome.BeingStored;
+            case DocumentStore.DeletionStart.InUse: return DeletionOutcome.InUse;
+        }
+        await RemoveAsync(documentId, filePath!, ct);
+        LogDeleted(documentId, deletedBy);
+        return DeletionOutcome.Deleted;
+    }
+
+    /// <summary>Finishes the deletions a crash (or a failed file removal) left half done; one under way in another process
+    /// is left to it. Returns how many were finished.</summary>
+    public async Task<int> FinishInterruptedAsync(CancellationToken ct)
+    {
+        var finished = 0;
+        foreach (var (id, filePath) in await store.ListDeletingAsync(ct))
+        {
+            await using var held = await store.TryLockDeletionAsync(id, ct);
+            if (held is null) continue;
+            // Finished by its own deleter between the list and the lock: nothing is left to do.
+            if (await store.FindAsync(id, ct) is not { IngestState: "deleting" }) continue;
+            try
+            {
+                await RemoveAsync(id, filePath, ct);
+                finished++;
+                LogFinished(id);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogNotFinished(ex, id);
+            }
+        }
+        return finished;
+    }
+
+    /// <summary>Waits for a deletion of <paramref name="documentId"/> under way and finishes one left half done, so that the
+    /// same file can be stored again as a new document.</summary>
+    internal async Task FinishIfDeletingAsync(string documentId, CancellationToken ct)
+    {
+        await using var held = await store.LockDeletionAsync(documentId, ct);
+        if (await store.FindAsync(documentId, ct) is { IngestState: "deleting", FilePath: var filePath })
+            await RemoveAsync(documentId, filePath, ct);
+    }
+
+    private async Task<bool> MayDeleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, CancellationToken ct)
+    {
+        foreach (var participant in participants)
+            if (!await participant.MayDeleteAsync(connection, transaction, documentId, ct)) return false;
+        return true;
+    }
+
+    /// <summary>With the deletion lock held and the document hidden: its files, made durable, then its row.</summary>
+    private async Task RemoveAsync(string documentId, string filePath, CancellationToken ct)
+    {
+        var files = new List<string> { InDataFolder(filePath) };
+        foreach (var participant in participants) files.AddRange(participant.FilesOf(documentId));
+        var folders = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var file in files.Where(File.Exists))
+        {
+            File.Delete(file);
+            folders.Add(Path.GetDirectoryName(file)!);
+        }
+        foreach (var folder in folders) AtomicFile.SyncFolder(folder); // the removals durable before the row that names the files goes
+        await store.FinishDeletionAsync(documentId, ct);
+    }
+
+    /// <summary>A path the database gives, under the data folder and nowhere else.</summary>
+    private string InDataFolder(string relative)
+    {
+        var root = Path.GetFullPath(paths.DataDir);
+        var full = Path.GetFullPath(Path.Combine(root, relative));
+        if (!full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new InvalidOperationException($"A stored document's path '{relative}' lies outside the data folder.");
+        return full;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Document {DocumentId} deleted by {DeletedBy}: its files and everything derived from it")]
+    private partial void LogDeleted(string documentId, string deletedBy);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "An interrupted deletion of document {DocumentId} was finished")]
+    private partial void LogFinished(string documentId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An interrupted deletion of document {DocumentId} could not be finished now; the next run tries again")]
+    private partial void LogNotFinished(Exception ex, string documentId);
+}

@@ -1,0 +1,174 @@
+using System.Net;
+using System.Net.Http.Json;
+using Dapper;
+using Dsdc.Auth;
+using Dsdc.Ingestion;
+using Dsdc.Tests.Auth;
+using Dsdc.Tests.Infrastructure;
+using Npgsql;
+
+namespace Dsdc.Tests.Api;
+
+/// <summary>
+/// <c>DELETE /api/v1/documents/{id}</c>: a document leaves with its files and everything derived from it, not while a
+/// pipeline stage works on it, and a deletion a crash interrupted is finished by the next ingestion run or by the same
+/// file arriving again.
+/// </summary>
+[Collection(ApiCollection.Name)]
+public sealed class DocumentDeletionTests(ApiApp app)
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>Every table that holds a row of a document's own, with its document column.</summary>
+    private static readonly string[] DerivedTables =
+    [
+        "ingestion.original_documents WHERE id", "ingestion.labels WHERE document_id", "training.splits WHERE document_id",
+        "pipeline.raw_texts WHERE document_id", "pipeline.processed_texts WHERE document_id", "pipeline.processed_images WHERE document_id",
+        "pipeline.stage_failures WHERE document_id", "embedding.embeddings WHERE document_id", "embedding.page_features WHERE document_id",
+        "inference.predictions WHERE document_id", "inference.latest_predictions WHERE document_id",
+    ];
+
+    /// <summary>A new stored document, classified once: a blank page of a size no other test uses.</summary>
+    private static async Task<(string Id, byte[] Bytes)> NewDocumentAsync(HttpClient client, int width)
+    {
+        var bytes = Fixtures.PngBlankPage(width, 457 + Random.Shared.Next(300));
+        using var response = await client.PredictAsync(ApiRequests.File(bytes, "to-delete.png"));
+        var body = await ApiRequests.JsonAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, body.ToString());
+        return (body.GetProperty("documentId").GetString()!, bytes);
+    }
+
+    private async Task<long> RowsOfAsync(string id)
+    {
+        long rows = 0;
+        foreach (var table in DerivedTables) rows += await app.ScalarAsync<long>($"SELECT count(*) FROM {table} = @id", new { id });
+        return rows;
+    }
+
+    /// <summary>The document's files: its original and its processed pages.</summary>
+    private async Task<List<string>> FilesOfAsync(string id)
+    {
+        var files = await app.QueryAsync<string>(
+            "SELECT file_path FROM ingestion.original_documents WHERE id = @id UNION ALL SELECT file_path FROM pipeline.processed_images WHERE document_id = @id",
+            new { id });
+        return files.Select(f => Path.Combine(app.DataDir, f)).ToList();
+    }
+
+    private static Task<HttpResponseMessage> DeleteAsync(HttpClient client, string id) => client.DeleteAsync($"/api/v1/documents/{id}", Ct);
+
+    [Fact]
+    public async Task ADeletedDocumentLeavesWithItsFilesAndEverythingDerivedFromItAndMayArriveAgainAsNew()
+    {
+        using var user = await app.CreateClientWithRoleAsync(Roles.User);
+        var admin = $"model-admin-{Guid.NewGuid():N}"[..24];
+        using var modelAdmin = app.CreateClient();
+        modelAdmin.DefaultRequestHeaders.Authorization = new("Bearer", await modelAdmin.GetTokenAsync(admin, await app.CreateUserAsync(admin, Roles.ModelAdmin)));
+        var (id, bytes) = await NewDocumentAsync(user, 631);
+        using (var labelled = await user.PostAsJsonAsync($"/api/v1/documents/{id}/label", new { label = 4 }, Ct))
+            Assert.Equal(HttpStatusCode.Created, labelled.StatusCode);
+        var files = await FilesOfAsync(id);
+        Assert.Equal(2, files.Count);
+        Assert.All(files, f => Assert.True(File.Exists(f), f));
+        // A page of an older processor version beside the current one goes too; another document's page in the same folder stays.
+        var folder = Path.GetDirectoryName(files[1])!;
+        var older = Path.Combine(folder, $"{id}.an-older-processor-1.png");
+        var neighbour = Path.Combine(folder, $"{id[..39]}{(id[39] == '0' ? '1' : '0')}.some-processor-1.png");
+        await File.WriteAllBytesAsync(older, [1, 2, 3], Ct);
+        await File.WriteAllBytesAsync(neighbour, [1, 2, 3], Ct);
+        var rowsBefore = await RowsOfAsync(id);
+        Assert.True(rowsBefore >= 7, $"{rowsBefore} rows of the document before its deletion");
+
+        // A user may label documents, not delete them.
+        using (var forbidden = await DeleteAsync(user, id)) Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+        Assert.Equal(rowsBefore, await RowsOfAsync(id));
+
+        using (var deleted = await DeleteAsync(modelAdmin, id)) Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(0, await RowsOfAsync(id));
+        Assert.All(files.Append(older), f => Assert.False(File.Exists(f), f));
+        Assert.True(File.Exists(neighbour));
+        File.Delete(neighbour);
+        var record = Assert.Single(await app.QueryAsync<(string DeletedBy, DateTime? FinishedAt)>(
+            "SELECT deleted_by, finished_at FROM ingestion.deletions WHERE document_id = @id", new { id }));
+        Assert.Equal(admin, record.DeletedBy);
+        Assert.NotNull(record.FinishedAt);
+        using (var gone = await user.GetAsync($"/api/v1/documents/{id}", Ct)) Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        using (var again = await DeleteAsync(modelAdmin, id))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+            Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
+        }
+
+        // The same file sent again is a new document, stored and classified from scratch.
+        using var resent = await user.PredictAsync(ApiRequests.File(bytes, "again.png"));
+        Assert.Equal(HttpStatusCode.OK, resent.StatusCode);
+        Assert.Equal(id, (await ApiRequests.JsonAsync(resent)).GetProperty("documentId").GetString());
+        Assert.Equal("again.png", await app.ScalarAsync<string>(
+            "SELECT original_name FROM ingestion.original_documents WHERE id = @id AND ingest_state = 'stored'", new { id }));
+        Assert.All(await FilesOfAsync(id), f => Assert.True(File.Exists(f), f));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id", new { id }));
+    }
+
+    [Fact]
+    public async Task ADocumentAStageHoldsIsRefusedWithRetryAfterUntilTheStageLetsItGo()
+    {
+        using var modelAdmin = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
+        var (id, _) = await NewDocumentAsync(modelAdmin, 643);
+        var files = await FilesOfAsync(id);
+
+        // The OCR stage's claim on the document, as a worker holds it while it reads the page.
+        await using (var worker = new NpgsqlConnection(app.Database.ConnectionString))
+        {
+            await worker.OpenAsync(Ct);
+            Assert.True(await worker.ExecuteScalarAsync<bool>(
+                "SELECT pg_try_advisory_lock(1146290178, (('x' || substr(@id, 1, 8))::bit(32)::int & 2147483647))", new { id }));
+            using var busy = await DeleteAsync(modelAdmin, id);
+            Assert.Equal(HttpStatusCode.Conflict, busy.StatusCode);
+            Assert.Equal("30", busy.Headers.RetryAfter?.ToString());
+            Assert.Equal("in-use", (await ApiRequests.JsonAsync(busy)).GetProperty("reason").GetString());
+            using var stillThere = await modelAdmin.GetAsync($"/api/v1/documents/{id}", Ct);
+            Assert.Equal(HttpStatusCode.OK, stillThere.StatusCode);
+            Assert.All(files, f => Assert.True(File.Exists(f), f));
+            Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.deletions WHERE document_id = @id", new { id }));
+            // Released as a stage releases its claims (a pooled connection keeps its session, and so its locks).
+            await worker.ExecuteAsync("SELECT pg_advisory_unlock_all()");
+        }
+
+        using var deleted = await DeleteAsync(modelAdmin, id);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(0, await RowsOfAsync(id));
+    }
+
+    /// <summary>The process stops right after a document is hidden for its deletion, before its files went: it is gone from
+    /// every reader at once, and the next ingestion run, or the same file uploaded again, finishes the deletion.</summary>
+    [Fact]
+    public async Task ADeletionThatStoppedHalfwayIsFinishedByTheNextIngestionRunOrByTheSameFileArriving()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var (first, _) = await NewDocumentAsync(client, 647);
+        var (second, secondBytes) = await NewDocumentAsync(client, 653);
+        var store = app.Get<DocumentStore>();
+        var firstFiles = await FilesOfAsync(first);
+        var secondFiles = await FilesOfAsync(second);
+        foreach (var id in new[] { first, second })
+            Assert.Equal(DocumentStore.DeletionStart.Started,
+                (await store.StartDeletionAsync(id, "someone", (_, _, _) => Task.FromResult(true), Ct)).Start);
+
+        using (var hidden = await client.GetAsync($"/api/v1/documents/{first}", Ct)) Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        using (var label = await client.PostAsJsonAsync($"/api/v1/documents/{first}/label", new { label = 2 }, Ct))
+            Assert.Equal(HttpStatusCode.NotFound, label.StatusCode);
+        Assert.All(firstFiles.Concat(secondFiles), f => Assert.True(File.Exists(f), f));
+
+        // The second document's file arrives again by upload: its deletion ends first, then it is a new document.
+        using (var resent = await client.PredictAsync(ApiRequests.File(secondBytes, "second.png")))
+            Assert.Equal(HttpStatusCode.OK, resent.StatusCode);
+        Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id = second }));
+        Assert.All(await FilesOfAsync(second), f => Assert.True(File.Exists(f), f));
+        Assert.NotNull(await app.ScalarAsync<DateTime?>("SELECT finished_at FROM ingestion.deletions WHERE document_id = @id", new { id = second }));
+
+        // The next ingestion run finishes the first.
+        await app.Get<InboxIngestor>().IngestAsync(10, null, Ct);
+        Assert.Equal(0, await RowsOfAsync(first));
+        Assert.All(firstFiles, f => Assert.False(File.Exists(f), f));
+        Assert.NotNull(await app.ScalarAsync<DateTime?>("SELECT finished_at FROM ingestion.deletions WHERE document_id = @id", new { id = first }));
+    }
+}
