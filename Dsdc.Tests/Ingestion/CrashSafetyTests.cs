@@ -22,6 +22,43 @@ public sealed class CrashSafetyTests
     /// An upload being stored (its row 'moving', its file already in raw/, its lineage being written) is never taken by
     /// an ingestion run for an interrupted move: the run's recovery waits its turn, and the upload becomes stored once.
     /// </summary>
+    /// <summary>The same file arrives while its document is being deleted in another process (hidden, its deletion's lock
+    /// held): the entry waits in the inbox. Once that process is gone with the deletion half done, the next run finishes
+    /// the deletion, then stores the file as a new document.</summary>
+    [Fact]
+    public async Task AFileArrivingWhileItsDocumentIsBeingDeletedWaitsThenIsStoredAsANewDocument()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, label) = Fixtures.First(".png");
+        var id = Sha1(path);
+        app.Drop("first", path, label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, (await app.Ingestor.IngestAsync(10, null, Ct)).Accepted);
+        var raw = Path.Combine(app.Paths.DataDir, await app.ScalarAsync<string>("SELECT file_path FROM ingestion.original_documents WHERE id = @id", new { id }));
+        var store = app.Services.GetRequiredService<DocumentStore>();
+
+        await using (await store.LockDeletionAsync(id, Ct))
+        {
+            Assert.Equal(DocumentStore.DeletionStart.Started,
+                (await store.StartDeletionAsync(id, "someone", (_, _, _) => Task.FromResult(true), Ct)).Start);
+            app.Drop("again", path, name: "again.png");
+            var outcomes = new List<IngestionOutcome>();
+            var waiting = await app.Ingestor.IngestAsync(10, new Collect(outcomes), Ct);
+            Assert.Equal((0, 0, 1), (waiting.Accepted, waiting.Rejected, waiting.Deferred));
+            Assert.Equal("being-deleted", Assert.Single(outcomes).ReasonCode);
+            Assert.Single(app.InboxEntries());
+            Assert.True(File.Exists(raw));
+        }
+
+        var next = await app.Ingestor.IngestAsync(10, null, Ct);
+        Assert.Equal(1, next.Accepted);
+        Assert.Empty(app.InboxEntries());
+        Assert.Equal(("again.png", "stored"), Assert.Single(await app.QueryAsync<(string, string)>(
+            "SELECT original_name, ingest_state FROM ingestion.original_documents WHERE id = @id", new { id })));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id", new { id }));
+        Assert.True(File.Exists(raw));
+        Assert.NotNull(await app.ScalarAsync<DateTime?>("SELECT finished_at FROM ingestion.deletions WHERE document_id = @id", new { id }));
+    }
+
     [Fact]
     public async Task AnUploadBeingStoredIsNeverTakenForAnInterruptedMove()
     {
