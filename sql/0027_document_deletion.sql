@@ -2,11 +2,13 @@
 -- it from every reader at once (ingestion.documents lists 'stored' rows only) and keeps its id taken while its files (the
 -- original in raw/, its processed pages) are removed; then the row goes, and with it everything derived from it (labels,
 -- split, texts, pages, vectors, features, predictions: ON DELETE CASCADE). A deletion a crash interrupted is finished by
--- the next pipeline run. The training sets' records (training.dataset_documents) keep the id: they say what a model
+-- the next ingestion run. The training sets' records (training.dataset_documents) keep the id: they say what a model
 -- was fitted on, whatever became of the document. Owned by the Ingestion module.
 ALTER TABLE ingestion.original_documents DROP CONSTRAINT IF EXISTS original_documents_ingest_state_check;
+-- Added NOT VALID, then validated: the check of the existing rows does not hold the table's exclusive lock.
 ALTER TABLE ingestion.original_documents
-    ADD CONSTRAINT original_documents_ingest_state_check CHECK (ingest_state IN ('moving', 'stored', 'deleting'));
+    ADD CONSTRAINT original_documents_ingest_state_check CHECK (ingest_state IN ('moving', 'stored', 'deleting')) NOT VALID;
+ALTER TABLE ingestion.original_documents VALIDATE CONSTRAINT original_documents_ingest_state_check;
 CREATE INDEX IF NOT EXISTS original_documents_deleting_idx ON ingestion.original_documents (ingest_state)
     WHERE ingest_state = 'deleting';
 

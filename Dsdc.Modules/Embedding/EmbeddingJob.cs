@@ -67,7 +67,7 @@ public sealed partial class EmbeddingJob(
             var vectors = processor.EncodeBatch(inputs.Select(i => i.Input).ToList(), ct);
             var rows = inputs.Select((item, n) => new NewEmbedding(item.Doc.DocumentId, item.Doc.ProcessedImageId,
                 item.Doc.ProcessedTextId, Encoder.Id, Encoder.Version, Encoder.Dimensions, new Vector(vectors[n]))).ToList();
-            var inserted = await store.AddAsync(rows, ct);
+            var inserted = await store.AddAsync(rows, ct, storedOnly: true);
             stored += inserted;
             LogBatch(inserted, Encoder.Id, watch.ElapsedMilliseconds);
         }
@@ -106,7 +106,7 @@ public sealed partial class EmbeddingJob(
                 try
                 {
                     var made = processor.EncodeRegions(processor.DataPath(file), MediaTypes.ToFormat(mediaType), ct);
-                    if (await store.AddFeaturesAsync(id, made.Processor, made.Version, made.Value, ct))
+                    if (await store.AddFeaturesAsync(id, made.Processor, made.Version, made.Value, ct, storedOnly: true))
                         batchAdded++;
                 }
                 // As for the vectors: a full volume (mutool's output under /tmp), a renderer that cannot run or was killed,

@@ -55,19 +55,24 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
         return await conn.ExecuteScalarAsync<long>(new CommandDefinition(sql, new { encoder, version }, cancellationToken: ct));
     }
 
-    /// <summary>Inserts the vectors; a row that already exists (another worker, a re-run) is left as it is.</summary>
+    /// <summary>Inserts the vectors; a row that already exists (another worker, a re-run) is left as it is. With
+    /// <paramref name="storedOnly"/> (the embedding job's), a document no longer stored (deleted while it was encoded) gets
+    /// none; without (a prediction's lineage), the document is not stored yet.</summary>
     /// <returns>How many rows were inserted now.</returns>
-    internal async Task<int> AddAsync(IReadOnlyList<NewEmbedding> rows, CancellationToken ct)
+    internal async Task<int> AddAsync(IReadOnlyList<NewEmbedding> rows, CancellationToken ct, bool storedOnly = false)
     {
         const string sql = """
             INSERT INTO embedding.embeddings (document_id, processed_image_id, processed_text_id, encoder, encoder_version, dimensions, embedding)
-            VALUES (@DocumentId, @ProcessedImageId, @ProcessedTextId, @Encoder, @Version, @Dimensions, @Embedding)
+            SELECT @DocumentId, @ProcessedImageId, @ProcessedTextId, @Encoder, @Version, @Dimensions, @Embedding
+            WHERE NOT @StoredOnly OR EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = @DocumentId)
             ON CONFLICT (processed_image_id, processed_text_id, encoder, encoder_version) DO NOTHING
             """;
         if (rows.Count == 0) return 0;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        var inserted = await conn.ExecuteAsync(new CommandDefinition(sql, rows, tx, cancellationToken: ct));
+        var inserted = await conn.ExecuteAsync(new CommandDefinition(sql,
+            rows.Select(r => new { r.DocumentId, r.ProcessedImageId, r.ProcessedTextId, r.Encoder, r.Version, r.Dimensions, r.Embedding, StoredOnly = storedOnly }),
+            tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
         return inserted;
     }
@@ -88,12 +93,13 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
         return (await conn.QueryAsync<EmbeddingEntry>(new CommandDefinition(sql, new { documentId }, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>The newest vector of a document for one encoder and version, or null.</summary>
+    /// <summary>The newest vector of a stored document for one encoder and version, or null.</summary>
     public async Task<float[]?> FindAsync(string documentId, string encoder, string version, CancellationToken ct)
     {
         const string sql = """
             SELECT embedding FROM embedding.embeddings
             WHERE document_id = @documentId AND encoder = @encoder AND encoder_version = @version
+              AND EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = @documentId)
             ORDER BY created_at DESC, id DESC LIMIT 1
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
@@ -129,11 +135,13 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Counts one more failure to compute a document's page features (embedding.page_feature_failures); after
-    /// three the stage gives up on them (embedding.features_given_up).</summary>
+    /// three the stage gives up on them (embedding.features_given_up). Nothing for a document no longer stored (deleted
+    /// while it was read: its file went first).</summary>
     public async Task RecordFeatureFailureAsync(string documentId, string kind, string version, string error, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO embedding.page_feature_failures (document_id, kind, version, error) VALUES (@documentId, @kind, @version, @error)
+            INSERT INTO embedding.page_feature_failures (document_id, kind, version, error)
+            SELECT @documentId, @kind, @version, @error WHERE EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = @documentId)
             ON CONFLICT (document_id, kind, version)
             DO UPDATE SET attempts = page_feature_failures.attempts + 1, error = EXCLUDED.error, failed_at = now()
             """;
@@ -141,17 +149,21 @@ public sealed class EmbeddingStore(NpgsqlDataSource dataSource)
         await conn.ExecuteAsync(new CommandDefinition(sql, new { documentId, kind, version, error }, cancellationToken: ct));
     }
 
-    /// <summary>Stores one document's page features; an existing row (a re-run, another worker) is kept.</summary>
-    public async Task<bool> AddFeaturesAsync(string documentId, string kind, string version, float[] features, CancellationToken ct)
+    /// <summary>Stores one document's page features; an existing row (a re-run, another worker) is kept. With
+    /// <paramref name="storedOnly"/> (the embedding job's), nothing for a document no longer stored (deleted while it was
+    /// read); without (a prediction's lineage), the document is not stored yet.</summary>
+    public async Task<bool> AddFeaturesAsync(string documentId, string kind, string version, float[] features, CancellationToken ct,
+        bool storedOnly = false)
     {
         const string sql = """
             INSERT INTO embedding.page_features (document_id, kind, version, dimensions, features)
-            VALUES (@documentId, @kind, @version, @dimensions, @vector)
+            SELECT @documentId, @kind, @version, @dimensions, @vector
+            WHERE NOT @storedOnly OR EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = @documentId)
             ON CONFLICT (document_id, kind, version) DO NOTHING
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.ExecuteAsync(new CommandDefinition(sql,
-            new { documentId, kind, version, dimensions = features.Length, vector = new Vector(features) }, cancellationToken: ct)) == 1;
+            new { documentId, kind, version, dimensions = features.Length, vector = new Vector(features), storedOnly }, cancellationToken: ct)) == 1;
     }
 
     /// <summary>The page features of one document, or null.</summary>

@@ -84,6 +84,7 @@ public sealed class SimilarDocumentSearch(
         LEFT JOIN LATERAL (
             SELECT c.label, c.source FROM ingestion.current_labels c WHERE c.document_id = n.document_id
         ) lb ON true
+        WHERE EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = n.document_id) -- not one being deleted
         ORDER BY n.distance
         """;
 

@@ -22,6 +22,9 @@ public enum DeletionOutcome
 {
     /// <summary>The document, its files and everything derived from it are gone.</summary>
     Deleted,
+    /// <summary>The document is hidden for good, but some of its files could not be removed now (the log says why): the next
+    /// ingestion run tries again, then removes its rows.</summary>
+    Hidden,
     /// <summary>No stored document has this id.</summary>
     Unknown,
     /// <summary>It is being stored right now (its file is moving into the store): asked again in a moment, it goes.</summary>
@@ -36,8 +39,8 @@ public enum DeletionOutcome
 /// again); then its files are removed (the original in raw/, the pages the pipeline made of it) and made durable; then its
 /// row goes, with everything derived from it: labels, split side, texts, pages, vectors, features, predictions. A deletion
 /// a crash interrupts (the document hidden, some files left) is finished by the next ingestion run. The id stays taken
-/// until the row is gone, so the same file arriving meanwhile waits (the inbox defers it; an upload finishes the deletion
-/// first) and is then stored as a new document. What stays: the training sets' record of the id (what a model was fitted
+/// until the row is gone, so the same file arriving meanwhile waits (the inbox and batch uploads defer it; a prediction's
+/// upload finishes the deletion first) and is then stored as a new document. What stays: the training sets' record of the id (what a model was fitted
 /// on), the models fitted on it until they are retrained, and copies of the file refused as duplicates (data/rejected/).
 /// </summary>
 public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths paths, IEnumerable<IDocumentDeletionParticipant> participants,
@@ -55,7 +58,16 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
             case DocumentStore.DeletionStart.BeingStored: return DeletionOutcome.BeingStored;
             case DocumentStore.DeletionStart.InUse: return DeletionOutcome.InUse;
         }
-        await RemoveAsync(documentId, filePath!, ct);
+        try
+        {
+            await RemoveAsync(documentId, filePath!, ct);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            // Hidden already, and so for good: the next ingestion run tries its files again.
+            LogNotFinished(ex, documentId);
+            return DeletionOutcome.Hidden;
+        }
         LogDeleted(documentId, deletedBy);
         return DeletionOutcome.Deleted;
     }
@@ -77,7 +89,9 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
                 finished++;
                 LogFinished(id);
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            // Whatever stops one (a file this process may not remove, a path outside the data folder), the others and the
+            // run go on; the database's own failures stop the run as anywhere else.
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
             {
                 LogNotFinished(ex, id);
             }
@@ -85,14 +99,9 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
         return finished;
     }
 
-    /// <summary>Waits for a deletion of <paramref name="documentId"/> under way and finishes one left half done, so that the
-    /// same file can be stored again as a new document.</summary>
-    internal async Task FinishIfDeletingAsync(string documentId, CancellationToken ct)
-    {
-        await using var held = await store.LockDeletionAsync(documentId, ct);
-        if (await store.FindAsync(documentId, ct) is { IngestState: "deleting", FilePath: var filePath })
-            await RemoveAsync(documentId, filePath, ct);
-    }
+    /// <summary>Finishes the deletion of a document found hidden, its deletion lock held by the caller, so that the same
+    /// file can be stored again as a new document.</summary>
+    internal Task FinishHeldAsync(string documentId, string filePath, CancellationToken ct) => RemoveAsync(documentId, filePath, ct);
 
     private async Task<bool> MayDeleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, CancellationToken ct)
     {
@@ -132,6 +141,6 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
     [LoggerMessage(Level = LogLevel.Information, Message = "An interrupted deletion of document {DocumentId} was finished")]
     private partial void LogFinished(string documentId);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "An interrupted deletion of document {DocumentId} could not be finished now; the next run tries again")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The deletion of document {DocumentId} could not be finished now (it stays hidden); the next ingestion run tries again")]
     private partial void LogNotFinished(Exception ex, string documentId);
 }

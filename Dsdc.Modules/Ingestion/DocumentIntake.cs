@@ -50,12 +50,15 @@ public sealed class DocumentIntake(DocumentStore store, DocumentDeletion deletio
         // removes a 'moving' row: it cannot take this document's row for an interrupted move while it is being stored.
         // Held for a few database statements and a rename.
         await using var entryLock = await store.LockEntryAsync(UploadFolder, ct);
+        // And the document's deletion lock, to the end: no deletion of it starts while its file and rows are written (nor
+        // removes the file this writes at the same path), and one under way ends first.
+        await using var deletionLock = await store.LockDeletionAsync(sha1, ct);
         var known = await store.FindAsync(sha1, ct);
-        if (known is { IngestState: "deleting" })
+        if (known is { IngestState: "deleting", FilePath: var deletedPath })
         {
             // The same file deleted a moment ago (or a deletion a crash left): its files and rows go first, then it is new.
-            await deletion.FinishIfDeletingAsync(sha1, ct);
-            known = await store.FindAsync(sha1, ct);
+            await deletion.FinishHeldAsync(sha1, deletedPath, ct);
+            known = null;
         }
         if (known is { IngestState: "stored" })
         {

@@ -201,9 +201,11 @@ public sealed partial class InboxIngestor(
                 if (known is not null)
                 {
                     if (known.IngestState == "moving") return BeingStored(folder, known);
-                    if (known.IngestState == "deleting")
-                        return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Deferred, null, "being-deleted",
-                            $"the same document ({known.Id[..12]}) is being deleted; stored again as a new document by a later run");
+                    if (known.IngestState == "deleting") return BeingDeleted(folder, known.Id);
+                    // A duplicate of a stored document, unless a deletion takes that document meanwhile: its lock is held
+                    // while the duplicate is recorded (and its class given to the document), never waited for.
+                    await using var deletionLock = await store.TryLockDeletionAsync(sha1, ct);
+                    if (deletionLock is null || await store.FindAsync(sha1, ct) is not { IngestState: "stored" }) return BeingDeleted(folder, sha1);
                     throw await DuplicateAsync(known, label, ct);
                 }
                 added = await store.TryAddMovingAsync(doc, ct);
@@ -229,6 +231,10 @@ public sealed partial class InboxIngestor(
             return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Rejected, ex.KnownDocumentId, ex.ReasonCode, ex.Message);
         }
     }
+
+    private static IngestionOutcome BeingDeleted(DirectoryInfo folder, string id) =>
+        new(folder.Name, IngestionOutcomeKind.Deferred, null, "being-deleted",
+            $"the same document ({id[..12]}) is being deleted; a later run stores this file as a new document");
 
     /// <summary>
     /// Whether a file refused for <paramref name="reasonCode"/> may be a copy still under way rather than a bad document: it

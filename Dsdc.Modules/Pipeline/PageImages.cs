@@ -32,6 +32,10 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Pag
         {
             return await Task.Run(() => preview.FirstPagePng(file, MaxWidth, ct), ct);
         }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null; // deleted since it was looked up
+        }
         finally
         {
             _rendering.Release();
@@ -42,9 +46,19 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Pag
     public async Task<byte[]?> ThumbnailPngAsync(string documentId, CancellationToken ct)
     {
         if (!IsDocumentId(documentId)) return null;
-        var file = await FileOfAsync(
-            "SELECT file_path FROM pipeline.images WHERE document_id = @documentId ORDER BY created_at DESC, id DESC LIMIT 1", documentId, ct);
-        return file is null ? null : await File.ReadAllBytesAsync(file, ct);
+        var file = await FileOfAsync("""
+            SELECT i.file_path FROM pipeline.images i WHERE i.document_id = @documentId
+              AND EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = i.document_id)
+            ORDER BY i.created_at DESC, i.id DESC LIMIT 1
+            """, documentId, ct);
+        try
+        {
+            return file is null ? null : await File.ReadAllBytesAsync(file, ct);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null; // deleted since it was looked up
+        }
     }
 
     private async Task<string?> FileOfAsync(string sql, string documentId, CancellationToken ct)

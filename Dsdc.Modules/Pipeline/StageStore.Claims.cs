@@ -127,6 +127,7 @@ public sealed partial class StageStore
             SELECT r.document_id FROM pipeline.raw_texts r
             WHERE r.id = ANY(@rawIds) AND NOT EXISTS (SELECT 1 FROM pipeline.processed_texts p
                   WHERE p.raw_text_id = r.id AND p.processor = @processor AND p.processor_version = @version)
+              AND EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = r.document_id)
             """;
         return ClaimAsync<RawTextRow>(claim, recheck, r => r.DocumentId, TextClaim, limit, new { processor, version }, ct);
     }

@@ -30,7 +30,10 @@ public sealed class TrainingDataLoader(TrainingStore store, PageInputsLoader pag
             read.Add((e.Example.DocumentId, e.Example.Label, e.Example.VectorId, e.Regions is not null));
         }
         var sides = await EnsureSplitAsync(read.Select(d => (d.DocumentId, d.Label)).ToList(), ct);
-        return new LabelledManifest(read.Select(d => new LabelledDocument(d.DocumentId, d.Label, d.VectorId, d.HasRegions, sides[d.DocumentId])).ToList(),
+        // A document deleted while the manifest was read has no side (its split row went with it): it is left out, and the
+        // fingerprint, which counted it, differs from the next job's, which trains again.
+        return new LabelledManifest(read.Where(d => sides.ContainsKey(d.DocumentId))
+                .Select(d => new LabelledDocument(d.DocumentId, d.Label, d.VectorId, d.HasRegions, sides[d.DocumentId])).ToList(),
             fingerprint.Finish());
     }
 

@@ -129,11 +129,13 @@ public sealed partial class TrainingStore(NpgsqlDataSource dataSource)
         return rows.Select(r => new SplitAssignment(r.DocumentId, r.Label, r.Side)).ToList();
     }
 
-    /// <summary>Stores new assignments; a document assigned meanwhile by another process keeps its side.</summary>
+    /// <summary>Stores new assignments; a document assigned meanwhile by another process keeps its side, and one no longer
+    /// stored (deleted since it was read) gets none.</summary>
     public async Task AddSplitAsync(IReadOnlyList<SplitAssignment> assignments, int seed, CancellationToken ct)
     {
         const string sql = """
-            INSERT INTO training.splits (document_id, side, label, seed) VALUES (@DocumentId, @Side, @Label, @seed)
+            INSERT INTO training.splits (document_id, side, label, seed)
+            SELECT @DocumentId, @Side, @Label, @seed WHERE EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = @DocumentId)
             ON CONFLICT (document_id) DO NOTHING
             """;
         if (assignments.Count == 0) return;

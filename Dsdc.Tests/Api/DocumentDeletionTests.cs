@@ -25,6 +25,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
         "ingestion.original_documents WHERE id", "ingestion.labels WHERE document_id", "training.splits WHERE document_id",
         "pipeline.raw_texts WHERE document_id", "pipeline.processed_texts WHERE document_id", "pipeline.processed_images WHERE document_id",
         "pipeline.stage_failures WHERE document_id", "embedding.embeddings WHERE document_id", "embedding.page_features WHERE document_id",
+        "embedding.page_feature_failures WHERE document_id",
         "inference.predictions WHERE document_id", "inference.latest_predictions WHERE document_id",
     ];
 
@@ -106,6 +107,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
             "SELECT original_name FROM ingestion.original_documents WHERE id = @id AND ingest_state = 'stored'", new { id }));
         Assert.All(await FilesOfAsync(id), f => Assert.True(File.Exists(f), f));
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.labels WHERE document_id = @id", new { id }));
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM inference.predictions WHERE document_id = @id", new { id }));
     }
 
     [Fact]
@@ -138,6 +140,58 @@ public sealed class DocumentDeletionTests(ApiApp app)
         Assert.Equal(0, await RowsOfAsync(id));
     }
 
+    /// <summary>A deletion whose files cannot all be removed now (here a record naming a path outside the data folder) leaves
+    /// the document hidden for good and answers 202; the next ingestion run tries again.</summary>
+    [Fact]
+    public async Task ADeletionWhoseFilesCannotBeRemovedNowLeavesTheDocumentHiddenAndAnswers202()
+    {
+        using var modelAdmin = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
+        var (id, _) = await NewDocumentAsync(modelAdmin, 667);
+        var stored = await app.ScalarAsync<string>("SELECT file_path FROM ingestion.original_documents WHERE id = @id", new { id });
+        var original = Path.Combine(app.DataDir, stored);
+        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET file_path = '../elsewhere.png' WHERE id = @id RETURNING 1", new { id });
+
+        using (var accepted = await DeleteAsync(modelAdmin, id))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+            var body = await ApiRequests.JsonAsync(accepted);
+            Assert.Equal(("deleting", id), (body.GetProperty("status").GetString(), body.GetProperty("documentId").GetString()));
+        }
+        using (var hidden = await modelAdmin.GetAsync($"/api/v1/documents/{id}", Ct)) Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        Assert.Equal("deleting", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+        await app.Get<InboxIngestor>().IngestAsync(10, null, Ct); // still refused: the run goes on
+        Assert.Equal("deleting", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+
+        // The record put right, the next run finishes the deletion.
+        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET file_path = @stored WHERE id = @id RETURNING 1", new { id, stored });
+        await app.Get<InboxIngestor>().IngestAsync(10, null, Ct);
+        Assert.Equal(0, await RowsOfAsync(id));
+        Assert.False(File.Exists(original));
+    }
+
+    /// <summary>The jobs that take no claim (vectors, page features, new documents' predictions) may have read a document
+    /// just before it was deleted: what they then store of it is dropped, not failed on (a foreign key error would fail
+    /// their whole batch).</summary>
+    [Fact]
+    public async Task WhatTheJobsComputeOfADocumentDeletedMeanwhileIsDroppedNotFailedOn()
+    {
+        using var modelAdmin = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
+        var (id, _) = await NewDocumentAsync(modelAdmin, 659);
+        var (imageId, textId) = Assert.Single(await app.QueryAsync<(long, long)>(
+            "SELECT processed_image_id, processed_text_id FROM embedding.embeddings WHERE document_id = @id", new { id }));
+        using (var deleted = await DeleteAsync(modelAdmin, id)) Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+
+        var embeddings = app.Get<Dsdc.Embedding.EmbeddingStore>();
+        Assert.Equal(0, await embeddings.AddAsync([new Dsdc.Embedding.NewEmbedding(id, imageId, textId, "an-encoder", "1", 3, new Pgvector.Vector(new float[] { 1, 2, 3 }))], Ct, storedOnly: true));
+        Assert.False(await embeddings.AddFeaturesAsync(id, "regions", "1", [1, 2, 3], Ct, storedOnly: true));
+        await embeddings.RecordFeatureFailureAsync(id, "regions", "1", "IOException: the file is gone", Ct);
+        var classification = new Dsdc.Inference.Classification(3, "letter", Enumerable.Repeat(1f / 16, 16).ToArray(), 0.2, 0.2, "a-model", app.ChampionRunId,
+            new Dictionary<string, double>());
+        Assert.Null(await app.Get<Dsdc.Inference.Api.PredictionStore>().RecordIfUnlabelledAsync(id, "dsdc", classification, 5, Ct));
+        Assert.Equal(0, await RowsOfAsync(id));
+        Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM embedding.page_feature_failures WHERE document_id = @id", new { id }));
+    }
+
     /// <summary>The process stops right after a document is hidden for its deletion, before its files went: it is gone from
     /// every reader at once, and the next ingestion run, or the same file uploaded again, finishes the deletion.</summary>
     [Fact]
@@ -154,6 +208,19 @@ public sealed class DocumentDeletionTests(ApiApp app)
                 (await store.StartDeletionAsync(id, "someone", (_, _, _) => Task.FromResult(true), Ct)).Start);
 
         using (var hidden = await client.GetAsync($"/api/v1/documents/{first}", Ct)) Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
+        using (var similarToIt = await client.GetAsync($"/api/v1/documents/{first}/similar", Ct))
+            Assert.Equal(HttpStatusCode.NotFound, similarToIt.StatusCode);
+        Assert.Null(await app.Get<Dsdc.Pipeline.PageImages>().ThumbnailPngAsync(first, Ct));
+        Assert.Null(await app.Get<Dsdc.Pipeline.PageImages>().PagePngAsync(first, Ct));
+        // Another blank page's neighbours: the hidden blank pages are not among them.
+        var (third, _) = await NewDocumentAsync(client, 661);
+        using (var similar = await client.GetAsync($"/api/v1/documents/{third}/similar?k=50", Ct))
+        {
+            var neighbours = (await ApiRequests.JsonAsync(similar)).EnumerateArray().Select(n => n.GetProperty("documentId").GetString()).ToList();
+            Assert.NotEmpty(neighbours);
+            Assert.DoesNotContain(first, neighbours);
+            Assert.DoesNotContain(second, neighbours);
+        }
         using (var label = await client.PostAsJsonAsync($"/api/v1/documents/{first}/label", new { label = 2 }, Ct))
             Assert.Equal(HttpStatusCode.NotFound, label.StatusCode);
         Assert.All(firstFiles.Concat(secondFiles), f => Assert.True(File.Exists(f), f));
@@ -163,6 +230,8 @@ public sealed class DocumentDeletionTests(ApiApp app)
             Assert.Equal(HttpStatusCode.OK, resent.StatusCode);
         Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id = second }));
         Assert.All(await FilesOfAsync(second), f => Assert.True(File.Exists(f), f));
+        // Only the new document's rows: the first one's prediction went with it.
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM inference.predictions WHERE document_id = @id", new { id = second }));
         Assert.NotNull(await app.ScalarAsync<DateTime?>("SELECT finished_at FROM ingestion.deletions WHERE document_id = @id", new { id = second }));
 
         // The next ingestion run finishes the first.

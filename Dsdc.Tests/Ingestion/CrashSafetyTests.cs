@@ -18,10 +18,6 @@ public sealed class CrashSafetyTests
     private static NewDocument Row(string id, string folder, string name, string ext) =>
         new(id, name, folder, Path.Combine("raw", id[..1], id[1..2], id + ext), "image/tiff", 1000, 1, 754, 1000, new IncomingLabel(4, null));
 
-    /// <summary>
-    /// An upload being stored (its row 'moving', its file already in raw/, its lineage being written) is never taken by
-    /// an ingestion run for an interrupted move: the run's recovery waits its turn, and the upload becomes stored once.
-    /// </summary>
     /// <summary>The same file arrives while its document is being deleted in another process (hidden, its deletion's lock
     /// held): the entry waits in the inbox. Once that process is gone with the deletion half done, the next run finishes
     /// the deletion, then stores the file as a new document.</summary>
@@ -59,6 +55,10 @@ public sealed class CrashSafetyTests
         Assert.NotNull(await app.ScalarAsync<DateTime?>("SELECT finished_at FROM ingestion.deletions WHERE document_id = @id", new { id }));
     }
 
+    /// <summary>
+    /// An upload being stored (its row 'moving', its file already in raw/, its lineage being written) is never taken by
+    /// an ingestion run for an interrupted move: the run's recovery waits its turn, and the upload becomes stored once.
+    /// </summary>
     [Fact]
     public async Task AnUploadBeingStoredIsNeverTakenForAnInterruptedMove()
     {

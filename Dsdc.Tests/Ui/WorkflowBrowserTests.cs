@@ -272,9 +272,14 @@ public sealed partial class WorkflowBrowserTests(UiApp app)
         await using var _ = context;
         await page.GotoAsync($"/documents/{id}");
         await page.GetByTestId("delete-document").ClickAsync();
-        await Assertions.Expect(page.GetByTestId("delete-error")).ToContainTextAsync("Tick the box to confirm");
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Nothing deleted: tick the box to confirm");
         Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @id", new { id }));
         await Accessibility.AssertNoSeriousViolationsAsync(page);
+        // The page the refusal leads back to labels as before.
+        await page.GetByTestId("label-select").SelectOptionAsync("5");
+        await page.GetByTestId("save-label").ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Saved the label \"{DocumentClasses.NameOf(5)}\"");
+        Assert.Equal(5, await ScalarAsync<short>("SELECT label FROM ingestion.current_labels WHERE document_id = @id", new { id }));
 
         await page.GetByTestId("confirm-delete").CheckAsync();
         await page.GetByTestId("delete-document").ClickAsync();

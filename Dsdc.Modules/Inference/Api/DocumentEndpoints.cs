@@ -106,8 +106,9 @@ internal static class DocumentEndpoints
 
     /// <summary><c>DELETE /api/v1/documents/{id}</c> (role <c>model-admin</c>): the document, its files and everything derived
     /// from it (<see cref="DocumentDeletion"/>). 204 once gone; 404 unknown (or deleted before); 409 with Retry-After while
-    /// it is being stored or a pipeline stage works on it.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> Delete(string id, HttpContext http, ClaimsPrincipal user,
+    /// it is being stored or a pipeline stage works on it; 202 when it is hidden for good but some of its files could not be
+    /// removed now (the next ingestion run finishes).</summary>
+    public static async Task<Results<NoContent, Accepted<DeletionPending>, ProblemHttpResult>> Delete(string id, HttpContext http, ClaimsPrincipal user,
         DocumentDeletion deletion, CancellationToken ct)
     {
         var outcome = await deletion.DeleteAsync(id, user.GetUserName() ?? "anonymous", ct);
@@ -116,6 +117,9 @@ internal static class DocumentEndpoints
         return outcome switch
         {
             DeletionOutcome.Deleted => TypedResults.NoContent(),
+            DeletionOutcome.Hidden => TypedResults.Accepted((string?)null, new DeletionPending(id, "deleting",
+                "The document is deleted for every reader, but some of its files could not be removed now (the server's log says why); " +
+                "the next ingestion run removes them, then its records.")),
             DeletionOutcome.BeingStored => Problem(StatusCodes.Status409Conflict, "Document being stored",
                 $"Document '{id}' is being stored right now; it can be deleted once it is, in a moment.", "being-stored"),
             DeletionOutcome.InUse => Problem(StatusCodes.Status409Conflict, "Document being processed",
@@ -124,6 +128,9 @@ internal static class DocumentEndpoints
             _ => UnknownDocument(id),
         };
     }
+
+    /// <summary>The answer of a deletion that the next ingestion run finishes.</summary>
+    public sealed record DeletionPending(string DocumentId, string Status, string Detail);
 
     /// <summary><c>GET /api/v1/documents/{id}/label</c>: the current label with its version in the <c>ETag</c> header; 404
     /// "No label" while the document has none (label it with <c>If-None-Match: *</c> to write only while that holds).

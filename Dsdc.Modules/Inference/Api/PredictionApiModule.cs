@@ -58,7 +58,7 @@ public sealed class PredictionApiModule
         api.MapGet("/documents/{id}", DocumentEndpoints.Get).RequireAuthorization(AuthPolicies.User).WithTags("Documents")
             .ProducesProblem(StatusCodes.Status404NotFound);
         api.MapDelete("/documents/{id}", DocumentEndpoints.Delete).RequireAuthorization(AuthPolicies.ModelAdmin).WithTags("Documents")
-            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+            .Produces<DocumentEndpoints.DeletionPending>(StatusCodes.Status202Accepted).ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         api.MapGet("/documents/{id}/label", DocumentEndpoints.GetLabel).RequireAuthorization(AuthPolicies.User).WithTags("Documents")
             .Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status412PreconditionFailed)

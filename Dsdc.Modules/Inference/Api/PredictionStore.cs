@@ -39,7 +39,8 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
     /// <summary>
     /// As <see cref="RecordAsync"/>, for the recurring prediction of unlabelled documents: nothing is recorded when the
     /// document got a label since it was read (a reviewer labelled it meanwhile), which would otherwise put it back in
-    /// the review queue with a prediction newer than its label. Null when nothing was recorded.
+    /// the review queue with a prediction newer than its label; nor when it is no longer stored (deleted meanwhile). Null
+    /// when nothing was recorded.
     /// </summary>
     public Task<long?> RecordIfUnlabelledAsync(string documentId, string userName, Classification c, int durationMs, CancellationToken ct) =>
         InsertAsync(documentId, userName, c, durationMs, onlyIfUnlabelled: true, ct);
@@ -52,7 +53,8 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
                  review_threshold)
             SELECT @documentId, @userName, @ModelRunId, @ModelId, @Label, @Confidence, @TopProbability, @Probabilities, @durationMs, @NeedsReview,
                    @ReviewThreshold
-            WHERE NOT @onlyIfUnlabelled OR NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = @documentId)
+            WHERE NOT @onlyIfUnlabelled OR (NOT EXISTS (SELECT 1 FROM {CurrentLabel.View} l WHERE l.document_id = @documentId)
+                                            AND EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = @documentId))
             RETURNING id
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);

@@ -18,9 +18,6 @@ public sealed class ShowModel(UiQueries queries, PredictionStore predictions, Ds
     [BindProperty]
     public bool ConfirmDelete { get; set; }
 
-    /// <summary>Why the deletion asked for did not happen (the box left unticked); shown in the delete form.</summary>
-    public string? DeleteError { get; private set; }
-
     public DocumentLineage? Lineage { get; private set; }
 
     /// <summary>Nullable and required: a post without the field (or with "abc") is a validation error, never class 0.</summary>
@@ -60,31 +57,28 @@ public sealed class ShowModel(UiQueries queries, PredictionStore predictions, Ds
         return showAgain ? await OnGetAsync(id, ct) : RedirectToPage(new { id });
     }
 
-    /// <summary>Deletes the document (model-admin and up, as <c>DELETE /api/v1/documents/{id}</c>), once the box is ticked.</summary>
+    /// <summary>Deletes the document (model-admin and up, as <c>DELETE /api/v1/documents/{id}</c>), once the box is ticked.
+    /// Every outcome redirects (the page's forms then post to the page itself, not to this handler).</summary>
     public async Task<IActionResult> OnPostDeleteAsync(string id, CancellationToken ct)
     {
         if (!User.HasRoleAtLeast(Roles.ModelAdmin)) return Forbid();
-        // The label form's fields are not this form's.
-        ModelState.Remove(nameof(Label));
-        ModelState.Remove(nameof(SeenLabel));
         if (!ConfirmDelete)
         {
-            DeleteError = "Tick the box to confirm: a deletion cannot be undone.";
-            return await OnGetAsync(id, ct);
+            if (!Dsdc.Pipeline.PageImages.IsDocumentId(id) || await queries.LineageAsync(id, ct) is null) return NotFound();
+            TempData["Message"] = "Nothing deleted: tick the box to confirm, as a deletion cannot be undone.";
+            return RedirectToPage(new { id });
         }
         var outcome = await deletion.DeleteAsync(id, User.GetUserName() ?? "anonymous", ct);
-        switch (outcome)
+        if (outcome == Dsdc.Ingestion.DeletionOutcome.Unknown) return NotFound();
+        TempData["Message"] = outcome switch
         {
-            case Dsdc.Ingestion.DeletionOutcome.Deleted:
-                TempData["Message"] = $"Document {id[..12]} was deleted, with its file and everything derived from it.";
-                return RedirectToPage("/Documents/Index");
-            case Dsdc.Ingestion.DeletionOutcome.Unknown:
-                return NotFound();
-            default:
-                TempData["Message"] = outcome == Dsdc.Ingestion.DeletionOutcome.InUse
-                    ? "The pipeline is working on this document right now; delete it again in a minute."
-                    : "This document is being stored right now; delete it again in a moment.";
-                return RedirectToPage(new { id });
-        }
+            Dsdc.Ingestion.DeletionOutcome.Deleted => $"Document {id[..12]} was deleted, with its file and everything derived from it.",
+            Dsdc.Ingestion.DeletionOutcome.Hidden => $"Document {id[..12]} was deleted for every reader; some of its files could not be " +
+                "removed now (the server's log says why), and the next ingestion run removes them.",
+            Dsdc.Ingestion.DeletionOutcome.InUse => "Nothing deleted: the pipeline is working on this document right now; delete it again in a minute.",
+            _ => "Nothing deleted: this document is being stored right now; delete it again in a moment.",
+        };
+        return outcome is Dsdc.Ingestion.DeletionOutcome.Deleted or Dsdc.Ingestion.DeletionOutcome.Hidden
+            ? RedirectToPage("/Documents/Index") : RedirectToPage(new { id });
     }
 }
