@@ -158,6 +158,14 @@ public sealed class IngestionQueries(NpgsqlDataSource dataSource)
         return (await conn.QueryAsync<ClassLabelCount>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
     }
 
+    /// <summary>Documents hidden for a deletion that has not finished (under way, or whose files could not be removed yet).</summary>
+    public async Task<long> UnfinishedDeletionsCountAsync(CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return await conn.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT count(*) FROM ingestion.original_documents WHERE ingest_state = 'deleting'", cancellationToken: ct));
+    }
+
     /// <summary>Stored documents that have no label at all.</summary>
     public async Task<long> UnlabelledCountAsync(CancellationToken ct)
     {

@@ -58,6 +58,10 @@ public static class DsdcMetrics
         "dsdc_unlabelled_documents", "Stored documents without any label.",
         new GaugeConfiguration { SuppressInitialValue = true });
 
+    public static readonly Gauge UnfinishedDeletions = Metrics.CreateGauge(
+        "dsdc_document_deletions_unfinished",
+        "Deleted documents whose files are not all removed yet: hidden from every reader, finished by the next ingestion run.");
+
     public static readonly Gauge ReviewQueueDocuments = Metrics.CreateGauge(
         "dsdc_review_queue_documents",
         "Documents waiting in the review queue: unlabelled ones, and labelled ones whose latest prediction needs review unless a person labelled them since.",

@@ -31,7 +31,7 @@ internal sealed class LabelMetricsCollector(IServiceProvider services, IOptions<
             return;
         }
         IReadOnlyList<ClassLabelCount> counts;
-        long unlabelled;
+        long unlabelled, deleting;
         long? queue = null;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(ReadTimeout);
@@ -39,6 +39,7 @@ internal sealed class LabelMetricsCollector(IServiceProvider services, IOptions<
         {
             counts = await ingestion.LabelCountsAsync(timeout.Token);
             unlabelled = await ingestion.UnlabelledCountAsync(timeout.Token);
+            deleting = await ingestion.UnfinishedDeletionsCountAsync(timeout.Token);
             if (services.GetService<ReviewQueue>() is { } review) queue = await review.CountAsync(timeout.Token);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
@@ -59,6 +60,7 @@ internal sealed class LabelMetricsCollector(IServiceProvider services, IOptions<
                 DsdcMetrics.LabelledDocuments.WithLabels(DocumentClasses.NameOf(label), source).Set(source == "human" ? c?.Human ?? 0 : c?.Dataset ?? 0);
         }
         DsdcMetrics.UnlabelledDocuments.Set(unlabelled);
+        DsdcMetrics.UnfinishedDeletions.Set(deleting);
         if (queue is { } waiting) DsdcMetrics.ReviewQueueDocuments.Set(waiting);
         _cache.Mark();
     }

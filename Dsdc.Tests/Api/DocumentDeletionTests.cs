@@ -140,6 +140,28 @@ public sealed class DocumentDeletionTests(ApiApp app)
         Assert.Equal(0, await RowsOfAsync(id));
     }
 
+    [Fact]
+    public async Task ADocumentStillBeingStoredIsRefusedWithRetryAfter()
+    {
+        using var modelAdmin = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
+        var id = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Guid.NewGuid().ToByteArray()));
+        var store = app.Get<DocumentStore>();
+        Assert.True(await store.TryAddMovingAsync(new NewDocument(id, "moving.png", "moving", Path.Combine("raw", id[..1], id[1..2], id + ".png"),
+            "image/png", 100, 1, 10, 10, null), Ct));
+        try
+        {
+            using var busy = await DeleteAsync(modelAdmin, id);
+            Assert.Equal(HttpStatusCode.Conflict, busy.StatusCode);
+            Assert.NotNull(busy.Headers.RetryAfter);
+            Assert.Equal("being-stored", (await ApiRequests.JsonAsync(busy)).GetProperty("reason").GetString());
+            Assert.Equal("moving", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+        }
+        finally
+        {
+            await store.DeleteMovingAsync(id, Ct);
+        }
+    }
+
     /// <summary>A deletion whose files cannot all be removed now (here a record naming a path outside the data folder) leaves
     /// the document hidden for good and answers 202; the next ingestion run tries again.</summary>
     [Fact]

@@ -18,6 +18,31 @@ public sealed class CrashSafetyTests
     private static NewDocument Row(string id, string folder, string name, string ext) =>
         new(id, name, folder, Path.Combine("raw", id[..1], id[1..2], id + ext), "image/tiff", 1000, 1, 754, 1000, new IncomingLabel(4, null));
 
+    /// <summary>A duplicate of a stored document arrives while a deletion of that document holds its lock (about to hide
+    /// it): the entry waits instead of naming a document that may be gone a moment later, and is a duplicate the next run.</summary>
+    [Fact]
+    public async Task ADuplicateArrivingAsItsDocumentIsBeingDeletedWaitsForTheDeletion()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, label) = Fixtures.First(".tif");
+        var id = Sha1(path);
+        app.Drop("first", path, label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(1, (await app.Ingestor.IngestAsync(10, null, Ct)).Accepted);
+        var store = app.Services.GetRequiredService<DocumentStore>();
+
+        await using (await store.LockDeletionAsync(id, Ct))
+        {
+            app.Drop("copy", path, name: "copy.tif");
+            var outcomes = new List<IngestionOutcome>();
+            await app.Ingestor.IngestAsync(10, new Collect(outcomes), Ct);
+            Assert.Equal((IngestionOutcomeKind.Deferred, "being-deleted"), (Assert.Single(outcomes).Kind, outcomes[0].ReasonCode));
+        }
+
+        var next = new List<IngestionOutcome>();
+        await app.Ingestor.IngestAsync(10, new Collect(next), Ct);
+        Assert.Equal((IngestionOutcomeKind.Rejected, InboxIngestor.DuplicateReason), (Assert.Single(next).Kind, next[0].ReasonCode));
+    }
+
     /// <summary>The same file arrives while its document is being deleted in another process (hidden, its deletion's lock
     /// held): the entry waits in the inbox. Once that process is gone with the deletion half done, the next run finishes
     /// the deletion, then stores the file as a new document.</summary>
