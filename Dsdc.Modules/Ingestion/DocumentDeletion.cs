@@ -36,12 +36,13 @@ public enum DeletionOutcome
 /// <summary>
 /// Deletes a stored document (<c>DELETE /api/v1/documents/{id}</c>, the document's page): hidden first, in one transaction
 /// that checks no stage works on it (it leaves every list, search, queue and training set at once, and no stage takes it up
-/// again); then its files are removed (the original in raw/, the pages the pipeline made of it) and made durable; then its
-/// row goes, with everything derived from it: labels, split side, texts, pages, vectors, features, predictions. A deletion
+/// again); then its files are removed (the original in raw/, the pages the pipeline made of it, the inbox entries refused
+/// as its duplicates under rejected/) and made durable; then its rows go, with everything derived from it: labels, split
+/// side, texts, pages, vectors, features, predictions, the refused copies' records. A deletion
 /// a crash interrupts (the document hidden, some files left) is finished by the next ingestion run. The id stays taken
 /// until the row is gone, so the same file arriving meanwhile waits (the inbox and batch uploads defer it; a prediction's
-/// upload finishes the deletion first) and is then stored as a new document. What stays: the training sets' record of the id (what a model was fitted
-/// on), the models fitted on it until they are retrained, and copies of the file refused as duplicates (data/rejected/).
+/// /// upload finishes the deletion first) and is then stored as a new document. What stays: the training sets' record of the
+/// id (what a model was fitted on), and the models fitted on it until they are retrained.
 /// </summary>
 public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths paths, IEnumerable<IDocumentDeletionParticipant> participants,
     ILogger<DocumentDeletion> logger)
@@ -110,7 +111,8 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
         return true;
     }
 
-    /// <summary>With the deletion lock held and the document hidden: its files, made durable, then its row.</summary>
+    /// <summary>With the deletion lock held and the document hidden: its files and the refused copies of its bytes, made
+    /// durable, then its rows.</summary>
     private async Task RemoveAsync(string documentId, string filePath, CancellationToken ct)
     {
         var files = new List<string> { InDataFolder(filePath) };
@@ -120,6 +122,15 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
         {
             File.Delete(file);
             folders.Add(Path.GetDirectoryName(file)!);
+        }
+        // An inbox entry refused as a duplicate keeps its folder, the copy in it, under rejected/: it goes whole (a link in
+        // it is removed, never followed).
+        var rejected = Path.GetFullPath(paths.Rejected) + Path.DirectorySeparatorChar;
+        foreach (var entry in (await store.RejectedCopiesAsync(documentId, ct)).Select(InDataFolder))
+        {
+            if (!entry.StartsWith(rejected, StringComparison.Ordinal) || !Directory.Exists(entry) || new DirectoryInfo(entry).LinkTarget is not null) continue;
+            Directory.Delete(entry, recursive: true);
+            folders.Add(Path.GetDirectoryName(entry)!);
         }
         foreach (var folder in folders) AtomicFile.SyncFolder(folder); // the removals durable before the row that names the files goes
         await store.FinishDeletionAsync(documentId, ct);

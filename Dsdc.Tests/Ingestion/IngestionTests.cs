@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dsdc.Ingestion;
 using Dsdc.Shared;
 using Dsdc.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dsdc.Tests.Ingestion;
 
@@ -34,6 +35,33 @@ public sealed class IngestionTests
             Assert.Equal("stored", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
             Assert.Equal(label, await app.ScalarAsync<int>("SELECT label FROM ingestion.labels WHERE document_id = @id AND source = 'dataset'", new { id }));
         }
+    }
+
+    /// <summary>Deleting a document removes every copy of its bytes the system keeps: its original, and the inbox entries
+    /// refused as its duplicates (their folders under rejected/, and their records); another document's rejection stays.</summary>
+    [Fact]
+    public async Task DeletingADocumentRemovesTheCopiesRefusedAsItsDuplicates()
+    {
+        await using var app = await IngestionApp.StartAsync();
+        var (path, label) = Fixtures.First(".png");
+        var (other, _) = Fixtures.First(".jpg");
+        var id = Sha1(path);
+        app.Drop("original", path, label.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        app.Drop("unrelated", other);
+        Assert.Equal(2, (await app.Ingestor.IngestAsync(10, null, Ct)).Accepted);
+        app.Drop("copy-1", path, name: "copy.png");
+        app.Drop("copy-2", path, label.ToString(System.Globalization.CultureInfo.InvariantCulture), name: "again.png");
+        app.Drop("unrelated-copy", other, name: "other.jpg");
+        Assert.Equal(3, (await app.Ingestor.IngestAsync(10, null, Ct)).Rejected);
+        Assert.Equal(3, Directory.GetDirectories(app.Paths.Rejected).Length);
+
+        var deletion = app.Services.GetRequiredService<DocumentDeletion>();
+        Assert.Equal(DeletionOutcome.Deleted, await deletion.DeleteAsync(id, "admin", Ct));
+
+        Assert.Equal(["unrelated-copy"], Directory.GetDirectories(app.Paths.Rejected).Select(Path.GetFileName).ToArray());
+        Assert.Equal(["unrelated-copy"], (await app.QueryAsync<string>("SELECT source_folder FROM ingestion.rejected_documents")).ToArray());
+        Assert.DoesNotContain(app.FilesUnder("raw"), f => f.Contains(id, StringComparison.Ordinal));
+        Assert.Single(app.FilesUnder("raw"));
     }
 
     [Fact]
