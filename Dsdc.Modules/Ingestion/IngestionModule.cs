@@ -18,6 +18,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<DocumentIntake>();
         builder.Services.AddSingleton<IngestionQueries>();
         builder.Services.AddSingleton<ICliCommand, ImportCommand>();
+        builder.Services.AddSingleton<ICliCommand, DocumentsCommand>();
         return builder;
     }
 }

@@ -162,6 +162,35 @@ public sealed class DocumentDeletionTests(ApiApp app)
         }
     }
 
+    /// <summary><c>documents delete ID...</c> on the server: one line per id, exit 1 when one was unknown, 2 for an id that is
+    /// not one (nothing deleted then).</summary>
+    [Fact]
+    public async Task TheCommandLineDeletesDocumentsByTheirIds()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var (id, _) = await NewDocumentAsync(client, 673);
+        var unknown = new string('a', 40);
+        var environment = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Dsdc"] = app.Database.ConnectionString,
+            ["Dsdc__DataDir"] = app.DataDir,
+            ["Dsdc__ModelsDir"] = app.ModelsDir,
+            ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
+        };
+
+        var wrong = await AppProcess.RunAsync(["documents", "delete", id, "not-an-id"], environment);
+        Assert.Equal(2, wrong.ExitCode);
+        Assert.Contains("'not-an-id' is not a document id", wrong.StdErr + wrong.StdOut);
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @id", new { id }));
+
+        var run = await AppProcess.RunAsync(["documents", "delete", id.ToUpperInvariant(), unknown], environment);
+        Assert.True(run.ExitCode == 1, run.StdErr);
+        Assert.Contains($"{id} deleted\n", run.StdOut);
+        Assert.Contains($"{unknown} unknown: no stored document has this id", run.StdOut);
+        Assert.Equal(0, await RowsOfAsync(id));
+        Assert.EndsWith("(command line)", await app.ScalarAsync<string>("SELECT deleted_by FROM ingestion.deletions WHERE document_id = @id", new { id }));
+    }
+
     /// <summary>A deletion whose files cannot all be removed now (here a record naming a path outside the data folder) leaves
     /// the document hidden for good and answers 202; the next ingestion run tries again.</summary>
     [Fact]
