@@ -5,10 +5,8 @@
 -- the next ingestion run. The training sets' records (training.dataset_documents) keep the id: they say what a model
 -- was fitted on, whatever became of the document. Owned by the Ingestion module.
 ALTER TABLE ingestion.original_documents DROP CONSTRAINT IF EXISTS original_documents_ingest_state_check;
--- Added NOT VALID, then validated: the check of the existing rows does not hold the table's exclusive lock.
 ALTER TABLE ingestion.original_documents
-    ADD CONSTRAINT original_documents_ingest_state_check CHECK (ingest_state IN ('moving', 'stored', 'deleting')) NOT VALID;
-ALTER TABLE ingestion.original_documents VALIDATE CONSTRAINT original_documents_ingest_state_check;
+    ADD CONSTRAINT original_documents_ingest_state_check CHECK (ingest_state IN ('moving', 'stored', 'deleting'));
 CREATE INDEX IF NOT EXISTS original_documents_deleting_idx ON ingestion.original_documents (ingest_state)
     WHERE ingest_state = 'deleting';
 
@@ -19,4 +17,7 @@ CREATE TABLE IF NOT EXISTS ingestion.deletions (
     requested_at timestamptz NOT NULL DEFAULT now(),
     finished_at  timestamptz
 );
+-- The inbox entries refused with a copy of a document's bytes, found by its id when it is deleted.
+CREATE INDEX IF NOT EXISTS rejected_documents_sha1_idx ON ingestion.rejected_documents (sha1) WHERE sha1 IS NOT NULL;
+
 CREATE INDEX IF NOT EXISTS deletions_document_idx ON ingestion.deletions (document_id, requested_at DESC);

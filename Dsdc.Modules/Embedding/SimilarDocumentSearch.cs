@@ -79,13 +79,14 @@ public sealed class SimilarDocumentSearch(
                                 AND newer.encoder_version = e.encoder_version
                                 AND (newer.created_at, newer.id) > (e.created_at, e.id))
             ORDER BY (e.embedding::vector({dimensions})) <=> (@query::vector({dimensions}))
-            LIMIT @k
+            LIMIT @k + 8
         ) n
         LEFT JOIN LATERAL (
             SELECT c.label, c.source FROM ingestion.current_labels c WHERE c.document_id = n.document_id
         ) lb ON true
-        WHERE EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = n.document_id) -- not one being deleted
+        WHERE EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = n.document_id) -- not one being deleted (8 to spare)
         ORDER BY n.distance
+        LIMIT @k
         """;
 
     private sealed record Row(string DocumentId, double Distance, short? Label, string? LabelSource);

@@ -41,7 +41,7 @@ public enum DeletionOutcome
 /// side, texts, pages, vectors, features, predictions, the refused copies' records. A deletion
 /// a crash interrupts (the document hidden, some files left) is finished by the next ingestion run. The id stays taken
 /// until the row is gone, so the same file arriving meanwhile waits (the inbox and batch uploads defer it; a prediction's
-/// /// upload finishes the deletion first) and is then stored as a new document. What stays: the training sets' record of the
+/// upload finishes the deletion first) and is then stored as a new document. What stays: the training sets' record of the
 /// id (what a model was fitted on), and the models fitted on it until they are retrained.
 /// </summary>
 public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths paths, IEnumerable<IDocumentDeletionParticipant> participants,
@@ -61,7 +61,8 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
         }
         try
         {
-            await RemoveAsync(documentId, filePath!, ct);
+            // Hidden now: the rest goes on even when the request that asked for it ends.
+            await RemoveAsync(documentId, filePath!, CancellationToken.None);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
         {
@@ -123,17 +124,41 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
             File.Delete(file);
             folders.Add(Path.GetDirectoryName(file)!);
         }
-        // An inbox entry refused as a duplicate keeps its folder, the copy in it, under rejected/: it goes whole (a link in
-        // it is removed, never followed).
+        // An inbox entry refused with a copy of these bytes (a duplicate) keeps its folder under rejected/: it goes whole
+        // (a link in it is removed, never followed) when a file in it still has these bytes; its record goes with it, or
+        // when its folder is gone already. Any other stays, record and folder, and is logged.
         var rejected = Path.GetFullPath(paths.Rejected) + Path.DirectorySeparatorChar;
-        foreach (var entry in (await store.RejectedCopiesAsync(documentId, ct)).Select(InDataFolder))
+        var rejectedCopies = new List<long>();
+        foreach (var (recordId, path) in await store.RejectedCopiesAsync(documentId, ct))
         {
-            if (!entry.StartsWith(rejected, StringComparison.Ordinal) || !Directory.Exists(entry) || new DirectoryInfo(entry).LinkTarget is not null) continue;
-            Directory.Delete(entry, recursive: true);
-            folders.Add(Path.GetDirectoryName(entry)!);
+            var entry = Path.GetFullPath(Path.Combine(paths.DataDir, path));
+            if (!entry.StartsWith(rejected, StringComparison.Ordinal) || Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is not null)
+            {
+                LogRejectedCopyKept(documentId, path);
+                continue;
+            }
+            if (Directory.Exists(entry))
+            {
+                if (!await HoldsCopyAsync(entry, documentId, ct))
+                {
+                    LogRejectedCopyKept(documentId, path);
+                    continue;
+                }
+                Directory.Delete(entry, recursive: true);
+                folders.Add(Path.GetDirectoryName(entry)!);
+            }
+            rejectedCopies.Add(recordId);
         }
         foreach (var folder in folders) AtomicFile.SyncFolder(folder); // the removals durable before the row that names the files goes
-        await store.FinishDeletionAsync(documentId, ct);
+        await store.FinishDeletionAsync(documentId, rejectedCopies, ct);
+    }
+
+    /// <summary>Whether a file of the folder (not in a sub-folder) has the bytes of <paramref name="documentId"/>.</summary>
+    private static async Task<bool> HoldsCopyAsync(string folder, string documentId, CancellationToken ct)
+    {
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles().Where(f => f.LinkTarget is null))
+            if (await InboxIngestor.HashAsync(file.FullName, ct) == documentId) return true;
+        return false;
     }
 
     /// <summary>A path the database gives, under the data folder and nowhere else.</summary>
@@ -148,6 +173,9 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Document {DocumentId} deleted by {DeletedBy}: its files and everything derived from it")]
     private partial void LogDeleted(string documentId, string deletedBy);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deleting document {DocumentId}: the refused entry {Path} is kept (outside rejected/, a link, or no copy of the document in it any more)")]
+    private partial void LogRejectedCopyKept(string documentId, string path);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "An interrupted deletion of document {DocumentId} was finished")]
     private partial void LogFinished(string documentId);

@@ -217,25 +217,25 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
 
     /// <summary>Where the inbox entries refused with a copy of these bytes lie (a duplicate of the document), relative to
     /// the data folder.</summary>
-    public async Task<IReadOnlyList<string>> RejectedCopiesAsync(string sha1, CancellationToken ct)
+    public async Task<IReadOnlyList<(long Id, string Path)>> RejectedCopiesAsync(string sha1, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        return (await conn.QueryAsync<string>(new CommandDefinition(
-            "SELECT rejected_path FROM ingestion.rejected_documents WHERE sha1 = @sha1 ORDER BY id", new { sha1 }, cancellationToken: ct))).AsList();
+        return (await conn.QueryAsync<(long, string)>(new CommandDefinition(
+            "SELECT id, rejected_path FROM ingestion.rejected_documents WHERE sha1 = @sha1 ORDER BY id", new { sha1 }, cancellationToken: ct))).AsList();
     }
 
     /// <summary>Removes a document hidden for its deletion, once its files are gone: the row, and with it everything
-    /// derived from it (ON DELETE CASCADE), and the records of the refused copies of its bytes; the deletion's record gets
-    /// its end.</summary>
-    public async Task FinishDeletionAsync(string id, CancellationToken ct)
+    /// derived from it (ON DELETE CASCADE), and the records of the refused copies of its bytes that were removed
+    /// (<paramref name="rejectedCopies"/>); the deletion's record gets its end.</summary>
+    public async Task FinishDeletionAsync(string id, IReadOnlyList<long> rejectedCopies, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await conn.ExecuteAsync(new CommandDefinition("""
             DELETE FROM ingestion.original_documents WHERE id = @id AND ingest_state = 'deleting';
-            DELETE FROM ingestion.rejected_documents WHERE sha1 = @id;
+            DELETE FROM ingestion.rejected_documents WHERE id = ANY(@rejectedCopies) AND sha1 = @id;
             UPDATE ingestion.deletions SET finished_at = now() WHERE document_id = @id AND finished_at IS NULL;
-            """, new { id }, tx, cancellationToken: ct));
+            """, new { id, rejectedCopies = rejectedCopies.ToArray() }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
     }
 

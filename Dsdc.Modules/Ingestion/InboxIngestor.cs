@@ -203,10 +203,13 @@ public sealed partial class InboxIngestor(
                     if (known.IngestState == "moving") return BeingStored(folder, known);
                     if (known.IngestState == "deleting") return BeingDeleted(folder, known.Id);
                     // A duplicate of a stored document, unless a deletion takes that document meanwhile: its lock is held
-                    // while the duplicate is recorded (and its class given to the document), never waited for.
+                    // (never waited for) while the class goes to the document and the entry is recorded and moved to
+                    // rejected/, so a deletion finds the copy there and removes it with the document.
                     await using var deletionLock = await store.TryLockDeletionAsync(sha1, ct);
                     if (deletionLock is null || await store.FindAsync(sha1, ct) is not { IngestState: "stored" }) return BeingDeleted(folder, sha1);
-                    throw await DuplicateAsync(known, label, ct);
+                    var duplicate = await DuplicateAsync(known, label, ct);
+                    await RejectAsync(folder, fileName, sha1, duplicate.ReasonCode, duplicate.Message, ct);
+                    return new IngestionOutcome(folder.Name, IngestionOutcomeKind.Rejected, duplicate.KnownDocumentId, duplicate.ReasonCode, duplicate.Message);
                 }
                 added = await store.TryAddMovingAsync(doc, ct);
             }
@@ -234,7 +237,7 @@ public sealed partial class InboxIngestor(
 
     private static IngestionOutcome BeingDeleted(DirectoryInfo folder, string id) =>
         new(folder.Name, IngestionOutcomeKind.Deferred, null, "being-deleted",
-            $"the same document ({id[..12]}) is being deleted; a later run stores this file as a new document");
+            $"the same document ({id[..12]}) is being deleted, or stored by an upload, right now; looked at again by a later run");
 
     /// <summary>
     /// Whether a file refused for <paramref name="reasonCode"/> may be a copy still under way rather than a bad document: it

@@ -220,17 +220,27 @@ public sealed class DocumentDeletionTests(ApiApp app)
         Assert.False(File.Exists(original));
     }
 
-    /// <summary>The jobs that take no claim (vectors, page features, new documents' predictions) may have read a document
-    /// just before it was deleted: what they then store of it is dropped, not failed on (a foreign key error would fail
-    /// their whole batch).</summary>
-    [Fact]
-    public async Task WhatTheJobsComputeOfADocumentDeletedMeanwhileIsDroppedNotFailedOn()
+    /// <summary>The jobs that take no claim (vectors, page features, new documents' predictions, the training split) may
+    /// have read a document just before it was deleted: what they then store of it is dropped, not failed on (a foreign key
+    /// error would fail their whole batch), whether the document is still hidden or gone.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task WhatTheJobsComputeOfADocumentDeletedMeanwhileIsDroppedNotFailedOn(bool gone)
     {
         using var modelAdmin = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
-        var (id, _) = await NewDocumentAsync(modelAdmin, 659);
+        var (id, _) = await NewDocumentAsync(modelAdmin, gone ? 659 : 697);
         var (imageId, textId) = Assert.Single(await app.QueryAsync<(long, long)>(
             "SELECT processed_image_id, processed_text_id FROM embedding.embeddings WHERE document_id = @id", new { id }));
-        using (var deleted = await DeleteAsync(modelAdmin, id)) Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        await app.ScalarAsync<int>("DELETE FROM embedding.embeddings WHERE document_id = @id RETURNING 1", new { id });
+        await app.ScalarAsync<int>("DELETE FROM training.splits WHERE document_id = @id RETURNING 1", new { id });
+        if (gone)
+        {
+            using var deleted = await DeleteAsync(modelAdmin, id);
+            Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        }
+        else
+            await app.Get<DocumentStore>().StartDeletionAsync(id, "someone", (_, _, _) => Task.FromResult(true), Ct);
 
         var embeddings = app.Get<Dsdc.Embedding.EmbeddingStore>();
         Assert.Equal(0, await embeddings.AddAsync([new Dsdc.Embedding.NewEmbedding(id, imageId, textId, "an-encoder", "1", 3, new Pgvector.Vector(new float[] { 1, 2, 3 }))], Ct, storedOnly: true));
@@ -239,6 +249,18 @@ public sealed class DocumentDeletionTests(ApiApp app)
         var classification = new Dsdc.Inference.Classification(3, "letter", Enumerable.Repeat(1f / 16, 16).ToArray(), 0.2, 0.2, "a-model", app.ChampionRunId,
             new Dictionary<string, double>());
         Assert.Null(await app.Get<Dsdc.Inference.Api.PredictionStore>().RecordIfUnlabelledAsync(id, "dsdc", classification, 5, Ct));
+        await app.Get<Dsdc.Training.TrainingStore>().AddSplitAsync([new Dsdc.Training.SplitAssignment(id, 3, "train")], 42, Ct);
+        if (!gone)
+        {
+            // Hidden, its row still there: nothing was added to it.
+            Task<long> Count(string sql) => app.ScalarAsync<long>(sql, new { id });
+            Assert.Equal(0L, await Count("SELECT count(*) FROM embedding.embeddings WHERE document_id = @id"));
+            Assert.Equal(0L, await Count("SELECT count(*) FROM embedding.page_features WHERE document_id = @id AND version = '1'"));
+            Assert.Equal(0L, await Count("SELECT count(*) FROM embedding.page_feature_failures WHERE document_id = @id"));
+            Assert.Equal(1L, await Count("SELECT count(*) FROM inference.predictions WHERE document_id = @id"));
+            Assert.Equal(0L, await Count("SELECT count(*) FROM training.splits WHERE document_id = @id"));
+            await app.Get<InboxIngestor>().IngestAsync(10, null, Ct);
+        }
         Assert.Equal(0, await RowsOfAsync(id));
         Assert.Equal(0L, await app.ScalarAsync<long>("SELECT count(*) FROM embedding.page_feature_failures WHERE document_id = @id", new { id }));
     }
@@ -250,7 +272,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
         var (first, _) = await NewDocumentAsync(client, 647);
-        var (second, secondBytes) = await NewDocumentAsync(client, 653);
+        var (second, secondBytes) = await NewDocumentAsync(client, 683);
         var store = app.Get<DocumentStore>();
         var firstFiles = await FilesOfAsync(first);
         var secondFiles = await FilesOfAsync(second);
@@ -264,7 +286,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
         Assert.Null(await app.Get<Dsdc.Pipeline.PageImages>().ThumbnailPngAsync(first, Ct));
         Assert.Null(await app.Get<Dsdc.Pipeline.PageImages>().PagePngAsync(first, Ct));
         // Another blank page's neighbours: the hidden blank pages are not among them.
-        var (third, _) = await NewDocumentAsync(client, 661);
+        var (third, _) = await NewDocumentAsync(client, 691);
         using (var similar = await client.GetAsync($"/api/v1/documents/{third}/similar?k=50", Ct))
         {
             var neighbours = (await ApiRequests.JsonAsync(similar)).EnumerateArray().Select(n => n.GetProperty("documentId").GetString()).ToList();
