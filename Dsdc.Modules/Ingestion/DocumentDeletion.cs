@@ -49,7 +49,7 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
 {
     public async Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy, CancellationToken ct)
     {
-        if (documentId.Length != 40 || !documentId.All(char.IsAsciiHexDigitLower)) return DeletionOutcome.Unknown; // an id is a SHA-1
+        if (!DocumentIds.IsValid(documentId)) return DeletionOutcome.Unknown;
         await using var held = await store.LockDeletionAsync(documentId, ct);
         var (start, filePath) = await store.StartDeletionAsync(documentId, deletedBy,
             (connection, transaction, token) => MayDeleteAsync(connection, transaction, documentId, token), ct);
@@ -116,7 +116,8 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
     /// durable, then its rows.</summary>
     private async Task RemoveAsync(string documentId, string filePath, CancellationToken ct)
     {
-        var files = new List<string> { InDataFolder(filePath) };
+        var files = new List<string> { paths.Under(filePath)
+            ?? throw new InvalidOperationException($"A stored document's path '{filePath}' lies outside the data folder.") };
         foreach (var participant in participants) files.AddRange(participant.FilesOf(documentId));
         var folders = new HashSet<string>(StringComparer.Ordinal);
         foreach (var file in files.Where(File.Exists))
@@ -127,12 +128,10 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
         // An inbox entry refused with a copy of these bytes (a duplicate) keeps its folder under rejected/: it goes whole
         // (a link in it is removed, never followed) when a file in it still has these bytes; its record goes with it, or
         // when its folder is gone already. Any other stays, record and folder, and is logged.
-        var rejected = Path.GetFullPath(paths.Rejected) + Path.DirectorySeparatorChar;
         var rejectedCopies = new List<long>();
         foreach (var (recordId, path) in await store.RejectedCopiesAsync(documentId, ct))
         {
-            var entry = Path.GetFullPath(Path.Combine(paths.DataDir, path));
-            if (!entry.StartsWith(rejected, StringComparison.Ordinal) || Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is not null)
+            if (paths.Under(path, paths.Rejected) is not { } entry || Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is not null)
             {
                 LogRejectedCopyKept(documentId, path);
                 continue;
@@ -159,16 +158,6 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
         foreach (var file in new DirectoryInfo(folder).EnumerateFiles().Where(f => f.LinkTarget is null))
             if (await InboxIngestor.HashAsync(file.FullName, ct) == documentId) return true;
         return false;
-    }
-
-    /// <summary>A path the database gives, under the data folder and nowhere else.</summary>
-    private string InDataFolder(string relative)
-    {
-        var root = Path.GetFullPath(paths.DataDir);
-        var full = Path.GetFullPath(Path.Combine(root, relative));
-        if (!full.StartsWith(root.TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new InvalidOperationException($"A stored document's path '{relative}' lies outside the data folder.");
-        return full;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Document {DocumentId} deleted by {DeletedBy}: its files and everything derived from it")]

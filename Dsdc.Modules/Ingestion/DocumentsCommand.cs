@@ -1,3 +1,4 @@
+using Dsdc.Shared;
 using Dsdc.Shared.Cli;
 
 namespace Dsdc.Ingestion;
@@ -22,7 +23,7 @@ internal sealed class DocumentsCommand(DocumentDeletion deletion) : ICliCommand
         if (args is not ["delete", _, ..])
             throw new CommandLineException("Name what to do: documents delete ID...");
         var ids = args.Skip(1).Select(a => a.Trim().ToLowerInvariant()).ToList();
-        if (ids.FirstOrDefault(id => id.Length != 40 || !id.All(char.IsAsciiHexDigitLower)) is { } bad)
+        if (ids.FirstOrDefault(id => !DocumentIds.IsValid(id)) is { } bad)
             throw new CommandLineException($"'{bad}' is not a document id (the document's SHA-1: 40 hexadecimal digits).");
         var exit = 0;
         foreach (var id in ids.Distinct())

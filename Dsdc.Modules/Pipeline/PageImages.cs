@@ -19,7 +19,7 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Pag
     /// memory that OCR and classification need. The others wait their turn, off the request threads.</summary>
     private readonly SemaphoreSlim _rendering = new(Math.Max(1, Environment.ProcessorCount));
 
-    public static bool IsDocumentId(string id) => id.Length == 40 && id.All(char.IsAsciiHexDigitLower);
+    public static bool IsDocumentId(string id) => DocumentIds.IsValid(id);
 
     /// <summary>Page 1 as a PNG at most <see cref="MaxWidth"/> pixels wide, or null for an unknown document.</summary>
     public async Task<byte[]?> PagePngAsync(string documentId, CancellationToken ct)
@@ -67,8 +67,6 @@ public sealed class PageImages(NpgsqlDataSource dataSource, DsdcPaths paths, Pag
         var relative = await conn.ExecuteScalarAsync<string?>(new CommandDefinition(sql, new { documentId }, cancellationToken: ct));
         if (relative is null) return null;
         // The stored path is relative to the data folder; refuse anything that would leave it.
-        var root = Path.GetFullPath(paths.DataDir) + Path.DirectorySeparatorChar;
-        var full = Path.GetFullPath(Path.Combine(root, relative));
-        return full.StartsWith(root, StringComparison.Ordinal) && File.Exists(full) ? full : null;
+        return paths.Under(relative) is { } full && File.Exists(full) ? full : null;
     }
 }

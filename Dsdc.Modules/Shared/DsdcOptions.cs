@@ -30,6 +30,15 @@ public sealed class DsdcPaths
     public string Processed => Path.Combine(DataDir, "processed");
     public string Rejected => Path.Combine(DataDir, "rejected");
 
+    /// <summary>The full path of a path relative to <paramref name="folder"/> (the data folder by default) as the database
+    /// stores it, or null when it would lie outside that folder.</summary>
+    public string? Under(string relative, string? folder = null)
+    {
+        var root = Path.GetFullPath(folder ?? DataDir).TrimEnd(Path.DirectorySeparatorChar) + Path.DirectorySeparatorChar;
+        var full = Path.GetFullPath(Path.Combine(DataDir, relative));
+        return full.StartsWith(root, StringComparison.Ordinal) ? full : null;
+    }
+
     public void EnsureCreated()
     {
         foreach (var dir in new[] { Inbox, Raw, Processed, Rejected, ModelsDir })
