@@ -103,7 +103,18 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
 
     /// <summary>Finishes the deletion of a document found hidden, its deletion lock held by the caller, so that the same
     /// file can be stored again as a new document.</summary>
-    internal Task FinishHeldAsync(string documentId, string filePath, CancellationToken ct) => RemoveAsync(documentId, filePath, ct);
+    internal async Task FinishHeldAsync(string documentId, string filePath, CancellationToken ct)
+    {
+        try
+        {
+            await RemoveAsync(documentId, filePath, ct);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            LogNotFinished(ex, documentId);
+            throw;
+        }
+    }
 
     private async Task<bool> MayDeleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, CancellationToken ct)
     {

@@ -37,7 +37,8 @@ public sealed class DocumentIntake(DocumentStore store, DocumentDeletion deletio
 
     /// <summary>
     /// As <see cref="StoreAsync(string, string, DocumentInfo, string, CancellationToken)"/>, calling
-    /// <paramref name="withDocument"/> (to store what was already computed from the file) once the file is in raw/ and
+    /// <paramref name="withDocument"/> (to store what was already computed from the file, and what was made of it, such as a
+    /// prediction), under the document's deletion lock, once the file is in raw/ and
     /// BEFORE the document becomes <c>stored</c>, so the pipeline, which only takes stored documents, cannot start the
     /// same work meanwhile. A crash in between leaves the row <c>moving</c> with its file in raw/: the next ingestion run
     /// marks it stored and the pipeline does what is missing. A document already stored gets the call too (its rows
@@ -57,7 +58,16 @@ public sealed class DocumentIntake(DocumentStore store, DocumentDeletion deletio
         if (known is { IngestState: "deleting", FilePath: var deletedPath })
         {
             // The same file deleted a moment ago (or a deletion a crash left): its files and rows go first, then it is new.
-            await deletion.FinishHeldAsync(sha1, deletedPath, ct);
+            try
+            {
+                await deletion.FinishHeldAsync(sha1, deletedPath, ct);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                // Its files cannot be removed now (the deletion's log says why): the document stays hidden, and this upload
+                // is refused, nothing of it kept, rather than stored at the path of a file that is still going.
+                throw new DocumentBeingDeletedException(sha1, ex);
+            }
             known = null;
         }
         if (known is { IngestState: "stored" })
@@ -85,4 +95,15 @@ public sealed class DocumentIntake(DocumentStore store, DocumentDeletion deletio
         await store.MarkStoredAsync(sha1, ct);
         return sha1;
     }
+}
+
+/// <summary>
+/// An upload's bytes are those of a document whose deletion cannot be finished now (some of its files cannot be removed):
+/// the upload is refused and kept nowhere; the same file is accepted once the next ingestion run has finished the deletion.
+/// </summary>
+public sealed class DocumentBeingDeletedException(string documentId, Exception inner)
+    : Exception($"A document with the same content (id {documentId}) is being deleted and its deletion cannot be finished now; " +
+        "send the file again once the next ingestion run has finished it.", inner)
+{
+    public string DocumentId { get; } = documentId;
 }

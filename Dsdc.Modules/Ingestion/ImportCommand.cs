@@ -99,11 +99,28 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
         {
             if (stored.TryGetValue(id, out var current))
             {
+                if (label is not null && current is null && !dryRun)
+                {
+                    try
+                    {
+                        current = await store.LabelIfUnlabelledAsync(id, new IncomingLabel(label.Value, null), ct);
+                    }
+                    catch (KeyNotFoundException)
+                    {
+                        // Deleted since it was listed: its file is not stored any more, and comes in as a new document.
+                        plan.Add((id, path, label));
+                        continue;
+                    }
+                    // null: written; else the label a person gave it meanwhile, which it keeps.
+                    if (current is null) labelledStored.Add(label.Value);
+                    else if (current != label) keptClass++;
+                    storedCount++;
+                    continue;
+                }
                 storedCount++;
                 if (label is null) continue;
-                if (current is null && (dryRun || await store.LabelIfUnlabelledAsync(id, new IncomingLabel(label.Value, null), ct) is null))
-                    labelledStored.Add(label.Value);
-                else if (current is not null && current != label) keptClass++;
+                if (current is null) labelledStored.Add(label.Value);
+                else if (current != label) keptClass++;
             }
             else if (refused.Contains(id)) refusedBefore++;
             else if (Path.Exists(Path.Combine(paths.Inbox, FolderName(id)))) waiting++;

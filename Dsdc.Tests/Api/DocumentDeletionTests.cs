@@ -197,7 +197,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
     public async Task ADeletionWhoseFilesCannotBeRemovedNowLeavesTheDocumentHiddenAndAnswers202()
     {
         using var modelAdmin = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
-        var (id, _) = await NewDocumentAsync(modelAdmin, 667);
+        var (id, bytes) = await NewDocumentAsync(modelAdmin, 667);
         var stored = await app.ScalarAsync<string>("SELECT file_path FROM ingestion.original_documents WHERE id = @id", new { id });
         var original = Path.Combine(app.DataDir, stored);
         await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET file_path = '../elsewhere.png' WHERE id = @id RETURNING 1", new { id });
@@ -211,6 +211,35 @@ public sealed class DocumentDeletionTests(ApiApp app)
         using (var hidden = await modelAdmin.GetAsync($"/api/v1/documents/{id}", Ct)) Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
         Assert.Equal("deleting", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
         await app.Get<InboxIngestor>().IngestAsync(10, null, Ct); // still refused: the run goes on
+        Assert.Equal("deleting", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
+        // The same bytes uploaded meanwhile cannot become a new document at the path of a file still going: 409, nothing kept.
+        var uploads = Path.Combine(app.DataDir, ".uploads");
+        using (var resent = await modelAdmin.PredictAsync(ApiRequests.File(bytes, "again.png")))
+        {
+            var problem = await ApiRequests.JsonAsync(resent);
+            Assert.True(resent.StatusCode == HttpStatusCode.Conflict, problem.ToString());
+            Assert.Equal("being-deleted", problem.GetProperty("reason").GetString());
+            Assert.Contains(id, problem.GetProperty("detail").GetString());
+            Assert.NotNull(resent.Headers.RetryAfter);
+        }
+        // And on the classify page: said on the page, with the same status.
+        var name = $"del-{Guid.NewGuid():N}"[..20];
+        var password = await app.CreateUserAsync(name, Roles.User);
+        using (var browser = app.CreateClient()) // keeps cookies, as a browser does
+        {
+            await browser.LogInWithCookieAsync(name, password);
+            var form = new MultipartFormDataContent
+            {
+                { new StringContent(await Hardening.HardeningRequests.FormTokenAsync(browser, "/classify")), "__RequestVerificationToken" },
+            };
+            form.Add(new ByteArrayContent(bytes), "Upload", "again.png");
+            using var page = await browser.PostAsync("/classify", form, Ct);
+            var html = await page.Content.ReadAsStringAsync(Ct);
+            Assert.True(page.StatusCode == HttpStatusCode.Conflict, $"{(int)page.StatusCode}: {html[..Math.Min(300, html.Length)]}");
+            Assert.Contains("is being deleted and its deletion cannot be finished now", html);
+        }
+        Assert.Empty(Directory.EnumerateFiles(uploads));
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM inference.predictions WHERE document_id = @id", new { id }));
         Assert.Equal("deleting", await app.ScalarAsync<string>("SELECT ingest_state FROM ingestion.original_documents WHERE id = @id", new { id }));
 
         // The record put right, the next run finishes the deletion.
@@ -283,6 +312,8 @@ public sealed class DocumentDeletionTests(ApiApp app)
         using (var hidden = await client.GetAsync($"/api/v1/documents/{first}", Ct)) Assert.Equal(HttpStatusCode.NotFound, hidden.StatusCode);
         using (var similarToIt = await client.GetAsync($"/api/v1/documents/{first}/similar", Ct))
             Assert.Equal(HttpStatusCode.NotFound, similarToIt.StatusCode);
+        var firstPrediction = await app.ScalarAsync<long>("SELECT id FROM inference.predictions WHERE document_id = @first", new { first });
+        Assert.Null(await app.Get<Dsdc.Inference.Api.PredictionStore>().FindAsync(firstPrediction, Ct)); // its prediction's page: 404
         Assert.Null(await app.Get<Dsdc.Pipeline.PageImages>().ThumbnailPngAsync(first, Ct));
         Assert.Null(await app.Get<Dsdc.Pipeline.PageImages>().PagePngAsync(first, Ct));
         // Another blank page's neighbours: the hidden blank pages are not among them.
@@ -312,5 +343,64 @@ public sealed class DocumentDeletionTests(ApiApp app)
         Assert.Equal(0, await RowsOfAsync(first));
         Assert.All(firstFiles, f => Assert.False(File.Exists(f), f));
         Assert.NotNull(await app.ScalarAsync<DateTime?>("SELECT finished_at FROM ingestion.deletions WHERE document_id = @id", new { id = first }));
+    }
+    /// <summary><c>import</c> lists the stored documents first and labels the unlabelled ones after: one deleted in between
+    /// (here hidden while import waits for its row) is not stored any more, so its file is imported as a new document
+    /// instead of failing the command.</summary>
+    [Fact]
+    public async Task ADocumentDeletedWhileImportLabelsItIsImportedAgainAsNew()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var (id, bytes) = await NewDocumentAsync(client, 641);
+        var archive = Directory.CreateTempSubdirectory("dsdc-import-race-").FullName;
+        var inboxEntry = Path.Combine(app.Get<Dsdc.Shared.DsdcPaths>().Inbox, "import-" + id);
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(archive, "2_email"));
+            await File.WriteAllBytesAsync(Path.Combine(archive, "2_email", "page.png"), bytes, Ct);
+            var environment = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings__Dsdc"] = app.Database.ConnectionString,
+                ["Dsdc__DataDir"] = app.DataDir,
+                ["Dsdc__ModelsDir"] = app.ModelsDir,
+                ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
+            };
+            await using var holder = new NpgsqlConnection(app.Database.ConnectionString);
+            await holder.OpenAsync(Ct);
+            Task<AppProcess.Result> import;
+            await using (var tx = await holder.BeginTransactionAsync(Ct))
+            {
+                // The document's row locked: import lists it as stored, then waits for the lock to label it.
+                await holder.ExecuteAsync("SELECT 1 FROM ingestion.original_documents WHERE id = @id FOR UPDATE", new { id }, tx);
+                import = AppProcess.RunAsync(["import", archive], environment, timeout: TimeSpan.FromMinutes(2));
+                var waited = System.Diagnostics.Stopwatch.StartNew();
+                // Asked on a connection of its own: a transaction sees one snapshot of pg_stat_activity.
+                while (await app.ScalarAsync<long>(
+                           "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%ingest_state <> ''deleting'' FOR UPDATE%'") == 0)
+                {
+                    if (import.IsCompleted)
+                    {
+                        var early = await import;
+                        Assert.Fail($"import ended without waiting for the document's row: {early.StdOut} {early.StdErr}");
+                    }
+                    Assert.True(waited.Elapsed < TimeSpan.FromMinutes(1), "import never waited for the document's row");
+                    await Task.Delay(50, Ct);
+                }
+                await holder.ExecuteAsync("UPDATE ingestion.original_documents SET ingest_state = 'deleting' WHERE id = @id", new { id }, tx);
+                await tx.CommitAsync(Ct);
+            }
+            var run = await import;
+            Assert.True(run.ExitCode == 0, run.StdErr + run.StdOut);
+            Assert.Contains("Imported 1 document(s)", run.StdOut);
+            Assert.True(File.Exists(Path.Combine(inboxEntry, "page.png")), run.StdOut);
+            Assert.Equal("2", (await File.ReadAllTextAsync(Path.Combine(inboxEntry, "label.txt"), Ct)).Trim());
+        }
+        finally
+        {
+            if (Directory.Exists(inboxEntry)) Directory.Delete(inboxEntry, recursive: true);
+            Directory.Delete(archive, recursive: true);
+            await app.Get<DocumentDeletion>().FinishInterruptedAsync(Ct);
+        }
+        Assert.Equal(0, await RowsOfAsync(id));
     }
 }

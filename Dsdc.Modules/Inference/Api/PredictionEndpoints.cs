@@ -67,6 +67,12 @@ internal static class PredictionEndpoints
         {
             return NoModel(request.HttpContext, ex.Message);
         }
+        catch (DocumentBeingDeletedException ex)
+        {
+            // The same bytes as a document whose deletion cannot finish now: nothing of the upload is kept.
+            request.HttpContext.Response.Headers.RetryAfter = DocumentEndpoints.DeleteRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problem(StatusCodes.Status409Conflict, "Document being deleted", ex.Message, "being-deleted");
+        }
         catch (Exception ex) when (ex is ImageProcessing.PdfRendererSetupException or Ocr.OcrSetupException)
         {
             // The machine cannot read such documents now (mutool or Tesseract missing, mutool killed from outside): not

@@ -15,8 +15,8 @@ public sealed record PredictionOutcome(Classification Result, string DocumentId,
 /// <summary>
 /// The one flow behind <c>POST /api/v1/predict</c> and the web UI's classify page: hash, classify (inspect, OCR, image,
 /// cleaning, encoding: <see cref="DocumentProcessor"/>), keep the upload with the lineage rows of what was just computed
-/// (so the pipeline has nothing left to do for it), record the prediction, find similar known documents. Throws <see cref="InvalidDocumentException"/>
-/// and <see cref="NoModelException"/> for the caller to translate.
+/// (so the pipeline has nothing left to do for it), record the prediction, find similar known documents. Throws <see cref="InvalidDocumentException"/>,
+/// <see cref="NoModelException"/> and <see cref="DocumentBeingDeletedException"/> for the caller to translate.
 /// </summary>
 public sealed partial class PredictionService(
     IDocumentClassifier classifier, DocumentIntake intake, DocumentLineage lineage, PredictionStore store,
@@ -62,9 +62,14 @@ public sealed partial class PredictionService(
             var sha1 = await DocumentIntake.HashAsync(received, ct);
             // The classifier inspects the file first (refusing what it cannot read) and hands back what every step made.
             var result = await classifier.ClassifyFileAsync(received, processedPng, ct);
-            var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1,
-                (id, token) => StoreLineageAsync(id, result, token), ct);
-            var predictionId = await store.RecordAsync(documentId, userName, result, (int)watch.ElapsedMilliseconds, ct);
+            long predictionId = 0;
+            // The prediction is recorded with the lineage, while the intake holds the document's deletion lock: a deletion
+            // asked for meanwhile waits for both, and never leaves the request a prediction of a document that is gone.
+            var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1, async (id, token) =>
+            {
+                await StoreLineageAsync(id, result, token);
+                predictionId = await store.RecordAsync(id, userName, result, (int)watch.ElapsedMilliseconds, token);
+            }, ct);
             var k = options.Value.SimilarDocuments;
             // The prediction is recorded: the similar documents are extra, and failing to find them must not turn a
             // recorded prediction into an error (a retry would record it twice).

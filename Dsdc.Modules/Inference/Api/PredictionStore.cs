@@ -71,10 +71,12 @@ public sealed class PredictionStore(NpgsqlDataSource dataSource, DocumentStore d
         needs_review, review_threshold
         """;
 
+    /// <summary>A recorded prediction of a stored document (null as well while its document is being deleted).</summary>
     public async Task<PredictionDetail?> FindAsync(long id, CancellationToken ct)
     {
         const string sql = $"""
-            SELECT {DetailColumns} FROM inference.predictions WHERE id = @id
+            SELECT {DetailColumns} FROM inference.predictions p
+            WHERE id = @id AND EXISTS (SELECT 1 FROM ingestion.documents d WHERE d.id = p.document_id)
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return await conn.QuerySingleOrDefaultAsync<PredictionDetail>(new CommandDefinition(sql, new { id }, cancellationToken: ct));

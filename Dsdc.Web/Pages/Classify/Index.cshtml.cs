@@ -75,6 +75,12 @@ public sealed class IndexModel(PredictionService predictions, IDocumentClassifie
             ModelState.AddModelError("", ex.Message);
             return Page();
         }
+        catch (Dsdc.Ingestion.DocumentBeingDeletedException ex)
+        {
+            ModelState.AddModelError(nameof(Upload), ex.Message);
+            Response.StatusCode = StatusCodes.Status409Conflict;
+            return Page();
+        }
         catch (Exception ex) when (ex is Dsdc.ImageProcessing.PdfRendererSetupException or Dsdc.Ocr.OcrSetupException)
         {
             // The machine's problem, not the document's: said as such, as the API's 503 does.
