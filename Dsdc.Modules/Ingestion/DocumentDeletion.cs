@@ -47,12 +47,27 @@ public enum DeletionOutcome
 public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths paths, IEnumerable<IDocumentDeletionParticipant> participants,
     ILogger<DocumentDeletion> logger)
 {
-    public async Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy, CancellationToken ct)
+    public Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy, CancellationToken ct) =>
+        DeleteAsync(documentId, deletedBy, null, ct);
+
+    /// <summary>As <see cref="DeleteAsync(string, string, CancellationToken)"/>, only while the document has no label: checked
+    /// under its row's lock, which every label write waits for, so a label given meanwhile keeps it. Null when it has one.</summary>
+    internal async Task<DeletionOutcome?> DeleteUnlabelledAsync(string documentId, string deletedBy, CancellationToken ct)
+    {
+        var labelled = false;
+        var outcome = await DeleteAsync(documentId, deletedBy,
+            async (connection, transaction, token) => !(labelled = await DocumentStore.HasLabelAsync(connection, transaction, documentId, token)), ct);
+        return labelled ? null : outcome;
+    }
+
+    private async Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy,
+        Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<bool>>? onlyIf, CancellationToken ct)
     {
         if (!DocumentIds.IsValid(documentId)) return DeletionOutcome.Unknown;
         await using var held = await store.LockDeletionAsync(documentId, ct);
         var (start, filePath) = await store.StartDeletionAsync(documentId, deletedBy,
-            (connection, transaction, token) => MayDeleteAsync(connection, transaction, documentId, token), ct);
+            async (connection, transaction, token) => (onlyIf is null || await onlyIf(connection, transaction, token))
+                && await MayDeleteAsync(connection, transaction, documentId, token), ct);
         switch (start)
         {
             case DocumentStore.DeletionStart.Unknown: return DeletionOutcome.Unknown;

@@ -217,6 +217,31 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
 
     /// <summary>Where the inbox entries refused with a copy of these bytes lie (a duplicate of the document), relative to
     /// the data folder.</summary>
+    /// <summary>
+    /// The oldest stored documents (at most <paramref name="limit"/>) that arrived only by a prediction's upload more than
+    /// <paramref name="days"/> days ago and have no label: none ever given (by a person, or confirmed), and no copy of their
+    /// bytes refused as a duplicate at the inbox or a batch upload (which would say they were sent to be kept).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ExpiredUploadsAsync(int days, int limit, CancellationToken ct)
+    {
+        const string sql = $"""
+            SELECT d.id FROM ingestion.original_documents d
+            WHERE d.source_folder = '{DocumentIntake.UploadFolder}' AND d.ingest_state = 'stored'
+              AND d.ingested_at < now() - make_interval(days => @days)
+              AND NOT EXISTS (SELECT 1 FROM ingestion.labels l WHERE l.document_id = d.id)
+              AND NOT EXISTS (SELECT 1 FROM ingestion.rejected_documents r WHERE r.sha1 = d.id)
+            ORDER BY d.ingested_at
+            LIMIT @limit
+            """;
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        return (await conn.QueryAsync<string>(new CommandDefinition(sql, new { days, limit }, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>Whether the document has a label of any source, read in the caller's transaction.</summary>
+    internal static Task<bool> HasLabelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "SELECT EXISTS (SELECT 1 FROM ingestion.labels WHERE document_id = @documentId)", new { documentId }, transaction, cancellationToken: ct));
+
     public async Task<IReadOnlyList<(long Id, string Path)>> RejectedCopiesAsync(string sha1, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

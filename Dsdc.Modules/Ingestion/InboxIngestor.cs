@@ -20,6 +20,7 @@ namespace Dsdc.Ingestion;
 public sealed partial class InboxIngestor(
     DocumentStore store,
     DocumentDeletion deletion,
+    UploadRetention retention,
     IDocumentInspector inspector,
     DsdcPaths paths,
     IOptions<IngestionOptions> options,
@@ -53,6 +54,7 @@ public sealed partial class InboxIngestor(
         }
         await RestoreInterruptedMovesAsync(ct);
         await deletion.FinishInterruptedAsync(ct);
+        await retention.SweepIfDueAsync(ct);
         await ForgetUploadLabelsOfEntriesGoneAsync(ct);
         ForgetEntriesGone();
         WrapLooseFiles();

@@ -14,6 +14,7 @@ public static class IngestionModule
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DocumentStore>();
         builder.Services.AddSingleton<DocumentDeletion>();
+        builder.Services.AddSingleton<UploadRetention>();
         builder.Services.AddSingleton<InboxIngestor>();
         builder.Services.AddSingleton<DocumentIntake>();
         builder.Services.AddSingleton<IngestionQueries>();

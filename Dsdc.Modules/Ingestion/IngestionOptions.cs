@@ -21,4 +21,12 @@ public sealed class IngestionOptions
     /// </summary>
     [Range(0, 86400)]
     public int IncompleteSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Days a document sent only to be classified (<c>POST /api/v1/predict</c>, the classify page) is kept while nobody
+    /// labels it: older ones are deleted with everything derived from them (<see cref="UploadRetention"/>). A labelled one,
+    /// and one that also arrived another way (the inbox, a batch upload), is kept. 0 (the default): kept for good.
+    /// </summary>
+    [Range(0, 36500)]
+    public int KeepUnlabelledUploadsDays { get; set; }
 }

@@ -403,4 +403,50 @@ public sealed class DocumentDeletionTests(ApiApp app)
         }
         Assert.Equal(0, await RowsOfAsync(id));
     }
+    /// <summary><c>Ingestion:KeepUnlabelledUploadsDays</c>: a document sent only to be classified that nobody labelled goes
+    /// once older than that, as a deletion does; one labelled, one that also arrived by the inbox, one that came by the inbox
+    /// only, and a recent one stay; off (0) nothing goes.</summary>
+    [Fact]
+    public async Task UploadsNobodyLabelledAreDeletedOnceOlderThanTheRetentionAndNoOtherDocument()
+    {
+        using var client = await app.CreateClientWithRoleAsync(Roles.User);
+        var (expired, _) = await NewDocumentAsync(client, 601);
+        var (labelled, _) = await NewDocumentAsync(client, 607);
+        var (alsoInbox, _) = await NewDocumentAsync(client, 613);
+        var (inboxOnly, _) = await NewDocumentAsync(client, 617);
+        var (recent, _) = await NewDocumentAsync(client, 619);
+        var old = new[] { expired, labelled, alsoInbox, inboxOnly };
+        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET ingested_at = now() - interval '8 days' WHERE id = ANY(@old) RETURNING 1",
+            new { old });
+        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET ingested_at = now() - interval '6 days' WHERE id = @recent RETURNING 1",
+            new { recent });
+        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET source_folder = 'scans-2026' WHERE id = @inboxOnly RETURNING 1", new { inboxOnly });
+        await app.ScalarAsync<int>("""
+            INSERT INTO ingestion.rejected_documents (source_folder, file_name, sha1, reason_code, reason, rejected_path)
+            VALUES ('scans-2026', 'copy.png', @alsoInbox, 'duplicate', 'duplicate of a known document', @path) RETURNING 1
+            """, new { alsoInbox, path = $"rejected/retention-{Guid.NewGuid():N}" });
+        using (var label = await client.PostAsJsonAsync($"/api/v1/documents/{labelled}/label", new { label = 4 }, Ct))
+            Assert.Equal(HttpStatusCode.Created, label.StatusCode);
+        var expiredFiles = await FilesOfAsync(expired);
+        var retention = app.Get<UploadRetention>();
+
+        Assert.Equal(0, await retention.SweepIfDueAsync(Ct)); // off by default
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @expired", new { expired }));
+
+        var (found, deleted) = await retention.SweepAsync(7, Ct);
+        Assert.True(found >= 1 && deleted >= 1, $"{found} found, {deleted} deleted");
+        Assert.Equal(0, await RowsOfAsync(expired));
+        Assert.All(expiredFiles, f => Assert.False(File.Exists(f), f));
+        Assert.Equal(UploadRetention.DeletedBy,
+            await app.ScalarAsync<string>("SELECT deleted_by FROM ingestion.deletions WHERE document_id = @expired", new { expired }));
+        foreach (var kept in new[] { labelled, alsoInbox, inboxOnly, recent })
+            Assert.True(await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @kept", new { kept }) == 1, kept);
+        // Labelled after it was listed, just before its deletion: kept too.
+        Assert.Null(await app.Get<DocumentDeletion>().DeleteUnlabelledAsync(labelled, UploadRetention.DeletedBy, Ct));
+        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @labelled", new { labelled }));
+
+        using var modelAdmin = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
+        foreach (var id in new[] { labelled, alsoInbox, inboxOnly, recent })
+            using (var gone = await DeleteAsync(modelAdmin, id)) Assert.Equal(HttpStatusCode.NoContent, gone.StatusCode);
+    }
 }
