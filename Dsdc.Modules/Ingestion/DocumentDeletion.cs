@@ -50,14 +50,17 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
     public Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy, CancellationToken ct) =>
         DeleteAsync(documentId, deletedBy, null, ct);
 
-    /// <summary>As <see cref="DeleteAsync(string, string, CancellationToken)"/>, only while the document has no label: checked
-    /// under its row's lock, which every label write waits for, so a label given meanwhile keeps it. Null when it has one.</summary>
-    internal async Task<DeletionOutcome?> DeleteUnlabelledAsync(string documentId, string deletedBy, CancellationToken ct)
+    /// <summary>As <see cref="DeleteAsync(string, string, CancellationToken)"/>, only while the document is still an upload
+    /// nobody labelled whose bytes were last sent more than <paramref name="days"/> days ago
+    /// (<see cref="DocumentStore.ExpiredUploadsAsync"/>): checked once its row is locked, which every label write waits for,
+    /// and under its deletion lock, which an inbox duplicate's record and a new upload of its bytes are written under; so
+    /// any of them meanwhile keeps it. Null when one did.</summary>
+    internal async Task<DeletionOutcome?> DeleteExpiredUploadAsync(string documentId, string deletedBy, int days, CancellationToken ct)
     {
-        var labelled = false;
-        var outcome = await DeleteAsync(documentId, deletedBy,
-            async (connection, transaction, token) => !(labelled = await DocumentStore.HasLabelAsync(connection, transaction, documentId, token)), ct);
-        return labelled ? null : outcome;
+        var kept = false;
+        var outcome = await DeleteAsync(documentId, deletedBy, async (connection, transaction, token) =>
+            !(kept = !await DocumentStore.IsExpiredUploadAsync(connection, transaction, documentId, days, token)), ct);
+        return kept ? null : outcome;
     }
 
     private async Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy,

@@ -73,6 +73,7 @@ public sealed class DocumentIntake(DocumentStore store, DocumentDeletion deletio
         if (known is { IngestState: "stored" })
         {
             File.Delete(receivedFile);
+            await store.TouchUploadAsync(sha1, ct); // sent again: a retention of unlabelled uploads counts from now
             if (withDocument is not null) await withDocument(sha1, ct);
             return sha1;
         }
@@ -91,8 +92,16 @@ public sealed class DocumentIntake(DocumentStore store, DocumentDeletion deletio
         if (File.Exists(target) && await HashAsync(target, ct) == sha1) File.Delete(receivedFile);
         else File.Move(receivedFile, target, overwrite: true);
         AtomicFile.SyncFolder(Path.GetDirectoryName(target)!); // durable before the row says stored
-        if (withDocument is not null) await withDocument(sha1, ct);
-        await store.MarkStoredAsync(sha1, ct);
+        try
+        {
+            if (withDocument is not null) await withDocument(sha1, ct);
+        }
+        finally
+        {
+            // Stored even when the caller's work failed or its request ended: the file is in raw/, and what the caller did not
+            // store the pipeline computes; a row left 'moving' would hide the document until an ingestion run recovers it.
+            await store.MarkStoredAsync(sha1, CancellationToken.None);
+        }
         return sha1;
     }
 }

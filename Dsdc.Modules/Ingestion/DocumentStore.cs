@@ -157,10 +157,11 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     /// <summary>Records a document about to move into raw/ (state 'moving'); false when its id is already known.</summary>
     public async Task<bool> TryAddMovingAsync(NewDocument doc, CancellationToken ct)
     {
-        const string insertDocument = """
+        const string insertDocument = $"""
             INSERT INTO ingestion.original_documents
-                (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height, ingest_state)
-            VALUES (@Id, @OriginalName, @SourceFolder, @FilePath, @MediaType, @FileSize, @PageCount, @Width, @Height, 'moving')
+                (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height, ingest_state, uploaded_at)
+            VALUES (@Id, @OriginalName, @SourceFolder, @FilePath, @MediaType, @FileSize, @PageCount, @Width, @Height, 'moving',
+                    CASE WHEN @SourceFolder = '{DocumentIntake.UploadFolder}' THEN now() END)
             ON CONFLICT (id) DO NOTHING
             """;
         const string insertLabel = """
@@ -215,33 +216,52 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
         return (DeletionStart.Started, found.FilePath);
     }
 
-    /// <summary>Where the inbox entries refused with a copy of these bytes lie (a duplicate of the document), relative to
-    /// the data folder.</summary>
     /// <summary>
-    /// The oldest stored documents (at most <paramref name="limit"/>) that arrived only by a prediction's upload more than
-    /// <paramref name="days"/> days ago and have no label: none ever given (by a person, or confirmed), and no copy of their
-    /// bytes refused as a duplicate at the inbox or a batch upload (which would say they were sent to be kept).
+    /// The stored documents (at most <paramref name="limit"/>, those sent longest ago first) that came only by a prediction's
+    /// upload, whose bytes were last sent more than <paramref name="days"/> days ago, and that have no label: none ever given
+    /// (by a person, or confirmed), and no copy of their bytes refused as a duplicate at the inbox or a batch upload (which
+    /// would say they were sent to be kept).
     /// </summary>
     public async Task<IReadOnlyList<string>> ExpiredUploadsAsync(int days, int limit, CancellationToken ct)
     {
         const string sql = $"""
             SELECT d.id FROM ingestion.original_documents d
-            WHERE d.source_folder = '{DocumentIntake.UploadFolder}' AND d.ingest_state = 'stored'
-              AND d.ingested_at < now() - make_interval(days => @days)
-              AND NOT EXISTS (SELECT 1 FROM ingestion.labels l WHERE l.document_id = d.id)
-              AND NOT EXISTS (SELECT 1 FROM ingestion.rejected_documents r WHERE r.sha1 = d.id)
-            ORDER BY d.ingested_at
+            WHERE {ExpiredUpload}
+            ORDER BY d.uploaded_at
             LIMIT @limit
             """;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         return (await conn.QueryAsync<string>(new CommandDefinition(sql, new { days, limit }, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>Whether the document has a label of any source, read in the caller's transaction.</summary>
-    internal static Task<bool> HasLabelAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, CancellationToken ct) =>
+    /// <summary>Whether the document is still an expired upload (<see cref="ExpiredUploadsAsync"/>), read in the caller's
+    /// transaction once it holds the document's row: a label, a duplicate refused or the same bytes sent again since the
+    /// listing keep it.</summary>
+    internal static Task<bool> IsExpiredUploadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, int days,
+        CancellationToken ct) =>
         connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "SELECT EXISTS (SELECT 1 FROM ingestion.labels WHERE document_id = @documentId)", new { documentId }, transaction, cancellationToken: ct));
+            $"SELECT EXISTS (SELECT 1 FROM ingestion.original_documents d WHERE d.id = @documentId AND {ExpiredUpload})",
+            new { documentId, days }, transaction, cancellationToken: ct));
 
+    /// <summary>The condition on <c>d</c> of <see cref="ExpiredUploadsAsync"/> (parameter <c>@days</c>).</summary>
+    private const string ExpiredUpload = $"""
+        d.source_folder = '{DocumentIntake.UploadFolder}' AND d.ingest_state = 'stored'
+              AND d.uploaded_at < now() - make_interval(days => @days)
+              AND NOT EXISTS (SELECT 1 FROM ingestion.labels l WHERE l.document_id = d.id)
+              AND NOT EXISTS (SELECT 1 FROM ingestion.rejected_documents r WHERE r.sha1 = d.id)
+        """;
+
+    /// <summary>Records that a stored document's bytes were sent to be classified again now (<see cref="ExpiredUploadsAsync"/>
+    /// counts from the last time).</summary>
+    public async Task TouchUploadAsync(string id, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await conn.ExecuteAsync(new CommandDefinition(
+            "UPDATE ingestion.original_documents SET uploaded_at = now() WHERE id = @id AND ingest_state = 'stored'", new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>Where the inbox entries refused with a copy of these bytes lie (a duplicate of the document), relative to
+    /// the data folder.</summary>
     public async Task<IReadOnlyList<(long Id, string Path)>> RejectedCopiesAsync(string sha1, CancellationToken ct)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);

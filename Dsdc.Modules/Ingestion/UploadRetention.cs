@@ -5,7 +5,8 @@ namespace Dsdc.Ingestion;
 
 /// <summary>
 /// Deletes the documents sent only to be classified (<c>POST /api/v1/predict</c>, the classify page) that nobody labelled
-/// within <see cref="IngestionOptions.KeepUnlabelledUploadsDays"/> days (off at 0, the default), each as
+/// and whose bytes were last sent more than <see cref="IngestionOptions.KeepUnlabelledUploadsDays"/> days ago (off at 0,
+/// the default), each as
 /// <c>DELETE /api/v1/documents/{id}</c> does: its files and everything derived from it, recorded in
 /// <c>ingestion.deletions</c> as deleted by <see cref="DeletedBy"/>. A labelled document stays (it may be trained on), and
 /// so does one whose bytes also came by the inbox or a batch upload. Runs with the ingestion (the pipeline's runs,
@@ -26,7 +27,8 @@ public sealed partial class UploadRetention(DocumentStore store, DocumentDeletio
     private DateTimeOffset _next = DateTimeOffset.MinValue;
     private int _running;
 
-    /// <summary>A sweep when one is due (and none runs in this process); returns how many documents it deleted.</summary>
+    /// <summary>A sweep when one is due (and none runs in this process); returns how many documents it deleted. A sweep
+    /// that fails is logged and tried again an hour later: it never stops the ingestion run it is part of.</summary>
     public async Task<int> SweepIfDueAsync(CancellationToken ct)
     {
         var days = options.Value.KeepUnlabelledUploadsDays;
@@ -34,8 +36,15 @@ public sealed partial class UploadRetention(DocumentStore store, DocumentDeletio
         try
         {
             var (found, deleted) = await SweepAsync(days, ct);
-            _next = found == Batch ? DateTimeOffset.MinValue : clock.GetUtcNow() + Every;
+            // A full batch that deleted something: more are waiting, the next run goes on at once.
+            _next = found == Batch && deleted > 0 ? DateTimeOffset.MinValue : clock.GetUtcNow() + Every;
             return deleted;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _next = clock.GetUtcNow() + Every;
+            LogSweepFailed(ex);
+            return 0;
         }
         finally
         {
@@ -51,16 +60,19 @@ public sealed partial class UploadRetention(DocumentStore store, DocumentDeletio
         foreach (var id in expired)
         {
             ct.ThrowIfCancellationRequested();
-            switch (await deletion.DeleteUnlabelledAsync(id, DeletedBy, ct))
+            switch (await deletion.DeleteExpiredUploadAsync(id, DeletedBy, days, ct))
             {
                 case DeletionOutcome.Deleted or DeletionOutcome.Hidden: deleted++; break; // hidden: its files go at the next run
                 case DeletionOutcome.BeingStored or DeletionOutcome.InUse: busy++; break;
-                // null: labelled meanwhile, so kept; Unknown: deleted by someone else meanwhile.
+                // null: labelled, sent again or refused as a duplicate meanwhile, so kept; Unknown: deleted by someone else.
             }
         }
         if (deleted > 0 || busy > 0) LogSwept(deleted, days, busy);
         return (expired.Count, deleted);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The retention sweep of documents sent to be classified failed (Ingestion:KeepUnlabelledUploadsDays); tried again in an hour")]
+    private partial void LogSweepFailed(Exception ex);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Count} document(s) sent to be classified more than {Days} days ago that nobody labelled (Ingestion:KeepUnlabelledUploadsDays); {Busy} in use, left to the next sweep")]
     private partial void LogSwept(int count, int days, int busy);

@@ -344,6 +344,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
         Assert.All(firstFiles, f => Assert.False(File.Exists(f), f));
         Assert.NotNull(await app.ScalarAsync<DateTime?>("SELECT finished_at FROM ingestion.deletions WHERE document_id = @id", new { id = first }));
     }
+
     /// <summary><c>import</c> lists the stored documents first and labels the unlabelled ones after: one deleted in between
     /// (here hidden while import waits for its row) is not stored any more, so its file is imported as a new document
     /// instead of failing the command.</summary>
@@ -351,7 +352,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
     public async Task ADocumentDeletedWhileImportLabelsItIsImportedAgainAsNew()
     {
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
-        var (id, bytes) = await NewDocumentAsync(client, 641);
+        var (id, bytes) = await NewDocumentAsync(client, 629);
         var archive = Directory.CreateTempSubdirectory("dsdc-import-race-").FullName;
         var inboxEntry = Path.Combine(app.Get<Dsdc.Shared.DsdcPaths>().Inbox, "import-" + id);
         try
@@ -403,9 +404,10 @@ public sealed class DocumentDeletionTests(ApiApp app)
         }
         Assert.Equal(0, await RowsOfAsync(id));
     }
+
     /// <summary><c>Ingestion:KeepUnlabelledUploadsDays</c>: a document sent only to be classified that nobody labelled goes
-    /// once older than that, as a deletion does; one labelled, one that also arrived by the inbox, one that came by the inbox
-    /// only, and a recent one stay; off (0) nothing goes.</summary>
+    /// once its bytes were last sent longer ago than that, as a deletion does; one labelled, one that also arrived by the
+    /// inbox, one that came by the inbox only, one sent again since, and a recent one stay; off (0) nothing goes.</summary>
     [Fact]
     public async Task UploadsNobodyLabelledAreDeletedOnceOlderThanTheRetentionAndNoOtherDocument()
     {
@@ -415,11 +417,14 @@ public sealed class DocumentDeletionTests(ApiApp app)
         var (alsoInbox, _) = await NewDocumentAsync(client, 613);
         var (inboxOnly, _) = await NewDocumentAsync(client, 617);
         var (recent, _) = await NewDocumentAsync(client, 619);
-        var old = new[] { expired, labelled, alsoInbox, inboxOnly };
-        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET ingested_at = now() - interval '8 days' WHERE id = ANY(@old) RETURNING 1",
+        var (sentAgain, sentAgainBytes) = await NewDocumentAsync(client, 587);
+        var old = new[] { expired, labelled, alsoInbox, inboxOnly, sentAgain };
+        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET uploaded_at = now() - interval '8 days' WHERE id = ANY(@old) RETURNING 1",
             new { old });
-        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET ingested_at = now() - interval '6 days' WHERE id = @recent RETURNING 1",
+        await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET uploaded_at = now() - interval '6 days' WHERE id = @recent RETURNING 1",
             new { recent });
+        using (var again = await client.PredictAsync(ApiRequests.File(sentAgainBytes, "again.png")))
+            Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         await app.ScalarAsync<int>("UPDATE ingestion.original_documents SET source_folder = 'scans-2026' WHERE id = @inboxOnly RETURNING 1", new { inboxOnly });
         await app.ScalarAsync<int>("""
             INSERT INTO ingestion.rejected_documents (source_folder, file_name, sha1, reason_code, reason, rejected_path)
@@ -439,14 +444,18 @@ public sealed class DocumentDeletionTests(ApiApp app)
         Assert.All(expiredFiles, f => Assert.False(File.Exists(f), f));
         Assert.Equal(UploadRetention.DeletedBy,
             await app.ScalarAsync<string>("SELECT deleted_by FROM ingestion.deletions WHERE document_id = @expired", new { expired }));
-        foreach (var kept in new[] { labelled, alsoInbox, inboxOnly, recent })
+        foreach (var kept in new[] { labelled, alsoInbox, inboxOnly, recent, sentAgain })
             Assert.True(await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @kept", new { kept }) == 1, kept);
-        // Labelled after it was listed, just before its deletion: kept too.
-        Assert.Null(await app.Get<DocumentDeletion>().DeleteUnlabelledAsync(labelled, UploadRetention.DeletedBy, Ct));
-        Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @labelled", new { labelled }));
+        // The deletion itself checks again, in its transaction, once it holds the row: what a sweep listed a moment before
+        // and was labelled or sent again since is kept.
+        var deletion = app.Get<DocumentDeletion>();
+        foreach (var kept in new[] { labelled, sentAgain })
+            Assert.Null(await deletion.DeleteExpiredUploadAsync(kept, UploadRetention.DeletedBy, 7, Ct));
+        Assert.Equal(2L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id IN (@labelled, @sentAgain)",
+            new { labelled, sentAgain }));
 
         using var modelAdmin = await app.CreateClientWithRoleAsync(Roles.ModelAdmin);
-        foreach (var id in new[] { labelled, alsoInbox, inboxOnly, recent })
+        foreach (var id in new[] { labelled, alsoInbox, inboxOnly, recent, sentAgain })
             using (var gone = await DeleteAsync(modelAdmin, id)) Assert.Equal(HttpStatusCode.NoContent, gone.StatusCode);
     }
 }

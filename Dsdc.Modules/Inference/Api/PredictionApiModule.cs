@@ -46,7 +46,8 @@ public sealed class PredictionApiModule
             .RequireAuthorization(AuthPolicies.User).DisableAntiforgery().WithMetadata(new UploadEndpoint())
             .Accepts<IFormFile>("multipart/form-data")
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge).ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         api.MapPost("/documents", DocumentEndpoints.Upload)
             .RequireAuthorization(AuthPolicies.User).DisableAntiforgery().WithTags("Documents").WithMetadata(new UploadEndpoint(Batch: true))
             .Accepts<IFormFileCollection>("multipart/form-data")

@@ -17,6 +17,10 @@ internal static class PredictionEndpoints
 {
     public const string FileField = "file";
 
+    /// <summary>Retry-After of the 409 <c>being-deleted</c>: the default pipeline cron's interval, after which an ingestion run
+    /// has tried the deletion again.</summary>
+    public const int BeingDeletedRetryAfterSeconds = 180;
+
     /// <summary>Classifies one uploaded document with the champion model, records the prediction and keeps the document.</summary>
     public static async Task<Results<Ok<PredictionResponse>, ProblemHttpResult>> Predict(
         HttpRequest request, ClaimsPrincipal user, PredictionService predictions, PredictionGate gate, UploadBudget budget,
@@ -69,8 +73,9 @@ internal static class PredictionEndpoints
         }
         catch (DocumentBeingDeletedException ex)
         {
-            // The same bytes as a document whose deletion cannot finish now: nothing of the upload is kept.
-            request.HttpContext.Response.Headers.RetryAfter = DocumentEndpoints.DeleteRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // The same bytes as a document whose deletion cannot finish now: nothing of the upload is kept. The next
+            // ingestion run tries the deletion again (every 3 minutes by default, Pipeline:Cron).
+            request.HttpContext.Response.Headers.RetryAfter = BeingDeletedRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return Problem(StatusCodes.Status409Conflict, "Document being deleted", ex.Message, "being-deleted");
         }
         catch (Exception ex) when (ex is ImageProcessing.PdfRendererSetupException or Ocr.OcrSetupException)

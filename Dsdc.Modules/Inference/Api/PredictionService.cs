@@ -64,7 +64,7 @@ public sealed partial class PredictionService(
             var result = await classifier.ClassifyFileAsync(received, processedPng, ct);
             long predictionId = 0;
             // The prediction is recorded with the lineage, while the intake holds the document's deletion lock: a deletion
-            // asked for meanwhile waits for both, and never leaves the request a prediction of a document that is gone.
+            // asked for meanwhile waits until both are written, so the request never fails for want of its document.
             var documentId = await intake.StoreAsync(received, fileName, result.Document!, sha1, async (id, token) =>
             {
                 await StoreLineageAsync(id, result, token);
