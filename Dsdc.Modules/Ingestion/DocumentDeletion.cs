@@ -77,6 +77,7 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
             case DocumentStore.DeletionStart.BeingStored: return DeletionOutcome.BeingStored;
             case DocumentStore.DeletionStart.InUse: return DeletionOutcome.InUse;
         }
+        IngestionMetrics.Deletions.WithLabels(deletedBy == UploadRetention.DeletedBy ? "retention" : "person").Inc();
         try
         {
             // Hidden now: the rest goes on even when the request that asked for it ends.

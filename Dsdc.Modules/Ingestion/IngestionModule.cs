@@ -15,6 +15,7 @@ public static class IngestionModule
         builder.Services.AddSingleton<DocumentStore>();
         builder.Services.AddSingleton<DocumentDeletion>();
         builder.Services.AddSingleton<UploadRetention>();
+        IngestionMetrics.PublishDeletions();
         builder.Services.AddSingleton<InboxIngestor>();
         builder.Services.AddSingleton<DocumentIntake>();
         builder.Services.AddSingleton<IngestionQueries>();

@@ -438,8 +438,10 @@ public sealed class DocumentDeletionTests(ApiApp app)
         Assert.Equal(0, await retention.SweepIfDueAsync(Ct)); // off by default
         Assert.Equal(1L, await app.ScalarAsync<long>("SELECT count(*) FROM ingestion.documents WHERE id = @expired", new { expired }));
 
+        var countedBefore = IngestionMetrics.Deletions.WithLabels("retention").Value;
         var (found, deleted) = await retention.SweepAsync(7, Ct);
         Assert.True(found >= 1 && deleted >= 1, $"{found} found, {deleted} deleted");
+        Assert.Equal(deleted, IngestionMetrics.Deletions.WithLabels("retention").Value - countedBefore); // dsdc_documents_deleted_total
         Assert.Equal(0, await RowsOfAsync(expired));
         Assert.All(expiredFiles, f => Assert.False(File.Exists(f), f));
         Assert.Equal(UploadRetention.DeletedBy,

@@ -19,6 +19,7 @@ public sealed class MetricsTests(ObservedApp app)
         "dsdc_stored_document_predictions_total", "dsdc_stored_document_predictions_needing_review_total",   // the inbox's predictions
         "dsdc_labelled_documents", "dsdc_unlabelled_documents", "dsdc_review_queue_documents",   // labels and the review queue
         "dsdc_document_deletions_unfinished",                                        // deletions whose files are not removed yet
+        "dsdc_documents_deleted_total",                                              // deletions, by person or retention
         "dsdc_model_champion_accuracy", "dsdc_model_champion_macro_f1", "dsdc_model_champion_age_seconds", "dsdc_model_champion_run_id",
         "dsdc_training_runs",
         "dsdc_jobs_enqueued", "dsdc_jobs", "dsdc_jobs_servers",                     // Hangfire
@@ -101,6 +102,8 @@ public sealed class MetricsTests(ObservedApp app)
         Assert.Equal(Dsdc.Shared.DocumentClasses.Count * 2, app.Scrape.Split('\n').Count(l => l.StartsWith("dsdc_labelled_documents{", StringComparison.Ordinal)));
         Assert.Contains("\ndsdc_unlabelled_documents 0\n", app.Scrape);
         Assert.Contains("\ndsdc_document_deletions_unfinished 0\n", app.Scrape);
+        Assert.Contains("\ndsdc_documents_deleted_total{by=\"retention\"} ", app.Scrape);
+        Assert.Contains("\ndsdc_documents_deleted_total{by=\"person\"} ", app.Scrape);
         Assert.Contains("\ndsdc_review_queue_documents 0\n", app.Scrape);
         // The prediction recorded as needing review, under its class (the counters are the process's: other tests' predictions
         // may add to them), every class present; the champion measured on its test side has no spread.
