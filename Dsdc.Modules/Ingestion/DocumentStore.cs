@@ -25,6 +25,10 @@ public sealed record GuardedLabel(bool Known, HumanLabel? Written, LabelEntry? C
 /// <summary>SQL of the ingestion module: original documents, their labels, and rejections.</summary>
 public sealed class DocumentStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>The source folder of the documents stored by a prediction's upload (<see cref="DocumentIntake.UploadFolder"/>),
+    /// a constant in the SQL so that the retention sweep's partial index applies.</summary>
+    private const string UploadFolder = DocumentIntake.UploadFolder;
+
     /// <summary>What <see cref="StartDeletionAsync"/> found.</summary>
     public enum DeletionStart { Unknown, BeingStored, InUse, Started }
 
@@ -161,7 +165,7 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
             INSERT INTO ingestion.original_documents
                 (id, original_name, source_folder, file_path, media_type, file_size, page_count, width, height, ingest_state, uploaded_at)
             VALUES (@Id, @OriginalName, @SourceFolder, @FilePath, @MediaType, @FileSize, @PageCount, @Width, @Height, 'moving',
-                    CASE WHEN @SourceFolder = '{DocumentIntake.UploadFolder}' THEN now() END)
+                    CASE WHEN @SourceFolder = '{UploadFolder}' THEN now() END)
             ON CONFLICT (id) DO NOTHING
             """;
         const string insertLabel = """
@@ -245,7 +249,7 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
 
     /// <summary>The condition on <c>d</c> of <see cref="ExpiredUploadsAsync"/> (parameter <c>@days</c>).</summary>
     private const string ExpiredUpload = $"""
-        d.source_folder = '{DocumentIntake.UploadFolder}' AND d.ingest_state = 'stored'
+        d.source_folder = '{UploadFolder}' AND d.ingest_state = 'stored'
               AND d.uploaded_at < now() - make_interval(days => @days)
               AND NOT EXISTS (SELECT 1 FROM ingestion.labels l WHERE l.document_id = d.id)
               AND NOT EXISTS (SELECT 1 FROM ingestion.rejected_documents r WHERE r.sha1 = d.id)
