@@ -54,7 +54,6 @@ public sealed partial class InboxIngestor(
         }
         await RestoreInterruptedMovesAsync(ct);
         await deletion.FinishInterruptedAsync(ct);
-        await retention.SweepIfDueAsync(ct);
         await ForgetUploadLabelsOfEntriesGoneAsync(ct);
         ForgetEntriesGone();
         WrapLooseFiles();
@@ -69,6 +68,8 @@ public sealed partial class InboxIngestor(
             progress?.Report(outcome);
             if (outcome.Kind != IngestionOutcomeKind.Deferred) done++;
         }
+        // After the inbox's entries, which its deletions (up to a batch, one after the other) would otherwise hold up.
+        await retention.SweepIfDueAsync(ct);
         return summary;
     }
 
