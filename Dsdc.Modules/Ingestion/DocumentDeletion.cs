@@ -48,7 +48,7 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
     ILogger<DocumentDeletion> logger)
 {
     public Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy, CancellationToken ct) =>
-        DeleteAsync(documentId, deletedBy, null, ct);
+        DeleteAsync(documentId, deletedBy, "person", null, ct);
 
     /// <summary>As <see cref="DeleteAsync(string, string, CancellationToken)"/>, only while the document is still an upload
     /// nobody labelled whose bytes were last sent more than <paramref name="days"/> days ago
@@ -58,12 +58,13 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
     internal async Task<DeletionOutcome?> DeleteExpiredUploadAsync(string documentId, string deletedBy, int days, CancellationToken ct)
     {
         var kept = false;
-        var outcome = await DeleteAsync(documentId, deletedBy, async (connection, transaction, token) =>
+        var outcome = await DeleteAsync(documentId, deletedBy, "retention", async (connection, transaction, token) =>
             !(kept = !await DocumentStore.IsExpiredUploadAsync(connection, transaction, documentId, days, token)), ct);
         return kept ? null : outcome;
     }
 
-    private async Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy,
+    /// <param name="by">Who asked, as <c>dsdc_documents_deleted_total</c> counts it: <c>person</c> or <c>retention</c>.</param>
+    private async Task<DeletionOutcome> DeleteAsync(string documentId, string deletedBy, string by,
         Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<bool>>? onlyIf, CancellationToken ct)
     {
         if (!DocumentIds.IsValid(documentId)) return DeletionOutcome.Unknown;
@@ -77,13 +78,13 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
             case DocumentStore.DeletionStart.BeingStored: return DeletionOutcome.BeingStored;
             case DocumentStore.DeletionStart.InUse: return DeletionOutcome.InUse;
         }
-        IngestionMetrics.Deletions.WithLabels(deletedBy == UploadRetention.DeletedBy ? "retention" : "person").Inc();
+        IngestionMetrics.Deletions.WithLabels(by).Inc();
         try
         {
             // Hidden now: the rest goes on even when the request that asked for it ends.
             await RemoveAsync(documentId, filePath!, CancellationToken.None);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (CannotRemove(ex))
         {
             // Hidden already, and so for good: the next ingestion run tries its files again.
             LogNotFinished(ex, documentId);
@@ -112,7 +113,7 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
             }
             // Whatever stops one (a file this process may not remove, a path outside the data folder), the others and the
             // run go on; the database's own failures stop the run as anywhere else.
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+            catch (Exception ex) when (CannotRemove(ex))
             {
                 LogNotFinished(ex, id);
             }
@@ -122,18 +123,23 @@ public sealed partial class DocumentDeletion(DocumentStore store, DsdcPaths path
 
     /// <summary>Finishes the deletion of a document found hidden, its deletion lock held by the caller, so that the same
     /// file can be stored again as a new document.</summary>
+    /// <exception cref="DocumentBeingDeletedException">its files cannot be removed now: it stays hidden.</exception>
     internal async Task FinishHeldAsync(string documentId, string filePath, CancellationToken ct)
     {
         try
         {
             await RemoveAsync(documentId, filePath, ct);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception ex) when (CannotRemove(ex))
         {
             LogNotFinished(ex, documentId);
-            throw;
+            throw new DocumentBeingDeletedException(documentId, ex);
         }
     }
+
+    /// <summary>What stops a deletion's files from being removed now (a file this process may not remove, a path outside the
+    /// data folder): the document stays hidden and a later ingestion run tries again.</summary>
+    private static bool CannotRemove(Exception ex) => ex is IOException or UnauthorizedAccessException or InvalidOperationException;
 
     private async Task<bool> MayDeleteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, CancellationToken ct)
     {

@@ -58,16 +58,9 @@ public sealed class DocumentIntake(DocumentStore store, DocumentDeletion deletio
         if (known is { IngestState: "deleting", FilePath: var deletedPath })
         {
             // The same file deleted a moment ago (or a deletion a crash left): its files and rows go first, then it is new.
-            try
-            {
-                await deletion.FinishHeldAsync(sha1, deletedPath, ct);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidOperationException)
-            {
-                // Its files cannot be removed now (the deletion's log says why): the document stays hidden, and this upload
-                // is refused, nothing of it kept, rather than stored at the path of a file that is still going.
-                throw new DocumentBeingDeletedException(sha1, ex);
-            }
+            // When they cannot be removed now, this upload is refused (DocumentBeingDeletedException), nothing of it kept,
+            // rather than stored at the path of a file that is still going.
+            await deletion.FinishHeldAsync(sha1, deletedPath, ct);
             known = null;
         }
         if (known is { IngestState: "stored" })

@@ -242,10 +242,11 @@ public sealed class DocumentStore(NpgsqlDataSource dataSource)
     /// transaction once it holds the document's row: a label, a duplicate refused or the same bytes sent again since the
     /// listing keep it.</summary>
     internal static Task<bool> IsExpiredUploadAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string documentId, int days,
-        CancellationToken ct) =>
-        connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            $"SELECT EXISTS (SELECT 1 FROM ingestion.original_documents d WHERE d.id = @documentId AND {ExpiredUpload})",
-            new { documentId, days }, transaction, cancellationToken: ct));
+        CancellationToken ct)
+    {
+        const string sql = $"SELECT EXISTS (SELECT 1 FROM ingestion.original_documents d WHERE d.id = @documentId AND {ExpiredUpload})";
+        return connection.ExecuteScalarAsync<bool>(new CommandDefinition(sql, new { documentId, days }, transaction, cancellationToken: ct));
+    }
 
     /// <summary>The condition on <c>d</c> of <see cref="ExpiredUploadsAsync"/> (parameter <c>@days</c>).</summary>
     private const string ExpiredUpload = $"""

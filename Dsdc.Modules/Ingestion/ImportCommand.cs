@@ -103,6 +103,7 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
                 {
                     try
                     {
+                        // null: written; else the label a person gave it meanwhile, which it keeps.
                         current = await store.LabelIfUnlabelledAsync(id, new IncomingLabel(label.Value, null), ct);
                     }
                     catch (KeyNotFoundException)
@@ -111,11 +112,6 @@ internal sealed class ImportCommand(DocumentStore store, DsdcPaths paths) : ICli
                         plan.Add((id, path, label));
                         continue;
                     }
-                    // null: written; else the label a person gave it meanwhile, which it keeps.
-                    if (current is null) labelledStored.Add(label.Value);
-                    else if (current != label) keptClass++;
-                    storedCount++;
-                    continue;
                 }
                 storedCount++;
                 if (label is null) continue;

@@ -57,6 +57,15 @@ public sealed class DocumentDeletionTests(ApiApp app)
 
     private static Task<HttpResponseMessage> DeleteAsync(HttpClient client, string id) => client.DeleteAsync($"/api/v1/documents/{id}", Ct);
 
+    /// <summary>The settings a command run as its own process needs to reach this app's database and folders.</summary>
+    private Dictionary<string, string?> CommandEnvironment() => new()
+    {
+        ["ConnectionStrings__Dsdc"] = app.Database.ConnectionString,
+        ["Dsdc__DataDir"] = app.DataDir,
+        ["Dsdc__ModelsDir"] = app.ModelsDir,
+        ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
+    };
+
     [Fact]
     public async Task ADeletedDocumentLeavesWithItsFilesAndEverythingDerivedFromItAndMayArriveAgainAsNew()
     {
@@ -170,13 +179,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
         using var client = await app.CreateClientWithRoleAsync(Roles.User);
         var (id, _) = await NewDocumentAsync(client, 673);
         var unknown = new string('a', 40);
-        var environment = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings__Dsdc"] = app.Database.ConnectionString,
-            ["Dsdc__DataDir"] = app.DataDir,
-            ["Dsdc__ModelsDir"] = app.ModelsDir,
-            ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
-        };
+        var environment = CommandEnvironment();
 
         var wrong = await AppProcess.RunAsync(["documents", "delete", id, "not-an-id"], environment);
         Assert.Equal(2, wrong.ExitCode);
@@ -359,13 +362,7 @@ public sealed class DocumentDeletionTests(ApiApp app)
         {
             Directory.CreateDirectory(Path.Combine(archive, "2_email"));
             await File.WriteAllBytesAsync(Path.Combine(archive, "2_email", "page.png"), bytes, Ct);
-            var environment = new Dictionary<string, string?>
-            {
-                ["ConnectionStrings__Dsdc"] = app.Database.ConnectionString,
-                ["Dsdc__DataDir"] = app.DataDir,
-                ["Dsdc__ModelsDir"] = app.ModelsDir,
-                ["Auth__SigningKey"] = DsdcAppFactory.NewSigningKey(),
-            };
+            var environment = CommandEnvironment();
             await using var holder = new NpgsqlConnection(app.Database.ConnectionString);
             await holder.OpenAsync(Ct);
             Task<AppProcess.Result> import;
